@@ -1,0 +1,3 @@
+from resonanz.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""Shared API plumbing: workspace resolution (tenant isolation) and Idempotency-Key handling."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from resonanz.accounts.models import ApiToken, User, Workspace
+from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.accounts.selectors import membership_role
+
+from .models import IdempotencyRecord
+
+
+class WorkspaceAPIView(APIView):
+    """Resolves ``workspace_id`` from the URL; the user must be a member and, with a token, the token
+    must be scoped to that workspace. Subclasses declare the role action each method needs."""
+
+    actions: dict[str, Action] = {}
+    workspace: Workspace
+    role: str | None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        workspace_id = kwargs.get("workspace_id")
+        user = request.user
+        assert isinstance(user, User)
+        workspace = Workspace.objects.filter(pk=workspace_id, memberships__user=user).first()
+        if workspace is None:
+            raise Http404
+        if isinstance(request.auth, ApiToken) and not request.auth.workspaces.filter(pk=workspace.pk).exists():
+            raise Http404
+        self.workspace = workspace
+        self.role = membership_role(workspace=workspace, user=user)
+        ensure_allowed(self.role, self.actions.get(request.method or "GET", Action.VIEW))
+
+
+def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Honour ``Idempotency-Key`` on POST: the first response is stored and replayed for the same key;
+    the same key with a different body is refused (422), like Stripe's and Mastodon's APIs do."""
+
+    @wraps(view)
+    def wrapper(self: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return view(self, request, *args, **kwargs)
+        body = json.dumps(request.data, sort_keys=True, default=str) if hasattr(request, "data") else ""
+        digest = hashlib.sha256(f"{request.method} {request.path} {body}".encode()).hexdigest()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    user=request.user, key=key[:200], method=request.method or "POST", path=request.path[:500],
+                    request_hash=digest,
+                )
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.get(user=request.user, key=key[:200])
+            if existing.request_hash != digest:
+                return Response({"code": "idempotency_key_reused",
+                                 "detail": "This Idempotency-Key was used with a different request."},
+                                status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+            if existing.status_code is None:
+                return Response({"code": "in_progress", "detail": "The first request with this key is still "
+                                 "running."}, status=status.HTTP_409_CONFLICT)
+            return Response(existing.response_body, status=existing.status_code,
+                            headers={"Idempotent-Replayed": "true"})
+        try:
+            response = view(self, request, *args, **kwargs)
+        except Exception:
+            record.delete()  # a failed request may be retried with the same key
+            raise
+        if response.status_code >= 500:
+            record.delete()
+        else:
+            IdempotencyRecord.objects.filter(pk=record.pk).update(
+                status_code=response.status_code, response_body=response.data
+            )
+        return response
+
+    return wrapper

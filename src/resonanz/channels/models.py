@@ -1,0 +1,84 @@
+"""A channel is one connected account on one network, owned by a workspace.
+
+The product holds the tokens (encrypted at rest), so nobody has to share a password.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from resonanz.core.crypto import EncryptedJSONField
+
+
+class ChannelStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    RECONNECT_NEEDED = "reconnect_needed", _("Reconnect needed")
+    DISABLED = "disabled", _("Disabled")
+
+
+class Channel(models.Model):
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="channels")
+    network = models.CharField(_("network"), max_length=32)
+    base_url = models.URLField(_("server"), max_length=300)
+    remote_id = models.CharField(_("account id"), max_length=300)
+    handle = models.CharField(_("handle"), max_length=300)
+    display_name = models.CharField(_("name"), max_length=300, blank=True)
+    avatar_url = models.URLField(max_length=1000, blank=True)
+    credentials = EncryptedJSONField(default=dict, blank=True)
+    settings = models.JSONField(default=dict, blank=True)  # cached network facts (e.g. instance limits)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ChannelStatus.choices, default=ChannelStatus.ACTIVE
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    rate_limited_until = models.DateTimeField(null=True, blank=True)
+    color = models.CharField(max_length=7, default="#3b82f6")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "network", "remote_id"], name="channel_unique_account_per_workspace"
+            )
+        ]
+        ordering = ["network", "handle"]
+
+    def __str__(self) -> str:
+        return f"{self.network}: {self.handle}"
+
+
+class PendingOAuth(models.Model):
+    """State of an OAuth authorization in flight (PKCE verifier, app credentials)."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE)
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE)
+    network = models.CharField(max_length=32)
+    base_url = models.URLField(max_length=300)
+    state = models.CharField(max_length=100, unique=True)
+    data = EncryptedJSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.network} {self.base_url}"
+
+
+class MastodonApp(models.Model):
+    """Our app registration per Mastodon instance (POST /api/v1/apps is done once per instance)."""
+
+    base_url = models.URLField(max_length=300)
+    redirect_uri = models.URLField(max_length=500)
+    credentials = EncryptedJSONField(default=dict)  # client_id, client_secret
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["base_url", "redirect_uri"], name="mastodon_app_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.base_url

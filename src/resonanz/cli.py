@@ -1,0 +1,137 @@
+"""The ``resonanz`` command.
+
+    resonanz up        embedded default: SQLite + ORM task queue, web and worker in one process tree
+    resonanz web       scaled: a web server (gunicorn) — run as many as needed
+    resonanz worker    scaled: a task worker (+ periodic ticker) — run as many as needed
+    resonanz manage …  any Django management command (migrate, createsuperuser, rotate_keys, …)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_SETTINGS = "resonanz.config.settings.base"
+
+
+def _django_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    return env
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    import django
+
+    django.setup()
+
+
+def cmd_manage(args: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["resonanz manage", *args])
+    return 0
+
+
+def cmd_web(ns: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    argv = [
+        sys.executable, "-m", "gunicorn", "resonanz.config.wsgi:application",
+        "--bind", ns.bind, "--workers", str(ns.workers), "--threads", str(ns.threads),
+        "--worker-class", "gthread", "--access-logfile", "-", "--graceful-timeout", "10",
+    ]
+    os.execve(sys.executable, argv, _django_env())  # noqa: S606 - replaces this process on purpose
+    return 0  # pragma: no cover
+
+
+def cmd_worker(ns: argparse.Namespace) -> int:
+    _setup_django()
+    from resonanz.taskqueue.worker import run_worker
+
+    run_worker(queues=ns.queues.split(","), threads=ns.threads, batch=ns.batch, ticker=not ns.no_ticker)
+    return 0
+
+
+def cmd_up(ns: argparse.Namespace) -> int:
+    """Embedded default. Stays thin (no Django import) so the idle footprint is the two children."""
+    env = _django_env()
+    env.setdefault("RESONANZ_ENV", "embedded")
+    env.setdefault("RESONANZ_DATA_DIR", str(Path(ns.data_dir).resolve()))
+    env.pop("DATABASE_URL", None) if ns.embedded_only else None
+    Path(env["RESONANZ_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    me = [sys.executable, "-m", "resonanz"]
+    print(f"Resonanz: data in {env['RESONANZ_DATA_DIR']}", flush=True)
+    subprocess.run([*me, "manage", "migrate", "--no-input", "-v", "0"], env=env, check=True)
+    subprocess.run([*me, "manage", "bootstrap"], env=env, check=True)
+    children = [
+        subprocess.Popen([*me, "web", "--bind", f"{ns.host}:{ns.port}", "--workers", "1", "--threads", "8"],
+                         env=env),
+        subprocess.Popen([*me, "worker", "--threads", "2"], env=env),
+    ]
+    print(f"Resonanz is up: http://{ns.host}:{ns.port}/  (Ctrl-C stops web and worker)", flush=True)
+    stopping = False
+
+    def _stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    code = 0
+    while not stopping:
+        for child in children:
+            if child.poll() is not None:
+                print(f"Resonanz: a child process exited ({child.args[3]}, code {child.returncode});"
+                      " stopping.", file=sys.stderr, flush=True)
+                stopping, code = True, child.returncode or 1
+        time.sleep(0.3)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    print("Resonanz stopped.", flush=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "manage":
+        return cmd_manage(argv[1:])
+    parser = argparse.ArgumentParser(prog="resonanz", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the embedded default (SQLite, one process tree)")
+    up.add_argument("--host", default=os.environ.get("RESONANZ_HOST", "127.0.0.1"))
+    up.add_argument("--port", type=int, default=int(os.environ.get("RESONANZ_PORT", "8000")))
+    up.add_argument("--data-dir", default=os.environ.get("RESONANZ_DATA_DIR", "var"))
+    up.add_argument("--embedded-only", action="store_true", help="ignore DATABASE_URL")
+    web = sub.add_parser("web", help="run a web server (scaled form)")
+    web.add_argument("--bind", default=os.environ.get("RESONANZ_BIND", "127.0.0.1:8000"))
+    web.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    web.add_argument("--threads", type=int, default=8)
+    worker = sub.add_parser("worker", help="run a task worker (scaled form)")
+    worker.add_argument("--queues", default="default,publish,sync")
+    worker.add_argument("--threads", type=int, default=int(os.environ.get("RESONANZ_WORKER_THREADS", "4")))
+    worker.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+    worker.add_argument("--no-ticker", action="store_true", help="do not run periodic jobs here")
+    sub.add_parser("manage", help="run a Django management command")
+    ns = parser.parse_args(argv)
+    handlers = {"up": cmd_up, "web": cmd_web, "worker": cmd_worker}
+    return handlers[ns.command](ns)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""Shared fixtures: users, workspaces with roles, channels, API clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from resonanz.accounts.models import Role, User, Workspace
+from resonanz.accounts.services import membership_set, organisation_create, workspace_create
+from resonanz.channels.models import Channel
+
+MASTODON_INSTANCE_SETTINGS: dict[str, Any] = {
+    "instance": {
+        "max_characters": 500,
+        "max_media_attachments": 4,
+        "characters_reserved_per_url": 23,
+        "image_size_limit": 16777216,
+        "video_size_limit": 103809024,
+        "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"],
+    },
+    "instance_fetched_at": "2999-01-01T00:00:00+00:00",
+}
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    counter = {"n": 0}
+
+    def make(email: str | None = None, password: str = "correct horse battery staple") -> User:
+        counter["n"] += 1
+        return User.objects.create_user(email=email or f"user{counter['n']}@example.com", password=password)
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user: Callable[..., User]) -> User:
+    return make_user("owner@example.com")
+
+
+@pytest.fixture
+def workspace(owner: User) -> Workspace:
+    org = organisation_create(name="Agentur Nord", owner=owner)
+    return workspace_create(organisation=org, name="Brand A", owner=owner)
+
+
+@pytest.fixture
+def other_workspace(make_user: Callable[..., User]) -> Workspace:
+    stranger = make_user("stranger@example.com")
+    org = organisation_create(name="Konkurrenz", owner=stranger)
+    return workspace_create(organisation=org, name="Brand Z", owner=stranger)
+
+
+@pytest.fixture
+def member(workspace: Workspace, make_user: Callable[..., User]) -> Callable[[str], User]:
+    def make(role: str) -> User:
+        user = make_user(f"{role}@example.com")
+        membership_set(workspace=workspace, user=user, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api(owner: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(owner)
+    return client
+
+
+@pytest.fixture
+def make_channel(workspace: Workspace) -> Callable[..., Channel]:
+    def make(network: str = "mastodon", *, base_url: str = "https://social.example", handle: str = "brand",
+             remote_id: str | None = None, credentials: dict[str, Any] | None = None,
+             settings: dict[str, Any] | None = None, ws: Workspace | None = None) -> Channel:
+        if settings is None:
+            settings = dict(MASTODON_INSTANCE_SETTINGS) if network == "mastodon" else {}
+        return Channel.objects.create(
+            workspace=ws or workspace, network=network, base_url=base_url, handle=handle,
+            remote_id=remote_id or f"{network}-{handle}", credentials=credentials or {"access_token": "x"},
+            settings=settings,
+        )
+
+    return make
+
+
+__all__ = ["MASTODON_INSTANCE_SETTINGS", "Role"]

@@ -1,0 +1,51 @@
+"""The contract every network connector implements (see ``provider.py``)."""
+
+from .errors import (
+    AuthExpired,
+    ConnectionFailed,
+    ConnectorError,
+    NotSupported,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    ServerError,
+    TemporaryError,
+)
+from .provider import (
+    AccountInfo,
+    Capability,
+    ChannelAccount,
+    Connector,
+    DraftMedia,
+    DraftPart,
+    DraftVariant,
+    Engagement,
+    PublishedRef,
+    RemoteReply,
+    TextCount,
+    ValidationIssue,
+)
+
+__all__ = [
+    "AccountInfo",
+    "AuthExpired",
+    "Capability",
+    "ChannelAccount",
+    "ConnectionFailed",
+    "Connector",
+    "ConnectorError",
+    "DraftMedia",
+    "DraftPart",
+    "DraftVariant",
+    "Engagement",
+    "NotSupported",
+    "OutcomeUnknown",
+    "PublishedRef",
+    "RateLimited",
+    "Rejected",
+    "RemoteReply",
+    "ServerError",
+    "TemporaryError",
+    "TextCount",
+    "ValidationIssue",
+]

@@ -1,0 +1,215 @@
+"""The connector contract.
+
+A connector is a stateless object that talks to one network's real HTTP API through
+:class:`~resonanz.connectors.base.http.NetworkHttpClient`. It knows nothing about Django models: the
+engine hands it a :class:`ChannelAccount` (credentials decrypted, mutable so a refresh can update them)
+and plain dataclasses describing the post. That keeps every connector testable against a real or emulated
+server with one shared contract suite (``resonanz/connectors/tests/contract.py``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from .errors import NotSupported
+
+
+class Capability(StrEnum):
+    PUBLISH = "publish"
+    THREADS = "threads"
+    MEDIA = "media"
+    ALT_TEXT = "alt_text"
+    EDIT = "edit"
+    DELETE = "delete"
+    ENGAGEMENT = "engagement"
+    CONTENT_WARNING = "content_warning"
+    VISIBILITY = "visibility"
+    REFRESH = "refresh"
+
+
+@dataclass
+class ChannelAccount:
+    """What a connector needs to act for one connected account."""
+
+    network: str
+    base_url: str  # Bluesky: the PDS URL; Mastodon: the instance URL
+    remote_id: str = ""  # Bluesky: DID; Mastodon: account id
+    handle: str = ""
+    credentials: dict[str, Any] = field(default_factory=dict)
+    # Cached facts about the network for this account, e.g. Mastodon's /api/v2/instance configuration.
+    settings: dict[str, Any] = field(default_factory=dict)
+    credentials_changed: bool = False
+    settings_changed: bool = False
+
+    def update_credentials(self, **values: Any) -> None:
+        self.credentials.update(values)
+        self.credentials_changed = True
+
+    def update_settings(self, **values: Any) -> None:
+        self.settings.update(values)
+        self.settings_changed = True
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    remote_id: str
+    handle: str
+    display_name: str = ""
+    avatar_url: str = ""
+    profile_url: str = ""
+
+
+@dataclass
+class DraftMedia:
+    data: bytes
+    mime_type: str
+    alt_text: str = ""
+    filename: str = ""
+
+
+@dataclass
+class DraftPart:
+    text: str
+    media: list[DraftMedia] = field(default_factory=list)
+
+
+@dataclass
+class DraftVariant:
+    """One post as it will go to one channel; ``parts`` > 1 is a thread (published in order)."""
+
+    parts: list[DraftPart]
+    content_warning: str = ""  # Mastodon spoiler_text
+    visibility: str = "public"  # Mastodon: public | unlisted | private | direct
+    language: str = ""  # ISO 639-1, e.g. "de"
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    code: str  # stable machine code, e.g. "too_many_graphemes"
+    message: str  # translated, names the count and the limit
+    part_index: int | None = None
+    field: str = "text"
+    count: int | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class TextCount:
+    """The number a network will count for a text, shown live in the composer."""
+
+    count: int
+    limit: int
+    unit: str  # "graphemes" | "characters"
+    bytes: int | None = None
+    byte_limit: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.count <= self.limit and (self.byte_limit is None or (self.bytes or 0) <= self.byte_limit)
+
+
+@dataclass(frozen=True)
+class PublishKey:
+    """The idempotency identity of one publish of one part, recorded before the first network call.
+
+    ``key`` is unique and stable across retries; ``created_at`` is when it was first recorded (Bluesky
+    derives its deterministic record key, a TID, from both).
+    """
+
+    key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PublishedRef:
+    remote_id: str  # Bluesky: at:// URI; Mastodon: status id
+    url: str  # public web URL
+    cid: str = ""  # Bluesky content id (needed for replies/likes)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RemoteReply:
+    remote_id: str
+    url: str
+    author_id: str
+    author_handle: str
+    author_name: str
+    text: str
+    created_at: datetime
+    in_reply_to_remote_id: str
+
+
+@dataclass(frozen=True)
+class Engagement:
+    likes: int = 0
+    reposts: int = 0
+    replies: int = 0
+    quotes: int | None = None  # None = the network does not report it
+    impressions: int | None = None
+    reply_items: list[RemoteReply] = field(default_factory=list)
+
+
+class Connector(ABC):
+    network: ClassVar[str]
+    display_name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+    max_thread_parts: ClassVar[int] = 25
+
+    # -- account ---------------------------------------------------------------------------------
+    @abstractmethod
+    def verify(self, *, account: ChannelAccount) -> AccountInfo:
+        """Check the credentials work (channel health); refresh cached settings if useful."""
+
+    def refresh_credentials(self, *, account: ChannelAccount) -> None:
+        """Renew an expired access token in place. Raise ``AuthExpired`` when that is impossible."""
+        raise NotSupported(f"{self.network}: credentials cannot be refreshed")
+
+    # -- rules -----------------------------------------------------------------------------------
+    @abstractmethod
+    def count_text(self, *, account: ChannelAccount, text: str, content_warning: str = "") -> TextCount:
+        """Count ``text`` exactly as the network does."""
+
+    @abstractmethod
+    def validate(self, *, account: ChannelAccount, variant: DraftVariant) -> list[ValidationIssue]:
+        """Every rule the network enforces, checked before scheduling. Empty list = will be accepted."""
+
+    def prepare_media(self, *, account: ChannelAccount, media: DraftMedia) -> DraftMedia:
+        """Bring media within the network's limits (e.g. recompress); raise ``Rejected`` if impossible."""
+        return media
+
+    # -- publishing ------------------------------------------------------------------------------
+    @abstractmethod
+    def publish_part(
+        self,
+        *,
+        account: ChannelAccount,
+        variant: DraftVariant,
+        part_index: int,
+        key: PublishKey,
+        reply_to: PublishedRef | None = None,
+        root: PublishedRef | None = None,
+    ) -> PublishedRef:
+        """Create one part (the first, or a reply in a thread). Must be idempotent for the same ``key``."""
+
+    @abstractmethod
+    def find_published(
+        self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey
+    ) -> PublishedRef | None:
+        """After an unknown outcome: did the network create this part? ``None`` = certainly not."""
+
+    def delete(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        raise NotSupported(f"{self.network}: posts cannot be deleted through the API")
+
+    def edit(
+        self, *, account: ChannelAccount, ref: PublishedRef, variant: DraftVariant, part_index: int
+    ) -> PublishedRef:
+        raise NotSupported(f"{self.network}: published posts cannot be edited")
+
+    # -- engagement ------------------------------------------------------------------------------
+    def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
+        raise NotSupported(f"{self.network}: no engagement data")

@@ -1,0 +1,740 @@
+"""The Mastodon connector (https://docs.joinmastodon.org/client/intro/).
+
+Stateless apart from a small, lock-guarded memo of the last ``X-RateLimit-*`` headers per account, which
+the engine may read (:meth:`MastodonConnector.last_rate_limit`) to slow down before Mastodon's
+300 requests / 5 minutes per account budget runs out (https://docs.joinmastodon.org/api/rate-limits/).
+
+Limits are never hard-coded: ``verify`` reads ``GET /api/v2/instance`` and caches
+:func:`~.rules.instance_limits` in ``account.settings`` (``instance`` + ``instance_fetched_at``);
+``count_text``/``validate`` use that cache and re-read it when it is missing or older than a day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any, ClassVar
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from django.utils.translation import gettext
+
+from resonanz.connectors.base import (
+    AccountInfo,
+    AuthExpired,
+    Capability,
+    ChannelAccount,
+    ConnectionFailed,
+    Connector,
+    DraftMedia,
+    DraftPart,
+    DraftVariant,
+    Engagement,
+    OutcomeUnknown,
+    PublishedRef,
+    Rejected,
+    RemoteReply,
+    TemporaryError,
+    TextCount,
+    ValidationIssue,
+)
+from resonanz.connectors.base.provider import PublishKey
+
+from . import oauth
+from .client import MastodonClient, RateLimitState
+from .rules import MENTION_RE, count_status, instance_limits
+
+logger = logging.getLogger(__name__)
+
+# https://docs.joinmastodon.org/methods/statuses/#form-data-parameters (visibility)
+VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
+INSTANCE_MAX_AGE = timedelta(days=1)
+# find_published: statuses created this long before the key was recorded still count (clock skew between
+# us and the instance); and how far back we page through the account's statuses (40 per page, the API max:
+# https://docs.joinmastodon.org/methods/accounts/#statuses).
+FIND_CLOCK_MARGIN = timedelta(minutes=2)
+FIND_PAGE_SIZE = 40
+FIND_MAX_PAGES = 5
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class _HtmlText(HTMLParser):
+    """Mastodon returns ``content`` as HTML (``<p>``, ``<br>``, links split into invisible/ellipsis
+    spans that together hold the full URL: https://docs.joinmastodon.org/spec/microformats/ and
+    https://docs.joinmastodon.org/entities/Status/#content). Turn it back into plain text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._paragraphs = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag == "p":
+            if self._paragraphs:
+                self.parts.append("\n\n")
+            self._paragraphs += 1
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_to_text(content: str) -> str:
+    parser = _HtmlText()
+    parser.feed(content or "")
+    parser.close()
+    return html.unescape("".join(parser.parts)).strip()
+
+
+_WS = re.compile(r"\s+")
+# Markdown-rendering forks (glitch-soc, and mastodon-mock) turn *x*, **x**, `x`, ~~x~~ into tags; compare
+# without those markers so a status still matches its source text.
+_MARKUP = re.compile(r"[*`~]")
+
+
+def normalise_text(text: str) -> str:
+    """A comparison key for a status text: NFC, remote mentions shortened to ``@user`` (Mastodon renders
+    ``@bob@example.social`` as ``@bob``), formatting markers dropped, whitespace collapsed."""
+    text = unicodedata.normalize("NFC", text)
+    text = MENTION_RE.sub(lambda m: "@" + m.group("user"), text)
+    text = _MARKUP.sub("", text)
+    return _WS.sub(" ", text).strip()
+
+
+def _digest(media: DraftMedia) -> str:
+    return hashlib.sha256(media.data).hexdigest()
+
+
+class MastodonConnector(Connector):
+    network = "mastodon"
+    display_name = "Mastodon"
+    capabilities = frozenset(
+        {
+            Capability.PUBLISH,
+            Capability.THREADS,
+            Capability.MEDIA,
+            Capability.ALT_TEXT,
+            Capability.EDIT,
+            Capability.DELETE,
+            Capability.ENGAGEMENT,
+            Capability.CONTENT_WARNING,
+            Capability.VISIBILITY,
+            Capability.REFRESH,
+        }
+    )
+    max_thread_parts: ClassVar[int] = 25
+
+    def __init__(
+        self,
+        *,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        media_poll_timeout: float = 60.0,
+        media_poll_interval: float = 0.5,
+    ) -> None:
+        self.timeout = timeout
+        self.transport = transport
+        self.media_poll_timeout = media_poll_timeout
+        self.media_poll_interval = media_poll_interval
+        self._rate_limits: dict[tuple[str, str], RateLimitState] = {}
+        self._lock = threading.Lock()
+
+    # -- plumbing --------------------------------------------------------------------------------
+    @staticmethod
+    def _account_key(account: ChannelAccount) -> tuple[str, str]:
+        return (account.base_url.rstrip("/"), account.remote_id or account.handle)
+
+    def last_rate_limit(self, *, account: ChannelAccount) -> RateLimitState | None:
+        """The last ``X-RateLimit-*`` values seen for this account (None = no call made yet)."""
+        with self._lock:
+            return self._rate_limits.get(self._account_key(account))
+
+    @contextmanager
+    def _session(self, account: ChannelAccount, *, authenticated: bool = True) -> Iterator[MastodonClient]:
+        token = ""
+        if authenticated:
+            self._refresh_if_expired(account)
+            token = str(account.credentials.get("access_token") or "")
+            if not token:
+                raise AuthExpired(
+                    "mastodon: no access token stored",
+                    network_message=gettext("This Mastodon channel has no login. Please reconnect it."),
+                )
+        client = MastodonClient(
+            account.base_url, access_token=token, timeout=self.timeout, transport=self.transport
+        )
+        try:
+            yield client
+        finally:
+            if client.rate_limit is not None and authenticated:
+                with self._lock:
+                    self._rate_limits[self._account_key(account)] = client.rate_limit
+            client.close()
+
+    def _refresh_if_expired(self, account: ChannelAccount) -> None:
+        """Renew a token that is known to be expired before using it (saves a guaranteed 401)."""
+        expires_at = account.credentials.get("expires_at")
+        if not expires_at or not account.credentials.get("refresh_token"):
+            return
+        try:
+            expired = float(expires_at) <= time.time() + 30
+        except (TypeError, ValueError):
+            return
+        if expired:
+            self.refresh_credentials(account=account)
+
+    # -- account ---------------------------------------------------------------------------------
+    def verify(self, *, account: ChannelAccount) -> AccountInfo:
+        # https://docs.joinmastodon.org/methods/accounts/#verify_credentials
+        with self._session(account) as client:
+            me = client.get_json("/api/v1/accounts/verify_credentials")
+            if not isinstance(me, dict) or not me.get("id"):
+                raise Rejected("mastodon: verify_credentials returned no account")
+            # Set before the session closes so the rate-limit memo is filed under this account.
+            account.remote_id = str(me["id"])
+            limits = self._fetch_limits(account, client)
+        host = limits.get("domain") or urlsplit(account.base_url).hostname or ""
+        acct = str(me.get("acct") or me.get("username") or "")
+        # Local accounts have acct == username; the fediverse handle adds the instance's domain
+        # (https://docs.joinmastodon.org/entities/Account/#acct).
+        handle = acct if "@" in acct else f"{acct}@{host}"
+        account.handle = handle
+        return AccountInfo(
+            remote_id=str(me["id"]),
+            handle=handle,
+            display_name=str(me.get("display_name") or me.get("username") or ""),
+            avatar_url=str(me.get("avatar") or ""),
+            profile_url=str(me.get("url") or ""),
+        )
+
+    def refresh_credentials(self, *, account: ChannelAccount) -> None:
+        """Mastodon ≥ 4.3 may issue refresh tokens (https://docs.joinmastodon.org/methods/oauth/#token);
+        older servers issue non-expiring tokens only, so a 401 there means the user revoked access."""
+        creds = account.credentials
+        refresh_token = creds.get("refresh_token")
+        client_id = creds.get("client_id")
+        client_secret = creds.get("client_secret")
+        if not refresh_token or not client_id or not client_secret:
+            raise AuthExpired(
+                "mastodon: no refresh token",
+                network_message=gettext(
+                    "The Mastodon server no longer accepts this login and issued no refresh token. "
+                    "Please reconnect the channel."
+                ),
+            )
+        new = oauth.refresh(
+            base_url=account.base_url,
+            client_id=str(client_id),
+            client_secret=str(client_secret),
+            refresh_token=str(refresh_token),
+            timeout=self.timeout,
+        )
+        if "expires_at" not in new:
+            account.credentials.pop("expires_at", None)
+        account.update_credentials(**new)
+
+    # -- limits ----------------------------------------------------------------------------------
+    def _fetch_limits(self, account: ChannelAccount, client: MastodonClient) -> dict[str, Any]:
+        # https://docs.joinmastodon.org/methods/instance/#v2 (4.0+); servers without v2 still have
+        # v1 with the same configuration block (https://docs.joinmastodon.org/methods/instance/#v1).
+        try:
+            body = client.get_json("/api/v2/instance")
+        except Rejected as exc:
+            if exc.http_status not in (404, 410):
+                raise
+            body = client.get_json("/api/v1/instance")
+        if not isinstance(body, dict):
+            raise Rejected("mastodon: instance information is not an object")
+        limits = instance_limits(body)
+        account.update_settings(instance=limits, instance_fetched_at=datetime.now(UTC).isoformat())
+        return limits
+
+    def limits(self, *, account: ChannelAccount) -> dict[str, Any]:
+        """Cached instance limits; fetched when missing or older than a day. A stale cache is used when
+        the instance cannot be reached (better than guessing); no cache at all raises."""
+        cached = account.settings.get("instance")
+        fetched_at = _parse_time(account.settings.get("instance_fetched_at"))
+        if isinstance(cached, dict) and fetched_at and datetime.now(UTC) - fetched_at < INSTANCE_MAX_AGE:
+            return cached
+        try:
+            with self._session(account, authenticated=False) as client:
+                return self._fetch_limits(account, client)
+        except TemporaryError:
+            if isinstance(cached, dict):
+                logger.warning("mastodon: instance %s unreachable; using cached limits", account.base_url)
+                return cached
+            raise
+
+    # -- rules -----------------------------------------------------------------------------------
+    def count_text(self, *, account: ChannelAccount, text: str, content_warning: str = "") -> TextCount:
+        limits = self.limits(account=account)
+        count = count_status(
+            text, content_warning=content_warning, chars_per_url=int(limits["characters_reserved_per_url"])
+        )
+        return TextCount(count=count, limit=int(limits["max_characters"]), unit="characters")
+
+    def validate(self, *, account: ChannelAccount, variant: DraftVariant) -> list[ValidationIssue]:
+        limits = self.limits(account=account)
+        max_chars = int(limits["max_characters"])
+        max_media = int(limits["max_media_attachments"])
+        per_url = int(limits["characters_reserved_per_url"])
+        mime_types = {str(m).lower() for m in limits["supported_mime_types"]}
+        issues: list[ValidationIssue] = []
+
+        if variant.visibility and variant.visibility not in VISIBILITIES:
+            issues.append(
+                ValidationIssue(
+                    code="invalid_visibility",
+                    message=gettext(
+                        "Visibility %(visibility)s does not exist on Mastodon; use public, unlisted, "
+                        "private or direct."
+                    )
+                    % {"visibility": variant.visibility},
+                    field="visibility",
+                )
+            )
+        if len(variant.parts) > self.max_thread_parts:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_parts",
+                    message=gettext("The thread has %(count)s parts; at most %(limit)s are allowed.")
+                    % {"count": len(variant.parts), "limit": self.max_thread_parts},
+                    field="parts",
+                    count=len(variant.parts),
+                    limit=self.max_thread_parts,
+                )
+            )
+        for index, part in enumerate(variant.parts):
+            issues.extend(
+                self._validate_part(
+                    index,
+                    part,
+                    variant,
+                    limits,
+                    max_chars=max_chars,
+                    max_media=max_media,
+                    per_url=per_url,
+                    mime_types=mime_types,
+                )
+            )
+        return issues
+
+    def _validate_part(
+        self,
+        index: int,
+        part: DraftPart,
+        variant: DraftVariant,
+        limits: dict[str, Any],
+        *,
+        max_chars: int,
+        max_media: int,
+        per_url: int,
+        mime_types: set[str],
+    ) -> list[ValidationIssue]:
+        issues: list[ValidationIssue] = []
+        number = index + 1  # users count parts from 1
+        count = count_status(part.text, content_warning=variant.content_warning, chars_per_url=per_url)
+        if count > max_chars:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_characters",
+                    message=gettext(
+                        "Part %(part)s has %(count)s characters; this Mastodon server allows %(limit)s."
+                    )
+                    % {"part": number, "count": count, "limit": max_chars},
+                    part_index=index,
+                    count=count,
+                    limit=max_chars,
+                )
+            )
+        if not part.text.strip() and not part.media:
+            # "Validation failed: Text can't be blank" (PostStatusService requires text or media).
+            issues.append(
+                ValidationIssue(
+                    code="empty_part",
+                    message=gettext("Part %(part)s has neither text nor media.") % {"part": number},
+                    part_index=index,
+                )
+            )
+        if len(part.media) > max_media:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_media",
+                    message=gettext(
+                        "Part %(part)s has %(count)s attachments; this Mastodon server allows %(limit)s."
+                    )
+                    % {"part": number, "count": len(part.media), "limit": max_media},
+                    part_index=index,
+                    field="media",
+                    count=len(part.media),
+                    limit=max_media,
+                )
+            )
+        # PostStatusService#validate_media!: one video/audio file may not be combined with other media.
+        if len(part.media) > 1 and any(m.mime_type.startswith(("video/", "audio/")) for m in part.media):
+            issues.append(
+                ValidationIssue(
+                    code="mixed_media",
+                    message=gettext(
+                        "Part %(part)s combines a video or audio file with other attachments; Mastodon "
+                        "allows a video or audio file only on its own."
+                    )
+                    % {"part": number},
+                    part_index=index,
+                    field="media",
+                )
+            )
+        for media in part.media:
+            issues.extend(self._validate_media(index, media, limits, mime_types))
+        return issues
+
+    def _validate_media(
+        self, index: int, media: DraftMedia, limits: dict[str, Any], mime_types: set[str]
+    ) -> list[ValidationIssue]:
+        issues: list[ValidationIssue] = []
+        number = index + 1
+        name = media.filename or media.mime_type or "?"
+        mime = (media.mime_type or "").lower()
+        if mime not in mime_types:
+            issues.append(
+                ValidationIssue(
+                    code="unsupported_media_type",
+                    message=gettext(
+                        "Part %(part)s: this Mastodon server does not accept %(type)s files (%(name)s)."
+                    )
+                    % {"part": number, "type": mime or "?", "name": name},
+                    part_index=index,
+                    field="media",
+                )
+            )
+        # https://docs.joinmastodon.org/entities/Instance/#image_size_limit and #video_size_limit
+        # (Mastodon applies the video limit to audio too).
+        if mime.startswith("image/"):
+            size_limit, code = int(limits["image_size_limit"]), "image_too_large"
+        else:
+            size_limit, code = int(limits["video_size_limit"]), "video_too_large"
+        if len(media.data) > size_limit:
+            issues.append(
+                ValidationIssue(
+                    code=code,
+                    message=gettext(
+                        "Part %(part)s: %(name)s has %(count)s bytes; this Mastodon server allows %(limit)s."
+                    )
+                    % {"part": number, "name": name, "count": len(media.data), "limit": size_limit},
+                    part_index=index,
+                    field="media",
+                    count=len(media.data),
+                    limit=size_limit,
+                )
+            )
+        description_limit = int(limits.get("description_limit") or 1500)
+        alt_length = len(media.alt_text)
+        if alt_length > description_limit:
+            issues.append(
+                ValidationIssue(
+                    code="alt_text_too_long",
+                    message=gettext(
+                        "Part %(part)s: the alt text of %(name)s has %(count)s characters; this Mastodon "
+                        "server allows %(limit)s."
+                    )
+                    % {"part": number, "name": name, "count": alt_length, "limit": description_limit},
+                    part_index=index,
+                    field="alt_text",
+                    count=alt_length,
+                    limit=description_limit,
+                )
+            )
+        return issues
+
+    # -- media -----------------------------------------------------------------------------------
+    def _upload(self, client: MastodonClient, media: DraftMedia) -> str:
+        """Upload one attachment and wait until the server has processed it.
+
+        ``POST /api/v2/media`` answers 200 when processed synchronously (small images) or 202 with
+        ``url: null`` while processing continues; ``GET /api/v1/media/:id`` answers 206 until done
+        (https://docs.joinmastodon.org/methods/media/#v2, #get). A status that references unprocessed
+        media is refused with 422, so we poll, bounded by ``media_poll_timeout``.
+        """
+        filename = media.filename or "upload"
+        data = {"description": media.alt_text} if media.alt_text else {}
+        files = {"file": (filename, media.data, media.mime_type or "application/octet-stream")}
+        try:
+            try:
+                response = client.request("POST", "/api/v2/media", data=data, files=files)
+            except Rejected as exc:
+                if exc.http_status != 404:
+                    raise
+                # Servers older than 3.1.3 only have the synchronous v1 endpoint.
+                response = client.request("POST", "/api/v1/media", data=data, files=files)
+        except OutcomeUnknown as exc:
+            # An orphaned upload is harmless (Mastodon deletes unattached media after a day) and no
+            # status exists yet, so this is a plain retryable failure, not an unknown publish outcome.
+            raise ConnectionFailed(f"mastodon: media upload got no answer: {exc}") from exc
+        body = response.json()
+        media_id = str(body["id"])
+        if response.status_code == 200 and body.get("url"):
+            return media_id
+        deadline = time.monotonic() + self.media_poll_timeout
+        interval = self.media_poll_interval
+        while time.monotonic() < deadline:
+            time.sleep(interval)
+            interval = min(interval * 2, 5.0)
+            polled = client.request("GET", f"/api/v1/media/{media_id}")
+            if polled.status_code == 200 and polled.json().get("url"):
+                return media_id
+        raise TemporaryError(
+            f"mastodon: media {media_id} still processing after {self.media_poll_timeout:.0f}s",
+            network_message=gettext("The Mastodon server is still processing the media; will retry."),
+        )
+
+    # -- publishing ------------------------------------------------------------------------------
+    @staticmethod
+    def _ref(status: dict[str, Any], media: list[dict[str, str]] | None = None) -> PublishedRef:
+        extra: dict[str, Any] = {}
+        if media is not None:
+            extra["media"] = media
+        return PublishedRef(
+            remote_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""), extra=extra
+        )
+
+    def publish_part(
+        self,
+        *,
+        account: ChannelAccount,
+        variant: DraftVariant,
+        part_index: int,
+        key: PublishKey,
+        reply_to: PublishedRef | None = None,
+        root: PublishedRef | None = None,
+    ) -> PublishedRef:
+        """``POST /api/v1/statuses`` with ``Idempotency-Key``: Mastodon remembers the key per account for
+        one hour and answers a repeated create with the original status instead of a duplicate
+        (https://docs.joinmastodon.org/methods/statuses/#create, header ``Idempotency-Key``)."""
+        part = variant.parts[part_index]
+        with self._session(account) as client:
+            media = [{"id": self._upload(client, m), "sha256": _digest(m)} for m in part.media]
+            fields: list[tuple[str, str]] = [("status", part.text)]
+            fields += [("media_ids[]", m["id"]) for m in media]
+            if variant.content_warning:
+                fields.append(("spoiler_text", variant.content_warning))
+            if variant.visibility:
+                fields.append(("visibility", variant.visibility))
+            if variant.language:
+                fields.append(("language", variant.language))
+            if reply_to is not None:
+                fields.append(("in_reply_to_id", reply_to.remote_id))
+            status = client.post_json(
+                "/api/v1/statuses",
+                content=_form(fields),
+                headers={**_FORM_HEADERS, "Idempotency-Key": key.key},
+            )
+        if not isinstance(status, dict) or "id" not in status:
+            raise Rejected("mastodon: status create returned no status")
+        if status.get("scheduled_at") and "params" in status:
+            # A ScheduledStatus means the server treated the call as scheduling; we never send
+            # scheduled_at, so this would be a server bug worth surfacing rather than a silent success.
+            raise Rejected("mastodon: the server scheduled the status instead of publishing it")
+        return self._ref(status, media)
+
+    def find_published(
+        self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey
+    ) -> PublishedRef | None:
+        """Reconcile after an unknown outcome by looking at the account's recent statuses.
+
+        Approach: page through ``GET /api/v1/accounts/:id/statuses`` (newest first, reblogs excluded,
+        at most ``FIND_MAX_PAGES`` pages of 40) down to ``key.created_at`` minus a clock-skew margin, and pick
+        the status whose text (``content`` HTML turned back into text, normalised) and content warning
+        equal this part's, with the same number of attachments, and whose reply target fits: part 0 is
+        not a reply; part *n* replies to one of our own statuses whose text is part *n-1*'s (the contract
+        does not pass ``reply_to`` here, so the parent is checked by text).
+
+        Limits: Mastodon exposes no lookup by Idempotency-Key. Statuses with ``direct`` visibility are not
+        listed on the account timeline, an account that posted more than 200 statuses since the key was
+        recorded pushes the status out of reach, a status edited meanwhile no longer matches, and an
+        identical status posted by another app in the window would be taken as ours. None of this risks a
+        duplicate inside the first hour: a re-POST with the same Idempotency-Key returns the original
+        status (https://docs.joinmastodon.org/methods/statuses/#create).
+        """
+        part = variant.parts[part_index]
+        want_text = normalise_text(part.text)
+        want_cw = normalise_text(variant.content_warning)
+        parent_text = normalise_text(variant.parts[part_index - 1].text) if part_index > 0 else None
+        cutoff = key.created_at - FIND_CLOCK_MARGIN
+        with self._session(account) as client:
+            account_id = account.remote_id or self._own_id(client)
+            seen: dict[str, dict[str, Any]] = {}
+            max_id: str | None = None
+            for _ in range(FIND_MAX_PAGES):
+                params: dict[str, str | int] = {"limit": FIND_PAGE_SIZE, "exclude_reblogs": "true"}
+                if max_id:
+                    params["max_id"] = max_id
+                page = client.get_json(f"/api/v1/accounts/{account_id}/statuses", params=params)
+                if not isinstance(page, list) or not page:
+                    break
+                reached_cutoff = False
+                for status in page:
+                    seen[str(status["id"])] = status
+                    created = _parse_time(status.get("created_at"))
+                    if created is not None and created < cutoff:
+                        reached_cutoff = True
+                        continue
+                    if status.get("reblog"):
+                        continue
+                    if normalise_text(html_to_text(str(status.get("content") or ""))) != want_text:
+                        continue
+                    if normalise_text(str(status.get("spoiler_text") or "")) != want_cw:
+                        continue
+                    if len(status.get("media_attachments") or []) != len(part.media):
+                        continue
+                    if not self._reply_matches(client, status, account_id, parent_text, seen):
+                        continue
+                    return self._ref(status)
+                if reached_cutoff:
+                    break
+                max_id = str(page[-1]["id"])
+        return None
+
+    @staticmethod
+    def _own_id(client: MastodonClient) -> str:
+        me = client.get_json("/api/v1/accounts/verify_credentials")
+        return str(me["id"])
+
+    @staticmethod
+    def _reply_matches(
+        client: MastodonClient,
+        status: dict[str, Any],
+        account_id: str,
+        parent_text: str | None,
+        seen: dict[str, dict[str, Any]],
+    ) -> bool:
+        parent_id = status.get("in_reply_to_id")
+        if parent_text is None:
+            return parent_id is None
+        if parent_id is None or str(status.get("in_reply_to_account_id") or "") != str(account_id):
+            return False
+        parent = seen.get(str(parent_id))
+        if parent is None:
+            try:
+                parent = client.get_json(f"/api/v1/statuses/{parent_id}")
+            except Rejected:
+                return False
+        return normalise_text(html_to_text(str(parent.get("content") or ""))) == parent_text
+
+    def delete(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """https://docs.joinmastodon.org/methods/statuses/#delete. A 404 means it is already gone."""
+        with self._session(account) as client:
+            try:
+                client.request("DELETE", f"/api/v1/statuses/{ref.remote_id}")
+            except Rejected as exc:
+                if exc.http_status != 404:
+                    raise
+
+    def edit(
+        self, *, account: ChannelAccount, ref: PublishedRef, variant: DraftVariant, part_index: int
+    ) -> PublishedRef:
+        """``PUT /api/v1/statuses/:id`` (https://docs.joinmastodon.org/methods/statuses/#edit).
+
+        The edit sends the complete new state: text, content warning, language, the attachment ids to keep
+        (``media_ids``, empty = remove all) and their alt texts (``media_attributes``). An attachment
+        is kept when its bytes equal the one recorded at publish time (``ref.extra["media"]``: id + SHA-256);
+        anything else is uploaded anew.
+        """
+        part = variant.parts[part_index]
+        recorded = ref.extra.get("media")
+        previous: list[Any] = recorded if isinstance(recorded, list) else []
+        with self._session(account) as client:
+            media: list[dict[str, str]] = []
+            attributes: list[dict[str, str]] = []
+            for i, item in enumerate(part.media):
+                digest = _digest(item)
+                old = previous[i] if i < len(previous) else None
+                if isinstance(old, dict) and old.get("sha256") == digest and old.get("id"):
+                    media_id = str(old["id"])
+                    attributes.append({"id": media_id, "description": item.alt_text})
+                else:
+                    media_id = self._upload(client, item)
+                media.append({"id": media_id, "sha256": digest})
+            # JSON rather than form data: "query strings, form data, and JSON submitted via POST body are
+            # equally understood" (https://docs.joinmastodon.org/client/intro/#parameters), and only JSON
+            # can say "no attachments" (an empty media_ids array) and keep each media_attributes
+            # {id, description} pair together.
+            body: dict[str, Any] = {
+                "status": part.text,
+                "spoiler_text": variant.content_warning,
+                "media_ids": [m["id"] for m in media],
+            }
+            if attributes:
+                body["media_attributes"] = attributes
+            if variant.language:
+                body["language"] = variant.language
+            status = client.request("PUT", f"/api/v1/statuses/{ref.remote_id}", json=body).json()
+        return self._ref(status, media)
+
+    # -- engagement ------------------------------------------------------------------------------
+    def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
+        """Counts from the Status entity (https://docs.joinmastodon.org/entities/Status/#favourites_count);
+        Mastodon has no impressions. ``quotes_count`` exists only on servers with quote posts (4.5+).
+        Replies come from ``GET /api/v1/statuses/:id/context`` (direct replies only; our own replies,
+        i.e. the next parts of our thread, are not engagement and are left out of ``reply_items``)."""
+        with self._session(account) as client:
+            status = client.get_json(f"/api/v1/statuses/{ref.remote_id}")
+            context = client.get_json(f"/api/v1/statuses/{ref.remote_id}/context")
+        replies: list[RemoteReply] = []
+        for item in (context or {}).get("descendants") or []:
+            if str(item.get("in_reply_to_id") or "") != str(ref.remote_id):
+                continue
+            author = item.get("account") or {}
+            if account.remote_id and str(author.get("id") or "") == account.remote_id:
+                continue
+            replies.append(
+                RemoteReply(
+                    remote_id=str(item["id"]),
+                    url=str(item.get("url") or item.get("uri") or ""),
+                    author_id=str(author.get("id") or ""),
+                    author_handle=str(author.get("acct") or author.get("username") or ""),
+                    author_name=str(author.get("display_name") or author.get("username") or ""),
+                    text=html_to_text(str(item.get("content") or "")),
+                    created_at=_parse_time(item.get("created_at")) or datetime.now(UTC),
+                    in_reply_to_remote_id=str(ref.remote_id),
+                )
+            )
+        quotes = status.get("quotes_count")
+        return Engagement(
+            likes=int(status.get("favourites_count") or 0),
+            reposts=int(status.get("reblogs_count") or 0),
+            replies=int(status.get("replies_count") or 0),
+            quotes=int(quotes) if isinstance(quotes, int) else None,
+            impressions=None,
+            reply_items=replies,
+        )
+
+
+_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _form(fields: list[tuple[str, str]]) -> bytes:
+    """Form-encode ``fields`` in the documented Rails bracket notation (``media_ids[]=1&media_ids[]=2``,
+    https://docs.joinmastodon.org/client/intro/#parameters), keeping their order."""
+    return urlencode(fields).encode("ascii")
+
+
+__all__ = ["MastodonConnector", "html_to_text", "normalise_text"]

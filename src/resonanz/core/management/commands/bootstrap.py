@@ -1,0 +1,36 @@
+"""Create the first admin (and a first organisation/workspace) if the database has no user yet.
+
+From ``RESONANZ_ADMIN_EMAIL`` / ``RESONANZ_ADMIN_PASSWORD``; otherwise a password is generated and
+printed once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from resonanz.accounts.models import User
+from resonanz.accounts.services import organisation_create, workspace_create
+
+
+class Command(BaseCommand):
+    help = "Create the first admin if there is none."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        if User.objects.exists():
+            return
+        email = os.environ.get("RESONANZ_ADMIN_EMAIL", "admin@example.com")
+        password = os.environ.get("RESONANZ_ADMIN_PASSWORD")
+        generated = password is None
+        password = password or secrets.token_urlsafe(12)
+        user = User.objects.create_superuser(email=email, password=password)
+        org = organisation_create(name=os.environ.get("RESONANZ_ORGANISATION", "Meine Agentur"), owner=user)
+        workspace_create(organisation=org, name=os.environ.get("RESONANZ_WORKSPACE", "Meine Marke"), owner=user)
+        self.stdout.write(f"Created the first admin: {email}")
+        if generated:
+            self.stdout.write(f"Password (shown once, change it after login): {password}")

@@ -1,0 +1,331 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from resonanz.accounts.permissions import Action
+from resonanz.api.base import WorkspaceAPIView, idempotent
+from resonanz.api.errors import report_json
+
+from .models import MediaAsset, Post, PostEvent, Variant, VariantPart
+from .selectors import post_events, post_get, post_list, variant_get
+from .services import (
+    MediaInput,
+    PostError,
+    PostInput,
+    VariantInput,
+    media_asset_create,
+    post_add_to_queue,
+    post_approve,
+    post_cancel,
+    post_create,
+    post_reject,
+    post_schedule,
+    post_schedule_local,
+    post_submit_for_approval,
+    post_update,
+    post_validate,
+)
+
+
+class PartSerializer(serializers.ModelSerializer[VariantPart]):
+    class Meta:
+        model = VariantPart
+        fields = ["index", "text", "remote_id", "remote_url", "published_at"]
+
+
+class VariantSerializer(serializers.ModelSerializer[Variant]):
+    parts = PartSerializer(many=True, read_only=True)
+    network = serializers.CharField(source="channel.network")
+    handle = serializers.CharField(source="channel.handle")
+
+    class Meta:
+        model = Variant
+        fields = ["id", "channel_id", "network", "handle", "status", "scheduled_at", "content_warning",
+                  "visibility", "language", "attempt_count", "last_error", "last_error_code", "published_at",
+                  "remote_id", "remote_url", "parts"]
+
+
+class PostSerializer(serializers.ModelSerializer[Post]):
+    variants = VariantSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "title", "text", "status", "scheduled_at", "author_id", "approved_at", "created_at",
+                  "updated_at", "variants"]
+
+
+class MediaInputSerializer(serializers.Serializer[None]):
+    asset_id = serializers.IntegerField()
+    alt_text = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class VariantInputSerializer(serializers.Serializer[None]):
+    channel_id = serializers.IntegerField()
+    parts = serializers.ListField(child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+                                  required=False, allow_null=True, default=None)
+    content_warning = serializers.CharField(required=False, allow_blank=True, default="")
+    visibility = serializers.ChoiceField(choices=["public", "unlisted", "private", "direct"], default="public")
+    language = serializers.CharField(required=False, allow_blank=True, default="", max_length=8)
+
+
+class PostInputSerializer(serializers.Serializer[None]):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    channel_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    thread = serializers.ListField(child=serializers.CharField(trim_whitespace=False), required=False, default=list)
+    media = MediaInputSerializer(many=True, required=False, default=list)
+    overrides = VariantInputSerializer(many=True, required=False, default=list)
+
+    def to_input(self) -> PostInput:
+        d: dict[str, Any] = self.validated_data
+        return PostInput(
+            text=d["text"], channel_ids=d["channel_ids"], title=d["title"], thread=d["thread"],
+            media=[MediaInput(**m) for m in d["media"]],
+            overrides=[VariantInput(**o) for o in d["overrides"]],
+        )
+
+
+class ScheduleSerializer(serializers.Serializer[None]):
+    at = serializers.DateTimeField(required=False, help_text="An instant with offset, e.g. 2026-12-01T09:00:00+01:00")
+    local = serializers.DateTimeField(required=False, help_text="Wall-clock time in the workspace time zone")
+    fold = serializers.ChoiceField(choices=[0, 1], required=False, allow_null=True, default=None,
+                                   help_text="For an ambiguous local time: 0 = first, 1 = second occurrence")
+    queue = serializers.BooleanField(required=False, default=False, help_text="Next free queue slot per channel")
+    now = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        chosen = [k for k in ("at", "local") if attrs.get(k) is not None] + [
+            k for k in ("queue", "now") if attrs.get(k)]
+        if len(chosen) != 1:
+            raise serializers.ValidationError("Give exactly one of: at, local, queue, now.")
+        return attrs
+
+
+class CommentSerializer(serializers.Serializer[None]):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EventSerializer(serializers.ModelSerializer[PostEvent]):
+    class Meta:
+        model = PostEvent
+        fields = ["kind", "message", "variant_id", "actor_id", "created_at"]
+
+
+class MediaSerializer(serializers.ModelSerializer[MediaAsset]):
+    class Meta:
+        model = MediaAsset
+        fields = ["id", "original_name", "mime_type", "size", "width", "height", "alt_text", "created_at"]
+
+
+class PostListApi(WorkspaceAPIView):
+    actions = {"POST": Action.CREATE_POST}
+
+    @extend_schema(responses=PostSerializer(many=True))
+    def get(self, request: Request, workspace_id: int) -> Response:
+        qs = post_list(workspace=self.workspace, status=request.query_params.get("status"),
+                       channel_id=int(request.query_params["channel"]) if "channel" in request.query_params else None)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(qs.order_by("-created_at"), request, view=self)
+        return paginator.get_paginated_response(PostSerializer(page, many=True).data)
+
+    @extend_schema(request=PostInputSerializer, responses={201: PostSerializer})
+    @idempotent
+    def post(self, request: Request, workspace_id: int) -> Response:
+        s = PostInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        post = post_create(workspace=self.workspace, author=request.user, data=s.to_input())  # type: ignore[arg-type]
+        return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class PostValidateDraftApi(WorkspaceAPIView):
+    """Validate without saving (the composer's live check)."""
+
+    actions = {"POST": Action.VIEW}
+
+    @extend_schema(request=PostInputSerializer, responses={200: dict})
+    def post(self, request: Request, workspace_id: int) -> Response:
+        from django.db import transaction
+
+        s = PostInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        # Build the post inside a transaction that is always rolled back: same code path, nothing kept.
+        result: list[dict[str, Any]] = []
+        try:
+            with transaction.atomic():
+                post = post_create(workspace=self.workspace, author=None, data=s.to_input())
+                result = [report_json(r) for r in post_validate(workspace=self.workspace, post=post)]
+                raise _Rollback
+        except _Rollback:
+            pass
+        return Response({"ok": all(r["ok"] for r in result), "variants": result})
+
+
+class _Rollback(Exception):
+    pass
+
+
+class PostDetailApi(WorkspaceAPIView):
+    actions = {"PUT": Action.CREATE_POST, "DELETE": Action.CREATE_POST}
+
+    @extend_schema(responses=PostSerializer)
+    def get(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
+
+    @extend_schema(request=PostInputSerializer, responses=PostSerializer)
+    def put(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        s = PostInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        post_update(workspace=self.workspace, post=post, actor=request.user, data=s.to_input())  # type: ignore[arg-type]
+        return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
+
+    def delete(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        if post.variants.filter(status__in=["publishing", "published"]).exists():
+            raise PostError("Delete the published variants on the network first.", code="invalid_state")
+        post_cancel(workspace=self.workspace, post=post, actor=request.user)  # type: ignore[arg-type]
+        post.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostValidateApi(WorkspaceAPIView):
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        reports = [report_json(r) for r in post_validate(workspace=self.workspace, post=post)]
+        return Response({"ok": all(r["ok"] for r in reports), "variants": reports})
+
+
+class PostScheduleApi(WorkspaceAPIView):
+    actions = {"POST": Action.SCHEDULE_POST}
+
+    @extend_schema(request=ScheduleSerializer, responses=PostSerializer)
+    @idempotent
+    def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        s = ScheduleSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        actor = request.user
+        if d.get("queue"):
+            post_add_to_queue(workspace=self.workspace, post=post, actor=actor)  # type: ignore[arg-type]
+        elif d.get("now"):
+            post_schedule(workspace=self.workspace, post=post, actor=actor, at=None)  # type: ignore[arg-type]
+        elif d.get("at") is not None:
+            post_schedule(workspace=self.workspace, post=post, actor=actor, at=d["at"])  # type: ignore[arg-type]
+        else:
+            local = d["local"].replace(tzinfo=None)
+            raw = str(request.data.get("local", ""))
+            if raw.endswith("Z") or "+" in raw[10:]:
+                raise PostError("'local' is a wall-clock time without offset.", code="invalid_local")
+            post_schedule_local(workspace=self.workspace, post=post, actor=actor, local=local,  # type: ignore[arg-type]
+                                fold=d.get("fold"))
+        return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
+
+
+class PostCancelApi(WorkspaceAPIView):
+    actions = {"POST": Action.SCHEDULE_POST}
+
+    @extend_schema(request=None, responses=PostSerializer)
+    def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        post_cancel(workspace=self.workspace, post=post, actor=request.user)  # type: ignore[arg-type]
+        return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
+
+
+class PostSubmitApi(WorkspaceAPIView):
+    actions = {"POST": Action.CREATE_POST}
+
+    @extend_schema(request=None, responses=PostSerializer)
+    def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        post_submit_for_approval(workspace=self.workspace, post=post, actor=request.user)  # type: ignore[arg-type]
+        return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
+
+
+class PostApproveApi(WorkspaceAPIView):
+    actions = {"POST": Action.APPROVE_POST}
+
+    @extend_schema(request=CommentSerializer, responses=PostSerializer)
+    def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        s = CommentSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        post_approve(workspace=self.workspace, post=post, actor=request.user,  # type: ignore[arg-type]
+                     comment=s.validated_data["comment"])
+        return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
+
+
+class PostRejectApi(WorkspaceAPIView):
+    actions = {"POST": Action.APPROVE_POST}
+
+    @extend_schema(request=CommentSerializer, responses=PostSerializer)
+    def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        s = CommentSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        post_reject(workspace=self.workspace, post=post, actor=request.user,  # type: ignore[arg-type]
+                    comment=s.validated_data["comment"])
+        return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
+
+
+class PostEventsApi(WorkspaceAPIView):
+    @extend_schema(responses=EventSerializer(many=True))
+    def get(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        return Response(EventSerializer(post_events(workspace=self.workspace, post=post), many=True).data)
+
+
+class VariantActionSerializer(serializers.Serializer[None]):
+    text = serializers.CharField(required=False, trim_whitespace=False)
+
+
+class VariantRemoteApi(WorkspaceAPIView):
+    """Actions on a published variant: delete on the network, edit (Mastodon), delete-and-repost."""
+
+    actions = {"POST": Action.DELETE_PUBLISHED}
+
+    @extend_schema(request=VariantActionSerializer, responses=VariantSerializer)
+    def post(self, request: Request, workspace_id: int, variant_id: int, action: str) -> Response:
+        from resonanz.publishing.services import variant_delete_remote, variant_edit_remote, variant_repost
+
+        variant = variant_get(workspace=self.workspace, variant_id=variant_id)
+        if action == "delete":
+            variant = variant_delete_remote(workspace=self.workspace, variant=variant, actor=request.user)
+        elif action == "edit":
+            s = VariantActionSerializer(data=request.data)
+            s.is_valid(raise_exception=True)
+            if "text" not in s.validated_data:
+                raise PostError("'text' is required.", code="invalid")
+            variant = variant_edit_remote(workspace=self.workspace, variant=variant,
+                                          text=s.validated_data["text"], actor=request.user)
+        elif action == "repost":
+            variant = variant_repost(workspace=self.workspace, variant=variant, actor=request.user)
+        else:
+            raise PostError("Unknown action.", code="not_found")
+        return Response(VariantSerializer(variant_get(workspace=self.workspace, variant_id=variant.pk)).data)
+
+
+class MediaUploadApi(WorkspaceAPIView):
+    actions = {"POST": Action.CREATE_POST}
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
+        "file": {"type": "string", "format": "binary"}, "alt_text": {"type": "string"}}}},
+        responses={201: MediaSerializer})
+    def post(self, request: Request, workspace_id: int) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise PostError("Attach a file as 'file'.", code="invalid")
+        asset = media_asset_create(workspace=self.workspace, data=upload.read(), filename=upload.name or "upload",
+                                   actor=request.user, alt_text=str(request.data.get("alt_text", "")),  # type: ignore[arg-type]
+                                   mime_type=upload.content_type or "")
+        return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)

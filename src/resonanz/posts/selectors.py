@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from resonanz.accounts.models import Workspace
+
+from .models import Post, PostEvent, Variant, VariantPart
+
+
+def post_list(
+    *,
+    workspace: Workspace,
+    status: str | None = None,
+    channel_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> QuerySet[Post]:
+    qs = Post.objects.filter(workspace=workspace)
+    if status:
+        qs = qs.filter(status=status)
+    if channel_id:
+        qs = qs.filter(variants__channel_id=channel_id)
+    if start:
+        qs = qs.filter(scheduled_at__gte=start)
+    if end:
+        qs = qs.filter(scheduled_at__lt=end)
+    return qs.select_related("author").prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.select_related("channel").order_by("channel_id")),
+        Prefetch("variants__parts", queryset=VariantPart.objects.order_by("index")),
+    ).distinct()
+
+
+def post_get(*, workspace: Workspace, post_id: int) -> Post:
+    return post_list(workspace=workspace).get(pk=post_id)
+
+
+def post_events(*, workspace: Workspace, post: Post) -> QuerySet[PostEvent]:
+    assert post.workspace_id == workspace.pk
+    return PostEvent.objects.filter(post=post).select_related("actor", "variant__channel")
+
+
+def variant_get(*, workspace: Workspace, variant_id: int) -> Variant:
+    return Variant.objects.select_related("post", "channel").get(post__workspace=workspace, pk=variant_id)

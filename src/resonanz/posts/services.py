@@ -1,0 +1,466 @@
+"""Writes for posts: create, edit, validate, approve, schedule, queue, cancel, and post-publish actions.
+
+Every function takes the workspace explicitly; objects from another workspace are refused. Side effects
+(enqueueing publish tasks) happen after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import mimetypes
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from resonanz.accounts.models import ApprovalMode, User, Workspace
+from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.accounts.selectors import membership_role
+from resonanz.channels.models import Channel
+from resonanz.core.services import audit_log_record
+from resonanz.core.timezones import local_to_utc, zone
+
+from .models import (
+    MediaAsset,
+    PartMedia,
+    Post,
+    PostEvent,
+    PostStatus,
+    QueueSlot,
+    Variant,
+    VariantPart,
+    VariantStatus,
+)
+from .rules import VariantReport, variant_check
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"}
+VISIBILITIES = {"public", "unlisted", "private", "direct"}
+EDITABLE_STATUSES = {VariantStatus.DRAFT, VariantStatus.SCHEDULED, VariantStatus.FAILED, VariantStatus.CANCELLED}
+
+
+class PostError(Exception):
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class PostValidationError(PostError):
+    def __init__(self, reports: list[VariantReport]) -> None:
+        lines = [
+            f"{r.network} ({r.handle}): {issue.message}" for r in reports for issue in r.issues
+        ]
+        super().__init__("; ".join(lines), code="validation_failed")
+        self.reports = reports
+
+
+@dataclass
+class VariantInput:
+    channel_id: int
+    parts: list[str] | None = None  # None: the post's text (+ shared thread parts)
+    content_warning: str = ""
+    visibility: str = "public"
+    language: str = ""
+
+
+@dataclass
+class MediaInput:
+    asset_id: int
+    alt_text: str = ""
+
+
+@dataclass
+class PostInput:
+    text: str
+    channel_ids: list[int]
+    title: str = ""
+    thread: list[str] = field(default_factory=list)  # extra parts after ``text``
+    media: list[MediaInput] = field(default_factory=list)  # attached to the first part
+    overrides: list[VariantInput] = field(default_factory=list)
+
+
+def _require(workspace: Workspace, actor: User | None, action: Action) -> None:
+    if actor is None:  # system actions (tasks) carry no user
+        return
+    ensure_allowed(membership_role(workspace=workspace, user=actor), action)
+
+
+def _event(post: Post, kind: str, *, actor: User | None = None, variant: Variant | None = None,
+           message: str = "") -> None:
+    PostEvent.objects.create(
+        post=post, variant=variant, kind=kind, message=message,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+    )
+
+
+# -- media --------------------------------------------------------------------------------------
+
+
+def media_asset_create(
+    *, workspace: Workspace, data: bytes, filename: str, actor: User | None, alt_text: str = "",
+    mime_type: str = "",
+) -> MediaAsset:
+    _require(workspace, actor, Action.CREATE_POST)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise PostError(
+            _("%(name)s is %(size)s bytes; the maximum upload is %(limit)s bytes.")
+            % {"name": filename, "size": len(data), "limit": MAX_UPLOAD_BYTES},
+            code="file_too_large",
+        )
+    width = height = None
+    mime = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if not mime.startswith("video/"):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                img.verify()
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+                mime = Image.MIME.get(img.format or "", mime)
+        except (UnidentifiedImageError, OSError) as exc:
+            raise PostError(
+                _("%(name)s is not an image we can read.") % {"name": filename}, code="unsupported_media"
+            ) from exc
+    if mime not in ALLOWED_MEDIA_TYPES:
+        raise PostError(
+            _("%(name)s has the type %(type)s, which is not supported.") % {"name": filename, "type": mime},
+            code="unsupported_media",
+        )
+    asset = MediaAsset(
+        workspace=workspace, original_name=filename[:255], mime_type=mime, size=len(data),
+        width=width, height=height, sha256=hashlib.sha256(data).hexdigest(), alt_text=alt_text,
+        created_by=actor,
+    )
+    asset.file.save(filename, ContentFile(data), save=False)
+    asset.save()
+    return asset
+
+
+# -- create / edit ------------------------------------------------------------------------------
+
+
+def _channels(workspace: Workspace, channel_ids: list[int]) -> dict[int, Channel]:
+    channels = {c.pk: c for c in Channel.objects.filter(workspace=workspace, pk__in=channel_ids)}
+    missing = set(channel_ids) - set(channels)
+    if missing:
+        raise PostError(_("Unknown channel(s): %(ids)s") % {"ids": ", ".join(map(str, sorted(missing)))},
+                        code="unknown_channel")
+    if not channel_ids:
+        raise PostError(_("Choose at least one channel."), code="no_channel")
+    return channels
+
+
+def _write_variants(post: Post, data: PostInput) -> None:
+    channels = _channels(post.workspace, data.channel_ids)
+    assets = {a.pk: a for a in MediaAsset.objects.filter(workspace=post.workspace,
+                                                         pk__in=[m.asset_id for m in data.media])}
+    if len(assets) != len({m.asset_id for m in data.media}):
+        raise PostError(_("Unknown media file."), code="unknown_media")
+    overrides = {o.channel_id: o for o in data.overrides}
+    for o in data.overrides:
+        if o.channel_id not in channels:
+            raise PostError(_("An override names a channel that is not selected."), code="unknown_channel")
+        if o.visibility not in VISIBILITIES:
+            raise PostError(_("Unknown visibility %(v)s.") % {"v": o.visibility}, code="invalid_visibility")
+    # Variants of channels no longer selected go away (only while unpublished).
+    post.variants.exclude(channel_id__in=channels).delete()
+    for channel_id in data.channel_ids:
+        o = overrides.get(channel_id, VariantInput(channel_id=channel_id))
+        texts = o.parts if o.parts else [data.text, *data.thread]
+        variant, _created = Variant.objects.update_or_create(
+            post=post, channel_id=channel_id,
+            defaults={"content_warning": o.content_warning, "visibility": o.visibility, "language": o.language},
+        )
+        variant.parts.all().delete()
+        for index, text in enumerate(texts):
+            part = VariantPart.objects.create(variant=variant, index=index, text=text)
+            if index == 0:
+                for position, m in enumerate(data.media):
+                    PartMedia.objects.create(part=part, asset=assets[m.asset_id], position=position,
+                                             alt_text=m.alt_text)
+
+
+@transaction.atomic
+def post_create(*, workspace: Workspace, author: User | None, data: PostInput) -> Post:
+    _require(workspace, author, Action.CREATE_POST)
+    post = Post.objects.create(workspace=workspace, author=author, title=data.title, text=data.text)
+    _write_variants(post, data)
+    _event(post, "created", actor=author)
+    audit_log_record(workspace=workspace, actor=author, action="post.create", target=post)
+    return post
+
+
+def _lock_post(workspace: Workspace, post_id: int) -> Post:
+    post = Post.objects.select_for_update().filter(workspace=workspace, pk=post_id).first()
+    if post is None:
+        raise PostError(_("Post not found."), code="not_found")
+    return post
+
+
+@transaction.atomic
+def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: PostInput) -> Post:
+    """Edit content. A scheduled post is re-armed (old tasks become no-ops); an approved one goes back
+    to review when the workspace requires approval."""
+    _require(workspace, actor, Action.CREATE_POST)
+    post = _lock_post(workspace, post.pk)
+    variants = list(post.variants.select_for_update())
+    if any(v.status not in EDITABLE_STATUSES for v in variants):
+        raise PostError(_("This post is publishing or published; edit the published variants instead."),
+                        code="not_editable")
+    was_scheduled = [v for v in variants if v.status == VariantStatus.SCHEDULED]
+    post.title, post.text = data.title, data.text
+    post.save(update_fields=["title", "text", "updated_at"])
+    _write_variants(post, data)
+    if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is not None:
+        post.approved_at, post.approved_by = None, None
+        post.save(update_fields=["approved_at", "approved_by"])
+        _disarm(post, VariantStatus.DRAFT)
+        _event(post, "sent_back_to_review", actor=actor, message=_("Edited after approval."))
+        post.status = PostStatus.IN_REVIEW
+        post.save(update_fields=["status"])
+    elif was_scheduled and post.scheduled_at is not None:
+        _arm(post, {v.channel_id: v.scheduled_at or post.scheduled_at for v in was_scheduled}, actor=actor)
+    _event(post, "edited", actor=actor)
+    return post
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+def post_validate(*, workspace: Workspace, post: Post) -> list[VariantReport]:
+    assert post.workspace_id == workspace.pk
+    variants = post.variants.select_related("channel").prefetch_related("parts")
+    return [variant_check(variant=v) for v in variants]
+
+
+# -- approval -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_submit_for_approval(*, workspace: Workspace, post: Post, actor: User) -> Post:
+    _require(workspace, actor, Action.CREATE_POST)
+    post = _lock_post(workspace, post.pk)
+    if post.status not in {PostStatus.DRAFT, PostStatus.FAILED, PostStatus.CANCELLED}:
+        raise PostError(_("Only drafts can be submitted for approval."), code="invalid_state")
+    reports = post_validate(workspace=workspace, post=post)
+    if any(not r.ok for r in reports):
+        raise PostValidationError(reports)
+    post.status = PostStatus.IN_REVIEW
+    post.save(update_fields=["status", "updated_at"])
+    _event(post, "submitted", actor=actor)
+    return post
+
+
+@transaction.atomic
+def post_approve(*, workspace: Workspace, post: Post, actor: User, comment: str = "") -> Post:
+    _require(workspace, actor, Action.APPROVE_POST)
+    post = _lock_post(workspace, post.pk)
+    if post.status != PostStatus.IN_REVIEW:
+        raise PostError(_("Only posts in review can be approved."), code="invalid_state")
+    post.status, post.approved_by, post.approved_at = PostStatus.APPROVED, actor, timezone.now()
+    post.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+    _event(post, "approved", actor=actor, message=comment)
+    audit_log_record(workspace=workspace, actor=actor, action="post.approve", target=post)
+    return post
+
+
+@transaction.atomic
+def post_reject(*, workspace: Workspace, post: Post, actor: User, comment: str) -> Post:
+    _require(workspace, actor, Action.APPROVE_POST)
+    post = _lock_post(workspace, post.pk)
+    if post.status != PostStatus.IN_REVIEW:
+        raise PostError(_("Only posts in review can be rejected."), code="invalid_state")
+    post.status = PostStatus.DRAFT
+    post.save(update_fields=["status", "updated_at"])
+    _event(post, "rejected", actor=actor, message=comment)
+    return post
+
+
+# -- scheduling ---------------------------------------------------------------------------------
+
+
+def _arm(post: Post, times: dict[int, datetime], *, actor: User | None) -> None:
+    """Schedule variants at the given UTC times. Bumping schedule_version disarms any older task."""
+    from resonanz.publishing.services import variant_enqueue
+
+    for variant in post.variants.select_for_update():
+        if variant.channel_id not in times or variant.status not in EDITABLE_STATUSES:
+            continue
+        variant.status = VariantStatus.SCHEDULED
+        variant.scheduled_at = times[variant.channel_id]
+        variant.schedule_version += 1
+        variant.next_attempt_at = None
+        variant.attempt_count = 0
+        variant.last_error, variant.last_error_code = "", ""
+        variant.save()
+        version = variant.schedule_version
+        transaction.on_commit(
+            lambda v=variant, ver=version: variant_enqueue(variant_id=v.pk, schedule_version=ver,
+                                                           run_after=v.scheduled_at)
+        )
+    post.scheduled_at = min(times.values())
+    post.status = PostStatus.SCHEDULED
+    post.save(update_fields=["scheduled_at", "status", "updated_at"])
+
+
+def _disarm(post: Post, status: str) -> None:
+    for variant in post.variants.select_for_update().filter(
+        status__in=[VariantStatus.SCHEDULED, VariantStatus.FAILED, VariantStatus.DRAFT]
+    ):
+        variant.status = status
+        variant.schedule_version += 1
+        variant.next_attempt_at = None
+        variant.save(update_fields=["status", "schedule_version", "next_attempt_at", "updated_at"])
+
+
+def _ready_to_schedule(workspace: Workspace, post: Post, actor: User | None) -> None:
+    _require(workspace, actor, Action.SCHEDULE_POST)
+    if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None:
+        raise PostError(_("This post needs approval before it can be scheduled."), code="approval_required")
+    if post.variants.exclude(status__in=EDITABLE_STATUSES).exists():
+        raise PostError(_("This post is already publishing or published."), code="invalid_state")
+    reports = post_validate(workspace=workspace, post=post)
+    if any(not r.ok for r in reports):
+        raise PostValidationError(reports)
+
+
+@transaction.atomic
+def post_schedule(
+    *, workspace: Workspace, post: Post, actor: User | None, at: datetime | None = None
+) -> Post:
+    """Schedule at an aware instant (None = publish now). Rescheduling is the same call."""
+    post = _lock_post(workspace, post.pk)
+    _ready_to_schedule(workspace, post, actor)
+    now = timezone.now()
+    when = now if at is None else at
+    if timezone.is_naive(when):
+        raise PostError(_("A schedule time needs a time zone."), code="naive_time")
+    if when < now - timedelta(minutes=1):
+        raise PostError(_("This time is in the past."), code="past_time")
+    _arm(post, {v.channel_id: when for v in post.variants.all()}, actor=actor)
+    _event(post, "scheduled", actor=actor, message=when.isoformat())
+    audit_log_record(workspace=workspace, actor=actor, action="post.schedule", target=post,
+                     data={"at": when.isoformat()})
+    return post
+
+
+def post_schedule_local(
+    *, workspace: Workspace, post: Post, actor: User | None, local: datetime, fold: int | None = None
+) -> Post:
+    """Schedule at a wall-clock time in the workspace's time zone (DST gaps refused, overlaps asked)."""
+    when = local_to_utc(local, workspace.time_zone, fold=fold)
+    return post_schedule(workspace=workspace, post=post, actor=actor, at=when)
+
+
+def queue_next_free_slot(*, workspace: Workspace, channel: Channel, after: datetime | None = None,
+                         taken: set[datetime] | None = None) -> datetime | None:
+    """The next weekly slot of ``channel`` (workspace time zone) with nothing scheduled on it."""
+    assert channel.workspace_id == workspace.pk
+    slots = list(QueueSlot.objects.filter(channel=channel))
+    if not slots:
+        return None
+    tz = zone(workspace.time_zone)
+    start = (after or timezone.now()).astimezone(tz)
+    busy = set(
+        Variant.objects.filter(
+            channel=channel, scheduled_at__gte=start,
+            status__in=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING, VariantStatus.PUBLISHED],
+        ).values_list("scheduled_at", flat=True)
+    ) | (taken or set())
+    for day in range(0, 7 * 8 + 1):
+        date = (start + timedelta(days=day)).date()
+        for slot in sorted((s for s in slots if s.weekday == date.weekday()), key=lambda s: s.time):
+            naive = datetime.combine(date, slot.time)
+            try:
+                when = local_to_utc(naive, workspace.time_zone, fold=0)
+            except ValueError:
+                continue  # slot falls into a DST gap that day
+            if when > timezone.now() and when not in busy:
+                return when
+    return None
+
+
+@transaction.atomic
+def post_add_to_queue(*, workspace: Workspace, post: Post, actor: User | None) -> Post:
+    post = _lock_post(workspace, post.pk)
+    _ready_to_schedule(workspace, post, actor)
+    times: dict[int, datetime] = {}
+    for variant in post.variants.select_related("channel"):
+        when = queue_next_free_slot(workspace=workspace, channel=variant.channel)
+        if when is None:
+            raise PostError(
+                _("%(channel)s has no free queue slot. Add posting times first.")
+                % {"channel": variant.channel.handle},
+                code="no_queue_slot",
+            )
+        times[variant.channel_id] = when
+    _arm(post, times, actor=actor)
+    _event(post, "queued", actor=actor)
+    return post
+
+
+@transaction.atomic
+def post_cancel(*, workspace: Workspace, post: Post, actor: User | None) -> Post:
+    """Unschedule. Takes effect at once: the tasks already enqueued find a stale version and do nothing."""
+    _require(workspace, actor, Action.SCHEDULE_POST)
+    post = _lock_post(workspace, post.pk)
+    _disarm(post, VariantStatus.CANCELLED)
+    post.status, post.scheduled_at = PostStatus.CANCELLED, None
+    post.save(update_fields=["status", "scheduled_at", "updated_at"])
+    _event(post, "cancelled", actor=actor)
+    return post
+
+
+def queue_slot_set(*, workspace: Workspace, channel: Channel, slots: list[tuple[int, str]],
+                   actor: User | None) -> list[QueueSlot]:
+    _require(workspace, actor, Action.MANAGE_CHANNELS)
+    assert channel.workspace_id == workspace.pk
+    parsed = []
+    for weekday, hhmm in slots:
+        try:
+            t = datetime.strptime(hhmm, "%H:%M").time()
+        except ValueError as exc:
+            raise ValidationError(_("%(value)s is not a time like 09:30.") % {"value": hhmm}) from exc
+        if not 0 <= weekday <= 6:
+            raise ValidationError(_("Weekday must be 0 (Monday) to 6 (Sunday)."))
+        parsed.append((weekday, t))
+    with transaction.atomic():
+        QueueSlot.objects.filter(channel=channel).delete()
+        return [QueueSlot.objects.create(channel=channel, weekday=w, time=t) for w, t in sorted(set(parsed))]
+
+
+def post_refresh_status(*, post: Post) -> str:
+    """Derive the post's status from its variants (denormalised for lists and the calendar)."""
+    statuses = set(post.variants.values_list("status", flat=True))
+    if not statuses:
+        return post.status
+    if statuses == {VariantStatus.PUBLISHED}:
+        status = PostStatus.PUBLISHED
+    elif VariantStatus.PUBLISHING in statuses:
+        status = PostStatus.PUBLISHING
+    elif VariantStatus.PUBLISHED in statuses and VariantStatus.FAILED in statuses:
+        status = PostStatus.PARTIALLY_PUBLISHED
+    elif VariantStatus.FAILED in statuses:
+        status = PostStatus.FAILED
+    elif VariantStatus.SCHEDULED in statuses:
+        status = PostStatus.SCHEDULED
+    elif statuses <= {VariantStatus.DELETED, VariantStatus.PUBLISHED}:
+        status = PostStatus.PUBLISHED
+    else:
+        status = post.status
+    if status != post.status:
+        Post.objects.filter(pk=post.pk).update(status=status)
+        post.status = status
+    return status
+
+
+def post_ensure_in_workspace(*, workspace: Workspace, post: Post) -> None:
+    if post.workspace_id != workspace.pk:
+        raise PermissionDenied

@@ -1,0 +1,441 @@
+"""The publishing engine: exactly once, on time.
+
+How "exactly once" is kept (docs/architecture.md has the diagram):
+
+1. A task carries ``(variant_id, schedule_version)``. Every reschedule/cancel/edit bumps the version, so
+   an old task is a no-op: an old schedule never fires.
+2. The task *claims* the variant with one conditional UPDATE (status SCHEDULED -> PUBLISHING, version
+   matches, due). Two workers cannot both win; a lease (``lease_expires_at``) lets the sweeper recover a
+   variant whose worker died.
+3. Before each network call an idempotency key per part is committed, then a ``PublishAttempt`` row.
+   Mastodon gets it as ``Idempotency-Key``; Bluesky derives a deterministic record key from it, so a
+   retried create cannot make a second post.
+4. A part whose earlier attempt is still PENDING (crash) or UNKNOWN (timeout) is *reconciled* first:
+   the connector asks the network whether it exists, and only publishes if it certainly does not.
+5. Parts of a thread are published in order; a retry resumes from the first unpublished part.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from resonanz.accounts.models import ApprovalMode, Workspace
+from resonanz.channels.models import Channel, ChannelStatus
+from resonanz.channels.services import (
+    channel_account,
+    channel_mark_reconnect_needed,
+    channel_refresh_credentials,
+    channel_store_account,
+)
+from resonanz.connectors.base import (
+    AuthExpired,
+    ChannelAccount,
+    Connector,
+    ConnectorError,
+    DraftVariant,
+    NotSupported,
+    OutcomeUnknown,
+    PublishedRef,
+    RateLimited,
+    Rejected,
+    TemporaryError,
+)
+from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.registry import get_connector
+from resonanz.core.services import audit_log_record
+from resonanz.posts.models import Post, PostEvent, Variant, VariantPart, VariantStatus
+from resonanz.posts.rules import variant_draft
+from resonanz.posts.services import post_refresh_status
+
+from .limits import network_slot
+from .models import AttemptOutcome, PublishAttempt
+
+logger = logging.getLogger(__name__)
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+BACKOFF_BASE_SECONDS = 10.0
+BACKOFF_CAP_SECONDS = 15 * 60.0
+SWEEP_GRACE = timedelta(seconds=120)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    outcome: str  # skipped | early | published | retry | failed
+    message: str = ""
+
+
+# -- enqueueing ---------------------------------------------------------------------------------
+
+
+def variant_enqueue(*, variant_id: int, schedule_version: int, run_after: datetime | None = None) -> None:
+    """Enqueue the publish task (call from ``transaction.on_commit``)."""
+    from .tasks import publish_variant
+
+    now = timezone.now()
+    task = publish_variant
+    if run_after is not None and run_after > now:
+        task = task.using(run_after=run_after)
+    task.enqueue(variant_id=variant_id, schedule_version=schedule_version)
+    Variant.objects.filter(pk=variant_id).update(enqueued_at=now)
+
+
+def _retry_delay(attempt: int) -> float:
+    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return delay * (0.8 + 0.4 * random.random())  # noqa: S311 - jitter, not crypto
+
+
+# -- state transitions --------------------------------------------------------------------------
+
+
+def _event(variant: Variant, kind: str, message: str = "") -> None:
+    PostEvent.objects.create(post_id=variant.post_id, variant=variant, kind=kind, message=message)
+
+
+def _release_for_retry(variant: Variant, *, delay: float, code: str, message: str) -> PublishResult:
+    """Back to SCHEDULED with a later attempt time, or FAILED after the last attempt."""
+    if variant.attempt_count >= settings.RESONANZ_PUBLISH_MAX_ATTEMPTS:
+        return _fail(variant, code=code, message=message)
+    when = timezone.now() + timedelta(seconds=delay)
+    updated = Variant.objects.filter(pk=variant.pk, status=VariantStatus.PUBLISHING, lease_owner=WORKER_ID).update(
+        status=VariantStatus.SCHEDULED, next_attempt_at=when, lease_owner="", lease_expires_at=None,
+        last_error=message, last_error_code=code,
+    )
+    if updated:
+        _event(variant, "retry_scheduled", _("%(message)s — next attempt at %(time)s")
+               % {"message": message, "time": when.strftime("%Y-%m-%d %H:%M:%S UTC")})
+        transaction.on_commit(
+            lambda: variant_enqueue(variant_id=variant.pk, schedule_version=variant.schedule_version,
+                                    run_after=when)
+        )
+    return PublishResult("retry", message)
+
+
+def _fail(variant: Variant, *, code: str, message: str) -> PublishResult:
+    Variant.objects.filter(pk=variant.pk).update(
+        status=VariantStatus.FAILED, lease_owner="", lease_expires_at=None, last_error=message,
+        last_error_code=code,
+    )
+    _event(variant, "failed", message)
+    post_refresh_status(post=Post.objects.get(pk=variant.post_id))
+    audit_log_record(workspace=variant.channel.workspace, actor=None, action="variant.publish_failed",
+                     target=variant, data={"code": code, "message": message})
+    logger.warning("variant %s failed: %s %s", variant.pk, code, message)
+    return PublishResult("failed", message)
+
+
+def _extend_lease(variant: Variant) -> None:
+    Variant.objects.filter(pk=variant.pk, lease_owner=WORKER_ID).update(
+        lease_expires_at=timezone.now() + timedelta(seconds=settings.RESONANZ_PUBLISH_LEASE_SECONDS)
+    )
+
+
+def _record_part(part: VariantPart, ref: PublishedRef, attempt: PublishAttempt | None, outcome: str) -> None:
+    with transaction.atomic():
+        part.remote_id, part.remote_cid, part.remote_url = ref.remote_id, ref.cid, ref.url
+        part.published_at = timezone.now()
+        part.save(update_fields=["remote_id", "remote_cid", "remote_url", "published_at"])
+        if attempt is not None:
+            PublishAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, finished_at=timezone.now())
+        # Any attempts left PENDING/UNKNOWN for this key are now settled.
+        PublishAttempt.objects.filter(
+            variant_id=part.variant_id, part_index=part.index, key=part.key,
+            outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
+        ).update(outcome=AttemptOutcome.RECOVERED, finished_at=timezone.now())
+
+
+def _finish_attempt(attempt: PublishAttempt, outcome: str, exc: ConnectorError) -> None:
+    PublishAttempt.objects.filter(pk=attempt.pk).update(
+        outcome=outcome, error_code=exc.code, message=exc.network_message[:2000],
+        http_status=exc.http_status, finished_at=timezone.now(),
+    )
+
+
+# -- the engine ---------------------------------------------------------------------------------
+
+
+def _claim(variant: Variant, schedule_version: int) -> bool:
+    now = timezone.now()
+    return bool(
+        Variant.objects.filter(
+            pk=variant.pk, schedule_version=schedule_version, status=VariantStatus.SCHEDULED,
+            scheduled_at__lte=now + timedelta(seconds=1),
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1)))
+        .update(
+            status=VariantStatus.PUBLISHING, lease_owner=WORKER_ID,
+            lease_expires_at=now + timedelta(seconds=settings.RESONANZ_PUBLISH_LEASE_SECONDS),
+            attempt_count=F("attempt_count") + 1,
+        )
+    )
+
+
+def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: int) -> PublishResult:
+    """Publish one variant if (and only if) this task still stands for its current schedule."""
+    variant = (
+        Variant.objects.select_related("post", "channel", "channel__workspace")
+        .filter(pk=variant_id, post__workspace=workspace)
+        .first()
+    )
+    if variant is None or variant.schedule_version != schedule_version:
+        return PublishResult("skipped", "stale or unknown task")
+    if variant.status == VariantStatus.SCHEDULED:
+        due = max(filter(None, [variant.scheduled_at, variant.next_attempt_at]))
+        if due > timezone.now() + timedelta(seconds=1):
+            # The backend ran us early (or a retry time moved): come back when due.
+            variant_enqueue(variant_id=variant.pk, schedule_version=schedule_version, run_after=due)
+            return PublishResult("early")
+    if not _claim(variant, schedule_version):
+        return PublishResult("skipped", "not claimable")
+    variant.refresh_from_db()
+    PostEvent.objects.create(post_id=variant.post_id, variant=variant, kind="publishing")
+    post_refresh_status(post=variant.post)
+    try:
+        result = _publish_claimed(workspace, variant)
+    except Exception as exc:
+        # A bug or an unexpected library error: never leave the variant stuck in PUBLISHING silently.
+        logger.exception("unexpected error publishing variant %s", variant.pk)
+        result = _release_for_retry(variant, delay=_retry_delay(variant.attempt_count),
+                                    code="internal_error", message=f"{type(exc).__name__}: {exc}")
+    post_refresh_status(post=Post.objects.get(pk=variant.post_id))
+    return result
+
+
+def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
+    channel: Channel = variant.channel
+    post = variant.post
+    if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None:
+        return _fail(variant, code="not_approved", message=_("The post is not approved."))
+    if channel.status != ChannelStatus.ACTIVE:
+        return _fail(variant, code="channel_inactive",
+                     message=_("The channel %(handle)s needs reconnecting.") % {"handle": channel.handle})
+    if channel.rate_limited_until and channel.rate_limited_until > timezone.now():
+        delay = (channel.rate_limited_until - timezone.now()).total_seconds()
+        Variant.objects.filter(pk=variant.pk).update(attempt_count=F("attempt_count") - 1)
+        variant.attempt_count -= 1
+        return _release_for_retry(variant, delay=delay, code="rate_limited",
+                                  message=_("Waiting for the network's rate limit."))
+
+    connector = get_connector(channel.network)
+    account = channel_account(channel=channel)
+    draft = variant_draft(variant=variant)
+    parts = list(variant.parts.order_by("index"))
+    if not parts:
+        return _fail(variant, code="empty", message=_("The post is empty."))
+    root: PublishedRef | None = None
+    previous: PublishedRef | None = None
+    try:
+        for part in parts:
+            ref = _publish_part(connector, account, channel, variant, draft, part, previous, root)
+            if isinstance(ref, PublishResult):
+                return ref
+            root = root or ref
+            previous = ref
+    finally:
+        channel_store_account(channel=channel, account=account)
+    first = parts[0]
+    first.refresh_from_db()
+    Variant.objects.filter(pk=variant.pk).update(
+        status=VariantStatus.PUBLISHED, published_at=timezone.now(), lease_owner="", lease_expires_at=None,
+        remote_id=first.remote_id, remote_url=first.remote_url, last_error="", last_error_code="",
+    )
+    _event(variant, "published", first.remote_url)
+    return PublishResult("published", first.remote_url)
+
+
+def _publish_part(
+    connector: Connector,
+    account: ChannelAccount,
+    channel: Channel,
+    variant: Variant,
+    draft: DraftVariant,
+    part: VariantPart,
+    previous: PublishedRef | None,
+    root: PublishedRef | None,
+) -> PublishedRef | PublishResult:
+    if part.remote_id:  # published by an earlier run: resume after it
+        return PublishedRef(remote_id=part.remote_id, url=part.remote_url, cid=part.remote_cid)
+    if not part.key:
+        part.key = f"rz-{variant.pk}-g{variant.generation}-p{part.index}"
+        part.key_created_at = timezone.now()
+        part.save(update_fields=["key", "key_created_at"])
+    key = PublishKey(key=part.key, created_at=part.key_created_at or timezone.now())
+    _extend_lease(variant)
+
+    unsettled = PublishAttempt.objects.filter(
+        variant=variant, part_index=part.index, key=part.key,
+        outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
+    ).exists()
+    if unsettled:
+        try:
+            found = connector.find_published(account=account, variant=draft, part_index=part.index, key=key)
+        except TemporaryError as exc:
+            return _release_for_retry(variant, delay=_retry_delay(variant.attempt_count), code=exc.code,
+                                      message=exc.network_message)
+        except AuthExpired as exc:
+            return _auth_failed(channel, variant, exc)
+        if found is not None:
+            _record_part(part, found, None, AttemptOutcome.RECOVERED)
+            _event(variant, "recovered", _("Part %(n)s was already on the network.") % {"n": part.index + 1})
+            return found
+
+    attempt = PublishAttempt.objects.create(variant=variant, part_index=part.index, key=part.key,
+                                            worker=WORKER_ID)
+    refreshed = False
+    while True:
+        try:
+            with network_slot(channel.network, owner=WORKER_ID):
+                ref = connector.publish_part(account=account, variant=draft, part_index=part.index, key=key,
+                                             reply_to=previous, root=root)
+        except AuthExpired as exc:
+            if not refreshed and channel_refresh_credentials(channel=channel, account=account):
+                refreshed = True
+                continue
+            _finish_attempt(attempt, AttemptOutcome.FAILED, exc)
+            return _auth_failed(channel, variant, exc, already_marked=True)
+        except OutcomeUnknown as exc:
+            _finish_attempt(attempt, AttemptOutcome.UNKNOWN, exc)
+            try:
+                found = connector.find_published(account=account, variant=draft, part_index=part.index, key=key)
+            except ConnectorError:
+                found = None
+            if found is not None:
+                _record_part(part, found, None, AttemptOutcome.RECOVERED)
+                return found
+            return _release_for_retry(variant, delay=_retry_delay(variant.attempt_count), code=exc.code,
+                                      message=exc.network_message)
+        except RateLimited as exc:
+            _finish_attempt(attempt, AttemptOutcome.RETRY, exc)
+            delay = exc.retry_after if exc.retry_after is not None else _retry_delay(variant.attempt_count)
+            Channel.objects.filter(pk=channel.pk).update(
+                rate_limited_until=timezone.now() + timedelta(seconds=delay)
+            )
+            return _release_for_retry(variant, delay=delay + random.random(),  # noqa: S311
+                                      code=exc.code, message=exc.network_message)
+        except TemporaryError as exc:
+            _finish_attempt(attempt, AttemptOutcome.RETRY, exc)
+            return _release_for_retry(variant, delay=_retry_delay(variant.attempt_count), code=exc.code,
+                                      message=exc.network_message)
+        except (Rejected, NotSupported) as exc:
+            _finish_attempt(attempt, AttemptOutcome.FAILED, exc)
+            return _fail(variant, code=exc.code, message=exc.network_message)
+        _record_part(part, ref, attempt, AttemptOutcome.SUCCESS)
+        return ref
+
+
+def _auth_failed(channel: Channel, variant: Variant, exc: ConnectorError, *, already_marked: bool = False
+                 ) -> PublishResult:
+    if not already_marked:
+        channel_mark_reconnect_needed(channel=channel, message=exc.network_message)
+    return _fail(variant, code="auth_expired",
+                 message=_("%(network)s no longer accepts the login of %(handle)s: %(message)s. "
+                           "Reconnect the channel, then retry.")
+                 % {"network": channel.network.title(), "handle": channel.handle,
+                    "message": exc.network_message})
+
+
+# -- sweeper ------------------------------------------------------------------------------------
+
+
+def publishing_sweep(*, batch: int = 1000) -> dict[str, int]:
+    """Recover what a crash or a lost task left behind. Safe to run anywhere, any number of times."""
+    now = timezone.now()
+    expired = list(
+        Variant.objects.filter(status=VariantStatus.PUBLISHING, lease_expires_at__lt=now)
+        .values_list("pk", "schedule_version")[:batch]
+    )
+    for pk, version in expired:
+        if Variant.objects.filter(pk=pk, status=VariantStatus.PUBLISHING, lease_expires_at__lt=now).update(
+            status=VariantStatus.SCHEDULED, next_attempt_at=now, lease_owner="", lease_expires_at=None,
+        ):
+            PostEvent.objects.create(post_id=Variant.objects.values_list("post_id", flat=True).get(pk=pk),
+                                     variant_id=pk, kind="recovered_from_crash")
+            variant_enqueue(variant_id=pk, schedule_version=version)
+    cutoff = now - SWEEP_GRACE
+    lost = list(
+        Variant.objects.filter(status=VariantStatus.SCHEDULED, scheduled_at__lt=cutoff)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff))
+        .values_list("pk", "schedule_version")[:batch]
+    )
+    for pk, version in lost:
+        variant_enqueue(variant_id=pk, schedule_version=version)
+    return {"expired_leases": len(expired), "re_enqueued": len(lost)}
+
+
+# -- after publishing ---------------------------------------------------------------------------
+
+
+def _published_refs(variant: Variant) -> list[tuple[VariantPart, PublishedRef]]:
+    return [
+        (p, PublishedRef(remote_id=p.remote_id, url=p.remote_url, cid=p.remote_cid))
+        for p in variant.parts.order_by("index")
+        if p.remote_id
+    ]
+
+
+def variant_delete_remote(*, workspace: Workspace, variant: Variant, actor: object = None) -> Variant:
+    """Delete the published post (all thread parts, last first) on the network."""
+    assert variant.post.workspace_id == workspace.pk
+    connector = get_connector(variant.channel.network)
+    account = channel_account(channel=variant.channel)
+    for part, ref in reversed(_published_refs(variant)):
+        connector.delete(account=account, ref=ref)
+        VariantPart.objects.filter(pk=part.pk).update(remote_id="", remote_cid="", remote_url="")
+    channel_store_account(channel=variant.channel, account=account)
+    Variant.objects.filter(pk=variant.pk).update(status=VariantStatus.DELETED)
+    _event(variant, "deleted")
+    audit_log_record(workspace=workspace, actor=actor if hasattr(actor, "is_authenticated") else None,  # type: ignore[arg-type]
+                     action="variant.delete_remote", target=variant)
+    variant.refresh_from_db()
+    return variant
+
+
+def variant_edit_remote(*, workspace: Workspace, variant: Variant, text: str, actor: object = None) -> Variant:
+    """Edit a published post where the network allows it (Mastodon). Bluesky: NotSupported."""
+    assert variant.post.workspace_id == workspace.pk
+    connector = get_connector(variant.channel.network)
+    account = channel_account(channel=variant.channel)
+    refs = _published_refs(variant)
+    if not refs:
+        raise NotSupported(_("This variant is not published."))
+    part, ref = refs[0]
+    with transaction.atomic():
+        VariantPart.objects.filter(pk=part.pk).update(text=text)
+    draft = variant_draft(variant=variant)
+    new_ref = connector.edit(account=account, ref=ref, variant=draft, part_index=0)
+    channel_store_account(channel=variant.channel, account=account)
+    VariantPart.objects.filter(pk=part.pk).update(remote_url=new_ref.url or ref.url)
+    _event(variant, "edited_on_network")
+    variant.refresh_from_db()
+    return variant
+
+
+@transaction.atomic
+def variant_repost(*, workspace: Workspace, variant: Variant, actor: object = None) -> Variant:
+    """Delete-and-repost (for networks without edit, like Bluesky): an explicit, visible choice."""
+    variant = Variant.objects.select_for_update().select_related("post", "channel").get(pk=variant.pk)
+    assert variant.post.workspace_id == workspace.pk
+    if _published_refs(variant):
+        variant_delete_remote(workspace=workspace, variant=variant, actor=actor)
+    variant.parts.update(key="", key_created_at=None, remote_id="", remote_cid="", remote_url="", published_at=None)
+    Variant.objects.filter(pk=variant.pk).update(
+        status=VariantStatus.SCHEDULED, scheduled_at=timezone.now(), generation=F("generation") + 1,
+        schedule_version=F("schedule_version") + 1, attempt_count=0, next_attempt_at=None,
+        remote_id="", remote_url="", published_at=None,
+    )
+    variant.refresh_from_db()
+    version = variant.schedule_version
+    transaction.on_commit(lambda: variant_enqueue(variant_id=variant.pk, schedule_version=version))
+    _event(variant, "reposting")
+    return variant

@@ -1,0 +1,80 @@
+"""Periodic jobs (sweeper, engagement sync) for any number of workers on any number of machines.
+
+Every worker ticks; a job runs once per time slot cluster-wide because claiming a slot is an INSERT
+into a unique (name, slot) row. The job itself is enqueued as an ordinary task.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    interval: float
+    enqueue: Callable[[], object]
+
+
+def default_jobs() -> list[PeriodicJob]:
+    from resonanz.engagement.tasks import sync_engagement
+    from resonanz.publishing.tasks import sweep
+
+    return [
+        PeriodicJob("publishing.sweep", float(settings.RESONANZ_SWEEP_INTERVAL_SECONDS), sweep.enqueue),
+        PeriodicJob("engagement.sync", float(settings.RESONANZ_ENGAGEMENT_INTERVAL_SECONDS),
+                    sync_engagement.enqueue),
+    ]
+
+
+def claim_slot(name: str, interval: float, now: float | None = None) -> bool:
+    from resonanz.core.models import PeriodicRun
+
+    slot = int((now or time.time()) // max(interval, 1.0))
+    try:
+        PeriodicRun.objects.create(name=name, slot=slot)
+    except IntegrityError:
+        return False
+    # Keep the table small: older slots are worthless.
+    PeriodicRun.objects.filter(name=name, slot__lt=slot - 100).delete()
+    return True
+
+
+def tick(jobs: list[PeriodicJob]) -> list[str]:
+    ran = []
+    for job in jobs:
+        if claim_slot(job.name, job.interval):
+            job.enqueue()
+            ran.append(job.name)
+    return ran
+
+
+class Ticker(threading.Thread):
+    def __init__(self, jobs: list[PeriodicJob] | None = None, every: float = 2.0) -> None:
+        super().__init__(name="resonanz-ticker", daemon=True)
+        self.jobs = jobs
+        self.every = every
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        jobs = self.jobs if self.jobs is not None else default_jobs()
+        while not self._stop_event.is_set():
+            try:
+                close_old_connections()
+                tick(jobs)
+            except Exception:
+                logger.exception("periodic tick failed")
+            self._stop_event.wait(self.every)
+        close_old_connections()
+
+    def stop(self) -> None:
+        self._stop_event.set()
