@@ -143,8 +143,9 @@ def _extend_lease(variant: Variant) -> None:
 def _record_part(part: VariantPart, ref: PublishedRef, attempt: PublishAttempt | None, outcome: str) -> None:
     with transaction.atomic():
         part.remote_id, part.remote_cid, part.remote_url = ref.remote_id, ref.cid, ref.url
+        part.remote_extra = dict(ref.extra)
         part.published_at = timezone.now()
-        part.save(update_fields=["remote_id", "remote_cid", "remote_url", "published_at"])
+        part.save(update_fields=["remote_id", "remote_cid", "remote_url", "remote_extra", "published_at"])
         if attempt is not None:
             PublishAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, finished_at=timezone.now())
         # Any attempts left PENDING/UNKNOWN for this key are now settled.
@@ -264,7 +265,8 @@ def _publish_part(
     root: PublishedRef | None,
 ) -> PublishedRef | PublishResult:
     if part.remote_id:  # published by an earlier run: resume after it
-        return PublishedRef(remote_id=part.remote_id, url=part.remote_url, cid=part.remote_cid)
+        return PublishedRef(remote_id=part.remote_id, url=part.remote_url, cid=part.remote_cid,
+                            extra=part.remote_extra)
     if not part.key:
         part.key = f"rz-{variant.pk}-g{variant.generation}-p{part.index}"
         part.key_created_at = timezone.now()
@@ -378,7 +380,7 @@ def publishing_sweep(*, batch: int = 1000) -> dict[str, int]:
 
 def _published_refs(variant: Variant) -> list[tuple[VariantPart, PublishedRef]]:
     return [
-        (p, PublishedRef(remote_id=p.remote_id, url=p.remote_url, cid=p.remote_cid))
+        (p, PublishedRef(remote_id=p.remote_id, url=p.remote_url, cid=p.remote_cid, extra=p.remote_extra))
         for p in variant.parts.order_by("index")
         if p.remote_id
     ]
@@ -415,7 +417,8 @@ def variant_edit_remote(*, workspace: Workspace, variant: Variant, text: str, ac
     draft = variant_draft(variant=variant)
     new_ref = connector.edit(account=account, ref=ref, variant=draft, part_index=0)
     channel_store_account(channel=variant.channel, account=account)
-    VariantPart.objects.filter(pk=part.pk).update(remote_url=new_ref.url or ref.url)
+    VariantPart.objects.filter(pk=part.pk).update(remote_url=new_ref.url or ref.url,
+                                                  remote_extra=dict(new_ref.extra) or part.remote_extra)
     _event(variant, "edited_on_network")
     variant.refresh_from_db()
     return variant

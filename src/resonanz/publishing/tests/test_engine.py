@@ -185,3 +185,20 @@ def test_sweeper_recovers_an_expired_lease_without_reposting(masto, masto_channe
     drive(lambda: Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED)
     assert _texts(masto) == ["Worker gestorben"]
     assert PublishAttempt.objects.get(variant=variant).outcome == AttemptOutcome.RECOVERED
+
+
+def test_edit_and_delete_after_publishing(masto, masto_channel, publish, api, workspace) -> None:
+    post = publish(masto_channel, "Tippfehler drinn")
+    run_ready_tasks()
+    variant = Variant.objects.get(post=post)
+    base = f"/api/v1/workspaces/{workspace.pk}/variants/{variant.pk}"
+    response = api.post(f"{base}/edit/", {"text": "Tippfehler korrigiert"}, format="json")
+    assert response.status_code == 200, response.content
+    assert _texts(masto) == ["Tippfehler korrigiert"]
+    assert masto.statuses[0]["edited_at"]
+    assert response.json()["parts"][0]["text"] == "Tippfehler korrigiert"
+    response = api.post(f"{base}/delete/", format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "deleted"
+    assert masto.statuses == []
+    assert len(masto.deleted_statuses) == 1

@@ -1,0 +1,1 @@
+"""Benchmarks for Resonanz (not part of the installed package). Run through ``scripts/bench``."""
