@@ -276,6 +276,8 @@ class SinkProcess:
 def start_sink(*, max_seconds: float = 900.0, latency_ms: float = 0.0, fault_rate: float = 0.0,
                log: Path | None = None) -> SinkProcess:
     """Start the sink in its own process (own session, so a terminal Ctrl-C reaches only our driver)."""
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
     stderr = log.open("ab") if log else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--port", "0", "--max-seconds", str(max_seconds),

@@ -1,9 +1,9 @@
 """The ``resonanz`` command.
 
-    resonanz up        embedded default: SQLite + ORM task queue, web and worker in one process tree
-    resonanz web       scaled: a web server (gunicorn) — run as many as needed
-    resonanz worker    scaled: a task worker (+ periodic ticker) — run as many as needed
-    resonanz manage …  any Django management command (migrate, createsuperuser, rotate_keys, …)
+resonanz up        embedded default: SQLite + ORM task queue, web and worker in one process tree
+resonanz web       scaled: a web server (gunicorn) — run as many as needed
+resonanz worker    scaled: a task worker (+ periodic ticker) — run as many as needed
+resonanz manage …  any Django management command (migrate, createsuperuser, rotate_keys, …)
 """
 
 from __future__ import annotations
@@ -43,9 +43,22 @@ def cmd_manage(args: list[str]) -> int:
 def cmd_web(ns: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
     argv = [
-        sys.executable, "-m", "gunicorn", "resonanz.config.wsgi:application",
-        "--bind", ns.bind, "--workers", str(ns.workers), "--threads", str(ns.threads),
-        "--worker-class", "gthread", "--access-logfile", "-", "--graceful-timeout", "10",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "resonanz.config.wsgi:application",
+        "--bind",
+        ns.bind,
+        "--workers",
+        str(ns.workers),
+        "--threads",
+        str(ns.threads),
+        "--worker-class",
+        "gthread",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
     ]
     os.execve(sys.executable, argv, _django_env())  # noqa: S606 - replaces this process on purpose
     return 0  # pragma: no cover
@@ -71,8 +84,9 @@ def cmd_up(ns: argparse.Namespace) -> int:
     subprocess.run([*me, "manage", "migrate", "--no-input", "-v", "0"], env=env, check=True)
     subprocess.run([*me, "manage", "bootstrap"], env=env, check=True)
     children = [
-        subprocess.Popen([*me, "web", "--bind", f"{ns.host}:{ns.port}", "--workers", "1", "--threads", "8"],
-                         env=env),
+        subprocess.Popen(
+            [*me, "web", "--bind", f"{ns.host}:{ns.port}", "--workers", "1", "--threads", "8"], env=env
+        ),
         subprocess.Popen([*me, "worker", "--threads", "2"], env=env),
     ]
     print(f"Resonanz is up: http://{ns.host}:{ns.port}/  (Ctrl-C stops web and worker)", flush=True)
@@ -88,8 +102,11 @@ def cmd_up(ns: argparse.Namespace) -> int:
     while not stopping:
         for child in children:
             if child.poll() is not None:
-                print(f"Resonanz: a child process exited ({child.args[3]}, code {child.returncode});"
-                      " stopping.", file=sys.stderr, flush=True)
+                print(
+                    f"Resonanz: a child process exited ({child.args!r}, code {child.returncode}); stopping.",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 stopping, code = True, child.returncode or 1
         time.sleep(0.3)
     for child in children:
@@ -110,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "manage":
         return cmd_manage(argv[1:])
-    parser = argparse.ArgumentParser(prog="resonanz", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="resonanz", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the embedded default (SQLite, one process tree)")
     up.add_argument("--host", default=os.environ.get("RESONANZ_HOST", "127.0.0.1"))

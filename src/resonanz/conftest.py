@@ -73,14 +73,25 @@ def api(owner: User) -> APIClient:
 
 @pytest.fixture
 def make_channel(workspace: Workspace) -> Callable[..., Channel]:
-    def make(network: str = "mastodon", *, base_url: str = "https://social.example", handle: str = "brand",
-             remote_id: str | None = None, credentials: dict[str, Any] | None = None,
-             settings: dict[str, Any] | None = None, ws: Workspace | None = None) -> Channel:
+    def make(
+        network: str = "mastodon",
+        *,
+        base_url: str = "https://social.example",
+        handle: str = "brand",
+        remote_id: str | None = None,
+        credentials: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+        ws: Workspace | None = None,
+    ) -> Channel:
         if settings is None:
             settings = dict(MASTODON_INSTANCE_SETTINGS) if network == "mastodon" else {}
         return Channel.objects.create(
-            workspace=ws or workspace, network=network, base_url=base_url, handle=handle,
-            remote_id=remote_id or f"{network}-{handle}", credentials=credentials or {"access_token": "x"},
+            workspace=ws or workspace,
+            network=network,
+            base_url=base_url,
+            handle=handle,
+            remote_id=remote_id or f"{network}-{handle}",
+            credentials=credentials or {"access_token": "x"},
             settings=settings,
         )
 

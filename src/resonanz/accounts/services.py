@@ -14,7 +14,7 @@ from resonanz.core.timezones import zone
 
 from .models import ApiToken, Membership, Organisation, Role, User, Workspace
 
-TOKEN_PREFIX = "rz_"
+TOKEN_PREFIX = "rz_"  # noqa: S105 - a public prefix, not a secret
 
 
 def organisation_create(*, name: str, owner: User) -> Organisation:
@@ -45,7 +45,9 @@ def workspace_create(
 def membership_set(*, workspace: Workspace, user: User, role: str, actor: User | None = None) -> Membership:
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}")
-    membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
+    membership, _ = Membership.objects.update_or_create(
+        workspace=workspace, user=user, defaults={"role": role}
+    )
     audit_log_record(
         workspace=workspace, actor=actor, action="membership.set", target=membership, data={"role": role}
     )

@@ -29,18 +29,25 @@ class WorkspaceAPIView(APIView):
     actions: dict[str, Action] = {}
     workspace: Workspace
     role: str | None
+    user: User
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         workspace_id = kwargs.get("workspace_id")
         user = request.user
         assert isinstance(user, User)
+        if not isinstance(workspace_id, int):
+            raise Http404
         workspace = Workspace.objects.filter(pk=workspace_id, memberships__user=user).first()
         if workspace is None:
             raise Http404
-        if isinstance(request.auth, ApiToken) and not request.auth.workspaces.filter(pk=workspace.pk).exists():
+        if (
+            isinstance(request.auth, ApiToken)
+            and not request.auth.workspaces.filter(pk=workspace.pk).exists()
+        ):
             raise Http404
         self.workspace = workspace
+        self.user = user
         self.role = membership_role(workspace=workspace, user=user)
         ensure_allowed(self.role, self.actions.get(request.method or "GET", Action.VIEW))
 
@@ -52,27 +59,38 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
     @wraps(view)
     def wrapper(self: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get("Idempotency-Key")
-        if not key:
+        user = request.user
+        if not key or not isinstance(user, User):
             return view(self, request, *args, **kwargs)
         body = json.dumps(request.data, sort_keys=True, default=str) if hasattr(request, "data") else ""
         digest = hashlib.sha256(f"{request.method} {request.path} {body}".encode()).hexdigest()
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    user=request.user, key=key[:200], method=request.method or "POST", path=request.path[:500],
+                    user=user,
+                    key=key[:200],
+                    method=request.method or "POST",
+                    path=request.path[:500],
                     request_hash=digest,
                 )
         except IntegrityError:
-            existing = IdempotencyRecord.objects.get(user=request.user, key=key[:200])
+            existing = IdempotencyRecord.objects.get(user=user, key=key[:200])
             if existing.request_hash != digest:
-                return Response({"code": "idempotency_key_reused",
-                                 "detail": "This Idempotency-Key was used with a different request."},
-                                status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+                return Response(
+                    {
+                        "code": "idempotency_key_reused",
+                        "detail": "This Idempotency-Key was used with a different request.",
+                    },
+                    status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+                )
             if existing.status_code is None:
-                return Response({"code": "in_progress", "detail": "The first request with this key is still "
-                                 "running."}, status=status.HTTP_409_CONFLICT)
-            return Response(existing.response_body, status=existing.status_code,
-                            headers={"Idempotent-Replayed": "true"})
+                return Response(
+                    {"code": "in_progress", "detail": "The first request with this key is still running."},
+                    status=status.HTTP_409_CONFLICT,
+                )
+            return Response(
+                existing.response_body, status=existing.status_code, headers={"Idempotent-Replayed": "true"}
+            )
         try:
             response = view(self, request, *args, **kwargs)
         except Exception:

@@ -20,21 +20,39 @@ def _report(r: Any) -> dict[str, Any]:
         "channel_id": r.channel_id,
         "network": r.network,
         "ok": r.ok,
-        "counts": [{"count": c.count, "limit": c.limit, "unit": c.unit, "bytes": c.bytes,
-                    "byte_limit": c.byte_limit} for c in r.counts],
-        "issues": [{"code": i.code, "message": i.message, "part": i.part_index, "field": i.field,
-                    "count": i.count, "limit": i.limit} for i in r.issues],
+        "counts": [
+            {"count": c.count, "limit": c.limit, "unit": c.unit, "bytes": c.bytes, "byte_limit": c.byte_limit}
+            for c in r.counts
+        ],
+        "issues": [
+            {
+                "code": i.code,
+                "message": i.message,
+                "part": i.part_index,
+                "field": i.field,
+                "count": i.count,
+                "limit": i.limit,
+            }
+            for i in r.issues
+        ],
     }
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Domain errors become clear 4xx answers with a stable ``code``; nothing is half-done."""
     if isinstance(exc, PostValidationError):
-        return Response({"code": exc.code, "detail": exc.message, "variants": [_report(r) for r in exc.reports]},
-                        status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return Response(
+            {"code": exc.code, "detail": exc.message, "variants": [_report(r) for r in exc.reports]},
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     if isinstance(exc, PostError):
-        code = status.HTTP_404_NOT_FOUND if exc.code == "not_found" else status.HTTP_409_CONFLICT \
-            if exc.code in {"invalid_state", "not_editable", "approval_required"} else status.HTTP_400_BAD_REQUEST
+        code = (
+            status.HTTP_404_NOT_FOUND
+            if exc.code == "not_found"
+            else status.HTTP_409_CONFLICT
+            if exc.code in {"invalid_state", "not_editable", "approval_required"}
+            else status.HTTP_400_BAD_REQUEST
+        )
         return Response({"code": exc.code, "detail": exc.message}, status=code)
     if isinstance(exc, LocalTimeError):
         return Response({"code": exc.code, "detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
@@ -49,7 +67,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"code": "not_found", "detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
-        return Response({"code": "forbidden", "detail": str(exc) or "Forbidden"}, status=status.HTTP_403_FORBIDDEN)
+        return Response(
+            {"code": "forbidden", "detail": str(exc) or "Forbidden"}, status=status.HTTP_403_FORBIDDEN
+        )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "code" not in response.data:
         response.data["code"] = getattr(exc, "default_code", "error")

@@ -16,7 +16,9 @@ urlpatterns = [
     path(ws + "channels/bluesky/", channels.BlueskyConnectApi.as_view(), name="channel-bluesky"),
     path(ws + "channels/mastodon/", channels.MastodonBeginApi.as_view(), name="channel-mastodon"),
     path(ws + "channels/<int:channel_id>/", channels.ChannelDetailApi.as_view(), name="channel"),
-    path(ws + "channels/<int:channel_id>/verify/", channels.ChannelVerifyApi.as_view(), name="channel-verify"),
+    path(
+        ws + "channels/<int:channel_id>/verify/", channels.ChannelVerifyApi.as_view(), name="channel-verify"
+    ),
     path(ws + "channels/<int:channel_id>/queue-slots/", channels.QueueSlotsApi.as_view(), name="queue-slots"),
     path(ws + "media/", posts.MediaUploadApi.as_view(), name="media"),
     path(ws + "posts/", posts.PostListApi.as_view(), name="posts"),
@@ -29,7 +31,15 @@ urlpatterns = [
     path(ws + "posts/<int:post_id>/approve/", posts.PostApproveApi.as_view(), name="post-approve"),
     path(ws + "posts/<int:post_id>/reject/", posts.PostRejectApi.as_view(), name="post-reject"),
     path(ws + "posts/<int:post_id>/events/", posts.PostEventsApi.as_view(), name="post-events"),
-    path(ws + "variants/<int:variant_id>/metrics/", engagement.VariantMetricsApi.as_view(), name="variant-metrics"),
-    path(ws + "variants/<int:variant_id>/<str:action>/", posts.VariantRemoteApi.as_view(), name="variant-action"),
+    path(
+        ws + "variants/<int:variant_id>/metrics/",
+        engagement.VariantMetricsApi.as_view(),
+        name="variant-metrics",
+    ),
+    path(
+        ws + "variants/<int:variant_id>/<str:action>/",
+        posts.VariantRemoteApi.as_view(),
+        name="variant-action",
+    ),
     path(ws + "conversations/", engagement.ConversationListApi.as_view(), name="conversations"),
 ]

@@ -24,8 +24,21 @@ from .services import (
 class ChannelSerializer(serializers.ModelSerializer[Channel]):
     class Meta:
         model = Channel
-        fields = ["id", "network", "base_url", "remote_id", "handle", "display_name", "avatar_url", "status",
-                  "last_error", "last_error_at", "last_verified_at", "color", "created_at"]
+        fields = [
+            "id",
+            "network",
+            "base_url",
+            "remote_id",
+            "handle",
+            "display_name",
+            "avatar_url",
+            "status",
+            "last_error",
+            "last_error_at",
+            "last_verified_at",
+            "color",
+            "created_at",
+        ]
 
 
 class BlueskyConnectSerializer(serializers.Serializer[None]):
@@ -59,15 +72,17 @@ class BlueskyConnectApi(WorkspaceAPIView):
         s = BlueskyConnectSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         assert isinstance(request.user, User)
-        channel = channel_connect_bluesky(workspace=self.workspace, actor=request.user, **s.validated_data)
+        channel = channel_connect_bluesky(workspace=self.workspace, actor=self.user, **s.validated_data)
         return Response(ChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
 
 
 class MastodonBeginApi(WorkspaceAPIView):
     actions = {"POST": Action.MANAGE_CHANNELS}
 
-    @extend_schema(request=MastodonBeginSerializer, responses={200: {"type": "object", "properties": {
-        "authorize_url": {"type": "string"}}}})
+    @extend_schema(
+        request=MastodonBeginSerializer,
+        responses={200: {"type": "object", "properties": {"authorize_url": {"type": "string"}}}},
+    )
     def post(self, request: Request, workspace_id: int) -> Response:
         s = MastodonBeginSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -85,7 +100,7 @@ class ChannelDetailApi(WorkspaceAPIView):
 
     def delete(self, request: Request, workspace_id: int, channel_id: int) -> Response:
         channel = channel_get(workspace=self.workspace, channel_id=channel_id)
-        channel_disconnect(workspace=self.workspace, channel=channel, actor=request.user)  # type: ignore[arg-type]
+        channel_disconnect(workspace=self.workspace, channel=channel, actor=self.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -112,6 +127,10 @@ class QueueSlotsApi(WorkspaceAPIView):
         channel = channel_get(workspace=self.workspace, channel_id=channel_id)
         s = QueueSlotSerializer(data=request.data, many=True)
         s.is_valid(raise_exception=True)
-        slots = queue_slot_set(workspace=self.workspace, channel=channel, actor=request.user,  # type: ignore[arg-type]
-                               slots=[(d["weekday"], d["time"]) for d in s.validated_data])
+        slots = queue_slot_set(
+            workspace=self.workspace,
+            channel=channel,
+            actor=self.user,
+            slots=[(d["weekday"], d["time"]) for d in s.validated_data],
+        )
         return Response([{"weekday": x.weekday, "time": x.time.strftime("%H:%M")} for x in slots])

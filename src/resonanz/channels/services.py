@@ -102,7 +102,7 @@ def channel_connect_bluesky(
         raise ChannelConnectError(
             _("Bluesky did not accept the login: %(message)s") % {"message": exc.network_message}
         ) from exc
-    channel = _upsert_channel(
+    return _upsert_channel(
         workspace=workspace,
         network="bluesky",
         base_url=pds_url,
@@ -110,7 +110,6 @@ def channel_connect_bluesky(
         credentials=credentials,
         actor=actor,
     )
-    return channel
 
 
 def _pkce_pair() -> tuple[str, str]:
@@ -180,8 +179,11 @@ def channel_mastodon_complete(*, user: User, state: str, code: str) -> Channel:
         raise ChannelConnectError(
             _("Mastodon did not accept the authorization: %(message)s") % {"message": exc.network_message}
         ) from exc
-    credentials = {**account.credentials, "client_id": app.credentials["client_id"],
-                   "client_secret": app.credentials["client_secret"]}
+    credentials = {
+        **account.credentials,
+        "client_id": app.credentials["client_id"],
+        "client_secret": app.credentials["client_secret"],
+    }
     channel = _upsert_channel(
         workspace=pending.workspace,
         network="mastodon",
@@ -204,7 +206,10 @@ def channel_mark_reconnect_needed(*, channel: Channel, message: str) -> None:
     channel.status = ChannelStatus.RECONNECT_NEEDED
     channel.last_error = message
     audit_log_record(
-        workspace=channel.workspace, actor=None, action="channel.reconnect_needed", target=channel,
+        workspace=channel.workspace,
+        actor=None,
+        action="channel.reconnect_needed",
+        target=channel,
         data={"message": message},
     )
 
@@ -250,8 +255,12 @@ def channel_verify(*, workspace: Workspace, channel: Channel) -> Channel:
         return channel
     channel_store_account(channel=channel, account=account)
     Channel.objects.filter(pk=channel.pk).update(
-        status=ChannelStatus.ACTIVE, last_verified_at=timezone.now(), handle=info.handle,
-        display_name=info.display_name, avatar_url=info.avatar_url, last_error="",
+        status=ChannelStatus.ACTIVE,
+        last_verified_at=timezone.now(),
+        handle=info.handle,
+        display_name=info.display_name,
+        avatar_url=info.avatar_url,
+        last_error="",
     )
     channel.refresh_from_db()
     return channel

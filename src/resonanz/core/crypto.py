@@ -47,10 +47,13 @@ def rotate_token(token: str) -> str:
     return _fernet().rotate(token.encode()).decode()
 
 
-class EncryptedJSONField(models.TextField):  # type: ignore[type-arg]
+class EncryptedJSONField(models.Field[Any, Any]):
     """A JSON object stored as a Fernet token. Never queried by content, only read whole."""
 
     description = "Encrypted JSON"
+
+    def get_internal_type(self) -> str:
+        return "TextField"
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         if value is None or value == "":

@@ -38,9 +38,10 @@ def local_to_utc(naive: datetime, tz_name: str, *, fold: int | None = None) -> d
     second = naive.replace(tzinfo=tz, fold=1)
     first_utc, second_utc = first.astimezone(UTC), second.astimezone(UTC)
     # A non-existent time round-trips to a different wall clock time.
-    if first_utc.astimezone(tz).replace(tzinfo=None) != naive and second_utc.astimezone(tz).replace(
-        tzinfo=None
-    ) != naive:
+    if (
+        first_utc.astimezone(tz).replace(tzinfo=None) != naive
+        and second_utc.astimezone(tz).replace(tzinfo=None) != naive
+    ):
         raise LocalTimeError(
             "nonexistent_local_time",
             _("%(time)s does not exist in %(zone)s (clocks spring forward). Please pick another time.")

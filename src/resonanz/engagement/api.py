@@ -30,8 +30,16 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
 
     class Meta:
         model = Conversation
-        fields = ["id", "channel_id", "variant_id", "root_remote_id", "status", "assignee_id", "last_message_at",
-                  "messages"]
+        fields = [
+            "id",
+            "channel_id",
+            "variant_id",
+            "root_remote_id",
+            "status",
+            "assignee_id",
+            "last_message_at",
+            "messages",
+        ]
 
 
 class VariantMetricsApi(WorkspaceAPIView):
@@ -40,7 +48,9 @@ class VariantMetricsApi(WorkspaceAPIView):
     @extend_schema(responses=MetricSerializer(many=True))
     def get(self, request: Request, workspace_id: int, variant_id: int) -> Response:
         variant = variant_get(workspace=self.workspace, variant_id=variant_id)
-        return Response(MetricSerializer(metric_series(workspace=self.workspace, variant=variant), many=True).data)
+        return Response(
+            MetricSerializer(metric_series(workspace=self.workspace, variant=variant), many=True).data
+        )
 
 
 class ConversationListApi(WorkspaceAPIView):

@@ -32,11 +32,15 @@ class ConversationStatus(models.TextChoices):
 class Conversation(models.Model):
     """A thread of replies under one of our published posts (the inbox's unit of work)."""
 
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="conversations")
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="conversations"
+    )
     channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="conversations")
     variant = models.ForeignKey("posts.Variant", on_delete=models.SET_NULL, null=True, blank=True)
     root_remote_id = models.CharField(max_length=500)
-    status = models.CharField(max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN)
+    status = models.CharField(
+        max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
+    )
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -24,22 +24,36 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
     assert variant.post.workspace_id == workspace.pk
     now = timezone.now().replace(microsecond=0)
     sample, _ = MetricSample.objects.update_or_create(
-        variant=variant, taken_at=now,
-        defaults={"likes": engagement.likes, "reposts": engagement.reposts, "replies": engagement.replies,
-                  "quotes": engagement.quotes, "impressions": engagement.impressions},
+        variant=variant,
+        taken_at=now,
+        defaults={
+            "likes": engagement.likes,
+            "reposts": engagement.reposts,
+            "replies": engagement.replies,
+            "quotes": engagement.quotes,
+            "impressions": engagement.impressions,
+        },
     )
     if engagement.reply_items:
         conversation, _ = Conversation.objects.get_or_create(
-            channel=variant.channel, root_remote_id=variant.remote_id,
+            channel=variant.channel,
+            root_remote_id=variant.remote_id,
             defaults={"workspace": workspace, "variant": variant},
         )
         latest = conversation.last_message_at
         for reply in engagement.reply_items:
             Message.objects.get_or_create(
-                conversation=conversation, remote_id=reply.remote_id,
-                defaults={"url": reply.url, "author_id": reply.author_id, "author_handle": reply.author_handle,
-                          "author_name": reply.author_name, "text": reply.text,
-                          "in_reply_to_remote_id": reply.in_reply_to_remote_id, "created_at": reply.created_at},
+                conversation=conversation,
+                remote_id=reply.remote_id,
+                defaults={
+                    "url": reply.url,
+                    "author_id": reply.author_id,
+                    "author_handle": reply.author_handle,
+                    "author_name": reply.author_name,
+                    "text": reply.text,
+                    "in_reply_to_remote_id": reply.in_reply_to_remote_id,
+                    "created_at": reply.created_at,
+                },
             )
             latest = max(filter(None, [latest, reply.created_at]))
         if latest != conversation.last_message_at:
@@ -54,7 +68,9 @@ def engagement_sync_variant(*, workspace: Workspace, variant: Variant) -> Metric
     connector = get_connector(variant.channel.network)
     account = channel_account(channel=variant.channel)
     part = variant.parts.order_by("index").first()
-    ref = PublishedRef(remote_id=variant.remote_id, url=variant.remote_url, cid=part.remote_cid if part else "")
+    ref = PublishedRef(
+        remote_id=variant.remote_id, url=variant.remote_url, cid=part.remote_cid if part else ""
+    )
     try:
         engagement = connector.fetch_engagement(account=account, ref=ref)
     except NotSupported:

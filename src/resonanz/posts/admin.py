@@ -6,7 +6,7 @@ from .models import MediaAsset, PartMedia, Post, PostEvent, QueueSlot, Variant, 
 class VariantInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Variant
     extra = 0
-    fields = ["channel", "status", "scheduled_at", "attempt_count", "remote_url", "last_error"]
+    fields = ("channel", "status", "scheduled_at", "attempt_count", "remote_url", "last_error")
     readonly_fields = fields
 
 

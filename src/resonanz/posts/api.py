@@ -47,9 +47,24 @@ class VariantSerializer(serializers.ModelSerializer[Variant]):
 
     class Meta:
         model = Variant
-        fields = ["id", "channel_id", "network", "handle", "status", "scheduled_at", "content_warning",
-                  "visibility", "language", "attempt_count", "last_error", "last_error_code", "published_at",
-                  "remote_id", "remote_url", "parts"]
+        fields = [
+            "id",
+            "channel_id",
+            "network",
+            "handle",
+            "status",
+            "scheduled_at",
+            "content_warning",
+            "visibility",
+            "language",
+            "attempt_count",
+            "last_error",
+            "last_error_code",
+            "published_at",
+            "remote_id",
+            "remote_url",
+            "parts",
+        ]
 
 
 class PostSerializer(serializers.ModelSerializer[Post]):
@@ -57,8 +72,18 @@ class PostSerializer(serializers.ModelSerializer[Post]):
 
     class Meta:
         model = Post
-        fields = ["id", "title", "text", "status", "scheduled_at", "author_id", "approved_at", "created_at",
-                  "updated_at", "variants"]
+        fields = [
+            "id",
+            "title",
+            "text",
+            "status",
+            "scheduled_at",
+            "author_id",
+            "approved_at",
+            "created_at",
+            "updated_at",
+            "variants",
+        ]
 
 
 class MediaInputSerializer(serializers.Serializer[None]):
@@ -68,10 +93,16 @@ class MediaInputSerializer(serializers.Serializer[None]):
 
 class VariantInputSerializer(serializers.Serializer[None]):
     channel_id = serializers.IntegerField()
-    parts = serializers.ListField(child=serializers.CharField(allow_blank=True, trim_whitespace=False),
-                                  required=False, allow_null=True, default=None)
+    parts = serializers.ListField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
     content_warning = serializers.CharField(required=False, allow_blank=True, default="")
-    visibility = serializers.ChoiceField(choices=["public", "unlisted", "private", "direct"], default="public")
+    visibility = serializers.ChoiceField(
+        choices=["public", "unlisted", "private", "direct"], default="public"
+    )
     language = serializers.CharField(required=False, allow_blank=True, default="", max_length=8)
 
 
@@ -79,30 +110,45 @@ class PostInputSerializer(serializers.Serializer[None]):
     text = serializers.CharField(allow_blank=True, trim_whitespace=False)
     channel_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    thread = serializers.ListField(child=serializers.CharField(trim_whitespace=False), required=False, default=list)
+    thread = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False), required=False, default=list
+    )
     media = MediaInputSerializer(many=True, required=False, default=list)
     overrides = VariantInputSerializer(many=True, required=False, default=list)
 
     def to_input(self) -> PostInput:
         d: dict[str, Any] = self.validated_data
         return PostInput(
-            text=d["text"], channel_ids=d["channel_ids"], title=d["title"], thread=d["thread"],
+            text=d["text"],
+            channel_ids=d["channel_ids"],
+            title=d["title"],
+            thread=d["thread"],
             media=[MediaInput(**m) for m in d["media"]],
             overrides=[VariantInput(**o) for o in d["overrides"]],
         )
 
 
 class ScheduleSerializer(serializers.Serializer[None]):
-    at = serializers.DateTimeField(required=False, help_text="An instant with offset, e.g. 2026-12-01T09:00:00+01:00")
+    at = serializers.DateTimeField(
+        required=False, help_text="An instant with offset, e.g. 2026-12-01T09:00:00+01:00"
+    )
     local = serializers.DateTimeField(required=False, help_text="Wall-clock time in the workspace time zone")
-    fold = serializers.ChoiceField(choices=[0, 1], required=False, allow_null=True, default=None,
-                                   help_text="For an ambiguous local time: 0 = first, 1 = second occurrence")
-    queue = serializers.BooleanField(required=False, default=False, help_text="Next free queue slot per channel")
+    fold = serializers.ChoiceField(
+        choices=[0, 1],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="For an ambiguous local time: 0 = first, 1 = second occurrence",
+    )
+    queue = serializers.BooleanField(
+        required=False, default=False, help_text="Next free queue slot per channel"
+    )
     now = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         chosen = [k for k in ("at", "local") if attrs.get(k) is not None] + [
-            k for k in ("queue", "now") if attrs.get(k)]
+            k for k in ("queue", "now") if attrs.get(k)
+        ]
         if len(chosen) != 1:
             raise serializers.ValidationError("Give exactly one of: at, local, queue, now.")
         return attrs
@@ -129,8 +175,11 @@ class PostListApi(WorkspaceAPIView):
 
     @extend_schema(responses=PostSerializer(many=True))
     def get(self, request: Request, workspace_id: int) -> Response:
-        qs = post_list(workspace=self.workspace, status=request.query_params.get("status"),
-                       channel_id=int(request.query_params["channel"]) if "channel" in request.query_params else None)
+        qs = post_list(
+            workspace=self.workspace,
+            status=request.query_params.get("status"),
+            channel_id=int(request.query_params["channel"]) if "channel" in request.query_params else None,
+        )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs.order_by("-created_at"), request, view=self)
         return paginator.get_paginated_response(PostSerializer(page, many=True).data)
@@ -140,9 +189,11 @@ class PostListApi(WorkspaceAPIView):
     def post(self, request: Request, workspace_id: int) -> Response:
         s = PostInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        post = post_create(workspace=self.workspace, author=request.user, data=s.to_input())  # type: ignore[arg-type]
-        return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post.pk)).data,
-                        status=status.HTTP_201_CREATED)
+        post = post_create(workspace=self.workspace, author=self.user, data=s.to_input())
+        return Response(
+            PostSerializer(post_get(workspace=self.workspace, post_id=post.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PostValidateDraftApi(WorkspaceAPIView):
@@ -184,14 +235,14 @@ class PostDetailApi(WorkspaceAPIView):
         s = PostInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         post = post_get(workspace=self.workspace, post_id=post_id)
-        post_update(workspace=self.workspace, post=post, actor=request.user, data=s.to_input())  # type: ignore[arg-type]
+        post_update(workspace=self.workspace, post=post, actor=self.user, data=s.to_input())
         return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
 
     def delete(self, request: Request, workspace_id: int, post_id: int) -> Response:
         post = post_get(workspace=self.workspace, post_id=post_id)
         if post.variants.filter(status__in=["publishing", "published"]).exists():
             raise PostError("Delete the published variants on the network first.", code="invalid_state")
-        post_cancel(workspace=self.workspace, post=post, actor=request.user)  # type: ignore[arg-type]
+        post_cancel(workspace=self.workspace, post=post, actor=self.user)
         post.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -214,20 +265,25 @@ class PostScheduleApi(WorkspaceAPIView):
         s.is_valid(raise_exception=True)
         d = s.validated_data
         post = post_get(workspace=self.workspace, post_id=post_id)
-        actor = request.user
+        actor = self.user
         if d.get("queue"):
-            post_add_to_queue(workspace=self.workspace, post=post, actor=actor)  # type: ignore[arg-type]
+            post_add_to_queue(workspace=self.workspace, post=post, actor=actor)
         elif d.get("now"):
-            post_schedule(workspace=self.workspace, post=post, actor=actor, at=None)  # type: ignore[arg-type]
+            post_schedule(workspace=self.workspace, post=post, actor=actor, at=None)
         elif d.get("at") is not None:
-            post_schedule(workspace=self.workspace, post=post, actor=actor, at=d["at"])  # type: ignore[arg-type]
+            post_schedule(workspace=self.workspace, post=post, actor=actor, at=d["at"])
         else:
             local = d["local"].replace(tzinfo=None)
-            raw = str(request.data.get("local", ""))
+            raw = str(s.initial_data.get("local", ""))
             if raw.endswith("Z") or "+" in raw[10:]:
                 raise PostError("'local' is a wall-clock time without offset.", code="invalid_local")
-            post_schedule_local(workspace=self.workspace, post=post, actor=actor, local=local,  # type: ignore[arg-type]
-                                fold=d.get("fold"))
+            post_schedule_local(
+                workspace=self.workspace,
+                post=post,
+                actor=actor,
+                local=local,
+                fold=d.get("fold"),
+            )
         return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
 
 
@@ -237,7 +293,7 @@ class PostCancelApi(WorkspaceAPIView):
     @extend_schema(request=None, responses=PostSerializer)
     def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
         post = post_get(workspace=self.workspace, post_id=post_id)
-        post_cancel(workspace=self.workspace, post=post, actor=request.user)  # type: ignore[arg-type]
+        post_cancel(workspace=self.workspace, post=post, actor=self.user)
         return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
 
 
@@ -247,7 +303,7 @@ class PostSubmitApi(WorkspaceAPIView):
     @extend_schema(request=None, responses=PostSerializer)
     def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
         post = post_get(workspace=self.workspace, post_id=post_id)
-        post_submit_for_approval(workspace=self.workspace, post=post, actor=request.user)  # type: ignore[arg-type]
+        post_submit_for_approval(workspace=self.workspace, post=post, actor=self.user)
         return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
 
 
@@ -259,8 +315,12 @@ class PostApproveApi(WorkspaceAPIView):
         s = CommentSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         post = post_get(workspace=self.workspace, post_id=post_id)
-        post_approve(workspace=self.workspace, post=post, actor=request.user,  # type: ignore[arg-type]
-                     comment=s.validated_data["comment"])
+        post_approve(
+            workspace=self.workspace,
+            post=post,
+            actor=self.user,
+            comment=s.validated_data["comment"],
+        )
         return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
 
 
@@ -272,8 +332,12 @@ class PostRejectApi(WorkspaceAPIView):
         s = CommentSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         post = post_get(workspace=self.workspace, post_id=post_id)
-        post_reject(workspace=self.workspace, post=post, actor=request.user,  # type: ignore[arg-type]
-                    comment=s.validated_data["comment"])
+        post_reject(
+            workspace=self.workspace,
+            post=post,
+            actor=self.user,
+            comment=s.validated_data["comment"],
+        )
         return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
 
 
@@ -299,16 +363,17 @@ class VariantRemoteApi(WorkspaceAPIView):
 
         variant = variant_get(workspace=self.workspace, variant_id=variant_id)
         if action == "delete":
-            variant = variant_delete_remote(workspace=self.workspace, variant=variant, actor=request.user)
+            variant = variant_delete_remote(workspace=self.workspace, variant=variant, actor=self.user)
         elif action == "edit":
             s = VariantActionSerializer(data=request.data)
             s.is_valid(raise_exception=True)
             if "text" not in s.validated_data:
                 raise PostError("'text' is required.", code="invalid")
-            variant = variant_edit_remote(workspace=self.workspace, variant=variant,
-                                          text=s.validated_data["text"], actor=request.user)
+            variant = variant_edit_remote(
+                workspace=self.workspace, variant=variant, text=s.validated_data["text"], actor=self.user
+            )
         elif action == "repost":
-            variant = variant_repost(workspace=self.workspace, variant=variant, actor=request.user)
+            variant = variant_repost(workspace=self.workspace, variant=variant, actor=self.user)
         else:
             raise PostError("Unknown action.", code="not_found")
         return Response(VariantSerializer(variant_get(workspace=self.workspace, variant_id=variant.pk)).data)
@@ -318,14 +383,28 @@ class MediaUploadApi(WorkspaceAPIView):
     actions = {"POST": Action.CREATE_POST}
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
-        "file": {"type": "string", "format": "binary"}, "alt_text": {"type": "string"}}}},
-        responses={201: MediaSerializer})
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "alt_text": {"type": "string"},
+                },
+            }
+        },
+        responses={201: MediaSerializer},
+    )
     def post(self, request: Request, workspace_id: int) -> Response:
         upload = request.FILES.get("file")
         if upload is None:
             raise PostError("Attach a file as 'file'.", code="invalid")
-        asset = media_asset_create(workspace=self.workspace, data=upload.read(), filename=upload.name or "upload",
-                                   actor=request.user, alt_text=str(request.data.get("alt_text", "")),  # type: ignore[arg-type]
-                                   mime_type=upload.content_type or "")
+        asset = media_asset_create(
+            workspace=self.workspace,
+            data=upload.read(),
+            filename=upload.name or "upload",
+            actor=self.user,
+            alt_text=str(request.POST.get("alt_text", "")),
+            mime_type=upload.content_type or "",
+        )
         return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)

@@ -47,7 +47,7 @@ class MediaAsset(models.Model):
         verbose_name_plural = _("media files")
 
     def __str__(self) -> str:
-        return self.original_name or self.file.name
+        return self.original_name or self.file.name or ""
 
 
 class Post(models.Model):
@@ -55,7 +55,9 @@ class Post(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     title = models.CharField(_("internal title"), max_length=200, blank=True)
     text = models.TextField(_("text"), blank=True)
-    status = models.CharField(_("status"), max_length=24, choices=PostStatus.choices, default=PostStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=24, choices=PostStatus.choices, default=PostStatus.DRAFT
+    )
     scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True, db_index=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

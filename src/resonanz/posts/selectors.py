@@ -26,10 +26,14 @@ def post_list(
         qs = qs.filter(scheduled_at__gte=start)
     if end:
         qs = qs.filter(scheduled_at__lt=end)
-    return qs.select_related("author").prefetch_related(
-        Prefetch("variants", queryset=Variant.objects.select_related("channel").order_by("channel_id")),
-        Prefetch("variants__parts", queryset=VariantPart.objects.order_by("index")),
-    ).distinct()
+    return (
+        qs.select_related("author")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.select_related("channel").order_by("channel_id")),
+            Prefetch("variants__parts", queryset=VariantPart.objects.order_by("index")),
+        )
+        .distinct()
+    )
 
 
 def post_get(*, workspace: Workspace, post_id: int) -> Post:

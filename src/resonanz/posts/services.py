@@ -11,6 +11,7 @@ import io
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -41,7 +42,12 @@ from .rules import VariantReport, variant_check
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"}
 VISIBILITIES = {"public", "unlisted", "private", "direct"}
-EDITABLE_STATUSES = {VariantStatus.DRAFT, VariantStatus.SCHEDULED, VariantStatus.FAILED, VariantStatus.CANCELLED}
+EDITABLE_STATUSES = {
+    VariantStatus.DRAFT,
+    VariantStatus.SCHEDULED,
+    VariantStatus.FAILED,
+    VariantStatus.CANCELLED,
+}
 
 
 class PostError(Exception):
@@ -53,9 +59,7 @@ class PostError(Exception):
 
 class PostValidationError(PostError):
     def __init__(self, reports: list[VariantReport]) -> None:
-        lines = [
-            f"{r.network} ({r.handle}): {issue.message}" for r in reports for issue in r.issues
-        ]
+        lines = [f"{r.network} ({r.handle}): {issue.message}" for r in reports for issue in r.issues]
         super().__init__("; ".join(lines), code="validation_failed")
         self.reports = reports
 
@@ -91,10 +95,14 @@ def _require(workspace: Workspace, actor: User | None, action: Action) -> None:
     ensure_allowed(membership_role(workspace=workspace, user=actor), action)
 
 
-def _event(post: Post, kind: str, *, actor: User | None = None, variant: Variant | None = None,
-           message: str = "") -> None:
+def _event(
+    post: Post, kind: str, *, actor: User | None = None, variant: Variant | None = None, message: str = ""
+) -> None:
     PostEvent.objects.create(
-        post=post, variant=variant, kind=kind, message=message,
+        post=post,
+        variant=variant,
+        kind=kind,
+        message=message,
         actor=actor if actor is not None and actor.is_authenticated else None,
     )
 
@@ -103,7 +111,12 @@ def _event(post: Post, kind: str, *, actor: User | None = None, variant: Variant
 
 
 def media_asset_create(
-    *, workspace: Workspace, data: bytes, filename: str, actor: User | None, alt_text: str = "",
+    *,
+    workspace: Workspace,
+    data: bytes,
+    filename: str,
+    actor: User | None,
+    alt_text: str = "",
     mime_type: str = "",
 ) -> MediaAsset:
     _require(workspace, actor, Action.CREATE_POST)
@@ -134,8 +147,14 @@ def media_asset_create(
             code="unsupported_media",
         )
     asset = MediaAsset(
-        workspace=workspace, original_name=filename[:255], mime_type=mime, size=len(data),
-        width=width, height=height, sha256=hashlib.sha256(data).hexdigest(), alt_text=alt_text,
+        workspace=workspace,
+        original_name=filename[:255],
+        mime_type=mime,
+        size=len(data),
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+        alt_text=alt_text,
         created_by=actor,
     )
     asset.file.save(filename, ContentFile(data), save=False)
@@ -150,8 +169,10 @@ def _channels(workspace: Workspace, channel_ids: list[int]) -> dict[int, Channel
     channels = {c.pk: c for c in Channel.objects.filter(workspace=workspace, pk__in=channel_ids)}
     missing = set(channel_ids) - set(channels)
     if missing:
-        raise PostError(_("Unknown channel(s): %(ids)s") % {"ids": ", ".join(map(str, sorted(missing)))},
-                        code="unknown_channel")
+        raise PostError(
+            _("Unknown channel(s): %(ids)s") % {"ids": ", ".join(map(str, sorted(missing)))},
+            code="unknown_channel",
+        )
     if not channel_ids:
         raise PostError(_("Choose at least one channel."), code="no_channel")
     return channels
@@ -159,8 +180,10 @@ def _channels(workspace: Workspace, channel_ids: list[int]) -> dict[int, Channel
 
 def _write_variants(post: Post, data: PostInput) -> None:
     channels = _channels(post.workspace, data.channel_ids)
-    assets = {a.pk: a for a in MediaAsset.objects.filter(workspace=post.workspace,
-                                                         pk__in=[m.asset_id for m in data.media])}
+    assets = {
+        a.pk: a
+        for a in MediaAsset.objects.filter(workspace=post.workspace, pk__in=[m.asset_id for m in data.media])
+    }
     if len(assets) != len({m.asset_id for m in data.media}):
         raise PostError(_("Unknown media file."), code="unknown_media")
     overrides = {o.channel_id: o for o in data.overrides}
@@ -175,16 +198,22 @@ def _write_variants(post: Post, data: PostInput) -> None:
         o = overrides.get(channel_id, VariantInput(channel_id=channel_id))
         texts = o.parts if o.parts else [data.text, *data.thread]
         variant, _created = Variant.objects.update_or_create(
-            post=post, channel_id=channel_id,
-            defaults={"content_warning": o.content_warning, "visibility": o.visibility, "language": o.language},
+            post=post,
+            channel_id=channel_id,
+            defaults={
+                "content_warning": o.content_warning,
+                "visibility": o.visibility,
+                "language": o.language,
+            },
         )
         variant.parts.all().delete()
         for index, text in enumerate(texts):
             part = VariantPart.objects.create(variant=variant, index=index, text=text)
             if index == 0:
                 for position, m in enumerate(data.media):
-                    PartMedia.objects.create(part=part, asset=assets[m.asset_id], position=position,
-                                             alt_text=m.alt_text)
+                    PartMedia.objects.create(
+                        part=part, asset=assets[m.asset_id], position=position, alt_text=m.alt_text
+                    )
 
 
 @transaction.atomic
@@ -212,8 +241,10 @@ def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: P
     post = _lock_post(workspace, post.pk)
     variants = list(post.variants.select_for_update())
     if any(v.status not in EDITABLE_STATUSES for v in variants):
-        raise PostError(_("This post is publishing or published; edit the published variants instead."),
-                        code="not_editable")
+        raise PostError(
+            _("This post is publishing or published; edit the published variants instead."),
+            code="not_editable",
+        )
     was_scheduled = [v for v in variants if v.status == VariantStatus.SCHEDULED]
     post.title, post.text = data.title, data.text
     post.save(update_fields=["title", "text", "updated_at"])
@@ -300,10 +331,13 @@ def _arm(post: Post, times: dict[int, datetime], *, actor: User | None) -> None:
         variant.attempt_count = 0
         variant.last_error, variant.last_error_code = "", ""
         variant.save()
-        version = variant.schedule_version
         transaction.on_commit(
-            lambda v=variant, ver=version: variant_enqueue(variant_id=v.pk, schedule_version=ver,
-                                                           run_after=v.scheduled_at)
+            partial(
+                variant_enqueue,
+                variant_id=variant.pk,
+                schedule_version=variant.schedule_version,
+                run_after=variant.scheduled_at,
+            )
         )
     post.scheduled_at = min(times.values())
     post.status = PostStatus.SCHEDULED
@@ -346,8 +380,9 @@ def post_schedule(
         raise PostError(_("This time is in the past."), code="past_time")
     _arm(post, {v.channel_id: when for v in post.variants.all()}, actor=actor)
     _event(post, "scheduled", actor=actor, message=when.isoformat())
-    audit_log_record(workspace=workspace, actor=actor, action="post.schedule", target=post,
-                     data={"at": when.isoformat()})
+    audit_log_record(
+        workspace=workspace, actor=actor, action="post.schedule", target=post, data={"at": when.isoformat()}
+    )
     return post
 
 
@@ -359,8 +394,13 @@ def post_schedule_local(
     return post_schedule(workspace=workspace, post=post, actor=actor, at=when)
 
 
-def queue_next_free_slot(*, workspace: Workspace, channel: Channel, after: datetime | None = None,
-                         taken: set[datetime] | None = None) -> datetime | None:
+def queue_next_free_slot(
+    *,
+    workspace: Workspace,
+    channel: Channel,
+    after: datetime | None = None,
+    taken: set[datetime] | None = None,
+) -> datetime | None:
     """The next weekly slot of ``channel`` (workspace time zone) with nothing scheduled on it."""
     assert channel.workspace_id == workspace.pk
     slots = list(QueueSlot.objects.filter(channel=channel))
@@ -370,11 +410,12 @@ def queue_next_free_slot(*, workspace: Workspace, channel: Channel, after: datet
     start = (after or timezone.now()).astimezone(tz)
     busy = set(
         Variant.objects.filter(
-            channel=channel, scheduled_at__gte=start,
+            channel=channel,
+            scheduled_at__gte=start,
             status__in=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING, VariantStatus.PUBLISHED],
         ).values_list("scheduled_at", flat=True)
     ) | (taken or set())
-    for day in range(0, 7 * 8 + 1):
+    for day in range(7 * 8 + 1):
         date = (start + timedelta(days=day)).date()
         for slot in sorted((s for s in slots if s.weekday == date.weekday()), key=lambda s: s.time):
             naive = datetime.combine(date, slot.time)
@@ -418,14 +459,15 @@ def post_cancel(*, workspace: Workspace, post: Post, actor: User | None) -> Post
     return post
 
 
-def queue_slot_set(*, workspace: Workspace, channel: Channel, slots: list[tuple[int, str]],
-                   actor: User | None) -> list[QueueSlot]:
+def queue_slot_set(
+    *, workspace: Workspace, channel: Channel, slots: list[tuple[int, str]], actor: User | None
+) -> list[QueueSlot]:
     _require(workspace, actor, Action.MANAGE_CHANNELS)
     assert channel.workspace_id == workspace.pk
     parsed = []
     for weekday, hhmm in slots:
         try:
-            t = datetime.strptime(hhmm, "%H:%M").time()
+            t = datetime.strptime(hhmm, "%H:%M").time()  # noqa: DTZ007 - a wall-clock time of day
         except ValueError as exc:
             raise ValidationError(_("%(value)s is not a time like 09:30.") % {"value": hhmm}) from exc
         if not 0 <= weekday <= 6:
@@ -439,6 +481,7 @@ def queue_slot_set(*, workspace: Workspace, channel: Channel, slots: list[tuple[
 def post_refresh_status(*, post: Post) -> str:
     """Derive the post's status from its variants (denormalised for lists and the calendar)."""
     statuses = set(post.variants.values_list("status", flat=True))
+    status: str
     if not statuses:
         return post.status
     if statuses == {VariantStatus.PUBLISHED}:

@@ -92,7 +92,7 @@ def variant_enqueue(*, variant_id: int, schedule_version: int, run_after: dateti
 
 def _retry_delay(attempt: int) -> float:
     delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
-    return delay * (0.8 + 0.4 * random.random())  # noqa: S311 - jitter, not crypto
+    return float(delay) * (0.8 + 0.4 * random.random())  # noqa: S311 - jitter, not crypto
 
 
 # -- state transitions --------------------------------------------------------------------------
@@ -107,29 +107,48 @@ def _release_for_retry(variant: Variant, *, delay: float, code: str, message: st
     if variant.attempt_count >= settings.RESONANZ_PUBLISH_MAX_ATTEMPTS:
         return _fail(variant, code=code, message=message)
     when = timezone.now() + timedelta(seconds=delay)
-    updated = Variant.objects.filter(pk=variant.pk, status=VariantStatus.PUBLISHING, lease_owner=WORKER_ID).update(
-        status=VariantStatus.SCHEDULED, next_attempt_at=when, lease_owner="", lease_expires_at=None,
-        last_error=message, last_error_code=code,
+    updated = Variant.objects.filter(
+        pk=variant.pk, status=VariantStatus.PUBLISHING, lease_owner=WORKER_ID
+    ).update(
+        status=VariantStatus.SCHEDULED,
+        next_attempt_at=when,
+        lease_owner="",
+        lease_expires_at=None,
+        last_error=message,
+        last_error_code=code,
     )
     if updated:
-        _event(variant, "retry_scheduled", _("%(message)s — next attempt at %(time)s")
-               % {"message": message, "time": when.strftime("%Y-%m-%d %H:%M:%S UTC")})
+        _event(
+            variant,
+            "retry_scheduled",
+            _("%(message)s — next attempt at %(time)s")
+            % {"message": message, "time": when.strftime("%Y-%m-%d %H:%M:%S UTC")},
+        )
         transaction.on_commit(
-            lambda: variant_enqueue(variant_id=variant.pk, schedule_version=variant.schedule_version,
-                                    run_after=when)
+            lambda: variant_enqueue(
+                variant_id=variant.pk, schedule_version=variant.schedule_version, run_after=when
+            )
         )
     return PublishResult("retry", message)
 
 
 def _fail(variant: Variant, *, code: str, message: str) -> PublishResult:
     Variant.objects.filter(pk=variant.pk).update(
-        status=VariantStatus.FAILED, lease_owner="", lease_expires_at=None, last_error=message,
+        status=VariantStatus.FAILED,
+        lease_owner="",
+        lease_expires_at=None,
+        last_error=message,
         last_error_code=code,
     )
     _event(variant, "failed", message)
     post_refresh_status(post=Post.objects.get(pk=variant.post_id))
-    audit_log_record(workspace=variant.channel.workspace, actor=None, action="variant.publish_failed",
-                     target=variant, data={"code": code, "message": message})
+    audit_log_record(
+        workspace=variant.channel.workspace,
+        actor=None,
+        action="variant.publish_failed",
+        target=variant,
+        data={"code": code, "message": message},
+    )
     logger.warning("variant %s failed: %s %s", variant.pk, code, message)
     return PublishResult("failed", message)
 
@@ -150,15 +169,20 @@ def _record_part(part: VariantPart, ref: PublishedRef, attempt: PublishAttempt |
             PublishAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, finished_at=timezone.now())
         # Any attempts left PENDING/UNKNOWN for this key are now settled.
         PublishAttempt.objects.filter(
-            variant_id=part.variant_id, part_index=part.index, key=part.key,
+            variant_id=part.variant_id,
+            part_index=part.index,
+            key=part.key,
             outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
         ).update(outcome=AttemptOutcome.RECOVERED, finished_at=timezone.now())
 
 
 def _finish_attempt(attempt: PublishAttempt, outcome: str, exc: ConnectorError) -> None:
     PublishAttempt.objects.filter(pk=attempt.pk).update(
-        outcome=outcome, error_code=exc.code, message=exc.network_message[:2000],
-        http_status=exc.http_status, finished_at=timezone.now(),
+        outcome=outcome,
+        error_code=exc.code,
+        message=exc.network_message[:2000],
+        http_status=exc.http_status,
+        finished_at=timezone.now(),
     )
 
 
@@ -169,12 +193,15 @@ def _claim(variant: Variant, schedule_version: int) -> bool:
     now = timezone.now()
     return bool(
         Variant.objects.filter(
-            pk=variant.pk, schedule_version=schedule_version, status=VariantStatus.SCHEDULED,
+            pk=variant.pk,
+            schedule_version=schedule_version,
+            status=VariantStatus.SCHEDULED,
             scheduled_at__lte=now + timedelta(seconds=1),
         )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1)))
         .update(
-            status=VariantStatus.PUBLISHING, lease_owner=WORKER_ID,
+            status=VariantStatus.PUBLISHING,
+            lease_owner=WORKER_ID,
             lease_expires_at=now + timedelta(seconds=settings.RESONANZ_PUBLISH_LEASE_SECONDS),
             attempt_count=F("attempt_count") + 1,
         )
@@ -206,8 +233,12 @@ def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: 
     except Exception as exc:
         # A bug or an unexpected library error: never leave the variant stuck in PUBLISHING silently.
         logger.exception("unexpected error publishing variant %s", variant.pk)
-        result = _release_for_retry(variant, delay=_retry_delay(variant.attempt_count),
-                                    code="internal_error", message=f"{type(exc).__name__}: {exc}")
+        result = _release_for_retry(
+            variant,
+            delay=_retry_delay(variant.attempt_count),
+            code="internal_error",
+            message=f"{type(exc).__name__}: {exc}",
+        )
     post_refresh_status(post=Post.objects.get(pk=variant.post_id))
     return result
 
@@ -218,14 +249,18 @@ def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
     if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None:
         return _fail(variant, code="not_approved", message=_("The post is not approved."))
     if channel.status != ChannelStatus.ACTIVE:
-        return _fail(variant, code="channel_inactive",
-                     message=_("The channel %(handle)s needs reconnecting.") % {"handle": channel.handle})
+        return _fail(
+            variant,
+            code="channel_inactive",
+            message=_("The channel %(handle)s needs reconnecting.") % {"handle": channel.handle},
+        )
     if channel.rate_limited_until and channel.rate_limited_until > timezone.now():
         delay = (channel.rate_limited_until - timezone.now()).total_seconds()
         Variant.objects.filter(pk=variant.pk).update(attempt_count=F("attempt_count") - 1)
         variant.attempt_count -= 1
-        return _release_for_retry(variant, delay=delay, code="rate_limited",
-                                  message=_("Waiting for the network's rate limit."))
+        return _release_for_retry(
+            variant, delay=delay, code="rate_limited", message=_("Waiting for the network's rate limit.")
+        )
 
     connector = get_connector(channel.network)
     account = channel_account(channel=channel)
@@ -247,8 +282,14 @@ def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
     first = parts[0]
     first.refresh_from_db()
     Variant.objects.filter(pk=variant.pk).update(
-        status=VariantStatus.PUBLISHED, published_at=timezone.now(), lease_owner="", lease_expires_at=None,
-        remote_id=first.remote_id, remote_url=first.remote_url, last_error="", last_error_code="",
+        status=VariantStatus.PUBLISHED,
+        published_at=timezone.now(),
+        lease_owner="",
+        lease_expires_at=None,
+        remote_id=first.remote_id,
+        remote_url=first.remote_url,
+        last_error="",
+        last_error_code="",
     )
     _event(variant, "published", first.remote_url)
     return PublishResult("published", first.remote_url)
@@ -265,8 +306,9 @@ def _publish_part(
     root: PublishedRef | None,
 ) -> PublishedRef | PublishResult:
     if part.remote_id:  # published by an earlier run: resume after it
-        return PublishedRef(remote_id=part.remote_id, url=part.remote_url, cid=part.remote_cid,
-                            extra=part.remote_extra)
+        return PublishedRef(
+            remote_id=part.remote_id, url=part.remote_url, cid=part.remote_cid, extra=part.remote_extra
+        )
     if not part.key:
         part.key = f"rz-{variant.pk}-g{variant.generation}-p{part.index}"
         part.key_created_at = timezone.now()
@@ -275,15 +317,18 @@ def _publish_part(
     _extend_lease(variant)
 
     unsettled = PublishAttempt.objects.filter(
-        variant=variant, part_index=part.index, key=part.key,
+        variant=variant,
+        part_index=part.index,
+        key=part.key,
         outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
     ).exists()
     if unsettled:
         try:
             found = connector.find_published(account=account, variant=draft, part_index=part.index, key=key)
         except TemporaryError as exc:
-            return _release_for_retry(variant, delay=_retry_delay(variant.attempt_count), code=exc.code,
-                                      message=exc.network_message)
+            return _release_for_retry(
+                variant, delay=_retry_delay(variant.attempt_count), code=exc.code, message=exc.network_message
+            )
         except AuthExpired as exc:
             return _auth_failed(channel, variant, exc)
         if found is not None:
@@ -291,14 +336,21 @@ def _publish_part(
             _event(variant, "recovered", _("Part %(n)s was already on the network.") % {"n": part.index + 1})
             return found
 
-    attempt = PublishAttempt.objects.create(variant=variant, part_index=part.index, key=part.key,
-                                            worker=WORKER_ID)
+    attempt = PublishAttempt.objects.create(
+        variant=variant, part_index=part.index, key=part.key, worker=WORKER_ID
+    )
     refreshed = False
     while True:
         try:
             with network_slot(channel.network, owner=WORKER_ID):
-                ref = connector.publish_part(account=account, variant=draft, part_index=part.index, key=key,
-                                             reply_to=previous, root=root)
+                ref = connector.publish_part(
+                    account=account,
+                    variant=draft,
+                    part_index=part.index,
+                    key=key,
+                    reply_to=previous,
+                    root=root,
+                )
         except AuthExpired as exc:
             if not refreshed and channel_refresh_credentials(channel=channel, account=account):
                 refreshed = True
@@ -308,26 +360,34 @@ def _publish_part(
         except OutcomeUnknown as exc:
             _finish_attempt(attempt, AttemptOutcome.UNKNOWN, exc)
             try:
-                found = connector.find_published(account=account, variant=draft, part_index=part.index, key=key)
+                found = connector.find_published(
+                    account=account, variant=draft, part_index=part.index, key=key
+                )
             except ConnectorError:
                 found = None
             if found is not None:
                 _record_part(part, found, None, AttemptOutcome.RECOVERED)
                 return found
-            return _release_for_retry(variant, delay=_retry_delay(variant.attempt_count), code=exc.code,
-                                      message=exc.network_message)
+            return _release_for_retry(
+                variant, delay=_retry_delay(variant.attempt_count), code=exc.code, message=exc.network_message
+            )
         except RateLimited as exc:
             _finish_attempt(attempt, AttemptOutcome.RETRY, exc)
             delay = exc.retry_after if exc.retry_after is not None else _retry_delay(variant.attempt_count)
             Channel.objects.filter(pk=channel.pk).update(
                 rate_limited_until=timezone.now() + timedelta(seconds=delay)
             )
-            return _release_for_retry(variant, delay=delay + random.random(),  # noqa: S311
-                                      code=exc.code, message=exc.network_message)
+            return _release_for_retry(
+                variant,
+                delay=delay + random.random(),  # noqa: S311
+                code=exc.code,
+                message=exc.network_message,
+            )
         except TemporaryError as exc:
             _finish_attempt(attempt, AttemptOutcome.RETRY, exc)
-            return _release_for_retry(variant, delay=_retry_delay(variant.attempt_count), code=exc.code,
-                                      message=exc.network_message)
+            return _release_for_retry(
+                variant, delay=_retry_delay(variant.attempt_count), code=exc.code, message=exc.network_message
+            )
         except (Rejected, NotSupported) as exc:
             _finish_attempt(attempt, AttemptOutcome.FAILED, exc)
             return _fail(variant, code=exc.code, message=exc.network_message)
@@ -335,15 +395,20 @@ def _publish_part(
         return ref
 
 
-def _auth_failed(channel: Channel, variant: Variant, exc: ConnectorError, *, already_marked: bool = False
-                 ) -> PublishResult:
+def _auth_failed(
+    channel: Channel, variant: Variant, exc: ConnectorError, *, already_marked: bool = False
+) -> PublishResult:
     if not already_marked:
         channel_mark_reconnect_needed(channel=channel, message=exc.network_message)
-    return _fail(variant, code="auth_expired",
-                 message=_("%(network)s no longer accepts the login of %(handle)s: %(message)s. "
-                           "Reconnect the channel, then retry.")
-                 % {"network": channel.network.title(), "handle": channel.handle,
-                    "message": exc.network_message})
+    return _fail(
+        variant,
+        code="auth_expired",
+        message=_(
+            "%(network)s no longer accepts the login of %(handle)s: %(message)s. "
+            "Reconnect the channel, then retry."
+        )
+        % {"network": channel.network.title(), "handle": channel.handle, "message": exc.network_message},
+    )
 
 
 # -- sweeper ------------------------------------------------------------------------------------
@@ -353,15 +418,22 @@ def publishing_sweep(*, batch: int = 1000) -> dict[str, int]:
     """Recover what a crash or a lost task left behind. Safe to run anywhere, any number of times."""
     now = timezone.now()
     expired = list(
-        Variant.objects.filter(status=VariantStatus.PUBLISHING, lease_expires_at__lt=now)
-        .values_list("pk", "schedule_version")[:batch]
+        Variant.objects.filter(status=VariantStatus.PUBLISHING, lease_expires_at__lt=now).values_list(
+            "pk", "schedule_version"
+        )[:batch]
     )
     for pk, version in expired:
         if Variant.objects.filter(pk=pk, status=VariantStatus.PUBLISHING, lease_expires_at__lt=now).update(
-            status=VariantStatus.SCHEDULED, next_attempt_at=now, lease_owner="", lease_expires_at=None,
+            status=VariantStatus.SCHEDULED,
+            next_attempt_at=now,
+            lease_owner="",
+            lease_expires_at=None,
         ):
-            PostEvent.objects.create(post_id=Variant.objects.values_list("post_id", flat=True).get(pk=pk),
-                                     variant_id=pk, kind="recovered_from_crash")
+            PostEvent.objects.create(
+                post_id=Variant.objects.values_list("post_id", flat=True).get(pk=pk),
+                variant_id=pk,
+                kind="recovered_from_crash",
+            )
             variant_enqueue(variant_id=pk, schedule_version=version)
     cutoff = now - SWEEP_GRACE
     lost = list(
@@ -397,13 +469,19 @@ def variant_delete_remote(*, workspace: Workspace, variant: Variant, actor: obje
     channel_store_account(channel=variant.channel, account=account)
     Variant.objects.filter(pk=variant.pk).update(status=VariantStatus.DELETED)
     _event(variant, "deleted")
-    audit_log_record(workspace=workspace, actor=actor if hasattr(actor, "is_authenticated") else None,  # type: ignore[arg-type]
-                     action="variant.delete_remote", target=variant)
+    audit_log_record(
+        workspace=workspace,
+        actor=actor if hasattr(actor, "is_authenticated") else None,  # type: ignore[arg-type]
+        action="variant.delete_remote",
+        target=variant,
+    )
     variant.refresh_from_db()
     return variant
 
 
-def variant_edit_remote(*, workspace: Workspace, variant: Variant, text: str, actor: object = None) -> Variant:
+def variant_edit_remote(
+    *, workspace: Workspace, variant: Variant, text: str, actor: object = None
+) -> Variant:
     """Edit a published post where the network allows it (Mastodon). Bluesky: NotSupported."""
     assert variant.post.workspace_id == workspace.pk
     connector = get_connector(variant.channel.network)
@@ -417,8 +495,9 @@ def variant_edit_remote(*, workspace: Workspace, variant: Variant, text: str, ac
     draft = variant_draft(variant=variant)
     new_ref = connector.edit(account=account, ref=ref, variant=draft, part_index=0)
     channel_store_account(channel=variant.channel, account=account)
-    VariantPart.objects.filter(pk=part.pk).update(remote_url=new_ref.url or ref.url,
-                                                  remote_extra=dict(new_ref.extra) or part.remote_extra)
+    VariantPart.objects.filter(pk=part.pk).update(
+        remote_url=new_ref.url or ref.url, remote_extra=dict(new_ref.extra) or part.remote_extra
+    )
     _event(variant, "edited_on_network")
     variant.refresh_from_db()
     return variant
@@ -431,11 +510,19 @@ def variant_repost(*, workspace: Workspace, variant: Variant, actor: object = No
     assert variant.post.workspace_id == workspace.pk
     if _published_refs(variant):
         variant_delete_remote(workspace=workspace, variant=variant, actor=actor)
-    variant.parts.update(key="", key_created_at=None, remote_id="", remote_cid="", remote_url="", published_at=None)
+    variant.parts.update(
+        key="", key_created_at=None, remote_id="", remote_cid="", remote_url="", published_at=None
+    )
     Variant.objects.filter(pk=variant.pk).update(
-        status=VariantStatus.SCHEDULED, scheduled_at=timezone.now(), generation=F("generation") + 1,
-        schedule_version=F("schedule_version") + 1, attempt_count=0, next_attempt_at=None,
-        remote_id="", remote_url="", published_at=None,
+        status=VariantStatus.SCHEDULED,
+        scheduled_at=timezone.now(),
+        generation=F("generation") + 1,
+        schedule_version=F("schedule_version") + 1,
+        attempt_count=0,
+        next_attempt_at=None,
+        remote_id="",
+        remote_url="",
+        published_at=None,
     )
     variant.refresh_from_db()
     version = variant.schedule_version

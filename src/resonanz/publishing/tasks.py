@@ -17,7 +17,9 @@ def publish_variant(*, variant_id: int, schedule_version: int) -> str:
     from resonanz.accounts.models import Workspace
 
     workspace = Workspace.objects.get(pk=workspace_id)
-    return variant_publish(workspace=workspace, variant_id=variant_id, schedule_version=schedule_version).outcome
+    return variant_publish(
+        workspace=workspace, variant_id=variant_id, schedule_version=schedule_version
+    ).outcome
 
 
 @task(queue_name="default")

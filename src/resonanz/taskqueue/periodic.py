@@ -31,8 +31,9 @@ def default_jobs() -> list[PeriodicJob]:
 
     return [
         PeriodicJob("publishing.sweep", float(settings.RESONANZ_SWEEP_INTERVAL_SECONDS), sweep.enqueue),
-        PeriodicJob("engagement.sync", float(settings.RESONANZ_ENGAGEMENT_INTERVAL_SECONDS),
-                    sync_engagement.enqueue),
+        PeriodicJob(
+            "engagement.sync", float(settings.RESONANZ_ENGAGEMENT_INTERVAL_SECONDS), sync_engagement.enqueue
+        ),
     ]
 
 

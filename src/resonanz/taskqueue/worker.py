@@ -34,8 +34,13 @@ def run_worker(*, queues: list[str], threads: int = 2, batch: bool = False, tick
         for i in range(threads):
             workers.append(
                 Worker(
-                    queue_names=queues, interval=0.2, batch=batch, backend_name="default",
-                    startup_delay=False, max_tasks=None, worker_id=f"{worker_base}:{i}"[:64],
+                    queue_names=queues,
+                    interval=0.2,
+                    batch=batch,
+                    backend_name="default",
+                    startup_delay=False,
+                    max_tasks=None,
+                    worker_id=f"{worker_base}:{i}"[:64],
                     excluded_queue_names=[],
                 )
             )
@@ -55,12 +60,19 @@ def run_worker(*, queues: list[str], threads: int = 2, batch: bool = False, tick
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    pool = [threading.Thread(target=w.run, name=f"resonanz-worker-{i}", daemon=True)  # type: ignore[attr-defined]
-            for i, w in enumerate(workers)]
+    pool = [
+        threading.Thread(target=w.run, name=f"resonanz-worker-{i}", daemon=True)  # type: ignore[attr-defined]
+        for i, w in enumerate(workers)
+    ]
     for t in pool:
         t.start()
-    logger.info("worker %s running %d thread(s) on queues %s (%s)", worker_base, threads, queues,
-                "redis" if _is_redis() else "database")
+    logger.info(
+        "worker %s running %d thread(s) on queues %s (%s)",
+        worker_base,
+        threads,
+        queues,
+        "redis" if _is_redis() else "database",
+    )
     for t in pool:
         while t.is_alive():
             t.join(0.5)

@@ -390,7 +390,7 @@ class BlueskyTestNetwork:
             {"subject": {"uri": uri, "cid": cid}, "createdAt": now_iso()},
         )
 
-    def reply(  # noqa: PLR0917 - positional signature mirrors the strongRef pairs
+    def reply(
         self,
         account: Account,
         parent_uri: str,

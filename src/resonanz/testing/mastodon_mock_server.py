@@ -100,8 +100,8 @@ class MastodonMockServer:
         """Bind a free port, start uvicorn in a daemon thread and wait until it accepts requests."""
         if self._server is not None:
             return self
-        import uvicorn  # noqa: PLC0415 - optional test dependency, imported on use
-        from mastodon_mock.app import create_app  # noqa: PLC0415
+        import uvicorn
+        from mastodon_mock.app import create_app
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -157,7 +157,7 @@ class MastodonMockServer:
         self.stop()
 
     def _build_config(self, port: int) -> MastodonMockConfig:
-        from mastodon_mock.config import (  # noqa: PLC0415
+        from mastodon_mock.config import (
             DatabaseConfig,
             MastodonMockConfig,
             RateLimitConfig,

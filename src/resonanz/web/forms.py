@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import dates
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.channels.models import Channel
@@ -61,6 +62,11 @@ def fold_labels(local: datetime, time_zone: str) -> list[tuple[str, str]]:
     return labels
 
 
+class ChannelChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Channel) -> str:  # type: ignore[override]
+        return f"{obj.network}: {obj.handle}"
+
+
 class ScheduleForm(forms.Form):
     """When to publish: now, at a local time in the workspace's zone, or in the next queue slot."""
 
@@ -82,7 +88,8 @@ class ScheduleForm(forms.Form):
     def __init__(self, *args: Any, time_zone: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.time_zone = time_zone
-        self.fields["schedule_at"].help_text = _("In the workspace's time zone (%(zone)s).") % {"zone": time_zone}
+        self.fields["schedule_at"].help_text = _("In the workspace's time zone (%(zone)s).") % {
+            "zone": time_zone}
         # The fold choice is only offered after the service said the time is ambiguous (or it was sent).
         self.show_fold = bool(self.data.get("fold"))
 
@@ -118,7 +125,7 @@ class ComposerForm(ScheduleForm):
                             help_text=_("Only shown inside Resonanz."))
     text = forms.CharField(label=_("Text"), required=False, strip=False,
                            widget=forms.Textarea(attrs={"rows": 8}))
-    channels = forms.ModelMultipleChoiceField(
+    channels = ChannelChoiceField(
         label=_("Channels"), queryset=Channel.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -135,13 +142,12 @@ class ComposerForm(ScheduleForm):
     def __init__(self, *args: Any, channels: QuerySet[Channel], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         channel_field = self.fields["channels"]
-        assert isinstance(channel_field, forms.ModelMultipleChoiceField)
+        assert isinstance(channel_field, ChannelChoiceField)
         channel_field.queryset = channels
-        channel_field.label_from_instance = lambda c: f"{c.network}: {c.handle}"  # type: ignore[method-assign]
 
     def thread_parts(self) -> list[str]:
         """Extra thread parts as entered (empty ones too, so a re-rendered form looks the same)."""
-        if self.is_bound:
+        if isinstance(self.data, MultiValueDict):
             return [str(t) for t in self.data.getlist("thread")]
         return list(self.initial.get("thread", []))
 

@@ -1,11 +1,35 @@
-from django.http import HttpRequest, HttpResponse
-from django.urls import path
+"""URL map of the web UI. Everything about one workspace lives under ``/w/<workspace_id>/``."""
+
+from django.urls import include, path
+
+from . import views
 
 app_name = "web"
 
+workspace_urls = [
+    path("", views.dashboard, name="dashboard"),
+    path("channels/", views.channels, name="channels"),
+    path("channels/connect/bluesky/", views.channel_connect_bluesky_view, name="channel_connect_bluesky"),
+    path("channels/connect/mastodon/", views.channel_connect_mastodon_view, name="channel_connect_mastodon"),
+    path("channels/<int:channel_id>/verify/", views.channel_verify_view, name="channel_verify"),
+    path("channels/<int:channel_id>/disconnect/", views.channel_disconnect_view, name="channel_disconnect"),
+    path("channels/<int:channel_id>/queue/", views.channel_queue_view, name="channel_queue"),
+    path("posts/", views.posts, name="posts"),
+    path("posts/new/", views.post_compose, name="post_new"),
+    path("posts/check/", views.post_check, name="post_check"),
+    path("posts/parts/new/", views.post_thread_part, name="post_thread_part"),
+    path("posts/<int:post_id>/", views.post_detail, name="post_detail"),
+    path("posts/<int:post_id>/edit/", views.post_compose, name="post_edit"),
+    path("posts/<int:post_id>/actions/<slug:action>/", views.post_transition, name="post_action"),
+    path("posts/<int:post_id>/variants/<int:variant_id>/<slug:action>/", views.variant_remote,
+         name="variant_action"),
+]
 
-def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Resonanz")
-
-
-urlpatterns = [path("", home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    # Django's set_language view (POST language + next); named web:set_language inside this namespace.
+    path("i18n/", include("django.conf.urls.i18n")),
+    # Not under /w/<id>/: the OAuth state names the workspace, and Mastodon needs one fixed redirect URI.
+    path("channels/mastodon/callback/", views.mastodon_callback, name="mastodon_callback"),
+    path("w/<int:workspace_id>/", include(workspace_urls)),
+]

@@ -14,8 +14,9 @@ def foreign_post(other_workspace, make_channel):
     from resonanz.posts.services import PostInput, post_create
 
     owner = other_workspace.memberships.get().user
-    return post_create(workspace=other_workspace, author=owner,
-                       data=PostInput(text="geheim", channel_ids=[channel.pk]))
+    return post_create(
+        workspace=other_workspace, author=owner, data=PostInput(text="geheim", channel_ids=[channel.pk])
+    )
 
 
 def test_workspace_list_shows_only_memberships(api, workspace, other_workspace) -> None:
@@ -40,8 +41,11 @@ def test_foreign_post_through_own_workspace_is_not_found(api, workspace, foreign
 
 def test_foreign_channel_cannot_be_used_in_a_post(api, workspace, other_workspace, make_channel) -> None:
     foreign = make_channel("mastodon", ws=other_workspace, handle="rival")
-    response = api.post(f"/api/v1/workspaces/{workspace.pk}/posts/",
-                        {"text": "Hallo", "channel_ids": [foreign.pk]}, format="json")
+    response = api.post(
+        f"/api/v1/workspaces/{workspace.pk}/posts/",
+        {"text": "Hallo", "channel_ids": [foreign.pk]},
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "unknown_channel"
     assert not Post.objects.filter(workspace=workspace).exists()
@@ -50,7 +54,9 @@ def test_foreign_channel_cannot_be_used_in_a_post(api, workspace, other_workspac
 def test_api_token_is_scoped_to_its_workspaces(owner, workspace, make_user) -> None:
     from resonanz.accounts.services import organisation_create, workspace_create
 
-    second = workspace_create(organisation=organisation_create(name="Zweite", owner=owner), name="B", owner=owner)
+    second = workspace_create(
+        organisation=organisation_create(name="Zweite", owner=owner), name="B", owner=owner
+    )
     issued = api_token_create(user=owner, name="ci", workspaces=[workspace])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
@@ -69,8 +75,12 @@ def test_bad_token_is_401(db) -> None:
 
 @pytest.mark.parametrize(
     ("role", "can_create", "can_schedule"),
-    [(Role.EDITOR, True, True), (Role.CONTRIBUTOR, True, False), (Role.ANALYST, False, False),
-     (Role.AGENT, False, False)],
+    [
+        (Role.EDITOR, True, True),
+        (Role.CONTRIBUTOR, True, False),
+        (Role.ANALYST, False, False),
+        (Role.AGENT, False, False),
+    ],
 )
 def test_roles(workspace, member, make_channel, role, can_create, can_schedule) -> None:
     user = member(role)
@@ -78,12 +88,15 @@ def test_roles(workspace, member, make_channel, role, can_create, can_schedule) 
     client = APIClient()
     client.force_authenticate(user)
     base = f"/api/v1/workspaces/{workspace.pk}"
-    response = client.post(f"{base}/posts/", {"text": "Hallo Welt", "channel_ids": [channel.pk]}, format="json")
+    response = client.post(
+        f"{base}/posts/", {"text": "Hallo Welt", "channel_ids": [channel.pk]}, format="json"
+    )
     assert (response.status_code == 201) is can_create, response.content
     if can_create:
         post_id = response.json()["id"]
-        response = client.post(f"{base}/posts/{post_id}/schedule/", {"at": "2099-01-01T09:00:00+01:00"},
-                               format="json")
+        response = client.post(
+            f"{base}/posts/{post_id}/schedule/", {"at": "2099-01-01T09:00:00+01:00"}, format="json"
+        )
         assert (response.status_code == 200) is can_schedule, response.content
         if not can_schedule:
             assert response.status_code == 403

@@ -7,68 +7,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MastodonApp',
+            name="MastodonApp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('base_url', models.URLField(max_length=300)),
-                ('redirect_uri', models.URLField(max_length=500)),
-                ('credentials', resonanz.core.crypto.EncryptedJSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("base_url", models.URLField(max_length=300)),
+                ("redirect_uri", models.URLField(max_length=500)),
+                ("credentials", resonanz.core.crypto.EncryptedJSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('base_url', 'redirect_uri'), name='mastodon_app_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("base_url", "redirect_uri"), name="mastodon_app_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PendingOAuth',
+            name="PendingOAuth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('network', models.CharField(max_length=32)),
-                ('base_url', models.URLField(max_length=300)),
-                ('state', models.CharField(max_length=100, unique=True)),
-                ('data', resonanz.core.crypto.EncryptedJSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='accounts.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("network", models.CharField(max_length=32)),
+                ("base_url", models.URLField(max_length=300)),
+                ("state", models.CharField(max_length=100, unique=True)),
+                ("data", resonanz.core.crypto.EncryptedJSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="accounts.workspace"),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('network', models.CharField(max_length=32, verbose_name='network')),
-                ('base_url', models.URLField(max_length=300, verbose_name='server')),
-                ('remote_id', models.CharField(max_length=300, verbose_name='account id')),
-                ('handle', models.CharField(max_length=300, verbose_name='handle')),
-                ('display_name', models.CharField(blank=True, max_length=300, verbose_name='name')),
-                ('avatar_url', models.URLField(blank=True, max_length=1000)),
-                ('credentials', resonanz.core.crypto.EncryptedJSONField(blank=True, default=dict)),
-                ('settings', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('reconnect_needed', 'Reconnect needed'), ('disabled', 'Disabled')], default='active', max_length=20, verbose_name='status')),
-                ('last_error', models.TextField(blank=True, verbose_name='last error')),
-                ('last_error_at', models.DateTimeField(blank=True, null=True)),
-                ('last_verified_at', models.DateTimeField(blank=True, null=True)),
-                ('rate_limited_until', models.DateTimeField(blank=True, null=True)),
-                ('color', models.CharField(default='#3b82f6', max_length=7)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channels', to='accounts.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("network", models.CharField(max_length=32, verbose_name="network")),
+                ("base_url", models.URLField(max_length=300, verbose_name="server")),
+                ("remote_id", models.CharField(max_length=300, verbose_name="account id")),
+                ("handle", models.CharField(max_length=300, verbose_name="handle")),
+                ("display_name", models.CharField(blank=True, max_length=300, verbose_name="name")),
+                ("avatar_url", models.URLField(blank=True, max_length=1000)),
+                ("credentials", resonanz.core.crypto.EncryptedJSONField(blank=True, default=dict)),
+                ("settings", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("reconnect_needed", "Reconnect needed"),
+                            ("disabled", "Disabled"),
+                        ],
+                        default="active",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("last_error", models.TextField(blank=True, verbose_name="last error")),
+                ("last_error_at", models.DateTimeField(blank=True, null=True)),
+                ("last_verified_at", models.DateTimeField(blank=True, null=True)),
+                ("rate_limited_until", models.DateTimeField(blank=True, null=True)),
+                ("color", models.CharField(default="#3b82f6", max_length=7)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="channels",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'channel',
-                'verbose_name_plural': 'channels',
-                'ordering': ['network', 'handle'],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'network', 'remote_id'), name='channel_unique_account_per_workspace')],
+                "verbose_name": "channel",
+                "verbose_name_plural": "channels",
+                "ordering": ["network", "handle"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("workspace", "network", "remote_id"),
+                        name="channel_unique_account_per_workspace",
+                    )
+                ],
             },
         ),
     ]

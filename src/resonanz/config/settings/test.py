@@ -8,13 +8,13 @@ import tempfile
 os.environ.setdefault("RESONANZ_ENV", "test")
 os.environ.setdefault("RESONANZ_DATA_DIR", tempfile.mkdtemp(prefix="resonanz-test-"))
 
-from .base import *  # noqa: E402, F403
-from .base import DATABASES  # noqa: E402
+from .base import *  # noqa: F403
+from .base import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only.
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(os.environ["RESONANZ_DATA_DIR"], "test.sqlite3")}
-ACCOUNT_RATE_LIMITS = False
+ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]
 RESONANZ_HTTP_TIMEOUT_SECONDS = 5.0
 os.makedirs(os.path.join(os.environ["RESONANZ_DATA_DIR"], "static"), exist_ok=True)

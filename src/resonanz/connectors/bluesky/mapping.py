@@ -44,9 +44,7 @@ _URL_RE = re.compile(r"(?:^|(?<=[\s(]))(https?://\S+)", re.IGNORECASE)
 # (needs one char that is neither digit, space nor punctuation), may not start with U+FE0F (keycap emoji),
 # and stops at whitespace or zero-width characters. Trailing punctuation is then stripped.
 _ZW = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
-_TAG_RE = regex.compile(
-    rf"(?:^|(?<=\s))[#\uff03]((?!\ufe0f)[^\s{_ZW}]*[^\d\s\p{{P}}{_ZW}]+[^\s{_ZW}]*)?"
-)
+_TAG_RE = regex.compile(rf"(?:^|(?<=\s))[#\uff03]((?!\ufe0f)[^\s{_ZW}]*[^\d\s\p{{P}}{_ZW}]+[^\s{_ZW}]*)?")
 _TRAILING_PUNCTUATION_RE = regex.compile(r"\p{P}+$")
 # Lexicon app.bsky.richtext.facet#tag: maxGraphemes 64, maxLength 640 (bytes).
 TAG_MAX_GRAPHEMES = 64

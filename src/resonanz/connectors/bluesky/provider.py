@@ -65,8 +65,15 @@ MAX_IMAGES = 4
 MAX_ALT_TEXT_GRAPHEMES = 2000
 
 
-def _issue(code: str, message: str, *, part: int | None = None, field: str = "text",
-           count: int | None = None, limit: int | None = None) -> ValidationIssue:
+def _issue(
+    code: str,
+    message: str,
+    *,
+    part: int | None = None,
+    field: str = "text",
+    count: int | None = None,
+    limit: int | None = None,
+) -> ValidationIssue:
     return ValidationIssue(code=code, message=message, part_index=part, field=field, count=count, limit=limit)
 
 
@@ -200,27 +207,34 @@ class BlueskyConnector(Connector):
         if not variant.parts:
             issues.append(_issue("empty", _("There is nothing to post.")))
         if len(variant.parts) > self.max_thread_parts:
-            issues.append(_issue(
-                "too_many_parts",
-                _("The thread has %(count)s parts; at most %(limit)s are allowed.")
-                % {"count": len(variant.parts), "limit": self.max_thread_parts},
-                count=len(variant.parts), limit=self.max_thread_parts,
-            ))
+            issues.append(
+                _issue(
+                    "too_many_parts",
+                    _("The thread has %(count)s parts; at most %(limit)s are allowed.")
+                    % {"count": len(variant.parts), "limit": self.max_thread_parts},
+                    count=len(variant.parts),
+                    limit=self.max_thread_parts,
+                )
+            )
         # Decision: Bluesky has no free-text content warning (only fixed self-labels such as "nudity"),
         # so a content warning is refused rather than silently dropped.
         if variant.content_warning.strip():
-            issues.append(_issue(
-                "unsupported_content_warning",
-                _("Bluesky does not support content warnings. Remove the content warning for Bluesky."),
-                field="content_warning",
-            ))
+            issues.append(
+                _issue(
+                    "unsupported_content_warning",
+                    _("Bluesky does not support content warnings. Remove the content warning for Bluesky."),
+                    field="content_warning",
+                )
+            )
         # Every Bluesky post is public: never publish one the author meant to restrict.
         if variant.visibility not in ("", "public"):
-            issues.append(_issue(
-                "unsupported_visibility",
-                _("Bluesky posts are always public; restricted visibility is not possible."),
-                field="visibility",
-            ))
+            issues.append(
+                _issue(
+                    "unsupported_visibility",
+                    _("Bluesky posts are always public; restricted visibility is not possible."),
+                    field="visibility",
+                )
+            )
         return issues
 
     def _validate_text(self, index: int, part: DraftPart) -> list[ValidationIssue]:
@@ -230,31 +244,44 @@ class BlueskyConnector(Connector):
         if not part.text.strip() and not part.media:
             issues.append(_issue("empty_part", _("Part %(part)s is empty.") % {"part": number}, part=index))
         if graphemes > MAX_GRAPHEMES:
-            issues.append(_issue(
-                "too_many_graphemes",
-                _("Part %(part)s has %(count)s characters; Bluesky allows %(limit)s.")
-                % {"part": number, "count": graphemes, "limit": MAX_GRAPHEMES},
-                part=index, count=graphemes, limit=MAX_GRAPHEMES,
-            ))
+            issues.append(
+                _issue(
+                    "too_many_graphemes",
+                    _("Part %(part)s has %(count)s characters; Bluesky allows %(limit)s.")
+                    % {"part": number, "count": graphemes, "limit": MAX_GRAPHEMES},
+                    part=index,
+                    count=graphemes,
+                    limit=MAX_GRAPHEMES,
+                )
+            )
         if size > MAX_BYTES:
-            issues.append(_issue(
-                "too_many_bytes",
-                _("Part %(part)s takes %(count)s bytes; Bluesky allows %(limit)s.")
-                % {"part": number, "count": size, "limit": MAX_BYTES},
-                part=index, count=size, limit=MAX_BYTES,
-            ))
+            issues.append(
+                _issue(
+                    "too_many_bytes",
+                    _("Part %(part)s takes %(count)s bytes; Bluesky allows %(limit)s.")
+                    % {"part": number, "count": size, "limit": MAX_BYTES},
+                    part=index,
+                    count=size,
+                    limit=MAX_BYTES,
+                )
+            )
         return issues
 
     def _validate_media(self, index: int, part: DraftPart) -> list[ValidationIssue]:
         number = index + 1
         issues: list[ValidationIssue] = []
         if len(part.media) > MAX_IMAGES:
-            issues.append(_issue(
-                "too_many_images",
-                _("Part %(part)s has %(count)s images; Bluesky allows %(limit)s.")
-                % {"part": number, "count": len(part.media), "limit": MAX_IMAGES},
-                part=index, field="media", count=len(part.media), limit=MAX_IMAGES,
-            ))
+            issues.append(
+                _issue(
+                    "too_many_images",
+                    _("Part %(part)s has %(count)s images; Bluesky allows %(limit)s.")
+                    % {"part": number, "count": len(part.media), "limit": MAX_IMAGES},
+                    part=index,
+                    field="media",
+                    count=len(part.media),
+                    limit=MAX_IMAGES,
+                )
+            )
         for position, media in enumerate(part.media, start=1):
             issues += self._validate_one_media(index, position, media)
         return issues
@@ -264,28 +291,42 @@ class BlueskyConnector(Connector):
         values = {"part": index + 1, "image": position}
         issues: list[ValidationIssue] = []
         if not media.mime_type.startswith("image/"):
-            issues.append(_issue(
-                "unsupported_media",
-                _("Part %(part)s, attachment %(image)s: only images can be posted to Bluesky.") % values,
-                part=index, field="media",
-            ))
+            issues.append(
+                _issue(
+                    "unsupported_media",
+                    _("Part %(part)s, attachment %(image)s: only images can be posted to Bluesky.") % values,
+                    part=index,
+                    field="media",
+                )
+            )
         else:
             try:
                 probe_image(media.data)
             except Rejected:
-                issues.append(_issue(
-                    "invalid_image",
-                    _("Part %(part)s, image %(image)s: the file is not a readable image.") % values,
-                    part=index, field="media",
-                ))
+                issues.append(
+                    _issue(
+                        "invalid_image",
+                        _("Part %(part)s, image %(image)s: the file is not a readable image.") % values,
+                        part=index,
+                        field="media",
+                    )
+                )
         alt = grapheme_count(media.alt_text)
         if alt > MAX_ALT_TEXT_GRAPHEMES:
-            issues.append(_issue(
-                "alt_text_too_long",
-                _("Part %(part)s, image %(image)s: the alt text has %(count)s characters; Bluesky allows "
-                  "%(limit)s.") % {**values, "count": alt, "limit": MAX_ALT_TEXT_GRAPHEMES},
-                part=index, field="alt_text", count=alt, limit=MAX_ALT_TEXT_GRAPHEMES,
-            ))
+            issues.append(
+                _issue(
+                    "alt_text_too_long",
+                    _(
+                        "Part %(part)s, image %(image)s: the alt text has %(count)s characters; "
+                        "Bluesky allows %(limit)s."
+                    )
+                    % {**values, "count": alt, "limit": MAX_ALT_TEXT_GRAPHEMES},
+                    part=index,
+                    field="alt_text",
+                    count=alt,
+                    limit=MAX_ALT_TEXT_GRAPHEMES,
+                )
+            )
         return issues
 
     def prepare_media(self, *, account: ChannelAccount, media: DraftMedia) -> DraftMedia:
@@ -318,7 +359,9 @@ class BlueskyConnector(Connector):
         ``None`` for 400 ``RecordNotFound``. Read from the PDS itself, so it sees a create at once."""
         try:
             return self._query(
-                account, client, "com.atproto.repo.getRecord",
+                account,
+                client,
+                "com.atproto.repo.getRecord",
                 {"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey},
             )
         except RecordNotFound:
@@ -349,7 +392,9 @@ class BlueskyConnector(Connector):
                 network_message=_("Bluesky already has a different post under this post's record key."),
             )
         return published_ref(
-            uri=str(found["uri"]), cid=str(found["cid"]), author=self._author(account),
+            uri=str(found["uri"]),
+            cid=str(found["cid"]),
+            author=self._author(account),
             web_url=self._web_url(account),
         )
 
@@ -368,7 +413,12 @@ class BlueskyConnector(Connector):
         uri = AtUri(did, POST_COLLECTION, tid_from_key(key))
         with self._client(account) as client:
             record = self._build_record(
-                account=account, client=client, variant=variant, part=part, key=key, reply_to=reply_to,
+                account=account,
+                client=client,
+                variant=variant,
+                part=part,
+                key=key,
+                reply_to=reply_to,
                 root=root,
             )
             body = {"repo": did, "collection": POST_COLLECTION, "rkey": uri.rkey, "record": record}
@@ -381,7 +431,9 @@ class BlueskyConnector(Connector):
                     raise
                 return existing
         return published_ref(
-            uri=str(created["uri"]), cid=str(created["cid"]), author=self._author(account),
+            uri=str(created["uri"]),
+            cid=str(created["cid"]),
+            author=self._author(account),
             web_url=self._web_url(account),
         )
 
@@ -438,7 +490,9 @@ class BlueskyConnector(Connector):
             # https://docs.bsky.app/docs/api/com-atproto-repo-delete-record (deleting a missing record is
             # not an error, so a retried delete is harmless).
             self._procedure(
-                account, client, "com.atproto.repo.deleteRecord",
+                account,
+                client,
+                "com.atproto.repo.deleteRecord",
                 {"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey},
             )
 
@@ -456,7 +510,9 @@ class BlueskyConnector(Connector):
             # Through the PDS, which proxies app.bsky.* to the AppView; depth 1 = direct replies only
             # (https://docs.bsky.app/docs/api/app-bsky-feed-get-post-thread).
             thread = self._query(
-                account, client, "app.bsky.feed.getPostThread",
+                account,
+                client,
+                "app.bsky.feed.getPostThread",
                 {"uri": ref.remote_id, "depth": 1, "parentHeight": 0},
             )
         return engagement_from_thread(thread, web_url=self._web_url(account))

@@ -88,7 +88,9 @@ class ConnectorContract:
         text = f"Contract find {uuid.uuid4().hex[:8]}"
         key = _key()
         variant = _variant(text)
-        assert env.connector.find_published(account=env.account, variant=variant, part_index=0, key=key) is None
+        assert (
+            env.connector.find_published(account=env.account, variant=variant, part_index=0, key=key) is None
+        )
         ref = env.connector.publish_part(account=env.account, variant=variant, part_index=0, key=key)
         found = env.connector.find_published(account=env.account, variant=variant, part_index=0, key=key)
         assert found is not None
@@ -110,7 +112,9 @@ class ConnectorContract:
         if Capability.DELETE not in env.connector.capabilities:
             pytest.skip("network cannot delete")
         text = f"Contract delete {uuid.uuid4().hex[:8]}"
-        ref = env.connector.publish_part(account=env.account, variant=_variant(text), part_index=0, key=_key())
+        ref = env.connector.publish_part(
+            account=env.account, variant=_variant(text), part_index=0, key=_key()
+        )
         assert env.count_posts_with_text(text) == 1
         env.connector.delete(account=env.account, ref=ref)
         assert env.count_posts_with_text(text) == 0
@@ -119,7 +123,9 @@ class ConnectorContract:
         if Capability.ENGAGEMENT not in env.connector.capabilities or env.engage is None:
             pytest.skip("no engagement on this server")
         text = f"Contract engagement {uuid.uuid4().hex[:8]}"
-        ref = env.connector.publish_part(account=env.account, variant=_variant(text), part_index=0, key=_key())
+        ref = env.connector.publish_part(
+            account=env.account, variant=_variant(text), part_index=0, key=_key()
+        )
         env.engage(ref)
         engagement = env.connector.fetch_engagement(account=env.account, ref=ref)
         assert engagement.likes == 1

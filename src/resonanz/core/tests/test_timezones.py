@@ -6,7 +6,9 @@ from resonanz.core.timezones import LocalTimeError, local_to_utc
 
 
 def test_plain_local_time_is_converted_to_utc() -> None:
-    assert local_to_utc(datetime(2026, 12, 1, 9, 0), "Europe/Berlin") == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    assert local_to_utc(datetime(2026, 12, 1, 9, 0), "Europe/Berlin") == datetime(
+        2026, 12, 1, 8, 0, tzinfo=UTC
+    )
     assert local_to_utc(datetime(2026, 7, 1, 9, 0), "Europe/Berlin") == datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
 
 

@@ -6,79 +6,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('channels', '0001_initial'),
-        ('posts', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("channels", "0001_initial"),
+        ("posts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('root_remote_id', models.CharField(max_length=500)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done')], default='open', max_length=10)),
-                ('last_message_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to='channels.channel')),
-                ('variant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='posts.variant')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to='accounts.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("root_remote_id", models.CharField(max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("done", "Done")], default="open", max_length=10
+                    ),
+                ),
+                ("last_message_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversations",
+                        to="channels.channel",
+                    ),
+                ),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="posts.variant",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversations",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-last_message_at'],
+                "ordering": ["-last_message_at"],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(max_length=500)),
-                ('url', models.URLField(blank=True, max_length=1000)),
-                ('author_id', models.CharField(max_length=300)),
-                ('author_handle', models.CharField(max_length=300)),
-                ('author_name', models.CharField(blank=True, max_length=300)),
-                ('text', models.TextField()),
-                ('in_reply_to_remote_id', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField()),
-                ('fetched_at', models.DateTimeField(auto_now_add=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='engagement.conversation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("remote_id", models.CharField(max_length=500)),
+                ("url", models.URLField(blank=True, max_length=1000)),
+                ("author_id", models.CharField(max_length=300)),
+                ("author_handle", models.CharField(max_length=300)),
+                ("author_name", models.CharField(blank=True, max_length=300)),
+                ("text", models.TextField()),
+                ("in_reply_to_remote_id", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField()),
+                ("fetched_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="engagement.conversation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='MetricSample',
+            name="MetricSample",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('taken_at', models.DateTimeField(db_index=True)),
-                ('likes', models.PositiveIntegerField(default=0)),
-                ('reposts', models.PositiveIntegerField(default=0)),
-                ('replies', models.PositiveIntegerField(default=0)),
-                ('quotes', models.PositiveIntegerField(blank=True, null=True)),
-                ('impressions', models.PositiveIntegerField(blank=True, null=True)),
-                ('variant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='posts.variant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("taken_at", models.DateTimeField(db_index=True)),
+                ("likes", models.PositiveIntegerField(default=0)),
+                ("reposts", models.PositiveIntegerField(default=0)),
+                ("replies", models.PositiveIntegerField(default=0)),
+                ("quotes", models.PositiveIntegerField(blank=True, null=True)),
+                ("impressions", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metrics",
+                        to="posts.variant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['taken_at'],
+                "ordering": ["taken_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(fields=('channel', 'root_remote_id'), name='conversation_unique_root'),
+            model_name="conversation",
+            constraint=models.UniqueConstraint(
+                fields=("channel", "root_remote_id"), name="conversation_unique_root"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('conversation', 'remote_id'), name='message_unique_remote'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                fields=("conversation", "remote_id"), name="message_unique_remote"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='metricsample',
-            constraint=models.UniqueConstraint(fields=('variant', 'taken_at'), name='metric_unique_time'),
+            model_name="metricsample",
+            constraint=models.UniqueConstraint(fields=("variant", "taken_at"), name="metric_unique_time"),
         ),
     ]

@@ -6,178 +6,346 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('channels', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("channels", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MediaAsset',
+            name="MediaAsset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to='media/%Y/%m/')),
-                ('original_name', models.CharField(blank=True, max_length=255)),
-                ('mime_type', models.CharField(max_length=100)),
-                ('size', models.PositiveBigIntegerField()),
-                ('width', models.PositiveIntegerField(blank=True, null=True)),
-                ('height', models.PositiveIntegerField(blank=True, null=True)),
-                ('sha256', models.CharField(max_length=64)),
-                ('alt_text', models.TextField(blank=True, verbose_name='alt text')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='media', to='accounts.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(upload_to="media/%Y/%m/")),
+                ("original_name", models.CharField(blank=True, max_length=255)),
+                ("mime_type", models.CharField(max_length=100)),
+                ("size", models.PositiveBigIntegerField()),
+                ("width", models.PositiveIntegerField(blank=True, null=True)),
+                ("height", models.PositiveIntegerField(blank=True, null=True)),
+                ("sha256", models.CharField(max_length=64)),
+                ("alt_text", models.TextField(blank=True, verbose_name="alt text")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="media",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'media file',
-                'verbose_name_plural': 'media files',
+                "verbose_name": "media file",
+                "verbose_name_plural": "media files",
             },
         ),
         migrations.CreateModel(
-            name='PartMedia',
+            name="PartMedia",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('alt_text', models.TextField(blank=True)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='posts.mediaasset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("alt_text", models.TextField(blank=True)),
+                (
+                    "asset",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="posts.mediaasset"),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='Post',
+            name="Post",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(blank=True, max_length=200, verbose_name='internal title')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('approved', 'Approved'), ('scheduled', 'Scheduled'), ('publishing', 'Publishing'), ('published', 'Published'), ('partially_published', 'Partially published'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='draft', max_length=24, verbose_name='status')),
-                ('scheduled_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='scheduled for')),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('approved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='posts', to='accounts.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=200, verbose_name="internal title")),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_review", "In review"),
+                            ("approved", "Approved"),
+                            ("scheduled", "Scheduled"),
+                            ("publishing", "Publishing"),
+                            ("published", "Published"),
+                            ("partially_published", "Partially published"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        max_length=24,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "scheduled_at",
+                    models.DateTimeField(blank=True, db_index=True, null=True, verbose_name="scheduled for"),
+                ),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="posts",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'post',
-                'verbose_name_plural': 'posts',
-                'ordering': ['-created_at'],
+                "verbose_name": "post",
+                "verbose_name_plural": "posts",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='QueueSlot',
+            name="QueueSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField()),
-                ('time', models.TimeField()),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='queue_slots', to='channels.channel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weekday", models.PositiveSmallIntegerField()),
+                ("time", models.TimeField()),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="queue_slots",
+                        to="channels.channel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['weekday', 'time'],
+                "ordering": ["weekday", "time"],
             },
         ),
         migrations.CreateModel(
-            name='Variant',
+            name="Variant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_warning', models.CharField(blank=True, max_length=500, verbose_name='content warning')),
-                ('visibility', models.CharField(default='public', max_length=20, verbose_name='visibility')),
-                ('language', models.CharField(blank=True, max_length=8, verbose_name='language')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('publishing', 'Publishing'), ('published', 'Published'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('deleted', 'Deleted')], default='draft', max_length=20)),
-                ('scheduled_at', models.DateTimeField(blank=True, null=True)),
-                ('schedule_version', models.PositiveIntegerField(default=0)),
-                ('generation', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
-                ('lease_owner', models.CharField(blank=True, max_length=100)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('attempt_count', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('last_error_code', models.CharField(blank=True, max_length=40)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('remote_id', models.CharField(blank=True, max_length=500)),
-                ('remote_url', models.URLField(blank=True, max_length=1000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='channels.channel')),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='posts.post')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "content_warning",
+                    models.CharField(blank=True, max_length=500, verbose_name="content warning"),
+                ),
+                ("visibility", models.CharField(default="public", max_length=20, verbose_name="visibility")),
+                ("language", models.CharField(blank=True, max_length=8, verbose_name="language")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("scheduled", "Scheduled"),
+                            ("publishing", "Publishing"),
+                            ("published", "Published"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("deleted", "Deleted"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                ("scheduled_at", models.DateTimeField(blank=True, null=True)),
+                ("schedule_version", models.PositiveIntegerField(default=0)),
+                ("generation", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("enqueued_at", models.DateTimeField(blank=True, null=True)),
+                ("lease_owner", models.CharField(blank=True, max_length=100)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("attempt_count", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("last_error_code", models.CharField(blank=True, max_length=40)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("remote_id", models.CharField(blank=True, max_length=500)),
+                ("remote_url", models.URLField(blank=True, max_length=1000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variants",
+                        to="channels.channel",
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="variants", to="posts.post"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'variant',
-                'verbose_name_plural': 'variants',
+                "verbose_name": "variant",
+                "verbose_name_plural": "variants",
             },
         ),
         migrations.CreateModel(
-            name='PostEvent',
+            name="PostEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40)),
-                ('message', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='posts.post')),
-                ('variant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='posts.variant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=40)),
+                ("message", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="posts.post"
+                    ),
+                ),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to="posts.variant"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='VariantPart',
+            name="VariantPart",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveSmallIntegerField()),
-                ('text', models.TextField(blank=True)),
-                ('key', models.CharField(blank=True, max_length=200)),
-                ('key_created_at', models.DateTimeField(blank=True, null=True)),
-                ('remote_id', models.CharField(blank=True, max_length=500)),
-                ('remote_cid', models.CharField(blank=True, max_length=200)),
-                ('remote_url', models.URLField(blank=True, max_length=1000)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('media', models.ManyToManyField(blank=True, through='posts.PartMedia', to='posts.mediaasset')),
-                ('variant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parts', to='posts.variant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.PositiveSmallIntegerField()),
+                ("text", models.TextField(blank=True)),
+                ("key", models.CharField(blank=True, max_length=200)),
+                ("key_created_at", models.DateTimeField(blank=True, null=True)),
+                ("remote_id", models.CharField(blank=True, max_length=500)),
+                ("remote_cid", models.CharField(blank=True, max_length=200)),
+                ("remote_url", models.URLField(blank=True, max_length=1000)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "media",
+                    models.ManyToManyField(blank=True, through="posts.PartMedia", to="posts.mediaasset"),
+                ),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="parts", to="posts.variant"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['index'],
+                "ordering": ["index"],
             },
         ),
         migrations.AddField(
-            model_name='partmedia',
-            name='part',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='posts.variantpart'),
+            model_name="partmedia",
+            name="part",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="posts.variantpart"),
         ),
         migrations.AddIndex(
-            model_name='post',
-            index=models.Index(fields=['workspace', 'status', 'scheduled_at'], name='posts_post_workspa_0f2fcc_idx'),
+            model_name="post",
+            index=models.Index(
+                fields=["workspace", "status", "scheduled_at"], name="posts_post_workspa_0f2fcc_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='queueslot',
-            constraint=models.UniqueConstraint(fields=('channel', 'weekday', 'time'), name='queue_slot_unique'),
+            model_name="queueslot",
+            constraint=models.UniqueConstraint(
+                fields=("channel", "weekday", "time"), name="queue_slot_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='queueslot',
-            constraint=models.CheckConstraint(condition=models.Q(('weekday__lte', 6)), name='queue_slot_weekday_range'),
+            model_name="queueslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weekday__lte", 6)), name="queue_slot_weekday_range"
+            ),
         ),
         migrations.AddIndex(
-            model_name='variant',
-            index=models.Index(fields=['status', 'scheduled_at'], name='posts_varia_status_5bb01b_idx'),
+            model_name="variant",
+            index=models.Index(fields=["status", "scheduled_at"], name="posts_varia_status_5bb01b_idx"),
         ),
         migrations.AddIndex(
-            model_name='variant',
-            index=models.Index(fields=['status', 'lease_expires_at'], name='posts_varia_status_32c4d9_idx'),
+            model_name="variant",
+            index=models.Index(fields=["status", "lease_expires_at"], name="posts_varia_status_32c4d9_idx"),
         ),
         migrations.AddConstraint(
-            model_name='variant',
-            constraint=models.UniqueConstraint(fields=('post', 'channel'), name='variant_unique_channel_per_post'),
+            model_name="variant",
+            constraint=models.UniqueConstraint(
+                fields=("post", "channel"), name="variant_unique_channel_per_post"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='variantpart',
-            constraint=models.UniqueConstraint(fields=('variant', 'index'), name='part_unique_index'),
+            model_name="variantpart",
+            constraint=models.UniqueConstraint(fields=("variant", "index"), name="part_unique_index"),
         ),
     ]

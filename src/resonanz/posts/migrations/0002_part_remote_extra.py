@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('posts', '0001_initial'),
+        ("posts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='variantpart',
-            name='remote_extra',
+            model_name="variantpart",
+            name="remote_extra",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

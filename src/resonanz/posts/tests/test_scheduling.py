@@ -34,7 +34,9 @@ def channel(make_channel):
 
 @pytest.fixture
 def post(workspace, owner, channel):
-    return post_create(workspace=workspace, author=owner, data=PostInput(text="Hallo Welt", channel_ids=[channel.pk]))
+    return post_create(
+        workspace=workspace, author=owner, data=PostInput(text="Hallo Welt", channel_ids=[channel.pk])
+    )
 
 
 def test_local_time_is_stored_in_utc(workspace, owner, post) -> None:
@@ -51,7 +53,9 @@ def test_dst_gap_refused_and_overlap_asked(workspace, owner, post) -> None:
     with pytest.raises(LocalTimeError) as overlap:
         post_schedule_local(workspace=workspace, post=post, actor=owner, local=datetime(2099, 10, 25, 2, 30))
     assert overlap.value.code == "ambiguous_local_time"
-    post_schedule_local(workspace=workspace, post=post, actor=owner, local=datetime(2099, 10, 25, 2, 30), fold=1)
+    post_schedule_local(
+        workspace=workspace, post=post, actor=owner, local=datetime(2099, 10, 25, 2, 30), fold=1
+    )
     assert Variant.objects.get(post=post).scheduled_at == datetime(2099, 10, 25, 1, 30, tzinfo=UTC)
 
 
@@ -60,7 +64,7 @@ def test_past_and_naive_times_are_refused(workspace, owner, post) -> None:
         post_schedule(workspace=workspace, post=post, actor=owner, at=timezone.now() - timedelta(hours=1))
     assert past.value.code == "past_time"
     with pytest.raises(PostError) as naive:
-        post_schedule(workspace=workspace, post=post, actor=owner, at=datetime(2099, 1, 1, 9, 0))  # noqa: DTZ001
+        post_schedule(workspace=workspace, post=post, actor=owner, at=datetime(2099, 1, 1, 9, 0))
     assert naive.value.code == "naive_time"
 
 
@@ -81,8 +85,12 @@ def test_reschedule_and_cancel_disarm_old_tasks(workspace, owner, post) -> None:
 def test_edit_of_scheduled_post_rearms_it(workspace, owner, post, channel) -> None:
     post_schedule(workspace=workspace, post=post, actor=owner, at=datetime(2099, 1, 1, 9, tzinfo=UTC))
     before = Variant.objects.get(post=post).schedule_version
-    post_update(workspace=workspace, post=post, actor=owner,
-                data=PostInput(text="Hallo Welt, neu", channel_ids=[channel.pk]))
+    post_update(
+        workspace=workspace,
+        post=post,
+        actor=owner,
+        data=PostInput(text="Hallo Welt, neu", channel_ids=[channel.pk]),
+    )
     variant = Variant.objects.get(post=post)
     assert variant.schedule_version == before + 1
     assert variant.status == VariantStatus.SCHEDULED
@@ -91,10 +99,13 @@ def test_edit_of_scheduled_post_rearms_it(workspace, owner, post, channel) -> No
 
 
 def test_too_long_text_is_refused_with_count_and_limit(workspace, owner, channel) -> None:
-    post = post_create(workspace=workspace, author=owner, data=PostInput(text="x" * 501, channel_ids=[channel.pk]))
+    post = post_create(
+        workspace=workspace, author=owner, data=PostInput(text="x" * 501, channel_ids=[channel.pk])
+    )
     with pytest.raises(PostValidationError) as err:
         post_schedule(workspace=workspace, post=post, actor=owner, at=None)
-    assert "501" in err.value.message and "500" in err.value.message
+    assert "501" in err.value.message
+    assert "500" in err.value.message
     assert Variant.objects.get(post=post).status == VariantStatus.DRAFT
 
 
@@ -112,9 +123,13 @@ def test_add_to_queue_fills_slots_in_order(workspace, owner, channel) -> None:
     queue_slot_set(workspace=workspace, channel=channel, actor=owner, slots=[(d, "09:00") for d in range(7)])
     times = []
     for n in range(3):
-        p = post_create(workspace=workspace, author=owner, data=PostInput(text=f"Post {n}", channel_ids=[channel.pk]))
+        p = post_create(
+            workspace=workspace, author=owner, data=PostInput(text=f"Post {n}", channel_ids=[channel.pk])
+        )
         post_add_to_queue(workspace=workspace, post=p, actor=owner)
-        times.append(Variant.objects.get(post=p).scheduled_at)
+        scheduled_at = Variant.objects.get(post=p).scheduled_at
+        assert scheduled_at is not None
+        times.append(scheduled_at)
     assert len(set(times)) == 3
     assert times == sorted(times)
     assert all(t.astimezone(ZoneInfo("Europe/Berlin")).hour == 9 for t in times)
@@ -130,18 +145,28 @@ def test_approval_required_and_edit_after_approval_sends_back(workspace, owner, 
     workspace.approval_mode = ApprovalMode.ONE_STEP
     workspace.save()
     contributor = member("contributor")
-    post = post_create(workspace=workspace, author=contributor,
-                       data=PostInput(text="Bitte freigeben", channel_ids=[channel.pk]))
+    post = post_create(
+        workspace=workspace,
+        author=contributor,
+        data=PostInput(text="Bitte freigeben", channel_ids=[channel.pk]),
+    )
     with pytest.raises(PostError) as err:
         post_schedule(workspace=workspace, post=post, actor=owner, at=None)
     assert err.value.code == "approval_required"
     post_submit_for_approval(workspace=workspace, post=post, actor=contributor)
     post_approve(workspace=workspace, post=post, actor=owner)
     post_schedule(workspace=workspace, post=post, actor=owner, at=datetime(2099, 1, 1, tzinfo=UTC))
-    post_update(workspace=workspace, post=post, actor=contributor,
-                data=PostInput(text="Doch anders", channel_ids=[channel.pk]))
+    post_update(
+        workspace=workspace,
+        post=post,
+        actor=contributor,
+        data=PostInput(text="Doch anders", channel_ids=[channel.pk]),
+    )
     post.refresh_from_db()
     assert post.status == PostStatus.IN_REVIEW
     variant = Variant.objects.get(post=post)
     assert variant.status == VariantStatus.DRAFT
-    assert publish_variant.call(variant_id=variant.pk, schedule_version=variant.schedule_version - 1) == "skipped"
+    assert (
+        publish_variant.call(variant_id=variant.pk, schedule_version=variant.schedule_version - 1)
+        == "skipped"
+    )

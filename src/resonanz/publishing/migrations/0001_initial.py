@@ -5,32 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('posts', '0001_initial'),
+        ("posts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PublishAttempt',
+            name="PublishAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('part_index', models.PositiveSmallIntegerField()),
-                ('key', models.CharField(max_length=200)),
-                ('worker', models.CharField(blank=True, max_length=100)),
-                ('outcome', models.CharField(choices=[('pending', 'Pending'), ('success', 'Success'), ('recovered', 'Found on the network'), ('unknown', 'Outcome unknown'), ('retry', 'Temporary error'), ('failed', 'Failed')], default='pending', max_length=20)),
-                ('error_code', models.CharField(blank=True, max_length=40)),
-                ('message', models.TextField(blank=True)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('variant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='posts.variant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("part_index", models.PositiveSmallIntegerField()),
+                ("key", models.CharField(max_length=200)),
+                ("worker", models.CharField(blank=True, max_length=100)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("success", "Success"),
+                            ("recovered", "Found on the network"),
+                            ("unknown", "Outcome unknown"),
+                            ("retry", "Temporary error"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("error_code", models.CharField(blank=True, max_length=40)),
+                ("message", models.TextField(blank=True)),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "variant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to="posts.variant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started_at', 'pk'],
-                'indexes': [models.Index(fields=['variant', 'part_index', 'outcome'], name='publishing__variant_d5a7db_idx')],
+                "ordering": ["started_at", "pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["variant", "part_index", "outcome"], name="publishing__variant_d5a7db_idx"
+                    )
+                ],
             },
         ),
     ]

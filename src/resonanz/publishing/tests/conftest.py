@@ -25,8 +25,12 @@ def masto_channel(masto: MastodonEmulator, workspace: Workspace) -> Channel:
     token = masto.issue_token()
     account = masto.account(masto.config.default_username)
     return Channel.objects.create(
-        workspace=workspace, network="mastodon", base_url=masto.base_url, remote_id=str(account.id),
-        handle=f"{account.username}@{masto.domain}", credentials={"access_token": token},
+        workspace=workspace,
+        network="mastodon",
+        base_url=masto.base_url,
+        remote_id=str(account.id),
+        handle=f"{account.username}@{masto.domain}",
+        credentials={"access_token": token},
     )
 
 
@@ -41,8 +45,11 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def publish(workspace: Workspace, owner: User) -> Callable[..., Post]:
     def make(channel: Channel, text: str, thread: list[str] | None = None) -> Post:
-        post = post_create(workspace=workspace, author=owner,
-                           data=PostInput(text=text, thread=thread or [], channel_ids=[channel.pk]))
+        post = post_create(
+            workspace=workspace,
+            author=owner,
+            data=PostInput(text=text, thread=thread or [], channel_ids=[channel.pk]),
+        )
         post_schedule(workspace=workspace, post=post, actor=owner, at=None)
         return post
 

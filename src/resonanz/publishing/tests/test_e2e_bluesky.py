@@ -44,12 +44,16 @@ def _noisy_png(size: int = 1400) -> bytes:
 def test_schedule_publish_read_back_and_sync_engagement(network, api, workspace) -> None:
     brand = network.create_account("brand.test", "brand-main-password", "brand@example.com")
     fan = network.create_account("fan.test", "fan-main-password", "fan@example.com")
-    app_password = network.xrpc_post("com.atproto.server.createAppPassword", {"name": "Resonanz"},
-                                      token=brand.access_jwt)["password"]
+    app_password = network.xrpc_post(
+        "com.atproto.server.createAppPassword", {"name": "Resonanz"}, token=brand.access_jwt
+    )["password"]
     base = f"/api/v1/workspaces/{workspace.pk}"
 
-    response = api.post(f"{base}/channels/bluesky/", {"pds_url": network.pds_url, "identifier": "brand.test",
-                                                       "app_password": app_password}, format="json")
+    response = api.post(
+        f"{base}/channels/bluesky/",
+        {"pds_url": network.pds_url, "identifier": "brand.test", "app_password": app_password},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     channel = response.json()
     assert channel["remote_id"] == brand.did
@@ -57,20 +61,35 @@ def test_schedule_publish_read_back_and_sync_engagement(network, api, workspace)
 
     png = _noisy_png()
     assert len(png) > 1_000_000, "the image must need recompressing for Bluesky"
-    response = api.post(f"{base}/media/", {"file": io.BytesIO(png), "alt_text": "Tulpen im Schaufenster"},
-                        format="multipart")
+    response = api.post(
+        f"{base}/media/", {"file": io.BytesIO(png), "alt_text": "Tulpen im Schaufenster"}, format="multipart"
+    )
     assert response.status_code == 201, response.content
     asset_id = response.json()["id"]
 
     text = "Neu bei uns: die Frühlingskollektion 🌷 mit @fan.test #Frühling https://example.org/frühling"
-    response = api.post(f"{base}/posts/", {"text": text, "channel_ids": [channel["id"]],
-                                           "media": [{"asset_id": asset_id, "alt_text": "Tulpen im Schaufenster"}]},
-                        format="json", HTTP_IDEMPOTENCY_KEY="e2e-create-1")
+    response = api.post(
+        f"{base}/posts/",
+        {
+            "text": text,
+            "channel_ids": [channel["id"]],
+            "media": [{"asset_id": asset_id, "alt_text": "Tulpen im Schaufenster"}],
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="e2e-create-1",
+    )
     assert response.status_code == 201, response.content
     post_id = response.json()["id"]
-    replay = api.post(f"{base}/posts/", {"text": text, "channel_ids": [channel["id"]],
-                                         "media": [{"asset_id": asset_id, "alt_text": "Tulpen im Schaufenster"}]},
-                      format="json", HTTP_IDEMPOTENCY_KEY="e2e-create-1")
+    replay = api.post(
+        f"{base}/posts/",
+        {
+            "text": text,
+            "channel_ids": [channel["id"]],
+            "media": [{"asset_id": asset_id, "alt_text": "Tulpen im Schaufenster"}],
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="e2e-create-1",
+    )
     assert replay.json()["id"] == post_id, "the same Idempotency-Key must not create a second post"
 
     due = timezone.now() + timedelta(seconds=2)
@@ -82,6 +101,7 @@ def test_schedule_publish_read_back_and_sync_engagement(network, api, workspace)
     assert Variant.objects.get(post_id=post_id).status == VariantStatus.SCHEDULED, "not before its time"
     drive(lambda: Variant.objects.get(post_id=post_id).status == VariantStatus.PUBLISHED, timeout=30)
     variant = Variant.objects.get(post_id=post_id)
+    assert variant.published_at is not None
     assert variant.published_at >= due
     assert variant.remote_id.startswith(f"at://{brand.did}/app.bsky.feed.post/")
     assert variant.remote_url.endswith("/post/" + variant.remote_id.rsplit("/", 1)[1])
@@ -110,8 +130,13 @@ def test_schedule_publish_read_back_and_sync_engagement(network, api, workspace)
     cid = thread["post"]["cid"]
     network.like(fan, variant.remote_id, cid)
     network.reply(fan, variant.remote_id, cid, variant.remote_id, cid, "Sieht toll aus! Ab wann im Laden?")
-    network.wait_for_thread(variant.remote_id, account=fan, predicate=lambda r: (
-        r["thread"]["post"].get("likeCount") == 1 and r["thread"]["post"].get("replyCount") == 1))
+    network.wait_for_thread(
+        variant.remote_id,
+        account=fan,
+        predicate=lambda r: (
+            r["thread"]["post"].get("likeCount") == 1 and r["thread"]["post"].get("replyCount") == 1
+        ),
+    )
 
     for _ in range(2):  # a second run must not duplicate anything
         sync_engagement.enqueue()
@@ -136,6 +161,7 @@ def test_schedule_publish_read_back_and_sync_engagement(network, api, workspace)
     response = api.post(f"{base}/variants/{variant.pk}/delete/", format="json")
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "deleted"
-    listed = network.xrpc_get("com.atproto.repo.listRecords",
-                              {"repo": brand.did, "collection": "app.bsky.feed.post"})
+    listed = network.xrpc_get(
+        "com.atproto.repo.listRecords", {"repo": brand.did, "collection": "app.bsky.feed.post"}
+    )
     assert listed["records"] == []

@@ -27,13 +27,15 @@ def mock() -> Iterator[MastodonMockServer]:
 
 
 def test_connect_publish_edit_engage(mock, workspace, owner, publish) -> None:
-    authorize_url = channel_mastodon_begin(workspace=workspace, user=owner, instance_url=mock.base_url,
-                                           redirect_uri=REDIRECT)
+    authorize_url = channel_mastodon_begin(
+        workspace=workspace, user=owner, instance_url=mock.base_url, redirect_uri=REDIRECT
+    )
     query = parse_qs(urlsplit(authorize_url).query)
     assert query["code_challenge_method"] == ["S256"]
     assert query["redirect_uri"] == [REDIRECT]
-    code = mock.authorize(client_id=query["client_id"][0], username="alice", redirect_uri=REDIRECT,
-                          state=query["state"][0])
+    code = mock.authorize(
+        client_id=query["client_id"][0], username="alice", redirect_uri=REDIRECT, state=query["state"][0]
+    )
     channel = channel_mastodon_complete(user=owner, state=query["state"][0], code=code)
     assert channel.status == ChannelStatus.ACTIVE
     assert channel.handle.startswith("alice")
@@ -55,4 +57,5 @@ def test_connect_publish_edit_engage(mock, workspace, owner, publish) -> None:
     assert sample.likes == 1
     assert sample.replies >= 1
     texts = list(Message.objects.filter(conversation__variant=variant).values_list("text", flat=True))
-    assert len(texts) == 1 and "Willkommen" in texts[0]
+    assert len(texts) == 1
+    assert "Willkommen" in texts[0]

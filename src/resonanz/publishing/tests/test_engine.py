@@ -6,6 +6,9 @@ plus a clear status on the post.
 
 from __future__ import annotations
 
+import contextlib
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -39,7 +42,8 @@ def test_publish_thread_in_order(masto, masto_channel, publish) -> None:
     post.refresh_from_db()
     assert post.status == PostStatus.PUBLISHED
     keys = [r.idempotency_key for r in masto.requests_to("/api/v1/statuses", "POST")]
-    assert all(keys) and len(set(keys)) == 2
+    assert all(keys)
+    assert len(set(keys)) == 2
 
 
 def test_duplicate_tasks_publish_once(masto, masto_channel, publish) -> None:
@@ -110,8 +114,12 @@ def test_expired_token_flags_channel_and_fails_clearly(masto, masto_channel, pub
 
 
 def test_rejection_fails_with_the_networks_message(masto, masto_channel, publish) -> None:
-    masto.fail_next("/api/v1/statuses", status=422, method="POST",
-                    body={"error": "Validation failed: Text character limit of 50 exceeded"})
+    masto.fail_next(
+        "/api/v1/statuses",
+        status=422,
+        method="POST",
+        body={"error": "Validation failed: Text character limit of 50 exceeded"},
+    )
     post = publish(masto_channel, "Zu lang für diesen Server")
     run_ready_tasks()
     variant = Variant.objects.get(post=post)
@@ -133,12 +141,17 @@ def test_retries_give_up_after_max_attempts(masto, masto_channel, publish, fast_
 def test_sweeper_recovers_a_lost_task(masto, masto_channel, workspace, owner) -> None:
     from resonanz.posts.services import PostInput, post_create
 
-    post = post_create(workspace=workspace, author=owner, data=PostInput(text="Verlorener Task",
-                                                                         channel_ids=[masto_channel.pk]))
+    post = post_create(
+        workspace=workspace,
+        author=owner,
+        data=PostInput(text="Verlorener Task", channel_ids=[masto_channel.pk]),
+    )
     # Scheduled in the database, but the queue never got (or lost) the task: a Redis flush, a crash
     # between commit and enqueue...
-    past = timezone.now() - timezone.timedelta(minutes=10)
-    Variant.objects.filter(post=post).update(status=VariantStatus.SCHEDULED, scheduled_at=past, schedule_version=1)
+    past = timezone.now() - timedelta(minutes=10)
+    Variant.objects.filter(post=post).update(
+        status=VariantStatus.SCHEDULED, scheduled_at=past, schedule_version=1
+    )
     run_ready_tasks()
     assert Variant.objects.get(post=post).status == VariantStatus.SCHEDULED
     result = publishing_sweep()
@@ -163,24 +176,23 @@ def test_sweeper_recovers_an_expired_lease_without_reposting(masto, masto_channe
     original = connector.publish_part
 
     def crash(**kwargs):
-        try:
+        with contextlib.suppress(OutcomeUnknown):
             original(**kwargs)
-        except OutcomeUnknown:
-            pass
         raise SystemExit("worker killed")
 
     connector.publish_part = crash  # type: ignore[method-assign]
     try:
-        try:  # the worker records the task as failed; what matters is the state left behind
+        # The worker records the task as failed; what matters is the state left behind.
+        with contextlib.suppress(SystemExit):
             run_ready_tasks()
-        except SystemExit:
-            pass
     finally:
         del connector.publish_part
     variant.refresh_from_db()
     assert variant.status == VariantStatus.PUBLISHING
     assert PublishAttempt.objects.get(variant=variant).outcome == AttemptOutcome.PENDING
-    Variant.objects.filter(pk=variant.pk).update(lease_expires_at=timezone.now() - timezone.timedelta(seconds=1))
+    Variant.objects.filter(pk=variant.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     assert publishing_sweep()["expired_leases"] == 1
     drive(lambda: Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED)
     assert _texts(masto) == ["Worker gestorben"]

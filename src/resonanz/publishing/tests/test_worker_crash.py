@@ -31,20 +31,26 @@ def _database_url() -> str:
 
 def _start_worker(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "resonanz.config.settings.base",
-        "RESONANZ_ENV": "test",
-        "DATABASE_URL": _database_url(),
-        "RESONANZ_PUBLISH_LEASE_SECONDS": "2",
-        "RESONANZ_SWEEP_INTERVAL_SECONDS": "1",
-        "RESONANZ_HTTP_TIMEOUT_SECONDS": "60",
-        "LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "resonanz.config.settings.base",
+            "RESONANZ_ENV": "test",
+            "DATABASE_URL": _database_url(),
+            "RESONANZ_PUBLISH_LEASE_SECONDS": "2",
+            "RESONANZ_SWEEP_INTERVAL_SECONDS": "1",
+            "RESONANZ_HTTP_TIMEOUT_SECONDS": "60",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     log = (tmp_path / f"{name}.log").open("wb")
     src = str(Path(__file__).resolve().parents[3])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH", "")]))
-    return subprocess.Popen([sys.executable, "-m", "resonanz", "worker", "--threads", "1"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "resonanz", "worker", "--threads", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
@@ -55,7 +61,9 @@ def _wait(predicate, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def test_sigkill_mid_publish_loses_nothing_and_repeats_nothing(masto, masto_channel, publish, tmp_path) -> None:
+def test_sigkill_mid_publish_loses_nothing_and_repeats_nothing(
+    masto, masto_channel, publish, tmp_path
+) -> None:
     masto.accept_then_hang(30.0)
     post = publish(masto_channel, "Überlebt einen SIGKILL")
     variant = Variant.objects.get(post=post)
@@ -73,8 +81,11 @@ def test_sigkill_mid_publish_loses_nothing_and_repeats_nothing(masto, masto_chan
 
     second = _start_worker(tmp_path, "worker-2")
     try:
-        _wait(lambda: Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED, 60,
-              "the second worker to recover the variant")
+        _wait(
+            lambda: Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED,
+            60,
+            "the second worker to recover the variant",
+        )
     except AssertionError:
         print((tmp_path / "worker-2.log").read_text(errors="replace")[-4000:])
         raise

@@ -60,8 +60,9 @@ def test_rate_limit_reads_ratelimit_reset_unix_seconds() -> None:
 
 
 def test_server_error_and_plain_invalid_request() -> None:
-    with _client(_error(500, "InternalServerError", "Internal Server Error")) as client, pytest.raises(
-        ServerError
+    with (
+        _client(_error(500, "InternalServerError", "Internal Server Error")) as client,
+        pytest.raises(ServerError),
     ):
         client.procedure("com.atproto.repo.createRecord", token="t", body={})
     invalid = _error(400, "InvalidRequest", "Invalid app.bsky.feed.post record")
@@ -124,23 +125,40 @@ class FakePds:
         if not self.refresh_ok:
             return httpx.Response(400, json={"error": "ExpiredToken", "message": "Token has been revoked"})
         assert token == "old-refresh"
-        return {"did": "did:plc:alice", "handle": "alice.test", "accessJwt": "fresh-access",
-                "refreshJwt": "fresh-refresh"}
+        return {
+            "did": "did:plc:alice",
+            "handle": "alice.test",
+            "accessJwt": "fresh-access",
+            "refreshJwt": "fresh-refresh",
+        }
 
     def create_session(self, token: str, request: httpx.Request) -> Any:
         body = json.loads(request.content)
         if not self.password_ok or body["password"] != "app-pass":
-            return httpx.Response(401, json={"error": "AuthenticationRequired",
-                                             "message": "Invalid identifier or password"})
-        return {"did": "did:plc:alice", "handle": "alice.test", "accessJwt": "fresh-access",
-                "refreshJwt": "login-refresh"}
+            return httpx.Response(
+                401, json={"error": "AuthenticationRequired", "message": "Invalid identifier or password"}
+            )
+        return {
+            "did": "did:plc:alice",
+            "handle": "alice.test",
+            "accessJwt": "fresh-access",
+            "refreshJwt": "login-refresh",
+        }
 
 
 def _account() -> ChannelAccount:
     return ChannelAccount(
-        network="bluesky", base_url="http://pds.invalid", remote_id="did:plc:alice", handle="alice.test",
-        credentials={"identifier": "alice.test", "app_password": "app-pass", "did": "did:plc:alice",
-                     "access_jwt": "old-access", "refresh_jwt": "old-refresh"},
+        network="bluesky",
+        base_url="http://pds.invalid",
+        remote_id="did:plc:alice",
+        handle="alice.test",
+        credentials={
+            "identifier": "alice.test",
+            "app_password": "app-pass",
+            "did": "did:plc:alice",
+            "access_jwt": "old-access",
+            "refresh_jwt": "old-refresh",
+        },
     )
 
 
@@ -151,11 +169,14 @@ def test_expired_access_is_refreshed_once_and_stored() -> None:
     assert info.handle == "alice.test"
     assert info.display_name == ""  # getProfile failed: tolerated
     assert pds.calls[:3] == [
-        "com.atproto.server.getSession", "com.atproto.server.refreshSession", "com.atproto.server.getSession",
+        "com.atproto.server.getSession",
+        "com.atproto.server.refreshSession",
+        "com.atproto.server.getSession",
     ]
     assert account.credentials_changed
     assert (account.credentials["access_jwt"], account.credentials["refresh_jwt"]) == (
-        "fresh-access", "fresh-refresh",
+        "fresh-access",
+        "fresh-refresh",
     )
 
 

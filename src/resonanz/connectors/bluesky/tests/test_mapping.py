@@ -121,7 +121,10 @@ def test_hashtag_offsets_exclude_stripped_punctuation() -> None:
     [
         ("see https://example.org/a.", "https://example.org/a"),
         ("(see https://example.org/a)", "https://example.org/a"),
-        ("wiki https://de.wikipedia.org/wiki/Köln_(Begriffsklärung)", "https://de.wikipedia.org/wiki/Köln_(Begriffsklärung)"),
+        (
+            "wiki https://de.wikipedia.org/wiki/Köln_(Begriffsklärung)",
+            "https://de.wikipedia.org/wiki/Köln_(Begriffsklärung)",
+        ),
         ("HTTPS://EXAMPLE.ORG/X", "HTTPS://EXAMPLE.ORG/X"),
     ],
 )
@@ -217,7 +220,9 @@ def test_at_uri_parse() -> None:
 
 def test_published_ref_from_create_record_response() -> None:
     created = _fixture("createRecord.json")
-    ref = published_ref(uri=created["uri"], cid=created["cid"], author="alice.test", web_url="https://bsky.app")
+    ref = published_ref(
+        uri=created["uri"], cid=created["cid"], author="alice.test", web_url="https://bsky.app"
+    )
     rkey = AtUri.parse(created["uri"]).rkey
     assert ref.remote_id == created["uri"]
     assert ref.cid == created["cid"]
@@ -229,7 +234,9 @@ def test_engagement_from_get_post_thread_response() -> None:
     engagement = engagement_from_thread(thread, web_url="https://bsky.app")
     post = thread["thread"]["post"]
     assert (engagement.likes, engagement.reposts, engagement.replies) == (
-        post["likeCount"], post["repostCount"], post["replyCount"],
+        post["likeCount"],
+        post["repostCount"],
+        post["replyCount"],
     )
     assert engagement.quotes == post.get("quoteCount")
     assert engagement.impressions is None

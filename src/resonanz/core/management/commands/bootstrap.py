@@ -30,7 +30,9 @@ class Command(BaseCommand):
         password = password or secrets.token_urlsafe(12)
         user = User.objects.create_superuser(email=email, password=password)
         org = organisation_create(name=os.environ.get("RESONANZ_ORGANISATION", "Meine Agentur"), owner=user)
-        workspace_create(organisation=org, name=os.environ.get("RESONANZ_WORKSPACE", "Meine Marke"), owner=user)
+        workspace_create(
+            organisation=org, name=os.environ.get("RESONANZ_WORKSPACE", "Meine Marke"), owner=user
+        )
         self.stdout.write(f"Created the first admin: {email}")
         if generated:
             self.stdout.write(f"Password (shown once, change it after login): {password}")

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         total = 0
         for model, field in ((Channel, "credentials"), (MastodonApp, "credentials"), (PendingOAuth, "data")):
             table = model._meta.db_table
-            column = model._meta.get_field(field).column
+            column = model._meta.get_field(field).column  # type: ignore[union-attr]
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(f"SELECT id, {column} FROM {table}")  # noqa: S608 - names from our models
                 rows = cursor.fetchall()
