@@ -78,7 +78,7 @@ def cmd_up(ns: argparse.Namespace) -> int:
     env.setdefault("RESONANZ_ENV", "embedded")
     env.setdefault("RESONANZ_DATA_DIR", str(Path(ns.data_dir).resolve()))
     env.pop("DATABASE_URL", None) if ns.embedded_only else None
-    Path(env["RESONANZ_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    (Path(env["RESONANZ_DATA_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
     me = [sys.executable, "-m", "resonanz"]
     print(f"Resonanz: data in {env['RESONANZ_DATA_DIR']}", flush=True)
     subprocess.run([*me, "manage", "migrate", "--no-input", "-v", "0"], env=env, check=True)

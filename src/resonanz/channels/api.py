@@ -98,6 +98,7 @@ class ChannelDetailApi(WorkspaceAPIView):
     def get(self, request: Request, workspace_id: int, channel_id: int) -> Response:
         return Response(ChannelSerializer(channel_get(workspace=self.workspace, channel_id=channel_id)).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, workspace_id: int, channel_id: int) -> Response:
         channel = channel_get(workspace=self.workspace, channel_id=channel_id)
         channel_disconnect(workspace=self.workspace, channel=channel, actor=self.user)

@@ -199,10 +199,40 @@ def channel_mastodon_complete(*, user: User, state: str, code: str) -> Channel:
     return channel
 
 
+def _notify_reconnect(channel: Channel, message: str) -> None:
+    """E-mail the workspace's owners and admins, each in their own language (never a silent failure)."""
+    from django.core.mail import send_mail
+    from django.utils import translation
+
+    from resonanz.accounts.models import Membership, Role
+
+    recipients = Membership.objects.filter(
+        workspace_id=channel.workspace_id, role__in=[Role.OWNER, Role.ADMIN], user__is_active=True
+    ).select_related("user")
+    for membership in recipients:
+        user = membership.user
+        with translation.override(user.language):
+            subject = _("Resonanz: %(network)s channel %(handle)s needs reconnecting") % {
+                "network": channel.network.title(),
+                "handle": channel.handle,
+            }
+            body = _(
+                "The channel %(handle)s in the workspace %(workspace)s can no longer publish: %(message)s\n\n"
+                "Scheduled posts for this channel are held until you reconnect it."
+            ) % {"handle": channel.handle, "workspace": channel.workspace.name, "message": message}
+        send_mail(subject, body, None, [user.email], fail_silently=True)
+
+
 def channel_mark_reconnect_needed(*, channel: Channel, message: str) -> None:
-    Channel.objects.filter(pk=channel.pk).update(
-        status=ChannelStatus.RECONNECT_NEEDED, last_error=message, last_error_at=timezone.now()
+    updated = (
+        Channel.objects.filter(pk=channel.pk)
+        .exclude(status=ChannelStatus.RECONNECT_NEEDED)
+        .update(status=ChannelStatus.RECONNECT_NEEDED, last_error=message, last_error_at=timezone.now())
     )
+    if updated:  # notify once per incident, not on every failed post
+        _notify_reconnect(channel, message)
+    else:
+        Channel.objects.filter(pk=channel.pk).update(last_error=message, last_error_at=timezone.now())
     channel.status = ChannelStatus.RECONNECT_NEEDED
     channel.last_error = message
     audit_log_record(
@@ -218,16 +248,20 @@ def channel_record_error(*, channel: Channel, message: str) -> None:
     Channel.objects.filter(pk=channel.pk).update(last_error=message, last_error_at=timezone.now())
 
 
-def channel_refresh_credentials(*, channel: Channel, account: ChannelAccount) -> bool:
-    """Try to renew credentials after ``AuthExpired``. False (and the channel flagged) if impossible."""
+def channel_refresh_credentials(*, channel: Channel, account: ChannelAccount, cause: str = "") -> bool:
+    """Try to renew credentials after ``AuthExpired``. False (and the channel flagged) if impossible.
+
+    ``cause`` is the network's message for the original failure (e.g. "The access token was revoked"):
+    it is what the user needs to read, so it leads the stored message.
+    """
     connector = get_connector(channel.network)
     try:
         connector.refresh_credentials(account=account)
     except (AuthExpired, NotSupported) as exc:
         channel_mark_reconnect_needed(
             channel=channel,
-            message=_("The network no longer accepts this channel's login (%(message)s). Please reconnect.")
-            % {"message": exc.network_message},
+            message=_("%(network)s no longer accepts this channel's login: %(message)s. Please reconnect.")
+            % {"network": channel.network.title(), "message": cause or exc.network_message},
         )
         return False
     channel_store_account(channel=channel, account=account)
@@ -242,8 +276,9 @@ def channel_verify(*, workspace: Workspace, channel: Channel) -> Channel:
     try:
         try:
             info = connector.verify(account=account)
-        except AuthExpired:
-            if not channel_refresh_credentials(channel=channel, account=account):
+        except AuthExpired as first:
+            if not channel_refresh_credentials(channel=channel, account=account, cause=first.network_message):
+                channel.refresh_from_db()
                 return channel
             info = connector.verify(account=account)
     except AuthExpired as exc:
@@ -264,6 +299,18 @@ def channel_verify(*, workspace: Workspace, channel: Channel) -> Channel:
     )
     channel.refresh_from_db()
     return channel
+
+
+def channel_verify_all() -> dict[str, int]:
+    """Periodic health check of every active channel (token still valid?)."""
+    ok = flagged = 0
+    for channel in Channel.objects.filter(status=ChannelStatus.ACTIVE).select_related("workspace"):
+        checked = channel_verify(workspace=channel.workspace, channel=channel)
+        if checked.status == ChannelStatus.ACTIVE:
+            ok += 1
+        else:
+            flagged += 1
+    return {"ok": ok, "flagged": flagged}
 
 
 def channel_disconnect(*, workspace: Workspace, channel: Channel, actor: User | None) -> None:

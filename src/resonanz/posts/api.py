@@ -201,7 +201,7 @@ class PostValidateDraftApi(WorkspaceAPIView):
 
     actions = {"POST": Action.VIEW}
 
-    @extend_schema(request=PostInputSerializer, responses={200: dict})
+    @extend_schema(request=PostInputSerializer, responses={200: dict}, operation_id="posts_validate_draft")
     def post(self, request: Request, workspace_id: int) -> Response:
         from django.db import transaction
 
@@ -238,6 +238,7 @@ class PostDetailApi(WorkspaceAPIView):
         post_update(workspace=self.workspace, post=post, actor=self.user, data=s.to_input())
         return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, workspace_id: int, post_id: int) -> Response:
         post = post_get(workspace=self.workspace, post_id=post_id)
         if post.variants.filter(status__in=["publishing", "published"]).exists():
@@ -248,7 +249,7 @@ class PostDetailApi(WorkspaceAPIView):
 
 
 class PostValidateApi(WorkspaceAPIView):
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: dict}, operation_id="posts_validate")
     def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
         post = post_get(workspace=self.workspace, post_id=post_id)
         reports = [report_json(r) for r in post_validate(workspace=self.workspace, post=post)]

@@ -352,7 +352,9 @@ def _publish_part(
                     root=root,
                 )
         except AuthExpired as exc:
-            if not refreshed and channel_refresh_credentials(channel=channel, account=account):
+            if not refreshed and channel_refresh_credentials(
+                channel=channel, account=account, cause=exc.network_message
+            ):
                 refreshed = True
                 continue
             _finish_attempt(attempt, AttemptOutcome.FAILED, exc)

@@ -26,6 +26,7 @@ class PeriodicJob:
 
 
 def default_jobs() -> list[PeriodicJob]:
+    from resonanz.channels.tasks import verify_channels
     from resonanz.engagement.tasks import sync_engagement
     from resonanz.publishing.tasks import sweep
 
@@ -33,6 +34,11 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("publishing.sweep", float(settings.RESONANZ_SWEEP_INTERVAL_SECONDS), sweep.enqueue),
         PeriodicJob(
             "engagement.sync", float(settings.RESONANZ_ENGAGEMENT_INTERVAL_SECONDS), sync_engagement.enqueue
+        ),
+        PeriodicJob(
+            "channels.verify",
+            float(settings.RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS),
+            verify_channels.enqueue,
         ),
     ]
 

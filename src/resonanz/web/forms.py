@@ -147,7 +147,7 @@ class ComposerForm(ScheduleForm):
 
     def thread_parts(self) -> list[str]:
         """Extra thread parts as entered (empty ones too, so a re-rendered form looks the same)."""
-        if isinstance(self.data, MultiValueDict):
+        if self.is_bound and isinstance(self.data, MultiValueDict):
             return [str(t) for t in self.data.getlist("thread")]
         return list(self.initial.get("thread", []))
 

@@ -105,7 +105,7 @@ def workspace_view(action: Action = Action.VIEW) -> Callable[[ScopedView[P]], Ca
     def decorator(view: ScopedView[P]) -> Callable[..., HttpResponse]:
         @wraps(view)
         @login_required
-        def wrapper(request: HttpRequest, workspace_id: int, /, *args: P.args, **kwargs: P.kwargs
+        def wrapper(request: HttpRequest, workspace_id: int, *args: P.args, **kwargs: P.kwargs
                     ) -> HttpResponse:
             user = request.user
             assert isinstance(user, User)
@@ -327,8 +327,8 @@ def posts(request: HttpRequest, scope: Scope) -> HttpResponse:
 def _add_service_error(form: ScheduleForm, exc: Exception) -> None:
     """Put a domain error where the user will look for it; the form keeps everything entered."""
     if isinstance(exc, LocalTimeError):
+        local = form.cleaned_data.get("schedule_at")  # read first: add_error drops it from cleaned_data
         form.add_error("schedule_at", exc.message)
-        local = form.cleaned_data.get("schedule_at")
         if exc.code == "ambiguous_local_time" and local is not None:
             form.offer_fold(local)
     elif isinstance(exc, PostValidationError):

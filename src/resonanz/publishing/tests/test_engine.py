@@ -190,9 +190,7 @@ def test_sweeper_recovers_an_expired_lease_without_reposting(masto, masto_channe
     variant.refresh_from_db()
     assert variant.status == VariantStatus.PUBLISHING
     assert PublishAttempt.objects.get(variant=variant).outcome == AttemptOutcome.PENDING
-    Variant.objects.filter(pk=variant.pk).update(
-        lease_expires_at=timezone.now() - timedelta(seconds=1)
-    )
+    Variant.objects.filter(pk=variant.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert publishing_sweep()["expired_leases"] == 1
     drive(lambda: Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED)
     assert _texts(masto) == ["Worker gestorben"]
@@ -214,3 +212,31 @@ def test_edit_and_delete_after_publishing(masto, masto_channel, publish, api, wo
     assert response.json()["status"] == "deleted"
     assert masto.statuses == []
     assert len(masto.deleted_statuses) == 1
+
+
+def test_thread_resumes_from_the_failed_part(masto, masto_channel, publish, fast_retries) -> None:
+    """Part 2 of 3 hits a 503: part 1 is not posted again, the thread continues under it."""
+    from resonanz.connectors.registry import get_connector
+
+    connector = get_connector("mastodon")
+    original = connector.publish_part
+    calls: list[int] = []
+
+    def flaky_second_part(**kwargs):
+        calls.append(kwargs["part_index"])
+        if kwargs["part_index"] == 1 and calls.count(1) == 1:
+            masto.fail_next("/api/v1/statuses", status=503, method="POST")
+        return original(**kwargs)
+
+    connector.publish_part = flaky_second_part  # type: ignore[method-assign]
+    try:
+        post = publish(masto_channel, "Thread 1/3", thread=["Thread 2/3", "Thread 3/3"])
+        variant = Variant.objects.get(post=post)
+        drive(lambda: Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED)
+    finally:
+        del connector.publish_part
+    assert calls == [0, 1, 1, 2]
+    assert _texts(masto) == ["Thread 1/3", "Thread 2/3", "Thread 3/3"]
+    statuses = masto.statuses
+    assert statuses[1]["in_reply_to_id"] == statuses[0]["id"]
+    assert statuses[2]["in_reply_to_id"] == statuses[1]["id"]

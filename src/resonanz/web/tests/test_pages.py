@@ -43,7 +43,8 @@ def workspace_urls(ws_id: int, post_id: int, channel_id: int) -> list[tuple[str,
 
 @pytest.fixture
 def post(workspace, owner, mastodon):
-    return post_create(workspace=workspace, author=owner, data=PostInput(text="Hallo Welt", channel_ids=[mastodon.pk]))
+    return post_create(workspace=workspace, author=owner,
+                       data=PostInput(text="Hallo Welt", channel_ids=[mastodon.pk]))
 
 
 def test_anonymous_is_sent_to_login(client: Client, workspace) -> None:
@@ -97,8 +98,10 @@ def test_analyst_reads_but_cannot_write(workspace, post, mastodon, member, login
 def test_dashboard_lists_scheduled_failed_and_reconnect(workspace, owner, owner_client, post, mastodon,
                                                         make_channel) -> None:
     post_schedule_local(workspace=workspace, post=post, actor=owner, local=datetime(2099, 12, 1, 9, 0))
-    failed = post_create(workspace=workspace, author=owner, data=PostInput(text="Kaputt", channel_ids=[mastodon.pk]))
-    Variant.objects.filter(post=failed).update(status=VariantStatus.FAILED, last_error="Rate limit exceeded (429)")
+    failed = post_create(workspace=workspace, author=owner,
+                         data=PostInput(text="Kaputt", channel_ids=[mastodon.pk]))
+    Variant.objects.filter(post=failed).update(status=VariantStatus.FAILED,
+                                               last_error="Rate limit exceeded (429)")
     failed.status = PostStatus.FAILED
     failed.save()
     broken = make_channel("bluesky", handle="broken.bsky.social")
@@ -120,13 +123,16 @@ def test_dashboard_lists_scheduled_failed_and_reconnect(workspace, owner, owner_
 
 
 def test_posts_list_filters_by_status(workspace, owner, owner_client, post, mastodon) -> None:
-    other = post_create(workspace=workspace, author=owner, data=PostInput(text="Geplant", channel_ids=[mastodon.pk]))
+    other = post_create(workspace=workspace, author=owner,
+                        data=PostInput(text="Geplant", channel_ids=[mastodon.pk]))
     post_schedule_local(workspace=workspace, post=other, actor=owner, local=datetime(2099, 6, 1, 12, 0))
     url = reverse("web:posts", args=[workspace.pk])
     everything = owner_client.get(url).content.decode()
-    assert "Hallo Welt" in everything and "Geplant" in everything
+    assert "Hallo Welt" in everything
+    assert "Geplant" in everything
     scheduled = owner_client.get(url, {"status": "scheduled"}).content.decode()
-    assert "Geplant" in scheduled and "Hallo Welt" not in scheduled
+    assert "Geplant" in scheduled
+    assert "Hallo Welt" not in scheduled
     assert 'datetime="2099-06-01T12:00:00+02:00"' in scheduled
     assert owner_client.get(url, {"status": "bogus"}).status_code == 200
 
@@ -150,7 +156,8 @@ def test_user_content_is_escaped(workspace, owner, owner_client, make_channel) -
         assert ESCAPED in html or "&lt;script&gt;" in html, url
     check = owner_client.post(reverse("web:post_check", args=[workspace.pk]),
                               {"text": XSS, "channels": [channel.pk]}).content.decode()
-    assert XSS not in check and "&lt;script&gt;" in check
+    assert XSS not in check
+    assert "&lt;script&gt;" in check
 
 
 def test_pages_have_no_inline_script_or_style(workspace, owner_client, post) -> None:
@@ -177,11 +184,13 @@ def test_pages_have_no_inline_script_or_style(workspace, owner_client, post) -> 
 def test_language_switch(owner_client: Client, workspace) -> None:
     dashboard = reverse("web:dashboard", args=[workspace.pk])
     response = owner_client.post(reverse("web:set_language"), {"language": "de", "next": dashboard})
-    assert response.status_code == 302 and response["Location"] == dashboard
+    assert response.status_code == 302
+    assert response["Location"] == dashboard
     assert '<html lang="de">' in owner_client.get(dashboard).content.decode()
 
 
-def test_workspace_switcher_lists_only_own_workspaces(workspace, owner, owner_client, other_workspace) -> None:
+def test_workspace_switcher_lists_only_own_workspaces(workspace, owner, owner_client,
+                                                      other_workspace) -> None:
     second = workspace_create(organisation=organisation_create(name="Zweite", owner=owner), name="Brand B",
                               owner=owner)
     html = owner_client.get(reverse("web:dashboard", args=[workspace.pk])).content.decode()
@@ -197,5 +206,6 @@ def test_allauth_override_renders_in_our_layout(client: Client, settings) -> Non
     html = client.get(reverse("account_login"), headers={"accept-language": "de"}).content.decode()
     assert '<html lang="de">' in html
     assert "web/app.css" in html
-    assert 'name="login"' in html and 'name="password"' in html
+    assert 'name="login"' in html
+    assert 'name="password"' in html
     assert "sign up" not in html.lower()
