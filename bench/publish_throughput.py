@@ -254,7 +254,8 @@ def create_posts(workspace: Any, channel: Any, n: int, label: str, scheduled_at:
     return sorted(variant_ids)
 
 
-def schedule_buckets(variant_ids: list[int], due: datetime, spread: float) -> list[tuple[datetime, list[int]]]:
+def schedule_buckets(variant_ids: list[int], due: datetime, spread: float
+                     ) -> list[tuple[datetime, list[int]]]:
     """Split the variants into groups sharing one due time: one group, or 0.1 s steps over ``spread``."""
     buckets = max(1, int(spread * 10))
     groups: list[tuple[datetime, list[int]]] = []
@@ -291,7 +292,7 @@ class BackendProbe:
         from django.tasks import task_backends
 
         self.kind = kind
-        self.backend = task_backends["default"]
+        self.backend: Any = task_backends["default"]
 
     def outstanding(self, queue: str) -> int:
         """Tasks of ``queue`` not yet finished (ready, deferred, or running)."""
@@ -385,7 +386,7 @@ def run_bare(probe: BackendProbe, n: int, enqueue_cost: float, deadline: float, 
         **rates(t0, finish_times),
         "lateness_p50_s": r(percentile(lateness, 50)),
         "lateness_p99_s": r(percentile(lateness, 99)),
-        "enqueue_s_per_1000": round(enqueue_cost * 1000, 3),
+        "enqueue_ms_per_task": round(enqueue_cost * 1000, 3),
         "enqueue_overran_due_s": round(overrun, 2) if overrun > 0 else 0.0,
         "cpu_s": usage,
         "timed_out": timed_out,
@@ -431,8 +432,8 @@ def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cos
         timed_out = True
     usage = cpu.stop()
 
-    rows = list(Variant.objects.filter(channel=channel, status=VariantStatus.PUBLISHED)
-                .values_list("published_at", "scheduled_at"))
+    rows = [(p, s) for p, s in Variant.objects.filter(channel=channel, status=VariantStatus.PUBLISHED)
+            .values_list("published_at", "scheduled_at") if p is not None and s is not None]
     finish_times = [p.timestamp() for p, _s in rows]
     lateness = [(p - s).total_seconds() for p, s in rows]
     statuses = dict(Variant.objects.filter(channel=channel).values_list("status").annotate(c=Count("pk")))
@@ -458,7 +459,7 @@ def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cos
         "lateness_p99_s": r(percentile(lateness, 99)),
         "lateness_max_s": r(max(lateness) if lateness else None),
         "spread_s": spread,
-        "enqueue_s_per_1000": round(enqueue_cost * 1000, 3),
+        "enqueue_ms_per_task": round(enqueue_cost * 1000, 3),
         "enqueue_overran_due_s": round(overrun, 2) if overrun > 0 else 0.0,
         "cpu_s": usage,
         "progress": progress[:: max(1, len(progress) // 60)],
@@ -503,10 +504,12 @@ def profile_one_publish(workspace: Any, channel: Any, repeats: int = 50) -> dict
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--backend", choices=["redis", "sqlite"], default="redis",
-                        help="redis = PostgreSQL + Redis (scaled); sqlite = SQLite + django_tasks_db (embedded)")
+                        help="redis = PostgreSQL + Redis (scaled); "
+                             "sqlite = SQLite + django_tasks_db (embedded)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default 2; sqlite: 1)")
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default 8; sqlite: 2)")
     parser.add_argument("--spread", type=float, default=0.0,
@@ -577,7 +580,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     sink: SinkProcess | None = None
     result: dict[str, Any] = {
         "backend": ns.backend, "posts": ns.posts, "workers": ns.workers, "threads": ns.threads,
-        "spread_s": ns.spread, "cpus": os.cpu_count(), "latency_ms": ns.latency_ms, "fault_rate": ns.fault_rate,
+        "spread_s": ns.spread, "cpus": os.cpu_count(), "latency_ms": ns.latency_ms,
+        "fault_rate": ns.fault_rate,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     django_ready = False
@@ -631,7 +635,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         if not ns.skip_bare:
             result["bare"] = run_bare(probe, ns.posts, enqueue_cost, deadline, children, cpu)
         if ns.py_spy:
-            result["py_spy"] = [str(p) for p in start_py_spy(worker_pids, ns.py_spy, children, gil=ns.py_spy_gil)]
+            outputs = start_py_spy(worker_pids, ns.py_spy, children, gil=ns.py_spy_gil)
+            result["py_spy"] = [str(p) for p in outputs]
         result["publish"] = run_publish(channels["bench"], variant_ids, ns.spread, enqueue_cost, deadline,
                                         children, cpu)
         result["sink"] = sink.stats()
@@ -699,11 +704,11 @@ def print_table(result: dict[str, Any]) -> None:
     s, p, b = result["summary"], result.get("publish", {}), result.get("bare", {})
     q = result.get("sql_per_publish", {})
     title = (f"Publish throughput — {result['backend']}, {result['posts']} posts, "
-             f"{result['workers']}×{result['threads']} worker threads, {result['cpus']} CPUs"
+             f"{result['workers']}x{result['threads']} worker threads, {result['cpus']} CPUs"
              + (f", spread {result['spread_s']} s" if result["spread_s"] else ""))
     rows = [
         ("posts/s (due → last published)", s["posts_per_s"], "≥ 500"),
-        ("posts/s (steady, 10–90 %)", s["posts_per_s_10_90"], ""),
+        ("posts/s (steady, 10-90 %)", s["posts_per_s_10_90"], ""),
         ("lateness p50 (s)", s["lateness_p50_s"], ""),
         ("lateness p99 (s)", s["lateness_p99_s"], "≤ 5"),
         ("lateness max (s)", p.get("lateness_max_s"), ""),
@@ -712,12 +717,12 @@ def print_table(result: dict[str, Any]) -> None:
         ("lost (not PUBLISHED)", s["lost"], "0"),
         ("variants retried", p.get("variants_retried"), ""),
         ("bare no-op tasks/s", s["bare_tasks_per_s"], ""),
-        ("bare tasks/s (steady, 10–90 %)", b.get("per_s_10_90"), ""),
+        ("bare tasks/s (steady, 10-90 %)", b.get("per_s_10_90"), ""),
         ("ratio publish / bare", s["ratio_publish_to_bare"], "≥ 0.5"),
         ("SQL statements per publish", q.get("sql_statements"), ""),
         ("  of which writes", q.get("writes"), ""),
         ("single-thread ms per publish", q.get("single_thread_ms_per_publish"), ""),
-        ("enqueue ms per 1000 tasks", p.get("enqueue_s_per_1000"), ""),
+        ("enqueue ms per task", p.get("enqueue_ms_per_task"), ""),
     ]
     for phase, data in (("publish", p), ("bare", b)):
         cpu = data.get("cpu_s") or {}

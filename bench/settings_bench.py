@@ -22,10 +22,10 @@ RESONANZ_CONNECTORS["sink"] = "bench.sink.connector.SinkConnector"
 RESONANZ_NETWORK_CONCURRENCY["sink"] = int(os.environ.get("BENCH_SINK_CONCURRENCY", "512"))
 
 # "bench": a queue no worker serves, used to time enqueueing without anything running it.
-TASKS["default"]["QUEUES"] = [*TASKS["default"]["QUEUES"], "bench"]
+TASKS["default"]["QUEUES"] = [*TASKS["default"]["QUEUES"], "bench"]  # type: ignore[index]
 
 # Keep the cache (network slots) under the benchmark's own Redis prefix too, so cleanup finds every key.
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     CACHES["default"]["KEY_PREFIX"] = os.environ.get("RESONANZ_REDIS_PREFIX", "rzbench")
 
-LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "WARNING")
+LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "WARNING")  # type: ignore[index]

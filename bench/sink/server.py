@@ -197,8 +197,8 @@ class SinkServer:
             post = store.posts[post_id]
             return 200, {"id": post["id"], "url": post["url"]}
         if path.startswith("/posts/"):
-            post = store.posts.get(path.rsplit("/", 1)[1])
-            return (200, post) if post else (404, {"error": "not found"})
+            found = store.posts.get(path.rsplit("/", 1)[1])
+            return (200, found) if found else (404, {"error": "not found"})
         if path == "/stats":
             return 200, store.stats()
         if path == "/health":
@@ -235,7 +235,8 @@ async def serve(host: str, port: int, max_seconds: float, latency: float, fault_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = a free port")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="stop by itself after this long")

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms.renderers import DjangoTemplates
 from django.utils import dates
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +52,11 @@ def parse_local(value: str) -> datetime | None:
     raise ValidationError(_("Enter a date and time like 2026-05-04 09:30."), code="invalid")
 
 
+def to_local_value(instant: datetime, time_zone: str) -> str:
+    """An aware instant as the ``datetime-local`` value of the workspace's wall clock."""
+    return instant.astimezone(zone(time_zone)).strftime(LOCAL_VALUE_FORMAT)
+
+
 def fold_labels(local: datetime, time_zone: str) -> list[tuple[str, str]]:
     """Radio labels for an ambiguous wall-clock time: the same time with each of its two offsets."""
     tz = zone(time_zone)
@@ -62,12 +68,22 @@ def fold_labels(local: datetime, time_zone: str) -> list[tuple[str, str]]:
     return labels
 
 
+class WebRenderer(DjangoTemplates):
+    field_template_name = "web/forms/field.html"
+
+
+class WebForm(forms.Form):
+    """Base of the UI's forms: fields render as one ``.field`` block (label, help, errors, input)."""
+
+    default_renderer = WebRenderer
+
+
 class ChannelChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Channel) -> str:  # type: ignore[override]
         return f"{obj.network}: {obj.handle}"
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(WebForm):
     """When to publish: now, at a local time in the workspace's zone, or in the next queue slot."""
 
     ACTIONS: tuple[str, ...] = PostAction.SCHEDULING
@@ -129,7 +145,7 @@ class ComposerForm(ScheduleForm):
         label=_("Channels"), queryset=Channel.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    image = forms.FileField(label=_("Image"), required=False,
+    image = forms.FileField(label=_("Upload an image"), required=False,
                             widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
     alt_text = forms.CharField(label=_("Image description (alt text)"), required=False, strip=False,
                                widget=forms.Textarea(attrs={"rows": 2}),
@@ -184,23 +200,23 @@ def composer_initial(post: Post, time_zone: str) -> dict[str, Any]:
             initial["media_asset"] = attached.asset_id
             initial["alt_text"] = attached.alt_text or attached.asset.alt_text
     if post.scheduled_at is not None:
-        initial["schedule_at"] = post.scheduled_at.astimezone(zone(time_zone)).strftime(LOCAL_VALUE_FORMAT)
+        initial["schedule_at"] = to_local_value(post.scheduled_at, time_zone)
     return initial
 
 
-class CommentForm(forms.Form):
+class CommentForm(WebForm):
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RejectForm(forms.Form):
+class RejectForm(WebForm):
     comment = forms.CharField(label=_("Why is it rejected?"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RemoteEditForm(forms.Form):
+class RemoteEditForm(WebForm):
     text = forms.CharField(label=_("New text"), strip=False, widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class BlueskyConnectForm(forms.Form):
+class BlueskyConnectForm(WebForm):
     pds_url = forms.URLField(label=_("Server"), initial="https://bsky.social", assume_scheme="https",
                              help_text=_("Leave as is unless your account lives on its own server."))
     identifier = forms.CharField(label=_("Handle"), max_length=300,
@@ -214,7 +230,7 @@ class BlueskyConnectForm(forms.Form):
     )
 
 
-class MastodonConnectForm(forms.Form):
+class MastodonConnectForm(WebForm):
     instance_url = forms.CharField(label=_("Server"), max_length=300,
                                    widget=forms.TextInput(attrs={"placeholder": "mastodon.social"}),
                                    help_text=_("You will be sent there to allow Resonanz to post."))
@@ -246,7 +262,7 @@ def slot_lines(slots: list[tuple[int, str]]) -> str:
     return "\n".join(f"{dates.WEEKDAYS_ABBR[w]} {hhmm}" for w, hhmm in slots)
 
 
-class QueueSlotsForm(forms.Form):
+class QueueSlotsForm(WebForm):
     slots = forms.CharField(
         label=_("Posting times"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One per line: weekday and time, e.g. “Mon 09:30”. Leave empty for no queue."),

@@ -6,8 +6,10 @@ workspace's existence is not revealed), a member whose role does not allow the a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
@@ -71,12 +73,17 @@ from .forms import (
     ScheduleForm,
     composer_initial,
     slot_lines,
+    to_local_value,
 )
 
 P = ParamSpec("P")
 # Domain errors whose message is meant for the user (already translated by the service).
 SERVICE_ERRORS = (PostError, LocalTimeError, PermissionDenied)
 POSTS_PER_PAGE = 25
+# Post states in which an action makes sense (the service re-checks; this only decides what to show).
+_SCHEDULABLE = {PostStatus.DRAFT, PostStatus.APPROVED, PostStatus.SCHEDULED, PostStatus.CANCELLED}
+_EDITABLE_VARIANTS = {VariantStatus.DRAFT, VariantStatus.SCHEDULED, VariantStatus.FAILED,
+                      VariantStatus.CANCELLED}
 
 
 # -- workspace scope ----------------------------------------------------------------------------
@@ -409,6 +416,9 @@ def _success_message(action: str) -> str:
 @workspace_view(Action.CREATE_POST)
 def post_compose(request: HttpRequest, scope: Scope, post_id: int | None = None) -> HttpResponse:
     post = _or_404(post_get, workspace=scope.workspace, post_id=post_id) if post_id is not None else None
+    if post is not None and any(v.status not in _EDITABLE_VARIANTS for v in post.variants.all()):
+        messages.info(request, _("This post is publishing or published; change it per channel on its page."))
+        return redirect("web:post_detail", workspace_id=scope.workspace.pk, post_id=post.pk)
     channels_qs = channel_list(workspace=scope.workspace)
     tz = scope.workspace.time_zone
     extra_part = False
@@ -486,10 +496,6 @@ def post_thread_part(request: HttpRequest, scope: Scope) -> HttpResponse:
 # -- post detail and transitions ----------------------------------------------------------------
 
 
-# Post states in which an action makes sense (the service re-checks; this only decides what to show).
-_SCHEDULABLE = {PostStatus.DRAFT, PostStatus.APPROVED, PostStatus.SCHEDULED, PostStatus.CANCELLED}
-_EDITABLE_VARIANTS = {VariantStatus.DRAFT, VariantStatus.SCHEDULED, VariantStatus.FAILED,
-                      VariantStatus.CANCELLED}
 
 
 def _post_abilities(scope: Scope, post: Post, variants: list[Variant]) -> dict[str, bool]:
@@ -536,15 +542,29 @@ def _timeline(scope: Scope, post: Post) -> list[PostEvent]:
     events = list(post_events(workspace=scope.workspace, post=post))
     for event in events:
         event.label = labels.get(event.kind, event.kind)  # type: ignore[attr-defined]
+        # "scheduled" events carry the UTC instant as ISO text: show it as a local time instead.
+        event.when = None  # type: ignore[attr-defined]
+        if event.kind == "scheduled":
+            with contextlib.suppress(ValueError):
+                event.when = datetime.fromisoformat(event.message)  # type: ignore[attr-defined]
     return events
 
 
 def _variant_row(scope: Scope, variant: Variant) -> dict[str, Any]:
     parts = list(variant.parts.all())
     first_text = parts[0].text if parts else ""
-    return {"variant": variant, "live_urls": [p.remote_url for p in parts if p.remote_url],
+    # Only web links: the URL comes from the network and must never become a javascript: link.
+    live_urls = [p.remote_url for p in parts if p.remote_url.startswith(("https://", "http://"))]
+    return {"variant": variant, "live_urls": live_urls,
             "can": _variant_abilities(scope, variant),
             "edit_form": RemoteEditForm(initial={"text": first_text}, prefix=f"v{variant.pk}")}
+
+
+def _schedule_form(scope: Scope, post: Post) -> ScheduleForm:
+    """Prefilled with the current schedule, so rescheduling starts from it."""
+    tz = scope.workspace.time_zone
+    initial = {"schedule_at": to_local_value(post.scheduled_at, tz)} if post.scheduled_at else {}
+    return ScheduleForm(initial=initial, time_zone=tz)
 
 
 def _post_detail_page(request: HttpRequest, scope: Scope, post: Post, *,
@@ -556,7 +576,7 @@ def _post_detail_page(request: HttpRequest, scope: Scope, post: Post, *,
         "events": _timeline(scope, post),
         "variants": [_variant_row(scope, v) for v in variants],
         "may": _post_abilities(scope, post, variants),
-        "schedule_form": schedule_form or ScheduleForm(time_zone=scope.workspace.time_zone),
+        "schedule_form": schedule_form or _schedule_form(scope, post),
         "approve_form": CommentForm(prefix="approve"),
         "reject_form": reject_form or RejectForm(prefix="reject"),
     }, status=status)

@@ -115,7 +115,8 @@ WSGI_APPLICATION = "resonanz.config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-level overrides (e.g. allauth's layout and login page) win over the apps' templates.
+        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -254,7 +255,9 @@ RESONANZ_PUBLISH_LEASE_SECONDS = int(os.environ.get("RESONANZ_PUBLISH_LEASE_SECO
 RESONANZ_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("RESONANZ_PUBLISH_MAX_ATTEMPTS", "8"))
 RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_SECONDS", "15"))
 RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT_INTERVAL_SECONDS", "900"))
-RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", "21600"))
+RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
+    os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", str(6 * 3600))
+)
 RESONANZ_HTTP_TIMEOUT_SECONDS = float(os.environ.get("RESONANZ_HTTP_TIMEOUT_SECONDS", "20"))
 
 LOGGING = {

@@ -7,7 +7,6 @@ step goes to ``artifacts/screenshots/<lang>-<step>.png``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
@@ -106,6 +105,11 @@ def test_compose_check_and_schedule(browser, live_server, transactional_db, owne
         expect(over).to_have_text("515 / 500")
         expect(page.locator("#composer-check .issues li").first).to_be_visible()
         shot("04-over-limit")
+
+        # A thread part comes from the server (htmx) without reloading; left empty, it is dropped on save.
+        page.click("#add-part")
+        expect(page.locator("#thread-2")).to_be_visible()
+        expect(page.locator("#id_text")).to_have_value(long_text)
 
         # 4. Shorten it: the counter is fine again.
         short_text = "Hallo aus dem Browser-Test"

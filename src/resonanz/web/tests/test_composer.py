@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 from django.test import Client
 from django.urls import reverse
@@ -14,7 +15,7 @@ from resonanz.posts.models import MediaAsset, PartMedia, Post, PostStatus, Varia
 from resonanz.posts.services import PostInput, post_create
 
 
-def compose(client: Client, workspace, post: Post | None = None, **data):
+def compose(client: Client, workspace, post: Post | None = None, /, **data: Any):
     url = reverse("web:post_edit", args=[workspace.pk, post.pk]) if post else reverse(
         "web:post_new", args=[workspace.pk])
     return client.post(url, data)

@@ -74,6 +74,22 @@ def test_stranger_gets_404_everywhere(workspace, post, mastodon, other_workspace
         assert response.status_code == 404, (method, url)
 
 
+def test_objects_of_another_workspace_are_404(owner_client, workspace, other_workspace, make_channel) -> None:
+    stranger = other_workspace.memberships.get().user
+    channel = make_channel("mastodon", handle="foreign", ws=other_workspace)
+    foreign = post_create(workspace=other_workspace, author=stranger,
+                          data=PostInput(text="Fremd", channel_ids=[channel.pk]))
+    for name in ["web:post_detail", "web:post_edit"]:
+        assert owner_client.get(reverse(name, args=[workspace.pk, foreign.pk])).status_code == 404
+    cancel = reverse("web:post_action", args=[workspace.pk, foreign.pk, "cancel"])
+    assert owner_client.post(cancel).status_code == 404
+    # Someone else's channel cannot be smuggled into a post either.
+    response = owner_client.post(reverse("web:post_new", args=[workspace.pk]),
+                                 {"text": "x", "channels": [channel.pk], "action": "draft"})
+    assert response.status_code == 400
+    assert not workspace.posts.exists()
+
+
 def test_analyst_reads_but_cannot_write(workspace, post, mastodon, member, login) -> None:
     client = login(member("analyst"))
     reads = ["web:dashboard", "web:channels", "web:posts"]

@@ -19,7 +19,7 @@ def post(workspace, owner, mastodon):
                        data=PostInput(text="Hallo Welt", channel_ids=[mastodon.pk]))
 
 
-def detail(client, workspace, post) -> str:
+def detail(client, workspace, post):
     response = client.get(reverse("web:post_detail", args=[workspace.pk, post.pk]))
     assert response.status_code == 200
     return response.content.decode()
@@ -131,6 +131,10 @@ def test_published_variants_offer_network_actions(owner_client, workspace, owner
     _publish(b_variant, "https://bsky.app/profile/brand.bsky.social/post/1")
     html = detail(owner_client, workspace, post)
     assert 'href="https://social.example/@brand/1"' in html
+    # Published posts are changed per channel, not in the composer.
+    edit_page = owner_client.get(reverse("web:post_edit", args=[workspace.pk, post.pk]))
+    assert edit_page.status_code == 302
+    assert 'id="edit-post"' not in html
     m_edit = reverse("web:variant_action", args=[workspace.pk, post.pk, m_variant.pk, "edit"])
     b_edit = reverse("web:variant_action", args=[workspace.pk, post.pk, b_variant.pk, "edit"])
     b_repost = reverse("web:variant_action", args=[workspace.pk, post.pk, b_variant.pk, "repost"])
