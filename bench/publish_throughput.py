@@ -763,6 +763,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt  # unwinds through run()'s finally: children stopped, data cleaned up
 
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)  # also when started with SIGINT ignored (background job)
     try:
         result = run(ns)
     except KeyboardInterrupt:

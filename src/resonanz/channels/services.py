@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from resonanz.accounts.models import User, Workspace
+from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.accounts.selectors import membership_role
 from resonanz.connectors.base import AccountInfo, AuthExpired, ChannelAccount, ConnectorError, NotSupported
 from resonanz.connectors.registry import get_connector
 from resonanz.core.services import audit_log_record
@@ -163,6 +165,8 @@ def channel_mastodon_complete(*, user: User, state: str, code: str) -> Channel:
     pending = PendingOAuth.objects.select_for_update().filter(state=state, user=user).first()
     if pending is None or pending.created_at < timezone.now() - OAUTH_STATE_TTL:
         raise ChannelConnectError(_("This authorization link has expired. Please connect again."))
+    # Roles may have changed while the user was on the Mastodon server: check again before connecting.
+    ensure_allowed(membership_role(workspace=pending.workspace, user=user), Action.MANAGE_CHANNELS)
     app = MastodonApp.objects.get(pk=pending.data["app_id"])
     try:
         credentials = oauth.exchange_code(

@@ -360,7 +360,12 @@ class VariantRemoteApi(WorkspaceAPIView):
 
     @extend_schema(request=VariantActionSerializer, responses=VariantSerializer)
     def post(self, request: Request, workspace_id: int, variant_id: int, action: str) -> Response:
-        from resonanz.publishing.services import variant_delete_remote, variant_edit_remote, variant_repost
+        from resonanz.publishing.services import (
+            variant_delete_remote,
+            variant_edit_remote,
+            variant_repost,
+            variant_retry,
+        )
 
         variant = variant_get(workspace=self.workspace, variant_id=variant_id)
         if action == "delete":
@@ -373,6 +378,8 @@ class VariantRemoteApi(WorkspaceAPIView):
             variant = variant_edit_remote(
                 workspace=self.workspace, variant=variant, text=s.validated_data["text"], actor=self.user
             )
+        elif action == "retry":
+            variant = variant_retry(workspace=self.workspace, variant=variant, actor=self.user)
         elif action == "repost":
             variant = variant_repost(workspace=self.workspace, variant=variant, actor=self.user)
         else:

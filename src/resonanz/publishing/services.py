@@ -506,6 +506,29 @@ def variant_edit_remote(
 
 
 @transaction.atomic
+def variant_retry(*, workspace: Workspace, variant: Variant, actor: object = None) -> Variant:
+    """Try a failed variant again now. Keys are kept, so parts already on the network are reconciled,
+    never posted twice; a thread resumes after its last published part."""
+    variant = Variant.objects.select_for_update().select_related("post", "channel").get(pk=variant.pk)
+    assert variant.post.workspace_id == workspace.pk
+    if variant.status != VariantStatus.FAILED:
+        raise NotSupported(_("Only failed posts can be retried."))
+    Variant.objects.filter(pk=variant.pk).update(
+        status=VariantStatus.SCHEDULED,
+        scheduled_at=timezone.now(),
+        schedule_version=F("schedule_version") + 1,
+        attempt_count=0,
+        next_attempt_at=None,
+    )
+    variant.refresh_from_db()
+    version = variant.schedule_version
+    transaction.on_commit(lambda: variant_enqueue(variant_id=variant.pk, schedule_version=version))
+    _event(variant, "retry_requested")
+    post_refresh_status(post=variant.post)
+    return variant
+
+
+@transaction.atomic
 def variant_repost(*, workspace: Workspace, variant: Variant, actor: object = None) -> Variant:
     """Delete-and-repost (for networks without edit, like Bluesky): an explicit, visible choice."""
     variant = Variant.objects.select_for_update().select_related("post", "channel").get(pk=variant.pk)

@@ -240,3 +240,23 @@ def test_thread_resumes_from_the_failed_part(masto, masto_channel, publish, fast
     statuses = masto.statuses
     assert statuses[1]["in_reply_to_id"] == statuses[0]["id"]
     assert statuses[2]["in_reply_to_id"] == statuses[1]["id"]
+
+
+def test_retry_after_reconnect(masto, masto_channel, publish, api, workspace) -> None:
+    masto.revoke_token(masto_channel.credentials["access_token"])
+    post = publish(masto_channel, "Zweiter Versuch")
+    run_ready_tasks()
+    variant = Variant.objects.get(post=post)
+    assert variant.status == VariantStatus.FAILED
+    # The user reconnects the channel (new token), then retries the post.
+    Channel.objects.filter(pk=masto_channel.pk).update(status=ChannelStatus.ACTIVE)
+    channel = Channel.objects.get(pk=masto_channel.pk)
+    channel.credentials = {"access_token": masto.issue_token()}
+    channel.save()
+    response = api.post(f"/api/v1/workspaces/{workspace.pk}/variants/{variant.pk}/retry/", format="json")
+    assert response.status_code == 200, response.content
+    run_ready_tasks()
+    assert Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED
+    assert _texts(masto) == ["Zweiter Versuch"]
+    again = api.post(f"/api/v1/workspaces/{workspace.pk}/variants/{variant.pk}/retry/", format="json")
+    assert again.status_code == 409, "only failed variants can be retried"
