@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from resonanz.accounts.models import Role, User, Workspace
@@ -23,6 +24,15 @@ MASTODON_INSTANCE_SETTINGS: dict[str, Any] = {
     },
     "instance_fetched_at": "2999-01-01T00:00:00+00:00",
 }
+
+
+@pytest.fixture(autouse=True)
+def english_messages() -> Iterator[None]:
+    """Service and connector messages are asserted in English; German is tested where it matters
+    (the catalog check, the browser journey, ``translation.override("de")`` in tests that say so).
+    Requests through the test client still pick their language per request (LocaleMiddleware)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -1,9 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
+ws = "w/<int:workspace_id>/"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("resonanz.api.urls")),
+    # Feature apps of the web UI, each under the workspace prefix (their views use web.scope).
+    path(ws + "calendar/", include("resonanz.calendar.urls")),
+    path(ws + "approvals/", include("resonanz.approvals.urls")),
+    path(ws + "bulk/", include("resonanz.bulk.urls")),
+    path("notifications/", include("resonanz.notifications.urls")),
+    # Public, token-protected pages: external reviewers (no account) and iCal feeds.
+    path("review/", include("resonanz.approvals.public_urls")),
+    path("feeds/", include("resonanz.bulk.public_urls")),
     path("", include("resonanz.web.urls")),
 ]

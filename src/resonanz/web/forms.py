@@ -105,7 +105,8 @@ class ScheduleForm(WebForm):
         super().__init__(*args, **kwargs)
         self.time_zone = time_zone
         self.fields["schedule_at"].help_text = _("In the workspace's time zone (%(zone)s).") % {
-            "zone": time_zone}
+            "zone": time_zone
+        }
         # The fold choice is only offered after the service said the time is ambiguous (or it was sent).
         self.show_fold = bool(self.data.get("fold"))
 
@@ -124,8 +125,11 @@ class ScheduleForm(WebForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("action") == PostAction.SCHEDULE and cleaned.get("schedule_at") is None \
-                and "schedule_at" not in self.errors:
+        if (
+            cleaned.get("action") == PostAction.SCHEDULE
+            and cleaned.get("schedule_at") is None
+            and "schedule_at" not in self.errors
+        ):
             self.add_error("schedule_at", _("Pick a date and time to schedule the post."))
         return cleaned
 
@@ -137,19 +141,30 @@ class ScheduleForm(WebForm):
 class ComposerForm(ScheduleForm):
     ACTIONS = (PostAction.DRAFT, PostAction.SUBMIT, *PostAction.SCHEDULING, PostAction.ADD_PART)
 
-    title = forms.CharField(label=_("Internal title"), max_length=200, required=False,
-                            help_text=_("Only shown inside Resonanz."))
-    text = forms.CharField(label=_("Text"), required=False, strip=False,
-                           widget=forms.Textarea(attrs={"rows": 8}))
+    title = forms.CharField(
+        label=_("Internal title"), max_length=200, required=False, help_text=_("Only shown inside Resonanz.")
+    )
+    text = forms.CharField(
+        label=_("Text"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
     channels = ChannelChoiceField(
-        label=_("Channels"), queryset=Channel.objects.none(), required=False,
+        label=_("Channels"),
+        queryset=Channel.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    image = forms.FileField(label=_("Upload an image"), required=False,
-                            widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
-    alt_text = forms.CharField(label=_("Image description (alt text)"), required=False, strip=False,
-                               widget=forms.Textarea(attrs={"rows": 2}),
-                               help_text=_("Describe the image for people who cannot see it."))
+    image = forms.FileField(
+        label=_("Upload an image"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    alt_text = forms.CharField(
+        label=_("Image description (alt text)"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Describe the image for people who cannot see it."),
+    )
     # An image uploaded by an earlier attempt (e.g. one that failed validation) is kept by id, so a
     # re-rendered form does not lose it.
     media_asset = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -170,9 +185,11 @@ class ComposerForm(ScheduleForm):
     def to_post_input(self) -> PostInput:
         d = self.cleaned_data
         asset_id = d.get("media_asset")
-        media = [] if asset_id is None or d.get("remove_media") else [
-            MediaInput(asset_id=asset_id, alt_text=d.get("alt_text") or "")
-        ]
+        media = (
+            []
+            if asset_id is None or d.get("remove_media")
+            else [MediaInput(asset_id=asset_id, alt_text=d.get("alt_text") or "")]
+        )
         return PostInput(
             text=d.get("text") or "",
             title=d.get("title") or "",
@@ -217,33 +234,53 @@ class RemoteEditForm(WebForm):
 
 
 class BlueskyConnectForm(WebForm):
-    pds_url = forms.URLField(label=_("Server"), initial="https://bsky.social", assume_scheme="https",
-                             help_text=_("Leave as is unless your account lives on its own server."))
-    identifier = forms.CharField(label=_("Handle"), max_length=300,
-                                 widget=forms.TextInput(attrs={"placeholder": "name.bsky.social",
-                                                               "autocomplete": "username"}))
+    pds_url = forms.URLField(
+        label=_("Server"),
+        initial="https://bsky.social",
+        assume_scheme="https",
+        help_text=_("Leave as is unless your account lives on its own server."),
+    )
+    identifier = forms.CharField(
+        label=_("Handle"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": "name.bsky.social", "autocomplete": "username"}),
+    )
     app_password = forms.CharField(
-        label=_("App password"), max_length=200,
+        label=_("App password"),
+        max_length=200,
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-        help_text=_("Create one in Bluesky under Settings → Privacy and security → App passwords. "
-                    "Never enter your main password."),
+        help_text=_(
+            "Create one in Bluesky under Settings → Privacy and security → App passwords. "
+            "Never enter your main password."
+        ),
     )
 
 
 class MastodonConnectForm(WebForm):
-    instance_url = forms.CharField(label=_("Server"), max_length=300,
-                                   widget=forms.TextInput(attrs={"placeholder": "mastodon.social"}),
-                                   help_text=_("You will be sent there to allow Resonanz to post."))
+    instance_url = forms.CharField(
+        label=_("Server"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": "mastodon.social"}),
+        help_text=_("You will be sent there to allow Resonanz to post."),
+    )
 
 
 # Weekday names accepted in queue slot lines, whatever language the page is shown in.
 _WEEKDAY_NAMES: dict[str, int] = {
     **{name: i for i, name in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])},
     **{name: i for i, name in enumerate(["mo", "di", "mi", "do", "fr", "sa", "so"])},
-    **{name: i for i, name in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday",
-                                         "saturday", "sunday"])},
-    **{name: i for i, name in enumerate(["montag", "dienstag", "mittwoch", "donnerstag", "freitag",
-                                         "samstag", "sonntag"])},
+    **{
+        name: i
+        for i, name in enumerate(
+            ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        )
+    },
+    **{
+        name: i
+        for i, name in enumerate(
+            ["montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag"]
+        )
+    },
 }
 
 
@@ -264,7 +301,9 @@ def slot_lines(slots: list[tuple[int, str]]) -> str:
 
 class QueueSlotsForm(WebForm):
     slots = forms.CharField(
-        label=_("Posting times"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Posting times"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One per line: weekday and time, e.g. “Mon 09:30”. Leave empty for no queue."),
     )
 

@@ -2,27 +2,42 @@
 
 from django.urls import include, path
 
-from . import views
+from . import views, views_channels, views_posts
 
 app_name = "web"
 
 workspace_urls = [
     path("", views.dashboard, name="dashboard"),
-    path("channels/", views.channels, name="channels"),
-    path("channels/connect/bluesky/", views.channel_connect_bluesky_view, name="channel_connect_bluesky"),
-    path("channels/connect/mastodon/", views.channel_connect_mastodon_view, name="channel_connect_mastodon"),
-    path("channels/<int:channel_id>/verify/", views.channel_verify_view, name="channel_verify"),
-    path("channels/<int:channel_id>/disconnect/", views.channel_disconnect_view, name="channel_disconnect"),
-    path("channels/<int:channel_id>/queue/", views.channel_queue_view, name="channel_queue"),
-    path("posts/", views.posts, name="posts"),
-    path("posts/new/", views.post_compose, name="post_new"),
-    path("posts/check/", views.post_check, name="post_check"),
-    path("posts/parts/new/", views.post_thread_part, name="post_thread_part"),
-    path("posts/<int:post_id>/", views.post_detail, name="post_detail"),
-    path("posts/<int:post_id>/edit/", views.post_compose, name="post_edit"),
-    path("posts/<int:post_id>/actions/<slug:action>/", views.post_transition, name="post_action"),
-    path("posts/<int:post_id>/variants/<int:variant_id>/<slug:action>/", views.variant_remote,
-         name="variant_action"),
+    path("channels/", views_channels.channels, name="channels"),
+    path(
+        "channels/connect/bluesky/",
+        views_channels.channel_connect_bluesky_view,
+        name="channel_connect_bluesky",
+    ),
+    path(
+        "channels/connect/mastodon/",
+        views_channels.channel_connect_mastodon_view,
+        name="channel_connect_mastodon",
+    ),
+    path("channels/<int:channel_id>/verify/", views_channels.channel_verify_view, name="channel_verify"),
+    path(
+        "channels/<int:channel_id>/disconnect/",
+        views_channels.channel_disconnect_view,
+        name="channel_disconnect",
+    ),
+    path("channels/<int:channel_id>/queue/", views_channels.channel_queue_view, name="channel_queue"),
+    path("posts/", views_posts.posts, name="posts"),
+    path("posts/new/", views_posts.post_compose, name="post_new"),
+    path("posts/check/", views_posts.post_check, name="post_check"),
+    path("posts/parts/new/", views_posts.post_thread_part, name="post_thread_part"),
+    path("posts/<int:post_id>/", views_posts.post_detail, name="post_detail"),
+    path("posts/<int:post_id>/edit/", views_posts.post_compose, name="post_edit"),
+    path("posts/<int:post_id>/actions/<slug:action>/", views_posts.post_transition, name="post_action"),
+    path(
+        "posts/<int:post_id>/variants/<int:variant_id>/<slug:action>/",
+        views_posts.variant_remote,
+        name="variant_action",
+    ),
 ]
 
 urlpatterns = [
@@ -30,6 +45,6 @@ urlpatterns = [
     # Django's set_language view (POST language + next); named web:set_language inside this namespace.
     path("i18n/", include("django.conf.urls.i18n")),
     # Not under /w/<id>/: the OAuth state names the workspace, and Mastodon needs one fixed redirect URI.
-    path("channels/mastodon/callback/", views.mastodon_callback, name="mastodon_callback"),
+    path("channels/mastodon/callback/", views_channels.mastodon_callback, name="mastodon_callback"),
     path("w/<int:workspace_id>/", include(workspace_urls)),
 ]

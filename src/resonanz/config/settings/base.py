@@ -91,6 +91,10 @@ INSTALLED_APPS = [
     "resonanz.publishing",
     "resonanz.engagement",
     "resonanz.api",
+    "resonanz.approvals",
+    "resonanz.notifications",
+    "resonanz.calendar",
+    "resonanz.bulk",
     "resonanz.web",
 ]
 

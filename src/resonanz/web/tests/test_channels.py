@@ -39,7 +39,7 @@ def test_verify_reports_result(owner_client, workspace, mastodon, monkeypatch) -
         channel.status, channel.last_error = ChannelStatus.RECONNECT_NEEDED, "The access token was revoked"
         return channel
 
-    monkeypatch.setattr("resonanz.web.views.channel_verify", fake_verify)
+    monkeypatch.setattr("resonanz.web.views_channels.channel_verify", fake_verify)
     response = owner_client.post(reverse("web:channel_verify", args=[workspace.pk, mastodon.pk]), follow=True)
     assert "The access token was revoked" in response.content.decode()
 
@@ -72,7 +72,7 @@ def test_connect_bluesky_success_and_error(owner_client, workspace, monkeypatch)
             raise ChannelConnectError("Bluesky did not accept the login: Invalid identifier or password")
         return Channel(handle=kwargs["identifier"])
 
-    monkeypatch.setattr("resonanz.web.views.channel_connect_bluesky", fake_connect)
+    monkeypatch.setattr("resonanz.web.views_channels.channel_connect_bluesky", fake_connect)
     url = reverse("web:channel_connect_bluesky", args=[workspace.pk])
     data = {"bsky-pds_url": "https://bsky.social", "bsky-identifier": "brand.bsky.social",
             "bsky-app_password": "wrong"}
@@ -95,7 +95,7 @@ def test_connect_mastodon_links_to_the_server(owner_client, workspace, monkeypat
         seen.update(kwargs)
         return "https://social.example/oauth/authorize?client_id=abc&state=xyz"
 
-    monkeypatch.setattr("resonanz.web.views.channel_mastodon_begin", fake_begin)
+    monkeypatch.setattr("resonanz.web.views_channels.channel_mastodon_begin", fake_begin)
     response = owner_client.post(reverse("web:channel_connect_mastodon", args=[workspace.pk]),
                                  {"masto-instance_url": "social.example"})
     assert response.status_code == 200
@@ -107,7 +107,7 @@ def test_connect_mastodon_links_to_the_server(owner_client, workspace, monkeypat
 
 
 def test_mastodon_callback_completes(owner_client, workspace, mastodon, monkeypatch) -> None:
-    monkeypatch.setattr("resonanz.web.views.channel_mastodon_complete", lambda **kw: mastodon)
+    monkeypatch.setattr("resonanz.web.views_channels.channel_mastodon_complete", lambda **kw: mastodon)
     url = reverse("web:mastodon_callback")
     response = owner_client.get(url, {"state": "s", "code": "c"})
     assert response.status_code == 302

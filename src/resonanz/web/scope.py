@@ -1,0 +1,94 @@
+"""The workspace scope of every web view: membership (404 for strangers) and role checks (403)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from resonanz.accounts.models import ApprovalMode, User, Workspace
+from resonanz.accounts.permissions import Action, ensure_allowed, role_allows
+from resonanz.accounts.selectors import membership_role, workspace_get_for_user, workspace_list_for_user
+
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The current workspace, the signed-in user and their role in it (passed to every view)."""
+
+    workspace: Workspace
+    user: User
+    role: str
+
+    def can(self, action: Action) -> bool:
+        return role_allows(self.role, action)
+
+    @property
+    def approval_required(self) -> bool:
+        return self.workspace.approval_mode != ApprovalMode.NONE
+
+
+ScopedView = Callable[Concatenate[HttpRequest, Scope, P], HttpResponse]
+
+
+def workspace_view(action: Action = Action.VIEW) -> Callable[[ScopedView[P]], Callable[..., HttpResponse]]:
+    def decorator(view: ScopedView[P]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @login_required
+        def wrapper(
+            request: HttpRequest, workspace_id: int, *args: P.args, **kwargs: P.kwargs
+        ) -> HttpResponse:
+            user = request.user
+            assert isinstance(user, User)
+            workspace = workspace_get_for_user(user=user, workspace_id=workspace_id)
+            if workspace is None:
+                raise Http404
+            role = membership_role(workspace=workspace, user=user)
+            ensure_allowed(role, action)
+            assert role is not None
+            return view(request, Scope(workspace=workspace, user=user, role=role), *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def or_404[T](fetch: Callable[..., T], **kwargs: Any) -> T:
+    try:
+        return fetch(**kwargs)
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+
+
+def render_scoped(
+    request: HttpRequest,
+    scope: Scope,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """Render with what the layout needs: the workspace, the switcher list and the role's abilities."""
+    base = {
+        "workspace": scope.workspace,
+        "workspaces": workspace_list_for_user(user=scope.user),
+        "role": scope.role,
+        "can": {a.value: scope.can(a) for a in Action},
+        "approval_required": scope.approval_required,
+    }
+    return render(request, template, {**base, **(context or {})}, status=status)
+
+
+# -- home and dashboard -------------------------------------------------------------------------
+
+
+# Old private names, kept for the view modules that use them.
+_or_404 = or_404
+_render = render_scoped
