@@ -105,12 +105,16 @@ class Children:
 
 
 def proc_cpu(pid: int) -> float:
-    """user+system CPU seconds of a process (all its threads)."""
+    """user+system CPU seconds of a process (all threads) plus that of its reaped children.
+
+    The children part matters for PostgreSQL: backends come and go (CONN_MAX_AGE), and the CPU of one
+    that exited is only found in the postmaster's cutime/cstime.
+    """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def pids_by_comm(names: Iterable[str]) -> list[int]:
@@ -153,6 +157,8 @@ class CpuMeter:
             for name, procs in after.items()
         }
         span = total - self.machine_before[1]
+        busy_s = (busy - self.machine_before[0]) / os.sysconf("SC_CLK_TCK")
+        result["unaccounted"] = round(busy_s - sum(result.values()), 2)  # kernel, other processes
         result["machine_busy_pct"] = round(100.0 * (busy - self.machine_before[0]) / span, 1) if span else 0.0
         return result
 

@@ -28,4 +28,8 @@ TASKS["default"]["QUEUES"] = [*TASKS["default"]["QUEUES"], "bench"]  # type: ign
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
     CACHES["default"]["KEY_PREFIX"] = os.environ.get("RESONANZ_REDIS_PREFIX", "rzbench")
 
+# As shipped, "django.tasks" logs two INFO lines per task whatever LOG_LEVEL says (Django's "django"
+# logger is INFO and propagates to our root handler). BENCH_TASK_LOG_LEVEL=WARNING measures without them.
+if os.environ.get("BENCH_TASK_LOG_LEVEL"):
+    LOGGING.setdefault("loggers", {})["django.tasks"] = {"level": os.environ["BENCH_TASK_LOG_LEVEL"]}  # type: ignore[index]
 LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "WARNING")  # type: ignore[index]

@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from resonanz.accounts import api as accounts
+from resonanz.approvals import api as approvals
 from resonanz.channels import api as channels
 from resonanz.engagement import api as engagement
 from resonanz.posts import api as posts
@@ -40,6 +41,15 @@ urlpatterns = [
         ws + "variants/<int:variant_id>/<str:action>/",
         posts.VariantRemoteApi.as_view(),
         name="variant-action",
+    ),
+    path(ws + "approval-settings/", approvals.ApprovalSettingsApi.as_view(), name="approval-settings"),
+    path(ws + "posts/<int:post_id>/approval/", approvals.ApprovalApi.as_view(), name="post-approval"),
+    path(ws + "posts/<int:post_id>/decisions/", approvals.DecisionApi.as_view(), name="post-decisions"),
+    path(ws + "posts/<int:post_id>/review-links/", approvals.ReviewLinkListApi.as_view(), name="review-links"),
+    path(
+        ws + "posts/<int:post_id>/review-links/<int:link_id>/revoke/",
+        approvals.ReviewLinkRevokeApi.as_view(),
+        name="review-link-revoke",
     ),
     path(ws + "conversations/", engagement.ConversationListApi.as_view(), name="conversations"),
 ]

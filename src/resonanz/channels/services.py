@@ -204,27 +204,30 @@ def channel_mastodon_complete(*, user: User, state: str, code: str) -> Channel:
 
 
 def _notify_reconnect(channel: Channel, message: str) -> None:
-    """E-mail the workspace's owners and admins, each in their own language (never a silent failure)."""
-    from django.core.mail import send_mail
-    from django.utils import translation
+    """Tell the workspace's owners and admins, in the app and by e-mail in their own language."""
+    from resonanz.accounts.models import Role
+    from resonanz.notifications.services import (
+        notification_email,
+        notification_recipients,
+        notification_send,
+    )
 
-    from resonanz.accounts.models import Membership, Role
-
-    recipients = Membership.objects.filter(
-        workspace_id=channel.workspace_id, role__in=[Role.OWNER, Role.ADMIN], user__is_active=True
-    ).select_related("user")
-    for membership in recipients:
-        user = membership.user
-        with translation.override(user.language):
-            subject = _("Resonanz: %(network)s channel %(handle)s needs reconnecting") % {
-                "network": channel.network.title(),
-                "handle": channel.handle,
-            }
-            body = _(
-                "The channel %(handle)s in the workspace %(workspace)s can no longer publish: %(message)s\n\n"
-                "Scheduled posts for this channel are held until you reconnect it."
-            ) % {"handle": channel.handle, "workspace": channel.workspace.name, "message": message}
-        send_mail(subject, body, None, [user.email], fail_silently=True)
+    workspace = channel.workspace
+    notifications = notification_send(
+        workspace=workspace,
+        recipients=notification_recipients(workspace=workspace, roles={Role.OWNER, Role.ADMIN}),
+        kind="channel_reconnect_needed",
+        params={
+            "network": channel.network.title(),
+            "handle": channel.handle,
+            "workspace": workspace.name,
+            "message": message,
+        },
+        url=f"/w/{workspace.pk}/channels/",
+    )
+    # The channel's flag above is written outside any transaction of ours, so the mail need not wait
+    # for a commit (notification_send also queues it after commit; the second send is a no-op).
+    notification_email(notification_ids=[n.pk for n in notifications])
 
 
 def channel_mark_reconnect_needed(*, channel: Channel, message: str) -> None:

@@ -259,6 +259,11 @@ def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: P
     elif was_scheduled and post.scheduled_at is not None:
         _arm(post, {v.channel_id: v.scheduled_at or post.scheduled_at for v in was_scheduled}, actor=actor)
     _event(post, "edited", actor=actor)
+    if post.status == PostStatus.IN_REVIEW:
+        # The edit restarts the approval chain at step 1: tell the approvers.
+        from resonanz.approvals.services import approval_restarted
+
+        approval_restarted(workspace=workspace, post=post, actor=actor)
     return post
 
 
@@ -274,44 +279,43 @@ def post_validate(*, workspace: Workspace, post: Post) -> list[VariantReport]:
 # -- approval -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def post_submit_for_approval(*, workspace: Workspace, post: Post, actor: User) -> Post:
-    _require(workspace, actor, Action.CREATE_POST)
-    post = _lock_post(workspace, post.pk)
-    if post.status not in {PostStatus.DRAFT, PostStatus.FAILED, PostStatus.CANCELLED}:
-        raise PostError(_("Only drafts can be submitted for approval."), code="invalid_state")
-    reports = post_validate(workspace=workspace, post=post)
-    if any(not r.ok for r in reports):
-        raise PostValidationError(reports)
-    post.status = PostStatus.IN_REVIEW
-    post.save(update_fields=["status", "updated_at"])
-    _event(post, "submitted", actor=actor)
-    return post
+    """Send a draft into review (the approval chain lives in ``resonanz.approvals``)."""
+    from resonanz.approvals.services import approval_submit
+
+    return approval_submit(workspace=workspace, post=post, actor=actor)
 
 
-@transaction.atomic
-def post_approve(*, workspace: Workspace, post: Post, actor: User, comment: str = "") -> Post:
-    _require(workspace, actor, Action.APPROVE_POST)
-    post = _lock_post(workspace, post.pk)
-    if post.status != PostStatus.IN_REVIEW:
-        raise PostError(_("Only posts in review can be approved."), code="invalid_state")
-    post.status, post.approved_by, post.approved_at = PostStatus.APPROVED, actor, timezone.now()
-    post.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
-    _event(post, "approved", actor=actor, message=comment)
-    audit_log_record(workspace=workspace, actor=actor, action="post.approve", target=post)
-    return post
+def post_approve(
+    *, workspace: Workspace, post: Post, actor: User, comment: str = "", expected_round: int | None = None
+) -> Post:
+    """Approve the post's current step; the last step approves the post (see ``approval_decide``)."""
+    from resonanz.approvals.services import approval_decide
+
+    return approval_decide(
+        workspace=workspace,
+        post=post,
+        actor=actor,
+        decision="approved",
+        comment=comment,
+        expected_round=expected_round,
+    )
 
 
-@transaction.atomic
-def post_reject(*, workspace: Workspace, post: Post, actor: User, comment: str) -> Post:
-    _require(workspace, actor, Action.APPROVE_POST)
-    post = _lock_post(workspace, post.pk)
-    if post.status != PostStatus.IN_REVIEW:
-        raise PostError(_("Only posts in review can be rejected."), code="invalid_state")
-    post.status = PostStatus.DRAFT
-    post.save(update_fields=["status", "updated_at"])
-    _event(post, "rejected", actor=actor, message=comment)
-    return post
+def post_reject(
+    *, workspace: Workspace, post: Post, actor: User, comment: str, expected_round: int | None = None
+) -> Post:
+    """Reject at any step with a reason: the post goes back to draft (see ``approval_decide``)."""
+    from resonanz.approvals.services import approval_decide
+
+    return approval_decide(
+        workspace=workspace,
+        post=post,
+        actor=actor,
+        decision="rejected",
+        comment=comment,
+        expected_round=expected_round,
+    )
 
 
 # -- scheduling ---------------------------------------------------------------------------------

@@ -133,15 +133,20 @@ def _release_for_retry(variant: Variant, *, delay: float, code: str, message: st
 
 
 def _fail(variant: Variant, *, code: str, message: str) -> PublishResult:
-    Variant.objects.filter(pk=variant.pk).update(
-        status=VariantStatus.FAILED,
-        lease_owner="",
-        lease_expires_at=None,
-        last_error=message,
-        last_error_code=code,
-    )
+    fields = {
+        "status": VariantStatus.FAILED,
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "last_error": message,
+        "last_error_code": code,
+    }
+    # Conditional: only the transition into FAILED notifies people (once per failure, never twice).
+    newly_failed = Variant.objects.filter(pk=variant.pk).exclude(status=VariantStatus.FAILED).update(**fields)
+    if not newly_failed:
+        Variant.objects.filter(pk=variant.pk).update(**fields)
     _event(variant, "failed", message)
-    post_refresh_status(post=Post.objects.get(pk=variant.post_id))
+    post = Post.objects.select_related("workspace", "author").get(pk=variant.post_id)
+    post_refresh_status(post=post)
     audit_log_record(
         workspace=variant.channel.workspace,
         actor=None,
@@ -150,6 +155,28 @@ def _fail(variant: Variant, *, code: str, message: str) -> PublishResult:
         data={"code": code, "message": message},
     )
     logger.warning("variant %s failed: %s %s", variant.pk, code, message)
+    if newly_failed:
+        from resonanz.accounts.models import Role
+        from resonanz.notifications.services import notification_recipients, notification_send
+
+        channel = variant.channel
+        notification_send(
+            workspace=post.workspace,
+            recipients=[
+                *([post.author] if post.author else []),
+                *notification_recipients(
+                    workspace=post.workspace, roles={Role.OWNER, Role.ADMIN, Role.EDITOR}
+                ),
+            ],
+            kind="publish_failed",
+            params={
+                "post": str(post),
+                "channel": f"{channel.network.title()} {channel.handle}",
+                "workspace": post.workspace.name,
+                "message": message,
+            },
+            url=f"/w/{post.workspace_id}/posts/{post.pk}/",
+        )
     return PublishResult("failed", message)
 
 

@@ -11,12 +11,15 @@ from django.db.models import QuerySet
 from django.forms.renderers import DjangoTemplates
 from django.utils import dates
 from django.utils.datastructures import MultiValueDict
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.channels.models import Channel
 from resonanz.core.timezones import zone
 from resonanz.posts.models import Post
-from resonanz.posts.services import MediaInput, PostInput
+from resonanz.posts.services import MediaInput, PostInput, VariantInput
+
+from .previews import mastodon_visibilities
 
 LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
 LOCAL_VALUE_FORMAT = "%Y-%m-%dT%H:%M"
@@ -138,7 +141,28 @@ class ScheduleForm(WebForm):
         self.fields["fold"].choices = fold_labels(local, self.time_zone)  # type: ignore[attr-defined]
 
 
+MAX_MEDIA = 4
+# Languages offered per channel (Variant.language; Bluesky "langs", Mastodon "language"), ISO 639-1.
+POST_LANGUAGES = ("de", "en", "fr", "it", "es", "nl", "pl", "pt", "da", "sv", "cs", "tr", "uk")
+
+
+def language_choices() -> list[tuple[str, str]]:
+    named = [(code, str(get_language_info(code)["name_translated"])) for code in POST_LANGUAGES]
+    return [("", str(_("Not set"))), *named]
+
+
+def override_prefix(channel_id: int) -> str:
+    """Field names of one channel's overrides start with this (e.g. ``ov12_text``)."""
+    return f"ov{channel_id}_"
+
+
 class ComposerForm(ScheduleForm):
+    """The composer: one text (and thread) for every channel, per-channel overrides, media, an action.
+
+    Thread parts, media and override parts are repeated inputs (``thread``, ``media_asset``/``media_alt``,
+    ``ov<channel>_thread``) read from the data directly; the fields below are the single-valued ones.
+    """
+
     ACTIONS = (PostAction.DRAFT, PostAction.SUBMIT, *PostAction.SCHEDULING, PostAction.ADD_PART)
 
     title = forms.CharField(
@@ -154,68 +178,173 @@ class ComposerForm(ScheduleForm):
         widget=forms.CheckboxSelectMultiple,
     )
     image = forms.FileField(
-        label=_("Upload an image"),
+        label=_("Add an image"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp,video/mp4"}
+        ),
     )
     alt_text = forms.CharField(
-        label=_("Image description (alt text)"),
+        label=_("Description of the new image (alt text)"),
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Describe the image for people who cannot see it."),
     )
-    # An image uploaded by an earlier attempt (e.g. one that failed validation) is kept by id, so a
-    # re-rendered form does not lose it.
-    media_asset = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    remove_media = forms.BooleanField(label=_("Remove the image"), required=False)
+    # The draft this page edits, once autosave created it (the URL may still be the "new post" one).
+    post = forms.IntegerField(required=False, widget=forms.HiddenInput(attrs={"id": "composer-post"}))
 
     def __init__(self, *args: Any, channels: QuerySet[Channel], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         channel_field = self.fields["channels"]
         assert isinstance(channel_field, ChannelChoiceField)
         channel_field.queryset = channels
+        self.channel_list = list(channels)
+        self.attached: list[MediaInput] = []
+        for channel in self.channel_list:
+            self._add_override_fields(channel)
+
+    def _add_override_fields(self, channel: Channel) -> None:
+        p = override_prefix(channel.pk)
+        self.fields[p + "custom"] = forms.BooleanField(
+            label=_("Use a different text for this channel"), required=False
+        )
+        self.fields[p + "text"] = forms.CharField(required=False, strip=False, widget=forms.Textarea)
+        if channel.network == "mastodon":
+            self.fields[p + "cw"] = forms.CharField(
+                label=_("Content warning"),
+                max_length=500,
+                required=False,
+                help_text=_("Shown instead of the text until the reader chooses “show more”."),
+            )
+            self.fields[p + "visibility"] = forms.ChoiceField(
+                label=_("Visibility"), choices=mastodon_visibilities(), initial="public", required=False
+            )
+        self.fields[p + "language"] = forms.ChoiceField(
+            label=_("Language"), choices=language_choices(), required=False
+        )
+
+    def override_fields(self, channel: Channel) -> dict[str, forms.BoundField]:
+        p = override_prefix(channel.pk)
+        return {name[len(p) :]: self[name] for name in self.fields if name.startswith(p)}
+
+    def _list(self, name: str) -> list[str]:
+        if self.is_bound and isinstance(self.data, MultiValueDict):
+            return [str(v) for v in self.data.getlist(name)]
+        return [str(v) for v in self.initial.get(name, [])]
 
     def thread_parts(self) -> list[str]:
         """Extra thread parts as entered (empty ones too, so a re-rendered form looks the same)."""
+        return self._list("thread")
+
+    def override_thread(self, channel_id: int) -> list[str]:
+        return self._list(override_prefix(channel_id) + "thread")
+
+    def part_texts(self, channel_id: int | None = None) -> list[str]:
+        """All parts of the base text (``channel_id`` None) or of one channel's own text, as entered."""
+        if channel_id is None:
+            return [str(self["text"].value() or ""), *self.thread_parts()]
+        first = self[override_prefix(channel_id) + "text"].value() or ""
+        return [str(first), *self.override_thread(channel_id)]
+
+    def media_items(self) -> list[tuple[int, str]]:
+        """(asset id, alt text) of the attached media as entered; ids that are not numbers are dropped."""
         if self.is_bound and isinstance(self.data, MultiValueDict):
-            return [str(t) for t in self.data.getlist("thread")]
-        return list(self.initial.get("thread", []))
+            ids, alts = self.data.getlist("media_asset"), self.data.getlist("media_alt")
+            removed = set(self.data.getlist("media_remove"))
+            items = []
+            for index, raw in enumerate(ids):
+                if str(raw).isdigit() and str(raw) not in removed:
+                    items.append((int(raw), str(alts[index]) if index < len(alts) else ""))
+            return items
+        return [(int(i), str(a)) for i, a in self.initial.get("media", [])]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.attached = [MediaInput(asset_id=i, alt_text=alt) for i, alt in self.media_items()]
+        if len(self.attached) > MAX_MEDIA:
+            self.add_error("image", _("Attach at most %(limit)s images.") % {"limit": MAX_MEDIA})
+        return cleaned
+
+    def _override(self, channel: Channel) -> VariantInput:
+        d, p = self.cleaned_data, override_prefix(channel.pk)
+        parts: list[str] | None = None
+        if d.get(p + "custom"):
+            texts = self.part_texts(channel.pk)
+            # Like the base text: the first part stays, empty later parts are dropped. A custom text left
+            # completely empty means "no own text".
+            if any(t.strip() for t in texts):
+                parts = [texts[0], *(t for t in texts[1:] if t.strip())]
+        is_mastodon = channel.network == "mastodon"
+        return VariantInput(
+            channel_id=channel.pk,
+            parts=parts,
+            content_warning=(d.get(p + "cw") or "").strip() if is_mastodon else "",
+            visibility=(d.get(p + "visibility") or "public") if is_mastodon else "public",
+            language=d.get(p + "language") or "",
+        )
 
     def to_post_input(self) -> PostInput:
         d = self.cleaned_data
-        asset_id = d.get("media_asset")
-        media = (
-            []
-            if asset_id is None or d.get("remove_media")
-            else [MediaInput(asset_id=asset_id, alt_text=d.get("alt_text") or "")]
-        )
+        selected = list(d.get("channels") or [])
         return PostInput(
             text=d.get("text") or "",
             title=d.get("title") or "",
-            channel_ids=[c.pk for c in d.get("channels") or []],
+            channel_ids=[c.pk for c in selected],
             # A part left empty is dropped: that is how a part is removed without JavaScript.
             thread=[t for t in self.thread_parts() if t.strip()],
-            media=media,
+            media=list(self.attached),
+            overrides=[self._override(c) for c in selected],
         )
+
+    def has_content(self) -> bool:
+        """Whether anything was typed or attached (autosave does not create empty drafts)."""
+        d = self.cleaned_data
+        texts = [d.get("title") or "", *self.part_texts()]
+        for channel in self.channel_list:
+            if d.get(override_prefix(channel.pk) + "custom"):
+                texts += self.part_texts(channel.pk)
+        return any(t.strip() for t in texts) or bool(self.attached)
+
+
+def _base_parts(variants: list[Any], post_text: str) -> list[str]:
+    """The parts shared by most variants that start with the post's text (the others have their own)."""
+    counts: dict[tuple[str, ...], int] = {}
+    for variant in variants:
+        texts = tuple(p.text for p in variant.parts.all())
+        if texts and texts[0] == post_text:
+            counts[texts] = counts.get(texts, 0) + 1
+    if not counts:
+        return [post_text]
+    return list(max(counts.items(), key=lambda item: item[1])[0])
 
 
 def composer_initial(post: Post, time_zone: str) -> dict[str, Any]:
-    """The composer's initial values for an existing post (all variants share the first one's parts)."""
+    """The composer's initial values for an existing post: the shared text and thread, and per channel
+    its own text (when it differs), content warning, visibility and language."""
     variants = list(post.variants.all())
-    first = variants[0] if variants else None
-    parts = list(first.parts.all()) if first else []
+    base = _base_parts(variants, post.text)
     initial: dict[str, Any] = {
         "title": post.title,
         "text": post.text,
         "channels": [v.channel_id for v in variants],
-        "thread": [p.text for p in parts[1:]],
+        "thread": base[1:],
+        "post": post.pk,
+        "media": [],
     }
-    if parts:
-        attached = parts[0].partmedia_set.select_related("asset").first()
-        if attached is not None:
-            initial["media_asset"] = attached.asset_id
-            initial["alt_text"] = attached.alt_text or attached.asset.alt_text
+    for variant in variants:
+        p = override_prefix(variant.channel_id)
+        texts = [part.text for part in variant.parts.all()]
+        if texts and texts != base:
+            initial[p + "custom"] = True
+            initial[p + "text"], initial[p + "thread"] = texts[0], texts[1:]
+        initial[p + "cw"] = variant.content_warning
+        initial[p + "visibility"] = variant.visibility or "public"
+        initial[p + "language"] = variant.language
+    first_parts = [v.parts.all()[0] for v in variants if v.parts.all()]
+    if first_parts:
+        attached = first_parts[0].partmedia_set.select_related("asset").order_by("position")
+        initial["media"] = [(pm.asset_id, pm.alt_text or pm.asset.alt_text) for pm in attached]
     if post.scheduled_at is not None:
         initial["schedule_at"] = to_local_value(post.scheduled_at, time_zone)
     return initial

@@ -7,26 +7,41 @@ workspace's existence is not revealed), a member whose role does not allow the a
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.channels.models import Channel
 from resonanz.channels.selectors import channel_list
 from resonanz.connectors.base import ConnectorError
 from resonanz.core.timezones import LocalTimeError
-from resonanz.posts.models import Post, PostEvent, PostStatus, Variant, VariantStatus
+from resonanz.posts.media import media_asset_get, media_asset_list
+from resonanz.posts.models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantStatus
 from resonanz.posts.selectors import post_events, post_get, post_list, variant_get
 from resonanz.posts.services import (
+    ALLOWED_MEDIA_TYPES,
+    MAX_UPLOAD_BYTES,
+    MediaInput,
     PostError,
     PostValidationError,
     media_asset_create,
@@ -44,6 +59,7 @@ from resonanz.posts.services import (
 from resonanz.publishing.services import variant_delete_remote, variant_edit_remote, variant_repost
 
 from .forms import (
+    MAX_MEDIA,
     CommentForm,
     ComposerForm,
     PostAction,
@@ -51,8 +67,10 @@ from .forms import (
     RemoteEditForm,
     ScheduleForm,
     composer_initial,
+    override_prefix,
     to_local_value,
 )
+from .previews import channel_media_limits, media_file_url, network_name, post_previews
 from .scope import P, Scope, _or_404, _render, workspace_view  # noqa: F401
 
 # Domain errors whose message is meant for the user (already translated by the service).
@@ -125,29 +143,52 @@ def _schedule(scope: Scope, post: Post, form: ScheduleForm) -> Post:
     )
 
 
+def _upload_too_large(name: str, size: int) -> PostError:
+    # The service's own message (same msgid), said before the file is read into memory.
+    return PostError(
+        _("%(name)s is %(size)s bytes; the maximum upload is %(limit)s bytes.")
+        % {"name": name, "size": size, "limit": MAX_UPLOAD_BYTES},
+        code="file_too_large",
+    )
+
+
+def _store_upload(scope: Scope, upload: UploadedFile[bytes], alt_text: str = "") -> MediaAsset:
+    name = upload.name or "upload"
+    if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+        raise _upload_too_large(name, upload.size)
+    return media_asset_create(
+        workspace=scope.workspace,
+        data=upload.read(),
+        filename=name,
+        actor=scope.user,
+        alt_text=alt_text,
+        mime_type=getattr(upload, "content_type", "") or "",
+    )
+
+
 def _upload_media(scope: Scope, form: ComposerForm) -> bool:
-    """Store a newly uploaded image before anything else, so that a later error does not lose it."""
+    """Without JavaScript, a file chosen in the form is stored first (so that a later error does not lose
+    it) and then attached like one uploaded by drag and drop."""
     upload = form.cleaned_data.get("image")
     if not upload:
         return True
+    if len(form.attached) >= MAX_MEDIA:
+        form.add_error("image", _("Attach at most %(limit)s images.") % {"limit": MAX_MEDIA})
+        return False
+    alt = form.cleaned_data.get("alt_text") or ""
     try:
-        asset = media_asset_create(
-            workspace=scope.workspace,
-            data=upload.read(),
-            filename=upload.name or "upload",
-            actor=scope.user,
-            alt_text=form.cleaned_data.get("alt_text") or "",
-            mime_type=getattr(upload, "content_type", "") or "",
-        )
+        asset = _store_upload(scope, upload, alt)
     except SERVICE_ERRORS as exc:
         form.add_error("image", getattr(exc, "message", str(exc)))
         return False
-    form.cleaned_data["media_asset"], form.cleaned_data["remove_media"] = asset.pk, False
-    # A re-rendered form shows the stored image (by id) instead of an empty file field.
+    form.attached.append(MediaInput(asset_id=asset.pk, alt_text=alt))
+    # A re-rendered form shows the stored image (by id) with its alt text instead of an empty file field.
     assert isinstance(form.data, QueryDict)
     data = form.data.copy()
-    data["media_asset"] = str(asset.pk)
-    data.pop("remove_media", None)
+    data.setlist("media_asset", [str(m.asset_id) for m in form.attached])
+    data.setlist("media_alt", [m.alt_text for m in form.attached])
+    data.setlist("media_remove", [])
+    data.pop("alt_text", None)
     form.data = data
     return True
 
@@ -179,49 +220,213 @@ def _success_message(action: str) -> str:
     }.get(action, _("Saved."))
 
 
+def _autosavable(post: Post) -> bool:
+    """Autosave only ever writes drafts: saving into a scheduled post would re-arm it, into an approved
+    one send it back to review."""
+    return post.status == PostStatus.DRAFT and all(
+        v.status == VariantStatus.DRAFT for v in post.variants.all()
+    )
+
+
+# Errors of the scheduling fields do not stop the live check or autosave (they matter only on "schedule").
+_SCHEDULING_FIELDS = {"action", "schedule_at", "fold"}
+
+
+def _content_errors(form: ComposerForm) -> list[str]:
+    return [
+        str(message)
+        for name, errors in form.errors.items()
+        if name not in _SCHEDULING_FIELDS
+        for message in errors
+    ]
+
+
+# -- the thread builder: "<scope>:<op>:<part number>", scope "base" or a channel id ---------------
+
+_PART_OP_RE = re.compile(r"^(base|\d+):(add|remove|up|down|copy):(\d+)$")
+MAX_PARTS = 25  # the connectors' max_thread_parts
+
+
+def _part_keys(channel_id: int | None) -> tuple[str, str]:
+    """Names of the inputs of the first part and of the further parts."""
+    if channel_id is None:
+        return "text", "thread"
+    p = override_prefix(channel_id)
+    return p + "text", p + "thread"
+
+
+def _apply_part_op(data: QueryDict, value: str, channel_ids: set[int]) -> tuple[int | None, int] | None:
+    """Add, remove, move or copy thread parts in ``data`` (mutable). Returns (channel id or None for the
+    shared text, number of the part to focus), or None for an unknown operation."""
+    match = _PART_OP_RE.match(value)
+    if match is None or (match.group(1) != "base" and int(match.group(1)) not in channel_ids):
+        return None
+    channel_id = None if match.group(1) == "base" else int(match.group(1))
+    op, number = match.group(2), int(match.group(3))
+    first, rest = _part_keys(channel_id)
+    texts = [data.get(first, ""), *data.getlist(rest)]
+    focus = number
+    if op == "copy":  # a channel's own text starts as a copy of the shared one
+        texts, focus = [data.get("text", ""), *data.getlist("thread")], 1
+    elif op == "add" and len(texts) < MAX_PARTS:
+        texts.append("")
+        focus = len(texts)
+    elif op == "remove" and len(texts) > 1 and 1 <= number <= len(texts):
+        del texts[number - 1]
+        focus = min(number, len(texts))
+    elif op == "up" and 2 <= number <= len(texts):
+        texts[number - 2], texts[number - 1] = texts[number - 1], texts[number - 2]
+        focus = number - 1
+    elif op == "down" and 1 <= number < len(texts):
+        texts[number - 1], texts[number] = texts[number], texts[number - 1]
+        focus = number + 1
+    focus = max(1, min(focus, len(texts)))
+    data[first] = texts[0]
+    data.setlist(rest, texts[1:])
+    return channel_id, focus
+
+
+def _parts_editor(
+    scope: Scope, texts: list[str], *, channel: Channel | None = None, focus: int | None = None
+) -> dict[str, Any]:
+    """Context of one thread editor (``composer/_parts.html``): the shared text or a channel's own."""
+    first, rest = _part_keys(channel.pk if channel else None)
+    key = "base" if channel is None else str(channel.pk)
+    texts = texts or [""]
+    parts = []
+    for index, text in enumerate(texts):
+        number = index + 1
+        if channel is None:
+            element_id = "id_text" if number == 1 else f"thread-{number}"
+        else:
+            element_id = f"ov{channel.pk}-part-{number}"
+        parts.append(
+            {
+                "number": number,
+                "text": text,
+                "name": first if number == 1 else rest,
+                "id": element_id,
+                "focus": number == focus,
+                "is_last": number == len(texts),
+            }
+        )
+    return {
+        "key": key,
+        "channel": channel,
+        "parts": parts,
+        "count": len(parts),
+        "can_add": len(parts) < MAX_PARTS,
+        "url": reverse("web:post_parts", args=[scope.workspace.pk]),
+    }
+
+
+def _media_rows(scope: Scope, items: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    assets = {
+        a.pk: a for a in media_asset_list(workspace=scope.workspace, asset_ids=[i for i, _alt in items])
+    }
+    return [
+        {
+            "asset": assets[asset_id],
+            "alt": alt,
+            "url": media_file_url(scope.workspace, assets[asset_id]),
+            "is_video": assets[asset_id].mime_type.startswith("video/"),
+        }
+        for asset_id, alt in items
+        if asset_id in assets
+    ]
+
+
+def _composer_context(
+    scope: Scope, form: ComposerForm, post: Post | None, *, focus: tuple[int | None, int] | None = None
+) -> dict[str, Any]:
+    selected = {str(v) for v in form["channels"].value() or []}
+    focus_channel, focus_part = focus if focus else (0, 0)
+    panels = []
+    for channel in form.channel_list:
+        fields = form.override_fields(channel)
+        panels.append(
+            {
+                "channel": channel,
+                "network_name": network_name(channel.network),
+                "selected": str(channel.pk) in selected,
+                "is_custom": bool(fields["custom"].value()),
+                "fields": fields,
+                "editor": _parts_editor(
+                    scope,
+                    form.part_texts(channel.pk),
+                    channel=channel,
+                    focus=focus_part if focus_channel == channel.pk else None,
+                ),
+                "limits": channel_media_limits(channel),
+            }
+        )
+    return {
+        "form": form,
+        "post": post,
+        "base_editor": _parts_editor(
+            scope, form.part_texts(), focus=focus_part if focus and focus_channel is None else None
+        ),
+        "panels": panels,
+        "media": _media_rows(scope, form.media_items()),
+        "max_media": MAX_MEDIA,
+        "max_upload": MAX_UPLOAD_BYTES,
+        "upload_types": sorted(ALLOWED_MEDIA_TYPES),
+        "autosave": post is None or _autosavable(post),
+        "can_schedule_here": scope.can(Action.SCHEDULE_POST) and not scope.approval_required,
+    }
+
+
+def _composer_post(scope: Scope, post_id: int | None, request: HttpRequest) -> Post | None:
+    """The post being edited: from the URL, or (on "new post") the draft autosave already created."""
+    if post_id is not None:
+        return _or_404(post_get, workspace=scope.workspace, post_id=post_id)
+    raw = request.POST.get("post", "") if request.method == "POST" else ""
+    if raw.isdigit():
+        return _or_404(post_get, workspace=scope.workspace, post_id=int(raw))
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 @workspace_view(Action.CREATE_POST)
 def post_compose(request: HttpRequest, scope: Scope, post_id: int | None = None) -> HttpResponse:
-    post = _or_404(post_get, workspace=scope.workspace, post_id=post_id) if post_id is not None else None
+    post = _composer_post(scope, post_id, request)
     if post is not None and any(v.status not in _EDITABLE_VARIANTS for v in post.variants.all()):
         messages.info(request, _("This post is publishing or published; change it per channel on its page."))
         return redirect("web:post_detail", workspace_id=scope.workspace.pk, post_id=post.pk)
     channels_qs = channel_list(workspace=scope.workspace)
     tz = scope.workspace.time_zone
-    extra_part = False
     status = 200
+    focus = None
     if request.method == "POST":
-        form = ComposerForm(request.POST, request.FILES, channels=channels_qs, time_zone=tz)
-        if form.is_valid() and form.cleaned_data["action"] == PostAction.ADD_PART:
-            extra_part = True
-        elif form.is_valid() and _upload_media(scope, form):
-            try:
-                post = _save_composer(scope, form, post)
-            except SERVICE_ERRORS as exc:
-                _add_service_error(form, exc)
-            else:
-                messages.success(request, _success_message(form.cleaned_data["action"]))
-                return redirect("web:post_detail", workspace_id=scope.workspace.pk, post_id=post.pk)
-        status = 200 if extra_part else 400
+        data = request.POST
+        part_op = data.get("part_op") or ("base:add:0" if data.get("action") == PostAction.ADD_PART else "")
+        if part_op:
+            # The thread builder without JavaScript: re-render with the parts changed, save nothing.
+            changed = data.copy()
+            focus = _apply_part_op(changed, part_op, {c.pk for c in channels_qs})
+            form = ComposerForm(changed, request.FILES, channels=channels_qs, time_zone=tz)
+            if form.is_valid():
+                _upload_media(scope, form)
+        elif data.get("media_op") == "upload":
+            # "Attach image" without JavaScript: store the file, re-render, save nothing else.
+            form = ComposerForm(data, request.FILES, channels=channels_qs, time_zone=tz)
+            status = 200 if form.is_valid() and _upload_media(scope, form) else 400
+        else:
+            form = ComposerForm(data, request.FILES, channels=channels_qs, time_zone=tz)
+            if form.is_valid() and _upload_media(scope, form):
+                try:
+                    post = _save_composer(scope, form, post)
+                except SERVICE_ERRORS as exc:
+                    _add_service_error(form, exc)
+                else:
+                    messages.success(request, _success_message(form.cleaned_data["action"]))
+                    return redirect("web:post_detail", workspace_id=scope.workspace.pk, post_id=post.pk)
+            status = 400
     else:
         initial = composer_initial(post, tz) if post is not None else {}
         form = ComposerForm(initial=initial, channels=channels_qs, time_zone=tz)
-    asset_id = form["media_asset"].value()
-    parts = form.thread_parts() + ([""] if extra_part else [])
-    return _render(
-        request,
-        scope,
-        "web/posts/compose.html",
-        {
-            "form": form,
-            "post": post,
-            "thread_parts": [{"number": i + 2, "text": t} for i, t in enumerate(parts)],
-            "next_part_number": len(parts) + 2,
-            "has_media": bool(asset_id) and not form["remove_media"].value(),
-            "can_schedule_here": scope.can(Action.SCHEDULE_POST) and not scope.approval_required,
-        },
-        status=status,
-    )
+    context = _composer_context(scope, form, post, focus=focus)
+    return _render(request, scope, "web/posts/compose.html", context, status=status)
 
 
 class _Rollback(Exception):
@@ -231,19 +436,24 @@ class _Rollback(Exception):
 @require_POST
 @workspace_view(Action.CREATE_POST)
 def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
-    """The composer's live check (htmx): build the draft like the save would, report, roll back."""
+    """The composer's live check (htmx): build the draft like the save would, report, roll back; plus the
+    previews (swapped out of band)."""
     form = ComposerForm(
         request.POST, channels=channel_list(workspace=scope.workspace), time_zone=scope.workspace.time_zone
     )
     reports = []
-    error = ""
-    if not form.is_valid():
-        error = " ".join(str(m) for errors in form.errors.values() for m in errors)
-    else:
+    previews = []
+    custom: set[int] = set()
+    form.is_valid()
+    error = " ".join(_content_errors(form))
+    if not error:
+        data = form.to_post_input()
+        custom = {o.channel_id for o in data.overrides if o.parts}
+        previews = post_previews(workspace=scope.workspace, data=data, channels=form.channel_list)
         try:
             with transaction.atomic():
                 # author=None: the service skips its own role check; this view already did it.
-                draft = post_create(workspace=scope.workspace, author=None, data=form.to_post_input())
+                draft = post_create(workspace=scope.workspace, author=None, data=data)
                 reports = post_validate(workspace=scope.workspace, post=draft)
                 raise _Rollback
         except _Rollback:
@@ -254,11 +464,14 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
     rows = [
         {
             "report": r,
+            "network_name": network_name(r.network),
+            "scope": str(r.channel_id) if r.channel_id in custom else "base",
             "counts": [
                 {
                     "count": c,
                     "index": i + 1,
                     "unit": units.get(c.unit, c.unit),
+                    "over": c.count > c.limit,
                     "bytes_over": c.byte_limit is not None and (c.bytes or 0) > c.byte_limit,
                 }
                 for i, c in enumerate(r.counts)
@@ -266,15 +479,130 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
         }
         for r in reports
     ]
-    return render(request, "web/posts/_check.html", {"rows": rows, "error": error})
+    return render(
+        request, "web/posts/_check.html", {"rows": rows, "error": error, "previews": previews}
+    )
 
 
 @require_GET
 @workspace_view(Action.CREATE_POST)
 def post_thread_part(request: HttpRequest, scope: Scope) -> HttpResponse:
-    """One more thread textarea (htmx "add part"); numbered after the parts already on the page."""
+    """One more shared thread textarea, numbered after the parts already on the page (kept for links and
+    scripts that use it; the composer's thread builder uses ``post_parts``)."""
     number = len(request.GET.getlist("thread")) + 2
-    return render(request, "web/posts/_thread_part.html", {"part": {"number": number, "text": ""}})
+    part = {"number": number, "text": "", "name": "thread", "id": f"thread-{number}"}
+    return render(request, "web/posts/_thread_part.html", {"part": part, "editor": None})
+
+
+@require_POST
+@workspace_view(Action.CREATE_POST)
+def post_parts(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """The thread builder (htmx): add, remove, move or copy parts; answers with the whole editor."""
+    channels_qs = channel_list(workspace=scope.workspace)
+    channels = {c.pk: c for c in channels_qs}
+    data = request.POST.copy()
+    result = _apply_part_op(data, data.get("part_op", ""), set(channels))
+    if result is None:
+        return HttpResponse(_("Unknown thread operation."), status=400, content_type="text/plain")
+    channel_id, focus = result
+    form = ComposerForm(data, channels=channels_qs, time_zone=scope.workspace.time_zone)
+    channel = channels[channel_id] if channel_id is not None else None
+    editor = _parts_editor(scope, form.part_texts(channel_id), channel=channel, focus=focus)
+    return render(request, "web/posts/composer/_parts.html", {"editor": editor})
+
+
+def _autosave_status(
+    request: HttpRequest, scope: Scope, state: str, *, post: Post | None = None, message: str = ""
+) -> HttpResponse:
+    return render(
+        request,
+        "web/posts/composer/_autosave.html",
+        {
+            "state": state,
+            "message": message,
+            "post": post,
+            "saved_at": timezone.now(),
+            "workspace": scope.workspace,
+        },
+    )
+
+
+@require_POST
+@workspace_view(Action.CREATE_POST)
+def post_autosave(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Draft autosave (htmx, after a pause in typing): creates the draft on the first call, updates it
+    later. Never writes a post that is not a draft; those are saved only with the buttons."""
+    post = _composer_post(scope, None, request)
+    if post is not None and not _autosavable(post):
+        return _autosave_status(request, scope, "manual")
+    form = ComposerForm(
+        request.POST, channels=channel_list(workspace=scope.workspace), time_zone=scope.workspace.time_zone
+    )
+    form.is_valid()
+    errors = _content_errors(form)
+    if errors:
+        return _autosave_status(request, scope, "error", message=" ".join(errors))
+    if post is None and not form.has_content():
+        return HttpResponse(status=204)  # nothing typed yet: nothing to save, nothing to say
+    data = form.to_post_input()
+    if not data.channel_ids:
+        return _autosave_status(request, scope, "no_channel")
+    created = post is None
+    try:
+        with transaction.atomic():
+            if post is None:
+                post = post_create(workspace=scope.workspace, author=scope.user, data=data)
+            else:
+                post = post_update(workspace=scope.workspace, post=post, actor=scope.user, data=data)
+                # Checked again under the row lock post_update holds: if the post was scheduled or approved
+                # in the meantime, undo (the re-arming's tasks are enqueued only on commit, so none run).
+                if not _autosavable(post):
+                    raise _Rollback
+    except _Rollback:
+        return _autosave_status(request, scope, "manual")
+    except SERVICE_ERRORS as exc:
+        return _autosave_status(request, scope, "error", message=getattr(exc, "message", str(exc)))
+    response = _autosave_status(request, scope, "saved", post=post)
+    if created:
+        # From now on the page edits this draft: a reload or the buttons must not create a second one.
+        response["HX-Replace-Url"] = reverse("web:post_edit", args=[scope.workspace.pk, post.pk])
+    return response
+
+
+@require_POST
+@workspace_view(Action.CREATE_POST)
+def post_media_upload(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Upload of one image (the composer's drag and drop, XMLHttpRequest): answers with the media item
+    (thumbnail, alt text field, hidden asset id), or 400 with the reason."""
+    upload = request.FILES.get("file")
+    alt = request.POST.get("alt_text", "")
+    if upload is None:
+        error = _("Choose a file to upload.")
+    else:
+        try:
+            asset = _store_upload(scope, upload, alt)
+        except SERVICE_ERRORS as exc:
+            error = getattr(exc, "message", str(exc))
+        else:
+            rows = _media_rows(scope, [(asset.pk, alt)])
+            return render(request, "web/posts/composer/_media_item.html", {"item": rows[0]}, status=201)
+    return render(request, "web/posts/composer/_media_error.html", {"error": error}, status=400)
+
+
+@require_GET
+@workspace_view()
+def post_media_file(request: HttpRequest, scope: Scope, asset_id: int) -> HttpResponse:
+    """An uploaded file of the workspace (thumbnails and previews); other workspaces' files are 404."""
+    asset = _or_404(media_asset_get, workspace=scope.workspace, asset_id=asset_id)
+    try:
+        handle = asset.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=asset.mime_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["Content-Disposition"] = "inline"
+    # Streamed, not read into memory; workspace_view's signature only names HttpResponse.
+    return cast(HttpResponse, response)
 
 
 # -- post detail and transitions ----------------------------------------------------------------
@@ -315,6 +643,8 @@ def event_labels() -> dict[str, str]:
         "edited": _("Edited"),
         "submitted": _("Submitted for approval"),
         "approved": _("Approved"),
+        "approved_step_1": _("Approved step 1"),
+        "commented": _("Commented"),
         "rejected": _("Rejected"),
         "sent_back_to_review": _("Sent back to review"),
         "scheduled": _("Scheduled"),
@@ -322,6 +652,7 @@ def event_labels() -> dict[str, str]:
         "cancelled": _("Cancelled"),
         "publishing": _("Publishing"),
         "published": _("Published"),
+        "retry_requested": _("Retry requested"),
         "failed": _("Failed"),
         "retry_scheduled": _("Will retry"),
         "recovered": _("Recovered"),
@@ -432,6 +763,8 @@ def post_transition(request: HttpRequest, scope: Scope, post_id: int, action: st
                 messages.success(request, _success_message(form.cleaned_data["action"]))
                 return detail
         return _post_detail_page(request, scope, post, schedule_form=form, status=400)
+    # The approval round the approver looked at: a decision on a post changed since then is refused.
+    seen_round = int(request.POST["round"]) if request.POST.get("round", "").isdigit() else None
     if action == "reject":
         reject_form = RejectForm(request.POST, prefix="reject")
         if not reject_form.is_valid():
@@ -446,10 +779,25 @@ def post_transition(request: HttpRequest, scope: Scope, post_id: int, action: st
         elif action == "approve":
             comment = CommentForm(request.POST, prefix="approve")
             comment.is_valid()
-            post_approve(workspace=ws, post=post, actor=user, comment=comment.cleaned_data.get("comment", ""))
-            messages.success(request, _("Approved."))
+            post = post_approve(
+                workspace=ws,
+                post=post,
+                actor=user,
+                comment=comment.cleaned_data.get("comment", ""),
+                expected_round=seen_round,
+            )
+            if post.status == PostStatus.APPROVED:
+                messages.success(request, _("Approved."))
+            else:
+                messages.success(request, _("Step 1 approved. The post now waits for step 2."))
         else:
-            post_reject(workspace=ws, post=post, actor=user, comment=reject_form.cleaned_data["comment"])
+            post_reject(
+                workspace=ws,
+                post=post,
+                actor=user,
+                comment=reject_form.cleaned_data["comment"],
+                expected_round=seen_round,
+            )
             messages.success(request, _("Rejected; the post is a draft again."))
     except SERVICE_ERRORS as exc:
         messages.error(request, getattr(exc, "message", str(exc)))

@@ -1,0 +1,60 @@
+"""Fixtures for the approval tests: workspaces in each approval mode, a post, signed-in clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from resonanz.accounts.models import ApprovalMode, User, Workspace
+from resonanz.approvals.models import ApprovalSettings
+from resonanz.channels.models import Channel
+from resonanz.posts.models import Post
+from resonanz.posts.services import PostInput, post_create
+
+
+@pytest.fixture
+def channel(make_channel: Callable[..., Channel]) -> Channel:
+    return make_channel("mastodon", handle="brand@social.example")
+
+
+@pytest.fixture
+def set_mode(workspace: Workspace) -> Callable[..., Workspace]:
+    def apply(mode: int, *, external: bool = False) -> Workspace:
+        workspace.approval_mode = mode
+        workspace.save()
+        ApprovalSettings.objects.update_or_create(workspace=workspace, defaults={"step2_external": external})
+        return workspace
+
+    return apply
+
+
+@pytest.fixture
+def contributor(member: Callable[[str], User]) -> User:
+    return member("contributor")
+
+
+@pytest.fixture
+def editor(member: Callable[[str], User]) -> User:
+    return member("editor")
+
+
+@pytest.fixture
+def post(workspace: Workspace, contributor: User, channel: Channel) -> Post:
+    return post_create(
+        workspace=workspace, author=contributor, data=PostInput(text="Hallo Welt", channel_ids=[channel.pk])
+    )
+
+
+@pytest.fixture
+def login() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(user)
+        return client
+
+    return make
+
+
+__all__ = ["ApprovalMode"]

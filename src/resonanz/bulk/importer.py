@@ -1,0 +1,463 @@
+"""Parsing of a CSV file of posts: pure (no database, no network), so every rule here is unit-tested.
+
+What a file may look like, as a spreadsheet exported from Excel, LibreOffice or Google Sheets:
+
+* a header row; column names in English or German (``date``/``Datum``, ``time``/``Uhrzeit``,
+  ``channels``/``Kanäle``, ``text``/``Text``; optional ``thread``, ``title``/``Titel``,
+  ``content_warning``/``Inhaltswarnung``, ``visibility``/``Sichtbarkeit``), in any order; other
+  columns are ignored (and named in the report);
+* delimiter ``,`` ``;`` (German Excel) or tab, detected from the header row;
+* encoding UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), else Windows-1252;
+* dates ``2026-12-01``, ``01.12.2026``, ``1.12.2026`` or ``1.12.26``; times ``09:00``, ``9:00`` or
+  ``09:00:00``, wall-clock time in the workspace's time zone;
+* channels as handles (``brand.bsky.social``, ``@brand@social.example``), ``network:handle`` or channel
+  ids, separated by ``|`` ``,`` or ``;``;
+* thread parts in the ``thread`` column, separated by a line holding only ``---``.
+
+Row numbers are those of the spreadsheet: the header is row 1, the first post row 2.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from django.utils.translation import gettext as _
+
+from resonanz.core.timezones import LocalTimeError, local_to_utc
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+DELIMITERS = (",", ";", "\t")
+
+
+class Column(StrEnum):
+    DATE = "date"
+    TIME = "time"
+    CHANNELS = "channels"
+    TEXT = "text"
+    THREAD = "thread"
+    TITLE = "title"
+    CONTENT_WARNING = "content_warning"
+    VISIBILITY = "visibility"
+
+
+REQUIRED = (Column.DATE, Column.TIME, Column.CHANNELS, Column.TEXT)
+
+# Header names as written by people (normalised: lower case, umlauts spelled out, only letters/digits).
+_ALIASES: dict[str, Column] = {
+    **dict.fromkeys(["date", "datum", "day", "tag", "publishdate", "veroeffentlichungsdatum"], Column.DATE),
+    **dict.fromkeys(["time", "uhrzeit", "zeit", "publishtime"], Column.TIME),
+    **dict.fromkeys(
+        ["channels", "channel", "kanaele", "kanal", "kanale", "accounts", "account", "konten", "konto"],
+        Column.CHANNELS,
+    ),
+    **dict.fromkeys(["text", "inhalt", "content", "posttext", "beitragstext"], Column.TEXT),
+    **dict.fromkeys(["thread", "threadparts", "threadteile", "weitereteile", "faden"], Column.THREAD),
+    **dict.fromkeys(["title", "titel", "internaltitle", "internertitel"], Column.TITLE),
+    **dict.fromkeys(
+        ["contentwarning", "cw", "inhaltswarnung", "triggerwarnung", "spoiler", "spoilertext"],
+        Column.CONTENT_WARNING,
+    ),
+    **dict.fromkeys(["visibility", "sichtbarkeit"], Column.VISIBILITY),
+}
+
+_VISIBILITIES: dict[str, str] = {
+    **dict.fromkeys(["", "public", "oeffentlich"], "public"),
+    **dict.fromkeys(["unlisted", "ungelistet", "nichtgelistet", "stilloeffentlich"], "unlisted"),
+    **dict.fromkeys(["private", "privat", "follower", "nurfollower", "followersonly"], "private"),
+    **dict.fromkeys(["direct", "direkt", "erwaehnte", "nurerwaehnte", "mentioned"], "direct"),
+}
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$")
+_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*(?:uhr|h))?$", re.IGNORECASE)
+_THREAD_SEPARATOR = re.compile(r"^\s*-{3,}\s*$", re.MULTILINE)
+_CHANNEL_SEPARATOR = re.compile(r"[|,;\n]")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (nothing is imported; no row report)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """What the parser needs to know of a channel of the workspace."""
+
+    id: int
+    network: str
+    handle: str
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    column: str  # a Column value, or "" for the row as a whole
+    message: str
+
+
+@dataclass
+class ParsedRow:
+    number: int  # spreadsheet row number (header = 1)
+    raw: dict[str, str]  # Column value -> the cell as written
+    local: datetime | None = None  # naive wall-clock time in the workspace's zone
+    when: datetime | None = None  # the same instant, aware UTC
+    channel_ids: list[int] = field(default_factory=list)
+    text: str = ""
+    thread: list[str] = field(default_factory=list)
+    title: str = ""
+    content_warning: str = ""
+    visibility: str = "public"
+    issues: list[RowIssue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+
+@dataclass
+class ParsedFile:
+    encoding: str
+    delimiter: str
+    columns: dict[str, str]  # Column value -> the header as written in the file
+    ignored_columns: list[str]
+    rows: list[ParsedRow]
+    empty_rows: int = 0
+
+
+# -- the file -----------------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text of the file and the name of its encoding."""
+    boms = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+    for bom, name in boms:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise _undecodable() from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise _undecodable() from exc
+
+
+def _undecodable() -> ImportFileError:
+    return ImportFileError(
+        "encoding",
+        _("The file's text encoding was not recognised. Save it as “CSV UTF-8” and upload it again."),
+    )
+
+
+def normalise_header(name: str) -> str:
+    name = name.strip().casefold()
+    for umlaut, spelled in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        name = name.replace(umlaut, spelled)
+    name = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in name if ch.isascii() and ch.isalnum())
+
+
+def column_for(header: str) -> Column | None:
+    return _ALIASES.get(normalise_header(header))
+
+
+def _first_record(text: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter under which the header row names the most known columns (ties: more fields)."""
+
+    def score(delimiter: str) -> tuple[int, int]:
+        header = _first_record(text, delimiter)
+        return sum(1 for h in header if column_for(h) is not None), len(header)
+
+    return max(DELIMITERS, key=score)
+
+
+def _map_header(header: list[str]) -> tuple[dict[Column, int], dict[str, str], list[str]]:
+    positions: dict[Column, int] = {}
+    written: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, name in enumerate(header):
+        column = column_for(name)
+        if column is None:
+            if name.strip():
+                ignored.append(name.strip())
+            continue
+        if column in positions:
+            raise ImportFileError(
+                "duplicate_column",
+                _("The columns “%(first)s” and “%(second)s” both mean “%(column)s”. Keep only one.")
+                % {"first": written[column], "second": name.strip(), "column": column.value},
+            )
+        positions[column] = index
+        written[column.value] = name.strip()
+    missing = [c.value for c in REQUIRED if c not in positions]
+    if missing:
+        raise ImportFileError(
+            "missing_columns",
+            _(
+                "The header row lacks the column(s) %(missing)s. The first row must name the columns, "
+                "e.g. date;time;channels;text (or Datum;Uhrzeit;Kanäle;Text)."
+            )
+            % {"missing": ", ".join(missing)},
+        )
+    return positions, written, ignored
+
+
+def read_records(data: bytes) -> tuple[str, str, list[list[str]]]:
+    """Encoding, delimiter and the records (header first) of an uploaded file; file-level checks."""
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(
+            "too_large",
+            _("The file has %(size)s bytes; at most %(limit)s bytes (5 MB) can be imported at once.")
+            % {"size": len(data), "limit": MAX_BYTES},
+        )
+    text, encoding = decode(data)
+    if not text.strip():
+        raise ImportFileError("empty", _("The file is empty."))
+    delimiter = detect_delimiter(text)
+    records: list[list[str]] = []
+    try:
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            records.append(record)
+            if len(records) > MAX_ROWS + 1 + 1000:  # + header + some empty rows; stop reading early
+                break
+    except csv.Error as exc:
+        raise ImportFileError(
+            "unreadable",
+            _("The file could not be read as CSV (line %(line)s: %(error)s).")
+            % {"line": len(records) + 1, "error": exc},
+        ) from exc
+    return encoding, delimiter, records
+
+
+# -- one row ------------------------------------------------------------------------------------
+
+
+def parse_date(value: str) -> date:
+    value = value.strip()
+    match = _ISO_DATE.match(value)
+    try:
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        match = _GERMAN_DATE.match(value)
+        if match:
+            year = int(match[3])
+            return date(year + 2000 if year < 100 else year, int(match[2]), int(match[1]))
+    except ValueError:
+        pass
+    raise ValueError(
+        _("“%(value)s” is not a date. Write it like 2026-12-01 or 01.12.2026.") % {"value": value}
+    )
+
+
+def parse_time(value: str) -> time:
+    value = value.strip()
+    match = _TIME.match(value)
+    if match:
+        try:
+            return time(int(match[1]), int(match[2]), int(match[3] or 0))
+        except ValueError:
+            pass
+    raise ValueError(_("“%(value)s” is not a time. Write it like 09:00.") % {"value": value})
+
+
+def _channel_token(token: str) -> str:
+    return token.strip().lstrip("@").strip().casefold()
+
+
+def resolve_channels(value: str, channels: Sequence[ChannelRef]) -> tuple[list[int], list[str]]:
+    """Channel ids named in a cell, and a message for each name that matches none or several."""
+    by_id = {c.id: c for c in channels}
+    networks = {c.network.casefold() for c in channels}
+    ids: list[int] = []
+    problems: list[str] = []
+    for raw in _CHANNEL_SEPARATOR.split(value):
+        token = raw.strip()
+        if not token:
+            continue
+        matches: list[ChannelRef]
+        if token.isdigit():
+            matches = [by_id[int(token)]] if int(token) in by_id else []
+        else:
+            network, sep, handle = token.partition(":")
+            if sep and network.strip().casefold() in networks:
+                wanted = _channel_token(handle)
+                matches = [
+                    c
+                    for c in channels
+                    if c.network.casefold() == network.strip().casefold()
+                    and _channel_token(c.handle) == wanted
+                ]
+            else:
+                wanted = _channel_token(token)
+                matches = [c for c in channels if _channel_token(c.handle) == wanted]
+        if not matches:
+            problems.append(_("There is no channel “%(name)s” in this workspace.") % {"name": token})
+        elif len(matches) > 1:
+            problems.append(
+                _("“%(name)s” names several channels; write it as network:handle, e.g. %(example)s.")
+                % {"name": token, "example": f"{matches[0].network}:{matches[0].handle}"}
+            )
+        elif matches[0].id not in ids:
+            ids.append(matches[0].id)
+    if not ids and not problems:
+        problems.append(_("Name at least one channel."))
+    return ids, problems
+
+
+def split_thread(value: str) -> list[str]:
+    return [part.strip() for part in _THREAD_SEPARATOR.split(value) if part.strip()]
+
+
+def parse_visibility(value: str) -> str:
+    visibility = _VISIBILITIES.get(normalise_header(value))
+    if visibility is None:
+        raise ValueError(
+            _("“%(value)s” is not a visibility. Use public, unlisted, private or direct.") % {"value": value}
+        )
+    return visibility
+
+
+def _cell(record: list[str], index: int | None) -> str:
+    if index is None or index >= len(record):
+        return ""
+    return record[index].replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_row(
+    number: int,
+    raw: dict[str, str],
+    *,
+    channels: Sequence[ChannelRef],
+    time_zone: str,
+    now: datetime,
+) -> ParsedRow:
+    """Check one row as far as it can be checked without the database (channels are given)."""
+    row = ParsedRow(number=number, raw=raw)
+
+    def refuse(column: Column | str, message: str) -> None:
+        row.issues.append(RowIssue(column=str(column), message=message))
+
+    day: date | None = None
+    clock: time | None = None
+    date_value, time_value = raw.get(Column.DATE, "").strip(), raw.get(Column.TIME, "").strip()
+    if not time_value and " " in date_value:  # "01.12.2026 09:00" in the date column
+        date_value, time_value = (s.strip() for s in date_value.split(None, 1))
+    if not date_value:
+        refuse(Column.DATE, _("The date is missing."))
+    else:
+        try:
+            day = parse_date(date_value)
+        except ValueError as exc:
+            refuse(Column.DATE, str(exc))
+    if not time_value:
+        refuse(Column.TIME, _("The time is missing."))
+    else:
+        try:
+            clock = parse_time(time_value)
+        except ValueError as exc:
+            refuse(Column.TIME, str(exc))
+    if day is not None and clock is not None:
+        row.local = datetime.combine(day, clock)
+        try:
+            row.when = local_to_utc(row.local, time_zone)
+        except LocalTimeError as exc:
+            message = exc.message
+            if exc.code == "ambiguous_local_time":
+                message = _(
+                    "%(time)s occurs twice in %(zone)s (clocks fall back). Pick another time, or "
+                    "schedule this post in the composer, which asks which of the two you mean."
+                ) % {"time": row.local.strftime("%Y-%m-%d %H:%M"), "zone": time_zone}
+            refuse(Column.TIME, message)
+        else:
+            if row.when <= now:
+                refuse(Column.DATE, _("This time is in the past."))
+
+    row.channel_ids, problems = resolve_channels(raw.get(Column.CHANNELS, ""), channels)
+    for problem in problems:
+        refuse(Column.CHANNELS, problem)
+
+    row.text = raw.get(Column.TEXT, "").strip()
+    if not row.text:
+        refuse(Column.TEXT, _("The text is empty."))
+    row.thread = split_thread(raw.get(Column.THREAD, ""))
+    row.title = raw.get(Column.TITLE, "").strip()
+    if len(row.title) > 200:
+        refuse(
+            Column.TITLE, _("The title has %(count)s characters; at most 200.") % {"count": len(row.title)}
+        )
+    row.content_warning = raw.get(Column.CONTENT_WARNING, "").strip()
+    if len(row.content_warning) > 500:
+        refuse(
+            Column.CONTENT_WARNING,
+            _("The content warning has %(count)s characters; at most 500.")
+            % {"count": len(row.content_warning)},
+        )
+    try:
+        row.visibility = parse_visibility(raw.get(Column.VISIBILITY, ""))
+    except ValueError as exc:
+        refuse(Column.VISIBILITY, str(exc))
+    return row
+
+
+# -- everything ---------------------------------------------------------------------------------
+
+
+def parse_file(data: bytes, *, channels: Iterable[ChannelRef], time_zone: str, now: datetime) -> ParsedFile:
+    """Read and check a whole file. File-level problems raise ImportFileError; row problems are listed
+    on each row (every row is checked, not only up to the first problem)."""
+    channel_refs = list(channels)
+    encoding, delimiter, records = read_records(data)
+    header, *body = records
+    positions, written, ignored = _map_header(header)
+    rows: list[ParsedRow] = []
+    empty = 0
+    for offset, record in enumerate(body):
+        if not any(cell.strip() for cell in record):
+            empty += 1  # Excel writes ";;;;" for formatted but empty rows
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise ImportFileError(
+                "too_many_rows",
+                _("The file has more than %(limit)s rows; split it into several files.")
+                % {"limit": MAX_ROWS},
+            )
+        raw = {column.value: _cell(record, index) for column, index in positions.items()}
+        rows.append(parse_row(offset + 2, raw, channels=channel_refs, time_zone=time_zone, now=now))
+    if not rows:
+        raise ImportFileError("no_rows", _("The file has a header row but no posts."))
+    if len(records) > MAX_ROWS + 1 + 1000:
+        raise ImportFileError(
+            "too_many_rows",
+            _("The file has more than %(limit)s rows; split it into several files.") % {"limit": MAX_ROWS},
+        )
+    return ParsedFile(
+        encoding=encoding,
+        delimiter=delimiter,
+        columns=written,
+        ignored_columns=ignored,
+        rows=rows,
+        empty_rows=empty,
+    )
