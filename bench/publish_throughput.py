@@ -56,7 +56,15 @@ PLACEHOLDER = datetime(2099, 1, 1, tzinfo=UTC)
 TARGETS = {"posts_per_s": 500, "p99_lateness_s": 5.0, "ratio": 0.5, "duplicates": 0}
 
 
-class BenchTimeout(Exception):
+class BenchStopped(Exception):
+    """A phase could not finish; its figures so far are still reported."""
+
+
+class BenchTimeout(BenchStopped):
+    pass
+
+
+class ChildDied(BenchStopped):
     pass
 
 
@@ -84,7 +92,7 @@ class Children:
     def check_alive(self) -> None:
         for name, proc in self.procs:
             if name not in self.helpers and proc.poll() is not None:
-                raise RuntimeError(f"{name} (pid {proc.pid}) exited with code {proc.returncode}")
+                raise ChildDied(f"{name} (pid {proc.pid}) exited with code {proc.returncode}")
 
     def stop_all(self, grace: float = 15.0) -> dict[str, Any]:
         started = time.monotonic()
@@ -104,7 +112,7 @@ class Children:
         return {"stopped_in_s": round(time.monotonic() - started, 2), "killed": killed}
 
 
-def proc_cpu(pid: int) -> float:
+def proc_cpu(pid: int, *, reaped: bool = False) -> float:
     """user+system CPU seconds of a process (all threads) plus that of its reaped children.
 
     The children part matters for PostgreSQL: backends come and go (CONN_MAX_AGE), and the CPU of one
@@ -114,7 +122,7 @@ def proc_cpu(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return 0.0
-    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return sum(int(v) for v in fields[11:15 if reaped else 13]) / os.sysconf("SC_CLK_TCK")
 
 
 def pids_by_comm(names: Iterable[str]) -> list[int]:
@@ -137,13 +145,15 @@ def machine_cpu() -> tuple[float, float]:
 class CpuMeter:
     """CPU seconds spent per component between start() and stop()."""
 
-    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+    def __init__(self, groups: dict[str, Callable[[], list[int]]], *, reaped: Iterable[str] = ()) -> None:
         self.groups = groups
+        self.reaped = set(reaped)  # groups whose reaped children count too (server processes)
         self.before: dict[str, dict[int, float]] = {}
         self.machine_before = (0.0, 0.0)
 
     def _snap(self) -> dict[str, dict[int, float]]:
-        return {name: {pid: proc_cpu(pid) for pid in pids()} for name, pids in self.groups.items()}
+        return {name: {pid: proc_cpu(pid, reaped=name in self.reaped) for pid in pids()}
+                for name, pids in self.groups.items()}
 
     def start(self) -> None:
         self.before = self._snap()
@@ -376,11 +386,11 @@ def run_bare(probe: BackendProbe, n: int, enqueue_cost: float, deadline: float, 
     overrun = (enqueued_at - due).total_seconds()
     sleep_until(due)
     cpu.start()
-    timed_out = False
+    stopped = ""
     try:
         wait_until(lambda: probe.outstanding("publish") == 0, deadline, "the no-op tasks", children)
-    except BenchTimeout:
-        timed_out = True
+    except BenchStopped as exc:
+        stopped = str(exc)
     usage = cpu.stop()
     finish_times, statuses = probe.finished(ids)
     t0 = due.timestamp()
@@ -395,7 +405,7 @@ def run_bare(probe: BackendProbe, n: int, enqueue_cost: float, deadline: float, 
         "enqueue_ms_per_task": round(enqueue_cost * 1000, 3),
         "enqueue_overran_due_s": round(overrun, 2) if overrun > 0 else 0.0,
         "cpu_s": usage,
-        "timed_out": timed_out,
+        "stopped": stopped,
     }
 
 
@@ -422,7 +432,7 @@ def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cos
     overrun = (enqueued_at - due).total_seconds()
     sleep_until(due)
     cpu.start()
-    timed_out = False
+    stopped = ""
     progress: list[tuple[float, int]] = []
 
     def settled() -> bool:
@@ -434,8 +444,8 @@ def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cos
 
     try:
         wait_until(settled, deadline, "the variants to be published", children)
-    except BenchTimeout:
-        timed_out = True
+    except BenchStopped as exc:
+        stopped = str(exc)
     usage = cpu.stop()
 
     rows = [(p, s) for p, s in Variant.objects.filter(channel=channel, status=VariantStatus.PUBLISHED)
@@ -469,7 +479,7 @@ def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cos
         "enqueue_overran_due_s": round(overrun, 2) if overrun > 0 else 0.0,
         "cpu_s": usage,
         "progress": progress[:: max(1, len(progress) // 60)],
-        "timed_out": timed_out,
+        "stopped": stopped,
     }
 
 
@@ -636,7 +646,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             "redis": lambda: pids_by_comm(["redis-server"]) if ns.backend == "redis" else [],
             "sink": lambda: [sink.process.pid] if sink else [],
             "driver": lambda: [os.getpid()],
-        })
+        }, reaped=["postgres", "redis"])
         enqueue_cost = calibrate_enqueue()
         if not ns.skip_bare:
             result["bare"] = run_bare(probe, ns.posts, enqueue_cost, deadline, children, cpu)
@@ -646,19 +656,35 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         result["publish"] = run_publish(channels["bench"], variant_ids, ns.spread, enqueue_cost, deadline,
                                         children, cpu)
         result["sink"] = sink.stats()
-    except BenchTimeout as exc:
+    except BenchStopped as exc:
         result["error"] = str(exc)
     finally:
-        result["shutdown"] = children.stop_all()
-        if sink is not None:
-            sink.stop()
-        if django_ready:
-            from django.db import connections
-
-            connections.close_all()
-        cleanup(ns, prefix, data_dir)
+        # Bounded (≤ ~20 s) and not interruptible: a second Ctrl-C must not leave workers, keys or the
+        # database behind. Each step runs even if another failed.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            steps: list[tuple[str, Callable[[], object]]] = [
+                ("children", lambda: result.__setitem__("shutdown", children.stop_all())),
+                ("sink", lambda: sink.stop() if sink is not None else None),
+                ("connections", lambda: close_django_connections() if django_ready else None),
+                ("cleanup", lambda: cleanup(ns, prefix, data_dir)),
+            ]
+            for name, step in steps:
+                try:
+                    step()
+                except Exception as exc:  # noqa: BLE001 - report and go on with the next step
+                    print(f"cleanup step {name} failed: {exc!r}", file=sys.stderr)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         result["total_s"] = round(time.monotonic() - started, 1)
     return result
+
+
+def close_django_connections() -> None:
+    from django.db import connections
+
+    connections.close_all()
 
 
 def cleanup(ns: argparse.Namespace, prefix: str, data_dir: Path) -> None:
@@ -746,8 +772,10 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"{label:<{width}}{shown!s:<12}{('target ' + target) if target else ''}")
     if p.get("enqueue_overran_due_s"):
         print(f"note: enqueueing finished {p['enqueue_overran_due_s']} s after the due time")
-    if result.get("error"):
-        print(f"error: {result['error']}")
+    for where, data in (("run", result), ("bare", b), ("publish", p)):
+        message = data.get("error") or data.get("stopped")
+        if message:
+            print(f"stopped early ({where}): {message}")
     print("targets:", ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in s["targets"].items()))
 
 
@@ -779,7 +807,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(result)
     write_json(ns.json, result)
     print(f"written to {ns.json}")
-    return 1 if result.get("error") else 0
+    stopped = result.get("error") or any(result.get(k, {}).get("stopped") for k in ("bare", "publish"))
+    return 1 if stopped else 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -94,7 +95,7 @@ def make_channel(workspace: Workspace) -> Callable[..., Channel]:
         ws: Workspace | None = None,
     ) -> Channel:
         if settings is None:
-            settings = dict(MASTODON_INSTANCE_SETTINGS) if network == "mastodon" else {}
+            settings = copy.deepcopy(MASTODON_INSTANCE_SETTINGS) if network == "mastodon" else {}
         return Channel.objects.create(
             workspace=ws or workspace,
             network=network,

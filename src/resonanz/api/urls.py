@@ -45,7 +45,9 @@ urlpatterns = [
     path(ws + "approval-settings/", approvals.ApprovalSettingsApi.as_view(), name="approval-settings"),
     path(ws + "posts/<int:post_id>/approval/", approvals.ApprovalApi.as_view(), name="post-approval"),
     path(ws + "posts/<int:post_id>/decisions/", approvals.DecisionApi.as_view(), name="post-decisions"),
-    path(ws + "posts/<int:post_id>/review-links/", approvals.ReviewLinkListApi.as_view(), name="review-links"),
+    path(
+        ws + "posts/<int:post_id>/review-links/", approvals.ReviewLinkListApi.as_view(), name="review-links"
+    ),
     path(
         ws + "posts/<int:post_id>/review-links/<int:link_id>/revoke/",
         approvals.ReviewLinkRevokeApi.as_view(),

@@ -258,7 +258,17 @@ def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: P
         post.save(update_fields=["status"])
     elif was_scheduled and post.scheduled_at is not None:
         _arm(post, {v.channel_id: v.scheduled_at or post.scheduled_at for v in was_scheduled}, actor=actor)
-    _event(post, "edited", actor=actor)
+    # Autosave edits every few seconds: consecutive edits by the same person within 10 minutes are one
+    # timeline entry, not hundreds.
+    last = post.events.order_by("-created_at", "-pk").first()
+    recent = timezone.now() - timedelta(minutes=10)
+    if not (
+        last
+        and last.kind == "edited"
+        and last.actor_id == getattr(actor, "pk", None)
+        and last.created_at > recent
+    ):
+        _event(post, "edited", actor=actor)
     if post.status == PostStatus.IN_REVIEW:
         # The edit restarts the approval chain at step 1: tell the approvers.
         from resonanz.approvals.services import approval_restarted

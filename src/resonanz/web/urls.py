@@ -2,12 +2,13 @@
 
 from django.urls import include, path
 
-from . import views, views_channels, views_posts
+from . import views, views_channels, views_posts, views_switch
 
 app_name = "web"
 
 workspace_urls = [
     path("", views.dashboard, name="dashboard"),
+    path("switch/", views_switch.workspace_switch, name="workspace_switch"),
     path("channels/", views_channels.channels, name="channels"),
     path(
         "channels/connect/bluesky/",

@@ -215,7 +215,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
     "default-src": ["'self'"],
-    "img-src": ["'self'", "data:", "blob:"],
+    # Channel avatars and link-card images live on the networks' hosts (https only).
+    "img-src": ["'self'", "data:", "blob:", "https:"],
     "style-src": ["'self'"],
     "script-src": ["'self'"],
     "frame-ancestors": ["'none'"],

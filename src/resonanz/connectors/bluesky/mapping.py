@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import regex  # type: ignore[import-untyped]
 
@@ -223,6 +224,27 @@ def images_embed(images: Sequence[ImageEmbed]) -> dict[str, Any]:
     }
 
 
+def link_card(text: str) -> dict[str, Any] | None:
+    """A link card (``app.bsky.embed.external``) for the first link of a post without images.
+
+    Bluesky's own client fetches the page's title, description and thumbnail
+    (https://docs.bsky.app/docs/advanced-guides/posts#website-card-embeds). Resonanz does not fetch
+    third-party pages from the worker (no outbound requests to arbitrary hosts, no SSRF surface, no
+    delay in the publish path): the card carries the URL with host and path as its title, which is
+    also what the composer's preview shows.
+    """
+    links = find_links(text)
+    if not links:
+        return None
+    uri = str(links[0].feature["uri"])
+    parsed = urlsplit(uri)
+    title = (parsed.netloc + parsed.path).rstrip("/") or uri
+    return {
+        "$type": "app.bsky.embed.external",
+        "external": {"uri": uri, "title": title[:300], "description": ""},
+    }
+
+
 def post_record(
     *,
     text: str,
@@ -246,6 +268,10 @@ def post_record(
         record["langs"] = list(langs)[:3]  # lexicon: maxLength 3
     if images:
         record["embed"] = images_embed(images)
+    else:
+        card = link_card(text)
+        if card is not None:
+            record["embed"] = card
     if reply_parent is not None:
         root = reply_root or reply_parent
         record["reply"] = {"root": root.as_dict(), "parent": reply_parent.as_dict()}

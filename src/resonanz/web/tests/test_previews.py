@@ -86,15 +86,22 @@ def test_link_card_title_is_host_and_path() -> None:
 def test_avatar_only_when_the_csp_allows_it(make_channel, settings) -> None:
     channel = make_channel("bluesky", handle="brand.bsky.social")
     channel.display_name, channel.avatar_url = "Agentur Nord", "https://cdn.example/avatar.jpg"
+    settings.SECURE_CSP = {**settings.SECURE_CSP, "img-src": ["'self'"]}
     preview = previews.channel_preview(channel=channel, texts=["x"], media=[])
     assert (preview.avatar_url, preview.initials) == ("", "AN")  # img-src 'self': initials instead
     settings.SECURE_CSP = {**settings.SECURE_CSP, "img-src": ["'self'", "https://cdn.example"]}
+    assert previews.channel_preview(channel=channel, texts=["x"], media=[]).avatar_url == channel.avatar_url
+    settings.SECURE_CSP = {**settings.SECURE_CSP, "img-src": ["'self'", "https:"]}  # the project default
     assert previews.channel_preview(channel=channel, texts=["x"], media=[]).avatar_url == channel.avatar_url
 
 
 def test_media_limits_come_from_the_connectors(make_channel) -> None:
     mastodon = make_channel("mastodon", handle="brand@social.example")
-    mastodon.settings["instance"]["image_size_limit"] = 8_000_000
+    # A new dict: the fixture's settings share their "instance" dict with the conftest's constant.
+    mastodon.settings = {
+        **mastodon.settings,
+        "instance": {**mastodon.settings["instance"], "image_size_limit": 8_000_000},
+    }
     bluesky = make_channel("bluesky", handle="brand.bsky.social")
     m, b = previews.channel_media_limits(mastodon), previews.channel_media_limits(bluesky)
     assert m.image_max_bytes == 8_000_000

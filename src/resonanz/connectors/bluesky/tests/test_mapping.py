@@ -350,3 +350,23 @@ def test_non_image_is_rejected() -> None:
 def test_impossible_budget_is_rejected() -> None:
     with pytest.raises(Rejected, match="smaller than"):
         fit_image(_png(400, 400), "image/png", max_bytes=200)
+
+
+def test_link_card_only_without_images() -> None:
+    from datetime import UTC, datetime
+
+    from resonanz.connectors.bluesky.mapping import link_card, post_record
+
+    text = "Neu: https://example.org/frühling/kollektion und mehr"
+    card = link_card(text)
+    assert card == {
+        "$type": "app.bsky.embed.external",
+        "external": {
+            "uri": "https://example.org/frühling/kollektion",
+            "title": "example.org/frühling/kollektion",
+            "description": "",
+        },
+    }
+    record = post_record(text=text, created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert record["embed"] == card
+    assert link_card("no link here") is None
