@@ -54,7 +54,7 @@ from resonanz.connectors.base import (
 from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.registry import get_connector
 from resonanz.core.services import audit_log_record
-from resonanz.posts.models import Post, PostEvent, Variant, VariantPart, VariantStatus
+from resonanz.posts.models import Post, PostEvent, PostStatus, Variant, VariantPart, VariantStatus
 from resonanz.posts.rules import variant_draft
 from resonanz.posts.services import post_refresh_status
 
@@ -186,7 +186,14 @@ def _extend_lease(variant: Variant) -> None:
     )
 
 
-def _record_part(part: VariantPart, ref: PublishedRef, attempt: PublishAttempt | None, outcome: str) -> None:
+def _record_part(
+    part: VariantPart,
+    ref: PublishedRef,
+    attempt: PublishAttempt | None,
+    outcome: str,
+    *,
+    settle_others: bool = True,
+) -> None:
     with transaction.atomic():
         part.remote_id, part.remote_cid, part.remote_url = ref.remote_id, ref.cid, ref.url
         part.remote_extra = dict(ref.extra)
@@ -194,13 +201,14 @@ def _record_part(part: VariantPart, ref: PublishedRef, attempt: PublishAttempt |
         part.save(update_fields=["remote_id", "remote_cid", "remote_url", "remote_extra", "published_at"])
         if attempt is not None:
             PublishAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome, finished_at=timezone.now())
-        # Any attempts left PENDING/UNKNOWN for this key are now settled.
-        PublishAttempt.objects.filter(
-            variant_id=part.variant_id,
-            part_index=part.index,
-            key=part.key,
-            outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
-        ).update(outcome=AttemptOutcome.RECOVERED, finished_at=timezone.now())
+        if settle_others:
+            # Any attempts left PENDING/UNKNOWN for this key are now settled.
+            PublishAttempt.objects.filter(
+                variant_id=part.variant_id,
+                part_index=part.index,
+                key=part.key,
+                outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
+            ).update(outcome=AttemptOutcome.RECOVERED, finished_at=timezone.now())
 
 
 def _finish_attempt(attempt: PublishAttempt, outcome: str, exc: ConnectorError) -> None:
@@ -216,9 +224,11 @@ def _finish_attempt(attempt: PublishAttempt, outcome: str, exc: ConnectorError) 
 # -- the engine ---------------------------------------------------------------------------------
 
 
-def _claim(variant: Variant, schedule_version: int) -> bool:
+def _claim(variant: Variant, schedule_version: int) -> datetime | None:
+    """One conditional UPDATE: the winner gets the lease's end, everybody else ``None``."""
     now = timezone.now()
-    return bool(
+    lease_until = now + timedelta(seconds=settings.RESONANZ_PUBLISH_LEASE_SECONDS)
+    claimed = bool(
         Variant.objects.filter(
             pk=variant.pk,
             schedule_version=schedule_version,
@@ -229,10 +239,11 @@ def _claim(variant: Variant, schedule_version: int) -> bool:
         .update(
             status=VariantStatus.PUBLISHING,
             lease_owner=WORKER_ID,
-            lease_expires_at=now + timedelta(seconds=settings.RESONANZ_PUBLISH_LEASE_SECONDS),
+            lease_expires_at=lease_until,
             attempt_count=F("attempt_count") + 1,
         )
     )
+    return lease_until if claimed else None
 
 
 def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: int) -> PublishResult:
@@ -250,11 +261,20 @@ def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: 
             # The backend ran us early (or a retry time moved): come back when due.
             variant_enqueue(variant_id=variant.pk, schedule_version=schedule_version, run_after=due)
             return PublishResult("early")
-    if not _claim(variant, schedule_version):
+    lease_until = _claim(variant, schedule_version)
+    if lease_until is None:
         return PublishResult("skipped", "not claimable")
-    variant.refresh_from_db()
+    # Mirror the claim in memory instead of re-reading the row (the hot path counts queries).
+    variant.status, variant.lease_owner, variant.lease_expires_at = (
+        VariantStatus.PUBLISHING,
+        WORKER_ID,
+        lease_until,
+    )
+    variant.attempt_count += 1
     PostEvent.objects.create(post_id=variant.post_id, variant=variant, kind="publishing")
-    post_refresh_status(post=variant.post)
+    Post.objects.filter(pk=variant.post_id).exclude(status=PostStatus.PUBLISHING).update(
+        status=PostStatus.PUBLISHING
+    )
     try:
         result = _publish_claimed(workspace, variant)
     except Exception as exc:
@@ -266,7 +286,7 @@ def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: 
             code="internal_error",
             message=f"{type(exc).__name__}: {exc}",
         )
-    post_refresh_status(post=Post.objects.get(pk=variant.post_id))
+    post_refresh_status(post=variant.post)
     return result
 
 
@@ -307,7 +327,6 @@ def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
     finally:
         channel_store_account(channel=channel, account=account)
     first = parts[0]
-    first.refresh_from_db()
     Variant.objects.filter(pk=variant.pk).update(
         status=VariantStatus.PUBLISHED,
         published_at=timezone.now(),
@@ -336,19 +355,25 @@ def _publish_part(
         return PublishedRef(
             remote_id=part.remote_id, url=part.remote_url, cid=part.remote_cid, extra=part.remote_extra
         )
-    if not part.key:
+    fresh_key = not part.key
+    if fresh_key:
         part.key = f"rz-{variant.pk}-g{variant.generation}-p{part.index}"
         part.key_created_at = timezone.now()
         part.save(update_fields=["key", "key_created_at"])
     key = PublishKey(key=part.key, created_at=part.key_created_at or timezone.now())
-    _extend_lease(variant)
+    if part.index > 0:  # the claim set the lease for the first part
+        _extend_lease(variant)
 
-    unsettled = PublishAttempt.objects.filter(
-        variant=variant,
-        part_index=part.index,
-        key=part.key,
-        outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
-    ).exists()
+    # A key written just now has no attempts yet: skip the query on the hot path.
+    unsettled = (
+        not fresh_key
+        and PublishAttempt.objects.filter(
+            variant=variant,
+            part_index=part.index,
+            key=part.key,
+            outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
+        ).exists()
+    )
     if unsettled:
         try:
             found = connector.find_published(account=account, variant=draft, part_index=part.index, key=key)
@@ -420,7 +445,7 @@ def _publish_part(
         except (Rejected, NotSupported) as exc:
             _finish_attempt(attempt, AttemptOutcome.FAILED, exc)
             return _fail(variant, code=exc.code, message=exc.network_message)
-        _record_part(part, ref, attempt, AttemptOutcome.SUCCESS)
+        _record_part(part, ref, attempt, AttemptOutcome.SUCCESS, settle_others=not fresh_key)
         return ref
 
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from resonanz.posts.models import Variant
-
 
 @task(queue_name="publish")
 def publish_variant(*, variant_id: int, schedule_version: int) -> str:
-    from .services import variant_publish
-
-    workspace_id = Variant.objects.filter(pk=variant_id).values_list("post__workspace_id", flat=True).first()
-    if workspace_id is None:
-        return "skipped: variant gone"
     from resonanz.accounts.models import Workspace
 
-    workspace = Workspace.objects.get(pk=workspace_id)
+    from .services import variant_publish
+
+    # One query: the task carries only ids; the workspace is re-derived, never trusted from the payload.
+    workspace = Workspace.objects.filter(posts__variants=variant_id).first()
+    if workspace is None:
+        return "skipped: variant gone"
     return variant_publish(
         workspace=workspace, variant_id=variant_id, schedule_version=schedule_version
     ).outcome
