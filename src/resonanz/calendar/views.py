@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import dates, formats, timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -200,7 +201,8 @@ def _moved_message(scope: Scope, post: Post) -> str:
     assert post.scheduled_at is not None
     local = post.scheduled_at.astimezone(zone(scope.workspace.time_zone))
     when = formats.date_format(local, "SHORT_DATETIME_FORMAT")
-    return _("Moved “%(post)s” to %(when)s.") % {"post": str(post)[:60], "when": when}
+    title = Truncator(str(post)).words(8, truncate="…")
+    return _("Moved “%(post)s” to %(when)s") % {"post": title, "when": when}
 
 
 def _next_url(request: HttpRequest, scope: Scope, value: str | None) -> str:

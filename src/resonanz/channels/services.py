@@ -308,6 +308,19 @@ def channel_verify(*, workspace: Workspace, channel: Channel) -> Channel:
     return channel
 
 
+def channel_warm_limits(*, workspace: Workspace, channel_ids: list[int]) -> None:
+    """Make sure the network limits cached on these channels are fresh, committed outside any
+    rolled-back dry run (the composer's live check validates inside a transaction that is always
+    rolled back, which would otherwise throw the freshly fetched limits away and re-fetch every time)."""
+    for channel in Channel.objects.filter(workspace=workspace, pk__in=channel_ids):
+        account = channel_account(channel=channel)
+        try:
+            get_connector(channel.network).count_text(account=account, text="")
+        except ConnectorError:
+            continue  # the check itself will report the problem
+        channel_store_account(channel=channel, account=account)
+
+
 def channel_verify_all() -> dict[str, int]:
     """Periodic health check of every active channel (token still valid?)."""
     ok = flagged = 0

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from resonanz.accounts.permissions import Action
 from resonanz.api.base import WorkspaceAPIView, idempotent
 from resonanz.api.errors import report_json
+from resonanz.channels.services import channel_warm_limits
 
 from .models import MediaAsset, Post, PostEvent, Variant, VariantPart
 from .selectors import post_events, post_get, post_list, variant_get
@@ -209,6 +210,7 @@ class PostValidateDraftApi(WorkspaceAPIView):
         s.is_valid(raise_exception=True)
         # Build the post inside a transaction that is always rolled back: same code path, nothing kept.
         result: list[dict[str, Any]] = []
+        channel_warm_limits(workspace=self.workspace, channel_ids=s.validated_data["channel_ids"])
         try:
             with transaction.atomic():
                 post = post_create(workspace=self.workspace, author=None, data=s.to_input())

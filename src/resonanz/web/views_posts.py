@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from resonanz.accounts.permissions import Action, ensure_allowed
 from resonanz.channels.models import Channel
 from resonanz.channels.selectors import channel_list
+from resonanz.channels.services import channel_warm_limits
 from resonanz.connectors.base import ConnectorError
 from resonanz.core.timezones import LocalTimeError
 from resonanz.posts.media import media_asset_get, media_asset_list
@@ -450,6 +451,7 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
         data = form.to_post_input()
         custom = {o.channel_id for o in data.overrides if o.parts}
         previews = post_previews(workspace=scope.workspace, data=data, channels=form.channel_list)
+        channel_warm_limits(workspace=scope.workspace, channel_ids=data.channel_ids)
         try:
             with transaction.atomic():
                 # author=None: the service skips its own role check; this view already did it.
