@@ -57,6 +57,7 @@ def cmd_web(ns: argparse.Namespace) -> int:
         "gthread",
         "--access-logfile",
         "-",
+        "--no-control-socket",  # gunicorn 27 would share ~/.gunicorn/gunicorn.ctl between servers
         "--graceful-timeout",
         "10",
     ]
