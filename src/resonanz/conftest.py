@@ -14,6 +14,13 @@ from resonanz.accounts.models import Role, User, Workspace
 from resonanz.accounts.services import membership_set, organisation_create, workspace_create
 from resonanz.channels.models import Channel
 
+try:  # Browser tests: a slower CI machine must not turn a 5 s wait into a failure.
+    from playwright.sync_api import expect as _playwright_expect
+
+    _playwright_expect.set_options(timeout=15_000)
+except ImportError:  # pragma: no cover - playwright is a dev dependency
+    pass
+
 MASTODON_INSTANCE_SETTINGS: dict[str, Any] = {
     "instance": {
         "max_characters": 500,

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import formats, timezone, translation
+from django.utils.text import Truncator
 
 from resonanz.accounts.models import ApprovalMode, Role
 from resonanz.accounts.services import membership_set, organisation_create, workspace_create
@@ -300,7 +301,12 @@ def test_journey(
         with translation.override(lang):
             when = formats.date_format(local_target.replace(tzinfo=tz), "SHORT_DATETIME_FORMAT")
         expect(page.locator("#calendar-message .message.success")).to_have_text(
-            tr(lang, "Moved “%(post)s” to %(when)s.", post=str(post)[:60], when=when)
+            tr(
+                lang,
+                "Moved “%(post)s” to %(when)s",
+                post=Truncator(str(post)).words(8, truncate="…"),
+                when=when,
+            )
         )
         assert "/move/" not in page.url
         journey.shot(page, "calendar-moved")
