@@ -1,0 +1,899 @@
+# ruff: noqa: F811 - pytest fixtures imported from the web browser tests are used as arguments
+"""Security of the web UI, derived from the URLconf: every page and HTMX endpoint is walked.
+
+* permissions: anonymous -> login (token pages: 404/410 for a forged token), a signed-in stranger -> 404,
+  an analyst or agent -> 403 for every POST that changes something (allow-list below, with reasons);
+* CSRF: every POST endpoint refuses a request without a token;
+* CSP: every HTML answer carries a strict policy and has no inline script, ``style=`` or ``on*=``;
+* XSS: user content with script payloads (post text, thread part, approval comment, channel handle and
+  name, workspace name, notification parameter, CSV cell, ...) is rendered as text everywhere;
+* login throttling (allauth's rate limits with the production value) and the security headers.
+
+The list of endpoints is never written down here: ``endpoints()`` reads it from the URLconf, so a new
+view that forgets ``workspace_view`` (or a new URL nobody classified) makes these tests fail. The few
+endpoints that are not workspace pages are classified explicitly in ``NON_WORKSPACE``.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
+from django.utils import timezone
+from PIL import Image
+
+from resonanz.accounts.models import ApprovalMode, Role, User, Workspace
+from resonanz.accounts.services import workspace_create
+from resonanz.approvals.services import approval_comment, review_link_create
+from resonanz.bulk.models import CalendarFeed, ImportBatch
+from resonanz.bulk.services import calendar_feed_create, import_batch_create
+from resonanz.channels.models import Channel, ChannelStatus
+from resonanz.notifications.models import Notification
+from resonanz.notifications.services import notification_send
+from resonanz.posts.models import MediaAsset, Post, PostStatus, Variant, VariantStatus
+from resonanz.posts.services import (
+    MediaInput,
+    PostInput,
+    media_asset_create,
+    post_create,
+    post_schedule,
+    post_submit_for_approval,
+)
+from resonanz.web.views_posts import POST_TRANSITIONS
+
+from .test_browser import _allow_orm_beside_playwright, browser  # noqa: F401 (fixtures)
+
+# -- payloads -------------------------------------------------------------------------------------
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+PAYLOAD = f"{SCRIPT}{IMG}"
+# What must never reach an HTML page as it is: each would run in a browser.
+RAW_MARKERS = ("<script>alert(1)", "<img src=x onerror", "onerror=alert(1)>")
+
+# -- the URLconf walk -----------------------------------------------------------------------------
+
+# Mounted apps that are not pages of the web UI, with their own protection and tests.
+EXCLUDED_PREFIXES = {
+    "admin/": "Django's admin: staff accounts only, Django's own checks",
+    "accounts/": "allauth: login, logout, password reset, MFA (public by design; throttling tested below)",
+    "api/v1/": "the REST API: token or session auth with DRF permissions, tested in resonanz/api/tests",
+}
+
+LOGIN = "login"  # needs a signed-in user; user-scoped (no workspace in the URL)
+PUBLIC = "public"  # answers everyone, reveals nothing
+TOKEN = "token"  # the secret in the URL is the permission
+# Every endpoint without ``workspace_id`` in its URL, classified. A new one fails the walk until added.
+NON_WORKSPACE: dict[str, tuple[str, str]] = {
+    "web:home": (LOGIN, "redirects to the user's first workspace"),
+    "web:set_language": (PUBLIC, "Django's set_language: only sets the visitor's language cookie"),
+    "web:mastodon_callback": (LOGIN, "OAuth callback; the state names the workspace and the user"),
+    "notifications:list": (LOGIN, "the signed-in user's own notifications"),
+    "notifications:badge": (PUBLIC, "the bell; empty for anonymous visitors (stops the polling)"),
+    "notifications:mark_read": (LOGIN, "marks only the user's own notifications"),
+    "notifications:open": (LOGIN, "404 unless the notification is the user's"),
+    "approvals_public:review": (TOKEN, "external reviewer page, signed token"),
+    "approvals_public:review_media": (TOKEN, "media of the external review page, signed token"),
+    "bulk_public:feed": (TOKEN, "iCal feed, secret token"),
+}
+
+# POSTs of workspace pages that an analyst (and an agent: both are read-only roles) may send, and why.
+# Everything else must answer 403. (Outside the workspace pages an analyst may also switch the language,
+# web:set_language, and mark their own notifications read, notifications:mark_read: see
+# test_read_only_roles_may_set_language_and_mark_own_notifications.)
+READ_ONLY_MAY_POST = {
+    "bulk:feeds": "subscribing to the calendar (a personal iCal feed) is reading; revoking is limited to "
+    "one's own feeds by the service (an analyst revoking another's feed gets 403, checked in the walk)",
+}
+READ_ONLY_ROLES = [Role.ANALYST, Role.AGENT]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str  # "web:post_detail"
+    route: str  # "w/<int:workspace_id>/posts/<int:post_id>/"
+    params: tuple[str, ...]
+
+    @property
+    def in_workspace(self) -> bool:
+        return "workspace_id" in self.params
+
+
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")  # path converters and (?P<name>...) groups alike
+
+
+def endpoints(urlconf: str | None = None) -> list[Endpoint]:
+    """Every named URL of the web UI (all patterns outside ``EXCLUDED_PREFIXES``)."""
+    found: list[Endpoint] = []
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if any(route.startswith(p) for p in EXCLUDED_PREFIXES):
+                continue
+            if isinstance(pattern, URLResolver):
+                ns = namespace
+                if pattern.namespace:
+                    ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                walk(pattern.url_patterns, route, ns)
+            else:
+                assert isinstance(pattern, URLPattern)
+                assert pattern.name, f"unnamed URL pattern {route!r}: every page needs a name"
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                found.append(Endpoint(name, route, tuple(_PARAM.findall(route))))
+
+    walk(get_resolver(urlconf).url_patterns, "", "")
+    return found
+
+
+# -- the world the walk fills its URLs from: one workspace full of payloads -----------------------
+
+
+@dataclass
+class World:
+    workspace: Workspace
+    second: Workspace  # the owner's other workspace (the switcher lists it)
+    owner: User
+    stranger: User
+    channel: Channel
+    bad_channel: Channel
+    post: Post
+    variant: Variant
+    scheduled: Post
+    failed: Post
+    asset: MediaAsset
+    batch: ImportBatch
+    feed_id: int
+    feed_token: str
+    link_id: int
+    review_token: str
+    notification: Notification
+
+    def values(self, endpoint: Endpoint, param: str) -> list[Any]:
+        """The test values of one URL parameter (a new parameter must be added here)."""
+        special: dict[tuple[str, str], list[Any]] = {
+            ("web:post_action", "action"): list(POST_TRANSITIONS),
+            ("web:variant_action", "action"): ["delete", "edit", "repost"],
+            ("approvals_public:review", "token"): [self.review_token],
+            ("approvals_public:review_media", "token"): [self.review_token],
+            ("bulk_public:feed", "token"): [self.feed_token],
+        }
+        if (endpoint.name, param) in special:
+            return special[endpoint.name, param]
+        common: dict[str, int] = {
+            "workspace_id": self.workspace.pk,
+            "post_id": self.post.pk,
+            "variant_id": self.variant.pk,
+            "channel_id": self.channel.pk,
+            "asset_id": self.asset.pk,
+            "batch_id": self.batch.pk,
+            "feed_id": self.feed_id,
+            "link_id": self.link_id,
+            "notification_id": self.notification.pk,
+        }
+        if param not in common:
+            pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
+        return [common[param]]
+
+    def urls(self, endpoint: Endpoint) -> list[str]:
+        choices = [self.values(endpoint, p) for p in endpoint.params]
+        return [
+            reverse(endpoint.name, kwargs=dict(zip(endpoint.params, combo, strict=True)))
+            for combo in itertools.product(*choices)
+        ]
+
+
+def _png(color: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    lines = ["Datum;Uhrzeit;Kanäle;Text", *(";".join(f'"{c}"' for c in row) for row in rows)]
+    return "\r\n".join(lines).encode()
+
+
+@pytest.fixture
+def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_channel) -> World:
+    # Names that the layout shows on every page: the workspace, its organisation, the other workspace.
+    workspace.name = f"WS {SCRIPT}"
+    workspace.save()
+    organisation = workspace.organisation
+    organisation.name = f"Org {IMG}"
+    organisation.save()
+    second = workspace_create(organisation=organisation, name=f"Second {PAYLOAD}", owner=owner)
+
+    stranger = other_workspace.memberships.get().user  # owner of a workspace of another organisation
+
+    channel = make_channel("mastodon", handle="brand@social.example")
+    channel.display_name = f"Name {PAYLOAD}"
+    channel.save()
+    bad_channel = make_channel("mastodon", handle=f"h{PAYLOAD}", remote_id="bad")
+    bad_channel.status = ChannelStatus.RECONNECT_NEEDED
+    bad_channel.last_error = f"Error {PAYLOAD}"
+    bad_channel.display_name = f"Bad {PAYLOAD}"
+    bad_channel.save()
+
+    # A scheduled post (dashboard, calendar) and a failed one (dashboard), before approvals are on.
+    scheduled = post_create(
+        workspace=workspace, author=owner, data=PostInput(text=f"Planned {PAYLOAD}", channel_ids=[channel.pk])
+    )
+    scheduled = post_schedule(
+        workspace=workspace, post=scheduled, actor=owner, at=timezone.now() + timedelta(hours=2)
+    )
+    failed = post_create(
+        workspace=workspace, author=owner, data=PostInput(text=f"Failed {PAYLOAD}", channel_ids=[channel.pk])
+    )
+    Post.objects.filter(pk=failed.pk).update(status=PostStatus.FAILED)
+    failed.variants.update(status=VariantStatus.FAILED, last_error=f"Boom {PAYLOAD}")
+
+    workspace.approval_mode = ApprovalMode.ONE_STEP
+    workspace.save()
+    asset = media_asset_create(
+        workspace=workspace, data=_png(), filename=f"pic{IMG}.png", actor=owner, alt_text=f"Alt {PAYLOAD}"
+    )
+    post = post_create(
+        workspace=workspace,
+        author=owner,
+        data=PostInput(
+            title=f"Title {PAYLOAD}",
+            text=f"Text {PAYLOAD}",
+            thread=[f"Part {PAYLOAD}"],
+            channel_ids=[channel.pk],
+            media=[MediaInput(asset_id=asset.pk, alt_text=f"Alt {PAYLOAD}")],
+        ),
+    )
+    post = post_submit_for_approval(workspace=workspace, post=post, actor=owner)
+    approval_comment(workspace=workspace, post=post, actor=owner, comment=f"Comment {PAYLOAD}")
+    link = review_link_create(workspace=workspace, post=post, actor=owner, reviewer_name=f"Rev {PAYLOAD}")
+    feed = calendar_feed_create(workspace=workspace, actor=owner, name=f"Feed {PAYLOAD}")
+    batch = import_batch_create(
+        workspace=workspace,
+        actor=owner,
+        filename=f"plan{IMG}.csv",
+        data=_csv(
+            [
+                ["01.12.2099", "09:00", "brand@social.example", f"Cell {PAYLOAD}"],
+                ["01.12.2099", "10:00", f"x{SCRIPT}", f"Refused {PAYLOAD}"],
+            ]
+        ),
+    )
+    [notification] = notification_send(
+        workspace=workspace,
+        recipients=[owner],
+        kind="comment_added",
+        params={"post": f"P {PAYLOAD}", "actor": f"A {SCRIPT}", "workspace": IMG, "comment": PAYLOAD},
+        url=reverse("web:post_detail", args=[workspace.pk, post.pk]),
+    )
+    return World(
+        workspace=workspace,
+        second=second,
+        owner=owner,
+        stranger=stranger,
+        channel=channel,
+        bad_channel=bad_channel,
+        post=post,
+        variant=post.variants.get(),
+        scheduled=scheduled,
+        failed=failed,
+        asset=asset,
+        batch=batch,
+        feed_id=feed.feed.pk,
+        feed_token=feed.token,
+        link_id=link.link.pk,
+        review_token=link.url.rstrip("/").rsplit("/", 1)[-1],
+        notification=notification,
+    )
+
+
+def _client(user: User | None = None, **kwargs: Any) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", **kwargs)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _call(client: Client, method: str, url: str, **extra: Any) -> Any:
+    return getattr(client, method)(url, **extra)
+
+
+def _methods(world: World, url: str) -> list[str]:
+    """The methods a URL accepts: anything but 405 for an anonymous request (the method checks of
+    require_GET/require_POST run before the login check)."""
+    anonymous = _client()
+    return [m for m in ("get", "post") if _call(anonymous, m, url).status_code != 405]
+
+
+@dataclass
+class Probe:
+    endpoint: Endpoint
+    url: str
+    methods: list[str]
+
+
+def probes(world: World, urlconf: str | None = None) -> list[Probe]:
+    return [
+        Probe(endpoint, url, _methods(world, url))
+        for endpoint in endpoints(urlconf)
+        for url in world.urls(endpoint)
+    ]
+
+
+# -- the permission checks, as functions returning the problems (so that a test can prove they fail) --
+
+
+def anonymous_problems(world: World, urlconf: str | None = None) -> list[str]:
+    problems = []
+    login_url = reverse("account_login")
+    anonymous = _client()
+    for probe in probes(world, urlconf):
+        name = probe.endpoint.name
+        if not probe.methods:
+            problems.append(f"{name} {probe.url}: answers no method")
+        kind = LOGIN if probe.endpoint.in_workspace else NON_WORKSPACE.get(name, ("?", ""))[0]
+        if kind == "?":
+            problems.append(
+                f"{name} ({probe.endpoint.route}): not a workspace page; classify it in NON_WORKSPACE"
+            )
+            continue
+        for method in probe.methods:
+            if kind == LOGIN:
+                response = _call(anonymous, method, probe.url)
+                if response.status_code != 302 or not response["Location"].startswith(login_url):
+                    problems.append(f"{name} {method.upper()} {probe.url}: {response.status_code}, not login")
+            elif kind == TOKEN:
+                forged = re.sub(r"/[^/]+(/media/\d+/|/|\.ics)$", r"/forged-TOKEN\1", probe.url)
+                assert forged != probe.url, probe.url
+                response = _call(anonymous, method, forged)
+                if response.status_code not in {404, 410}:
+                    problems.append(
+                        f"{name} {method.upper()} {forged}: {response.status_code} for a forged token"
+                    )
+    return problems
+
+
+def stranger_problems(world: World, urlconf: str | None = None) -> list[str]:
+    problems = []
+    stranger = _client(world.stranger)
+    for probe in probes(world, urlconf):
+        if not (probe.endpoint.in_workspace or probe.endpoint.name == "notifications:open"):
+            continue  # user-scoped or token pages: see test_user_scoped_pages_show_only_own_things
+        for method in probe.methods:
+            response = _call(stranger, method, probe.url)
+            if response.status_code != 404:
+                problems.append(f"{probe.endpoint.name} {method.upper()} {probe.url}: {response.status_code}")
+    return problems
+
+
+def read_only_problems(world: World, user: User, urlconf: str | None = None) -> list[str]:
+    problems = []
+    client = _client(user)
+    for probe in probes(world, urlconf):
+        if not probe.endpoint.in_workspace:
+            continue
+        for method in probe.methods:
+            response = _call(client, method, probe.url)
+            label = f"{probe.endpoint.name} {method.upper()} {probe.url}"
+            if response.status_code >= 500:
+                problems.append(f"{label}: {response.status_code}")
+            elif (
+                method == "post"
+                and probe.endpoint.name not in READ_ONLY_MAY_POST
+                and response.status_code != 403
+            ):
+                problems.append(f"{label}: {response.status_code}, expected 403")
+    return problems
+
+
+# -- a URLconf with a view that forgot its check (the walk must catch it) -------------------------
+
+
+def _forgetful_view(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    return HttpResponse(f"workspace {workspace_id} for everyone")
+
+
+# Used as ROOT_URLCONF by test_a_view_without_its_check_fails_the_walk (allauth for the login redirect).
+urlpatterns = [
+    path("w/<int:workspace_id>/forgetful/", _forgetful_view, name="forgetful"),
+    path("accounts/", include("allauth.urls")),
+]
+
+
+# -- permissions ----------------------------------------------------------------------------------
+
+
+def test_the_walk_covers_every_part_of_the_ui(world: World) -> None:
+    names = {e.name for e in endpoints()}
+    for expected in [
+        "web:dashboard",
+        "web:post_detail",
+        "web:workspace_switch",
+        "calendar:index",
+        "calendar:move",
+        "approvals:decide",
+        "approvals:comment",
+        "bulk:import_detail",
+        "bulk:feeds",
+        "notifications:open",
+        "approvals_public:review",
+        "bulk_public:feed",
+    ]:
+        assert expected in names
+    assert not any(e.route.startswith(("admin/", "accounts/", "api/")) for e in endpoints())
+    stale = set(NON_WORKSPACE) - names
+    assert not stale, f"NON_WORKSPACE names URLs that no longer exist: {stale}"
+    assert len(probes(world)) >= 50
+
+
+def test_anonymous_is_sent_to_login_and_forged_tokens_are_refused(world: World) -> None:
+    assert anonymous_problems(world) == []
+
+
+def test_stranger_gets_404_for_every_get_and_post(world: World) -> None:
+    assert stranger_problems(world) == []
+
+
+@pytest.mark.parametrize("role", READ_ONLY_ROLES)
+def test_read_only_roles_get_403_for_every_changing_post(world: World, member, role: str) -> None:
+    assert read_only_problems(world, member(role)) == []
+
+
+def test_a_view_without_its_check_fails_the_walk(world: World, settings) -> None:
+    settings.ROOT_URLCONF = __name__
+    url = reverse("forgetful", args=[world.workspace.pk])
+    assert [e.name for e in endpoints(__name__)] == ["forgetful"]
+    assert anonymous_problems(world, __name__) == [
+        f"forgetful GET {url}: 200, not login",
+        f"forgetful POST {url}: 200, not login",
+    ]
+    assert stranger_problems(world, __name__) == [f"forgetful GET {url}: 200", f"forgetful POST {url}: 200"]
+    assert read_only_problems(world, world.stranger, __name__) == [f"forgetful POST {url}: 200, expected 403"]
+
+
+def test_read_only_may_post_is_limited_to_their_own_things(world: World, member) -> None:
+    analyst = member(Role.ANALYST)
+    client = _client(analyst)
+    response = client.post(reverse("bulk:feeds", args=[world.workspace.pk]), {"name": "Mein Feed"})
+    assert response.status_code == 200
+    own = CalendarFeed.objects.get(workspace=world.workspace, created_by=analyst)
+    assert (
+        client.post(reverse("bulk:feed_revoke", args=[world.workspace.pk, world.feed_id])).status_code == 403
+    )
+    assert client.post(reverse("bulk:feed_revoke", args=[world.workspace.pk, own.pk])).status_code == 302
+
+
+def test_read_only_roles_may_set_language_and_mark_own_notifications(world: World, member) -> None:
+    analyst = member(Role.ANALYST)
+    client = _client(analyst)
+    response = client.post(reverse("web:set_language"), {"language": "de", "next": "/"})
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "de"
+    response = client.post(reverse("notifications:mark_read"), {"id": [world.notification.pk], "all": ""})
+    assert response.status_code == 302
+    client.post(reverse("notifications:mark_read"), {"all": "1"})
+    world.notification.refresh_from_db()
+    assert world.notification.read_at is None  # the owner's notification stays unread
+
+
+def test_user_scoped_pages_show_only_own_things(world: World) -> None:
+    stranger = _client(world.stranger)
+    page = stranger.get(reverse("notifications:list"))
+    assert page.status_code == 200
+    assert "alert(1)" not in page.content.decode()  # the owner's notification is not listed
+    assert stranger.get(reverse("notifications:open", args=[world.notification.pk])).status_code == 404
+    home = stranger.get("/")
+    assert home.status_code == 302
+    assert f"/w/{world.workspace.pk}/" not in home["Location"]
+
+
+# -- CSRF -----------------------------------------------------------------------------------------
+
+
+def test_every_post_endpoint_refuses_a_request_without_csrf_token(world: World) -> None:
+    strict = _client(world.owner, enforce_csrf_checks=True)
+    problems, checked = [], 0
+    targets = [(p.endpoint.name, p.url) for p in probes(world) if "post" in p.methods]
+    targets += [("account_login", reverse("account_login")), ("account_logout", reverse("account_logout"))]
+    for name, url in targets:
+        response = strict.post(url, {"text": "x", "name": "x", "language": "de", "all": "1"})
+        checked += 1
+        if response.status_code != 403 or b"CSRF" not in response.content:
+            problems.append(f"{name} POST {url}: {response.status_code}")
+    assert problems == []
+    assert checked >= 30
+    # The control: with the token, the same kind of request passes.
+    token_page = strict.get(reverse("notifications:list"))
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', token_page.content)
+    assert token is not None
+    ok = strict.post(
+        reverse("notifications:mark_read"), {"all": "1", "csrfmiddlewaretoken": token.group(1).decode()}
+    )
+    assert ok.status_code == 302
+
+
+def test_htmx_requests_send_the_csrf_token_in_a_header(world: World) -> None:
+    strict = _client(world.owner, enforce_csrf_checks=True)
+    page = strict.get(reverse("web:dashboard", args=[world.workspace.pk]))
+    header = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page.content.decode())
+    assert header is not None
+    response = strict.post(
+        reverse("notifications:mark_read"),
+        {"all": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_X_CSRFTOKEN=header.group(1),
+    )
+    assert response.status_code == 200
+
+
+# -- rendering every page: CSP and escaping -------------------------------------------------------
+
+
+class _Inspector(HTMLParser):
+    """Collects what a strict CSP would block and what a payload would run."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.csp: list[str] = []
+        self.xss: list[str] = []
+        self._script: bool = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script":
+            kind = (values.get("type") or "").lower()
+            self._script = not values.get("src") and kind not in {"application/json", "application/ld+json"}
+            if self._script:
+                self.csp.append("<script> without src")
+        if tag == "style":
+            self.csp.append("<style> element")
+        for name, value in attrs:
+            if name == "style":
+                self.csp.append(f"<{tag} style={value!r}>")
+            if name.startswith("on"):
+                self.csp.append(f"<{tag} {name}={value!r}>")
+                if value and "alert(1)" in value:
+                    self.xss.append(f"<{tag} {name}={value!r}>")
+            if name.startswith("hx-on"):
+                self.csp.append(f"<{tag} {name}> (htmx evaluates it)")
+            if name in {"href", "src", "action", "formaction"} and (value or "").strip().lower().startswith(
+                "javascript:"
+            ):
+                self.csp.append(f"<{tag} {name}={value!r}>")
+        if tag == "img" and values.get("src") == "x":
+            self.xss.append("<img src=x>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._script and "alert(1)" in data:
+            self.xss.append(f"script runs {data!r}")
+
+
+def inspect_html(html: str) -> _Inspector:
+    inspector = _Inspector()
+    inspector.feed(html)
+    inspector.close()
+    return inspector
+
+
+def test_the_inspector_finds_what_a_strict_csp_blocks_and_payloads_that_run() -> None:
+    found = inspect_html(
+        '<p style="color:red" onclick="go()">x</p><script>alert(1)</script><script src="/a.js"></script>'
+        '<script type="application/json">{"a": 1}</script><style>p{}</style><a href="javascript:x()">y</a>'
+        '<div hx-on:click="x()"></div><img src=x onerror=alert(1)>'
+    )
+    assert len(found.csp) == 7
+    assert len(found.xss) == 3
+    clean = inspect_html(f'<p title="{IMG.replace('"', "&quot;")}">&lt;script&gt;alert(1)&lt;/script&gt;</p>')
+    assert (clean.csp, clean.xss) == ([], [])
+
+
+def _csp_problems(response: HttpResponse) -> list[str]:
+    policy = response.get("Content-Security-Policy", "")
+    problems = []
+    if not policy:
+        problems.append("no Content-Security-Policy header")
+    for bad in ("'unsafe-inline'", "'unsafe-eval'", "*"):
+        if bad in policy.split():
+            problems.append(f"CSP allows {bad}")
+    directives = dict([*part.strip().split(" ", 1), ""][:2] for part in policy.split(";") if part.strip())
+    for directive in ("script-src", "style-src", "default-src"):
+        if directive in directives and directives[directive].strip() != "'self'":
+            problems.append(f"CSP {directive} {directives[directive]!r}")
+    return problems
+
+
+@dataclass
+class Rendered:
+    label: str
+    response: Any  # the test client's response
+
+    @property
+    def body(self) -> str:
+        if not hasattr(self, "_body"):
+            raw: bytes = self.response.getvalue()  # streamed answers (media files) too
+            self._body = raw.decode(errors="replace")
+        return self._body
+
+    @property
+    def is_html(self) -> bool:
+        kind: str = self.response.get("Content-Type", "")
+        return kind.startswith("text/html")
+
+
+def rendered_pages(world: World) -> Iterator[Rendered]:
+    """Every GET answer of the walk as the owner (full page and, for HTMX, partial), the public pages
+    anonymously, and a few POST answers that echo what was sent."""
+    owner = _client(world.owner)
+    anonymous = _client()
+    for probe in probes(world):
+        if "get" not in probe.methods:
+            continue
+        public = NON_WORKSPACE.get(probe.endpoint.name, ("",))[0] in {TOKEN, PUBLIC}
+        client = anonymous if public else owner
+        label = f"{probe.endpoint.name} GET {probe.url}"
+        yield Rendered(label, client.get(probe.url))
+        yield Rendered(f"{label} (htmx)", client.get(probe.url, HTTP_HX_REQUEST="true"))
+    queries: list[tuple[str, dict[str, Any]]] = [
+        (reverse("calendar:index", args=[world.workspace.pk]), {"view": "week"}),
+        (reverse("calendar:index", args=[world.workspace.pk]), {"view": "list"}),
+        (reverse("calendar:move", args=[world.workspace.pk]), {"post": world.scheduled.pk}),
+        (reverse("web:posts", args=[world.workspace.pk]), {"status": "in_review"}),
+    ]
+    for url, query in queries:
+        yield Rendered(f"GET {url}?{query}", owner.get(url, query))
+    yield Rendered("login page", anonymous.get(reverse("account_login")))
+    yield Rendered(
+        "login with a payload",
+        anonymous.post(reverse("account_login"), {"login": f"x{PAYLOAD}@example.com", "password": PAYLOAD}),
+    )
+    ws = world.workspace.pk
+    echoes = [
+        (reverse("web:post_check", args=[ws]), {"text": PAYLOAD, "channels": [world.channel.pk]}),
+        (reverse("approvals:comment", args=[ws, world.post.pk]), {"comment": PAYLOAD}),
+        (reverse("bulk:feeds", args=[ws]), {"name": PAYLOAD}),
+        (reverse("bulk:feeds", args=[ws]), {"name": ""}),
+        (reverse("web:channel_connect_mastodon", args=[ws]), {"base_url": f"https://x{SCRIPT}.example"}),
+        (reverse("approvals_public:review", args=[world.review_token]), {"comment": PAYLOAD}),
+    ]
+    for url, data in echoes:
+        client = anonymous if url.startswith("/review/") else owner
+        yield Rendered(f"POST {url}", client.post(url, data))
+        yield Rendered(f"POST {url} (htmx)", client.post(url, data, HTTP_HX_REQUEST="true"))
+
+
+def test_every_page_has_a_strict_csp_and_no_inline_code(world: World) -> None:
+    problems, pages = [], 0
+    for page in rendered_pages(world):
+        if not page.is_html or page.response.status_code in {301, 302, 304}:
+            continue
+        pages += 1
+        for problem in _csp_problems(page.response) + inspect_html(page.body).csp:
+            problems.append(f"{page.label}: {problem}")
+    assert problems == []
+    assert pages >= 40
+
+
+def test_user_content_is_escaped_on_every_page(world: World) -> None:
+    problems, shown = [], 0
+    for page in rendered_pages(world):
+        body = page.body
+        if page.response.status_code >= 500:
+            problems.append(f"{page.label}: {page.response.status_code}")
+        if not page.is_html:
+            if any(m in body for m in RAW_MARKERS):
+                # Raw is right for a CSV or an iCal file, never for something a browser renders.
+                kind = page.response.get("Content-Type", "")
+                if not kind.startswith(("text/csv", "text/calendar", "application/")):
+                    problems.append(f"{page.label}: raw payload served as {kind}")
+                elif page.response.get("X-Content-Type-Options") != "nosniff":
+                    problems.append(f"{page.label}: raw payload without nosniff")
+            continue
+        problems += [f"{page.label}: raw {m!r}" for m in RAW_MARKERS if m in body]
+        problems += [f"{page.label}: {x}" for x in inspect_html(body).xss]
+        shown += "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert problems == []
+    assert shown >= 20  # the payloads were really on the pages, as text
+
+
+def test_payload_in_every_field_is_shown_as_text(world: World) -> None:
+    owner = _client(world.owner)
+    ws = world.workspace.pk
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    pages = {
+        "dashboard": reverse("web:dashboard", args=[ws]),
+        "detail": reverse("web:post_detail", args=[ws, world.post.pk]),
+        "composer": reverse("web:post_edit", args=[ws, world.post.pk]),
+        "channels": reverse("web:channels", args=[ws]),
+        "notifications": reverse("notifications:list"),
+        "import": reverse("bulk:import_detail", args=[ws, world.batch.pk]),
+        "feeds": reverse("bulk:feeds", args=[ws]),
+    }
+    html = {k: owner.get(v).content.decode() for k, v in pages.items()}
+    check = owner.post(
+        reverse("web:post_check", args=[ws]), {"text": "Hallo", "channels": [world.channel.pk]}
+    )
+    html["check"] = check.content.decode()
+    assert f"WS {escaped}" in html["dashboard"]  # workspace name
+    assert "Org &quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html["dashboard"]  # organisation
+    assert f"Planned {escaped}" in html["dashboard"]
+    assert f"Text {escaped}" in html["detail"]
+    assert f"Part {escaped}" in html["composer"]  # thread part
+    assert f"Comment {escaped}" in html["detail"]  # approval comment
+    assert f"Name {escaped}" in html["check"]  # channel display name (the previews)
+    assert f"h{escaped}" in html["channels"]  # channel handle
+    assert f"P {escaped}" in html["notifications"]  # notification parameter
+    assert f"Cell {escaped}" in html["import"]  # CSV cell
+    assert f"Feed {escaped}" in html["feeds"]
+
+
+# -- login throttling -----------------------------------------------------------------------------
+
+
+def _login(client: Client, email: str, password: str) -> Any:
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def _throttled(response: HttpResponse) -> bool:
+    return response.status_code == 429 or "Too many failed login attempts" in response.content.decode()
+
+
+def test_login_is_throttled_after_five_failures_for_one_email(settings, make_user, monkeypatch) -> None:
+    from resonanz.config.settings import base
+
+    settings.ACCOUNT_RATE_LIMITS = base.ACCOUNT_RATE_LIMITS  # the production value (tests turn it off)
+    assert settings.ACCOUNT_RATE_LIMITS == {"login_failed": "10/m/ip,5/5m/key"}
+    cache.clear()
+    password = "correct horse battery staple"
+    user = make_user("victim@example.com", password=password)
+    client = _client()
+    for _ in range(5):
+        response = _login(client, user.email, "wrong password 123")
+        assert response.status_code == 200
+        assert not _throttled(response)
+        assert "_auth_user_id" not in client.session
+    # The 6th attempt within 5 minutes is refused, even with the right password.
+    response = _login(client, user.email, password)
+    assert _throttled(response)
+    assert "_auth_user_id" not in client.session
+    # Another account from another address is not affected by this key.
+    other = make_user("bystander@example.com", password=password)
+    assert _login(_client(REMOTE_ADDR="10.0.0.7"), other.email, password).status_code == 302
+    # Five minutes later the e-mail may sign in again.
+    later = time.time() + 5 * 60 + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = _login(client, user.email, password)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+    cache.clear()
+
+
+def test_login_is_throttled_per_address_across_emails(settings, make_user) -> None:
+    from resonanz.config.settings import base
+
+    settings.ACCOUNT_RATE_LIMITS = base.ACCOUNT_RATE_LIMITS
+    cache.clear()
+    client = _client(REMOTE_ADDR="192.0.2.9")
+    for i in range(10):
+        assert not _throttled(_login(client, f"guess{i}@example.com", "wrong password 123"))
+    user = make_user("fresh@example.com")
+    assert _throttled(_login(client, user.email, "correct horse battery staple"))
+    cache.clear()
+
+
+def test_tests_run_without_throttling_but_production_has_it() -> None:
+    """The test settings turn the limits off; the production settings must not."""
+    code = (
+        "import django, os; django.setup(); from django.conf import settings as s; "
+        "print(s.ACCOUNT_RATE_LIMITS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SESSION_COOKIE_HTTPONLY)"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "resonanz.config.settings.base",
+        "RESONANZ_ENV": "production",
+        "SECRET_KEY": "x" * 50,
+        "RESONANZ_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "RESONANZ_DATA_DIR": tempfile.mkdtemp(prefix="resonanz-security-"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split("}", 1)[0] + "}" == "{'login_failed': '10/m/ip,5/5m/key'}"
+    assert out.stdout.split("}", 1)[1].split() == ["True", "True", "True"]
+
+
+# -- headers --------------------------------------------------------------------------------------
+
+
+def test_security_headers(world: World) -> None:
+    owner = _client(world.owner)
+    for url in [reverse("web:dashboard", args=[world.workspace.pk]), reverse("account_login")]:
+        response = owner.get(url) if "/w/" in url else _client().get(url)
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["Referrer-Policy"] == "same-origin"
+        assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+        assert "form-action 'self'" in response["Content-Security-Policy"]
+
+
+def test_session_cookie_is_http_only(make_user) -> None:
+    user = make_user("cookie@example.com")
+    response = _login(_client(), user.email, "correct horse battery staple")
+    assert response.status_code == 302
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"].lower() == "lax"
+
+
+# -- a real browser: no payload runs --------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_no_payload_runs_in_a_browser(browser, live_server, transactional_db, world: World) -> None:
+    ws = world.workspace.pk
+    pages = [
+        reverse("web:dashboard", args=[ws]),
+        reverse("web:posts", args=[ws]),
+        reverse("web:post_detail", args=[ws, world.post.pk]),
+        reverse("web:post_edit", args=[ws, world.post.pk]),
+        reverse("web:channels", args=[ws]),
+        reverse("calendar:index", args=[ws]) + "?view=month",
+        reverse("calendar:index", args=[ws]) + "?view=list",
+        reverse("approvals:list", args=[ws]),
+        reverse("bulk:index", args=[ws]),
+        reverse("bulk:import_detail", args=[ws, world.batch.pk]),
+        reverse("bulk:feeds", args=[ws]),
+        reverse("notifications:list"),
+    ]
+    session = Client()
+    session.force_login(world.owner)
+    context = browser.new_context(locale="en-US")
+    context.add_cookies(
+        [{"name": "sessionid", "value": session.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    dialogs: list[str] = []
+    blocked: list[str] = []
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(f"{page.url}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        for url in pages:
+            page.goto(live_server.url + url)
+            page.wait_for_load_state("networkidle")
+            assert "alert(1)" in page.locator("body").inner_text(), url  # the payload is there, as text
+        page.goto(live_server.url + reverse("web:dashboard", args=[ws]))
+        page.locator("#workspace-switcher summary").click()  # the workspace names in the open switcher
+        page.wait_for_timeout(200)
+        page.goto(live_server.url + reverse("approvals_public:review", args=[world.review_token]))
+        page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
+    assert dialogs == []
+    # Nothing was even attempted: an injected inline script would show up as a CSP violation.
+    assert blocked == []
