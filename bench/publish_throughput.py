@@ -785,7 +785,8 @@ def write_json(path: Path, result: dict[str, Any]) -> None:
     if path.exists():
         with contextlib.suppress(ValueError):
             data = json.loads(path.read_text())
-    key = result["backend"] + (f"-spread{result['spread_s']:g}" if result["spread_s"] else "")
+    spread = f"-spread{result['spread_s']:g}" if result["spread_s"] else ""
+    key = f"{result['backend']}-{result['posts']}{spread}"
     data[key] = result
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
