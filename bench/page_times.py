@@ -3,13 +3,15 @@
     .venv/bin/python bench/page_times.py                        # PostgreSQL, 50 users, 30 s
     .venv/bin/python bench/page_times.py --duration 60 --py-spy 15
     .venv/bin/python bench/page_times.py --backend sqlite       # the embedded database
+    .venv/bin/python bench/page_times.py --profile-only --cprofile calendar_week   # no server, no load
 
 What happens (everything on 127.0.0.1, bounded by ``--timeout``, every child stopped at the end):
 
 1. A fresh database (PostgreSQL ``resonanz_bench_pages``, recreated and dropped again; or SQLite in a temp
    dir), migrated. Made with the ORM (not measured): one workspace (Europe/Berlin), three channels (two
    Mastodon with cached instance settings, one Bluesky: validation needs no network), ``--users`` members
-   (one owner, the rest editors) and ``--posts`` scheduled posts spread over next month (``bulk_create``).
+   (one owner, the rest editors) and ``--posts`` scheduled posts spread over next month (``bulk_create``);
+   then ``ANALYZE`` (the statistics autovacuum would gather in production).
 2. The web server as production runs it: ``python -m resonanz web --bind 127.0.0.1:<port> --workers 2
    --threads 8`` with ``RESONANZ_ENV=production``, its secrets, ``ALLOWED_HOSTS=127.0.0.1`` and ``DEBUG=0``.
    There is no ``Server-Timing`` header, so gunicorn's access log carries the server-side time: the bench
@@ -34,7 +36,8 @@ What happens (everything on 127.0.0.1, bounded by ``--timeout``, every child sto
    The baseline also gives the CPU per request of the web workers and of PostgreSQL for each page, and
    so the most requests per second the machine's cores could serve of that page — a figure that holds
    even when other work shares the machine, unlike the latencies.
-6. Profile (after the server stopped): each page once more in-process through Django's test client
+6. Profile (after the server stopped; ``--profile-only``: instead of steps 2-5): each page once more
+   in-process through Django's test client
    (same settings, ``DEBUG`` off): median wall and CPU time, SQL statements and SQL time per request; the
    page with the most CPU under cProfile with a CPU-time clock (top functions, CPU per package; the whole
    listing in ``page_times_profile-<backend>.txt``). ``--py-spy S`` also samples the gunicorn workers for
@@ -612,7 +615,9 @@ def _area(path: str) -> str:
     return parts[0].removesuffix(".py")
 
 
-def profile_pages(fx: Fixture, pages: PageSet, repeat: int, out_file: Path) -> dict[str, Any]:
+def profile_pages(
+    fx: Fixture, pages: PageSet, repeat: int, out_file: Path, cprofile: Sequence[str] = ()
+) -> dict[str, Any]:
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -663,12 +668,25 @@ def profile_pages(fx: Fixture, pages: PageSet, repeat: int, out_file: Path) -> d
             "statements": [q["sql"][:200] for q in captured.captured_queries],
         }
     slowest = max(PAGES, key=lambda p: per_page[p]["cpu_ms"])
+    chosen = [p for p in cprofile if p in PAGES] or [slowest]
+    result = _cprofile_page(chosen[0], call, repeat, out_file)
+    result["pages"] = per_page
+    result["slowest"] = chosen[0]
+    result["repeat"] = repeat
+    result["others"] = {
+        page: _cprofile_page(page, call, repeat, out_file.with_stem(f"{out_file.stem}-{page}"))
+        for page in chosen[1:]
+    }
+    return result
+
+
+def _cprofile_page(page: str, call: Callable[[str, int], Any], repeat: int, out_file: Path) -> dict[str, Any]:
     # CPU time, not wall time: the machine may be shared, and waits for PostgreSQL are in "sql_ms" already.
     profiler = cProfile.Profile(time.process_time)
     started = time.process_time()
     profiler.enable()
     for n in range(repeat):
-        call(slowest, n)
+        call(page, n)
     profiler.disable()
     profiled_ms = (time.process_time() - started) * 1000 / repeat
     stats = pstats.Stats(profiler)
@@ -691,16 +709,13 @@ def profile_pages(fx: Fixture, pages: PageSet, repeat: int, out_file: Path) -> d
     ours = sorted((r for r in rows if "/resonanz/" in r["file"]), key=lambda r: r["cum_ms"], reverse=True)
     ours = ours[:15]
     with out_file.open("w") as fh:
-        fh.write(f"cProfile (CPU time) of {slowest}, {repeat} requests in-process (DEBUG off)\n\n")
+        fh.write(f"cProfile (CPU time) of {page}, {repeat} requests in-process (DEBUG off)\n\n")
         stats.stream = fh  # type: ignore[attr-defined]
         stats.sort_stats("cumulative").print_stats(60)
         stats.sort_stats("tottime").print_stats(40)
     for row in [*top_own, *ours]:
         row.pop("file", None)
     return {
-        "pages": per_page,
-        "slowest": slowest,
-        "repeat": repeat,
         "profiled_ms_per_request": round(profiled_ms, 1),
         "own_ms_total_per_request": round(total * 1000 / repeat, 1),
         "by_area_ms": dict(sorted(((k, round(v, 1)) for k, v in by_area.items()), key=lambda kv: -kv[1])),
@@ -813,6 +828,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="sample the gunicorn workers with py-spy for this long during the load",
     )
+    parser.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="no server and no load: only the fixture and the in-process profile (step 6)",
+    )
+    parser.add_argument(
+        "--cprofile",
+        action="append",
+        default=[],
+        choices=PAGES,
+        help="page(s) to run under cProfile (repeatable; default: the one with the most CPU)",
+    )
     parser.add_argument("--db-name", default="resonanz_bench_pages")
     parser.add_argument(
         "--redis-url",
@@ -855,6 +882,12 @@ def prepare(ns: argparse.Namespace, result: dict[str, Any]) -> tuple[Fixture, Pa
     call_command("migrate", verbosity=0, interactive=False)
     migrate_s = round(time.monotonic() - t, 2)
     fx = create_fixture(ns)
+    # A production database has statistics (autovacuum analyses a table after bulk changes); a bench server
+    # may run without autovacuum, and a planner guessing "a handful of rows" picks nested loops for 5,000.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     result["setup_s"] = {"migrate": migrate_s, **fx.setup_s}
     result["fixture"] = {
         "workspace_id": fx.workspace_id,
@@ -1001,6 +1034,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         "think_ms": ns.think_ms,
         "workers": ns.workers,
         "threads": ns.threads,
+        "profile_only": ns.profile_only,
         "cpus": os.cpu_count(),
         "redis": bool(ns.redis_url),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -1025,7 +1059,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             django.setup()
             django_ready = True
             fx, pages = prepare(ns, result)
-            measure(ns, result, fx, pages, env, children, clients, stop, web_log, deadline)
+            if not ns.profile_only:
+                measure(ns, result, fx, pages, env, children, clients, stop, web_log, deadline)
         except BenchStopped as exc:
             result["error"] = str(exc)
         finally:
@@ -1047,7 +1082,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         if "error" not in result and fx is not None and pages is not None:
             try:
                 listing = ARTIFACTS / f"page_times_profile-{ns.backend}.txt"
-                result["profile"] = profile_pages(fx, pages, ns.profile_repeat, listing)
+                result["profile"] = profile_pages(fx, pages, ns.profile_repeat, listing, ns.cprofile)
             except BenchStopped as exc:
                 result["profile_error"] = str(exc)
     finally:
@@ -1147,7 +1182,7 @@ def print_table(result: dict[str, Any]) -> None:
             print(f"  {page}: errors by status {client[page]['error_statuses']}")
     prof = result.get("profile") or {}
     cpus, base_cpu = result.get("cpus") or 1, result.get("baseline_cpu_per_request", {})
-    if base_c:
+    if base_c or prof:
         print()
         print(
             f"one request at a time: 1 client over HTTP ({result.get('baseline_n')} requests per page: "
@@ -1184,6 +1219,12 @@ def print_table(result: dict[str, Any]) -> None:
         for row in prof["top_resonanz_cumulative"][:12]:
             print(f"  {row['cum_ms']:>7}  {row['ncalls']:>7}  {row['function']}")
         print(f"full listing: {prof['listing']}")
+        for page, other in (prof.get("others") or {}).items():
+            print(f"\n{page} — cProfile {other['profiled_ms_per_request']} CPU ms/request; by package (ms):")
+            print("  " + ", ".join(f"{k} {v}" for k, v in list(other["by_area_ms"].items())[:10]))
+            for row in other["top_own_time"][:8]:
+                print(f"  {row['own_ms']:>7}  {row['ncalls']:>7}  {row['function']}")
+            print(f"full listing: {other['listing']}")
     spy = result.get("py_spy")
     if spy and spy.get("samples"):
         print(f"\npy-spy during the load ({spy['samples']} samples of busy threads), our frames inclusive %:")
@@ -1204,6 +1245,7 @@ def write_json(path: Path, result: dict[str, Any]) -> None:
         with contextlib.suppress(ValueError):
             data = json.loads(path.read_text())
     key = result["backend"] + (f"-think{result['think_ms']:g}ms" if result["think_ms"] else "")
+    key += "-profile-only" if result.get("profile_only") else ""
     data[key] = result
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 

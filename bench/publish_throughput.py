@@ -15,9 +15,10 @@ What happens (everything on 127.0.0.1, bounded by ``--timeout``, every child sto
 3. W worker processes (``python -m resonanz worker --threads T --no-ticker``) start and are warmed up.
 4. Bare phase: N no-op tasks (``bench.tasks.noop``, queue ``publish``) are enqueued deferred to one
    instant T, then timed from T until the last has finished: the task backend's own ceiling.
-5. Publish phase: the variants are scheduled at T' (or spread over ``--spread`` seconds after T'), their
-   ``publish_variant`` tasks enqueued deferred to that time (as the scheduler does for future posts) while
-   the workers idle, then timed until every variant is PUBLISHED (or FAILED, or the timeout).
+5. Publish phase: the variants are scheduled at T' (or spread over ``--spread`` seconds after T'), and
+   for each one the scheduler's own after-commit call (``variant_enqueue``: a wake-up ``publish_due`` for
+   its second, coalesced) is made while the workers idle; then timed until every variant is PUBLISHED
+   (or FAILED, or the timeout). Each ``publish_due`` claims due variants in batches.
 
 Both phases therefore measure the same thing — "N items due at once, workers already running" — and the
 ratio publish/bare says how much of the backend's capacity our publishing code leaves.
@@ -415,20 +416,21 @@ def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cos
 
     from resonanz.posts.models import Post, Variant, VariantStatus
     from resonanz.publishing.models import AttemptOutcome, PublishAttempt
-    from resonanz.publishing.tasks import publish_variant
+    from resonanz.publishing.services import variant_enqueue
 
     n = len(variant_ids)
-    due = due_time(n, enqueue_cost, extra_per_item=30e-6)
+    due = due_time(n, enqueue_cost, extra_per_item=60e-6)
     groups = schedule_buckets(variant_ids, due, spread)
     for when, ids in groups:  # the DB says "due at <when>" before any task exists
         Variant.objects.filter(pk__gte=ids[0], pk__lte=ids[-1], channel=channel).update(scheduled_at=when)
         Post.objects.filter(variants__channel=channel, variants__pk__gte=ids[0],
                             variants__pk__lte=ids[-1]).update(scheduled_at=when)
-    enqueue_many(publish_variant, [
-        (when, {"variant_id": vid, "schedule_version": 1}) for when, ids in groups for vid in ids
-    ])
+    # What scheduling does after commit for each variant (posts.services._arm): its wake-up call.
+    for when, ids in groups:
+        for vid in ids:
+            variant_enqueue(variant_id=vid, schedule_version=1, run_after=when)
     enqueued_at = datetime.now(UTC)
-    Variant.objects.filter(channel=channel).update(enqueued_at=enqueued_at)  # what variant_enqueue records
+    Variant.objects.filter(channel=channel).update(enqueued_at=enqueued_at)  # what _arm records
     overrun = (enqueued_at - due).total_seconds()
     sleep_until(due)
     cpu.start()
@@ -513,6 +515,36 @@ def profile_one_publish(workspace: Any, channel: Any, repeats: int = 50) -> dict
         "writes": sum(v for k, v in kinds.items() if k in {"INSERT", "UPDATE", "DELETE"}),
         "single_thread_ms_per_publish": round(per_publish * 1000, 2),
         "statements": [s[:160] for s in statements],
+    }
+
+
+def profile_batches(workspace: Any, channel: Any, size: int = 100, batches: int = 5) -> dict[str, Any]:
+    """One batch of ``size`` due variants in this process: SQL statements, wall and CPU ms per post."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from resonanz.publishing.batch import variants_publish_batch
+
+    create_posts(workspace, channel, size * (batches + 1), "batch", datetime.now(UTC) - timedelta(seconds=5))
+    variants_publish_batch(limit=size)  # warm
+    with CaptureQueriesContext(connection) as ctx:
+        results = variants_publish_batch(limit=size)
+    kinds: dict[str, int] = {}
+    for q in ctx.captured_queries:
+        word = q["sql"].split(None, 1)[0].upper()
+        kinds[word] = kinds.get(word, 0) + 1
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(batches - 1):
+        variants_publish_batch(limit=size)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    posts = size * (batches - 1)
+    return {
+        "batch_size": size,
+        "published_in_profiled_batch": sum(1 for r in results.values() if r.outcome == "published"),
+        "sql_statements_per_batch": len(ctx.captured_queries),
+        "by_kind": kinds,
+        "wall_ms_per_post": round(wall * 1000 / posts, 3),
+        "driver_cpu_ms_per_post": round(cpu * 1000 / posts, 3),
     }
 
 
@@ -617,7 +649,15 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         t = time.monotonic()
         variant_ids = create_posts(workspace, channels["bench"], ns.posts, "bench", PLACEHOLDER)
         result["setup_s_posts"] = round(time.monotonic() - t, 2)
+        if ns.backend == "redis":
+            # Planner statistics as a live database has them (autovacuum would analyze a table that
+            # grew by N rows within a minute); without them PostgreSQL sorts every due row per claim.
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         result["sql_per_publish"] = profile_one_publish(workspace, channels["profile"])
+        result["batch_profile"] = profile_batches(workspace, channels["profile"])
 
         worker_procs = [
             children.start(f"worker-{i}", [sys.executable, "-m", "resonanz", "worker", "--threads",
@@ -631,13 +671,16 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
                        "the workers to register", children)
         # Warm up: tasks and publishes through the queue (imports, DB/HTTP connections) before measuring.
         from bench.tasks import noop
-        from resonanz.publishing.tasks import publish_variant
+        from resonanz.publishing.services import publish_wakeup
 
         warm = ns.workers * ns.threads * 4
         enqueue_many(noop, [(None, {})] * warm)
-        warm_ids = create_posts(workspace, channels["warmup"], warm, "warmup", datetime.now(UTC))
-        enqueue_many(publish_variant, [(None, {"variant_id": v, "schedule_version": 1}) for v in warm_ids])
-        wait_until(lambda: probe.outstanding("publish") == 0, deadline, "the warm-up", children)
+        # Several small waves, so that every worker process publishes (pool threads, HTTP connections).
+        for wave in range(ns.workers * 2):
+            create_posts(workspace, channels["warmup"], 50, f"warmup{wave}", datetime.now(UTC))
+            for _ in range(ns.workers * ns.threads):
+                publish_wakeup(at=None)
+            wait_until(lambda: probe.outstanding("publish") == 0, deadline, "the warm-up", children)
 
         worker_pids = [p.pid for p in worker_procs]
         cpu = CpuMeter({
@@ -754,6 +797,11 @@ def print_table(result: dict[str, Any]) -> None:
         ("SQL statements per publish", q.get("sql_statements"), ""),
         ("  of which writes", q.get("writes"), ""),
         ("single-thread ms per publish", q.get("single_thread_ms_per_publish"), ""),
+        ("SQL statements per batch of " + str(result.get("batch_profile", {}).get("batch_size")),
+         result.get("batch_profile", {}).get("sql_statements_per_batch"), ""),
+        ("batch path: wall / CPU ms per post (1 thread)",
+         (f"{result.get('batch_profile', {}).get('wall_ms_per_post')} / "
+          f"{result.get('batch_profile', {}).get('driver_cpu_ms_per_post')}"), ""),
         ("enqueue ms per task", p.get("enqueue_ms_per_task"), ""),
     ]
     for phase, data in (("publish", p), ("bare", b)):

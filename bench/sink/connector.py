@@ -8,6 +8,7 @@ Registered only by ``bench/settings_bench.py``.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import ClassVar
 
@@ -36,6 +37,8 @@ class SinkConnector(Connector):
     network = "sink"
     display_name = "Sink (benchmark)"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.PUBLISH, Capability.THREADS})
+    # A static token and one keep-alive client per thread: parallel calls on one account are safe.
+    publish_concurrency_per_account: ClassVar[int] = int(os.environ.get("BENCH_SINK_LANES", "8"))
 
     def __init__(self) -> None:
         self._local = threading.local()

@@ -77,13 +77,13 @@ def cmd_up(ns: argparse.Namespace) -> int:
     """Embedded default. Stays thin (no Django import) so the idle footprint is the two children."""
     env = _django_env()
     env.setdefault("RESONANZ_ENV", "embedded")
-    env.setdefault("RESONANZ_DATA_DIR", str(Path(ns.data_dir).resolve()))
+    # --data-dir (whose default is $RESONANZ_DATA_DIR, else ./var) decides, for every child.
+    env["RESONANZ_DATA_DIR"] = str(Path(ns.data_dir).resolve())
     env.pop("DATABASE_URL", None) if ns.embedded_only else None
     (Path(env["RESONANZ_DATA_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
     me = [sys.executable, "-m", "resonanz"]
     print(f"Resonanz: data in {env['RESONANZ_DATA_DIR']}", flush=True)
-    subprocess.run([*me, "manage", "migrate", "--no-input", "-v", "0"], env=env, check=True)
-    subprocess.run([*me, "manage", "bootstrap"], env=env, check=True)
+    subprocess.run([*me, "manage", "bootstrap", "--migrate"], env=env, check=True)
     children = [
         subprocess.Popen(
             [*me, "web", "--bind", f"{ns.host}:{ns.port}", "--workers", "1", "--threads", "8"], env=env

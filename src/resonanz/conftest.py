@@ -35,6 +35,20 @@ MASTODON_INSTANCE_SETTINGS: dict[str, Any] = {
 
 
 @pytest.fixture(autouse=True)
+def fresh_wakeups() -> None:
+    """Each test starts without the publishing engine's coalesced wake-ups of earlier tests (their
+    tasks were rolled back with the database, the cache keys and the in-process memo were not)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from resonanz.publishing import services
+
+    services._wakeups_known.clear()
+    if isinstance(caches["default"], LocMemCache):  # never flush a shared Redis (the task queue)
+        caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
 def english_messages() -> Iterator[None]:
     """Service and connector messages are asserted in English; German is tested where it matters
     (the catalog check, the browser journey, ``translation.override("de")`` in tests that say so).

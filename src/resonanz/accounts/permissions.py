@@ -21,6 +21,7 @@ class Action(StrEnum):
     DELETE_PUBLISHED = "delete_published"
     VIEW_ANALYTICS = "view_analytics"
     USE_INBOX = "use_inbox"
+    MANAGE_CAMPAIGNS = "manage_campaigns"  # create, edit, archive campaigns (editors and above)
 
 
 _ALL = set(Action)

@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -40,6 +41,17 @@ def workspace_create(
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
     audit_log_record(workspace=workspace, actor=owner, action="workspace.create", target=workspace)
     return workspace
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """Save the user's language (the language switcher): it is their interface language from now on, on
+    every device, and the language of their e-mails. "" forgets it (the browser's language again)."""
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValueError(f"unknown language {language!r}")
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return user
 
 
 def membership_set(*, workspace: Workspace, user: User, role: str, actor: User | None = None) -> Membership:

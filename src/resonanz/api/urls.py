@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from resonanz.accounts import api as accounts
 from resonanz.approvals import api as approvals
+from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
 from resonanz.engagement import api as engagement
 from resonanz.posts import api as posts
@@ -54,4 +55,6 @@ urlpatterns = [
         name="review-link-revoke",
     ),
     path(ws + "conversations/", engagement.ConversationListApi.as_view(), name="conversations"),
+    path(ws + "campaigns/", campaigns.CampaignListApi.as_view(), name="campaigns"),
+    path(ws + "campaigns/<int:campaign_id>/", campaigns.CampaignDetailApi.as_view(), name="campaign"),
 ]

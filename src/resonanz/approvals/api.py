@@ -23,6 +23,7 @@ from .selectors import (
     approval_history,
     approval_settings_get,
     approval_state,
+    plan_state,
     review_link_get,
     review_link_list,
 )
@@ -58,6 +59,15 @@ class ApprovalSerializer(serializers.Serializer[dict[str, Any]]):
     round = serializers.IntegerField(help_text="Send back as `round` to refuse a decision on a changed post")
     approved_at = serializers.DateTimeField(allow_null=True)
     approved_by_id = serializers.IntegerField(allow_null=True)
+    scheduled_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="While in review: the planned time; the final approval schedules the post for it",
+    )
+    plan_state = serializers.ChoiceField(
+        choices=["", "passed", "waiting"],
+        help_text="Approved but not scheduled: `passed` (the planned time had passed; pick a new one), "
+        "`waiting` (could not be scheduled; see the events); empty otherwise",
+    )
     history = HistoryEntrySerializer(many=True)
 
 
@@ -87,6 +97,8 @@ def approval_json(view: WorkspaceAPIView, post: Post) -> dict[str, Any]:
             "round": state.round,
             "approved_at": post.approved_at,
             "approved_by_id": post.approved_by_id,
+            "scheduled_at": post.scheduled_at,
+            "plan_state": plan_state(post),
             "history": history,
         }
     ).data
@@ -109,7 +121,9 @@ class DecisionInputSerializer(serializers.Serializer[None]):
 
 class DecisionApi(WorkspaceAPIView):
     """Approve or reject the current step (approvers), or comment (anyone who writes posts).
-    Rejecting and commenting need a ``comment``."""
+    Rejecting and commenting need a ``comment``. Nobody approves a post they wrote (``own_post``), except
+    an owner or admin who is the workspace's only approver. The final approval schedules the post for its
+    planned time if that is still ahead (``status`` becomes ``scheduled``; else see ``plan_state``)."""
 
     actions = {"POST": Action.CREATE_POST}  # approve/reject: the service checks APPROVE_POST
 

@@ -30,7 +30,14 @@ class DecisionForm(WebForm):
 
 
 class PostCommentForm(WebForm):
-    comment = forms.CharField(label=_("Comment"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    """A comment on the post page (the approval's own note has a label of its own: web.forms.CommentForm)."""
+
+    comment = forms.CharField(
+        label=_("Comment for everyone involved"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Goes into the history; the author and everyone who decided or commented are told."),
+    )
 
 
 class ReviewLinkForm(WebForm):

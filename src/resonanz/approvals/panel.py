@@ -6,12 +6,16 @@ htmx actions of this app (comment, create or revoke a review link), so both alwa
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.forms import Form
+from django.utils import formats
 from django.utils.translation import gettext as _
 
+from resonanz.accounts.models import Workspace
 from resonanz.accounts.permissions import Action
+from resonanz.core.timezones import zone
 from resonanz.posts.models import Post, PostStatus
 from resonanz.web.scope import Scope
 
@@ -21,9 +25,60 @@ from .selectors import (
     HistoryEntry,
     approval_can_decide,
     approval_history,
+    approval_own_post_blocked,
+    approval_post_media,
     approval_state,
+    plan_state,
     review_link_list,
 )
+
+
+def local_text(instant: datetime, workspace: Workspace) -> str:
+    """An instant as the workspace's wall-clock time, short and in the active language."""
+    return str(formats.date_format(instant.astimezone(zone(workspace.time_zone)), "SHORT_DATETIME_FORMAT"))
+
+
+def decision_outcome(workspace: Workspace, post: Post) -> str:
+    """What the approver is told after deciding: approved (and scheduled at the planned time, or why not),
+    step 1 approved, or rejected."""
+    if post.status == PostStatus.SCHEDULED and post.approved_at is not None and post.scheduled_at:
+        return _("Approved and scheduled for the planned time, %(when)s.") % {
+            "when": local_text(post.scheduled_at, workspace)
+        }
+    if post.status == PostStatus.APPROVED:
+        state = plan_state(post)
+        if state == "passed":
+            assert post.scheduled_at is not None
+            return _(
+                "Approved. The planned time (%(when)s) has passed, so the post was not scheduled: "
+                "its author has to pick a new time."
+            ) % {"when": local_text(post.scheduled_at, workspace)}
+        if state == "waiting":
+            assert post.scheduled_at is not None
+            return _(
+                "Approved, but it could not be scheduled for the planned time (%(when)s); the post's "
+                "timeline says why."
+            ) % {"when": local_text(post.scheduled_at, workspace)}
+        return _("Approved. The post can be scheduled now.")
+    if post.status == PostStatus.DRAFT:
+        return _("Rejected; the post is a draft again.")
+    return _("Step 1 approved. The post now waits for step 2.")
+
+
+def plan_not_scheduled_text(workspace: Workspace, data: dict[str, Any], message: str) -> str:
+    """Why a post approved with a planned time was not scheduled (the ``plan_not_scheduled`` event)."""
+    reason = data.get("reason")
+    if reason == "passed":
+        try:
+            when = local_text(datetime.fromisoformat(str(data.get("planned_at"))), workspace)
+        except ValueError:
+            when = ""
+        return _("The planned time (%(when)s) had passed when the post was approved. Pick a new time.") % {
+            "when": when
+        }
+    if reason == "not_allowed":
+        return _("Whoever approved it may not schedule posts; someone who may has to schedule it.")
+    return message
 
 
 def history_labels() -> dict[str, str]:
@@ -82,6 +137,12 @@ def panel_context(
     state = approval_state(workspace=scope.workspace, post=post)
     history = labelled_history(approval_history(workspace=scope.workspace, post=post))
     approver = scope.can(Action.APPROVE_POST)
+    # Four-eyes rule: the author neither approves nor rejects her own post (she edits it instead).
+    own_post = (
+        approver
+        and state.in_review
+        and approval_own_post_blocked(workspace=scope.workspace, post=post, user=scope.user, role=scope.role)
+    )
     links = list(review_link_list(workspace=scope.workspace, post=post)) if approver else []
     visible = scope.approval_required or bool(history) or state.in_review or bool(links)
     return {
@@ -92,9 +153,18 @@ def panel_context(
         "approval_required": scope.approval_required,
         "approval_steps": step_rows(state, post),
         "approval_history": history,
+        # What an approver must see besides the text: the images, each with its description.
+        "approval_media": approval_post_media(workspace=scope.workspace, post=post) if visible else [],
+        # The planned time: scheduled at once on the final approval, or why it was not.
+        "plan_state": plan_state(post),
+        "may_schedule": scope.can(Action.SCHEDULE_POST),
         "approval_may": {
-            "approve": approval_can_decide(state=state, user=scope.user, role=scope.role),
-            "reject": approver and state.in_review,
+            "approve": not own_post
+            and approval_can_decide(
+                workspace=scope.workspace, post=post, state=state, user=scope.user, role=scope.role
+            ),
+            "reject": approver and state.in_review and not own_post,
+            "own_post": own_post and not state.step_external,
             "comment": scope.can(Action.CREATE_POST),
             "links": approver,
             # Four-eyes rule: explain why the approve button is missing for the step-1 approver.

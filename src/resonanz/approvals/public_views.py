@@ -23,7 +23,7 @@ from resonanz.posts.models import MediaAsset, PostStatus
 from .forms import ExternalReviewForm
 from .models import Decision, ReviewLink
 from .panel import history_labels
-from .selectors import approval_history, approval_state
+from .selectors import approval_history, approval_state, media_items
 from .services import (
     ApprovalError,
     ReviewLinkError,
@@ -77,13 +77,7 @@ def _review_page(
     variants = []
     for variant in post.variants.select_related("channel").prefetch_related("parts__partmedia_set__asset"):
         parts = [
-            {
-                "text": part.text,
-                "media": [
-                    {"asset": pm.asset, "alt": pm.alt_text or pm.asset.alt_text}
-                    for pm in part.partmedia_set.all()
-                ],
-            }
+            {"text": part.text, "media": media_items(part.partmedia_set.all())}
             for part in variant.parts.all()
         ]
         variants.append({"variant": variant, "parts": parts})

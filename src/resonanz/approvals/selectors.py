@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from resonanz.accounts.models import ApprovalMode, Role, User, Workspace
+from resonanz.accounts.models import ApprovalMode, Membership, Role, User, Workspace
 from resonanz.accounts.permissions import Action, role_allows
-from resonanz.posts.models import Post, PostEvent, PostStatus, Variant, VariantPart
+from resonanz.posts.models import MediaAsset, PartMedia, Post, PostEvent, PostStatus, Variant, VariantPart
 
 from .models import ROUND_START_KINDS, ApprovalDecision, ApprovalSettings, Decision, ReviewLink
 
@@ -26,6 +28,29 @@ HISTORY_KINDS = (
 
 def approver_roles() -> set[str]:
     return {role for role in Role.values if role_allows(role, Action.APPROVE_POST)}
+
+
+# Four-eyes rule: nobody approves a post they wrote. The one exception: an owner or admin who is the only
+# member allowed to approve (a one-person workspace), since nobody else could ever approve it.
+SELF_APPROVAL_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
+
+def approval_self_allowed(*, workspace: Workspace, user: User, role: str | None) -> bool:
+    """May ``user`` approve posts they wrote themselves? Only an owner or admin who is the workspace's
+    only active member with approval rights."""
+    if role not in SELF_APPROVAL_ROLES or not role_allows(role, Action.APPROVE_POST):
+        return False
+    others = Membership.objects.filter(
+        workspace=workspace, role__in=approver_roles(), user__is_active=True
+    ).exclude(user=user)
+    return not others.exists()
+
+
+def approval_own_post_blocked(*, workspace: Workspace, post: Post, user: User, role: str | None) -> bool:
+    """True when the four-eyes rule keeps ``user`` from approving ``post`` (they wrote it)."""
+    if post.author_id is None or post.author_id != user.pk:
+        return False
+    return not approval_self_allowed(workspace=workspace, user=user, role=role)
 
 
 def approval_settings_get(*, workspace: Workspace) -> ApprovalSettings:
@@ -102,11 +127,25 @@ def approval_state(*, workspace: Workspace, post: Post) -> ApprovalState:
     )
 
 
-def approval_can_decide(*, state: ApprovalState, user: User, role: str | None) -> bool:
-    """May this member approve the post's current step? (Rejecting needs only the approver role.)"""
+def approval_can_decide(
+    *, workspace: Workspace, post: Post, state: ApprovalState, user: User, role: str | None
+) -> bool:
+    """May this member approve the post's current step? Not at an external step, not step 2 after
+    approving step 1, not a post they wrote (four-eyes rule, ``approval_own_post_blocked``)."""
     if state.step is None or not role_allows(role, Action.APPROVE_POST) or state.step_external:
         return False
-    return not (state.step == 2 and state.step1_approved_by_id == user.pk)
+    if state.step == 2 and state.step1_approved_by_id == user.pk:
+        return False
+    return not approval_own_post_blocked(workspace=workspace, post=post, user=user, role=role)
+
+
+def plan_state(post: Post) -> str:
+    """Where an approved post stands with its planned time: ``passed`` (it had passed at approval, or
+    has since: not scheduled, a new time is needed), ``waiting`` (planned in the future but not scheduled:
+    someone who may schedule has to), or "" (scheduled, no planned time, or not approved yet)."""
+    if post.status != PostStatus.APPROVED or post.scheduled_at is None:
+        return ""
+    return "passed" if post.scheduled_at <= timezone.now() else "waiting"
 
 
 @dataclass
@@ -160,6 +199,46 @@ def _in_review(workspace: Workspace) -> QuerySet[Post]:
     )
 
 
+@dataclass(frozen=True)
+class MediaItem:
+    """An image (or video) of a post as approvers see it: the file and its description (alt text)."""
+
+    asset: MediaAsset
+    alt: str
+
+    @property
+    def is_video(self) -> bool:
+        return self.asset.mime_type.startswith("video/")
+
+
+def media_items(attachments: Iterable[PartMedia]) -> list[MediaItem]:
+    """Each file with its alt text once, in order (every channel's variant carries the same images)."""
+    seen: set[tuple[int, str]] = set()
+    items = []
+    for pm in attachments:
+        item = MediaItem(asset=pm.asset, alt=(pm.alt_text or pm.asset.alt_text).strip())
+        if (pm.asset_id, item.alt) not in seen:
+            seen.add((pm.asset_id, item.alt))
+            items.append(item)
+    return items
+
+
+def approval_post_media(*, workspace: Workspace, post: Post) -> list[MediaItem]:
+    """The images of a post under review (one query)."""
+    assert post.workspace_id == workspace.pk
+    attachments = (
+        PartMedia.objects.filter(part__variant__post=post)
+        .select_related("asset")
+        .order_by("part__index", "position", "part__variant__channel_id")
+    )
+    return media_items(attachments)
+
+
+def _prefetched_media(post: Post) -> list[MediaItem]:
+    parts = sorted((p for v in post.variants.all() for p in v.parts.all()), key=lambda p: p.index)
+    return media_items(pm for part in parts for pm in part.partmedia_set.all())
+
+
 @dataclass
 class WaitingPost:
     post: Post
@@ -167,11 +246,13 @@ class WaitingPost:
     steps_total: int
     external: bool
     round: int
+    media: list[MediaItem] = field(default_factory=list)
 
 
 def approval_queue(*, workspace: Workspace, user: User, role: str | None) -> dict[str, list[WaitingPost]]:
     """Posts in review, split into ``mine`` (the user may decide the current step), ``external`` (waiting
-    for an external reviewer) and ``others`` (waiting for someone else, e.g. another approver)."""
+    for an external reviewer) and ``others`` (waiting for someone else, e.g. another approver, and the
+    user's own posts: four-eyes rule)."""
     total = steps_total(workspace)
     external_step2 = total == 2 and approval_settings_get(workspace=workspace).step2_external
     approver = role_allows(role, Action.APPROVE_POST)
@@ -181,34 +262,58 @@ def approval_queue(*, workspace: Workspace, user: User, role: str | None) -> dic
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.select_related("channel").order_by("channel_id")),
             Prefetch("variants__parts", queryset=VariantPart.objects.order_by("index")),
+            Prefetch(
+                "variants__parts__partmedia_set",
+                queryset=PartMedia.objects.select_related("asset").order_by("position"),
+            ),
         )
         .order_by("updated_at", "pk")
     )
     result: dict[str, list[WaitingPost]] = {"mine": [], "external": [], "others": []}
+    # Four-eyes rule: the user's own posts wait for someone else (unless nobody else may approve).
+    own_ok: bool | None = None  # asked only when one of the posts is the user's
     for post in qs:
         step = 2 if total == 2 and post.step1_done else 1  # type: ignore[attr-defined]
         external = step == 2 and external_step2
-        item = WaitingPost(post=post, step=step, steps_total=total, external=external, round=post.round_start)  # type: ignore[attr-defined]
+        item = WaitingPost(
+            post=post,
+            step=step,
+            steps_total=total,
+            external=external,
+            round=post.round_start,  # type: ignore[attr-defined]
+            media=_prefetched_media(post),
+        )
         if external:
             result["external"].append(item)
-        elif approver and not (step == 2 and post.step1_by == user.pk):  # type: ignore[attr-defined]
+        elif not approver or (step == 2 and post.step1_by == user.pk):  # type: ignore[attr-defined]
+            result["others"].append(item)
+        elif post.author_id != user.pk:
             result["mine"].append(item)
         else:
-            result["others"].append(item)
+            if own_ok is None:
+                own_ok = approval_self_allowed(workspace=workspace, user=user, role=role)
+            result["mine" if own_ok else "others"].append(item)
     return result
 
 
 def approval_waiting_count(*, workspace: Workspace, user: User, role: str | None) -> int:
-    """How many posts wait for this user's decision (the number in the navigation)."""
+    """How many posts wait for this user's decision (the number in the navigation): not their own posts
+    (four-eyes rule), unless they are the only one who may approve."""
     if not role_allows(role, Action.APPROVE_POST):
         return 0
     qs = _in_review(workspace)
     if steps_total(workspace) == 2:
         if approval_settings_get(workspace=workspace).step2_external:
-            return qs.filter(step1_done=False).count()  # type: ignore[misc]  # an annotation
-        # Step 2 is not for the person who approved step 1.
-        return qs.filter(Q(step1_done=False) | Q(step1_by__isnull=True) | ~Q(step1_by=user.pk)).count()
-    return qs.count()
+            qs = qs.filter(step1_done=False)  # type: ignore[misc]  # an annotation
+        else:  # step 2 is not for the person who approved step 1
+            qs = qs.filter(Q(step1_done=False) | Q(step1_by__isnull=True) | ~Q(step1_by=user.pk))
+    if role not in SELF_APPROVAL_ROLES:
+        return qs.exclude(author_id=user.pk).count()
+    # Owners and admins: the membership check only when some of the waiting posts are their own.
+    counts = qs.aggregate(total=Count("pk"), own=Count("pk", filter=Q(author_id=user.pk)))
+    if counts["own"] and not approval_self_allowed(workspace=workspace, user=user, role=role):
+        return int(counts["total"] - counts["own"])
+    return int(counts["total"])
 
 
 def review_link_list(*, workspace: Workspace, post: Post) -> QuerySet[ReviewLink]:

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
@@ -22,16 +22,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from resonanz.accounts.models import ApprovalMode, User, Workspace
-from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.accounts.permissions import Action, ensure_allowed, role_allows
 from resonanz.accounts.selectors import membership_role
 from resonanz.core.services import audit_log_record
 from resonanz.notifications.models import NotificationKind
 from resonanz.notifications.services import notification_recipients, notification_send
 from resonanz.posts.models import Post, PostEvent, PostStatus
-from resonanz.posts.services import PostError, PostValidationError, post_validate
+from resonanz.posts.services import PostError, PostValidationError, post_schedule, post_validate
 
 from .models import ApprovalDecision, ApprovalSettings, Decision, ReviewLink
-from .selectors import ApprovalState, approval_state, approver_roles, steps_total
+from .selectors import (
+    ApprovalState,
+    approval_own_post_blocked,
+    approval_state,
+    approver_roles,
+    steps_total,
+)
 
 REVIEW_LINK_SALT = "resonanz.approvals.review-link"
 REVIEW_LINK_MAX_DAYS = 60
@@ -339,6 +345,36 @@ def _apply(
         actor=actor,
         actor_name=who,
     )
+    # An external reviewer has no account: the member who gave them the link schedules.
+    return _schedule_planned(workspace, post, scheduler=actor if link is None else link.created_by)
+
+
+def _schedule_planned(workspace: Workspace, post: Post, *, scheduler: User | None) -> Post:
+    """After the final approval: schedule the post at its planned time, through ``post_schedule`` with the
+    approver as the actor (who must be allowed to schedule). A planned time that has passed, or a schedule
+    that is refused, leaves the post approved with a timeline entry saying why; the post page then asks
+    for a new time (``approval_plan_notice``)."""
+    planned = post.scheduled_at
+    if planned is None:
+        return post
+    message = ""
+    if planned <= timezone.now():
+        reason = "passed"
+    elif scheduler is None or not role_allows(
+        membership_role(workspace=workspace, user=scheduler), Action.SCHEDULE_POST
+    ):
+        reason = "not_allowed"
+    else:
+        try:
+            return post_schedule(workspace=workspace, post=post, actor=scheduler, at=planned)
+        except (PostError, PermissionDenied) as exc:  # undone to post_schedule's savepoint
+            reason, message = "refused", getattr(exc, "message", "") or str(exc)
+    PostEvent.objects.create(
+        post=post,
+        kind="plan_not_scheduled",
+        message=message,
+        data={"planned_at": planned.isoformat(), "reason": reason},
+    )
     return post
 
 
@@ -391,6 +427,12 @@ def approval_decide(
         if state.step == 2 and state.step1_approved_by_id == actor.pk:
             raise ApprovalError(
                 _("You approved step 1; step 2 needs another approver."), code="same_approver"
+            )
+        role = membership_role(workspace=workspace, user=actor)
+        if approval_own_post_blocked(workspace=workspace, post=post, user=actor, role=role):
+            raise ApprovalError(
+                _("You wrote this post, so someone else has to approve it (four-eyes principle)."),
+                code="own_post",
             )
     return _apply(workspace, post, state, decision=decision, comment=comment, actor=actor)
 

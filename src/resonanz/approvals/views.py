@@ -15,14 +15,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from resonanz.accounts.models import ApprovalMode
 from resonanz.accounts.permissions import Action
-from resonanz.posts.models import Post, PostStatus
+from resonanz.posts.models import Post
 from resonanz.posts.selectors import post_get
 from resonanz.posts.services import PostError, PostValidationError
 from resonanz.web.scope import Scope, or_404, render_scoped, workspace_view
 
 from .forms import ApprovalSettingsForm, DecisionForm, PostCommentForm, ReviewLinkForm
-from .panel import panel_context
+from .panel import decision_outcome, panel_context
 from .selectors import (
+    approval_post_media,
     approval_queue,
     approval_settings_get,
     approval_state,
@@ -75,6 +76,8 @@ def approval_list(request: HttpRequest, scope: Scope) -> HttpResponse:
         for item in queue[group]
         if item.post.author_id == scope.user.pk
     ]
+    # The user's own posts are listed once, under "Your posts in review" (four-eyes rule: not hers to decide).
+    queue["others"] = [item for item in queue["others"] if item.post.author_id != scope.user.pk]
     return render_scoped(
         request,
         scope,
@@ -126,6 +129,7 @@ def approval_decide_view(request: HttpRequest, scope: Scope, post_id: int) -> Ht
                     "step": state.step,
                     "steps_total": state.steps_total,
                     "round": state.round,
+                    "media": approval_post_media(workspace=scope.workspace, post=post),
                 },
                 "comment": form.data.get(f"p{post.pk}-comment", ""),
                 "error": error,
@@ -133,15 +137,7 @@ def approval_decide_view(request: HttpRequest, scope: Scope, post_id: int) -> Ht
             },
             status=400,
         )
-    approved = post.status == PostStatus.APPROVED
-    rejected = post.status == PostStatus.DRAFT
-    outcome = (
-        _("Approved. The post can be scheduled now.")
-        if approved
-        else _("Rejected; the post is a draft again.")
-        if rejected
-        else _("Step 1 approved. The post now waits for step 2.")
-    )
+    outcome = decision_outcome(scope.workspace, post)
     if not _is_htmx(request):
         messages.success(request, outcome)
         return redirect("approvals:list", workspace_id=scope.workspace.pk)

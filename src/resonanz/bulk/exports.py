@@ -44,6 +44,7 @@ class ExportRow:
     network: str
     handle: str
     status: str
+    campaign: str
     title: str
     text: str
     thread: str
@@ -58,6 +59,7 @@ def export_headers() -> list[str]:
         _("Network"),
         _("Channel"),
         _("Status"),
+        _("Campaign"),
         _("Title"),
         _("Text"),
         _("Thread"),
@@ -69,6 +71,11 @@ def export_headers() -> list[str]:
 def _live_link(variant: Variant, texts: list[Any]) -> str:
     urls = [variant.remote_url, *(p.remote_url for p in texts)]
     return next((u for u in urls if u and u.startswith(("https://", "http://"))), "")
+
+
+def _campaign_name(variant: Variant) -> str:
+    campaign = variant.post.campaign  # select_related by calendar_entries
+    return campaign.name if campaign is not None else ""
 
 
 def export_rows(
@@ -92,6 +99,7 @@ def export_rows(
             network=names[network],
             handle=variant.channel.handle,
             status=status_labels.get(status, status),
+            campaign=_campaign_name(variant),
             title=variant.post.title,
             text=parts[0].text if parts else variant.post.text,
             thread=THREAD_SEPARATOR.join(p.text for p in parts[1:]),
@@ -124,6 +132,7 @@ def csv_lines(rows: Iterable[ExportRow], *, headers: list[str], excel_de: bool) 
                     neutralise(row.network),
                     neutralise(row.handle),
                     neutralise(row.status),
+                    neutralise(row.campaign),
                     neutralise(row.title),
                     neutralise(row.text),
                     neutralise(row.thread),
@@ -136,13 +145,34 @@ def csv_lines(rows: Iterable[ExportRow], *, headers: list[str], excel_de: bool) 
 
 # Header names of the example file: names the importer knows, in the language of the page.
 TEMPLATE_HEADERS = {
-    "de": ["Datum", "Uhrzeit", "Kanäle", "Text", "Thread", "Titel", "Inhaltswarnung", "Sichtbarkeit"],
-    "en": ["date", "time", "channels", "text", "thread", "title", "content_warning", "visibility"],
+    "de": [
+        "Datum",
+        "Uhrzeit",
+        "Kanäle",
+        "Text",
+        "Thread",
+        "Titel",
+        "Kampagne",
+        "Inhaltswarnung",
+        "Sichtbarkeit",
+    ],
+    "en": [
+        "date",
+        "time",
+        "channels",
+        "text",
+        "thread",
+        "title",
+        "campaign",
+        "content_warning",
+        "visibility",
+    ],
 }
 
 
-def template_csv(*, german: bool, channel: str, day: date) -> str:
-    """An example import file: the header row and two posts (one a thread), ready to be edited."""
+def template_csv(*, german: bool, channel: str, day: date, campaign: str = "") -> str:
+    """An example import file: the header row and two posts (one a thread, in ``campaign`` when the
+    workspace has one), ready to be edited."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if german else ",", lineterminator="\r\n")
     writer.writerow(TEMPLATE_HEADERS["de" if german else "en"])
@@ -156,6 +186,7 @@ def template_csv(*, german: bool, channel: str, day: date) -> str:
                 "",
                 "",
                 "",
+                "",
                 "öffentlich",
             ]
         )
@@ -166,14 +197,15 @@ def template_csv(*, german: bool, channel: str, day: date) -> str:
                 channel,
                 "Ein Thread, Teil 1",
                 "Teil 2\n---\nTeil 3",
-                "Kampagne Herbst",
+                "Thread zum Wochenstart",
+                campaign,
                 "",
                 "",
             ]
         )
     else:
         writer.writerow(
-            [day.isoformat(), "09:00", channel, "Good morning! Our first post.", "", "", "", "public"]
+            [day.isoformat(), "09:00", channel, "Good morning! Our first post.", "", "", "", "", "public"]
         )
         writer.writerow(
             [
@@ -182,7 +214,8 @@ def template_csv(*, german: bool, channel: str, day: date) -> str:
                 channel,
                 "A thread, part 1",
                 "Part 2\n---\nPart 3",
-                "Autumn campaign",
+                "Thread to start the week",
+                campaign,
                 "",
                 "",
             ]
@@ -192,7 +225,7 @@ def template_csv(*, german: bool, channel: str, day: date) -> str:
 
 # -- XLSX ---------------------------------------------------------------------------------------
 
-_COLUMN_WIDTHS = [12, 8, 12, 28, 14, 24, 60, 40, 40, 10]
+_COLUMN_WIDTHS = [12, 8, 12, 28, 14, 20, 24, 60, 40, 40, 10]
 
 
 def xlsx_bytes(rows: Iterable[ExportRow], *, headers: list[str], sheet_title: str, german: bool) -> bytes:
@@ -240,6 +273,7 @@ def xlsx_bytes(rows: Iterable[ExportRow], *, headers: list[str], sheet_title: st
                 text_cell(row.network),
                 text_cell(row.handle),
                 text_cell(row.status),
+                text_cell(row.campaign, wrapped=True),
                 text_cell(row.title, wrapped=True),
                 text_cell(row.text, wrapped=True),
                 text_cell(row.thread, wrapped=True),
@@ -294,10 +328,13 @@ def ical_bytes(
         url = post_url(variant)
         live = _live_link(variant, list(variant.parts.all()))
         status = status_of(variant)
+        campaign = _campaign_name(variant)
         details = [
             f"{names[network]}: {variant.channel.handle}",
             f"{_('Status')}: {status_labels.get(status, status)}",
         ]
+        if campaign:
+            details.append(f"{_('Campaign')}: {campaign}")
         if live:
             details.append(f"{_('Live post')}: {live}")
         details.append(f"{_('In Resonanz')}: {url}")
@@ -311,6 +348,8 @@ def ical_bytes(
         event.add("summary", _summary(names[network], parts[0]))
         event.add("description", THREAD_SEPARATOR.join(parts) + "\n\n" + "\n".join(details))
         event.add("url", url)
+        if campaign:  # calendar apps filter and colour by category
+            event.add("categories", [campaign])
         event.add("status", "CONFIRMED")
         event.add("transp", "TRANSPARENT")  # does not block the subscriber's free/busy time
         calendar.add_component(event)

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from resonanz.campaigns.models import Campaign
 from resonanz.channels.models import Channel
 from resonanz.web.forms import WebForm
 
@@ -51,6 +52,11 @@ class ChannelChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
         return f"{obj.network}: {obj.handle}"
 
 
+class CampaignChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Campaign) -> str:  # type: ignore[override]
+        return f"{obj.name} ({_('archived')})" if obj.archived else obj.name
+
+
 class ExportForm(WebForm):
     start = forms.DateField(
         label=_("From"),
@@ -66,12 +72,24 @@ class ExportForm(WebForm):
         label=_("Channel"), queryset=Channel.objects.none(), required=False, empty_label=_("All channels")
     )
     status = forms.ChoiceField(label=_("Status"), required=False)
+    campaign = CampaignChoice(
+        label=_("Campaign"), queryset=Campaign.objects.none(), required=False, empty_label=_("All campaigns")
+    )
 
-    def __init__(self, *args: Any, channels: QuerySet[Channel], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        channels: QuerySet[Channel],
+        campaigns: QuerySet[Campaign] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         channel_field = self.fields["channel"]
         assert isinstance(channel_field, ChannelChoice)
         channel_field.queryset = channels
+        campaign_field = self.fields["campaign"]
+        assert isinstance(campaign_field, CampaignChoice)
+        campaign_field.queryset = campaigns if campaigns is not None else Campaign.objects.none()
         status_field = self.fields["status"]
         assert isinstance(status_field, forms.ChoiceField)
         status_field.choices = [("", _("All")), *ENTRY_STATUSES]

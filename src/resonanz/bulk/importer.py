@@ -4,15 +4,17 @@ What a file may look like, as a spreadsheet exported from Excel, LibreOffice or 
 
 * a header row; column names in English or German (``date``/``Datum``, ``time``/``Uhrzeit``,
   ``channels``/``Kanäle``, ``text``/``Text``; optional ``thread``, ``title``/``Titel``,
-  ``content_warning``/``Inhaltswarnung``, ``visibility``/``Sichtbarkeit``), in any order; other
-  columns are ignored (and named in the report);
+  ``content_warning``/``Inhaltswarnung``, ``visibility``/``Sichtbarkeit``, ``campaign``/``Kampagne``),
+  in any order; other columns are ignored (and named in the report);
 * delimiter ``,`` ``;`` (German Excel) or tab, detected from the header row;
 * encoding UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), else Windows-1252;
 * dates ``2026-12-01``, ``01.12.2026``, ``1.12.2026`` or ``1.12.26``; times ``09:00``, ``9:00`` or
   ``09:00:00``, wall-clock time in the workspace's time zone;
 * channels as handles (``brand.bsky.social``, ``@brand@social.example``), ``network:handle`` or channel
   ids, separated by ``|`` ``,`` or ``;``;
-* thread parts in the ``thread`` column, separated by a line holding only ``---``.
+* thread parts in the ``thread`` column, separated by a line holding only ``---``;
+* a campaign by its name (any case; empty: none); a name the workspace does not know, or an archived
+  campaign, refuses the row (a typo must not silently drop the post out of its campaign).
 
 Row numbers are those of the spreadsheet: the header is row 1, the first post row 2.
 """
@@ -30,6 +32,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from resonanz.core.timezones import LocalTimeError, local_to_utc
 
@@ -47,6 +50,7 @@ class Column(StrEnum):
     TITLE = "title"
     CONTENT_WARNING = "content_warning"
     VISIBILITY = "visibility"
+    CAMPAIGN = "campaign"
 
 
 REQUIRED = (Column.DATE, Column.TIME, Column.CHANNELS, Column.TEXT)
@@ -67,6 +71,7 @@ _ALIASES: dict[str, Column] = {
         Column.CONTENT_WARNING,
     ),
     **dict.fromkeys(["visibility", "sichtbarkeit"], Column.VISIBILITY),
+    **dict.fromkeys(["campaign", "campaignname", "kampagne", "kampagnenname", "kampagnen"], Column.CAMPAIGN),
 }
 
 _VISIBILITIES: dict[str, str] = {
@@ -102,6 +107,15 @@ class ChannelRef:
 
 
 @dataclass(frozen=True)
+class CampaignRef:
+    """What the parser needs to know of a campaign of the workspace."""
+
+    id: int
+    name: str
+    archived: bool = False
+
+
+@dataclass(frozen=True)
 class RowIssue:
     column: str  # a Column value, or "" for the row as a whole
     message: str
@@ -119,6 +133,7 @@ class ParsedRow:
     title: str = ""
     content_warning: str = ""
     visibility: str = "public"
+    campaign_id: int | None = None
     issues: list[RowIssue] = field(default_factory=list)
 
     @property
@@ -216,9 +231,12 @@ def _map_header(header: list[str]) -> tuple[dict[Column, int], dict[str, str], l
     if missing:
         raise ImportFileError(
             "missing_columns",
-            _(
-                "The header row lacks the column(s) %(missing)s. The first row must name the columns, "
-                "e.g. date;time;channels;text (or Datum;Uhrzeit;Kanäle;Text)."
+            ngettext(
+                "The header row lacks the column %(missing)s. The first row must name the columns, "
+                "e.g. date;time;channels;text (or Datum;Uhrzeit;Kanäle;Text).",
+                "The header row lacks the columns %(missing)s. The first row must name the columns, "
+                "e.g. date;time;channels;text (or Datum;Uhrzeit;Kanäle;Text).",
+                len(missing),
             )
             % {"missing": ", ".join(missing)},
         )
@@ -340,6 +358,35 @@ def parse_visibility(value: str) -> str:
     return visibility
 
 
+def _campaign_key(name: str) -> str:
+    """A campaign name as compared: spaces collapsed (as the campaign service stores names), any case."""
+    return " ".join(name.split()).casefold()
+
+
+def resolve_campaign(value: str, campaigns: Sequence[CampaignRef]) -> int | None:
+    """The id of the campaign named in a cell (None for an empty cell); ValueError with a message for
+    the user when the workspace has no such campaign or it is archived."""
+    wanted = _campaign_key(value)
+    if not wanted:
+        return None
+    match = next((c for c in campaigns if _campaign_key(c.name) == wanted), None)
+    name = " ".join(value.split())
+    if match is None:
+        raise ValueError(
+            _(
+                "There is no campaign “%(name)s” in this workspace. Check the spelling, create the "
+                "campaign under “Campaigns” first, or leave the cell empty."
+            )
+            % {"name": name}
+        )
+    if match.archived:
+        raise ValueError(
+            _("The campaign “%(name)s” is archived. Choose an active campaign or leave the cell empty.")
+            % {"name": match.name}
+        )
+    return match.id
+
+
 def _cell(record: list[str], index: int | None) -> str:
     if index is None or index >= len(record):
         return ""
@@ -353,6 +400,7 @@ def parse_row(
     channels: Sequence[ChannelRef],
     time_zone: str,
     now: datetime,
+    campaigns: Sequence[CampaignRef] = (),
 ) -> ParsedRow:
     """Check one row as far as it can be checked without the database (channels are given)."""
     row = ParsedRow(number=number, raw=raw)
@@ -419,16 +467,28 @@ def parse_row(
         row.visibility = parse_visibility(raw.get(Column.VISIBILITY, ""))
     except ValueError as exc:
         refuse(Column.VISIBILITY, str(exc))
+    try:
+        row.campaign_id = resolve_campaign(raw.get(Column.CAMPAIGN, ""), campaigns)
+    except ValueError as exc:
+        refuse(Column.CAMPAIGN, str(exc))
     return row
 
 
 # -- everything ---------------------------------------------------------------------------------
 
 
-def parse_file(data: bytes, *, channels: Iterable[ChannelRef], time_zone: str, now: datetime) -> ParsedFile:
+def parse_file(
+    data: bytes,
+    *,
+    channels: Iterable[ChannelRef],
+    time_zone: str,
+    now: datetime,
+    campaigns: Iterable[CampaignRef] = (),
+) -> ParsedFile:
     """Read and check a whole file. File-level problems raise ImportFileError; row problems are listed
     on each row (every row is checked, not only up to the first problem)."""
     channel_refs = list(channels)
+    campaign_refs = list(campaigns)
     encoding, delimiter, records = read_records(data)
     header, *body = records
     positions, written, ignored = _map_header(header)
@@ -445,7 +505,11 @@ def parse_file(data: bytes, *, channels: Iterable[ChannelRef], time_zone: str, n
                 % {"limit": MAX_ROWS},
             )
         raw = {column.value: _cell(record, index) for column, index in positions.items()}
-        rows.append(parse_row(offset + 2, raw, channels=channel_refs, time_zone=time_zone, now=now))
+        rows.append(
+            parse_row(
+                offset + 2, raw, channels=channel_refs, time_zone=time_zone, now=now, campaigns=campaign_refs
+            )
+        )
     if not rows:
         raise ImportFileError("no_rows", _("The file has a header row but no posts."))
     if len(records) > MAX_ROWS + 1 + 1000:

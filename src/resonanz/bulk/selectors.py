@@ -91,9 +91,11 @@ def calendar_entries(
     end: datetime,
     channel_id: int | None = None,
     statuses: Sequence[str] | None = None,
+    campaign_id: int | None = None,
 ) -> QuerySet[Variant]:
     """Variants with a time in [start, end): published ones at their publish time, scheduled ones at
-    their schedule, drafts and posts in review at their planned time. Ordered by that time (``at``)."""
+    their schedule, drafts and posts in review at their planned time. Ordered by that time (``at``).
+    Each with its post's campaign (``post.campaign``, None for none) at no extra query."""
     qs = (
         Variant.objects.filter(post__workspace=workspace)
         .annotate(at=Coalesce("published_at", "scheduled_at", "post__scheduled_at"))
@@ -101,13 +103,15 @@ def calendar_entries(
     )
     if channel_id:
         qs = qs.filter(channel_id=channel_id)
+    if campaign_id:
+        qs = qs.filter(post__campaign_id=campaign_id)
     if statuses:
         wanted = Q()
         for status in statuses:
             wanted |= _status_q(status)
         qs = qs.filter(wanted)
     return (
-        qs.select_related("post", "channel")
+        qs.select_related("post", "post__campaign", "channel")
         .prefetch_related(Prefetch("parts", queryset=VariantPart.objects.order_by("index")))
         .order_by("at", "pk")
     )

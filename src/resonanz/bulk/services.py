@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from resonanz.accounts.models import ApprovalMode, User, Workspace
 from resonanz.accounts.permissions import Action, ensure_allowed, role_allows
 from resonanz.accounts.selectors import membership_role
+from resonanz.campaigns.selectors import campaign_options
 from resonanz.channels.selectors import channel_list
 from resonanz.connectors.base import ConnectorError, ValidationIssue
 from resonanz.connectors.registry import UnknownNetwork, get_connector
@@ -61,7 +62,7 @@ from resonanz.posts.services import (
     post_validate,
 )
 
-from .importer import ChannelRef, Column, ParsedRow, parse_file
+from .importer import CampaignRef, ChannelRef, Column, ParsedRow, parse_file
 from .models import CalendarFeed, ImportBatch, ImportMode, ImportRow, ImportRowStatus, ImportStatus
 from .selectors import import_batch_duplicate
 
@@ -147,6 +148,8 @@ def row_issues_from_error(exc: Exception) -> list[dict[str, str]]:
             "past_time": Column.DATE,
             "naive_time": Column.TIME,
             "invalid_visibility": Column.VISIBILITY,
+            "unknown_campaign": Column.CAMPAIGN,
+            "archived_campaign": Column.CAMPAIGN,
         }.get(exc.code, "")
         return [_issue(column, exc.message)]
     if isinstance(exc, LocalTimeError):
@@ -160,10 +163,12 @@ def row_issues_from_error(exc: Exception) -> list[dict[str, str]]:
 
 def _post_input(data: dict[str, Any]) -> PostInput:
     channel_ids = [int(c) for c in data["channel_ids"]]
+    campaign_id = data.get("campaign_id")
     return PostInput(
         text=data["text"],
         title=data.get("title", ""),
         channel_ids=channel_ids,
+        campaign_id=int(campaign_id) if campaign_id is not None else None,
         thread=list(data.get("thread", [])),
         overrides=[
             VariantInput(
@@ -186,6 +191,7 @@ def _row_data(row: ParsedRow) -> dict[str, Any]:
         "title": row.title,
         "content_warning": row.content_warning,
         "visibility": row.visibility,
+        "campaign_id": row.campaign_id,
     }
 
 
@@ -257,7 +263,13 @@ def import_batch_create(
     channels = [
         ChannelRef(id=c.pk, network=c.network, handle=c.handle) for c in channel_list(workspace=workspace)
     ]
-    parsed = parse_file(data, channels=channels, time_zone=workspace.time_zone, now=timezone.now())
+    # All of the workspace's campaigns (archived ones too, so the report can say "archived", not "unknown").
+    campaigns = [
+        CampaignRef(id=c.pk, name=c.name, archived=c.archived) for c in campaign_options(workspace=workspace)
+    ]
+    parsed = parse_file(
+        data, channels=channels, time_zone=workspace.time_zone, now=timezone.now(), campaigns=campaigns
+    )
     with transaction.atomic():
         ImportBatch.objects.filter(
             workspace=workspace,

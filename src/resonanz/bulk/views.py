@@ -25,6 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from resonanz.accounts.permissions import Action
+from resonanz.campaigns.models import Campaign
+from resonanz.campaigns.selectors import campaign_options
 from resonanz.channels.models import Channel
 from resonanz.channels.selectors import channel_list
 from resonanz.core.timezones import zone
@@ -76,6 +78,7 @@ def _column_labels(batch: ImportBatch | None = None) -> dict[str, str]:
         Column.TITLE: _("Title"),
         Column.CONTENT_WARNING: _("Content warning"),
         Column.VISIBILITY: _("Visibility"),
+        Column.CAMPAIGN: _("Campaign"),
         "": _("Row"),
     }
     written = batch.columns if batch is not None else {}
@@ -116,7 +119,12 @@ def _index_page(
         {
             "upload_form": upload_form or ImportUploadForm(),
             "export_form": export_form
-            or ExportForm(initial=ExportForm.default_range(today), channels=channel_list(workspace=ws)),
+            or ExportForm(
+                initial=ExportForm.default_range(today),
+                channels=channel_list(workspace=ws),
+                campaigns=campaign_options(workspace=ws),
+            ),
+            "has_campaigns": campaign_options(workspace=ws).exists(),
             "mode": mode,
             "mode_explanation": _mode_explanation(mode),
             "imports": import_batch_list(workspace=ws)[:10] if can_import else [],
@@ -159,7 +167,9 @@ def import_upload(request: HttpRequest, scope: Scope) -> HttpResponse:
     return _index_page(request, scope, upload_form=form, status=400)
 
 
-def _row_view(row: Any, channels: dict[int, Channel], labels: dict[str, str]) -> dict[str, Any]:
+def _row_view(
+    row: Any, channels: dict[int, Channel], labels: dict[str, str], campaigns: dict[int, Campaign]
+) -> dict[str, Any]:
     data = row.data
     raw = data.get("raw", {})
     local = datetime.fromisoformat(data["local"]) if data.get("local") else None
@@ -175,6 +185,7 @@ def _row_view(row: Any, channels: dict[int, Channel], labels: dict[str, str]) ->
         "channels": names or ([raw.get(Column.CHANNELS)] if raw.get(Column.CHANNELS) else []),
         "text": data.get("text") or raw.get(Column.TEXT, ""),
         "thread_parts": len(data.get("thread", [])),
+        "campaign": campaigns.get(data.get("campaign_id") or 0),
         "issues": [
             {"column": labels.get(i.get("column", ""), i.get("column", "")), "message": i.get("message", "")}
             for i in row.issues
@@ -211,6 +222,7 @@ def import_detail(request: HttpRequest, scope: Scope, batch_id: int) -> HttpResp
     page = Paginator(import_row_list(workspace=ws, batch=batch, problems_only=problems_only), ROWS_PER_PAGE)
     page_obj = page.get_page(request.GET.get("page"))
     channels = {c.pk: c for c in channel_list(workspace=ws)}
+    campaigns = {c.pk: c for c in campaign_options(workspace=ws)} if Column.CAMPAIGN in batch.columns else {}
     labels = _column_labels(batch)
     own = batch.created_by_id == scope.user.pk
     preview = batch.status == ImportStatus.PREVIEW
@@ -222,7 +234,7 @@ def import_detail(request: HttpRequest, scope: Scope, batch_id: int) -> HttpResp
         {
             "batch": batch,
             "page": page_obj,
-            "rows": [_row_view(r, channels, labels) for r in page_obj.object_list],
+            "rows": [_row_view(r, channels, labels, campaigns) for r in page_obj.object_list],
             "problems_only": problems_only,
             "problem_count": problems.count(),
             "duplicate": import_batch_duplicate(workspace=ws, batch=batch) if preview else None,
@@ -340,8 +352,12 @@ def import_template(request: HttpRequest, scope: Scope) -> HttpResponse:
     first = channel_list(workspace=ws).first()
     day = timezone.now().astimezone(zone(ws.time_zone)).date() + timedelta(days=7)
     german = (translation.get_language() or "").startswith("de")
+    campaign = campaign_options(workspace=ws).filter(archived=False).order_by("pk").first()
     text = exports.template_csv(
-        german=german, channel=first.handle if first else "brand.bsky.social", day=day
+        german=german,
+        channel=first.handle if first else "brand.bsky.social",
+        day=day,
+        campaign=campaign.name if campaign else "",
     )
     return _csv_download(text, "resonanz-import-vorlage.csv" if german else "resonanz-import-template.csv")
 
@@ -355,7 +371,7 @@ def _export_form(request: HttpRequest, scope: Scope) -> ExportForm:
     today = timezone.now().astimezone(zone(ws.time_zone)).date()
     for key, value in ExportForm.default_range(today).items():
         data.setdefault(key, value.isoformat())
-    return ExportForm(data, channels=channel_list(workspace=ws))
+    return ExportForm(data, channels=channel_list(workspace=ws), campaigns=campaign_options(workspace=ws))
 
 
 def _export_entries(scope: Scope, form: ExportForm) -> Any:
@@ -365,11 +381,13 @@ def _export_entries(scope: Scope, form: ExportForm) -> Any:
     start = datetime.combine(d["start"], time.min, tzinfo=tz)
     end = datetime.combine(d["end"] + timedelta(days=1), time.min, tzinfo=tz)
     channel = d.get("channel")
+    campaign = d.get("campaign")
     entries = calendar_entries(
         workspace=ws,
         start=start,
         end=end,
         channel_id=channel.pk if channel else None,
+        campaign_id=campaign.pk if campaign else None,
         statuses=[d["status"]] if d.get("status") else None,
     )
     labels = {str(k): str(v) for k, v in ENTRY_STATUSES}

@@ -13,10 +13,13 @@ from enum import StrEnum
 
 from resonanz.core.timezones import zone
 
-from .selectors import Entry
+from .selectors import Entry, SlotKey
 
-MONTH_ENTRIES_PER_DAY = 4  # more are reached with "+N more" (the list view of that day)
-WEEK_ENTRIES_PER_HOUR = 3
+# The grids show the first few entries of a day (month) or of an hour (week) and "+N more", a link to the
+# day view (every entry of that day). The database picks them (``calendar_capped``), so a busy month costs
+# no more than a quiet one: at most 42 days x 4 entries in a month, 168 hours x 2 in a week.
+MONTH_ENTRIES_PER_DAY = 4
+WEEK_ENTRIES_PER_HOUR = 2
 MIN_YEAR, MAX_YEAR = 1971, 2999
 
 
@@ -24,6 +27,7 @@ class View(StrEnum):
     MONTH = "month"
     WEEK = "week"
     LIST = "list"
+    DAY = "day"  # the list of one day: where "+N more" leads
 
 
 def _month_start(day: date) -> date:
@@ -48,6 +52,9 @@ class Period:
 
     @classmethod
     def around(cls, view: View, anchor: date) -> Period:
+        if view == View.DAY:
+            one = timedelta(days=1)
+            return cls(view, anchor, anchor, anchor + one, anchor - one, anchor + one)
         if view in {View.WEEK, View.LIST}:  # the list is the week as an agenda (a month can be thousands)
             monday = anchor - timedelta(days=anchor.weekday())
             return cls(
@@ -98,24 +105,41 @@ class Cell:
     in_period: bool = True
     is_today: bool = False
     hour: int | None = None
+    html: str = ""  # the entries as <li> items, when the view renders them up front
+
+    @property
+    def iso(self) -> str:
+        return self.day.isoformat()
 
 
-def _capped(entries: list[Entry], cap: int | None) -> tuple[list[Entry], int]:
+def _capped(
+    entries: list[Entry], key: SlotKey, cap: int | None, totals: dict[SlotKey, int] | None
+) -> tuple[list[Entry], int]:
+    if totals is not None:  # already capped by the database, which counted the whole slot
+        return entries, max(0, totals.get(key, 0) - len(entries))
     if cap is None or len(entries) <= cap:
         return entries, 0
     return entries[:cap], len(entries) - cap
 
 
 def month_weeks(
-    period: Period, entries: list[Entry], today: date, *, cap: int | None = None
+    period: Period,
+    entries: list[Entry],
+    today: date,
+    *,
+    cap: int | None = None,
+    totals: dict[SlotKey, int] | None = None,
 ) -> list[list[Cell]]:
-    """Rows of seven day cells (Monday first); days outside the month are marked ``in_period=False``."""
+    """Rows of seven day cells (Monday first); days outside the month are marked ``in_period=False``.
+
+    ``cap``: show at most that many per day (the rest as ``more``); ``totals`` (from ``calendar_capped``,
+    whose entries are already capped): the number of entries per day, for ``more``."""
     by_day: dict[date, list[Entry]] = defaultdict(list)
     for entry in entries:
         by_day[entry.when.date()].append(entry)
     cells = []
     for day in period.days():
-        shown, more = _capped(by_day.get(day, []), cap)
+        shown, more = _capped(by_day.get(day, []), (day, None), cap, totals)
         cells.append(
             Cell(day, shown, more, in_period=day.month == period.anchor.month, is_today=day == today)
         )
@@ -128,8 +152,16 @@ class HourRow:
     cells: list[Cell]
 
 
-def week_rows(period: Period, entries: list[Entry], today: date, *, cap: int | None = None) -> list[HourRow]:
-    """24 rows (local hours) of seven cells; an entry sits in the hour of its local wall-clock time."""
+def week_rows(
+    period: Period,
+    entries: list[Entry],
+    today: date,
+    *,
+    cap: int | None = None,
+    totals: dict[SlotKey, int] | None = None,
+) -> list[HourRow]:
+    """24 rows (local hours) of seven cells; an entry sits in the hour of its local wall-clock time.
+    ``cap``/``totals`` as for ``month_weeks``, per hour."""
     by_slot: dict[tuple[date, int], list[Entry]] = defaultdict(list)
     for entry in entries:
         by_slot[entry.when.date(), entry.when.hour].append(entry)
@@ -138,7 +170,7 @@ def week_rows(period: Period, entries: list[Entry], today: date, *, cap: int | N
     for hour in range(24):
         cells = []
         for day in days:
-            shown, more = _capped(by_slot.get((day, hour), []), cap)
+            shown, more = _capped(by_slot.get((day, hour), []), (day, hour), cap, totals)
             cells.append(Cell(day, shown, more, is_today=day == today, hour=hour))
         rows.append(HourRow(time(hour), cells))
     return rows

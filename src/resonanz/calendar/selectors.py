@@ -1,7 +1,10 @@
 """Reads of the calendar: one entry per variant with a time, in the workspace's time zone.
 
-Built for many posts in view: one query (``values()`` over Variant ⋈ Post ⋈ Channel ⋈ User), no model
-instances, the post text cut in the database.
+Built for many posts in view: one query (``values()`` over Variant ⋈ Post ⋈ Channel, with the post's
+campaign and author by outer joins), no model instances, the post text cut in the database. The month
+and week grids ask for at most a few entries per local day (or hour): the database numbers the entries
+of each day with a window function, returns only the first ones and the day's total with each, so a day
+with hundreds of posts costs the same as one with four (``calendar_capped``).
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from django.db.models import Case, CharField, F, Q, QuerySet, When
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, When, Window
+from django.db.models.functions import Coalesce, ExtractHour, RowNumber, Substr, TruncDate
 
 from resonanz.accounts.models import Membership, User, Workspace
+from resonanz.campaigns.models import DEFAULT_COLOUR as CAMPAIGN_DEFAULT_COLOR
 from resonanz.channels.models import Channel
 from resonanz.core.timezones import zone
 from resonanz.posts.models import Post, PostStatus, Variant, VariantStatus
@@ -36,9 +41,9 @@ def calendar_statuses() -> list[tuple[str, str]]:
     ]
 
 
-def safe_color(value: str) -> str:
-    """A channel colour fit for an SVG ``fill`` attribute (anything else falls back to the default)."""
-    return value if _HEX_COLOR.match(value or "") else DEFAULT_COLOR
+def safe_color(value: str, default: str = DEFAULT_COLOR) -> str:
+    """A channel (or campaign) colour fit for an SVG ``fill`` attribute (anything else: ``default``)."""
+    return value if _HEX_COLOR.match(value or "") else default
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,10 @@ class Entry:
     title: str
     author_id: int | None
     author: str
+    # The post's campaign, if any (name and checked colour come with the entry: no query per entry).
+    campaign_id: int | None = None
+    campaign: str = ""
+    campaign_color: str = ""
 
     @property
     def is_scheduled(self) -> bool:
@@ -68,6 +77,9 @@ class Entry:
     def local_time(self) -> str:
         """Wall-clock time of day as HH:MM (what a drop keeps)."""
         return self.when.strftime("%H:%M")
+
+    def slot(self, by_hour: bool) -> tuple[date, int | None]:
+        return (self.when.date(), self.when.hour if by_hour else None)
 
 
 def _first_line(title: str, text: str) -> str:
@@ -83,21 +95,38 @@ def _ids(values: Iterable[int] | None) -> list[int] | None:
     return None if values is None else list(values)
 
 
-def calendar_entries(
+# Order of the entries everywhere (and within a day, which ones a capped grid shows first).
+_ORDER = ("when", "post_id", "channel__network", "channel__handle")
+_COLUMNS = (
+    "pk",
+    "post_id",
+    "channel_id",
+    "channel__network",
+    "channel__handle",
+    "channel__color",
+    "shown_status",
+    "when",
+    "post__title",
+    "text_start",
+    "post__campaign_id",
+    "post__campaign__name",
+    "post__campaign__colour",
+    "post__author_id",
+    "post__author__name",
+    "post__author__email",
+)
+
+
+def _entries_query(
     *,
     workspace: Workspace,
     start: datetime,
     end: datetime,
-    channel_ids: Iterable[int] | None = None,
-    author_ids: Iterable[int] | None = None,
-    statuses: Iterable[str] | None = None,
-) -> list[Entry]:
-    """Variants whose time (published_at, else scheduled_at) lies in ``[start, end)``, ordered by time.
-
-    ``start``/``end`` are aware instants. Filters are "any of"; ``None`` means no filter, an empty list
-    matches nothing. One query.
-    """
-    tz = zone(workspace.time_zone)
+    channel_ids: Iterable[int] | None,
+    author_ids: Iterable[int] | None,
+    statuses: Iterable[str] | None,
+    campaign_ids: Iterable[int] | None = None,
+) -> QuerySet[Variant]:
     qs = (
         Variant.objects.filter(post__workspace=workspace)
         .annotate(
@@ -109,61 +138,150 @@ def calendar_entries(
             ),
             text_start=Substr("post__text", 1, TITLE_CHARS * 2),
         )
-        .filter(when__gte=start, when__lt=end)
+        # when (= published_at, else scheduled_at) in [start, end), spelled out on the two columns: the
+        # same rows, but the database can estimate how many from the columns' statistics (it cannot for
+        # COALESCE) and picks a plan for thousands of rows instead of one for a handful.
+        .filter(
+            Q(published_at__isnull=True, scheduled_at__gte=start, scheduled_at__lt=end)
+            | Q(published_at__gte=start, published_at__lt=end)
+        )
     )
     if (channels := _ids(channel_ids)) is not None:
         qs = qs.filter(channel_id__in=channels)
     if (authors := _ids(author_ids)) is not None:
         qs = qs.filter(post__author_id__in=authors)
+    if (campaigns := _ids(campaign_ids)) is not None:
+        qs = qs.filter(post__campaign_id__in=campaigns)
     if statuses is not None:
         qs = qs.filter(shown_status__in=list(statuses))
-    rows = qs.order_by("when", "post_id", "channel__network", "channel__handle").values_list(
-        "pk",
-        "post_id",
-        "channel_id",
-        "channel__network",
-        "channel__handle",
-        "channel__color",
-        "shown_status",
-        "when",
-        "post__title",
-        "text_start",
-        "post__author_id",
-        "post__author__name",
-        "post__author__email",
-    )
+    return qs
+
+
+# The grids do not show the author: their query leaves out the author's columns (and the join to users).
+_GRID_COLUMNS = _COLUMNS[:-3]
+
+
+def _to_entries(rows: Iterable[tuple[Any, ...]], time_zone: str) -> list[Entry]:
+    """Entries from rows of ``_COLUMNS``, or of ``_GRID_COLUMNS`` (no author)."""
+    tz = zone(time_zone)
     labels = dict(calendar_statuses())
-    return [
-        Entry(
-            variant_id=pk,
-            post_id=post_id,
-            channel_id=channel_id,
-            network=network,
-            handle=handle,
-            color=safe_color(color),
-            status=status,
-            status_label=str(labels.get(status, status)),
-            when=when.astimezone(tz),
-            title=_first_line(title, text or "")[:TITLE_CHARS],
-            author_id=author_id,
-            author=(name or email or ""),
+    colors: dict[str, str] = {}
+    campaign_colors: dict[str, str] = {}
+    entries = []
+    for row in rows:
+        pk, post_id, channel_id, network, handle, color, status, when, title, text = row[:10]
+        campaign_id, campaign, campaign_color = row[10:13]
+        author_id, name, email = row[13:16] if len(row) > 13 else (None, "", "")
+        if (checked := colors.get(color)) is None:
+            checked = colors[color] = safe_color(color)
+        campaign_checked = ""
+        if campaign_id is not None:
+            campaign_checked = campaign_colors.get(campaign_color) or campaign_colors.setdefault(
+                campaign_color, safe_color(campaign_color, CAMPAIGN_DEFAULT_COLOR)
+            )
+        entries.append(
+            Entry(
+                variant_id=pk,
+                post_id=post_id,
+                channel_id=channel_id,
+                network=network,
+                handle=handle,
+                color=checked,
+                status=status,
+                status_label=labels.get(status, status),
+                when=when.astimezone(tz),
+                title=_first_line(title, text or "")[:TITLE_CHARS],
+                author_id=author_id,
+                author=(name or email or ""),
+                campaign_id=campaign_id,
+                campaign=campaign or "",
+                campaign_color=campaign_checked,
+            )
         )
-        for (
-            pk,
-            post_id,
-            channel_id,
-            network,
-            handle,
-            color,
-            status,
-            when,
-            title,
-            text,
-            author_id,
-            name,
-            email,
-        ) in rows
-    ]
+    return entries
+
+
+def calendar_entries(
+    *,
+    workspace: Workspace,
+    start: datetime,
+    end: datetime,
+    channel_ids: Iterable[int] | None = None,
+    author_ids: Iterable[int] | None = None,
+    statuses: Iterable[str] | None = None,
+    campaign_ids: Iterable[int] | None = None,
+) -> list[Entry]:
+    """Variants whose time (published_at, else scheduled_at) lies in ``[start, end)``, ordered by time.
+
+    ``start``/``end`` are aware instants. Filters are "any of"; ``None`` means no filter, an empty list
+    matches nothing. One query.
+    """
+    qs = _entries_query(
+        workspace=workspace,
+        start=start,
+        end=end,
+        channel_ids=channel_ids,
+        author_ids=author_ids,
+        statuses=statuses,
+        campaign_ids=campaign_ids,
+    )
+    return _to_entries(qs.order_by(*_ORDER).values_list(*_COLUMNS), workspace.time_zone)
+
+
+type SlotKey = tuple[date, int | None]  # a local day, and the local hour in the week grid (else None)
+
+
+@dataclass(frozen=True)
+class CappedEntries:
+    """The entries a grid shows (at most ``cap`` per slot, in time order) and every slot's total."""
+
+    entries: list[Entry]
+    totals: dict[SlotKey, int]
+
+
+def calendar_capped(
+    *,
+    workspace: Workspace,
+    start: datetime,
+    end: datetime,
+    cap: int,
+    by_hour: bool = False,
+    channel_ids: Iterable[int] | None = None,
+    author_ids: Iterable[int] | None = None,
+    statuses: Iterable[str] | None = None,
+    campaign_ids: Iterable[int] | None = None,
+) -> CappedEntries:
+    """Like ``calendar_entries``, but only the first ``cap`` entries of each local day (``by_hour``: of
+    each local hour of each day), with the number of entries of every slot that has any. One query: the
+    database numbers the entries per slot (``ROW_NUMBER``/``COUNT`` over a window partitioned by the
+    local date, and hour, in the workspace's zone) and returns only the first ``cap`` of each.
+    """
+    tz = zone(workspace.time_zone)
+    qs = _entries_query(
+        workspace=workspace,
+        start=start,
+        end=end,
+        channel_ids=channel_ids,
+        author_ids=author_ids,
+        statuses=statuses,
+        campaign_ids=campaign_ids,
+    ).annotate(local_day=TruncDate("when", tzinfo=tz))
+    partition: list[Any] = [F("local_day")]
+    if by_hour:
+        qs = qs.annotate(local_hour=ExtractHour("when", tzinfo=tz))
+        partition.append(F("local_hour"))
+    order = [F("when").asc(), F("post_id").asc(), F("channel__network").asc(), F("channel__handle").asc()]
+    qs = qs.annotate(
+        slot_rank=Window(RowNumber(), partition_by=partition, order_by=order),
+        slot_total=Window(Count("pk"), partition_by=partition),
+    ).filter(slot_rank__lte=cap)
+    rows = list(qs.order_by(*_ORDER).values_list(*_GRID_COLUMNS, "slot_total"))
+    entries = _to_entries((row[:-1] for row in rows), workspace.time_zone)
+    totals: dict[SlotKey, int] = {}
+    for entry, row in zip(entries, rows, strict=True):
+        # The slot as the database saw it must be the entry's own local day/hour (same zone rules).
+        totals[entry.slot(by_hour)] = row[-1]
+    return CappedEntries(entries, totals)
 
 
 def calendar_channels(*, workspace: Workspace) -> QuerySet[Channel]:
@@ -184,8 +302,10 @@ def calendar_authors(*, workspace: Workspace) -> QuerySet[User]:
 
 __all__ = [
     "DEFAULT_COLOR",
+    "CappedEntries",
     "Entry",
     "calendar_authors",
+    "calendar_capped",
     "calendar_channels",
     "calendar_entries",
     "calendar_statuses",

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from resonanz.accounts.permissions import Action
+from resonanz.campaigns.selectors import campaign_options
 from resonanz.channels.models import Channel
 from resonanz.channels.selectors import channel_get, channel_list
 from resonanz.core.timezones import LocalTimeError, zone
@@ -35,6 +36,7 @@ from resonanz.web.forms import to_local_value
 from resonanz.web.scope import Scope, or_404, render_scoped, workspace_view
 
 from .forms import MoveForm, SlotGridForm
+from .grid import GridRenderer
 from .periods import (
     MONTH_ENTRIES_PER_DAY,
     WEEK_ENTRIES_PER_HOUR,
@@ -45,7 +47,14 @@ from .periods import (
     parse_anchor,
     week_rows,
 )
-from .selectors import calendar_authors, calendar_channels, calendar_entries, calendar_statuses
+from .selectors import (
+    calendar_authors,
+    calendar_capped,
+    calendar_channels,
+    calendar_entries,
+    calendar_statuses,
+)
+from .templatetags.calendar_tags import EntryRenderer
 
 BODY_ID = "calendar-body"
 NEXT_FREE_SLOTS = 5
@@ -58,11 +67,12 @@ SERVICE_ERRORS = (PostError, LocalTimeError, PermissionDenied)
 
 @dataclass(frozen=True)
 class Filters:
-    """``?channel=&author=&status=`` (each repeatable); ``None`` = not filtered."""
+    """``?channel=&author=&status=&campaign=`` (each repeatable); ``None`` = not filtered."""
 
     channel_ids: list[int] | None = None
     author_ids: list[int] | None = None
     statuses: list[str] | None = None
+    campaign_ids: list[int] | None = None
 
     @classmethod
     def from_query(cls, query: QueryDict) -> Filters:
@@ -72,13 +82,14 @@ class Filters:
 
         known = {value for value, _label in calendar_statuses()}
         statuses = [s for s in query.getlist("status") if s in known]
-        return cls(ids("channel"), ids("author"), statuses or None)
+        return cls(ids("channel"), ids("author"), statuses or None, ids("campaign"))
 
     def items(self) -> list[tuple[str, str]]:
         return [
             *[("channel", str(i)) for i in self.channel_ids or []],
             *[("author", str(i)) for i in self.author_ids or []],
             *[("status", s) for s in self.statuses or []],
+            *[("campaign", str(i)) for i in self.campaign_ids or []],
         ]
 
     @property
@@ -105,14 +116,24 @@ def _calendar_context(scope: Scope, query: QueryDict, *, full_page: bool) -> dic
     period = Period.around(view, parse_anchor(query.get("date"), today))
     filters = Filters.from_query(query)
     start, end = period.instants(ws.time_zone)
-    entries = calendar_entries(
-        workspace=ws,
-        start=start,
-        end=end,
-        channel_ids=filters.channel_ids,
-        author_ids=filters.author_ids,
-        statuses=filters.statuses,
-    )
+    selection: dict[str, Any] = {
+        "workspace": ws,
+        "start": start,
+        "end": end,
+        "channel_ids": filters.channel_ids,
+        "author_ids": filters.author_ids,
+        "statuses": filters.statuses,
+        "campaign_ids": filters.campaign_ids,
+    }
+    totals = None
+    if view in {View.MONTH, View.WEEK}:
+        # Only what the grid shows, picked by the database, plus each day's (hour's) count for "+N more".
+        by_hour = view == View.WEEK
+        cap = WEEK_ENTRIES_PER_HOUR if by_hour else MONTH_ENTRIES_PER_DAY
+        capped = calendar_capped(cap=cap, by_hour=by_hour, **selection)
+        entries, totals = capped.entries, capped.totals
+    else:
+        entries = calendar_entries(**selection)
     index = reverse("calendar:index", args=[ws.pk])
     move = reverse("calendar:move", args=[ws.pk])
 
@@ -122,6 +143,11 @@ def _calendar_context(scope: Scope, query: QueryDict, *, full_page: bool) -> dic
     state = urlencode([("view", view.value), ("date", period.anchor.isoformat()), *filters.items()])
     here = f"{index}?{state}"
     post_detail = reverse("web:post_detail", args=[ws.pk, 1])
+    # Entry links are built by string concatenation: reverse() for hundreds of entries is slow.
+    post_prefix = post_detail[: post_detail.rindex("/1/") + 1]
+    can_move = scope.can(Action.SCHEDULE_POST)
+    no_text = _("(no text)")
+    renderer = EntryRenderer(post_prefix=post_prefix, can_move=can_move, no_text=no_text)
     context: dict[str, Any] = {
         "view": view.value,
         "period": period,
@@ -129,11 +155,11 @@ def _calendar_context(scope: Scope, query: QueryDict, *, full_page: bool) -> dic
         "today": today,
         "filters": filters,
         "state_query": state,
-        "no_text": _("(no text)"),
-        "entry_count": len(entries),
-        "can_move": scope.can(Action.SCHEDULE_POST),
-        # Entry links are built by string concatenation: reverse() for thousands of entries is slow.
-        "post_prefix": post_detail[: post_detail.rindex("/1/") + 1],
+        "no_text": no_text,
+        "entry_count": sum(totals.values()) if totals is not None else len(entries),
+        "can_move": can_move,
+        "post_prefix": post_prefix,
+        "entry_renderer": renderer,
         "urls": {
             "here": here,
             "previous": url(view, period.previous),
@@ -142,21 +168,33 @@ def _calendar_context(scope: Scope, query: QueryDict, *, full_page: bool) -> dic
             "month": url(View.MONTH, period.anchor),
             "week": url(View.WEEK, period.anchor),
             "list": url(View.LIST, period.anchor),
-            "day_list": f"{index}?{urlencode([('view', View.LIST.value), *filters.items()])}&date=",
+            # "+N more": every entry of that day (with the same filters).
+            "day": f"{index}?{urlencode([('view', View.DAY.value), *filters.items()])}&date=",
             "move": move,
             "move_link": f"{move}?{urlencode({'next': here})}&post=",
         },
     }
+    grid = GridRenderer(day_url=context["urls"]["day"], can_move=can_move)
     if view == View.MONTH:
-        context["weeks"] = month_weeks(period, entries, today, cap=MONTH_ENTRIES_PER_DAY)
+        context["weeks"] = weeks = month_weeks(period, entries, today, totals=totals)
+        for cell in (c for week in weeks for c in week if c.entries):
+            cell.html = renderer.items(cell.entries)
+        context["grid_body"] = grid.month_body(weeks)
     elif view == View.WEEK:
-        context["week_days"] = [(day, day == today) for day in period.days()]
-        context["rows"] = week_rows(period, entries, today, cap=WEEK_ENTRIES_PER_HOUR)
+        context["rows"] = rows = week_rows(period, entries, today, totals=totals)
+        busy = {e.when.date() for e in entries}
+        # (day, is today, has posts): the phone's agenda says "No posts" under an empty day.
+        context["week_days"] = [(day, day == today, day in busy) for day in period.days()]
+        for cell in (c for row in rows for c in row.cells if c.entries):
+            cell.html = renderer.items(cell.entries)
+        context["grid_body"] = grid.week_body(rows)
     else:
         context["days"] = list_days(entries, today)
     if full_page:
         context["channels"] = list(calendar_channels(workspace=ws))
-        context["authors"] = list(calendar_authors(workspace=ws))
+        # Dicts, not model instances: a workspace can have many members.
+        context["authors"] = list(calendar_authors(workspace=ws).values("pk", "name", "email"))
+        context["campaigns"] = list(campaign_options(workspace=ws))
         context["statuses"] = calendar_statuses()
     return context
 

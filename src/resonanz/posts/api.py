@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -14,18 +15,21 @@ from resonanz.api.base import WorkspaceAPIView, idempotent
 from resonanz.api.errors import report_json
 from resonanz.channels.services import channel_warm_limits
 
-from .models import MediaAsset, Post, PostEvent, Variant, VariantPart
+from .models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantPart
 from .selectors import post_events, post_get, post_list, variant_get
 from .services import (
     MediaInput,
     PostError,
     PostInput,
+    Unchanged,
     VariantInput,
     media_asset_create,
     post_add_to_queue,
     post_approve,
     post_cancel,
     post_create,
+    post_plan,
+    post_plan_local,
     post_reject,
     post_schedule,
     post_schedule_local,
@@ -68,8 +72,23 @@ class VariantSerializer(serializers.ModelSerializer[Variant]):
         ]
 
 
+# Posts whose time is a planned one (not armed): see posts.services.post_plan.
+PLANNED_STATUSES = {PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.APPROVED, PostStatus.CANCELLED}
+
+
 class PostSerializer(serializers.ModelSerializer[Post]):
     variants = VariantSerializer(many=True, read_only=True)
+    planned_at = serializers.SerializerMethodField(
+        help_text="The planned time of a post that is not scheduled yet (draft, in review, approved): "
+        "with approval, the final approval schedules the post for it if it is still in the future. "
+        "Null when the post is scheduled (then see scheduled_at) or has no planned time."
+    )
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_planned_at(self, post: Post) -> str | None:
+        if post.scheduled_at is None or post.status not in PLANNED_STATUSES:
+            return None
+        return serializers.DateTimeField().to_representation(post.scheduled_at)
 
     class Meta:
         model = Post
@@ -79,7 +98,9 @@ class PostSerializer(serializers.ModelSerializer[Post]):
             "text",
             "status",
             "scheduled_at",
+            "planned_at",
             "author_id",
+            "campaign_id",
             "approved_at",
             "created_at",
             "updated_at",
@@ -107,7 +128,56 @@ class VariantInputSerializer(serializers.Serializer[None]):
     language = serializers.CharField(required=False, allow_blank=True, default="", max_length=8)
 
 
-class PostInputSerializer(serializers.Serializer[None]):
+class PlanInputSerializer(serializers.Serializer[None]):
+    """The planned time, as the composer sets it: an instant, or a wall-clock time in the workspace's time
+    zone (with ``planned_fold`` for the doubled autumn hour). Omitted: unchanged; ``planned_at: null``:
+    removed."""
+
+    planned_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When the post should go out, with offset, e.g. 2026-12-01T09:00:00+01:00; null removes it",
+    )
+    planned_local = serializers.DateTimeField(
+        required=False, help_text="The planned time as a wall-clock time in the workspace time zone"
+    )
+    planned_fold = serializers.IntegerField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="For an ambiguous planned_local: 0 = first, 1 = second occurrence",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if "planned_at" in attrs and attrs.get("planned_local") is not None:
+            raise serializers.ValidationError("Give planned_at or planned_local, not both.")
+        raw = str(self.initial_data.get("planned_local") or "")
+        if raw and (raw.endswith("Z") or "+" in raw[10:] or "-" in raw[10:]):
+            raise serializers.ValidationError(
+                {"planned_local": "A wall-clock time without offset (use planned_at for an instant)."}
+            )
+        return attrs
+
+    def apply(self, view: WorkspaceAPIView, post: Post) -> Post:
+        """Set (or remove) the planned time if the request names one."""
+        d: dict[str, Any] = self.validated_data
+        if d.get("planned_local") is not None:
+            return post_plan_local(
+                workspace=view.workspace,
+                post=post,
+                actor=view.user,
+                local=d["planned_local"].replace(tzinfo=None),
+                fold=d.get("planned_fold"),
+            )
+        if "planned_at" in d:
+            return post_plan(workspace=view.workspace, post=post, actor=view.user, at=d["planned_at"])
+        return post
+
+
+class PostInputSerializer(PlanInputSerializer):
     text = serializers.CharField(allow_blank=True, trim_whitespace=False)
     channel_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
@@ -116,10 +186,16 @@ class PostInputSerializer(serializers.Serializer[None]):
     )
     media = MediaInputSerializer(many=True, required=False, default=list)
     overrides = VariantInputSerializer(many=True, required=False, default=list)
+    campaign_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="A campaign of the workspace; null for none. Omitted on PUT: the post keeps its campaign.",
+    )
 
     def to_input(self) -> PostInput:
         d: dict[str, Any] = self.validated_data
         return PostInput(
+            campaign_id=d.get("campaign_id", Unchanged.CAMPAIGN),
             text=d["text"],
             channel_ids=d["channel_ids"],
             title=d["title"],
@@ -190,7 +266,9 @@ class PostListApi(WorkspaceAPIView):
     def post(self, request: Request, workspace_id: int) -> Response:
         s = PostInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        post = post_create(workspace=self.workspace, author=self.user, data=s.to_input())
+        with transaction.atomic():
+            post = post_create(workspace=self.workspace, author=self.user, data=s.to_input())
+            s.apply(self, post)
         return Response(
             PostSerializer(post_get(workspace=self.workspace, post_id=post.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -237,7 +315,9 @@ class PostDetailApi(WorkspaceAPIView):
         s = PostInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         post = post_get(workspace=self.workspace, post_id=post_id)
-        post_update(workspace=self.workspace, post=post, actor=self.user, data=s.to_input())
+        with transaction.atomic():  # an edit of an approved post sends it back to review, time kept
+            post = post_update(workspace=self.workspace, post=post, actor=self.user, data=s.to_input())
+            s.apply(self, post)
         return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
 
     @extend_schema(responses={204: None})
@@ -301,12 +381,19 @@ class PostCancelApi(WorkspaceAPIView):
 
 
 class PostSubmitApi(WorkspaceAPIView):
+    """Submit for approval, optionally with the planned time (``planned_at`` or ``planned_local``): the
+    final approval schedules the post for it."""
+
     actions = {"POST": Action.CREATE_POST}
 
-    @extend_schema(request=None, responses=PostSerializer)
+    @extend_schema(request=PlanInputSerializer, responses=PostSerializer)
     def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        s = PlanInputSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
         post = post_get(workspace=self.workspace, post_id=post_id)
-        post_submit_for_approval(workspace=self.workspace, post=post, actor=self.user)
+        with transaction.atomic():
+            post = s.apply(self, post)
+            post_submit_for_approval(workspace=self.workspace, post=post, actor=self.user)
         return Response(PostSerializer(post_get(workspace=self.workspace, post_id=post_id)).data)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 
@@ -63,6 +64,14 @@ class Post(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("campaign"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,6 +121,14 @@ class Variant(models.Model):
         indexes = [
             models.Index(fields=["status", "scheduled_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
+            # The engine's claim: "scheduled and due (retry time or schedule time) <= now", oldest first.
+            # Partial and on the expression the claim uses, so variants waiting for a retry far in the
+            # future are never scanned by every claim (publishing/batch.py).
+            models.Index(
+                Coalesce("next_attempt_at", "scheduled_at"),
+                condition=models.Q(status="scheduled"),
+                name="variant_due_scheduled",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -180,6 +197,8 @@ class PostEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     kind = models.CharField(max_length=40)
     message = models.TextField(blank=True)
+    # Facts shown in the reader's language and time zone, e.g. {"next_attempt_at": ISO instant}.
+    data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

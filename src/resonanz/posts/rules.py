@@ -1,8 +1,16 @@
-"""Turn stored variants into connector drafts and check them against the network's rules."""
+"""Turn variants into connector drafts and check them against the network's rules.
+
+Two ways in, one check: ``variant_check`` for a stored variant (scheduling, publishing), and
+``post_input_check`` for what the composer holds but has not saved (the live check): it builds the same
+``DraftVariant`` per channel from the input, so the counts and issues it reports are exactly those a save
+followed by ``variant_check`` would report, without writing anything.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext
 
@@ -11,7 +19,19 @@ from resonanz.connectors.base import DraftMedia, DraftPart, DraftVariant, TextCo
 from resonanz.connectors.base.errors import ConnectorError
 from resonanz.connectors.registry import get_connector
 
-from .models import Variant
+from .models import MediaAsset, Variant
+
+if TYPE_CHECKING:
+    from resonanz.accounts.models import Workspace
+    from resonanz.channels.models import Channel
+
+    from .services import PostInput
+
+
+def _read(asset: MediaAsset) -> bytes:
+    with asset.file.open("rb") as fh:
+        data: bytes = fh.read()
+    return data
 
 
 def variant_draft(*, variant: Variant) -> DraftVariant:
@@ -19,11 +39,9 @@ def variant_draft(*, variant: Variant) -> DraftVariant:
     for part in variant.parts.all().order_by("index"):
         media = []
         for pm in part.partmedia_set.select_related("asset").order_by("position"):
-            with pm.asset.file.open("rb") as fh:
-                data = fh.read()
             media.append(
                 DraftMedia(
-                    data=data,
+                    data=_read(pm.asset),
                     mime_type=pm.asset.mime_type,
                     alt_text=pm.alt_text or pm.asset.alt_text,
                     filename=pm.asset.original_name,
@@ -40,7 +58,7 @@ def variant_draft(*, variant: Variant) -> DraftVariant:
 
 @dataclass(frozen=True)
 class VariantReport:
-    variant_id: int
+    variant_id: int | None  # None: checked before it was saved (the composer's live check)
     channel_id: int
     network: str
     handle: str
@@ -52,11 +70,11 @@ class VariantReport:
         return not self.issues
 
 
-def variant_check(*, variant: Variant) -> VariantReport:
-    channel = variant.channel
+def draft_check(*, channel: Channel, draft: DraftVariant, variant_id: int | None = None) -> VariantReport:
+    """Count and validate one draft for one channel with the channel's cached network settings. What the
+    connector refreshes (limits, tokens) is stored on the channel; nothing else is written."""
     connector = get_connector(channel.network)
     account = channel_account(channel=channel)
-    draft = variant_draft(variant=variant)
     issues: list[ValidationIssue]
     try:
         counts = [
@@ -72,10 +90,92 @@ def variant_check(*, variant: Variant) -> VariantReport:
     if not draft.parts or all(not p.text.strip() and not p.media for p in draft.parts):
         issues = [ValidationIssue(code="empty", message=gettext("The post is empty.")), *issues]
     return VariantReport(
-        variant_id=variant.pk,
+        variant_id=variant_id,
         channel_id=channel.pk,
         network=channel.network,
         handle=channel.handle,
         counts=counts,
         issues=issues,
     )
+
+
+def variant_check(*, variant: Variant) -> VariantReport:
+    return draft_check(channel=variant.channel, draft=variant_draft(variant=variant), variant_id=variant.pk)
+
+
+def post_input_drafts(
+    *, workspace: Workspace, data: PostInput, channels: Iterable[Channel], assets: Sequence[MediaAsset]
+) -> list[tuple[Channel, DraftVariant]]:
+    """The drafts a save of ``data`` would store, one per selected channel in the order given, built in
+    memory: the texts (a channel's own parts, else the shared text and thread), the media on the first
+    part (``assets``: the workspace's files, as ``media_asset_list`` returns them), content warning,
+    visibility and language.
+
+    Refuses what the save refuses, with the same messages (``PostError``): no or unknown channel, an unknown
+    media file, an override for a channel that is not selected, an unknown visibility. (A campaign is not
+    looked at: it does not change what any network is sent.)
+    """
+    from django.utils.translation import ngettext
+
+    from .services import VISIBILITIES, PostError  # services imports this module
+
+    by_id = {c.pk: c for c in channels if c.workspace_id == workspace.pk}
+    selected = list(dict.fromkeys(data.channel_ids))
+    missing = set(selected) - set(by_id)
+    if missing:
+        raise PostError(
+            ngettext("Unknown channel: %(ids)s", "Unknown channels: %(ids)s", len(missing))
+            % {"ids": ", ".join(map(str, sorted(missing)))},
+            code="unknown_channel",
+        )
+    if not selected:
+        raise PostError(gettext("Choose at least one channel."), code="no_channel")
+    files = {a.pk: a for a in assets if a.workspace_id == workspace.pk}
+    if any(m.asset_id not in files for m in data.media):
+        raise PostError(gettext("Unknown media file."), code="unknown_media")
+    overrides = {o.channel_id: o for o in data.overrides}
+    for o in data.overrides:
+        if o.channel_id not in selected:
+            raise PostError(
+                gettext("An override names a channel that is not selected."), code="unknown_channel"
+            )
+        if o.visibility not in VISIBILITIES:
+            raise PostError(
+                gettext("Unknown visibility %(v)s.") % {"v": o.visibility}, code="invalid_visibility"
+            )
+    contents = {pk: _read(files[pk]) for pk in dict.fromkeys(m.asset_id for m in data.media)}
+    drafts = []
+    for channel_id in selected:
+        override = overrides.get(channel_id)
+        own = override.parts if override is not None else None
+        texts = own or [data.text, *data.thread]
+        media = [
+            DraftMedia(
+                data=contents[m.asset_id],
+                mime_type=files[m.asset_id].mime_type,
+                alt_text=m.alt_text or files[m.asset_id].alt_text,
+                filename=files[m.asset_id].original_name,
+            )
+            for m in data.media
+        ]
+        parts = [DraftPart(text=text, media=media if index == 0 else []) for index, text in enumerate(texts)]
+        drafts.append(
+            (
+                by_id[channel_id],
+                DraftVariant(
+                    parts=parts,
+                    content_warning=override.content_warning if override is not None else "",
+                    visibility=override.visibility if override is not None else "public",
+                    language=override.language if override is not None else "",
+                ),
+            )
+        )
+    return drafts
+
+
+def post_input_check(
+    *, workspace: Workspace, data: PostInput, channels: Iterable[Channel], assets: Sequence[MediaAsset]
+) -> list[VariantReport]:
+    """Check unsaved input like ``post_validate`` checks the saved post (see ``post_input_drafts``)."""
+    drafts = post_input_drafts(workspace=workspace, data=data, channels=channels, assets=assets)
+    return [draft_check(channel=channel, draft=draft) for channel, draft in drafts]

@@ -16,10 +16,18 @@ def post_list(
     channel_id: int | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    campaign_id: int | None = None,
+    without_campaign: bool = False,
 ) -> QuerySet[Post]:
+    """The workspace's posts, with author, campaign, variants (and their channels) and parts.
+    ``campaign_id``: only that campaign's posts; ``without_campaign``: only posts in no campaign."""
     qs = Post.objects.filter(workspace=workspace)
     if status:
         qs = qs.filter(status=status)
+    if campaign_id:
+        qs = qs.filter(campaign_id=campaign_id)
+    elif without_campaign:
+        qs = qs.filter(campaign__isnull=True)
     if channel_id:
         qs = qs.filter(variants__channel_id=channel_id)
     if start:
@@ -27,7 +35,7 @@ def post_list(
     if end:
         qs = qs.filter(scheduled_at__lt=end)
     return (
-        qs.select_related("author")
+        qs.select_related("author", "campaign")
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.select_related("channel").order_by("channel_id")),
             Prefetch("variants__parts", queryset=VariantPart.objects.order_by("index")),

@@ -11,6 +11,7 @@ import io
 import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,10 +19,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from resonanz.accounts.models import ApprovalMode, User, Workspace
 from resonanz.accounts.permissions import Action, ensure_allowed
 from resonanz.accounts.selectors import membership_role
+from resonanz.campaigns.models import Campaign
 from resonanz.channels.models import Channel
 from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import local_to_utc, zone
@@ -48,6 +51,15 @@ EDITABLE_STATUSES = {
     VariantStatus.FAILED,
     VariantStatus.CANCELLED,
 }
+# A planned time can be set on posts that are not scheduled yet (see ``post_plan``).
+PLANNABLE_STATUSES = {
+    PostStatus.DRAFT,
+    PostStatus.IN_REVIEW,
+    PostStatus.APPROVED,
+    PostStatus.FAILED,
+    PostStatus.CANCELLED,
+}
+_UNSCHEDULED_VARIANTS = (VariantStatus.DRAFT, VariantStatus.FAILED, VariantStatus.CANCELLED)
 
 
 class PostError(Exception):
@@ -79,6 +91,12 @@ class MediaInput:
     alt_text: str = ""
 
 
+class Unchanged(Enum):
+    """``PostInput.campaign_id`` of callers that do not deal with campaigns: leave the post's as it is."""
+
+    CAMPAIGN = "unchanged"
+
+
 @dataclass
 class PostInput:
     text: str
@@ -87,6 +105,8 @@ class PostInput:
     thread: list[str] = field(default_factory=list)  # extra parts after ``text``
     media: list[MediaInput] = field(default_factory=list)  # attached to the first part
     overrides: list[VariantInput] = field(default_factory=list)
+    # A campaign of the same workspace, None for none; by default an edit keeps the post's campaign.
+    campaign_id: int | Unchanged | None = Unchanged.CAMPAIGN
 
 
 def _require(workspace: Workspace, actor: User | None, action: Action) -> None:
@@ -170,7 +190,8 @@ def _channels(workspace: Workspace, channel_ids: list[int]) -> dict[int, Channel
     missing = set(channel_ids) - set(channels)
     if missing:
         raise PostError(
-            _("Unknown channel(s): %(ids)s") % {"ids": ", ".join(map(str, sorted(missing)))},
+            ngettext("Unknown channel: %(ids)s", "Unknown channels: %(ids)s", len(missing))
+            % {"ids": ", ".join(map(str, sorted(missing)))},
             code="unknown_channel",
         )
     if not channel_ids:
@@ -205,6 +226,13 @@ def _write_variants(post: Post, data: PostInput) -> None:
                 "visibility": o.visibility,
                 "language": o.language,
             },
+            # A channel added to a post with a planned time is planned at that time too (calendar).
+            create_defaults={
+                "content_warning": o.content_warning,
+                "visibility": o.visibility,
+                "language": o.language,
+                "scheduled_at": post.scheduled_at if post.status in PLANNABLE_STATUSES else None,
+            },
         )
         variant.parts.all().delete()
         for index, text in enumerate(texts):
@@ -216,10 +244,31 @@ def _write_variants(post: Post, data: PostInput) -> None:
                     )
 
 
+def _campaign_id(workspace: Workspace, data: PostInput, current: int | None) -> int | None:
+    """The post's campaign after this write: one of the workspace's, not archived unless already set."""
+    wanted = data.campaign_id
+    if isinstance(wanted, Unchanged):
+        return current
+    if wanted is None or wanted == current:
+        return wanted
+    campaign = Campaign.objects.filter(workspace=workspace, pk=wanted).only("archived").first()
+    if campaign is None:
+        raise PostError(_("Unknown campaign."), code="unknown_campaign")
+    if campaign.archived:
+        raise PostError(_("This campaign is archived; choose an active one."), code="archived_campaign")
+    return wanted
+
+
 @transaction.atomic
 def post_create(*, workspace: Workspace, author: User | None, data: PostInput) -> Post:
     _require(workspace, author, Action.CREATE_POST)
-    post = Post.objects.create(workspace=workspace, author=author, title=data.title, text=data.text)
+    post = Post.objects.create(
+        workspace=workspace,
+        author=author,
+        title=data.title,
+        text=data.text,
+        campaign_id=_campaign_id(workspace, data, None),
+    )
     _write_variants(post, data)
     _event(post, "created", actor=author)
     audit_log_record(workspace=workspace, actor=author, action="post.create", target=post)
@@ -247,7 +296,8 @@ def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: P
         )
     was_scheduled = [v for v in variants if v.status == VariantStatus.SCHEDULED]
     post.title, post.text = data.title, data.text
-    post.save(update_fields=["title", "text", "updated_at"])
+    post.campaign_id = _campaign_id(workspace, data, post.campaign_id)
+    post.save(update_fields=["title", "text", "campaign", "updated_at"])
     _write_variants(post, data)
     if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is not None:
         post.approved_at, post.approved_by = None, None
@@ -344,6 +394,7 @@ def _arm(post: Post, times: dict[int, datetime], *, actor: User | None) -> None:
         variant.next_attempt_at = None
         variant.attempt_count = 0
         variant.last_error, variant.last_error_code = "", ""
+        variant.enqueued_at = timezone.now()  # the sweeper's "a wake-up exists" mark
         variant.save()
         transaction.on_commit(
             partial(
@@ -406,6 +457,63 @@ def post_schedule_local(
     """Schedule at a wall-clock time in the workspace's time zone (DST gaps refused, overlaps asked)."""
     when = local_to_utc(local, workspace.time_zone, fold=fold)
     return post_schedule(workspace=workspace, post=post, actor=actor, at=when)
+
+
+@transaction.atomic
+def post_plan(*, workspace: Workspace, post: Post, actor: User | None, at: datetime | None) -> Post:
+    """Set the *planned time* of a post that is not scheduled yet (None removes it): when it should go out.
+
+    For posts that wait for approval. The time is stored where the schedule goes (``Post.scheduled_at`` and
+    each unscheduled variant's ``scheduled_at``), so the calendar shows the post at that time with its
+    state (draft, in review, approved) while nothing is armed: only ``status=scheduled`` variants publish.
+    The final approval schedules the post at this time (``approvals.services``); an edit after approval
+    sends it back to review and keeps the time. Anyone who may write posts may plan them.
+    """
+    _require(workspace, actor, Action.CREATE_POST)
+    post = _lock_post(workspace, post.pk)
+    if at is not None and timezone.is_naive(at):
+        raise PostError(_("A schedule time needs a time zone."), code="naive_time")
+    changed = at != post.scheduled_at
+    if changed:
+        unscheduled = not post.variants.exclude(status__in=_UNSCHEDULED_VARIANTS).exists()
+        if post.status not in PLANNABLE_STATUSES or not unscheduled:
+            raise PostError(
+                _("This post is already scheduled or published; change its time with “Schedule”."),
+                code="invalid_state",
+            )
+        if at is not None and at <= timezone.now():
+            raise PostError(_("This time is in the past."), code="past_time")
+    if post.status not in PLANNABLE_STATUSES:
+        return post  # unchanged time of a scheduled post: nothing to do
+    # Also when unchanged: a channel added since gets the time as well.
+    stale = post.variants.filter(status__in=_UNSCHEDULED_VARIANTS)
+    stale = stale.exclude(scheduled_at=at) if at is not None else stale.filter(scheduled_at__isnull=False)
+    stale.update(scheduled_at=at, updated_at=timezone.now())
+    if not changed:
+        return post
+    post.scheduled_at = at
+    post.save(update_fields=["scheduled_at", "updated_at"])
+    if at is not None:
+        _event(post, "planned", actor=actor, message=at.isoformat())
+    else:
+        _event(post, "plan_removed", actor=actor)
+    audit_log_record(
+        workspace=workspace,
+        actor=actor,
+        action="post.plan",
+        target=post,
+        data={"at": at.isoformat() if at is not None else None},
+    )
+    return post
+
+
+def post_plan_local(
+    *, workspace: Workspace, post: Post, actor: User | None, local: datetime, fold: int | None = None
+) -> Post:
+    """``post_plan`` at a wall-clock time in the workspace's time zone (the same DST rules as scheduling:
+    a time in the spring-forward gap is refused, one of the autumn's doubled hour needs ``fold``)."""
+    when = local_to_utc(local, workspace.time_zone, fold=fold)
+    return post_plan(workspace=workspace, post=post, actor=actor, at=when)
 
 
 def queue_next_free_slot(
@@ -492,30 +600,51 @@ def queue_slot_set(
         return [QueueSlot.objects.create(channel=channel, weekday=w, time=t) for w, t in sorted(set(parsed))]
 
 
-def post_refresh_status(*, post: Post) -> str:
-    """Derive the post's status from its variants (denormalised for lists and the calendar)."""
-    statuses = set(post.variants.values_list("status", flat=True))
-    status: str
+def post_status_derive(*, variant_statuses: set[str], current: str) -> str:
+    """The post's status from its variants' statuses (denormalised for lists and the calendar)."""
+    statuses = variant_statuses
     if not statuses:
-        return post.status
+        return current
     if statuses == {VariantStatus.PUBLISHED}:
-        status = PostStatus.PUBLISHED
-    elif VariantStatus.PUBLISHING in statuses:
-        status = PostStatus.PUBLISHING
-    elif VariantStatus.PUBLISHED in statuses and VariantStatus.FAILED in statuses:
-        status = PostStatus.PARTIALLY_PUBLISHED
-    elif VariantStatus.FAILED in statuses:
-        status = PostStatus.FAILED
-    elif VariantStatus.SCHEDULED in statuses:
-        status = PostStatus.SCHEDULED
-    elif statuses <= {VariantStatus.DELETED, VariantStatus.PUBLISHED}:
-        status = PostStatus.PUBLISHED
-    else:
-        status = post.status
+        return PostStatus.PUBLISHED
+    if VariantStatus.PUBLISHING in statuses:
+        return PostStatus.PUBLISHING
+    if VariantStatus.PUBLISHED in statuses and VariantStatus.FAILED in statuses:
+        return PostStatus.PARTIALLY_PUBLISHED
+    if VariantStatus.FAILED in statuses:
+        return PostStatus.FAILED
+    if VariantStatus.SCHEDULED in statuses:
+        return PostStatus.SCHEDULED
+    if statuses <= {VariantStatus.DELETED, VariantStatus.PUBLISHED}:
+        return PostStatus.PUBLISHED
+    return current
+
+
+def post_refresh_status(*, post: Post) -> str:
+    """Derive the post's status from its variants and store it if it changed."""
+    status = post_status_derive(
+        variant_statuses=set(post.variants.values_list("status", flat=True)), current=post.status
+    )
     if status != post.status:
         Post.objects.filter(pk=post.pk).update(status=status)
         post.status = status
     return status
+
+
+def posts_refresh_status(*, post_ids: set[int]) -> None:
+    """``post_refresh_status`` for many posts in three statements (the publishing engine's batches)."""
+    if not post_ids:
+        return
+    statuses: dict[int, set[str]] = {pk: set() for pk in post_ids}
+    for post_id, status in Variant.objects.filter(post_id__in=post_ids).values_list("post_id", "status"):
+        statuses[post_id].add(status)
+    changes: dict[str, list[int]] = {}
+    for pk, current in Post.objects.filter(pk__in=post_ids).values_list("pk", "status"):
+        new = post_status_derive(variant_statuses=statuses[pk], current=current)
+        if new != current:
+            changes.setdefault(new, []).append(pk)
+    for status, pks in changes.items():
+        Post.objects.filter(pk__in=pks).update(status=status)
 
 
 def post_ensure_in_workspace(*, workspace: Workspace, post: Post) -> None:

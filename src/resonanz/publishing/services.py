@@ -21,10 +21,13 @@ import logging
 import os
 import random
 import socket
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -54,7 +57,7 @@ from resonanz.connectors.base import (
 from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.registry import get_connector
 from resonanz.core.services import audit_log_record
-from resonanz.posts.models import Post, PostEvent, PostStatus, Variant, VariantPart, VariantStatus
+from resonanz.posts.models import Post, PostEvent, Variant, VariantPart, VariantStatus
 from resonanz.posts.rules import variant_draft
 from resonanz.posts.services import post_refresh_status
 
@@ -78,16 +81,54 @@ class PublishResult:
 # -- enqueueing ---------------------------------------------------------------------------------
 
 
-def variant_enqueue(*, variant_id: int, schedule_version: int, run_after: datetime | None = None) -> None:
-    """Enqueue the publish task (call from ``transaction.on_commit``)."""
-    from .tasks import publish_variant
+_wakeups_known: dict[int, float] = {}  # second -> monotonic time until which its wake-up surely exists
+_wakeups_lock = threading.Lock()
+
+
+def publish_wakeup(*, at: datetime | None = None) -> None:
+    """Make sure a ``publish_due`` task runs at ``at`` (None: now). Call after commit.
+
+    Wake-ups for the same second are coalesced through the cache: 10,000 posts scheduled for 09:00 need
+    one task at 09:00, not 10,000 (each task publishes every due variant, in batches). The coalescing key
+    expires 2 s *before* its second, so a variant scheduled later than that always enqueues its own
+    wake-up: a task that has already drained the second can never be the only one relied upon. Losing a
+    wake-up (cache flushed, enqueue failed) delays, never loses: the sweeper finds due variants.
+    """
+    from .tasks import publish_due
 
     now = timezone.now()
-    task = publish_variant
-    if run_after is not None and run_after > now:
-        task = task.using(run_after=run_after)
-    task.enqueue(variant_id=variant_id, schedule_version=schedule_version)
-    Variant.objects.filter(pk=variant_id).update(enqueued_at=now)
+    if at is None or at <= now:
+        publish_due.enqueue()
+        return
+    if at <= now + timedelta(seconds=3):  # too close to coalesce safely: a wake-up of its own
+        publish_due.using(run_after=at).enqueue()
+        return
+    second = at.replace(microsecond=0) + (timedelta(seconds=1) if at.microsecond else timedelta(0))
+    ttl = int((second - now).total_seconds()) - 2
+    bucket = int(second.timestamp())
+    if ttl >= 1:
+        # This process already knows the wake-up exists until the key expires: skip the round trip
+        # (bulk scheduling and CSV imports arm thousands of variants for the same second).
+        with _wakeups_lock:
+            if _wakeups_known.get(bucket, 0.0) > time.monotonic():
+                return
+        added = cache.add(f"rz:wake:{bucket}", 1, timeout=ttl)
+        with _wakeups_lock:
+            if len(_wakeups_known) > 10_000:
+                _wakeups_known.clear()
+            _wakeups_known[bucket] = time.monotonic() + ttl - 1
+        if not added:
+            return
+    publish_due.using(run_after=second).enqueue()
+
+
+def variant_enqueue(*, variant_id: int, schedule_version: int, run_after: datetime | None = None) -> None:
+    """Arrange for a scheduled variant to be published at ``run_after`` (call from ``on_commit``).
+
+    The variant itself needs no task of its own: the claim picks every due variant (and only while its
+    schedule is current), so this is a wake-up for ``run_after``'s second.
+    """
+    publish_wakeup(at=run_after)
 
 
 def _retry_delay(attempt: int) -> float:
@@ -118,11 +159,13 @@ def _release_for_retry(variant: Variant, *, delay: float, code: str, message: st
         last_error_code=code,
     )
     if updated:
-        _event(
-            variant,
-            "retry_scheduled",
-            _("%(message)s — next attempt at %(time)s")
-            % {"message": message, "time": when.strftime("%Y-%m-%d %H:%M:%S UTC")},
+        # The time is data, not text: the timeline shows it in the reader's language and time zone.
+        PostEvent.objects.create(
+            post_id=variant.post_id,
+            variant=variant,
+            kind="retry_scheduled",
+            message=message,
+            data={"next_attempt_at": when.isoformat()},
         )
         transaction.on_commit(
             lambda: variant_enqueue(
@@ -247,47 +290,19 @@ def _claim(variant: Variant, schedule_version: int) -> datetime | None:
 
 
 def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: int) -> PublishResult:
-    """Publish one variant if (and only if) this task still stands for its current schedule."""
+    """Publish one variant if (and only if) it is due and this schedule is still its current one."""
+    from .batch import variants_publish_batch
+
     variant = (
-        Variant.objects.select_related("post", "channel", "channel__workspace")
-        .filter(pk=variant_id, post__workspace=workspace)
-        .first()
+        Variant.objects.filter(pk=variant_id, post__workspace=workspace).only("schedule_version").first()
     )
     if variant is None or variant.schedule_version != schedule_version:
         return PublishResult("skipped", "stale or unknown task")
-    if variant.status == VariantStatus.SCHEDULED:
-        due = max(filter(None, [variant.scheduled_at, variant.next_attempt_at]))
-        if due > timezone.now() + timedelta(seconds=1):
-            # The backend ran us early (or a retry time moved): come back when due.
-            variant_enqueue(variant_id=variant.pk, schedule_version=schedule_version, run_after=due)
-            return PublishResult("early")
-    lease_until = _claim(variant, schedule_version)
-    if lease_until is None:
-        return PublishResult("skipped", "not claimable")
-    # Mirror the claim in memory instead of re-reading the row (the hot path counts queries).
-    variant.status, variant.lease_owner, variant.lease_expires_at = (
-        VariantStatus.PUBLISHING,
-        WORKER_ID,
-        lease_until,
-    )
-    variant.attempt_count += 1
-    PostEvent.objects.create(post_id=variant.post_id, variant=variant, kind="publishing")
-    Post.objects.filter(pk=variant.post_id).exclude(status=PostStatus.PUBLISHING).update(
-        status=PostStatus.PUBLISHING
-    )
-    try:
-        result = _publish_claimed(workspace, variant)
-    except Exception as exc:
-        # A bug or an unexpected library error: never leave the variant stuck in PUBLISHING silently.
-        logger.exception("unexpected error publishing variant %s", variant.pk)
-        result = _release_for_retry(
-            variant,
-            delay=_retry_delay(variant.attempt_count),
-            code="internal_error",
-            message=f"{type(exc).__name__}: {exc}",
-        )
-    post_refresh_status(post=variant.post)
-    return result
+    results = variants_publish_batch(limit=1, variant_id=variant_id, schedule_version=schedule_version)
+    result = results.get(variant_id)
+    if result is None:
+        return PublishResult("skipped", "not claimable (not due, not scheduled, or taken)")
+    return result  # type: ignore[no-any-return]
 
 
 def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
@@ -326,7 +341,11 @@ def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
             previous = ref
     finally:
         channel_store_account(channel=channel, account=account)
-    first = parts[0]
+    _mark_published(variant, parts[0])
+    return PublishResult("published", parts[0].remote_url)
+
+
+def _mark_published(variant: Variant, first: VariantPart) -> None:
     Variant.objects.filter(pk=variant.pk).update(
         status=VariantStatus.PUBLISHED,
         published_at=timezone.now(),
@@ -338,7 +357,6 @@ def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
         last_error_code="",
     )
     _event(variant, "published", first.remote_url)
-    return PublishResult("published", first.remote_url)
 
 
 def _publish_part(
@@ -391,9 +409,35 @@ def _publish_part(
     attempt = PublishAttempt.objects.create(
         variant=variant, part_index=part.index, key=part.key, worker=WORKER_ID
     )
+    return _call_and_settle(
+        connector, account, channel, variant, draft, part, key, attempt,
+        previous=previous, root=root, fresh_key=fresh_key,
+    )
+
+
+def _call_and_settle(
+    connector: Connector,
+    account: ChannelAccount,
+    channel: Channel,
+    variant: Variant,
+    draft: DraftVariant,
+    part: VariantPart,
+    key: PublishKey,
+    attempt: PublishAttempt,
+    *,
+    previous: PublishedRef | None,
+    root: PublishedRef | None,
+    fresh_key: bool,
+    first_error: ConnectorError | None = None,
+) -> PublishedRef | PublishResult:
+    """Make the recorded attempt's network call and settle its outcome (the batch path hands in the
+    error its own call already got as ``first_error``)."""
     refreshed = False
     while True:
         try:
+            if first_error is not None:
+                error, first_error = first_error, None
+                raise error
             with network_slot(channel.network, owner=WORKER_ID):
                 ref = connector.publish_part(
                     account=account,
@@ -473,32 +517,34 @@ def publishing_sweep(*, batch: int = 1000) -> dict[str, int]:
     now = timezone.now()
     expired = list(
         Variant.objects.filter(status=VariantStatus.PUBLISHING, lease_expires_at__lt=now).values_list(
-            "pk", "schedule_version"
+            "pk", "post_id"
         )[:batch]
     )
-    for pk, version in expired:
+    recovered = []
+    for pk, post_id in expired:
         if Variant.objects.filter(pk=pk, status=VariantStatus.PUBLISHING, lease_expires_at__lt=now).update(
             status=VariantStatus.SCHEDULED,
             next_attempt_at=now,
             lease_owner="",
             lease_expires_at=None,
+            enqueued_at=now,
         ):
-            PostEvent.objects.create(
-                post_id=Variant.objects.values_list("post_id", flat=True).get(pk=pk),
-                variant_id=pk,
-                kind="recovered_from_crash",
-            )
-            variant_enqueue(variant_id=pk, schedule_version=version)
+            recovered.append(PostEvent(post_id=post_id, variant_id=pk, kind="recovered_from_crash"))
+    PostEvent.objects.bulk_create(recovered)
     cutoff = now - SWEEP_GRACE
     lost = list(
         Variant.objects.filter(status=VariantStatus.SCHEDULED, scheduled_at__lt=cutoff)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff))
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff))
-        .values_list("pk", "schedule_version")[:batch]
+        .values_list("pk", flat=True)[:batch]
     )
-    for pk, version in lost:
-        variant_enqueue(variant_id=pk, schedule_version=version)
-    return {"expired_leases": len(expired), "re_enqueued": len(lost)}
+    if lost:
+        # Due for a while and nobody took them: their wake-up was lost (or every worker is busy, in
+        # which case one more wake-up costs nothing). Marked, so the next sweep does not repeat it.
+        Variant.objects.filter(pk__in=lost).update(enqueued_at=now)
+    if recovered or lost:
+        transaction.on_commit(lambda: publish_wakeup(at=None))
+    return {"expired_leases": len(recovered), "re_enqueued": len(lost)}
 
 
 # -- after publishing ---------------------------------------------------------------------------

@@ -6,7 +6,23 @@ from django.tasks import task
 
 
 @task(queue_name="publish")
+def publish_due() -> dict[str, int]:
+    """Publish every due variant (a wake-up: ``services.publish_wakeup`` enqueues it for a due second).
+
+    Claims are per row, so any number of these may run at once on any number of workers: each claims
+    its own batches. Also kept short: after its time budget it hands the rest to a fresh task.
+    """
+    from .batch import publishing_run_due
+
+    def spawn() -> None:
+        publish_due.enqueue()
+
+    return publishing_run_due(spawn=spawn)
+
+
+@task(queue_name="publish")
 def publish_variant(*, variant_id: int, schedule_version: int) -> str:
+    """Publish one variant now if it is due and ``schedule_version`` is still its schedule."""
     from resonanz.accounts.models import Workspace
 
     from .services import variant_publish

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ from resonanz.posts.models import Post
 from resonanz.posts.services import MediaInput, PostInput, VariantInput
 
 from .previews import mastodon_visibilities
+from .templatetags.networks import network_display_name
+from .widgets import PlainSelect
 
 LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
 LOCAL_VALUE_FORMAT = "%Y-%m-%dT%H:%M"
@@ -78,12 +81,14 @@ class WebRenderer(DjangoTemplates):
 class WebForm(forms.Form):
     """Base of the UI's forms: fields render as one ``.field`` block (label, help, errors, input)."""
 
-    default_renderer = WebRenderer
+    # One instance for all forms: a renderer owns a template engine with its own cache, and a class here
+    # would give every form a new one, parsing every widget template again on every request.
+    default_renderer = WebRenderer()
 
 
 class ChannelChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Channel) -> str:  # type: ignore[override]
-        return f"{obj.network}: {obj.handle}"
+        return f"{network_display_name(obj.network)}: {obj.handle}"
 
 
 class ScheduleForm(WebForm):
@@ -193,6 +198,13 @@ class ComposerForm(ScheduleForm):
     )
     # The draft this page edits, once autosave created it (the URL may still be the "new post" one).
     post = forms.IntegerField(required=False, widget=forms.HiddenInput(attrs={"id": "composer-post"}))
+    # Options are set for the page (set_campaigns); the service checks the campaign is the workspace's.
+    campaign = forms.IntegerField(
+        label=_("Campaign"),
+        required=False,
+        widget=forms.Select,
+        help_text=_("Which campaign this post belongs to (campaigns are set up under “Campaigns”)."),
+    )
 
     def __init__(self, *args: Any, channels: QuerySet[Channel], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -200,6 +212,9 @@ class ComposerForm(ScheduleForm):
         assert isinstance(channel_field, ChannelChoiceField)
         channel_field.queryset = channels
         self.channel_list = list(channels)
+        # The checkboxes from the list just loaded (the field's own choices would query the channels again).
+        label = channel_field.label_from_instance
+        channel_field.widget.choices = [(c.pk, label(c)) for c in self.channel_list]
         self.attached: list[MediaInput] = []
         for channel in self.channel_list:
             self._add_override_fields(channel)
@@ -218,11 +233,31 @@ class ComposerForm(ScheduleForm):
                 help_text=_("Shown instead of the text until the reader chooses “show more”."),
             )
             self.fields[p + "visibility"] = forms.ChoiceField(
-                label=_("Visibility"), choices=mastodon_visibilities(), initial="public", required=False
+                label=_("Visibility"),
+                choices=mastodon_visibilities(),
+                initial="public",
+                required=False,
+                widget=PlainSelect,
             )
         self.fields[p + "language"] = forms.ChoiceField(
-            label=_("Language"), choices=language_choices(), required=False
+            label=_("Language"), choices=language_choices(), required=False, widget=PlainSelect
         )
+
+    def use_planned_time(self) -> None:
+        """In a workspace with approval the date field is the *planned time*: saved with the post, and the
+        post is scheduled for it when approved (``posts.services.post_plan``)."""
+        field = self.fields["schedule_at"]
+        field.label = _("Planned date and time")
+        field.help_text = _(
+            "When the post should go out, in the workspace's time zone (%(zone)s). Once approved it is "
+            "scheduled for this time automatically. Leave empty to schedule it after approval."
+        ) % {"zone": self.time_zone}
+
+    def set_campaigns(self, campaigns: Iterable[Any]) -> None:
+        """The campaigns offered in the select (objects with ``pk`` and ``name``)."""
+        options = [("", str(_("No campaign"))), *((str(c.pk), c.name) for c in campaigns)]
+        self.fields["campaign"].widget.choices = options  # type: ignore[attr-defined]
+        self.has_campaigns = len(options) > 1
 
     def override_fields(self, channel: Channel) -> dict[str, forms.BoundField]:
         p = override_prefix(channel.pk)
@@ -295,6 +330,7 @@ class ComposerForm(ScheduleForm):
             thread=[t for t in self.thread_parts() if t.strip()],
             media=list(self.attached),
             overrides=[self._override(c) for c in selected],
+            campaign_id=d.get("campaign"),
         )
 
     def has_content(self) -> bool:
@@ -331,6 +367,7 @@ def composer_initial(post: Post, time_zone: str) -> dict[str, Any]:
         "thread": base[1:],
         "post": post.pk,
         "media": [],
+        "campaign": post.campaign_id,
     }
     for variant in variants:
         p = override_prefix(variant.channel_id)
@@ -351,7 +388,13 @@ def composer_initial(post: Post, time_zone: str) -> dict[str, Any]:
 
 
 class CommentForm(WebForm):
-    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    """The optional note that goes with an approval (the post page's approval panel)."""
+
+    comment = forms.CharField(
+        label=_("Note with your approval (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class RejectForm(WebForm):

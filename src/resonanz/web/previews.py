@@ -327,17 +327,23 @@ def media_file_url(workspace: Workspace, asset: MediaAsset) -> str:
 
 
 def post_previews(
-    *, workspace: Workspace, data: PostInput, channels: Iterable[Channel]
+    *,
+    workspace: Workspace,
+    data: PostInput,
+    channels: Iterable[Channel],
+    assets: Iterable[MediaAsset] | None = None,
 ) -> list[ChannelPreview]:
-    """One preview per selected channel, from the composer's input (nothing is saved)."""
+    """One preview per selected channel, from the composer's input (nothing is saved). ``assets``: the
+    attached files if the caller has them already (``media_asset_list``)."""
     by_id = {c.pk: c for c in channels if c.workspace_id == workspace.pk}
     overrides = {o.channel_id: o for o in data.overrides}
-    asset_ids = [m.asset_id for m in data.media]
-    assets = {a.pk: a for a in media_asset_list(workspace=workspace, asset_ids=asset_ids)}
+    if assets is None:
+        assets = media_asset_list(workspace=workspace, asset_ids=[m.asset_id for m in data.media])
+    files = {a.pk: a for a in assets if a.workspace_id == workspace.pk}
     media = [
-        (assets[m.asset_id], m.alt_text, media_file_url(workspace, assets[m.asset_id]))
+        (files[m.asset_id], m.alt_text, media_file_url(workspace, files[m.asset_id]))
         for m in data.media
-        if m.asset_id in assets
+        if m.asset_id in files
     ]
     previews = []
     for channel_id in data.channel_ids:

@@ -12,9 +12,9 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from resonanz.accounts.models import ApprovalMode, User, Workspace
+from resonanz.accounts.models import ApprovalMode, Membership, User, Workspace
 from resonanz.accounts.permissions import Action, ensure_allowed, role_allows
-from resonanz.accounts.selectors import membership_role, workspace_get_for_user, workspace_list_for_user
+from resonanz.accounts.selectors import workspace_list_for_user
 
 P = ParamSpec("P")
 
@@ -38,6 +38,18 @@ class Scope:
 ScopedView = Callable[Concatenate[HttpRequest, Scope, P], HttpResponse]
 
 
+def _member_scope(user: User, workspace_id: int) -> Scope | None:
+    """The user's membership of the workspace with the workspace (and its organisation): one query."""
+    membership = (
+        Membership.objects.select_related("workspace__organisation")
+        .filter(user=user, workspace_id=workspace_id)
+        .first()
+    )
+    if membership is None:
+        return None
+    return Scope(workspace=membership.workspace, user=user, role=membership.role)
+
+
 def workspace_view(action: Action = Action.VIEW) -> Callable[[ScopedView[P]], Callable[..., HttpResponse]]:
     def decorator(view: ScopedView[P]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -47,13 +59,11 @@ def workspace_view(action: Action = Action.VIEW) -> Callable[[ScopedView[P]], Ca
         ) -> HttpResponse:
             user = request.user
             assert isinstance(user, User)
-            workspace = workspace_get_for_user(user=user, workspace_id=workspace_id)
-            if workspace is None:
+            scope = _member_scope(user, workspace_id)
+            if scope is None:
                 raise Http404
-            role = membership_role(workspace=workspace, user=user)
-            ensure_allowed(role, action)
-            assert role is not None
-            return view(request, Scope(workspace=workspace, user=user, role=role), *args, **kwargs)
+            ensure_allowed(scope.role, action)
+            return view(request, scope, *args, **kwargs)
 
         return wrapper
 
@@ -78,7 +88,7 @@ def render_scoped(
     """Render with what the layout needs: the workspace, the switcher list and the role's abilities."""
     base = {
         "workspace": scope.workspace,
-        "workspaces": workspace_list_for_user(user=scope.user),
+        "workspaces": workspace_list_for_user(user=scope.user),  # lazy: only full pages list them
         "role": scope.role,
         "can": {a.value: scope.can(a) for a in Action},
         "approval_required": scope.approval_required,

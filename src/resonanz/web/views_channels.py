@@ -38,6 +38,7 @@ from .forms import (
     slot_lines,
 )
 from .scope import P, Scope, _or_404, _render, workspace_view  # noqa: F401
+from .templatetags.networks import network_display_name
 
 
 def _channels_page(
@@ -166,7 +167,8 @@ def channel_disconnect_view(request: HttpRequest, scope: Scope, channel_id: int)
             scope,
             "web/confirm.html",
             {
-                "title": _("Disconnect %(handle)s?") % {"handle": f"{channel.network}: {channel.handle}"},
+                "title": _("Disconnect %(handle)s?")
+                % {"handle": f"{network_display_name(channel.network)}: {channel.handle}"},
                 "explanation": _(
                     "Scheduled posts for this channel will not be published. Posts already "
                     "published stay on the network."

@@ -31,13 +31,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.approvals.panel import decision_outcome, plan_not_scheduled_text
+from resonanz.campaigns.selectors import campaign_choices, campaign_options
 from resonanz.channels.models import Channel
 from resonanz.channels.selectors import channel_list
-from resonanz.channels.services import channel_warm_limits
-from resonanz.connectors.base import ConnectorError
+from resonanz.connectors.base import ConnectorError, ValidationIssue
 from resonanz.core.timezones import LocalTimeError
 from resonanz.posts.media import media_asset_get, media_asset_list
 from resonanz.posts.models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantStatus
+from resonanz.posts.rules import VariantReport, post_input_check
 from resonanz.posts.selectors import post_events, post_get, post_list, variant_get
 from resonanz.posts.services import (
     ALLOWED_MEDIA_TYPES,
@@ -50,12 +52,13 @@ from resonanz.posts.services import (
     post_approve,
     post_cancel,
     post_create,
+    post_plan,
+    post_plan_local,
     post_reject,
     post_schedule,
     post_schedule_local,
     post_submit_for_approval,
     post_update,
-    post_validate,
 )
 from resonanz.publishing.services import variant_delete_remote, variant_edit_remote, variant_repost
 
@@ -79,6 +82,7 @@ SERVICE_ERRORS = (PostError, LocalTimeError, PermissionDenied)
 POSTS_PER_PAGE = 25
 # Post states in which an action makes sense (the service re-checks; this only decides what to show).
 _SCHEDULABLE = {PostStatus.DRAFT, PostStatus.APPROVED, PostStatus.SCHEDULED, PostStatus.CANCELLED}
+_PLANNED_SHOWN = {PostStatus.DRAFT, PostStatus.IN_REVIEW, PostStatus.APPROVED, PostStatus.CANCELLED}
 _EDITABLE_VARIANTS = {
     VariantStatus.DRAFT,
     VariantStatus.SCHEDULED,
@@ -93,7 +97,16 @@ def posts(request: HttpRequest, scope: Scope) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in PostStatus.values:
         status = ""
-    qs = post_list(workspace=scope.workspace, status=status or None).order_by("-created_at")
+    campaigns = list(campaign_options(workspace=scope.workspace))
+    campaign = request.GET.get("campaign", "")  # a campaign's id, "none" (posts in none) or "" (all)
+    if campaign != "none" and campaign not in {str(c.pk) for c in campaigns}:
+        campaign = ""
+    qs = post_list(
+        workspace=scope.workspace,
+        status=status or None,
+        campaign_id=int(campaign) if campaign.isdigit() else None,
+        without_campaign=campaign == "none",
+    ).order_by("-created_at")
     page = Paginator(qs, POSTS_PER_PAGE).get_page(request.GET.get("page"))
     return _render(
         request,
@@ -103,6 +116,8 @@ def posts(request: HttpRequest, scope: Scope) -> HttpResponse:
             "page": page,
             "status": status,
             "statuses": PostStatus.choices,
+            "campaign": campaign,
+            "campaigns": campaigns,
         },
     )
 
@@ -117,7 +132,7 @@ def _add_service_error(form: ScheduleForm, exc: Exception) -> None:
     elif isinstance(exc, PostValidationError):
         for report in exc.reports:
             for issue in report.issues:
-                form.add_error(None, f"{report.network} ({report.handle}): {issue.message}")
+                form.add_error(None, f"{network_name(report.network)} ({report.handle}): {issue.message}")
     elif isinstance(exc, PostError):
         field = {
             "no_channel": "channels",
@@ -141,6 +156,16 @@ def _schedule(scope: Scope, post: Post, form: ScheduleForm) -> Post:
         return post_add_to_queue(workspace=scope.workspace, post=post, actor=scope.user)
     return post_schedule_local(
         workspace=scope.workspace, post=post, actor=scope.user, local=d["schedule_at"], fold=d["fold"]
+    )
+
+
+def _plan(scope: Scope, post: Post, form: ScheduleForm) -> Post:
+    """Store the composer's planned time (workspaces with approval; empty removes it)."""
+    local = form.cleaned_data.get("schedule_at")
+    if local is None:
+        return post_plan(workspace=scope.workspace, post=post, actor=scope.user, at=None)
+    return post_plan_local(
+        workspace=scope.workspace, post=post, actor=scope.user, local=local, fold=form.cleaned_data["fold"]
     )
 
 
@@ -203,6 +228,8 @@ def _save_composer(scope: Scope, form: ComposerForm, post: Post | None) -> Post:
             post = post_create(workspace=scope.workspace, author=scope.user, data=data)
         else:
             post = post_update(workspace=scope.workspace, post=post, actor=scope.user, data=data)
+        if scope.approval_required and action in {PostAction.DRAFT, PostAction.SUBMIT}:
+            post = _plan(scope, post, form)  # the planned time goes with the post into review
         if action == PostAction.SUBMIT:
             post = post_submit_for_approval(workspace=scope.workspace, post=post, actor=scope.user)
         elif action in PostAction.SCHEDULING:
@@ -231,6 +258,8 @@ def _autosavable(post: Post) -> bool:
 
 # Errors of the scheduling fields do not stop the live check or autosave (they matter only on "schedule").
 _SCHEDULING_FIELDS = {"action", "schedule_at", "fold"}
+# What the check says about a post without any text or media: the post is empty, and so is each part.
+_EMPTY_POST_CODES = {"empty", "empty_part"}
 
 
 def _content_errors(form: ComposerForm) -> list[str]:
@@ -342,6 +371,10 @@ def _composer_context(
 ) -> dict[str, Any]:
     selected = {str(v) for v in form["channels"].value() or []}
     focus_channel, focus_part = focus if focus else (0, 0)
+    keep_campaign = post.campaign_id if post is not None else None
+    if scope.approval_required:
+        form.use_planned_time()
+    form.set_campaigns(campaign_choices(workspace=scope.workspace, keep_id=keep_campaign))
     panels = []
     for channel in form.channel_list:
         fields = form.override_fields(channel)
@@ -437,12 +470,12 @@ class _Rollback(Exception):
 @require_POST
 @workspace_view(Action.CREATE_POST)
 def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
-    """The composer's live check (htmx): build the draft like the save would, report, roll back; plus the
-    previews (swapped out of band)."""
-    form = ComposerForm(
-        request.POST, channels=channel_list(workspace=scope.workspace), time_zone=scope.workspace.time_zone
-    )
-    reports = []
+    """The composer's live check (htmx): the drafts a save would store, built in memory from the form and
+    checked with each channel's cached network settings (``post_input_check``: the same counts and issues
+    as after saving, nothing written); plus the previews (swapped out of band)."""
+    ws = scope.workspace
+    form = ComposerForm(request.POST, channels=channel_list(workspace=ws), time_zone=ws.time_zone)
+    reports: list[VariantReport] = []
     previews = []
     custom: set[int] = set()
     form.is_valid()
@@ -450,22 +483,26 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
     if not error:
         data = form.to_post_input()
         custom = {o.channel_id for o in data.overrides if o.parts}
-        previews = post_previews(workspace=scope.workspace, data=data, channels=form.channel_list)
-        channel_warm_limits(workspace=scope.workspace, channel_ids=data.channel_ids)
+        assets = media_asset_list(workspace=ws, asset_ids=[m.asset_id for m in data.media])
+        previews = post_previews(workspace=ws, data=data, channels=form.channel_list, assets=assets)
         try:
-            with transaction.atomic():
-                # author=None: the service skips its own role check; this view already did it.
-                draft = post_create(workspace=scope.workspace, author=None, data=data)
-                reports = post_validate(workspace=scope.workspace, post=draft)
-                raise _Rollback
-        except _Rollback:
-            pass
+            reports = post_input_check(workspace=ws, data=data, channels=form.channel_list, assets=assets)
         except PostError as exc:
             error = exc.message
     units = {"graphemes": _("characters (graphemes)"), "characters": _("characters")}
+    # The check is the same either way; only how it is shown differs: before the user has typed (or left
+    # the text field, or submitted) an empty post is a neutral hint, not an error (``check_touched``).
+    touched = bool(request.POST.get("check_touched"))
+
+    def shown(issues: list[ValidationIssue]) -> list[ValidationIssue]:
+        if touched or not any(i.code == "empty" for i in issues):
+            return issues
+        return [i for i in issues if i.code not in _EMPTY_POST_CODES]
+
     rows = [
         {
             "report": r,
+            "issues": shown(r.issues),
             "network_name": network_name(r.network),
             "scope": str(r.channel_id) if r.channel_id in custom else "base",
             "counts": [
@@ -650,6 +687,9 @@ def event_labels() -> dict[str, str]:
         "rejected": _("Rejected"),
         "sent_back_to_review": _("Sent back to review"),
         "scheduled": _("Scheduled"),
+        "planned": _("Planned time set"),
+        "plan_removed": _("Planned time removed"),
+        "plan_not_scheduled": _("Not scheduled for the planned time"),
         "queued": _("Added to the queue"),
         "cancelled": _("Cancelled"),
         "publishing": _("Publishing"),
@@ -672,9 +712,15 @@ def _timeline(scope: Scope, post: Post) -> list[PostEvent]:
         event.label = labels.get(event.kind, event.kind)  # type: ignore[attr-defined]
         # "scheduled" events carry the UTC instant as ISO text: show it as a local time instead.
         event.when = None  # type: ignore[attr-defined]
-        if event.kind == "scheduled":
+        if event.kind in {"scheduled", "planned"}:
             with contextlib.suppress(ValueError):
                 event.when = datetime.fromisoformat(event.message)  # type: ignore[attr-defined]
+        elif event.kind == "plan_not_scheduled" and isinstance(event.data, dict):
+            event.message = plan_not_scheduled_text(scope.workspace, event.data, event.message)
+        event.retry_at = None  # type: ignore[attr-defined]
+        if event.kind == "retry_scheduled" and isinstance(event.data, dict):
+            with contextlib.suppress(ValueError, TypeError):
+                event.retry_at = datetime.fromisoformat(event.data["next_attempt_at"])  # type: ignore[attr-defined]
     return events
 
 
@@ -717,6 +763,8 @@ def _post_detail_page(
             "events": _timeline(scope, post),
             "variants": [_variant_row(scope, v) for v in variants],
             "may": _post_abilities(scope, post, variants),
+            # A time on a post that is not scheduled: the planned time (see posts.services.post_plan).
+            "planned": post.scheduled_at is not None and post.status in _PLANNED_SHOWN,
             "schedule_form": schedule_form or _schedule_form(scope, post),
             "approve_form": CommentForm(prefix="approve"),
             "reject_form": reject_form or RejectForm(prefix="reject"),
@@ -788,10 +836,7 @@ def post_transition(request: HttpRequest, scope: Scope, post_id: int, action: st
                 comment=comment.cleaned_data.get("comment", ""),
                 expected_round=seen_round,
             )
-            if post.status == PostStatus.APPROVED:
-                messages.success(request, _("Approved."))
-            else:
-                messages.success(request, _("Step 1 approved. The post now waits for step 2."))
+            messages.success(request, decision_outcome(ws, post))
         else:
             post_reject(
                 workspace=ws,
@@ -819,7 +864,7 @@ def variant_remote(
         raise Http404
     ws = scope.workspace
     detail_url = reverse("web:post_detail", args=[ws.pk, post_id])
-    target = f"{variant.channel.network}: {variant.channel.handle}"
+    target = f"{network_name(variant.channel.network)}: {variant.channel.handle}"
     if request.method == "GET":
         if action == "edit":
             return HttpResponseRedirect(detail_url)

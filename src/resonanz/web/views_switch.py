@@ -1,6 +1,9 @@
 """The workspace switcher: go to the same place in another workspace.
 
-The header's switcher links to ``/w/<other>/switch/?next=<current page>``. The current page is resolved
+The header's switcher links to ``/w/<other>/switch/?next=<page>``. ``next`` is the address the page was
+loaded at; htmx may have moved the address bar since (the calendar's views and weeks push their URL), so
+the place is taken from where the browser is at click time: the ``HX-Current-URL`` header or the
+``Referer`` (same site only), and ``next`` only when the browser sends neither. The current page is resolved
 against the URLconf (so only pages of this site are ever a target) and mapped to the page of the same
 name in the other workspace. Objects do not exist there: a page about one object (a post, a channel, an
 import) leads to its section's page instead (the post list, the channels, Import/Export), found by
@@ -14,6 +17,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from resonanz.accounts.permissions import Action
@@ -80,8 +84,24 @@ def switch_target(*, scope: Scope, next_url: str) -> str:
     return fallback
 
 
+def current_place(request: HttpRequest) -> str | None:
+    """Path and query of the workspace page the browser shows now (``HX-Current-URL``, else the
+    ``Referer``), if it is a page of this site; None otherwise."""
+    for raw in (request.headers.get("HX-Current-URL"), request.headers.get("Referer")):
+        if not raw or not url_has_allowed_host_and_scheme(
+            raw, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            continue
+        parts = urlsplit(raw)
+        if parts.path.startswith("/w/"):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return None
+
+
 @require_GET
 @workspace_view()
 def workspace_switch(request: HttpRequest, scope: Scope) -> HttpResponse:
-    """Switch to ``scope.workspace`` (the target; 404 for non-members) at the place ``?next=`` names."""
-    return HttpResponseRedirect(switch_target(scope=scope, next_url=request.GET.get("next", "")))
+    """Switch to ``scope.workspace`` (the target; 404 for non-members) at the place the user is at: the
+    browser's current address, else the page ``?next=`` names."""
+    here = current_place(request) or request.GET.get("next", "")
+    return HttpResponseRedirect(switch_target(scope=scope, next_url=here))

@@ -1,56 +1,51 @@
 """A real browser through the approval chain: a contributor submits, the team lead approves step 1 on the
-post page, the client comments through a review link, the owner approves step 2 with a comment in the
-"waiting for me" list (htmx, no reload), and the post shows "Approved" with its history.
+post page (the header's approvals badge follows without a reload), the client comments through a review
+link, the owner approves step 2 with a comment in the "waiting for me" list (htmx, no reload), and the post
+shows "Approved" with its history. Every approver, and the client, sees the post's image with its alt text.
 
 Screenshots go to ``artifacts/screenshots/approvals-<step>.png``.
 """
 
 from __future__ import annotations
 
-import re
+import io
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from resonanz.accounts.models import ApprovalMode
-from resonanz.posts.services import PostInput, post_create
-from resonanz.web.tests.test_browser import (  # noqa: F401 - fixtures
-    PASSWORD,
+from resonanz.posts.services import MediaInput, PostInput, media_asset_create, post_create
+from resonanz.testing.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     TIMEOUT_MS,
     _allow_orm_beside_playwright,
     browser,
+    login,
+    watch,
 )
 
 pytestmark = pytest.mark.browser
 
-
-def _watch(page: Any, problems: list[str]) -> None:
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
+ALT = "Herbstlaub vor dem Schaufenster"
 
 
-def _login(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"/w/\d+/$"))
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (160, 100), "#c2410c").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _expect_image_shown(page: Any, scope: Any) -> None:
+    """The thumbnail is there, carries the alt text, shows it beside, and the file really loaded."""
+    from playwright.sync_api import expect
+
+    image = scope.locator(".media-thumb img")
+    expect(image).to_have_count(1)
+    expect(image).to_have_attribute("alt", ALT)
+    expect(scope.locator(".media-thumb .media-alt")).to_contain_text(ALT)
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth === 160", arg=image.element_handle())
 
 
 def test_submit_approve_in_two_steps(
@@ -69,10 +64,15 @@ def test_submit_approve_in_two_steps(
     contributor = member("contributor")
     lead = member("editor")
     channel = make_channel("mastodon", handle="brand@social.example")
+    asset = media_asset_create(workspace=workspace, data=_png(), filename="laub.png", actor=contributor)
     post = post_create(
         workspace=workspace,
         author=contributor,
-        data=PostInput(text="Herbstaktion: 20 % auf alles", channel_ids=[channel.pk]),
+        data=PostInput(
+            text="Herbstaktion: 20 % auf alles",
+            channel_ids=[channel.pk],
+            media=[MediaInput(asset_id=asset.pk, alt_text=ALT)],
+        ),
     )
     detail = f"{live_server.url}/w/{workspace.pk}/posts/{post.pk}/"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -82,7 +82,7 @@ def test_submit_approve_in_two_steps(
         context = browser.new_context(locale="en-US", viewport=viewport or {"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
-        _watch(page, problems)
+        watch(page, problems)
         return context, page
 
     def shot(page: Any, step: str) -> None:
@@ -91,7 +91,7 @@ def test_submit_approve_in_two_steps(
     # 1. The contributor submits the post from its page (htmx: the page is not reloaded).
     context, page = session()
     try:
-        _login(page, live_server.url, contributor.email)
+        login(page, live_server.url, contributor.email)
         page.goto(detail)
         expect(page.locator("#approval-panel")).to_be_visible()
         page.evaluate("window.__noReload = true")
@@ -106,12 +106,18 @@ def test_submit_approve_in_two_steps(
     # 2. The team lead approves step 1 on the post page.
     context, page = session()
     try:
-        _login(page, live_server.url, lead.email)
+        login(page, live_server.url, lead.email)
         expect(page.locator("#nav-approvals-count")).to_contain_text("1")
         page.goto(detail)
+        _expect_image_shown(page, page.locator("#approval-panel"))
+        expect(page.locator("#nav-approvals-count")).to_contain_text("1")
+        page.evaluate("window.__noReload = true")
         page.fill("#id_approve-comment", "Passt vom Team")
         page.click("#approve-button")
         expect(page.locator("#approval-summary")).to_contain_text("step 2 of 2")
+        # Step 2 is for someone else now: the header's badge is updated out of band, without a reload.
+        expect(page.locator("#nav-approvals-count")).to_have_text("")
+        assert page.evaluate("window.__noReload") is True
         expect(page.locator("#same-approver-note")).to_be_visible()
         expect(page.locator("#approval-history")).to_contain_text("Passt vom Team")
         shot(page, "02-step1-approved")
@@ -121,7 +127,7 @@ def test_submit_approve_in_two_steps(
     # 3. The owner gives the client a review link (comment only: step 2 is internal here) ...
     context, page = session()
     try:
-        _login(page, live_server.url, owner.email)
+        login(page, live_server.url, owner.email)
         page.goto(detail)
         page.click("#review-links summary")
         page.fill("#id_link-reviewer_name", "Kundin Klar")
@@ -141,6 +147,7 @@ def test_submit_approve_in_two_steps(
         page.goto(f"{live_server.url}/review/{path}")
         expect(page.locator("#review-variants")).to_contain_text("Herbstaktion")
         expect(page.locator("#review-approve")).to_have_count(0)
+        _expect_image_shown(page, page.locator("#review-variants"))
         page.fill("#id_comment", "Bitte noch das Datum nennen.")
         page.click("#review-comment")
         expect(page.locator(".messages")).to_contain_text("Your comment was added")
@@ -152,10 +159,11 @@ def test_submit_approve_in_two_steps(
     # 4. The owner approves step 2 with a comment from "waiting for me" (htmx, no reload).
     context, page = session()
     try:
-        _login(page, live_server.url, owner.email)
+        login(page, live_server.url, owner.email)
         page.click("#nav-approvals")
         item = page.locator(f"#approval-item-{post.pk}")
         expect(item).to_contain_text("Step 2 of 2")
+        _expect_image_shown(page, item)
         shot(page, "05-waiting-for-me")
         page.evaluate("window.__noReload = true")
         item.locator("textarea").fill("Freigegeben, danke!")

@@ -398,7 +398,9 @@ def test_public_approve_with_csrf(external_post) -> None:
     assert "Thank you. You approved the post." in html
     assert ESCAPED in html  # the reviewer's own comment, escaped
     post.refresh_from_db()
-    assert post.status == PostStatus.APPROVED
+    # Approved, and scheduled for its planned time (in 2099) in the name of the link's creator.
+    assert (post.status, post.approved_at is not None) == (PostStatus.SCHEDULED, True)
+    assert post.events.get(kind="scheduled").actor == post.review_links.get().created_by
     assert ApprovalDecision.objects.get(post=post, step=2).reviewer_name == "Kundin Klar"
 
 
@@ -455,3 +457,115 @@ def test_public_page_in_german(external_post) -> None:
     html = Client(HTTP_ACCEPT_LANGUAGE="de").get(review_url(token)).content.decode()
     assert '<html lang="de">' in html
     assert "01.07.2099 10:00" in html
+
+
+# -- images for approvers -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def post_with_images(workspace, owner, contributor, channel, make_channel, set_mode):
+    """A post in review on two channels with two images: one described, one without alt text."""
+    set_mode(ApprovalMode.ONE_STEP)
+    described = media_asset_create(workspace=workspace, data=_png(), filename="rot.png", actor=owner)
+    bare = media_asset_create(workspace=workspace, data=_png(), filename="leer.png", actor=owner)
+    second = make_channel("bluesky", base_url="https://bsky.social", handle="brand.bsky.social")
+    post = post_create(
+        workspace=workspace,
+        author=contributor,
+        data=PostInput(
+            text="Mit Bildern",
+            channel_ids=[channel.pk, second.pk],
+            media=[
+                MediaInput(asset_id=described.pk, alt_text=f"Rotes Bild {XSS}"),
+                MediaInput(asset_id=bare.pk),
+            ],
+        ),
+    )
+    post_submit_for_approval(workspace=workspace, post=post, actor=contributor)
+    return post, described, bare
+
+
+def _thumbs(html: str) -> list[str]:
+    return re.findall(r'<li class="media-thumb" data-asset="\d+">.*?</li>', html, re.S)
+
+
+def test_queue_shows_thumbnails_with_alt_text(workspace, owner, post_with_images, login) -> None:
+    post, described, bare = post_with_images
+    html = login(owner).get(reverse("approvals:list", args=[workspace.pk])).content.decode()
+    item = re.search(rf'<li class="approval-item" id="approval-item-{post.pk}">.*?</form>', html, re.S)
+    assert item is not None
+    thumbs = _thumbs(item.group(0))
+    assert len(thumbs) == 2, "each image once, though the post goes to two channels"
+    described_src = reverse("web:post_media_file", args=[workspace.pk, described.pk])
+    assert f'<img src="{described_src}" alt="Rotes Bild {ESCAPED}" width="4" height="3"' in thumbs[0]
+    assert f"Alt text:</span> Rotes Bild {ESCAPED}" in thumbs[0]
+    assert reverse("web:post_media_file", args=[workspace.pk, bare.pk]) in thumbs[1]
+    assert 'alt="Image 2 without a description"' in thumbs[1]
+    assert "No alt text" in thumbs[1]
+    assert XSS not in html
+
+
+def test_a_refused_queue_decision_keeps_the_images(workspace, owner, post_with_images, login) -> None:
+    post, _described, _bare = post_with_images
+    response = login(owner).post(
+        reverse("approvals:decide", args=[workspace.pk, post.pk]),
+        {f"p{post.pk}-decision": "rejected", f"p{post.pk}-comment": ""},
+        **HTMX,
+    )
+    assert response.status_code == 400
+    assert len(_thumbs(response.content.decode())) == 2
+
+
+def test_post_page_panel_shows_the_images(workspace, owner, post_with_images, login) -> None:
+    post, described, _bare = post_with_images
+    html = detail(login(owner), workspace, post)
+    panel = html.split('id="approval-panel"', 1)[1]
+    assert 'id="approval-media-title"' in panel
+    assert len(_thumbs(panel)) == 2
+    assert reverse("web:post_media_file", args=[workspace.pk, described.pk]) in panel
+    image = login(owner).get(reverse("web:post_media_file", args=[workspace.pk, described.pk]))
+    assert image.status_code == 200
+
+
+def test_post_page_without_images_has_no_image_section(workspace, owner, contributor, post, set_mode, login):
+    set_mode(ApprovalMode.ONE_STEP)
+    approval_submit(workspace=workspace, post=post, actor=contributor)
+    assert 'id="approval-media-title"' not in detail(login(owner), workspace, post)
+
+
+def test_review_page_shows_thumbnails_with_alt_text(external_post) -> None:
+    _post, token, asset = external_post
+    html = Client(HTTP_ACCEPT_LANGUAGE="de").get(review_url(token)).content.decode()
+    [thumb] = _thumbs(html)
+    src = reverse("approvals_public:review_media", args=[token, asset.pk])
+    assert f'<a href="{src}" class="media-thumb-link"><img src="{src}" alt="Rotes Bild"' in thumb
+    assert "Alternativtext:</span> Rotes Bild" in thumb
+    assert "/w/" not in thumb, "an outsider gets the files through the review link only"
+
+
+# -- the navigation badge after a decision on the post page ---------------------------------------
+
+
+def test_decisions_on_the_post_page_refresh_the_nav_badge(
+    workspace, owner, contributor, post, set_mode, login
+):
+    set_mode(ApprovalMode.ONE_STEP)
+    approval_submit(workspace=workspace, post=post, actor=contributor)
+    client = login(owner)
+    html = detail(client, workspace, post)
+    assert re.search(r'id="nav-approvals-count"[^>]*>.*?1</span>', html, re.S)
+    for form_id in ("approve-form", "reject-form"):
+        form = re.search(rf'<form [^>]*id="{form_id}"[^>]*>', html, re.S)
+        assert form is not None
+        # htmx swaps #main from the answer and, out of band, the badge in the header.
+        assert 'hx-select="#main"' in form.group(0)
+        assert 'hx-select-oob="#nav-approvals-count"' in form.group(0)
+    response = client.post(
+        reverse("web:post_action", args=[workspace.pk, post.pk, "approve"]),
+        {"round": ""},
+        follow=True,
+        **HTMX,
+    )
+    page = response.content.decode()
+    assert "Approved." in page
+    assert '<span id="nav-approvals-count"></span>' in page  # what hx-select-oob puts in the header

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
 """A real browser: upload a CSV with one bad row, read the reason in the report, confirm, find the posts.
 
 Once with a German and once with an English browser; screenshots go to
@@ -12,15 +13,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from resonanz.web.tests import test_browser as web_journey
+# The shared Playwright fixtures (Debian's chromium; ORM calls beside Playwright's event loop).
+from resonanz.testing.browser import (  # noqa: F401 - fixtures
+    SCREENSHOTS,
+    TIMEOUT_MS,
+    _allow_orm_beside_playwright,
+    browser,
+    login,
+    watch,
+)
 
 from .conftest import make_csv
 
 pytestmark = pytest.mark.browser
-# The web journey's fixtures (chromium via Playwright; ORM calls beside Playwright's event loop).
-browser = web_journey.browser
-_allow_orm_beside_playwright = web_journey._allow_orm_beside_playwright
-PASSWORD, SCREENSHOTS, TIMEOUT_MS = web_journey.PASSWORD, web_journey.SCREENSHOTS, web_journey.TIMEOUT_MS
 
 
 @pytest.mark.parametrize(("lang", "locale"), [("de", "de-DE"), ("en", "en-US")])
@@ -45,32 +50,13 @@ def test_import_with_one_bad_row(
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
+    watch(page, problems)
 
     def shot(step: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"bulk-{lang}-{step}.png"), full_page=True)
 
     try:
-        page.goto(f"{live_server.url}/")
-        page.fill("input[name=login]", owner.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.locator("form button[type=submit]").last.click()
+        login(page, live_server.url, owner.email)
         expect(page).to_have_url(re.compile(rf"/w/{workspace.pk}/$"))
 
         # 1. Import/Export from the main navigation.

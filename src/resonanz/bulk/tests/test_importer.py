@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from resonanz.bulk import importer
-from resonanz.bulk.importer import ChannelRef, Column, ImportFileError, parse_file
+from resonanz.bulk.importer import CampaignRef, ChannelRef, Column, ImportFileError, parse_file
 
 from .conftest import make_csv
 
@@ -246,6 +246,54 @@ def test_visibility_words() -> None:
     assert importer.parse_visibility("nur Follower") == "private"
     with pytest.raises(ValueError, match="is not a visibility"):
         importer.parse_visibility("geheim")
+
+
+CAMPAIGNS = [
+    CampaignRef(id=7, name="Herbst 2026"),
+    CampaignRef(id=8, name="Sommer-Sale", archived=True),
+]
+
+
+@pytest.mark.parametrize("header", ["Kampagne", "campaign", "Kampagnenname"])
+def test_campaign_column_by_name(header: str) -> None:
+    data = make_csv(
+        [
+            ["01.12.2026", "09:00", "2", "In der Kampagne", "  herbst   2026 "],
+            ["01.12.2026", "10:00", "2", "Ohne Kampagne", ""],
+            ["01.12.2026", "11:00", "2", "Vertippt", "Herbst 2062"],
+            ["01.12.2026", "12:00", "2", "Archiviert", "sommer-sale"],
+        ],
+        header=["Datum", "Uhrzeit", "Kanäle", "Text", header],
+    )
+    parsed = parse(data, campaigns=CAMPAIGNS)
+    assert parsed.columns[Column.CAMPAIGN] == header
+    assert parsed.ignored_columns == []
+    named, empty, unknown, archived = parsed.rows
+    assert (named.ok, named.campaign_id) == (True, 7)  # any case, spaces as the campaign service keeps them
+    assert (empty.ok, empty.campaign_id) == (True, None)
+    assert issues(unknown) == {
+        Column.CAMPAIGN: [
+            (
+                "There is no campaign “Herbst 2062” in this workspace. Check the spelling, create the "
+                "campaign under “Campaigns” first, or leave the cell empty."
+            )
+        ]
+    }
+    assert unknown.campaign_id is None
+    assert issues(archived) == {
+        Column.CAMPAIGN: [
+            "The campaign “Sommer-Sale” is archived. Choose an active campaign or leave the cell empty."
+        ]
+    }
+
+
+def test_without_a_campaign_column_no_row_has_a_campaign() -> None:
+    parsed = parse(make_csv([["01.12.2026", "09:00", "2", "Hallo"]]), campaigns=CAMPAIGNS)
+    assert Column.CAMPAIGN not in parsed.columns
+    assert parsed.rows[0].campaign_id is None
+    # A workspace without campaigns refuses any name.
+    with pytest.raises(ValueError, match="There is no campaign “Herbst 2026”"):
+        importer.resolve_campaign("Herbst 2026", [])
 
 
 def test_empty_rows_are_skipped_and_multiline_cells_keep_row_numbers() -> None:

@@ -12,6 +12,7 @@ from resonanz.bulk import services
 from resonanz.bulk.importer import ImportFileError
 from resonanz.bulk.models import ImportBatch, ImportMode, ImportRow, ImportRowStatus, ImportStatus
 from resonanz.bulk.services import BulkError, import_batch_create, import_batch_discard, import_batch_run
+from resonanz.campaigns.services import campaign_archive, campaign_create
 from resonanz.core.models import AuditLogEntry
 from resonanz.posts.models import Post, PostEvent, PostStatus, Variant, VariantPart, VariantStatus
 from resonanz.posts.services import PostError
@@ -158,6 +159,54 @@ def test_rows_are_checked_again_at_import(workspace, owner, mastodon) -> None:
     [row] = batch.rows.all()
     assert row.status == ImportRowStatus.FAILED
     assert row.issues[0]["column"] == "channels"
+    assert not Post.objects.exists()
+
+
+def test_rows_go_into_the_named_campaign(workspace, owner, mastodon, other_workspace) -> None:
+    herbst = campaign_create(workspace=workspace, actor=owner, name="Herbst", goal="awareness")
+    # The same name in another workspace is not this workspace's campaign.
+    campaign_create(workspace=other_workspace, actor=None, name="Fremd", goal="awareness")
+    header = ["Datum", "Uhrzeit", "Kanäle", "Text", "Kampagne"]
+    data = make_csv(
+        [
+            [FUTURE, "09:00", "brand@social.example", "Im Herbst", "HERBST"],
+            [FUTURE, "10:00", "brand@social.example", "Ohne", ""],
+            [FUTURE, "11:00", "brand@social.example", "Fremde Kampagne", "Fremd"],
+        ],
+        header=header,
+    )
+    batch = upload(workspace, owner, data)
+    rows = rows_by_number(batch)
+    assert (rows[2].status, rows[2].data["campaign_id"]) == (ImportRowStatus.VALID, herbst.pk)
+    assert rows[3].status == ImportRowStatus.VALID
+    assert rows[4].status == ImportRowStatus.REFUSED
+    assert rows[4].issues == [
+        {
+            "column": "campaign",
+            "message": "There is no campaign “Fremd” in this workspace. Check the spelling, create the "
+            "campaign under “Campaigns” first, or leave the cell empty.",
+        }
+    ]
+    batch = import_batch_run(workspace=workspace, actor=owner, batch=batch)
+    assert (batch.imported_count, batch.failed_count) == (2, 0)
+    assert dict(Post.objects.values_list("text", "campaign_id")) == {"Im Herbst": herbst.pk, "Ohne": None}
+
+
+def test_a_campaign_archived_after_the_check_refuses_the_row_at_import(workspace, owner, mastodon) -> None:
+    herbst = campaign_create(workspace=workspace, actor=owner, name="Herbst", goal="awareness")
+    data = make_csv(
+        [[FUTURE, "09:00", "brand@social.example", "Im Herbst", "Herbst"]],
+        header=["Datum", "Uhrzeit", "Kanäle", "Text", "Kampagne"],
+    )
+    batch = upload(workspace, owner, data)
+    assert batch.valid_count == 1
+    campaign_archive(workspace=workspace, campaign=herbst, actor=owner)
+    batch = import_batch_run(workspace=workspace, actor=owner, batch=batch)
+    [row] = batch.rows.all()
+    assert row.status == ImportRowStatus.FAILED
+    assert row.issues == [
+        {"column": "campaign", "message": "This campaign is archived; choose an active one."}
+    ]
     assert not Post.objects.exists()
 
 

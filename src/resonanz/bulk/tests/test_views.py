@@ -16,6 +16,7 @@ from resonanz.accounts.models import Role
 from resonanz.accounts.services import membership_set
 from resonanz.bulk.models import CalendarFeed, ImportBatch, ImportStatus
 from resonanz.bulk.services import calendar_feed_create
+from resonanz.campaigns.services import campaign_archive, campaign_create
 from resonanz.posts.models import Post, PostStatus, Variant, VariantStatus
 from resonanz.posts.services import PostInput, post_create, post_schedule
 
@@ -36,8 +37,9 @@ def post_file(client: Client, workspace, data: bytes, **extra):
     )
 
 
-def scheduled_post(workspace, owner, channel, text: str, at: datetime) -> Post:
-    post = post_create(workspace=workspace, author=owner, data=PostInput(text=text, channel_ids=[channel.pk]))
+def scheduled_post(workspace, owner, channel, text: str, at: datetime, *, campaign=None) -> Post:
+    data = PostInput(text=text, channel_ids=[channel.pk], campaign_id=campaign.pk if campaign else None)
+    post = post_create(workspace=workspace, author=owner, data=data)
     return post_schedule(workspace=workspace, post=post, actor=owner, at=at)
 
 
@@ -160,8 +162,20 @@ def test_user_content_is_escaped_in_the_report(owner_client, workspace, mastodon
 def test_unreadable_file_shows_the_reason(owner_client, workspace) -> None:
     response = post_file(owner_client, workspace, b"foo;bar\n1;2\n")
     assert response.status_code == 400
-    assert "The header row lacks the column(s) date, time, channels, text." in response.content.decode()
+    assert "The header row lacks the columns date, time, channels, text." in response.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+def test_one_missing_column_is_named_in_the_singular(owner_client, owner, workspace) -> None:
+    response = post_file(owner_client, workspace, b"Datum;Uhrzeit;Kan\xc3\xa4le\n01.12.2099;09:00;x\n")
+    assert response.status_code == 400
+    assert "The header row lacks the column text." in response.content.decode()
+    german = Client(HTTP_ACCEPT_LANGUAGE="de")
+    german.force_login(owner)
+    response = post_file(german, workspace, b"Datum;Uhrzeit;Kan\xc3\xa4le\n01.12.2099;09:00;x\n")
+    assert "In der Kopfzeile fehlt die Spalte text." in response.content.decode()
+    response = post_file(german, workspace, b"Datum;Uhrzeit\n01.12.2099;09:00\n")
+    assert "In der Kopfzeile fehlen die Spalten channels, text." in response.content.decode()
 
 
 def test_duplicate_file_needs_the_checkbox(owner_client, workspace, mastodon) -> None:
@@ -242,12 +256,63 @@ def test_example_file_is_importable(owner_client, workspace, mastodon) -> None:
         assert ImportBatch.objects.get().valid_count == 2, language
 
 
+def test_campaign_column_in_the_report_and_the_example_file(owner_client, workspace, owner, mastodon) -> None:
+    herbst = campaign_create(workspace=workspace, actor=owner, name="Herbst", goal="awareness")
+    alt = campaign_create(workspace=workspace, actor=owner, name="Alt", goal="awareness")
+    campaign_archive(workspace=workspace, campaign=alt, actor=owner)
+    data = make_csv(
+        [
+            [FUTURE, "09:00", "brand@social.example", "Im Herbst", "herbst"],
+            [FUTURE, "10:00", "brand@social.example", "Vertippt", "Hersbt"],
+            [FUTURE, "11:00", "brand@social.example", "Archiviert", "Alt"],
+        ],
+        header=["Datum", "Uhrzeit", "Kanäle", "Text", "Kampagne"],
+    )
+    response = post_file(owner_client, workspace, data)
+    html = owner_client.get(response["Location"]).content.decode()
+    assert 'id="row-2" data-status="valid"' in html
+    assert "Campaign: Herbst</span>" in html  # the preview names the campaign the row goes into
+    assert "<strong>Kampagne:</strong> There is no campaign “Hersbt” in this workspace." in html
+    assert "<strong>Kampagne:</strong> The campaign “Alt” is archived." in html
+    assert 'id="confirm-import">Import 1 row</button>' in html
+
+    # The example file has the column and names an active campaign; it imports into it.
+    ImportBatch.objects.all().delete()
+    template = owner_client.get(url("import_template", workspace.pk), HTTP_ACCEPT_LANGUAGE="de")
+    records = list(csv.reader(io.StringIO(template.content.decode("utf-8-sig")), delimiter=";"))
+    assert records[0][6] == "Kampagne"
+    assert [r[6] for r in records[1:]] == ["", "Herbst"]
+    post_file(owner_client, workspace, template.content)
+    batch = ImportBatch.objects.get()
+    assert batch.valid_count == 2
+    owner_client.post(url("import_confirm", workspace.pk, batch.pk))
+    assert sorted(Post.objects.values_list("campaign_id", flat=True), key=str) == [herbst.pk, None]
+
+
+def test_index_explains_the_campaign_column_and_filters_exports_by_campaign(
+    owner_client, workspace, owner
+) -> None:
+    html = owner_client.get(url("index", workspace.pk)).content.decode()
+    assert "<dt>campaign / Kampagne</dt>" in html
+    assert 'name="campaign"' not in html  # no campaigns yet: no empty filter
+    campaign_create(workspace=workspace, actor=owner, name="Herbst", goal="awareness")
+    html = owner_client.get(url("index", workspace.pk), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert 'name="campaign"' in html
+    assert "Alle Kampagnen" in html
+
+
 # -- export ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def calendar(workspace, owner, mastodon, bluesky):
-    """Three entries in December 2099 (CET) and one in 2100, one of them published."""
+def winter(workspace, owner):
+    return campaign_create(workspace=workspace, actor=owner, name="@Winter-Sale", goal="sales")
+
+
+@pytest.fixture
+def calendar(workspace, owner, mastodon, bluesky, winter):
+    """Three entries in December 2099 (CET) and one in 2100, one of them published; the second in the
+    campaign "@Winter-Sale" (a name a spreadsheet would run as a formula)."""
     a = scheduled_post(
         workspace,
         owner,
@@ -256,7 +321,12 @@ def calendar(workspace, owner, mastodon, bluesky):
         datetime(2099, 12, 1, 8, 0, tzinfo=UTC),
     )
     b = scheduled_post(
-        workspace, owner, bluesky, "Zweiter Beitrag\nmit Zeile", datetime(2099, 12, 2, 16, 30, tzinfo=UTC)
+        workspace,
+        owner,
+        bluesky,
+        "Zweiter Beitrag\nmit Zeile",
+        datetime(2099, 12, 2, 16, 30, tzinfo=UTC),
+        campaign=winter,
     )
     c = scheduled_post(workspace, owner, mastodon, "Veröffentlicht", datetime(2099, 12, 3, 7, 0, tzinfo=UTC))
     Variant.objects.filter(post=c).update(
@@ -276,17 +346,20 @@ def test_export_csv(owner_client, workspace, calendar) -> None:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="resonanz-brand-a-20991201-20991231.csv"'
     body = b"".join(response.streaming_content).decode("utf-8")
-    assert body.startswith("\ufeffDate,Time,Network,Channel,Status,Title,Text,Thread,Live post,Post ID\r\n")
+    assert body.startswith(
+        "\ufeffDate,Time,Network,Channel,Status,Campaign,Title,Text,Thread,Live post,Post ID\r\n"
+    )
     records = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert len(records) == 4  # header + three entries of December; February 2100 is outside
     first, second, third = records[1:]
-    assert first[:5] == ["2099-12-01", "09:00", "Mastodon", "brand@social.example", "Scheduled"]
-    assert first[6] == '\'=HYPERLINK("https://evil.example")'  # formula neutralised
-    assert first[9] == str(a.pk)
+    assert first[:6] == ["2099-12-01", "09:00", "Mastodon", "brand@social.example", "Scheduled", ""]
+    assert first[7] == '\'=HYPERLINK("https://evil.example")'  # formula neutralised
+    assert first[10] == str(a.pk)
     assert second[1:3] == ["17:30", "Bluesky"]
-    assert second[6] == "Zweiter Beitrag\nmit Zeile"
+    assert second[5] == "'@Winter-Sale"  # neutralised like every text cell
+    assert second[7] == "Zweiter Beitrag\nmit Zeile"
     assert third[4] == "Published"
-    assert third[8] == "https://social.example/@brand/1"
+    assert third[9] == "https://social.example/@brand/1"
 
 
 def test_export_csv_for_german_excel(owner_client, workspace, calendar) -> None:
@@ -298,21 +371,27 @@ def test_export_csv_for_german_excel(owner_client, workspace, calendar) -> None:
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
     records = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    assert records[0][4:7] == ["Status", "Kampagne", "Titel"]
     assert records[1][:2] == ["01.12.2099", "09:00"]
     assert len(records) == 2
 
 
-def test_export_filters(owner_client, workspace, calendar, bluesky) -> None:
+def test_export_filters(owner_client, workspace, calendar, bluesky, winter, other_workspace) -> None:
     base = {"start": "2099-12-01", "end": "2100-12-31"}
 
     def texts(**params) -> list[str]:
         response = owner_client.get(url("export_csv", workspace.pk), {**base, **params})
         body = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
-        return [r[6] for r in list(csv.reader(io.StringIO(body)))[1:]]
+        return [r[7] for r in list(csv.reader(io.StringIO(body)))[1:]]
 
     assert texts(channel=bluesky.pk) == ["Zweiter Beitrag\nmit Zeile"]
     assert texts(status="published") == ["Veröffentlicht"]
+    assert texts(campaign=winter.pk) == ["Zweiter Beitrag\nmit Zeile"]
     assert len(texts()) == 4
+    # Another workspace's campaign is no choice here: the form refuses it.
+    foreign = campaign_create(workspace=other_workspace, actor=None, name="Fremd", goal="sales")
+    response = owner_client.get(url("export_csv", workspace.pk), {**base, "campaign": foreign.pk})
+    assert response.status_code == 400
 
 
 def test_export_xlsx(owner_client, workspace, calendar) -> None:
@@ -326,7 +405,7 @@ def test_export_xlsx(owner_client, workspace, calendar) -> None:
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.freeze_panes == "A2"
-    assert sheet.column_dimensions["G"].width == 60
+    assert sheet.column_dimensions["H"].width == 60
     header = [c.value for c in sheet[1]]
     assert header == [
         "Date",
@@ -334,6 +413,7 @@ def test_export_xlsx(owner_client, workspace, calendar) -> None:
         "Network",
         "Channel",
         "Status",
+        "Campaign",
         "Title",
         "Text",
         "Thread",
@@ -345,9 +425,12 @@ def test_export_xlsx(owner_client, workspace, calendar) -> None:
     assert row[0] == datetime(2099, 12, 1)  # a real date cell (Excel sorts and filters it)
     assert row[1].strftime("%H:%M") == "09:00"
     assert row[2:5] == ["Mastodon", "brand@social.example", "Scheduled"]
-    assert row[6] == '\'=HYPERLINK("https://evil.example")'
-    assert sheet[2][6].data_type == "s"
-    assert row[9] == a.pk
+    assert row[5] in {None, ""}  # no campaign
+    assert row[7] == '\'=HYPERLINK("https://evil.example")'
+    assert sheet[2][7].data_type == "s"
+    assert row[10] == a.pk
+    assert [c.value for c in sheet[3]][5] == "'@Winter-Sale"
+    assert sheet[3][5].data_type == "s"
     assert sheet.max_row == 4
 
 
@@ -417,6 +500,28 @@ def test_ical_feed(client: Client, workspace, owner, mastodon, bluesky) -> None:
     # Unchanged calendar: same ETag, 304.
     again = ics(client, token, HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
+
+
+def test_ical_feed_names_the_campaign(client: Client, workspace, owner, mastodon) -> None:
+    from icalendar import Calendar, vCategory
+
+    now = timezone.now().replace(microsecond=0)
+    herbst = campaign_create(workspace=workspace, actor=owner, name="Herbst, Teil 2", goal="awareness")
+    scheduled_post(workspace, owner, mastodon, "Mit Kampagne", now + timedelta(days=1), campaign=herbst)
+    scheduled_post(workspace, owner, mastodon, "Ohne Kampagne", now + timedelta(days=2))
+    owner.language = "de"
+    owner.save(update_fields=["language"])
+    token = calendar_feed_create(workspace=workspace, actor=owner, name="Outlook").token
+    cal = Calendar.from_ical(ics(client, token).content)
+    events = {str(e["SUMMARY"]): e for e in cal.walk("VEVENT")}
+    with_campaign = events["[Mastodon] Mit Kampagne"]
+    categories = with_campaign["CATEGORIES"]
+    assert isinstance(categories, vCategory)
+    assert categories.cats == ["Herbst, Teil 2"]  # one category, its comma escaped
+    assert "\nKampagne: Herbst, Teil 2\n" in str(with_campaign["DESCRIPTION"])  # the feed owner's language
+    without = events["[Mastodon] Ohne Kampagne"]
+    assert "CATEGORIES" not in without
+    assert "Kampagne:" not in str(without["DESCRIPTION"])
 
 
 def test_revoked_unknown_or_orphaned_feeds_are_404(client: Client, workspace, owner, member, login) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,12 +20,12 @@ from django.utils import formats, timezone, translation
 from resonanz.channels.models import Channel
 from resonanz.posts.models import Post, Variant, VariantStatus
 from resonanz.posts.services import queue_slot_set
-from resonanz.web.tests.test_browser import (  # noqa: F401 - fixtures
-    PASSWORD,
+from resonanz.testing.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
-    TIMEOUT_MS,
     _allow_orm_beside_playwright,
     browser,
+    login,
+    new_page,
 )
 
 pytestmark = pytest.mark.browser
@@ -34,33 +35,8 @@ def _open(
     browser: Any, live_server: Any, user: Any, lang: str, *, width: int = 1280, height: int = 900
 ) -> tuple[Any, Any, list[str]]:
     """A signed-in page in ``lang`` (chosen with the language switcher), plus the problems it reports."""
-    locale = {"de": "de-DE", "en": "en-US"}[lang]
-    context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"/w/\d+/$"))
+    context, page, problems = new_page(browser, lang, width=width, height=height)
+    login(page, live_server.url, user.email)
     page.locator(f"#language-switcher button[value={lang}]").click()
     page.wait_for_load_state()
     return context, page, problems
@@ -238,6 +214,83 @@ def test_phone_month_is_an_agenda(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width  # nothing wider than the phone
         page.screenshot(path=str(SCREENSHOTS / "calendar-month-phone-de.png"), full_page=True)
+    finally:
+        context.close()
+    assert not problems, problems
+
+
+def test_phone_week_is_an_agenda(
+    browser, live_server, transactional_db, owner, workspace, make_channel, schedule
+) -> None:
+    """At 390 px the week is a list of days (no hour column, no sideways scrolling); every badge is
+    whole ("Wird veröffentlicht" too) and the campaign's dot is there. Wide screens keep the grid."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+
+    from resonanz.campaigns.services import campaign_create
+
+    tz = ZoneInfo(workspace.time_zone)
+    today = timezone.now().astimezone(tz).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    herbst = campaign_create(
+        workspace=workspace, actor=owner, name="Herbstwochen", goal="sales", colour="#15803d"
+    )
+    posts = [
+        schedule(datetime.combine(monday, time(9, 0)), "Montag früh: frische Brötchen für alle"),
+        schedule(datetime.combine(monday, time(9, 30)), "Montag: Kaffee und Croissant zum halben Preis"),
+        schedule(datetime.combine(monday + timedelta(days=2), time(14, 15)), "Mittwoch: Kuchentag"),
+        schedule(datetime.combine(monday + timedelta(days=5), time(23, 0)), "Samstag spät"),
+    ]
+    Post.objects.filter(pk=posts[2].pk).update(campaign=herbst)
+    Variant.objects.filter(post=posts[3]).update(status=VariantStatus.PUBLISHING)
+    entries = [f"#entry-{p.variants.get().pk}" for p in posts]
+    url = f"{live_server.url}/w/{workspace.pk}/calendar/?view=week&date={monday.isoformat()}"
+
+    context, page, problems = _open(browser, live_server, owner, "de", width=390, height=844)
+    try:
+        page.goto(url)
+        expect(page.locator("#cal-week")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "calendar-week-phone-de.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("innerWidth")
+        scroller = page.locator("#calendar-body .cal-scroll")
+        assert scroller.evaluate("e => e.scrollWidth <= e.clientWidth"), "the week scrolls sideways"
+        expect(page.locator("#cal-week tbody th.cal-hour").first).to_be_hidden()
+        # The days one below the other, each day's posts under its heading, in time order.
+        heads = page.locator("#cal-week th.cal-weekday")
+        expect(heads).to_have_count(7)
+        boxes = [heads.nth(i).bounding_box() for i in range(7)]
+        assert all(a["y"] + a["height"] <= b["y"] for a, b in pairwise(boxes))
+        assert len({round(b["x"]) for b in boxes}) == 1
+        tops = [page.locator(e).bounding_box()["y"] for e in entries]
+        assert tops == sorted(tops)
+        for entry, day in zip(entries, (0, 0, 2, 5), strict=True):
+            assert boxes[day]["y"] < page.locator(entry).bounding_box()["y"] < boxes[day + 1]["y"]
+        expect(heads.nth(1)).to_contain_text("Keine Beiträge an diesem Tag.")
+        expect(heads.nth(0)).not_to_contain_text("Keine Beiträge")
+        # Whole badges and entries: nothing cut off, nothing outside the screen.
+        badges = page.locator("#cal-week .cal-entry .badge")
+        expect(badges).to_have_count(4)
+        expect(page.locator(f"{entries[3]} .badge")).to_have_text("Wird veröffentlicht")
+        for i in range(4):
+            badge = badges.nth(i)
+            assert badge.evaluate("e => e.scrollWidth <= e.clientWidth"), badge.inner_text()
+            box = badge.bounding_box()
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= 390
+        marker = page.locator(f"{entries[2]} .cal-campaign")
+        expect(marker).to_have_attribute("title", "Kampagne: Herbstwochen")
+        expect(marker.locator("svg circle")).to_have_attribute("fill", "#15803d")
+        expect(marker.locator(".cal-dot")).to_be_visible()
+        result = Axe().run(page, context="#calendar-body")
+        serious = [v["id"] for v in result.response["violations"] if v["impact"] in {"serious", "critical"}]
+        assert serious == []
+
+        # A wide screen keeps the grid: the Monday posts sit in the 09:00 row, beside the hour column.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        expect(page.locator("#cal-week tbody th.cal-hour").first).to_be_visible()
+        grid = [page.locator(e).bounding_box() for e in entries]
+        assert grid[0]["y"] == grid[1]["y"] or grid[0]["x"] == grid[1]["x"]  # the same cell
+        assert grid[2]["x"] > grid[0]["x"]  # Wednesday right of Monday
     finally:
         context.close()
     assert not problems, problems

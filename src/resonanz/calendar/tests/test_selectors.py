@@ -9,6 +9,7 @@ from resonanz.calendar.periods import Period, View, list_days, month_weeks, pars
 from resonanz.calendar.selectors import (
     DEFAULT_COLOR,
     calendar_authors,
+    calendar_capped,
     calendar_entries,
     calendar_statuses,
     safe_color,
@@ -142,12 +143,36 @@ def test_entry_fields_published_time_and_shown_status(
     assert e.author == "owner@example.com"
     assert e.author_id == owner.pk
     assert e.is_scheduled
+    assert (e.campaign_id, e.campaign, e.campaign_color) == (None, "", "")
     assert entries[published.pk].when == at + timedelta(days=1)
     assert entries[published.pk].status_label == "Published"
     assert not entries[published.pk].is_scheduled
     assert entries[in_review.pk].title == f"Bulk post {0}"  # first line of the text
     assert (entries[in_review.pk].status, entries[in_review.pk].status_label) == ("in_review", "In review")
     assert "in_review" in dict(calendar_statuses())
+
+
+def test_entries_carry_their_campaign_in_the_same_query(
+    workspace, owner, bulk_posts, django_assert_max_num_queries
+) -> None:
+    from resonanz.campaigns.services import campaign_create
+
+    herbst = campaign_create(
+        workspace=workspace, actor=owner, name="Herbstwochen", goal="sales", colour="#15803d"
+    )
+    at = datetime(2099, 5, 4, 9, 0, tzinfo=BERLIN)
+    with_campaign, without = bulk_posts([at, at + timedelta(hours=1)])
+    Post.objects.filter(pk=with_campaign.pk).update(campaign=herbst)
+    week = Period.around(View.WEEK, at.date())
+    start, end = week.instants(workspace.time_zone)
+    with django_assert_max_num_queries(1):
+        listed = {e.post_id: e for e in entries_in(workspace, week)}
+    with django_assert_max_num_queries(1):
+        capped = calendar_capped(workspace=workspace, start=start, end=end, cap=2, by_hour=True)
+    for entries in (listed, {e.post_id: e for e in capped.entries}):
+        e = entries[with_campaign.pk]
+        assert (e.campaign_id, e.campaign, e.campaign_color) == (herbst.pk, "Herbstwochen", "#15803d")
+        assert entries[without.pk].campaign_id is None
 
 
 def test_filters_by_channel_author_and_status(
@@ -224,3 +249,86 @@ def test_one_query_for_5000_posts(workspace, bulk_posts, make_channel, django_as
     assert len(entries) == 5000
     assert entries == sorted(entries, key=lambda e: e.when)
     assert {e.handle for e in entries} == {"brand@social.example", "brand.bsky.social"}
+
+
+def test_capped_picks_the_first_per_local_day_and_counts_all(
+    workspace, bulk_posts, make_channel, django_assert_max_num_queries
+) -> None:
+    bluesky = make_channel("bluesky", handle="brand.bsky.social")
+    busy = datetime(2099, 1, 14, 6, 0, tzinfo=BERLIN)
+    bulk_posts([busy + timedelta(minutes=5 * i) for i in range(30)])  # 06:00 … 08:25
+    bulk_posts([busy + timedelta(minutes=5 * i + 1) for i in range(10)], channel=bluesky)
+    # 23:30 on the 20th is the 20th locally (22:30 UTC); 00:15 on the 21st is still the 20th in UTC.
+    late, early = datetime(2099, 1, 20, 23, 30, tzinfo=BERLIN), datetime(2099, 1, 21, 0, 15, tzinfo=BERLIN)
+    bulk_posts([late, early])
+    period = Period.around(View.MONTH, date(2099, 1, 10))
+    start, end = period.instants(workspace.time_zone)
+    with django_assert_max_num_queries(1):
+        capped = calendar_capped(workspace=workspace, start=start, end=end, cap=4)
+    # Only 4 + 1 + 1 entries travel; the day of 40 keeps its count.
+    assert [e.when for e in capped.entries] == [
+        busy,
+        busy + timedelta(minutes=1),
+        busy + timedelta(minutes=5),
+        busy + timedelta(minutes=6),
+        late,
+        early,
+    ]
+    assert capped.totals == {
+        (date(2099, 1, 14), None): 40,
+        (date(2099, 1, 20), None): 1,
+        (date(2099, 1, 21), None): 1,
+    }
+    cells = {
+        c.day: c
+        for week in month_weeks(period, capped.entries, date(2099, 1, 1), totals=capped.totals)
+        for c in week
+    }
+    assert (len(cells[date(2099, 1, 14)].entries), cells[date(2099, 1, 14)].more) == (4, 36)
+    assert (len(cells[date(2099, 1, 20)].entries), cells[date(2099, 1, 20)].more) == (1, 0)
+
+    # Filters apply before the cap: the counts are of what matches.
+    only_sky = calendar_capped(workspace=workspace, start=start, end=end, cap=4, channel_ids=[bluesky.pk])
+    assert only_sky.totals == {(date(2099, 1, 14), None): 10}
+    assert {e.handle for e in only_sky.entries} == {"brand.bsky.social"}
+    assert len(only_sky.entries) == 4
+    none = calendar_capped(workspace=workspace, start=start, end=end, cap=4, statuses=["failed"])
+    assert (none.entries, none.totals) == ([], {})
+
+
+def test_capped_by_local_hour_across_dst(workspace, bulk_posts) -> None:
+    # Fall back on 2026-10-25: 02:00-02:59 happens twice; both occurrences are the local hour 2.
+    first = datetime(2026, 10, 25, 2, 10, tzinfo=BERLIN, fold=0)
+    second = datetime(2026, 10, 25, 2, 5, tzinfo=BERLIN, fold=1)  # later instant, earlier wall clock
+    nine = datetime(2026, 10, 21, 9, 0, tzinfo=BERLIN)
+    bulk_posts([first, second, *(nine + timedelta(minutes=m) for m in range(0, 50, 10))])
+    week = Period.around(View.WEEK, date(2026, 10, 21))
+    start, end = week.instants(workspace.time_zone)
+    capped = calendar_capped(workspace=workspace, start=start, end=end, cap=2, by_hour=True)
+    assert capped.totals == {(date(2026, 10, 25), 2): 2, (date(2026, 10, 21), 9): 5}
+    rows = week_rows(week, capped.entries, date(2026, 1, 1), totals=capped.totals)
+    assert [e.when.astimezone(UTC) for e in rows[2].cells[6].entries] == [
+        first.astimezone(UTC),
+        second.astimezone(UTC),
+    ]
+    assert rows[2].cells[6].more == 0
+    assert [e.when for e in rows[9].cells[2].entries] == [nine, nine + timedelta(minutes=10)]
+    assert rows[9].cells[2].more == 3
+    assert rows[10].cells[2].more == 0
+
+
+def test_published_time_decides_the_period(workspace, bulk_posts) -> None:
+    """An entry's time is published_at when there is one, else scheduled_at (also at the edges)."""
+    may = Period.around(View.MONTH, date(2099, 5, 10))
+    start, end = may.instants(workspace.time_zone)
+    inside, outside = datetime(2099, 5, 6, 9, 0, tzinfo=BERLIN), datetime(2099, 8, 6, 9, 0, tzinfo=BERLIN)
+    [late] = bulk_posts([outside], status=VariantStatus.PUBLISHED)  # planned in May, published in August
+    Variant.objects.filter(post=late).update(scheduled_at=inside)
+    [early] = bulk_posts([inside], status=VariantStatus.PUBLISHED)  # planned in August, published in May
+    Variant.objects.filter(post=early).update(scheduled_at=outside)
+    [first] = bulk_posts([start])  # the first instant belongs to the period, the end does not
+    bulk_posts([end])
+    expected = {early.pk, first.pk}
+    assert {e.post_id for e in entries_in(workspace, may)} == expected
+    capped = calendar_capped(workspace=workspace, start=start, end=end, cap=4)
+    assert {e.post_id for e in capped.entries} == expected

@@ -89,7 +89,9 @@ def test_month_view_defaults_to_this_month_with_today_highlighted(
     assert f'href="/w/{workspace.pk}/posts/{post.pk}/"' in entry
     assert reverse("web:post_detail", args=[workspace.pk, post.pk]) in entry
     assert '<span class="badge status-scheduled">Scheduled</span>' in entry
-    assert "mastodon: brand@social.example" in entry  # the channel as text, not only as colour
+    assert "Mastodon: brand@social.example" in entry  # the channel as text, not only as colour
+    assert "mastodon:" not in entry  # the network's display name, not its slug
+    assert 'class="cal-campaign' not in entry  # no campaign, no marker
     assert 'fill="#d9480f"' in entry
     assert 'draggable="true"' in entry
     assert 'id="nav-calendar"' in html
@@ -107,9 +109,51 @@ def test_month_grid_starts_monday_and_caps_busy_days(workspace, owner_client, bu
     assert re.findall(r'id="day-(\d{4}-\d\d-\d\d)"', html)[0] == "2099-04-27"  # the Monday before May 1st
     cell = html.split('id="day-2099-05-06"')[1].split("</td>")[0]
     assert cell.count('class="cal-entry') == 4
-    assert "+3 more" in cell
-    assert "view=list" in cell
-    assert "date=2099-05-06#list-2099-05-06" in cell
+    assert re.findall(r"\b(\d\d:\d\d)\b", " ".join(re.findall(r'data-time="([^"]+)"', cell))) == [
+        "08:00",
+        "08:10",
+        "08:20",
+        "08:30",
+    ]  # the first four of the day
+    more = re.search(
+        r'<a class="cal-more" href="([^"]+)">\+3 more'
+        r'<span class="visually-hidden">: Wednesday, May 6, 2099</span></a>',
+        cell,
+    )
+    assert more, cell
+    # "+3 more" leads to the day view: all seven, only that day.
+    listing = html_of(owner_client.get(more.group(1).replace("&amp;", "&")))
+    assert "view=day&amp;date=2099-05-06" in more.group(0)
+    assert listing.count('class="cal-entry') == 7
+    assert '<h2 id="calendar-title">Wednesday, May 6, 2099</h2>' in listing
+    assert re.findall(r'<h3 id="list-([\d-]+)"', listing) == ["2099-05-06"]
+    assert 'id="cal-view-list" href="' in listing
+    prev_day = re.search(r'id="cal-previous" href="([^"]+)"', listing)
+    assert prev_day
+    assert "view=day&amp;date=2099-05-05" in prev_day.group(1)
+    empty = html_of(owner_client.get(prev_day.group(1).replace("&amp;", "&")))
+    assert "No posts on this day." in empty
+
+
+def test_more_link_counts_per_language_and_keeps_filters(
+    workspace, owner, login, mastodon, make_channel, bulk_posts
+) -> None:
+    bluesky = make_channel("bluesky", handle="brand.bsky.social")
+    day = datetime(2099, 5, 6, 8, 0, tzinfo=BERLIN)
+    bulk_posts([day + timedelta(minutes=i) for i in range(5)])  # one more than shown
+    bulk_posts([day + timedelta(minutes=30 + i) for i in range(9)], channel=bluesky)
+    german = login(owner, "de")
+    html = html_of(german.get(cal_url(workspace, date="2099-05-06", channel=mastodon.pk)))
+    cell = html.split('id="day-2099-05-06"')[1].split("</td>")[0]
+    assert cell.count('class="cal-entry') == 4
+    more = re.search(r'<a class="cal-more" href="([^"]+)">([^<]+)<span', cell)
+    assert more
+    assert more.group(2) == "+1 weiterer"  # singular (ngettext)
+    assert f"channel={mastodon.pk}" in more.group(1)
+    day_view = html_of(german.get(more.group(1).replace("&amp;", "&")))
+    assert day_view.count('class="cal-entry') == 5  # the filter is kept: no Bluesky entries
+    html = html_of(german.get(cal_url(workspace, date="2099-05-06")))
+    assert "+10 weitere" in html.split('id="day-2099-05-06"')[1].split("</td>")[0]  # plural
 
 
 def test_week_view_places_entries_at_local_hours(workspace, owner_client, bulk_posts) -> None:
@@ -127,6 +171,55 @@ def test_week_view_places_entries_at_local_hours(workspace, owner_client, bulk_p
     eleven_pm = re.findall(r'<td class="cal-slot[^"]*"[^>]*>(.*?)</td>', hours["11 p.m."], re.S)
     assert f'id="entry-{late.variants.get().pk}"' in eleven_pm[6]  # Sunday
     assert 'data-drop-date="2099-05-06" data-drop-hour="9"' in html
+    # Empty hours are marked (the phone's agenda leaves them out); the hours with posts are not.
+    assert re.search(r'<td class="cal-slot is-empty"', hours["9 a.m."])
+    assert "is-empty" not in re.findall(r'<td class="(cal-slot[^"]*)"', hours["9 a.m."])[2]
+    # Days without posts say so (shown under the day in the phone's agenda), days with posts do not.
+    heads = re.findall(r'<th scope="col" class="cal-weekday([^"]*)"[^>]*>(.*?)</th>', html, re.S)
+    assert len(heads) == 7
+    empty = [i for i, (classes, text) in enumerate(heads) if "is-empty" in classes]
+    assert empty == [0, 1, 3, 4, 5]  # Wednesday and Sunday have posts
+    assert all(("No posts on this day." in text) == (i in empty) for i, (_c, text) in enumerate(heads))
+
+
+def test_entries_show_their_campaign_without_more_queries(
+    workspace, owner, owner_client, login, mastodon, bulk_posts, django_assert_max_num_queries
+) -> None:
+    from resonanz.campaigns.models import Campaign
+    from resonanz.campaigns.services import campaign_create
+    from resonanz.posts.models import Post
+
+    herbst = campaign_create(
+        workspace=workspace, actor=owner, name="Herbstwochen", goal="sales", colour="#15803d"
+    )
+    evil = campaign_create(workspace=workspace, actor=owner, name=XSS, goal="sales")
+    Campaign.objects.filter(pk=evil.pk).update(colour='"/><svg')  # a broken colour in the database
+    day = datetime(2099, 5, 6, 9, 0, tzinfo=BERLIN)
+    # The week shows two entries an hour: the third one an hour later.
+    posts = bulk_posts([day, day + timedelta(minutes=1), day + timedelta(hours=1)])
+    Post.objects.filter(pk=posts[0].pk).update(campaign=herbst)
+    Post.objects.filter(pk=posts[1].pk).update(campaign=evil)
+    variants = [p.variants.get().pk for p in posts]
+    for view in ("month", "week", "list"):
+        url = cal_url(workspace, view=view, date="2099-05-06")
+        owner_client.get(url, **HTMX)
+        # The same four queries as without campaigns: name and colour come with the entries.
+        with django_assert_max_num_queries(4):
+            html = html_of(owner_client.get(url, **HTMX))
+        marked = entry_html(html, variants[0])
+        marker = f'<span class="cal-campaign" data-campaign="{herbst.pk}" title="Campaign: Herbstwochen">'
+        assert marker in marked
+        assert 'fill="#15803d"' in marked  # the dot in the campaign's colour
+        assert '<span class="visually-hidden">(Campaign: Herbstwochen) </span>' in marked
+        escaped = entry_html(html, variants[1])
+        assert XSS not in html, view
+        assert '"/><svg' not in html, view
+        assert f'title="Campaign: {ESCAPED}"' in escaped
+        assert 'fill="#7c3aed"' in escaped  # the broken colour is replaced by the campaigns' default
+        assert 'class="cal-campaign' not in entry_html(html, variants[2])  # no campaign
+    german = html_of(login(owner, "de").get(cal_url(workspace, view="week", date="2099-05-06")))
+    assert 'title="Kampagne: Herbstwochen"' in entry_html(german, variants[0])
+    assert "Mastodon: brand@social.example" in entry_html(german, variants[0])
 
 
 def test_list_view_groups_by_day_with_move_links(workspace, owner_client, bulk_posts) -> None:
@@ -204,7 +297,7 @@ def test_bad_parameters_fall_back(workspace, owner_client) -> None:
 
 def test_user_content_is_escaped(workspace, owner, owner_client, make_channel, bulk_posts) -> None:
     channel = make_channel("mastodon", handle=f"{XSS}@evil.example")
-    channel.color = '"/><script>alert(2)</script>'
+    channel.color = '"/><svg'  # 7 characters: what the column holds on PostgreSQL too
     channel.save()
     owner.name = XSS
     owner.save()
@@ -212,7 +305,7 @@ def test_user_content_is_escaped(workspace, owner, owner_client, make_channel, b
     for view in ("month", "week", "list"):
         html = html_of(owner_client.get(cal_url(workspace, view=view, date="2099-05-06")))
         assert XSS not in html, view
-        assert "<script>alert(2)" not in html, view
+        assert '"/><svg' not in html, view
         entry = entry_html(html, post.variants.get().pk)
         assert f"{ESCAPED} 0" in entry  # the post text (first line)
         assert f"{ESCAPED}@evil.example" in entry  # the channel handle
@@ -261,7 +354,28 @@ def test_5000_posts_few_queries(
     if view == "month":  # 180 posts a day from Jan 1 to Jan 27 (fewer on the 28th): 4 shown, the rest "+N"
         assert html.count('class="cal-entry') == 28 * 4
         assert html.count("+176 more") == 27
-    elif view == "week":
-        assert html.count('class="cal-more"') > 0
+        # The database sent only what is shown: 4 rows per day, not 5000.
+        [variants] = [q for q in queries if 'FROM "posts_variant"' in q["sql"]]
+        assert "ROW_NUMBER()" in variants["sql"].upper()
+    elif view == "week":  # 7 or 8 posts in each hour: 2 shown, "+5 more"/"+6 more"
+        assert html.count('class="cal-entry') == 7 * 24 * 2
+        assert html.count('class="cal-more"') == 7 * 24
+        # For screen readers, "+N more" says which day and hour (the first in the page: midnight).
+        first = re.search(r'href="[^"]*date=2099-01-14">\+\d more<span[^>]*>([^<]+)<', html)
+        assert first
+        assert first.group(1) == ": Wednesday, Jan. 14, 2099, midnight"
     else:  # the list shows the whole week (Mon 12 - Sun 18 January): 7 days x 180 posts
         assert html.count('class="cal-entry') == 7 * 180
+
+
+def test_htmx_navigation_costs_four_queries(
+    workspace, owner_client, mastodon, bulk_posts, django_assert_max_num_queries
+) -> None:
+    bulk_posts([datetime(2099, 1, 14, 9, 0, tzinfo=BERLIN) + timedelta(minutes=i) for i in range(300)])
+    for view in ("month", "week", "day"):
+        url = cal_url(workspace, view=view, date="2099-01-14")
+        owner_client.get(url, **HTMX)
+        # session, user, membership with its workspace (the scope), the entries: no layout, no filters.
+        with django_assert_max_num_queries(4):
+            html = html_of(owner_client.get(url, **HTMX))
+        assert html.lstrip().startswith('<section id="calendar-body"'), view

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "resonanz.notifications",
     "resonanz.calendar",
     "resonanz.bulk",
+    "resonanz.campaigns",
     "resonanz.web",
 ]
 
@@ -107,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "resonanz.accounts.middleware.UserLanguageMiddleware",  # the user's saved language wins
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -148,13 +150,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+RESONANZ_REDIS_PREFIX = os.environ.get("RESONANZ_REDIS_PREFIX", "rz")
 TASK_QUEUES = ["default", "publish", "sync"]
 if REDIS_URL:
     TASKS = {
         "default": {
             "BACKEND": "resonanz.taskqueue.redis_backend.RedisBackend",
             "QUEUES": TASK_QUEUES,
-            "OPTIONS": {"url": REDIS_URL, "key_prefix": os.environ.get("RESONANZ_REDIS_PREFIX", "rz")},
+            "OPTIONS": {"url": REDIS_URL, "key_prefix": RESONANZ_REDIS_PREFIX},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -181,6 +184,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_ADAPTER = "resonanz.accounts.adapters.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "resonanz.accounts.display.user_display"  # the name when set ("Signed in as …")
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Resonanz"
@@ -258,6 +262,10 @@ RESONANZ_NETWORK_CONCURRENCY = {"bluesky": 10, "mastodon": 10}
 # Publishing engine tuning.
 RESONANZ_PUBLISH_LEASE_SECONDS = int(os.environ.get("RESONANZ_PUBLISH_LEASE_SECONDS", "120"))
 RESONANZ_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("RESONANZ_PUBLISH_MAX_ATTEMPTS", "8"))
+# Variants claimed (and recorded) together by one publish_due task; network calls of a batch run in a
+# per-process pool of this many threads (waiting on the network, not computing).
+RESONANZ_PUBLISH_BATCH_SIZE = int(os.environ.get("RESONANZ_PUBLISH_BATCH_SIZE", "250"))
+RESONANZ_PUBLISH_HTTP_THREADS = int(os.environ.get("RESONANZ_PUBLISH_HTTP_THREADS", "32"))
 RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_SECONDS", "15"))
 RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT_INTERVAL_SECONDS", "900"))
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(

@@ -159,6 +159,10 @@ class Connector(ABC):
     display_name: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
     max_thread_parts: ClassVar[int] = 25
+    # How many posts of ONE account the engine may create at the same time. 1 unless the connector is
+    # known to be safe with parallel calls on one ChannelAccount: a refresh that rotates tokens (Bluesky's
+    # refreshSession invalidates the old refresh JWT) must not race another call using the old one.
+    publish_concurrency_per_account: ClassVar[int] = 1
 
     # -- account ---------------------------------------------------------------------------------
     @abstractmethod

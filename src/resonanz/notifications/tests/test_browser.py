@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
 """In a real browser: the bell shows the unread count, the list highlights unread notifications, and
 "mark all as read" updates list and bell without a reload.
 
@@ -9,12 +10,15 @@ import re
 
 import pytest
 
-from resonanz.web.tests import test_browser as web
-
-# The web app's Playwright fixtures (chromium with the project's flags), reused.
-browser = web.browser
-_allow_orm_beside_playwright = web._allow_orm_beside_playwright
-PASSWORD, SCREENSHOTS, TIMEOUT_MS = web.PASSWORD, web.SCREENSHOTS, web.TIMEOUT_MS
+# The shared Playwright fixtures (chromium with the project's flags).
+from resonanz.testing.browser import (  # noqa: F401 - fixtures
+    SCREENSHOTS,
+    TIMEOUT_MS,
+    _allow_orm_beside_playwright,
+    browser,
+    login,
+    watch,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -34,25 +38,13 @@ def test_bell_list_and_mark_all_read(
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
+    watch(page, problems, ignore_failed_resources=False)  # here every console error counts
 
     def shot(step: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"notifications-{lang}-{step}.png"), full_page=True)
 
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=login]", owner.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.locator("form button[type=submit]").last.click()
+        login(page, live_server.url, owner.email)
         expect(page).to_have_url(re.compile(rf"/w/{workspace.pk}/$"))
         bell = page.locator("#notification-bell")
         expect(bell.locator(".notif-count")).to_have_text("2")

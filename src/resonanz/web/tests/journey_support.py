@@ -15,11 +15,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 from PIL import Image, ImageDraw
 
+from resonanz.testing.browser import LOCALES, PASSWORD, TIMEOUT_MS, watch
 from resonanz.testing.tasks import run_ready_tasks
-
-from .test_browser import PASSWORD, TIMEOUT_MS
-
-LOCALES = {"de": "de-DE", "en": "en-US"}
 
 
 def tr(lang: str, msgid: str, **values: object) -> str:
@@ -59,24 +56,7 @@ class Journey:
         )
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
-        problems = self.problems
-        page.on(
-            "console",
-            lambda m: (
-                problems.append(f"console: {m.text}")
-                if m.type == "error" and not m.text.startswith("Failed to load resource")
-                else None
-            ),
-        )
-        page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
-        page.on(
-            "response",
-            lambda r: (
-                problems.append(f"{r.status} {r.request.method} {r.url}")
-                if r.status >= 400 and not r.url.endswith("/favicon.ico")
-                else None
-            ),
-        )
+        watch(page, self.problems, detailed=True)
         return context, page
 
     def shot(self, page: Any, step: str) -> None:

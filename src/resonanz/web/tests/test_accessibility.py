@@ -26,6 +26,7 @@ from resonanz.accounts.services import membership_set, workspace_create
 from resonanz.approvals.services import approval_comment
 from resonanz.bulk.models import ImportBatch
 from resonanz.bulk.services import import_batch_create
+from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.notifications.services import notification_send
 from resonanz.posts.models import Post, PostStatus, VariantStatus
@@ -37,8 +38,7 @@ from resonanz.posts.services import (
     post_schedule,
     post_submit_for_approval,
 )
-
-from .test_browser import SCREENSHOTS, TIMEOUT_MS, _allow_orm_beside_playwright, browser  # noqa: F401
+from resonanz.testing.browser import SCREENSHOTS, TIMEOUT_MS, _allow_orm_beside_playwright, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -86,6 +86,7 @@ def site(workspace: Workspace, owner: User, make_channel: Callable[..., Channel]
     Post.objects.filter(pk=failed.pk).update(status=PostStatus.FAILED)
     failed.variants.update(status=VariantStatus.FAILED, last_error="Server answered 503.")
 
+    campaign_create(workspace=workspace, actor=owner, name="Herbst", goal="leads", target_audience="Köln")
     workspace.approval_mode = ApprovalMode.ONE_STEP
     workspace.save()
     contributor = member(Role.CONTRIBUTOR)
@@ -142,6 +143,8 @@ def _page_url(name: str, site: Site) -> str:
         "import-export": reverse("bulk:index", args=[ws]),
         "import-preview": reverse("bulk:import_detail", args=[ws, site.batch.pk]),
         "notifications": reverse("notifications:list"),
+        "campaigns": reverse("campaigns:list", args=[ws]),
+        "campaign-form": reverse("campaigns:new", args=[ws]),
         "calendar-week": reverse("calendar:index", args=[ws]) + "?view=week",
         "calendar-list": reverse("calendar:index", args=[ws]) + "?view=list",
         "not-found": reverse("web:post_detail", args=[ws, 999_999]),
@@ -188,6 +191,8 @@ PAGES = [
     "import-export",
     "import-preview",
     "notifications",
+    "campaigns",
+    "campaign-form",
 ]
 # Known violations in templates owned elsewhere: (page, rule) -> where. Strict: they flip when fixed.
 KNOWN: dict[tuple[str, str], str] = {}

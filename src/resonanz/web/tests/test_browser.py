@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
 """A real browser journey: sign in, write an over-long Mastodon post, fix it, schedule it for next week.
 
 Drives Debian's chromium (``apt-get install chromium``) through Playwright's sync API against
@@ -8,46 +9,23 @@ step goes to ``artifacts/screenshots/<lang>-<step>.png``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, time, timedelta
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import formats, translation
 
+# The shared Playwright setup (Debian's chromium); other browser tests import these names from here too.
+from resonanz.testing.browser import (  # noqa: F401 - fixtures and constants
+    PASSWORD,
+    SCREENSHOTS,
+    TIMEOUT_MS,
+    _allow_orm_beside_playwright,
+    browser,
+    watch,
+)
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "artifacts" / "screenshots"
-PASSWORD = "correct horse battery staple"  # the conftest's make_user default
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _allow_orm_beside_playwright() -> Iterator[None]:
-    # Playwright's sync API runs an asyncio loop in this thread; Django would then refuse ORM calls made
-    # by the test's fixtures ("You cannot call this from an async context"). They are not async code.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-@pytest.fixture(scope="module")
-def browser(_allow_orm_beside_playwright: None) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _expected_display(local: datetime, language: str) -> str:
@@ -66,13 +44,7 @@ def test_compose_check_and_schedule(browser, live_server, transactional_db, owne
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     problems: list[str] = []
-    # Failed requests are tracked by URL below; the console only says "Failed to load resource".
-    page.on("console", lambda m: problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    # allauth's own (not yet overridden) login page has no icon link, so browsers try /favicon.ico.
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    watch(page, problems)  # console errors, page errors, failed requests (favicon.ico aside)
 
     def shot(step: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{lang}-{step}.png"), full_page=True)

@@ -38,7 +38,8 @@ def test_composer_form_renders_with_htmx_check(owner_client, workspace, mastodon
     assert f'hx-post="{reverse("web:post_check", args=[workspace.pk])}"' in html
     assert 'hx-trigger="keyup changed delay:300ms' in html
     assert 'type="datetime-local"' in html
-    assert "mastodon: brand@social.example" in html
+    assert "Mastodon: brand@social.example" in html  # the network's display name, not its slug
+    assert "mastodon: brand@social.example" not in html
     assert 'id="publish-now"' in html
     assert 'id="schedule"' in html
 
@@ -104,7 +105,7 @@ def test_validation_errors_of_the_network_are_shown(owner_client, workspace, mas
     response = compose(owner_client, workspace, text="x" * 501, channels=[mastodon.pk], action="publish_now")
     assert response.status_code == 400
     html = response.content.decode()
-    assert "mastodon (brand@social.example):" in html
+    assert "Mastodon (brand@social.example):" in html  # the network's display name
     assert not Post.objects.filter(workspace=workspace).exists()
 
 
@@ -214,6 +215,68 @@ def test_check_within_limit_and_per_thread_part(owner_client, workspace, mastodo
     assert "7 / 300" in html  # Bluesky counts graphemes: the emoji with skin tone is one
     assert "9 / 500" in html  # the second part on Mastodon
     assert "Part 2:" in html
+
+
+def test_empty_text_is_a_hint_until_touched(owner_client, workspace, mastodon) -> None:
+    """Choosing a channel before typing: counters and a neutral hint, not "The post is empty." in red.
+    Once the text field was touched (or a submit happened) the same check shows it as the error it is."""
+    before = check(owner_client, workspace, text="", channels=[mastodon.pk])
+    assert "The post is empty." not in before
+    assert "has-issues" not in before
+    assert 'class="error-text"' not in before
+    assert 'data-code="empty"' in before
+    assert "No text yet: counts and checks update as you type." in before
+    assert "Ready to publish." not in before  # neutral, not "fine" either
+    assert "0 / 500" in before  # the counters are there
+    after = check(owner_client, workspace, text="", channels=[mastodon.pk], check_touched="1")
+    assert re.search(r'<li class="error-text" data-code="empty">The post is empty\.</li>', after)
+    assert 'class="check-channel has-issues"' in after
+    assert "No text yet" not in after
+    # Other problems are errors at once: too long, before or after touching.
+    assert 'class="error-text"' in check(owner_client, workspace, text="x" * 501, channels=[mastodon.pk])
+
+
+def test_empty_hint_is_german(owner_client, workspace, mastodon) -> None:
+    url = reverse("web:post_check", args=[workspace.pk])
+    response = owner_client.post(url, {"text": "", "channels": [mastodon.pk]}, HTTP_ACCEPT_LANGUAGE="de")
+    html = response.content.decode()
+    assert "Noch kein Text: Zählung und Prüfung laufen beim Schreiben mit." in html
+    assert "Der Beitrag ist leer." not in html
+    assert "Mastodon: brand@social.example</h3>" in html
+
+
+def test_touched_flag_is_set_after_a_submit(owner_client, workspace, mastodon) -> None:
+    url = reverse("web:post_new", args=[workspace.pk])
+    fresh = owner_client.get(url).content.decode()
+    assert '<input type="hidden" name="check_touched" id="check-touched" value="">' in fresh
+    failed = compose(owner_client, workspace, text="", channels=[mastodon.pk], action="queue")
+    assert failed.status_code == 400
+    html = failed.content.decode()
+    assert '<input type="hidden" name="check_touched" id="check-touched" value="1">' in html
+
+
+def test_publish_now_is_secondary_and_needs_a_second_step(owner_client, workspace, mastodon) -> None:
+    html = owner_client.get(reverse("web:post_new", args=[workspace.pk])).content.decode()
+    buttons = {
+        m.group(2): m.group(1)
+        for m in re.finditer(r'<(?:button|summary)([^>]*) id="([\w-]+)"', html)
+    }
+    assert 'class="secondary"' not in buttons["add-to-queue"]  # primary
+    assert 'class="secondary"' not in buttons["schedule"]  # primary
+    assert 'class="button secondary"' in buttons["publish-now-toggle"]
+    assert 'class="secondary"' not in buttons["publish-now"]
+    # The button that publishes sits inside a closed disclosure, after "Add to queue", with a warning.
+    step = re.search(r'<details class="confirm-step" id="publish-now-step">(.*?)</details>', html, re.S)
+    assert step
+    assert 'value="publish_now" id="publish-now"' in step.group(1)
+    assert "This publishes the post immediately on all selected channels" in step.group(1)
+    assert html.index('id="add-to-queue"') < html.index('id="publish-now-step"')
+    assert html.count('value="publish_now"') == 1
+    german = owner_client.get(
+        reverse("web:post_new", args=[workspace.pk]), HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "Jetzt veröffentlichen …</summary>" in german
+    assert "Ja, jetzt veröffentlichen</button>" in german
 
 
 def test_check_without_channel_says_so(owner_client, workspace) -> None:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
 """The composer in a real browser: live counters and previews, drag-and-drop upload with progress and alt
 text, per-channel tabs and overrides, the thread builder, autosave, and scheduling, in German and English.
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,27 +18,16 @@ import pytest
 from PIL import Image
 
 from resonanz.posts.models import PartMedia, Post, PostStatus, Variant
-
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, SCREENSHOTS, TIMEOUT_MS
+from resonanz.testing.browser import (  # noqa: F401 - fixtures
+    SCREENSHOTS,
+    TIMEOUT_MS,
+    _allow_orm_beside_playwright,
+    browser,
+    login,
+    watch,
+)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Chromium through Playwright, as in test_browser (the ORM is used beside Playwright's loop)."""
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-            yield browser
-            browser.close()
 
 
 def serious_accessibility_problems(page: Any) -> list[str]:
@@ -80,7 +69,7 @@ DROP = """([selector, name, type, b64]) => {
 
 
 @pytest.mark.parametrize(("lang", "locale"), [("de", "de-DE"), ("en", "en-US")])
-def test_composer_journey(chromium, live_server, transactional_db, owner, workspace, make_channel, tmp_path,
+def test_composer_journey(browser, live_server, transactional_db, owner, workspace, make_channel, tmp_path,
                           lang: str, locale: str) -> None:
     from playwright.sync_api import expect
 
@@ -90,15 +79,11 @@ def test_composer_journey(chromium, live_server, transactional_db, owner, worksp
         channel.display_name = name
         channel.save()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = chromium.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    watch(page, problems)
 
     def shot(step: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"composer-{lang}-{step}.png"), full_page=True)
@@ -108,10 +93,7 @@ def test_composer_journey(chromium, live_server, transactional_db, owner, worksp
         return row.locator(f"li[data-part='{part}']")
 
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=login]", owner.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.locator("form button[type=submit]").last.click()
+        login(page, live_server.url, owner.email)
         expect(page).to_have_url(re.compile(rf"/w/{workspace.pk}/$"))
         page.click("#nav-new-post")
         expect(page.locator("html")).to_have_attribute("lang", lang)

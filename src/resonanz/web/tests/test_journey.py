@@ -33,10 +33,10 @@ from resonanz.accounts.services import membership_set, organisation_create, work
 from resonanz.channels.models import Channel
 from resonanz.posts.models import PartMedia, Post, PostStatus, Variant, VariantStatus
 from resonanz.testing.bluesky_network import BlueskyTestNetwork
+from resonanz.testing.browser import SCREENSHOTS, _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
 from resonanz.testing.mastodon_emulator import MastodonEmulator
 
 from .journey_support import Journey, drive, poster_png, tr
-from .test_browser import SCREENSHOTS, _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.bluesky]
 

@@ -44,6 +44,7 @@ from resonanz.accounts.services import workspace_create
 from resonanz.approvals.services import approval_comment, review_link_create
 from resonanz.bulk.models import CalendarFeed, ImportBatch
 from resonanz.bulk.services import calendar_feed_create, import_batch_create
+from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.notifications.models import Notification
 from resonanz.notifications.services import notification_send
@@ -56,9 +57,8 @@ from resonanz.posts.services import (
     post_schedule,
     post_submit_for_approval,
 )
+from resonanz.testing.browser import _allow_orm_beside_playwright, browser  # noqa: F401 (fixtures)
 from resonanz.web.views_posts import POST_TRANSITIONS
-
-from .test_browser import _allow_orm_beside_playwright, browser  # noqa: F401 (fixtures)
 
 # -- payloads -------------------------------------------------------------------------------------
 
@@ -165,6 +165,7 @@ class World:
     link_id: int
     review_token: str
     notification: Notification
+    campaign_id: int
 
     def values(self, endpoint: Endpoint, param: str) -> list[Any]:
         """The test values of one URL parameter (a new parameter must be added here)."""
@@ -187,6 +188,7 @@ class World:
             "feed_id": self.feed_id,
             "link_id": self.link_id,
             "notification_id": self.notification.pk,
+            "campaign_id": self.campaign_id,
         }
         if param not in common:
             pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
@@ -263,6 +265,10 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
     )
     post = post_submit_for_approval(workspace=workspace, post=post, actor=owner)
     approval_comment(workspace=workspace, post=post, actor=owner, comment=f"Comment {PAYLOAD}")
+    campaign = campaign_create(
+        workspace=workspace, actor=owner, name=f"Campaign {PAYLOAD}", goal="reach", target_audience=PAYLOAD
+    )
+    Post.objects.filter(pk__in=[post.pk, scheduled.pk]).update(campaign=campaign)
     link = review_link_create(workspace=workspace, post=post, actor=owner, reviewer_name=f"Rev {PAYLOAD}")
     feed = calendar_feed_create(workspace=workspace, actor=owner, name=f"Feed {PAYLOAD}")
     batch = import_batch_create(
@@ -301,6 +307,7 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         link_id=link.link.pk,
         review_token=link.url.rstrip("/").rsplit("/", 1)[-1],
         notification=notification,
+        campaign_id=campaign.pk,
     )
 
 

@@ -99,3 +99,31 @@ def test_the_switcher_links_carry_the_current_page(owner_client, workspace, seco
     assert 'aria-current="true">Agentur Nord / Brand A</a>' in html
     # Followed, the link lands on the other workspace's calendar in the same view.
     assert switch(owner_client, second, here) == reverse("calendar:index", args=[second.pk]) + "?view=list"
+
+
+def test_the_place_the_browser_is_at_wins_over_the_links_next(owner_client, workspace, second) -> None:
+    """htmx moved the address bar (the calendar pushes its view and week) after the switcher's links were
+    rendered: the place comes from where the browser is when the link is clicked (Referer)."""
+    loaded = reverse("calendar:index", args=[workspace.pk])  # the page the links were rendered on
+    now_at = loaded + "?view=week&date=2026-11-09"  # where the user went since, through htmx
+    url = reverse("web:workspace_switch", args=[second.pk])
+    response = owner_client.get(url, {"next": loaded}, HTTP_REFERER=f"http://testserver{now_at}")
+    assert response["Location"] == reverse("calendar:index", args=[second.pk]) + "?view=week&date=2026-11-09"
+    # An htmx request names the address itself.
+    response = owner_client.get(url, {"next": loaded}, HTTP_HX_CURRENT_URL=f"http://testserver{now_at}")
+    assert response["Location"] == reverse("calendar:index", args=[second.pk]) + "?view=week&date=2026-11-09"
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [
+        "https://evil.example/w/1/calendar/?view=week",  # another site
+        "http://testserver/notifications/",  # not a workspace page
+        "",
+    ],
+)
+def test_without_a_usable_referer_next_decides(owner_client, workspace, second, referer: str) -> None:
+    here = reverse("web:posts", args=[workspace.pk]) + "?status=draft"
+    url = reverse("web:workspace_switch", args=[second.pk])
+    response = owner_client.get(url, {"next": here}, HTTP_REFERER=referer)
+    assert response["Location"] == reverse("web:posts", args=[second.pk]) + "?status=draft"

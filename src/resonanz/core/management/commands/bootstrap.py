@@ -10,7 +10,8 @@ import os
 import secrets
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from resonanz.accounts.models import User
@@ -20,8 +21,20 @@ from resonanz.accounts.services import organisation_create, workspace_create
 class Command(BaseCommand):
     help = "Create the first admin if there is none."
 
-    @transaction.atomic
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--migrate",
+            action="store_true",
+            help="apply migrations first, in the same process (`resonanz up`: one Django start, not two)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options.get("migrate"):
+            call_command("migrate", interactive=False, verbosity=0)
+        self._first_admin()
+
+    @transaction.atomic
+    def _first_admin(self) -> None:
         if User.objects.exists():
             return
         email = os.environ.get("RESONANZ_ADMIN_EMAIL", "admin@example.com")

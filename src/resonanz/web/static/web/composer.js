@@ -121,6 +121,27 @@
     });
   });
 
+  // -- the live check: an empty text is an error only once the user has typed in (or left) a text ----
+  // field, or submitted; before that the check shows the counters and a neutral hint (the server reads
+  // "check_touched", its check is the same either way).
+  var touched = document.getElementById("check-touched");
+
+  function isPartText(el) {
+    return !!(el && el.tagName === "TEXTAREA" && el.closest && el.closest("[data-parts-editor]"));
+  }
+
+  function touch() {
+    if (!touched || touched.value === "1") return false;
+    touched.value = "1";
+    return true;
+  }
+
+  form.addEventListener("input", function (event) { if (isPartText(event.target)) touch(); });
+  form.addEventListener("focusout", function (event) {
+    if (isPartText(event.target) && touch()) changed(event.target);
+  });
+  form.addEventListener("submit", function () { touch(); }, true);
+
   // -- after the thread builder swapped an editor in: check again ------------------------------------
   document.body.addEventListener("htmx:load", function (event) {
     var elt = event.detail && event.detail.elt;

@@ -1,0 +1,53 @@
+"""The signed-in user's saved language wins over the browser's.
+
+``LocaleMiddleware`` picks the language from the language cookie or the browser (``Accept-Language``).
+Placed after the authentication middleware, this one then switches to ``User.language`` when the user has
+saved one, and it saves what the language switcher (Django's ``set_language``, which stores the choice in
+the language cookie) chose, so the choice follows the user to every device. Its responses also carry the
+cookie, so pages after signing out stay in the user's language. Users who never chose one (``""``) keep
+the browser's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from .models import User
+from .services import user_language_set
+
+
+class UserLanguageMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.languages = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        saved = user.language if isinstance(user, User) and user.is_authenticated else ""
+        if saved in self.languages:
+            translation.activate(saved)
+            request.LANGUAGE_CODE = saved
+        response = self.get_response(request)
+        if not isinstance(user, User) or not user.is_authenticated:
+            return response
+        name = settings.LANGUAGE_COOKIE_NAME
+        chosen = response.cookies.get(name)
+        if chosen is not None:  # the language switcher answered: remember the choice
+            if chosen.value in self.languages and chosen.value != user.language:
+                user_language_set(user=user, language=chosen.value)
+        elif saved in self.languages and request.COOKIES.get(name) != saved:
+            response.set_cookie(
+                name,
+                saved,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response

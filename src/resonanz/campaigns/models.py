@@ -1,0 +1,54 @@
+"""Campaigns: a goal and a target audience that posts of a workspace work towards."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_COLOUR = "#7c3aed"
+
+
+class Goal(models.TextChoices):
+    AWARENESS = "awareness", _("Awareness")
+    REACH = "reach", _("Reach")
+    TRAFFIC = "traffic", _("Traffic")
+    LEADS = "leads", _("Leads")
+    SALES = "sales", _("Sales")
+    LOYALTY = "loyalty", _("Loyalty")
+    SUPPORT = "support", _("Support")
+    FEEDBACK = "feedback", _("Feedback")
+
+
+class Campaign(models.Model):
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(_("name"), max_length=120)
+    goal = models.CharField(_("goal"), max_length=20, choices=Goal.choices, default=Goal.AWARENESS)
+    target_audience = models.TextField(_("target audience"), blank=True)
+    colour = models.CharField(_("colour"), max_length=7, default=DEFAULT_COLOUR)
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    archived = models.BooleanField(_("archived"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["archived", Lower("name"), "pk"]
+        constraints = [
+            models.UniqueConstraint("workspace", Lower("name"), name="campaign_unique_name_per_workspace"),
+            models.CheckConstraint(
+                condition=models.Q(starts_on__isnull=True)
+                | models.Q(ends_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

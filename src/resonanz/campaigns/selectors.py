@@ -1,0 +1,38 @@
+"""Reads of campaigns. Every function takes the workspace; other workspaces' campaigns do not exist."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
+
+from resonanz.accounts.models import Workspace
+
+from .models import Campaign
+
+
+def campaign_list(*, workspace: Workspace, include_archived: bool = True) -> QuerySet[Campaign]:
+    """The workspace's campaigns (active first, by name), each with ``post_count``."""
+    qs = Campaign.objects.filter(workspace=workspace)
+    if not include_archived:
+        qs = qs.filter(archived=False)
+    # Meta.ordering does not apply to a GROUP BY query: order explicitly.
+    return qs.annotate(post_count=Count("posts")).order_by("archived", Lower("name"), "pk")
+
+
+def campaign_get(*, workspace: Workspace, campaign_id: int) -> Campaign:
+    """Raises ``Campaign.DoesNotExist`` for an unknown id or another workspace's campaign."""
+    return Campaign.objects.get(workspace=workspace, pk=campaign_id)
+
+
+def campaign_choices(*, workspace: Workspace, keep_id: int | None = None) -> QuerySet[Campaign]:
+    """What a post can be put into: the active campaigns, plus ``keep_id`` (a post's current campaign,
+    even when it was archived since)."""
+    condition = Q(archived=False)
+    if keep_id is not None:
+        condition |= Q(pk=keep_id)
+    return Campaign.objects.filter(condition, workspace=workspace).only("pk", "name", "archived", "colour")
+
+
+def campaign_options(*, workspace: Workspace) -> QuerySet[Campaign]:
+    """Every campaign of the workspace for filters (active first, by name): few columns, no counts."""
+    return Campaign.objects.filter(workspace=workspace).only("pk", "name", "colour", "archived")
