@@ -12,8 +12,9 @@ What happens (everything on 127.0.0.1, bounded by ``--timeout``, every child sto
    Mastodon with cached instance settings, one Bluesky: validation needs no network), ``--users`` members
    (one owner, the rest editors) and ``--posts`` scheduled posts spread over next month (``bulk_create``);
    then ``ANALYZE`` (the statistics autovacuum would gather in production).
-2. The web server as production runs it: ``python -m resonanz web --bind 127.0.0.1:<port> --workers 2
-   --threads 8`` with ``RESONANZ_ENV=production``, its secrets, ``ALLOWED_HOSTS=127.0.0.1`` and ``DEBUG=0``.
+2. The web server as production runs it: ``python -m resonanz web --bind 127.0.0.1:<port> --workers W
+   --threads T`` (defaults as ``resonanz web``: cores + 1 processes, 1 thread each) with
+   ``RESONANZ_ENV=production``, its secrets, ``ALLOWED_HOSTS=127.0.0.1`` and ``DEBUG=0``.
    There is no ``Server-Timing`` header, so gunicorn's access log carries the server-side time: the bench
    passes ``--access-logformat`` (with ``%(D)s``/``%(M)s``) through ``GUNICORN_CMD_ARGS``, which gunicorn
    reads by itself — ``resonanz web`` is started unchanged.
@@ -816,8 +817,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--think-ms", type=float, default=0.0, help="pause of each client between requests")
     parser.add_argument("--baseline", type=int, default=15, help="sequential requests per page, 1 client")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
+                        help="gunicorn worker processes (default: as `resonanz web`, cores + 1)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (default: as `resonanz web`, 1)")
     parser.add_argument("--request-timeout", type=float, default=30.0)
     parser.add_argument("--timeout", type=float, default=900.0, help="hard limit for the whole run, seconds")
     parser.add_argument("--profile-repeat", type=int, default=5, help="in-process requests per page")
