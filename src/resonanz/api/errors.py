@@ -49,6 +49,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = (
             status.HTTP_404_NOT_FOUND
             if exc.code == "not_found"
+            # Four-eyes rule and "step 2 needs another approver": the request is fine, this user may not.
+            else status.HTTP_403_FORBIDDEN
+            if exc.code in {"own_post", "same_approver"}
             else status.HTTP_409_CONFLICT
             if exc.code in {"invalid_state", "not_editable", "approval_required"}
             else status.HTTP_400_BAD_REQUEST

@@ -1,7 +1,8 @@
 """REST API of approvals: a post's approval state and history, decisions and comments, review links,
 and the workspace's approval settings. Mounted in ``resonanz/api/urls.py`` under
 ``workspaces/<workspace_id>/``. Errors are ``ApprovalError`` (a ``PostError``): 409 for a wrong state,
-400 for bad input, 403/404 from the workspace scope."""
+400 for bad input, 403 when the four-eyes rule forbids this user (``own_post``, ``same_approver``),
+403/404 from the workspace scope."""
 
 from __future__ import annotations
 

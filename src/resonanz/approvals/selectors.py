@@ -296,17 +296,32 @@ def approval_queue(*, workspace: Workspace, user: User, role: str | None) -> dic
     return result
 
 
-def approval_waiting_count(*, workspace: Workspace, user: User, role: str | None) -> int:
-    """How many posts wait for this user's decision (the number in the navigation): not their own posts
-    (four-eyes rule), unless they are the only one who may approve."""
-    if not role_allows(role, Action.APPROVE_POST):
-        return 0
+def _waiting(*, workspace: Workspace, user: User) -> QuerySet[Post]:
+    """Posts whose current step an approver may decide, before the four-eyes rule (any number of steps)."""
     qs = _in_review(workspace)
     if steps_total(workspace) == 2:
         if approval_settings_get(workspace=workspace).step2_external:
             qs = qs.filter(step1_done=False)  # type: ignore[misc]  # an annotation
         else:  # step 2 is not for the person who approved step 1
             qs = qs.filter(Q(step1_done=False) | Q(step1_by__isnull=True) | ~Q(step1_by=user.pk))
+    return qs
+
+
+def _waiting_one_step(*, workspace: Workspace) -> QuerySet[Post]:
+    """``_waiting`` for a one-step workspace: every post in review is at step 1 (no rounds to look at)."""
+    return Post.objects.filter(workspace=workspace, status=PostStatus.IN_REVIEW)
+
+
+def approval_waiting_count(*, workspace: Workspace, user: User, role: str | None) -> int:
+    """How many posts wait for this user's decision (the number in the navigation): not their own posts
+    (four-eyes rule), unless they are the only one who may approve. Runs on every page: one-step
+    workspaces get a plain COUNT without the round/step subqueries."""
+    if not role_allows(role, Action.APPROVE_POST):
+        return 0
+    if steps_total(workspace) == 1:
+        qs = _waiting_one_step(workspace=workspace)
+    else:
+        qs = _waiting(workspace=workspace, user=user)
     if role not in SELF_APPROVAL_ROLES:
         return qs.exclude(author_id=user.pk).count()
     # Owners and admins: the membership check only when some of the waiting posts are their own.

@@ -49,7 +49,9 @@ class Channel(models.Model):
         ordering = ["network", "handle"]
 
     def __str__(self) -> str:
-        return f"{self.network}: {self.handle}"
+        from resonanz.connectors.registry import network_display_name
+
+        return f"{network_display_name(self.network)}: {self.handle}"
 
 
 class PendingOAuth(models.Model):

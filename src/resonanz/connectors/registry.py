@@ -34,3 +34,11 @@ def network_choices() -> list[tuple[str, str]]:
         except ImportError:
             result.append((slug, slug.title()))
     return result
+
+
+def network_display_name(network: str) -> str:
+    """"Mastodon", "Bluesky" …: the connector's own name, else the slug capitalised."""
+    try:
+        return get_connector(network).display_name
+    except (UnknownNetwork, ImportError):
+        return network.title()

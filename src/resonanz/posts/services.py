@@ -26,6 +26,7 @@ from resonanz.accounts.permissions import Action, ensure_allowed
 from resonanz.accounts.selectors import membership_role
 from resonanz.campaigns.models import Campaign
 from resonanz.channels.models import Channel
+from resonanz.connectors.registry import network_display_name
 from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import local_to_utc, zone
 
@@ -71,7 +72,11 @@ class PostError(Exception):
 
 class PostValidationError(PostError):
     def __init__(self, reports: list[VariantReport]) -> None:
-        lines = [f"{r.network} ({r.handle}): {issue.message}" for r in reports for issue in r.issues]
+        lines = [
+            f"{network_display_name(r.network)} ({r.handle}): {issue.message}"
+            for r in reports
+            for issue in r.issues
+        ]
         super().__init__("; ".join(lines), code="validation_failed")
         self.reports = reports
 

@@ -16,12 +16,12 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.channels.models import Channel
+from resonanz.connectors.registry import network_display_name
 from resonanz.core.timezones import zone
 from resonanz.posts.models import Post
 from resonanz.posts.services import MediaInput, PostInput, VariantInput
 
 from .previews import mastodon_visibilities
-from .templatetags.networks import network_display_name
 from .widgets import PlainSelect
 
 LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")

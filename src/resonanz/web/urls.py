@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import views, views_channels, views_posts, views_switch
+from . import views, views_channels, views_language, views_posts, views_switch
 
 app_name = "web"
 
@@ -47,8 +47,8 @@ workspace_urls = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    # Django's set_language view (POST language + next); named web:set_language inside this namespace.
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language (POST language + next), returning to the browser's current page.
+    path("i18n/setlang/", views_language.set_language, name="set_language"),
     # Not under /w/<id>/: the OAuth state names the workspace, and Mastodon needs one fixed redirect URI.
     path("channels/mastodon/callback/", views_channels.mastodon_callback, name="mastodon_callback"),
     path("w/<int:workspace_id>/", include(workspace_urls)),

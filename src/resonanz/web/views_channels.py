@@ -27,6 +27,7 @@ from resonanz.channels.services import (
     channel_mastodon_complete,
     channel_verify,
 )
+from resonanz.connectors.registry import network_display_name
 from resonanz.posts.services import (
     queue_slot_set,
 )
@@ -38,7 +39,6 @@ from .forms import (
     slot_lines,
 )
 from .scope import P, Scope, _or_404, _render, workspace_view  # noqa: F401
-from .templatetags.networks import network_display_name
 
 
 def _channels_page(

@@ -101,9 +101,9 @@ def test_api_refuses_it_too(workspace, editor, own_post) -> None:
     client.force_authenticate(editor)
     base = f"/api/v1/workspaces/{workspace.pk}/posts/{own_post.pk}"
     response = client.post(f"{base}/approve/", {}, format="json")
-    assert (response.status_code, response.json()["code"]) == (400, "own_post")
+    assert (response.status_code, response.json()["code"]) == (403, "own_post")
     response = client.post(f"{base}/decisions/", {"decision": "approved"}, format="json")
-    assert (response.status_code, response.json()["code"]) == (400, "own_post")
+    assert (response.status_code, response.json()["code"]) == (403, "own_post")
 
 
 def test_an_owner_alone_may_approve_her_own_post(workspace, owner, channel, member, set_mode) -> None:

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from resonanz.calendar.selectors import Entry
-from resonanz.web.templatetags.networks import network_display_name
+from resonanz.connectors.registry import network_display_name
 
 register = template.Library()
 

@@ -149,7 +149,7 @@ def test_validation_error(workspace, owner_client, schedule) -> None:
         move_url(workspace), {"post": post.pk, "local": "2099-05-06T09:30"}, **HTMX
     ).content.decode()
     message = message_of(html)
-    assert "mastodon (brand@social.example)" in message
+    assert "Mastodon (brand@social.example)" in message
     assert "501" in message
     assert snapshot(post) == before
 

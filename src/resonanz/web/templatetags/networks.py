@@ -7,23 +7,11 @@ is shown capitalised instead of failing the page.
 
 from __future__ import annotations
 
-import functools
-
 from django import template
 
-from resonanz.connectors.registry import UnknownNetwork, get_connector
+from resonanz.connectors.registry import network_display_name
 
 register = template.Library()
-
-
-@functools.cache
-def network_display_name(network: str) -> str:
-    """The network's name as users know it ("Mastodon", "Bluesky") for a slug ("mastodon")."""
-    try:
-        name = get_connector(network).display_name
-    except (UnknownNetwork, ImportError):
-        name = ""
-    return str(name or network.title())
 
 
 @register.filter(name="network_name")
