@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -131,3 +132,21 @@ def make_channel(workspace: Workspace) -> Callable[..., Channel]:
 
 
 __all__ = ["MASTODON_INSTANCE_SETTINGS", "Role"]
+
+
+@pytest.fixture
+def login() -> Callable[..., Client]:
+    """A Django test client logged in as ``user`` (English unless a language is given)."""
+
+    def make(user: User, language: str = "en") -> Client:
+        client = Client(HTTP_ACCEPT_LANGUAGE=language)
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def owner_client(owner: User, login: Callable[..., Client]) -> Client:
+    return login(owner)
+

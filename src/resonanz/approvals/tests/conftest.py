@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
 
 from resonanz.accounts.models import ApprovalMode, User, Workspace
 from resonanz.approvals.models import ApprovalSettings
@@ -45,16 +44,6 @@ def post(workspace: Workspace, contributor: User, channel: Channel) -> Post:
     return post_create(
         workspace=workspace, author=contributor, data=PostInput(text="Hallo Welt", channel_ids=[channel.pk])
     )
-
-
-@pytest.fixture
-def login() -> Callable[[User], Client]:
-    def make(user: User) -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        return client
-
-    return make
 
 
 __all__ = ["ApprovalMode"]

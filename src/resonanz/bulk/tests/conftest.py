@@ -7,27 +7,10 @@ import io
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
 
-from resonanz.accounts.models import User
 from resonanz.channels.models import Channel
 
 FUTURE = "01.12.2099"  # a date far enough ahead (the DST tests use 2099 as well)
-
-
-@pytest.fixture
-def login() -> Callable[[User], Client]:
-    def make(user: User) -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def owner_client(owner: User, login: Callable[[User], Client]) -> Client:
-    return login(owner)
 
 
 @pytest.fixture

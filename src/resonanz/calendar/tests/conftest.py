@@ -7,7 +7,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.test import Client
 
 from resonanz.accounts.models import User, Workspace
 from resonanz.channels.models import Channel
@@ -15,21 +14,6 @@ from resonanz.posts.models import Post, PostStatus, Variant, VariantStatus
 from resonanz.posts.services import PostInput, post_create, post_schedule_local
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture
-def login() -> Callable[..., Client]:
-    def make(user: User, language: str = "en") -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE=language)
-        client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def owner_client(owner: User, login: Callable[..., Client]) -> Client:
-    return login(owner)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from resonanz.accounts.models import User, Workspace
 from resonanz.campaigns.models import Campaign, Goal
@@ -26,15 +25,5 @@ def make_campaign(workspace: Workspace, owner: User) -> Callable[..., Campaign]:
         return campaign_create(
             workspace=ws or workspace, actor=actor, name=name, goal=extra.pop("goal", Goal.SALES), **extra
         )
-
-    return make
-
-
-@pytest.fixture
-def login() -> Callable[..., Client]:
-    def make(user: User, language: str = "en") -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE=language)
-        client.force_login(user)
-        return client
 
     return make
