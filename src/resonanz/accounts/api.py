@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,7 +29,8 @@ class WorkspaceSerializer(serializers.ModelSerializer[Workspace]):
 class WorkspaceListApi(APIView):
     @extend_schema(responses=WorkspaceSerializer(many=True))
     def get(self, request: Request) -> Response:
-        assert isinstance(request.user, User)
+        if not isinstance(request.user, User):  # IsAuthenticated stops anonymous users; narrows the type
+            raise NotAuthenticated
         workspaces = workspace_list_for_user(user=request.user)
         token = request.auth
         if token is not None and hasattr(token, "workspaces"):

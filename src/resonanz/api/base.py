@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,7 +36,8 @@ class WorkspaceAPIView(APIView):
         super().initial(request, *args, **kwargs)
         workspace_id = kwargs.get("workspace_id")
         user = request.user
-        assert isinstance(user, User)
+        if not isinstance(user, User):  # IsAuthenticated stops anonymous users; narrows the type
+            raise NotAuthenticated
         if not isinstance(workspace_id, int):
             raise Http404
         workspace = Workspace.objects.filter(pk=workspace_id, memberships__user=user).first()

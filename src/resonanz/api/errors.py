@@ -10,6 +10,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from resonanz.channels.services import ChannelConnectError
 from resonanz.connectors.base import ConnectorError, NotSupported
+from resonanz.core.errors import WorkspaceMismatch
 from resonanz.core.timezones import LocalTimeError
 from resonanz.posts.services import PostError, PostValidationError
 
@@ -67,7 +68,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"code": exc.code, "detail": exc.network_message}, status=status.HTTP_502_BAD_GATEWAY)
     if isinstance(exc, DjangoValidationError):
         return Response({"code": "invalid", "detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, ObjectDoesNotExist):
+    # Another workspace's object is not found here, like an id that does not exist (same body).
+    if isinstance(exc, ObjectDoesNotExist | WorkspaceMismatch):
         return Response({"code": "not_found", "detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         return Response(

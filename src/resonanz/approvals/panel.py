@@ -47,14 +47,13 @@ def decision_outcome(workspace: Workspace, post: Post) -> str:
         }
     if post.status == PostStatus.APPROVED:
         state = plan_state(post)
-        if state == "passed":
-            assert post.scheduled_at is not None
+        # plan_state answers "passed" and "waiting" only for a post with a time (mypy needs the check).
+        if state == "passed" and post.scheduled_at is not None:
             return _(
                 "Approved. The planned time (%(when)s) has passed, so the post was not scheduled: "
                 "its author has to pick a new time."
             ) % {"when": local_text(post.scheduled_at, workspace)}
-        if state == "waiting":
-            assert post.scheduled_at is not None
+        if state == "waiting" and post.scheduled_at is not None:
             return _(
                 "Approved, but it could not be scheduled for the planned time (%(when)s); the post's "
                 "timeline says why."

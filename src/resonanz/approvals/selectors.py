@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from resonanz.accounts.models import ApprovalMode, Membership, Role, User, Workspace
 from resonanz.accounts.permissions import Action, role_allows
+from resonanz.core.errors import ensure_same_workspace
 from resonanz.posts.models import MediaAsset, PartMedia, Post, PostEvent, PostStatus, Variant, VariantPart
 
 from .models import ROUND_START_KINDS, ApprovalDecision, ApprovalSettings, Decision, ReviewLink
@@ -75,7 +76,7 @@ def _round_start_subquery() -> Subquery:
 
 def round_start(*, workspace: Workspace, post: Post) -> int:
     """Id of the event that started the current round (0 if none): decisions before it are history."""
-    assert post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
     found = (
         PostEvent.objects.filter(post=post, kind__in=ROUND_START_KINDS)
         .order_by("-pk")
@@ -103,7 +104,7 @@ class ApprovalState:
 
 
 def approval_state(*, workspace: Workspace, post: Post) -> ApprovalState:
-    assert post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
     config = approval_settings_get(workspace=workspace)
     total = steps_total(workspace)
     start = round_start(workspace=workspace, post=post)
@@ -160,7 +161,7 @@ class HistoryEntry:
 
 def approval_history(*, workspace: Workspace, post: Post) -> list[HistoryEntry]:
     """Submissions, decisions and comments of every round, oldest first."""
-    assert post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
     events = (
         PostEvent.objects.filter(post=post, kind__in=HISTORY_KINDS)
         .select_related("actor", "approval_decision")
@@ -170,8 +171,7 @@ def approval_history(*, workspace: Workspace, post: Post) -> list[HistoryEntry]:
     for event in events:
         decision: ApprovalDecision | None = getattr(event, "approval_decision", None)
         external = decision is not None and decision.is_external
-        if external:
-            assert decision is not None
+        if decision is not None and external:
             who, email = decision.reviewer_name, decision.reviewer_email
         elif event.actor is not None:
             who, email = event.actor.name or event.actor.email, event.actor.email
@@ -225,7 +225,7 @@ def media_items(attachments: Iterable[PartMedia]) -> list[MediaItem]:
 
 def approval_post_media(*, workspace: Workspace, post: Post) -> list[MediaItem]:
     """The images of a post under review (one query)."""
-    assert post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
     attachments = (
         PartMedia.objects.filter(part__variant__post=post)
         .select_related("asset")
@@ -332,7 +332,7 @@ def approval_waiting_count(*, workspace: Workspace, user: User, role: str | None
 
 
 def review_link_list(*, workspace: Workspace, post: Post) -> QuerySet[ReviewLink]:
-    assert post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
     return ReviewLink.objects.filter(post=post).select_related("created_by")
 
 

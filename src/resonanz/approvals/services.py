@@ -279,7 +279,11 @@ def _apply(
     reviewer_email: str = "",
 ) -> Post:
     """Write a decision on the current step (checks done by the caller, post locked)."""
-    assert state.step is not None
+    if state.step is None:  # the callers checked that the post is in review; it has a current step
+        raise ApprovalError(
+            _("This post is not waiting for your decision right now. You can still leave a comment."),
+            code="invalid_state",
+        )
     who = reviewer_name or _who(actor)
     # The author hears of every decision; so does whoever gave an external reviewer their link.
     told = [post.author, link.created_by if link is not None else None]

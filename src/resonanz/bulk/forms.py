@@ -85,13 +85,16 @@ class ExportForm(WebForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         channel_field = self.fields["channel"]
-        assert isinstance(channel_field, ChannelChoice)
+        if not isinstance(channel_field, ChannelChoice):
+            raise TypeError("the channel field must be a ChannelChoice")
         channel_field.queryset = channels
         campaign_field = self.fields["campaign"]
-        assert isinstance(campaign_field, CampaignChoice)
+        if not isinstance(campaign_field, CampaignChoice):
+            raise TypeError("the campaign field must be a CampaignChoice")
         campaign_field.queryset = campaigns if campaigns is not None else Campaign.objects.none()
         status_field = self.fields["status"]
-        assert isinstance(status_field, forms.ChoiceField)
+        if not isinstance(status_field, forms.ChoiceField):
+            raise TypeError("the status field must be a ChoiceField")
         status_field.choices = [("", _("All")), *ENTRY_STATUSES]
 
     @staticmethod

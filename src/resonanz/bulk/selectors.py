@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from resonanz.accounts.models import Workspace
+from resonanz.core.errors import ensure_same_workspace
 from resonanz.posts.models import PostStatus, Variant, VariantPart, VariantStatus
 
 from .models import CalendarFeed, ImportBatch, ImportRow, ImportRowStatus, ImportStatus
@@ -30,7 +31,7 @@ def import_batch_get(*, workspace: Workspace, batch_id: int) -> ImportBatch:
 def import_row_list(
     *, workspace: Workspace, batch: ImportBatch, problems_only: bool = False
 ) -> QuerySet[ImportRow]:
-    assert batch.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=batch.workspace_id)
     rows = ImportRow.objects.filter(batch=batch).select_related("post")
     if problems_only:
         rows = rows.filter(status__in=[ImportRowStatus.REFUSED, ImportRowStatus.FAILED])

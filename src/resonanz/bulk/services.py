@@ -48,6 +48,7 @@ from resonanz.campaigns.selectors import campaign_options
 from resonanz.channels.selectors import channel_list
 from resonanz.connectors.base import ConnectorError, ValidationIssue
 from resonanz.connectors.registry import UnknownNetwork, get_connector
+from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import LocalTimeError, local_to_utc
 from resonanz.posts.models import Post
@@ -93,7 +94,8 @@ class _Rollback(Exception):
 def _require(workspace: Workspace, actor: User, action: Action) -> str:
     role = membership_role(workspace=workspace, user=actor)
     ensure_allowed(role, action)
-    assert role is not None
+    if role is None:  # ensure_allowed refuses non-members already
+        raise PermissionDenied
     return role
 
 
@@ -326,7 +328,7 @@ def _beat(batch: ImportBatch) -> None:
 def import_batch_check(*, workspace: Workspace, batch: ImportBatch) -> ImportBatch:
     """Check the rows not checked yet with the services of the import (see ``_check_chunk``), chunk by
     chunk; each chunk's result is saved, so an interrupted check resumes where it stopped."""
-    assert batch.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=batch.workspace_id)
     actor = batch.created_by
     pending = ImportRow.objects.filter(batch=batch, status=ImportRowStatus.PENDING).order_by("number")
     if batch.status != ImportStatus.CHECKING:
@@ -390,7 +392,7 @@ def import_batch_run(
 def import_batch_process(*, workspace: Workspace, batch: ImportBatch) -> ImportBatch:
     """Import the checked rows, **each in its own transaction** (see the module docstring). A row is
     claimed inside its transaction, so two processes (a resumed import) never import a row twice."""
-    assert batch.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=batch.workspace_id)
     actor = batch.created_by
     if batch.status != ImportStatus.IMPORTING or actor is None:
         return batch

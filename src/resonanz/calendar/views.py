@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils import dates, formats, timezone
 from django.utils.cache import patch_vary_headers
@@ -236,7 +236,8 @@ def _form_error(form: MoveForm) -> str:
 
 
 def _moved_message(scope: Scope, post: Post) -> str:
-    assert post.scheduled_at is not None
+    if post.scheduled_at is None:  # a moved post has its new time
+        raise ValueError("a moved post has no time")
     local = post.scheduled_at.astimezone(zone(scope.workspace.time_zone))
     when = formats.date_format(local, "SHORT_DATETIME_FORMAT")
     title = Truncator(str(post)).words(8, truncate="…")
@@ -315,7 +316,8 @@ def calendar_move(request: HttpRequest, scope: Scope) -> HttpResponse:
     if moved is not None:
         messages.success(request, _moved_message(scope, moved))
         return HttpResponseRedirect(next_url)
-    assert post is not None
+    if post is None:  # not partial: post_id was set above, so or_404 found the post or raised
+        raise Http404
     if error and not form.errors:
         form.add_error(error_field, error)
     return _move_page(request, scope, post, form, next_url, status=400)

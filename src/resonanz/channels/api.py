@@ -5,7 +5,6 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from resonanz.accounts.models import User
 from resonanz.accounts.permissions import Action
 from resonanz.api.base import WorkspaceAPIView, idempotent
 from resonanz.posts.models import QueueSlot
@@ -71,7 +70,6 @@ class BlueskyConnectApi(WorkspaceAPIView):
     def post(self, request: Request, workspace_id: int) -> Response:
         s = BlueskyConnectSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
         channel = channel_connect_bluesky(workspace=self.workspace, actor=self.user, **s.validated_data)
         return Response(ChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
 
@@ -86,8 +84,7 @@ class MastodonBeginApi(WorkspaceAPIView):
     def post(self, request: Request, workspace_id: int) -> Response:
         s = MastodonBeginSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
-        url = channel_mastodon_begin(workspace=self.workspace, user=request.user, **s.validated_data)
+        url = channel_mastodon_begin(workspace=self.workspace, user=self.user, **s.validated_data)
         return Response({"authorize_url": url})
 
 

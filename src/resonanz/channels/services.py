@@ -16,6 +16,7 @@ from resonanz.accounts.permissions import Action, ensure_allowed
 from resonanz.accounts.selectors import membership_role
 from resonanz.connectors.base import AccountInfo, AuthExpired, ChannelAccount, ConnectorError, NotSupported
 from resonanz.connectors.registry import get_connector
+from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.services import audit_log_record
 
 from .models import Channel, ChannelStatus, MastodonApp, PendingOAuth
@@ -277,7 +278,7 @@ def channel_refresh_credentials(*, channel: Channel, account: ChannelAccount, ca
 
 def channel_verify(*, workspace: Workspace, channel: Channel) -> Channel:
     """Health check: are the credentials valid? Refreshes once on expiry; never fails silently."""
-    assert channel.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
     connector = get_connector(channel.network)
     account = channel_account(channel=channel)
     try:
@@ -334,6 +335,6 @@ def channel_verify_all() -> dict[str, int]:
 
 
 def channel_disconnect(*, workspace: Workspace, channel: Channel, actor: User | None) -> None:
-    assert channel.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
     audit_log_record(workspace=workspace, actor=actor, action="channel.disconnect", target=channel)
     channel.delete()

@@ -1,7 +1,8 @@
 """Encryption of secrets at rest (network tokens, app passwords).
 
 MultiFernet with keys from ``RESONANZ_ENCRYPTION_KEYS``: the first key encrypts, every key decrypts, so a
-key can be rotated by prepending a new one, running ``resonanz rotate-keys`` and then dropping the old.
+key can be rotated by prepending a new one, running ``resonanz manage rotate_keys`` and then dropping
+the old (docs/operations.md, "Key rotation").
 """
 
 from __future__ import annotations

@@ -3,13 +3,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from resonanz.accounts.models import Workspace
+from resonanz.core.errors import ensure_same_workspace
 from resonanz.posts.models import Variant
 
 from .models import Conversation, MetricSample
 
 
 def metric_series(*, workspace: Workspace, variant: Variant) -> QuerySet[MetricSample]:
-    assert variant.post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
     return MetricSample.objects.filter(variant=variant)
 
 

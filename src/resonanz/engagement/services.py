@@ -10,6 +10,7 @@ from resonanz.accounts.models import Workspace
 from resonanz.channels.services import channel_account, channel_store_account
 from resonanz.connectors.base import ConnectorError, Engagement, NotSupported, PublishedRef
 from resonanz.connectors.registry import get_connector
+from resonanz.core.errors import ensure_same_workspace
 from resonanz.posts.models import Variant, VariantStatus
 
 from .models import Conversation, Message, MetricSample
@@ -21,7 +22,7 @@ SYNC_WINDOW = timedelta(days=30)
 @transaction.atomic
 def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Engagement) -> MetricSample:
     """Store one sample and upsert replies. Re-running with the same data adds no duplicate message."""
-    assert variant.post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
     now = timezone.now().replace(microsecond=0)
     sample, _ = MetricSample.objects.update_or_create(
         variant=variant,

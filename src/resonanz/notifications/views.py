@@ -4,6 +4,7 @@ by ``request.user`` (a notification is only ever shown to its recipient)."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +21,8 @@ PER_PAGE = 30
 
 def _user(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)
+    if not isinstance(user, User):  # login_required stops anonymous users; this narrows the type
+        raise PermissionDenied
     return user
 
 

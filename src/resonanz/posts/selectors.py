@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 
 from resonanz.accounts.models import Workspace
+from resonanz.core.errors import ensure_same_workspace
 
 from .models import Post, PostEvent, Variant, VariantPart
 
@@ -49,7 +50,7 @@ def post_get(*, workspace: Workspace, post_id: int) -> Post:
 
 
 def post_events(*, workspace: Workspace, post: Post) -> QuerySet[PostEvent]:
-    assert post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
     return PostEvent.objects.filter(post=post).select_related("actor", "variant__channel")
 
 

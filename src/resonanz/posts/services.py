@@ -27,6 +27,7 @@ from resonanz.accounts.selectors import membership_role
 from resonanz.campaigns.models import Campaign
 from resonanz.channels.models import Channel
 from resonanz.connectors.registry import network_display_name
+from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import local_to_utc, zone
 
@@ -336,7 +337,7 @@ def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: P
 
 
 def post_validate(*, workspace: Workspace, post: Post) -> list[VariantReport]:
-    assert post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
     variants = post.variants.select_related("channel").prefetch_related("parts")
     return [variant_check(variant=v) for v in variants]
 
@@ -529,7 +530,7 @@ def queue_next_free_slot(
     taken: set[datetime] | None = None,
 ) -> datetime | None:
     """The next weekly slot of ``channel`` (workspace time zone) with nothing scheduled on it."""
-    assert channel.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
     slots = list(QueueSlot.objects.filter(channel=channel))
     if not slots:
         return None
@@ -590,7 +591,7 @@ def queue_slot_set(
     *, workspace: Workspace, channel: Channel, slots: list[tuple[int, str]], actor: User | None
 ) -> list[QueueSlot]:
     _require(workspace, actor, Action.MANAGE_CHANNELS)
-    assert channel.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
     parsed = []
     for weekday, hhmm in slots:
         try:

@@ -104,9 +104,8 @@ def variants_claim(
     table = connection.ops.quote_name(Variant._meta.db_table)
     # The status literal is inlined (a constant of ours, not input) so the planner can use the partial
     # index ``variant_due_scheduled`` (posts/models.py), whose predicate it must be able to prove.
-    assert VariantStatus.SCHEDULED.value == "scheduled"
     due = "COALESCE(next_attempt_at, scheduled_at)"
-    where = f"status = 'scheduled' AND {due} <= %s AND scheduled_at <= %s"
+    where = f"status = '{VariantStatus.SCHEDULED.value}' AND {due} <= %s AND scheduled_at <= %s"
     params: list[Any] = [_dt(due_by), _dt(due_by)]
     if variant_id is not None:
         where += " AND id = %s AND schedule_version = %s"
@@ -369,7 +368,8 @@ def _record_successes(jobs: list[_Job]) -> None:
     part_rows, variant_rows = [], []
     for job in jobs:
         ref = job.result
-        assert isinstance(ref, PublishedRef)
+        if not isinstance(ref, PublishedRef):  # only successful jobs are passed here
+            raise TypeError(f"job of variant {job.variant.pk} has no PublishedRef")
         at = _dt(job.finished_at)
         # JSONField's own storage form (text); PostgreSQL casts it to jsonb in the statement.
         part_rows.append((job.part.pk, ref.remote_id, ref.cid, ref.url, json.dumps(dict(ref.extra)), at))

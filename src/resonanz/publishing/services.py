@@ -56,6 +56,7 @@ from resonanz.connectors.base import (
 )
 from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.registry import get_connector
+from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.services import audit_log_record
 from resonanz.posts.models import Post, PostEvent, Variant, VariantPart, VariantStatus
 from resonanz.posts.rules import variant_draft
@@ -560,7 +561,7 @@ def _published_refs(variant: Variant) -> list[tuple[VariantPart, PublishedRef]]:
 
 def variant_delete_remote(*, workspace: Workspace, variant: Variant, actor: object = None) -> Variant:
     """Delete the published post (all thread parts, last first) on the network."""
-    assert variant.post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
     connector = get_connector(variant.channel.network)
     account = channel_account(channel=variant.channel)
     for part, ref in reversed(_published_refs(variant)):
@@ -583,7 +584,7 @@ def variant_edit_remote(
     *, workspace: Workspace, variant: Variant, text: str, actor: object = None
 ) -> Variant:
     """Edit a published post where the network allows it (Mastodon). Bluesky: NotSupported."""
-    assert variant.post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
     connector = get_connector(variant.channel.network)
     account = channel_account(channel=variant.channel)
     refs = _published_refs(variant)
@@ -608,7 +609,7 @@ def variant_retry(*, workspace: Workspace, variant: Variant, actor: object = Non
     """Try a failed variant again now. Keys are kept, so parts already on the network are reconciled,
     never posted twice; a thread resumes after its last published part."""
     variant = Variant.objects.select_for_update().select_related("post", "channel").get(pk=variant.pk)
-    assert variant.post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
     if variant.status != VariantStatus.FAILED:
         raise NotSupported(_("Only failed posts can be retried."))
     Variant.objects.filter(pk=variant.pk).update(
@@ -630,7 +631,7 @@ def variant_retry(*, workspace: Workspace, variant: Variant, actor: object = Non
 def variant_repost(*, workspace: Workspace, variant: Variant, actor: object = None) -> Variant:
     """Delete-and-repost (for networks without edit, like Bluesky): an explicit, visible choice."""
     variant = Variant.objects.select_for_update().select_related("post", "channel").get(pk=variant.pk)
-    assert variant.post.workspace_id == workspace.pk
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
     if _published_refs(variant):
         variant_delete_remote(workspace=workspace, variant=variant, actor=actor)
     variant.parts.update(

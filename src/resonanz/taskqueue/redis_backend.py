@@ -452,7 +452,8 @@ class RedisBackend(BaseTaskBackend):
         # anything that is not JSON-serialisable fails here, at enqueue time,
         # rather than in the worker.
         args_kwargs = normalize_json({"args": args, "kwargs": kwargs})
-        assert isinstance(args_kwargs, dict)  # a Mapping normalises to a dict
+        if not isinstance(args_kwargs, dict):  # a Mapping normalises to a dict
+            raise TypeError("task arguments did not normalise to a dict")
         result_id = str(uuid.uuid4())
         enqueued_at = timezone.now()
         fields = {

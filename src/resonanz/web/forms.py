@@ -209,7 +209,8 @@ class ComposerForm(ScheduleForm):
     def __init__(self, *args: Any, channels: QuerySet[Channel], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         channel_field = self.fields["channels"]
-        assert isinstance(channel_field, ChannelChoiceField)
+        if not isinstance(channel_field, ChannelChoiceField):
+            raise TypeError("ComposerForm.channels must be a ChannelChoiceField")
         channel_field.queryset = channels
         self.channel_list = list(channels)
         # The checkboxes from the list just loaded (the field's own choices would query the channels again).

@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -58,7 +58,8 @@ def workspace_view(action: Action = Action.VIEW) -> Callable[[ScopedView[P]], Ca
             request: HttpRequest, workspace_id: int, *args: P.args, **kwargs: P.kwargs
         ) -> HttpResponse:
             user = request.user
-            assert isinstance(user, User)
+            if not isinstance(user, User):  # login_required stops anonymous users; this narrows the type
+                raise PermissionDenied
             scope = _member_scope(user, workspace_id)
             if scope is None:
                 raise Http404

@@ -7,6 +7,7 @@ workspace's existence is not revealed), a member whose role does not allow the a
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +27,8 @@ from .scope import P, Scope, _or_404, _render, workspace_view  # noqa: F401
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)
+    if not isinstance(user, User):  # login_required stops anonymous users; this narrows the type
+        raise PermissionDenied
     first = workspace_list_for_user(user=user).first()
     if first is None:
         return render(request, "web/no_workspace.html")

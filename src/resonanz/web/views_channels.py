@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -126,7 +127,8 @@ def mastodon_callback(request: HttpRequest) -> HttpResponse:
     """Where Mastodon sends the user back. Not workspace-scoped: the OAuth state names the workspace
     (and only the user who started the flow can complete it)."""
     user = request.user
-    assert isinstance(user, User)
+    if not isinstance(user, User):  # login_required stops anonymous users; this narrows the type
+        raise PermissionDenied
     state, code = request.GET.get("state", ""), request.GET.get("code", "")
     if not state or not code:
         reason = request.GET.get("error_description") or request.GET.get("error") or ""

@@ -209,7 +209,8 @@ def _upload_media(scope: Scope, form: ComposerForm) -> bool:
         return False
     form.attached.append(MediaInput(asset_id=asset.pk, alt_text=alt))
     # A re-rendered form shows the stored image (by id) with its alt text instead of an empty file field.
-    assert isinstance(form.data, QueryDict)
+    if not isinstance(form.data, QueryDict):  # a bound form of this view always has request.POST
+        raise TypeError("the composer form is not bound to request.POST")
     data = form.data.copy()
     data.setlist("media_asset", [str(m.asset_id) for m in form.attached])
     data.setlist("media_alt", [m.alt_text for m in form.attached])

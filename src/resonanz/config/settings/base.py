@@ -56,7 +56,7 @@ def _secret_from_env_or_file(env_name: str, filename: str, generate: object) -> 
 
 
 SECRET_KEY = _secret_from_env_or_file("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
-# Comma separated Fernet keys; the first encrypts, all decrypt (see `resonanz rotate-keys`).
+# Comma separated Fernet keys; the first encrypts, all decrypt (see `resonanz manage rotate_keys`).
 ENCRYPTION_KEYS = [
     k.strip()
     for k in _secret_from_env_or_file(
