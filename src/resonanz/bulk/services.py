@@ -95,7 +95,7 @@ def _require(workspace: Workspace, actor: User, action: Action) -> str:
     role = membership_role(workspace=workspace, user=actor)
     ensure_allowed(role, action)
     if role is None:  # ensure_allowed refuses non-members already
-        raise PermissionDenied
+        raise PermissionDenied(_("Your role does not allow this action."))
     return role
 
 
