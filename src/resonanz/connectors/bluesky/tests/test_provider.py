@@ -1,7 +1,7 @@
 """The Bluesky connector against a real local network (PLC + PDS + AppView from npm).
 
 Needs ``devservers/bluesky/install.sh``, Node 20 and PostgreSQL on 127.0.0.1:5432 (see
-``resonanz.testing.bluesky_network``). Deselect with ``-m "not bluesky"``. No Django database is used.
+``testsupport.servers.bluesky``). Deselect with ``-m "not bluesky"``. No Django database is used.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from resonanz.connectors.bluesky.mapping import POST_COLLECTION, AtUri, tid_from
 from resonanz.connectors.bluesky.oauth import app_password_login
 from resonanz.connectors.bluesky.provider import BlueskyConnector
 from resonanz.connectors.tests.contract import ConnectorContract, ContractEnv
-from resonanz.testing.bluesky_network import Account, BlueskyTestNetwork, XrpcError
+from testsupport.servers.bluesky import Account, BlueskyTestNetwork, XrpcError
 
 pytestmark = pytest.mark.bluesky
 

@@ -1,9 +1,9 @@
 """The Mastodon connector against two local servers.
 
-* ``MastodonEmulator`` (resonanz.testing.mastodon_emulator): written from Mastodon's docs; models OAuth
+* ``MastodonEmulator`` (testsupport.emulators.mastodon): written from Mastodon's docs; models OAuth
   PKCE, instance limits, Mastodon's counting, ISO rate-limit headers and transport faults. The full
   contract suite plus the Mastodon-specific behaviour tests run here.
-* ``mastodon-mock`` (PyPI, via resonanz.testing.mastodon_mock_server): an independent implementation;
+* ``mastodon-mock`` (PyPI, via testsupport.servers.mastodon_mock): an independent implementation;
   the contract suite runs here too, minus what it cannot model (see the skips).
 """
 
@@ -38,8 +38,8 @@ from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.mastodon import oauth
 from resonanz.connectors.mastodon.provider import MastodonConnector, html_to_text
 from resonanz.connectors.tests.contract import ConnectorContract, ContractEnv
-from resonanz.testing.mastodon_emulator import MastodonEmulator
-from resonanz.testing.mastodon_mock_server import MastodonMockServer
+from testsupport.emulators.mastodon import MastodonEmulator
+from testsupport.servers.mastodon_mock import MastodonMockServer
 
 REDIRECT_URI = "http://127.0.0.1:8000/channels/mastodon/callback"
 

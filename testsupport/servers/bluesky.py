@@ -111,8 +111,8 @@ def default_devserver_dir() -> Path:
     override = os.environ.get("RESONANZ_BLUESKY_DEVSERVER_DIR")
     if override:
         return Path(override)
-    # src/resonanz/testing/bluesky_network.py -> repo root is parents[3]
-    return Path(__file__).resolve().parents[3] / "devservers" / "bluesky"
+    # testsupport/servers/bluesky.py -> repo root is parents[2]
+    return Path(__file__).resolve().parents[2] / "devservers" / "bluesky"
 
 
 def now_iso() -> str:

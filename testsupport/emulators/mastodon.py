@@ -3,7 +3,7 @@
 ``MastodonEmulator`` is a small, stateful HTTP server (stdlib ``ThreadingHTTPServer``, bound to
 127.0.0.1 on a free port) that behaves like a real Mastodon instance for the endpoints a publishing
 connector uses. It complements the ``mastodon-mock`` package (see
-``resonanz.testing.mastodon_mock_server``), which does not model OAuth PKCE, Mastodon's length
+``testsupport.servers.mastodon_mock``), which does not model OAuth PKCE, Mastodon's length
 counting, per-instance limits, ISO-8601 rate-limit headers or transport faults.
 
 Every behaviour is taken from the published API documentation at https://docs.joinmastodon.org
