@@ -74,36 +74,15 @@ OOB_REDIRECT_URI: Final = "urn:ietf:wg:oauth:2.0:oob"
 
 #: ``configuration.media_attachments.supported_mime_types`` of a stock 4.3 instance
 #: (docs: /entities/Instance/#supported_mime_types).
+# fmt: off
 DEFAULT_SUPPORTED_MIME_TYPES: Final[tuple[str, ...]] = (
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/heic",
-    "image/heif",
-    "image/webp",
-    "image/avif",
-    "video/webm",
-    "video/mp4",
-    "video/quicktime",
-    "video/ogg",
-    "audio/wave",
-    "audio/wav",
-    "audio/x-wav",
-    "audio/x-pn-wave",
-    "audio/vnd.wave",
-    "audio/ogg",
-    "audio/vorbis",
-    "audio/mpeg",
-    "audio/mp3",
-    "audio/webm",
-    "audio/flac",
-    "audio/aac",
-    "audio/m4a",
-    "audio/x-m4a",
-    "audio/mp4",
-    "audio/3gpp",
+    "image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp", "image/avif",
+    "video/webm", "video/mp4", "video/quicktime", "video/ogg", "audio/wave", "audio/wav", "audio/x-wav",
+    "audio/x-pn-wave", "audio/vnd.wave", "audio/ogg", "audio/vorbis", "audio/mpeg", "audio/mp3",
+    "audio/webm", "audio/flac", "audio/aac", "audio/m4a", "audio/x-m4a", "audio/mp4", "audio/3gpp",
     "video/x-ms-asf",
 )
+# fmt: on
 
 #: Scopes a 4.3 server knows (docs: /api/oauth-scopes/, /methods/oauth/#authorization-server-metadata).
 _READ_SCOPES: Final = (
@@ -184,13 +163,11 @@ class EmulatorConfig:
     #: ``POST /api/v1/media`` and ``/api/v2/media``, per account.
     media_rate_limit: int = 30
     media_rate_limit_period: int = 1800
-    #: ``DELETE /api/v1/statuses/:id`` and ``POST .../unreblog``, per account.
+    #: ``DELETE /api/v1/statuses/:id`` (and unreblog, not emulated), per account.
     delete_rate_limit: int = 30
     delete_rate_limit_period: int = 1800
     #: docs /methods/statuses/#create: "Idempotency keys are stored for up to 1 hour".
     idempotency_ttl: float = 3600.0
-    #: ``GET /oauth/authorize`` redirects at once (as if the user clicked "Authorize").
-    auto_approve: bool = True
     #: Stock Mastodon issues non-expiring tokens without ``refresh_token``; enable to emulate a
     #: server with Doorkeeper refresh tokens (``refresh_token`` + ``expires_in`` in the Token).
     issue_refresh_tokens: bool = False
@@ -225,7 +202,6 @@ class EmulatorOptions(TypedDict, total=False):
     delete_rate_limit: int
     delete_rate_limit_period: int
     idempotency_ttl: float
-    auto_approve: bool
     issue_refresh_tokens: bool
     access_token_ttl: float | None
     authorization_code_ttl: float
@@ -593,17 +569,11 @@ class MastodonEmulator(EmulatorServer):
         for method, pattern, handler in (
             ("GET", r"/api/v2/instance", self._instance_v2),
             ("GET", r"/api/v1/instance", self._instance_v1),
-            ("GET", r"/\.well-known/oauth-authorization-server", self._oauth_metadata),
-            ("GET", r"/health", self._health),
             ("POST", r"/api/v1/apps", self._create_app),
-            ("GET", r"/api/v1/apps/verify_credentials", self._verify_app),
             ("GET", r"/oauth/authorize", self._authorize),
-            ("POST", r"/oauth/authorize", self._authorize_decision),
             ("POST", r"/oauth/token", self._oauth_token),
             ("POST", r"/oauth/revoke", self._oauth_revoke),
             ("GET", r"/api/v1/accounts/verify_credentials", self._verify_credentials),
-            ("GET", r"/api/v1/accounts/lookup", self._lookup_account),
-            ("GET", r"/api/v1/accounts/(?P<id>[^/]+)", self._get_account),
             ("GET", r"/api/v1/accounts/(?P<id>[^/]+)/statuses", self._account_statuses),
             ("POST", r"/api/v2/media", self._upload_media),
             ("POST", r"/api/v1/media", self._upload_media),
@@ -616,15 +586,9 @@ class MastodonEmulator(EmulatorServer):
             ("DELETE", r"/api/v1/statuses/(?P<id>[^/]+)", self._delete_status),
             ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/context", self._status_context),
             ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/history", self._status_history),
-            ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/source", self._status_source),
-            ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/favourited_by", self._favourited_by),
-            ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/reblogged_by", self._reblogged_by),
             ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/favourite", self._favourite),
-            ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/unfavourite", self._unfavourite),
             ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/reblog", self._reblog),
-            ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/unreblog", self._unreblog),
             ("GET", r"/api/v1/notifications", self._list_notifications),
-            ("GET", r"/api/v1/notifications/(?P<id>[^/]+)", self._get_notification),
             ("GET", r"/api/v1/scheduled_statuses", self._list_scheduled),
         ):
             self.route(method, pattern, handler)
@@ -823,9 +787,7 @@ class MastodonEmulator(EmulatorServer):
             account_key = f"account:{valid.subject}"
             if request.method == "POST" and re.fullmatch(r"/api/v\d+/media", request.path):
                 limits.append(("media", account_key, cfg.media_rate_limit, cfg.media_rate_limit_period))
-            if (request.method == "DELETE" and re.fullmatch(r"/api/v1/statuses/[^/]+", request.path)) or (
-                request.method == "POST" and re.fullmatch(r"/api/v1/statuses/[^/]+/unreblog", request.path)
-            ):
+            if request.method == "DELETE" and re.fullmatch(r"/api/v1/statuses/[^/]+", request.path):
                 limits.append(("delete", account_key, cfg.delete_rate_limit, cfg.delete_rate_limit_period))
         now = self.now()
         states = []
@@ -998,89 +960,17 @@ class MastodonEmulator(EmulatorServer):
             "vapid_key": "BEmulatorVapidKeyNotForProduction=",
         }
 
-    def _verify_app(self, request: Request, _match: re.Match[str]) -> Response:
-        """``GET /api/v1/apps/verify_credentials`` -> Application.
-
-        docs: /methods/apps/#verify_credentials
-        """
-        token = self._authenticate(request, user=False)
-        assert token is not None
-        app = self._apps.get(token.client_id or "")
-        if app is None:
-            raise ApiError(401, TOKEN_INVALID)
-        return json_response(200, self._application_entity(app))
-
-    def _oauth_metadata(self, _request: Request, _match: re.Match[str]) -> Response:
-        """``GET /.well-known/oauth-authorization-server``.
-
-        docs: /methods/oauth/#authorization-server-metadata
-        """
-        base = self.base_url
-        return json_response(
-            200,
-            {
-                "issuer": f"{base}/",
-                "service_documentation": f"{DOCS}/",
-                "authorization_endpoint": f"{base}/oauth/authorize",
-                "token_endpoint": f"{base}/oauth/token",
-                "app_registration_endpoint": f"{base}/api/v1/apps",
-                "revocation_endpoint": f"{base}/oauth/revoke",
-                "scopes_supported": sorted(KNOWN_SCOPES),
-                "response_types_supported": ["code"],
-                "response_modes_supported": ["query", "fragment", "form_post"],
-                "code_challenge_methods_supported": ["S256"],
-                "grant_types_supported": ["authorization_code", "client_credentials"]
-                + (["refresh_token"] if self.config.issue_refresh_tokens else []),
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            },
-        )
-
     def _authorize(self, request: Request, _match: re.Match[str]) -> Response:
         """``GET /oauth/authorize`` (docs: /methods/oauth/#authorize).
 
         Unknown client or unregistered ``redirect_uri`` -> 400 error page (no redirect). Other errors
-        redirect with ``error``/``error_description``/``state``. With ``config.auto_approve`` the
-        approving account (see ``approve_as``) consents at once: 302 to ``redirect_uri?code=…&state=…``,
-        or an HTML page showing the code for ``urn:ietf:wg:oauth:2.0:oob``. Otherwise an HTML consent
-        form is shown, which POSTs back to ``/oauth/authorize``.
+        redirect with ``error``/``error_description``/``state``. The approving account (see ``approve_as``)
+        consents at once: 302 to ``redirect_uri?code=…&state=…``, or an HTML page showing the code for
+        ``urn:ietf:wg:oauth:2.0:oob``.
         """
         params = request.params()
         app, redirect_uri = self._check_client_and_redirect(params)
         error = self._authorization_error(params, app)
-        if error is not None:
-            return self._redirect_with(
-                redirect_uri, {"error": error, "error_description": _OAUTH_ERRORS[error]}, params.get("state")
-            )
-        if self.config.auto_approve:
-            return self._grant_code(params, app, redirect_uri)
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(params.get(name) or "")}">'
-            for name in (
-                "response_type",
-                "client_id",
-                "redirect_uri",
-                "scope",
-                "state",
-                "code_challenge",
-                "code_challenge_method",
-            )
-        )
-        page = (
-            "<!doctype html><html><body><h1>Authorization required</h1>"
-            f"<p>{html.escape(app.name)} would like permission to access your account.</p>"
-            f'<form method="post" action="/oauth/authorize">{hidden}'
-            '<button name="decision" value="approve">Authorize</button>'
-            '<button name="decision" value="deny">Deny</button></form></body></html>'
-        )
-        return Response(200, page.encode(), "text/html; charset=utf-8")
-
-    def _authorize_decision(self, request: Request, _match: re.Match[str]) -> Response:
-        """``POST /oauth/authorize``: the consent form's answer (approve -> code, deny -> access_denied)."""
-        params = request.params()
-        app, redirect_uri = self._check_client_and_redirect(params)
-        error = self._authorization_error(params, app)
-        if error is None and params.get("decision") == "deny":
-            error = "access_denied"
         if error is not None:
             return self._redirect_with(
                 redirect_uri, {"error": error, "error_description": _OAUTH_ERRORS[error]}, params.get("state")
@@ -1319,10 +1209,6 @@ class MastodonEmulator(EmulatorServer):
             },
         )
 
-    def _health(self, _request: Request, _match: re.Match[str]) -> Response:
-        """``GET /health`` (docs: /methods/health/): plain ``OK``."""
-        return Response(200, b"OK", "text/plain; charset=utf-8")
-
     # ---- accounts (docs: /methods/accounts/) --------------------------------------------------------
 
     def _verify_credentials(self, request: Request, _match: re.Match[str]) -> Response:
@@ -1345,22 +1231,6 @@ class MastodonEmulator(EmulatorServer):
         }
         entity["role"] = {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False}
         return json_response(200, entity)
-
-    def _lookup_account(self, request: Request, _match: re.Match[str]) -> Response:
-        """``GET /api/v1/accounts/lookup?acct=`` (docs: /methods/accounts/#lookup)."""
-        acct = (request.params().get("acct") or "").lstrip("@")
-        username, _, domain = acct.partition("@")
-        account = self._find_account(username) if domain in {"", self.domain} else None
-        if account is None:
-            raise ApiError(404, "Record not found")
-        return json_response(200, self._serialize_account(account))
-
-    def _get_account(self, _request: Request, match: re.Match[str]) -> Response:
-        """``GET /api/v1/accounts/:id`` (docs: /methods/accounts/#get)."""
-        account = self._accounts.get(match["id"])
-        if account is None:
-            raise ApiError(404, "Record not found")
-        return json_response(200, self._serialize_account(account))
 
     def _account_statuses(self, request: Request, match: re.Match[str]) -> Response:
         """``GET /api/v1/accounts/:id/statuses`` (docs: /methods/accounts/#statuses): newest first,
@@ -1776,29 +1646,6 @@ class MastodonEmulator(EmulatorServer):
             ],
         )
 
-    def _status_source(self, request: Request, match: re.Match[str]) -> Response:
-        """``GET /api/v1/statuses/:id/source`` -> StatusSource (docs: /methods/statuses/#source)."""
-        _account, status = self._own_status(request, match, ("read", "read:statuses"))
-        return json_response(200, {"id": status.id, "text": status.text, "spoiler_text": status.spoiler_text})
-
-    def _favourited_by(self, request: Request, match: re.Match[str]) -> Response:
-        """``GET /api/v1/statuses/:id/favourited_by`` (docs: /methods/statuses/#favourited_by)."""
-        viewer = self._viewer(request, ("read", "read:accounts"))
-        status = self._visible_status(match["id"], viewer)
-        fans = [acc for (acc, sid) in self._favourites if sid == status.id]
-        return json_response(200, [self._serialize_account(self._accounts[a]) for a in fans])
-
-    def _reblogged_by(self, request: Request, match: re.Match[str]) -> Response:
-        """``GET /api/v1/statuses/:id/reblogged_by`` (docs: /methods/statuses/#reblogged_by)."""
-        viewer = self._viewer(request, ("read", "read:accounts"))
-        status = self._visible_status(match["id"], viewer)
-        boosters = [
-            s.account_id
-            for s in self._sorted_statuses()
-            if s.reblog_of_id == status.id and s.deleted_at is None
-        ]
-        return json_response(200, [self._serialize_account(self._accounts[a]) for a in boosters])
-
     def _favourite(self, request: Request, match: re.Match[str]) -> Response:
         """``POST /api/v1/statuses/:id/favourite`` (docs: /methods/statuses/#favourite): idempotent;
         notifies the author (``favourite``) once."""
@@ -1810,13 +1657,6 @@ class MastodonEmulator(EmulatorServer):
             if target.account_id != account.id:
                 self._notify("favourite", target.account_id, account.id, target.id)
         return json_response(200, self._serialize_status(target, account.id))
-
-    def _unfavourite(self, request: Request, match: re.Match[str]) -> Response:
-        """``POST /api/v1/statuses/:id/unfavourite`` (docs: /methods/statuses/#unfavourite)."""
-        _token, account = self._user(request, ("write", "write:favourites"))
-        status = self._visible_status(match["id"], account.id)
-        self._favourites.pop((account.id, status.id), None)
-        return json_response(200, self._serialize_status(status, account.id))
 
     def _reblog(self, request: Request, match: re.Match[str]) -> Response:
         """``POST /api/v1/statuses/:id/reblog`` (docs: /methods/statuses/#boost): returns the reblog
@@ -1854,19 +1694,6 @@ class MastodonEmulator(EmulatorServer):
                 self._notify("reblog", original.account_id, account.id, original.id)
         return json_response(200, self._serialize_status(existing, account.id))
 
-    def _unreblog(self, request: Request, match: re.Match[str]) -> Response:
-        """``POST /api/v1/statuses/:id/unreblog`` (docs: /methods/statuses/#unreblog): the original."""
-        _token, account = self._user(request, ("write", "write:statuses"))
-        status = self._visible_status(match["id"], account.id)
-        for other in self._statuses.values():
-            if (
-                other.reblog_of_id == status.id
-                and other.account_id == account.id
-                and other.deleted_at is None
-            ):
-                other.deleted_at = self._now_dt()
-        return json_response(200, self._serialize_status(status, account.id))
-
     # ---- notifications (docs: /methods/notifications/) -------------------------------------------
 
     def _notify(self, kind: str, recipient_id: str, from_id: str, status_id: str | None) -> None:
@@ -1898,14 +1725,6 @@ class MastodonEmulator(EmulatorServer):
             [self._serialize_notification(n, account.id) for n in page],
             self._link_header(request, page),
         )
-
-    def _get_notification(self, request: Request, match: re.Match[str]) -> Response:
-        """``GET /api/v1/notifications/:id`` (docs: /methods/notifications/#get-one)."""
-        _token, account = self._user(request, ("read", "read:notifications"))
-        for notification in self._notifications:
-            if notification.id == match["id"] and notification.recipient_id == account.id:
-                return json_response(200, self._serialize_notification(notification, account.id))
-        raise ApiError(404, "Record not found")
 
     def _list_scheduled(self, request: Request, _match: re.Match[str]) -> Response:
         """``GET /api/v1/scheduled_statuses`` (docs: /methods/scheduled_statuses/#get)."""
