@@ -31,6 +31,7 @@ import hashlib
 import http.client
 import json
 import re
+import secrets
 import socket
 import struct
 import threading
@@ -42,7 +43,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, Self
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 __all__ = [
     "ApiError",
@@ -411,8 +412,6 @@ class TokenStore:
 
 
 def _random_token() -> str:
-    import secrets
-
     return secrets.token_urlsafe(32)
 
 
@@ -1060,8 +1059,6 @@ class FaultProxy(EmulatorServer):
     def handle(self, request: Request) -> Response:
         target = request.path
         if request.query:
-            from urllib.parse import urlencode
-
             target += "?" + urlencode([(k, v) for k, values in request.query.items() for v in values])
         headers = {k: v for k, v in request.headers.items() if k not in _HOP_BY_HOP}
         connection = http.client.HTTPConnection(

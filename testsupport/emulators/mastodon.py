@@ -1,8 +1,10 @@
 """An in-process emulator of the Mastodon 4.3+ REST API for connector tests.
 
-``MastodonEmulator`` is a small, stateful HTTP server (stdlib ``ThreadingHTTPServer``, bound to
-127.0.0.1 on a free port) that behaves like a real Mastodon instance for the endpoints a publishing
-connector uses. It complements the ``mastodon-mock`` package (see
+``MastodonEmulator`` is a stateful server on the shared emulator base
+(``testsupport.emulators.base.EmulatorServer``: 127.0.0.1 on a free port, request log, tokens, faults)
+that behaves like a real Mastodon instance for the endpoints a publishing connector uses; this module
+holds only Mastodon's contract and its dialect (``MastodonDialect``: error bodies, ``X-RateLimit-*``).
+It complements the ``mastodon-mock`` package (see
 ``testsupport.servers.mastodon_mock``), which does not model OAuth PKCE, Mastodon's length
 counting, per-instance limits, ISO-8601 rate-limit headers or transport faults.
 
@@ -15,7 +17,7 @@ Usage::
 
     with MastodonEmulator(max_characters=500) as masto:
         token = masto.issue_token()                     # or run the OAuth PKCE flow over HTTP
-        masto.fail_next("/api/v1/statuses", status=503)  # fault injection from Python
+        masto.faults.fail("/api/v1/statuses", 503)      # fault injection (or masto.fail_next(...))
         httpx.post(f"{masto.base_url}/api/v1/statuses", ...)
         assert len(masto.statuses) == 1
 
