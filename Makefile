@@ -28,7 +28,7 @@ test: install-dev
 	bash scripts/test
 
 lint: install-dev
-	$(VENV)/bin/ruff check src bench
+	$(VENV)/bin/ruff check src bench testsupport
 	$(VENV)/bin/mypy
 
 bench: install-dev

@@ -16,7 +16,7 @@ from PIL import Image
 
 from resonanz.accounts.models import ApprovalMode
 from resonanz.posts.services import MediaInput, PostInput, media_asset_create, post_create
-from resonanz.testing.browser import (  # noqa: F401 - fixtures
+from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     TIMEOUT_MS,
     _allow_orm_beside_playwright,

@@ -20,7 +20,7 @@ from resonanz.posts.services import (
 )
 from resonanz.publishing.tasks import publish_variant
 from resonanz.publishing.tests.conftest import masto, masto_channel  # noqa: F401 - fixtures
-from resonanz.testing.tasks import run_ready_tasks
+from testsupport.tasks import run_ready_tasks
 
 pytestmark = [pytest.mark.engine, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
+# ruff: noqa: F811 - pytest fixtures imported from testsupport.browser are used as arguments
 """A real browser: upload a CSV with one bad row, read the reason in the report, confirm, find the posts.
 
 Once with a German and once with an English browser; screenshots go to
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 # The shared Playwright fixtures (Debian's chromium; ORM calls beside Playwright's event loop).
-from resonanz.testing.browser import (  # noqa: F401 - fixtures
+from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     TIMEOUT_MS,
     _allow_orm_beside_playwright,

@@ -20,7 +20,7 @@ from django.utils import formats, timezone, translation
 from resonanz.channels.models import Channel
 from resonanz.posts.models import Post, Variant, VariantStatus
 from resonanz.posts.services import queue_slot_set
-from resonanz.testing.browser import (  # noqa: F401 - fixtures
+from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     _allow_orm_beside_playwright,
     browser,

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
+# ruff: noqa: F811 - pytest fixtures imported from testsupport.browser are used as arguments
 """Campaigns in a real browser, in German: create a campaign (a refused form first, shown in place), put a
 new post into it in the composer, and filter the calendar by it.
 
@@ -17,7 +17,7 @@ from resonanz.campaigns.models import Campaign
 from resonanz.core.timezones import zone
 from resonanz.posts.models import Post
 from resonanz.posts.services import PostInput, post_create, post_schedule
-from resonanz.testing.browser import (  # noqa: F401 - fixtures
+from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     _allow_orm_beside_playwright,
     browser,

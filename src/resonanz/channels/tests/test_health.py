@@ -5,7 +5,7 @@ from django.core import mail
 
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.channels.services import channel_verify_all
-from resonanz.testing.mastodon_emulator import MastodonEmulator
+from testsupport.emulators.mastodon import MastodonEmulator
 
 
 @pytest.fixture

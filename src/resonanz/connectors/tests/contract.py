@@ -3,6 +3,10 @@
 A connector's test module subclasses :class:`ConnectorContract` and provides the ``env`` fixture (a
 :class:`ContractEnv`): a connected account on a running local server. The tests here exercise only the
 public connector interface, so a new network gets the whole suite for free.
+
+The error tests drive ``env.faults`` (``testsupport.emulators.base.Faults``: the network's emulator, or a
+``FaultProxy`` in front of its real server) and check the typed errors of ``connectors.base.errors`` that
+the publishing engine acts on.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,7 +27,26 @@ from resonanz.connectors.base import (
     DraftVariant,
     PublishedRef,
 )
+from resonanz.connectors.base.errors import (
+    AuthExpired,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+    ServerError,
+    TemporaryError,
+)
 from resonanz.connectors.base.provider import PublishKey
+
+if TYPE_CHECKING:  # test support lives outside the installed package
+    from testsupport.emulators.base import Faults
+
+
+@dataclass(frozen=True)
+class ContractRoutes:
+    """Path prefixes of the calls the error tests inject faults into."""
+
+    publish: str  # the create call (POST), e.g. "/api/v1/statuses"
+    credentials: tuple[str, ...] = ()  # token refresh and login calls (POST)
 
 
 @dataclass
@@ -34,6 +58,12 @@ class ContractEnv:
     count_posts_with_text: Callable[[str], int]
     # Makes a second account like and reply to ``ref`` on the server (for engagement).
     engage: Callable[[PublishedRef], None] | None = None
+    # Fault injection in front of the server (None: the error tests are skipped for this server).
+    faults: Faults | None = None
+    routes: ContractRoutes | None = None
+    # Whether the account's credentials can be renewed without the user (a refresh token, a stored app
+    # password); stock Mastodon issues no refresh token, so there a 401 means "reconnect" at once.
+    refreshable: bool = True
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -43,6 +73,13 @@ def _key() -> PublishKey:
 
 def _variant(text: str) -> DraftVariant:
     return DraftVariant(parts=[DraftPart(text=text)])
+
+
+def _faults(env: ContractEnv) -> tuple[Faults, ContractRoutes]:
+    if env.faults is None or env.routes is None:
+        pytest.skip("no fault injection in front of this server")
+    env.faults.clear()
+    return env.faults, env.routes
 
 
 class ConnectorContract:
@@ -95,6 +132,113 @@ class ConnectorContract:
         found = env.connector.find_published(account=env.account, variant=variant, part_index=0, key=key)
         assert found is not None
         assert found.remote_id == ref.remote_id
+
+    # -- errors every connector maps (docs/connectors.md, "Errors") ------------------------------------
+
+    def test_expired_token_is_refreshed_then_reconnect_needed(self, env: ContractEnv) -> None:
+        faults, routes = _faults(env)
+        text = f"Contract refresh {uuid.uuid4().hex[:8]}"
+        key = _key()
+        variant = _variant(text)
+        faults.expire_token(routes.publish, method="POST")
+        if env.refreshable:
+            # Either the connector refreshes inside the call, or it raises AuthExpired and the engine
+            # refreshes once and publishes again.
+            try:
+                env.connector.publish_part(account=env.account, variant=variant, part_index=0, key=key)
+            except AuthExpired:
+                env.connector.refresh_credentials(account=env.account)
+                env.connector.publish_part(account=env.account, variant=variant, part_index=0, key=key)
+            assert env.count_posts_with_text(text) == 1
+        else:
+            with pytest.raises(AuthExpired):
+                env.connector.publish_part(account=env.account, variant=variant, part_index=0, key=key)
+            assert env.count_posts_with_text(text) == 0
+        # Now the renewal is refused too: "reconnect needed" is AuthExpired from the refresh itself.
+        dead = f"Contract reconnect {uuid.uuid4().hex[:8]}"
+        faults.expire_token(routes.publish, method="POST", times=2)
+        for route in routes.credentials:
+            faults.refuse_credentials(route, times=2)
+        with pytest.raises(AuthExpired):
+            env.connector.publish_part(account=env.account, variant=_variant(dead), part_index=0, key=_key())
+        with pytest.raises(AuthExpired):
+            env.connector.refresh_credentials(account=env.account)
+        faults.clear()
+        assert env.count_posts_with_text(dead) == 0
+
+    def test_429_is_rate_limited_with_the_retry_time(self, env: ContractEnv) -> None:
+        faults, routes = _faults(env)
+        text = f"Contract 429 {uuid.uuid4().hex[:8]}"
+        faults.rate_limit(routes.publish, retry_after=30, method="POST")
+        with pytest.raises(RateLimited) as caught:
+            env.connector.publish_part(account=env.account, variant=_variant(text), part_index=0, key=_key())
+        assert isinstance(caught.value, TemporaryError)
+        assert caught.value.retry_after is not None
+        assert 25 <= caught.value.retry_after <= 31
+        assert env.count_posts_with_text(text) == 0
+
+    def test_5xx_is_a_temporary_server_error(self, env: ContractEnv) -> None:
+        faults, routes = _faults(env)
+        text = f"Contract 5xx {uuid.uuid4().hex[:8]}"
+        faults.fail(routes.publish, 503, method="POST")
+        with pytest.raises(ServerError) as caught:
+            env.connector.publish_part(account=env.account, variant=_variant(text), part_index=0, key=_key())
+        assert isinstance(caught.value, TemporaryError)
+        assert caught.value.http_status == 503
+        assert env.count_posts_with_text(text) == 0
+
+    def test_connection_reset_is_temporary_and_the_retry_posts_once(self, env: ContractEnv) -> None:
+        faults, routes = _faults(env)
+        text = f"Contract reset {uuid.uuid4().hex[:8]}"
+        key = _key()
+        variant = _variant(text)
+        faults.reset(routes.publish, method="POST")
+        with pytest.raises(TemporaryError):  # ConnectionFailed, or OutcomeUnknown for a create
+            env.connector.publish_part(account=env.account, variant=variant, part_index=0, key=key)
+        assert env.count_posts_with_text(text) == 0
+        # The engine's retry: reconcile, then publish with the same key.
+        assert (
+            env.connector.find_published(account=env.account, variant=variant, part_index=0, key=key) is None
+        )
+        env.connector.publish_part(account=env.account, variant=variant, part_index=0, key=key)
+        assert env.count_posts_with_text(text) == 1
+
+    def test_timeout_after_accept_is_reconciled_never_sent_twice(self, env: ContractEnv) -> None:
+        faults, routes = _faults(env)
+        text = f"Contract accepted {uuid.uuid4().hex[:8]}"
+        key = _key()
+        variant = _variant(text)
+        faults.timeout_after_accept(routes.publish, method="POST")  # created, then no answer
+        with pytest.raises(OutcomeUnknown):
+            env.connector.publish_part(account=env.account, variant=variant, part_index=0, key=key)
+        assert env.count_posts_with_text(text) == 1
+        # The engine reconciles before any retry: the post is found, so it is not sent again.
+        found = env.connector.find_published(account=env.account, variant=variant, part_index=0, key=key)
+        assert found is not None
+        assert found.remote_id
+        assert env.count_posts_with_text(text) == 1
+
+    def test_rejection_carries_the_networks_message(self, env: ContractEnv) -> None:
+        faults, routes = _faults(env)
+        text = f"Contract rejected {uuid.uuid4().hex[:8]}"
+        message = f"Refused for contract reasons {uuid.uuid4().hex[:6]}"
+        faults.reject(routes.publish, message, method="POST")
+        with pytest.raises(Rejected) as caught:
+            env.connector.publish_part(account=env.account, variant=_variant(text), part_index=0, key=_key())
+        assert message in caught.value.network_message
+        assert not isinstance(caught.value, TemporaryError)
+        assert env.count_posts_with_text(text) == 0
+        # And the server's own refusal of a text over its limit, unvalidated, in its own words.
+        limit = env.connector.count_text(account=env.account, text="x").limit
+        too_long = f"{uuid.uuid4().hex[:8]} " + "a" * limit
+        with pytest.raises(Rejected) as real:
+            env.connector.publish_part(
+                account=env.account, variant=_variant(too_long), part_index=0, key=_key()
+            )
+        assert real.value.network_message
+        assert real.value.http_status is not None
+        assert 400 <= real.value.http_status < 500
+        assert env.count_posts_with_text(too_long) == 0
 
     def test_thread_parts_reply_in_order(self, env: ContractEnv) -> None:
         if Capability.THREADS not in env.connector.capabilities:

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
+# ruff: noqa: F811 - pytest fixtures imported from testsupport.browser are used as arguments
 """In a real browser: the bell shows the unread count, the list highlights unread notifications, and
 "mark all as read" updates list and bell without a reload.
 
@@ -11,7 +11,7 @@ import re
 import pytest
 
 # The shared Playwright fixtures (chromium with the project's flags).
-from resonanz.testing.browser import (  # noqa: F401 - fixtures
+from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     TIMEOUT_MS,
     _allow_orm_beside_playwright,

@@ -15,8 +15,8 @@ from resonanz.notifications.models import Notification
 from resonanz.posts.models import Variant, VariantStatus
 from resonanz.posts.services import PostInput, post_create, post_schedule
 from resonanz.publishing.services import variant_retry
-from resonanz.testing.mastodon_emulator import MastodonEmulator
-from resonanz.testing.tasks import run_ready_tasks
+from testsupport.emulators.mastodon import MastodonEmulator
+from testsupport.tasks import run_ready_tasks
 
 REJECTION = "Validation failed: Text character limit of 50 exceeded"
 

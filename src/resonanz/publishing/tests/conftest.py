@@ -10,8 +10,8 @@ from resonanz.accounts.models import User, Workspace
 from resonanz.channels.models import Channel
 from resonanz.posts.models import Post
 from resonanz.posts.services import PostInput, post_create, post_schedule
-from resonanz.testing.mastodon_emulator import MastodonEmulator
-from resonanz.testing.tasks import run_ready_tasks
+from testsupport.emulators.mastodon import MastodonEmulator
+from testsupport.tasks import run_ready_tasks
 
 
 @pytest.fixture

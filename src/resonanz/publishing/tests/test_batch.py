@@ -19,7 +19,7 @@ from resonanz.posts.models import Post, PostEvent, PostStatus, Variant, VariantP
 from resonanz.publishing.batch import variants_claim, variants_extend_lease, variants_publish_batch
 from resonanz.publishing.limits import network_slots
 from resonanz.publishing.models import AttemptOutcome, PublishAttempt
-from resonanz.testing.tasks import run_ready_tasks
+from testsupport.tasks import run_ready_tasks
 
 pytestmark = [pytest.mark.engine, pytest.mark.django_db(transaction=True)]
 

@@ -19,8 +19,8 @@ from PIL import Image
 from resonanz.engagement.models import Conversation, Message, MetricSample
 from resonanz.engagement.tasks import sync_engagement
 from resonanz.posts.models import Variant, VariantStatus
-from resonanz.testing.bluesky_network import BlueskyTestNetwork
-from resonanz.testing.tasks import run_ready_tasks
+from testsupport.servers.bluesky import BlueskyTestNetwork
+from testsupport.tasks import run_ready_tasks
 
 from .conftest import drive
 

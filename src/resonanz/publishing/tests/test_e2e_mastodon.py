@@ -13,8 +13,8 @@ from resonanz.channels.services import channel_mastodon_begin, channel_mastodon_
 from resonanz.engagement.models import Message, MetricSample
 from resonanz.engagement.services import engagement_sync_all
 from resonanz.posts.models import Variant, VariantStatus
-from resonanz.testing.mastodon_mock_server import MastodonMockServer
-from resonanz.testing.tasks import run_ready_tasks
+from testsupport.servers.mastodon_mock import MastodonMockServer
+from testsupport.tasks import run_ready_tasks
 
 pytestmark = [pytest.mark.engine, pytest.mark.django_db(transaction=True)]
 REDIRECT = "http://127.0.0.1:8000/channels/mastodon/callback/"

@@ -16,7 +16,7 @@ from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.posts.models import PostEvent, PostStatus, Variant, VariantStatus
 from resonanz.publishing.models import AttemptOutcome, PublishAttempt
 from resonanz.publishing.services import publishing_sweep, variant_enqueue
-from resonanz.testing.tasks import run_ready_tasks
+from testsupport.tasks import run_ready_tasks
 
 from .conftest import drive
 

@@ -15,8 +15,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 from PIL import Image, ImageDraw
 
-from resonanz.testing.browser import LOCALES, PASSWORD, TIMEOUT_MS, watch
-from resonanz.testing.tasks import run_ready_tasks
+from testsupport.browser import LOCALES, PASSWORD, TIMEOUT_MS, watch
+from testsupport.tasks import run_ready_tasks
 
 
 def tr(lang: str, msgid: str, **values: object) -> str:

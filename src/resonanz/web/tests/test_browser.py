@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
+# ruff: noqa: F811 - pytest fixtures imported from testsupport.browser are used as arguments
 """A real browser journey: sign in, write an over-long Mastodon post, fix it, schedule it for next week.
 
 Drives Debian's chromium (``apt-get install chromium``) through Playwright's sync API against
@@ -16,7 +16,7 @@ import pytest
 from django.utils import formats, translation
 
 # The shared Playwright setup (Debian's chromium); other browser tests import these names from here too.
-from resonanz.testing.browser import (  # noqa: F401 - fixtures and constants
+from testsupport.browser import (  # noqa: F401 - fixtures and constants
     PASSWORD,
     SCREENSHOTS,
     TIMEOUT_MS,

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
+# ruff: noqa: F811 - pytest fixtures imported from testsupport.browser are used as arguments
 """In a real browser: after htmx moved the address bar (the calendar's "next week"), the language switcher
 returns to that address, not to the one the page was loaded at."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from resonanz.testing.browser import _allow_orm_beside_playwright, browser, login, new_page  # noqa: F401
+from testsupport.browser import _allow_orm_beside_playwright, browser, login, new_page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

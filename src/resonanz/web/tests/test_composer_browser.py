@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
+# ruff: noqa: F811 - pytest fixtures imported from testsupport.browser are used as arguments
 """The composer in a real browser: live counters and previews, drag-and-drop upload with progress and alt
 text, per-channel tabs and overrides, the thread builder, autosave, and scheduling, in German and English.
 
@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from resonanz.posts.models import PartMedia, Post, PostStatus, Variant
-from resonanz.testing.browser import (  # noqa: F401 - fixtures
+from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     TIMEOUT_MS,
     _allow_orm_beside_playwright,

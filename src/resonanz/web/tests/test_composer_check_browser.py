@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
+# ruff: noqa: F811 - pytest fixtures imported from testsupport.browser are used as arguments
 """The composer's live check and "Publish now" in a real browser (German), from the usability walkthrough:
 
 * choosing a channel before typing shows the counters and a neutral hint, not "Der Beitrag ist leer." in
@@ -16,7 +16,7 @@ import re
 import pytest
 
 from resonanz.posts.models import Post
-from resonanz.testing.browser import (  # noqa: F401 - fixtures
+from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     _allow_orm_beside_playwright,
     browser,

@@ -32,9 +32,9 @@ from resonanz.accounts.models import ApprovalMode, Role
 from resonanz.accounts.services import membership_set, organisation_create, workspace_create
 from resonanz.channels.models import Channel
 from resonanz.posts.models import PartMedia, Post, PostStatus, Variant, VariantStatus
-from resonanz.testing.bluesky_network import BlueskyTestNetwork
-from resonanz.testing.browser import SCREENSHOTS, _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
-from resonanz.testing.mastodon_emulator import MastodonEmulator
+from testsupport.browser import SCREENSHOTS, _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
+from testsupport.emulators.mastodon import MastodonEmulator
+from testsupport.servers.bluesky import BlueskyTestNetwork
 
 from .journey_support import Journey, drive, poster_png, tr
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from resonanz.testing.browser are used as arguments
+# ruff: noqa: F811 - pytest fixtures imported from testsupport.browser are used as arguments
 """A German usability walkthrough: a new editor plans a week of posts for two clients, in the browser.
 
 Lena Koch has just joined the agency "Agentur Lichtblick" as an editor of two clients:
@@ -42,7 +42,7 @@ from resonanz.accounts.services import membership_set, organisation_create, work
 from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel
 from resonanz.posts.models import Post, PostEvent, PostStatus, QueueSlot, Variant, VariantStatus
-from resonanz.testing.browser import (  # noqa: F401 - fixtures
+from testsupport.browser import (  # noqa: F401 - fixtures
     CHROMIUM,
     CHROMIUM_ARGS,
     SCREENSHOTS,

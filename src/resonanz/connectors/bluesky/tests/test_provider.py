@@ -1,7 +1,7 @@
 """The Bluesky connector against a real local network (PLC + PDS + AppView from npm).
 
 Needs ``devservers/bluesky/install.sh``, Node 20 and PostgreSQL on 127.0.0.1:5432 (see
-``resonanz.testing.bluesky_network``). Deselect with ``-m "not bluesky"``. No Django database is used.
+``testsupport.servers.bluesky``). Deselect with ``-m "not bluesky"``. No Django database is used.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.bluesky.mapping import POST_COLLECTION, AtUri, tid_from_key
 from resonanz.connectors.bluesky.oauth import app_password_login
 from resonanz.connectors.bluesky.provider import BlueskyConnector
-from resonanz.connectors.tests.contract import ConnectorContract, ContractEnv
-from resonanz.testing.bluesky_network import Account, BlueskyTestNetwork, XrpcError
+from resonanz.connectors.tests.contract import ConnectorContract, ContractEnv, ContractRoutes
+from testsupport.emulators.base import FaultProxy
+from testsupport.servers.bluesky import Account, BlueskyTestNetwork, XrpcError, bluesky_fault_proxy
 
 pytestmark = pytest.mark.bluesky
 
@@ -122,17 +123,38 @@ def _noisy_png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.fixture(scope="module")
+def fault_proxy(network: BlueskyTestNetwork) -> Iterator[FaultProxy]:
+    """The contract's faults in front of the real PDS, worded like the PDS's own errors."""
+    with bluesky_fault_proxy(network.pds_url) as proxy:
+        yield proxy
+
+
 class TestBlueskyContract(ConnectorContract):
+    """The contract on the real network; the connector talks to the PDS through the fault proxy."""
+
     @pytest.fixture
-    def env(self, connected: Connected) -> ContractEnv:
+    def env(self, connected: Connected, fault_proxy: FaultProxy) -> ContractEnv:
         did = connected.alice.did
+        account = _account(connected)
+        account.base_url = fault_proxy.base_url
         return ContractEnv(
             connector=BlueskyConnector(),
-            account=_account(connected),
+            account=account,
             count_posts_with_text=lambda text: sum(
                 1 for r in _posts(connected.net, did) if r["value"].get("text") == text
             ),
             engage=lambda ref: _engage(connected, ref),
+            faults=fault_proxy.faults,
+            # https://docs.bsky.app/docs/api/com-atproto-repo-create-record, ...-server-refresh-session,
+            # ...-server-create-session (the app password is the connector's last resort).
+            routes=ContractRoutes(
+                publish="/xrpc/com.atproto.repo.createRecord",
+                credentials=(
+                    "/xrpc/com.atproto.server.refreshSession",
+                    "/xrpc/com.atproto.server.createSession",
+                ),
+            ),
         )
 
 

@@ -1,9 +1,9 @@
 """The Mastodon connector against two local servers.
 
-* ``MastodonEmulator`` (resonanz.testing.mastodon_emulator): written from Mastodon's docs; models OAuth
+* ``MastodonEmulator`` (testsupport.emulators.mastodon): written from Mastodon's docs; models OAuth
   PKCE, instance limits, Mastodon's counting, ISO rate-limit headers and transport faults. The full
   contract suite plus the Mastodon-specific behaviour tests run here.
-* ``mastodon-mock`` (PyPI, via resonanz.testing.mastodon_mock_server): an independent implementation;
+* ``mastodon-mock`` (PyPI, via testsupport.servers.mastodon_mock): an independent implementation;
   the contract suite runs here too, minus what it cannot model (see the skips).
 """
 
@@ -37,11 +37,14 @@ from resonanz.connectors.base import (
 from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.mastodon import oauth
 from resonanz.connectors.mastodon.provider import MastodonConnector, html_to_text
-from resonanz.connectors.tests.contract import ConnectorContract, ContractEnv
-from resonanz.testing.mastodon_emulator import MastodonEmulator
-from resonanz.testing.mastodon_mock_server import MastodonMockServer
+from resonanz.connectors.tests.contract import ConnectorContract, ContractEnv, ContractRoutes
+from testsupport.emulators.base import FaultProxy
+from testsupport.emulators.mastodon import MastodonDialect, MastodonEmulator
+from testsupport.servers.mastodon_mock import MastodonMockServer
 
 REDIRECT_URI = "http://127.0.0.1:8000/channels/mastodon/callback"
+# Where the contract suite injects faults (docs.joinmastodon.org /methods/statuses/#create, /methods/oauth/).
+ROUTES = ContractRoutes(publish="/api/v1/statuses", credentials=("/oauth/token",))
 
 
 def _key() -> PublishKey:
@@ -91,6 +94,29 @@ def _emulator_engage(masto: MastodonEmulator) -> object:
 
 
 class TestEmulatorContract(ConnectorContract):
+    """On a server that issues refresh tokens (Doorkeeper's refresh grant), connected through OAuth."""
+
+    @pytest.fixture
+    def env(self) -> Iterator[ContractEnv]:
+        with MastodonEmulator(issue_refresh_tokens=True, access_token_ttl=3600) as emulator:
+            account = ChannelAccount(
+                network="mastodon", base_url=emulator.base_url, credentials=_oauth_credentials(emulator)
+            )
+            connector = MastodonConnector()
+            connector.verify(account=account)
+            yield ContractEnv(
+                connector=connector,
+                account=account,
+                count_posts_with_text=lambda text: sum(1 for s in emulator.statuses if s["text"] == text),
+                engage=_emulator_engage(emulator),  # type: ignore[arg-type]
+                faults=emulator.faults,
+                routes=ROUTES,
+            )
+
+
+class TestStockEmulatorContract(ConnectorContract):
+    """On a stock server: a token without refresh token, so a 401 means reconnecting at once."""
+
     @pytest.fixture
     def env(self, emulator: MastodonEmulator) -> ContractEnv:
         account = _emulator_account(emulator, emulator.issue_token())
@@ -101,6 +127,9 @@ class TestEmulatorContract(ConnectorContract):
             account=account,
             count_posts_with_text=lambda text: sum(1 for s in emulator.statuses if s["text"] == text),
             engage=_emulator_engage(emulator),  # type: ignore[arg-type]
+            faults=emulator.faults,
+            routes=ROUTES,
+            refreshable=False,
         )
 
 
@@ -504,17 +533,24 @@ def mock_server() -> Iterator[MastodonMockServer]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def mock_proxy(mock_server: MastodonMockServer) -> Iterator[FaultProxy]:
+    """The contract's faults in front of mastodon-mock, in Mastodon's words."""
+    with FaultProxy(mock_server.base_url, dialect=MastodonDialect()) as proxy:
+        yield proxy
+
+
 class TestMastodonMockContract(ConnectorContract):
     """The contract on mastodon-mock 0.6.1. It models publishing, Idempotency-Key, threads, delete,
     favourites and replies; see the skips for what it does not."""
 
     @pytest.fixture
-    def env(self, mock_server: MastodonMockServer) -> ContractEnv:
+    def env(self, mock_server: MastodonMockServer, mock_proxy: FaultProxy) -> ContractEnv:
         alice = mock_server.user("alice")
         bob = mock_server.user("bob")
         account = ChannelAccount(
             network="mastodon",
-            base_url=mock_server.base_url,
+            base_url=mock_proxy.base_url,
             credentials={"access_token": alice.access_token},
         )
         connector = MastodonConnector()
@@ -530,7 +566,13 @@ class TestMastodonMockContract(ConnectorContract):
             mock_server.reply(bob.access_token, ref.remote_id, "Nice!")
 
         return ContractEnv(
-            connector=connector, account=account, count_posts_with_text=count_posts_with_text, engage=engage
+            connector=connector,
+            account=account,
+            count_posts_with_text=count_posts_with_text,
+            engage=engage,
+            faults=mock_proxy.faults,
+            routes=ROUTES,
+            refreshable=False,  # mastodon-mock issues no refresh token, like stock Mastodon
         )
 
 

@@ -16,7 +16,7 @@ What mastodon-mock offers (read from its 0.6.1 source) and how the helpers use i
   ``GET /oauth/authorize`` is an HTML account picker; choosing an account POSTs ``username`` back and
   redirects with ``code=mockcode_<username>``. PKCE is advertised but *not verified*: the
   ``code_challenge``/``code_verifier`` are ignored, codes are reusable and the client secret and
-  ``redirect_uri`` are not checked. Use ``resonanz.testing.mastodon_emulator`` to test PKCE.
+  ``redirect_uri`` are not checked. Use ``testsupport.emulators.mastodon`` to test PKCE.
 * Statuses honour ``Idempotency-Key`` per account (forever, not 1 hour). Length is checked with
   ``len()`` against a fixed 500 (URLs are not counted as 23). A revoked/unknown token gets
   401 ``This method requires an authenticated user``. Rate limiting is opt-in (``rate_limit=``),

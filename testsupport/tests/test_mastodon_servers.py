@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from resonanz.testing.mastodon_emulator import (
+from testsupport.emulators.mastodon import (
     MastodonEmulator,
     countable_length,
     pkce_challenge,
 )
-from resonanz.testing.mastodon_mock_server import MastodonMockServer
+from testsupport.servers.mastodon_mock import MastodonMockServer
 
 REDIRECT_URI = "http://127.0.0.1:8000/oauth/mastodon/callback"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from resonanz.testing.bluesky_network import BlueskyTestNetwork, link_facet
+from testsupport.servers.bluesky import BlueskyTestNetwork, link_facet
 
 pytestmark = pytest.mark.bluesky
 

@@ -1,9 +1,11 @@
 """An in-process emulator of the Mastodon 4.3+ REST API for connector tests.
 
-``MastodonEmulator`` is a small, stateful HTTP server (stdlib ``ThreadingHTTPServer``, bound to
-127.0.0.1 on a free port) that behaves like a real Mastodon instance for the endpoints a publishing
-connector uses. It complements the ``mastodon-mock`` package (see
-``resonanz.testing.mastodon_mock_server``), which does not model OAuth PKCE, Mastodon's length
+``MastodonEmulator`` is a stateful server on the shared emulator base
+(``testsupport.emulators.base.EmulatorServer``: 127.0.0.1 on a free port, request log, tokens, faults)
+that behaves like a real Mastodon instance for the endpoints a publishing connector uses; this module
+holds only Mastodon's contract and its dialect (``MastodonDialect``: error bodies, ``X-RateLimit-*``).
+It complements the ``mastodon-mock`` package (see
+``testsupport.servers.mastodon_mock``), which does not model OAuth PKCE, Mastodon's length
 counting, per-instance limits, ISO-8601 rate-limit headers or transport faults.
 
 Every behaviour is taken from the published API documentation at https://docs.joinmastodon.org
@@ -15,7 +17,7 @@ Usage::
 
     with MastodonEmulator(max_characters=500) as masto:
         token = masto.issue_token()                     # or run the OAuth PKCE flow over HTTP
-        masto.fail_next("/api/v1/statuses", status=503)  # fault injection from Python
+        masto.faults.fail("/api/v1/statuses", 503)      # fault injection (or masto.fail_next(...))
         httpx.post(f"{masto.base_url}/api/v1/statuses", ...)
         assert len(masto.statuses) == 1
 
@@ -25,30 +27,36 @@ Requests are processed one at a time under that lock; only injected delays/hangs
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import dataclasses
-import hashlib
 import html
-import importlib
 import itertools
-import json
 import re
 import secrets
-import socket
 import struct
-import threading
-import time
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import Message
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Final, Literal, Self, TypedDict, Unpack
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+from typing import Any, Final, Literal, TypedDict, Unpack
+from urllib.parse import urlencode, urlsplit
+
+import regex
+
+from testsupport.emulators.base import (
+    ApiError,
+    Dialect,
+    EmulatorServer,
+    FixedWindow,
+    LoggedRequest,
+    Params,
+    RateLimitState,
+    Request,
+    Response,
+    Token,
+    TokenStore,
+    client_credentials,
+    json_response,
+    pkce_challenge,
+)
 
 __all__ = [
     "DEFAULT_SUPPORTED_MIME_TYPES",
@@ -68,36 +76,15 @@ OOB_REDIRECT_URI: Final = "urn:ietf:wg:oauth:2.0:oob"
 
 #: ``configuration.media_attachments.supported_mime_types`` of a stock 4.3 instance
 #: (docs: /entities/Instance/#supported_mime_types).
+# fmt: off
 DEFAULT_SUPPORTED_MIME_TYPES: Final[tuple[str, ...]] = (
-    "image/jpeg",
-    "image/png",
-    "image/gif",
-    "image/heic",
-    "image/heif",
-    "image/webp",
-    "image/avif",
-    "video/webm",
-    "video/mp4",
-    "video/quicktime",
-    "video/ogg",
-    "audio/wave",
-    "audio/wav",
-    "audio/x-wav",
-    "audio/x-pn-wave",
-    "audio/vnd.wave",
-    "audio/ogg",
-    "audio/vorbis",
-    "audio/mpeg",
-    "audio/mp3",
-    "audio/webm",
-    "audio/flac",
-    "audio/aac",
-    "audio/m4a",
-    "audio/x-m4a",
-    "audio/mp4",
-    "audio/3gpp",
+    "image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp", "image/avif",
+    "video/webm", "video/mp4", "video/quicktime", "video/ogg", "audio/wave", "audio/wav", "audio/x-wav",
+    "audio/x-pn-wave", "audio/vnd.wave", "audio/ogg", "audio/vorbis", "audio/mpeg", "audio/mp3",
+    "audio/webm", "audio/flac", "audio/aac", "audio/m4a", "audio/x-m4a", "audio/mp4", "audio/3gpp",
     "video/x-ms-asf",
 )
+# fmt: on
 
 #: Scopes a 4.3 server knows (docs: /api/oauth-scopes/, /methods/oauth/#authorization-server-metadata).
 _READ_SCOPES: Final = (
@@ -178,13 +165,11 @@ class EmulatorConfig:
     #: ``POST /api/v1/media`` and ``/api/v2/media``, per account.
     media_rate_limit: int = 30
     media_rate_limit_period: int = 1800
-    #: ``DELETE /api/v1/statuses/:id`` and ``POST .../unreblog``, per account.
+    #: ``DELETE /api/v1/statuses/:id`` (and unreblog, not emulated), per account.
     delete_rate_limit: int = 30
     delete_rate_limit_period: int = 1800
     #: docs /methods/statuses/#create: "Idempotency keys are stored for up to 1 hour".
     idempotency_ttl: float = 3600.0
-    #: ``GET /oauth/authorize`` redirects at once (as if the user clicked "Authorize").
-    auto_approve: bool = True
     #: Stock Mastodon issues non-expiring tokens without ``refresh_token``; enable to emulate a
     #: server with Doorkeeper refresh tokens (``refresh_token`` + ``expires_in`` in the Token).
     issue_refresh_tokens: bool = False
@@ -219,7 +204,6 @@ class EmulatorOptions(TypedDict, total=False):
     delete_rate_limit: int
     delete_rate_limit_period: int
     idempotency_ttl: float
-    auto_approve: bool
     issue_refresh_tokens: bool
     access_token_ttl: float | None
     authorization_code_ttl: float
@@ -239,41 +223,6 @@ class EmulatedAccount:
     id: str
     username: str
     display_name: str
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    """One request the emulator answered (or dropped), for assertions in tests."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    #: Header names are lower-case.
-    headers: dict[str, str]
-    body: bytes
-    status: int
-    response_body: bytes
-    started_at: float
-    #: Name of the injected fault that shaped the answer (``"fail"``, ``"rate_limit"``, ``"delay"``,
-    #: ``"hang"``, ``"drop"``), else ``None``.
-    fault: str | None = None
-
-    def json(self) -> Any:
-        """The request body decoded as JSON."""
-        return json.loads(self.body)
-
-    def form(self) -> dict[str, list[str]]:
-        """The request body decoded as ``application/x-www-form-urlencoded``."""
-        return parse_qs(self.body.decode(), keep_blank_values=True)
-
-    def response_json(self) -> Any:
-        """The response body decoded as JSON."""
-        return json.loads(self.response_body)
-
-    @property
-    def idempotency_key(self) -> str | None:
-        """The ``Idempotency-Key`` header, if sent."""
-        return self.headers.get("idempotency-key")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -335,71 +284,12 @@ def _extract_entities(text: str, *, hashtags: bool = False) -> list[_Entity]:
     return result
 
 
-try:  # ``regex`` is a Resonanz dependency; its \X implements UAX #29 extended grapheme clusters.
-    _GRAPHEME_RE: Any = importlib.import_module("regex").compile(r"\X")
-except ImportError:  # pragma: no cover - exercised only without the ``regex`` package
-    _GRAPHEME_RE = None
-
-
-def _is_extend(cp: int, ch: str) -> bool:
-    return (
-        unicodedata.category(ch) in {"Mn", "Me", "Mc"}
-        or cp == 0x200D
-        or 0xFE00 <= cp <= 0xFE0F
-        or 0x1F3FB <= cp <= 0x1F3FF
-        or 0xE0020 <= cp <= 0xE007F
-        or 0xE0100 <= cp <= 0xE01EF
-    )
-
-
-def _hangul_kind(cp: int) -> str:
-    if 0x1100 <= cp <= 0x115F or 0xA960 <= cp <= 0xA97C:
-        return "L"
-    if 0x1160 <= cp <= 0x11A7 or 0xD7B0 <= cp <= 0xD7C6:
-        return "V"
-    if 0x11A8 <= cp <= 0x11FF or 0xD7CB <= cp <= 0xD7FB:
-        return "T"
-    if 0xAC00 <= cp <= 0xD7A3:
-        return "LV" if (cp - 0xAC00) % 28 == 0 else "LVT"
-    return ""
-
-
-def _fallback_grapheme_count(text: str) -> int:
-    """Approximate UAX #29 (combining marks, ZWJ emoji, modifiers, flags, Hangul, CRLF)."""
-    count = 0
-    prev = ""
-    prev_hangul = ""
-    regional_run = 0
-    for ch in text:
-        cp = ord(ch)
-        hangul = _hangul_kind(cp)
-        joins = False
-        if count:
-            if (
-                (prev == "\r" and ch == "\n")
-                or _is_extend(cp, ch)
-                or prev == "\u200d"
-                or (0x1F1E6 <= cp <= 0x1F1FF and regional_run % 2 == 1)
-            ):
-                joins = True
-            elif hangul and prev_hangul:
-                joins = (
-                    (prev_hangul == "L" and hangul in {"L", "V", "LV", "LVT"})
-                    or (prev_hangul in {"LV", "V"} and hangul in {"V", "T"})
-                    or (prev_hangul in {"LVT", "T"} and hangul == "T")
-                )
-        if not joins:
-            count += 1
-        regional_run = regional_run + 1 if 0x1F1E6 <= cp <= 0x1F1FF else 0
-        prev = ch
-        prev_hangul = hangul
-    return count
+# ``regex`` (a Resonanz dependency) implements UAX #29 extended grapheme clusters with \X.
+_GRAPHEME_RE: Final = regex.compile(r"\X")
 
 
 def _grapheme_count(text: str) -> int:
-    if _GRAPHEME_RE is not None:
-        return len(_GRAPHEME_RE.findall(text))
-    return _fallback_grapheme_count(text)
+    return len(_GRAPHEME_RE.findall(text))
 
 
 def countable_length(text: str, spoiler_text: str = "", *, characters_reserved_per_url: int = 23) -> int:
@@ -420,12 +310,6 @@ def countable_length(text: str, spoiler_text: str = "", *, characters_reserved_p
         index = entity.end
     pieces.append(text[index:])
     return _grapheme_count(spoiler_text + "".join(pieces))
-
-
-def pkce_challenge(verifier: str) -> str:
-    """The S256 ``code_challenge`` for a PKCE ``code_verifier`` (RFC 7636; docs: /spec/oauth/#pkce)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -466,18 +350,6 @@ class _AuthCode:
     code_challenge_method: str | None
     expires_at: float
     used: bool = False
-
-
-@dataclass
-class _Token:
-    access_token: str
-    client_id: str | None
-    account_id: str | None
-    scopes: list[str]
-    created_at: float
-    expires_at: float | None = None
-    refresh_token: str | None = None
-    revoked: bool = False
 
 
 @dataclass
@@ -538,183 +410,8 @@ class _Scheduled:
     media_ids: list[str]
 
 
-@dataclass
-class _Fault:
-    kind: Literal["fail", "rate_limit", "delay", "hang", "drop"]
-    path_prefix: str
-    method: str | None
-    remaining: int
-    status: int = 503
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def matches(self, method: str, path: str) -> bool:
-        return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
-
-
-@dataclass
-class _Upload:
-    filename: str
-    content_type: str
-    data: bytes
-
-
-class _ApiError(Exception):
-    """Raised by handlers; rendered as a Mastodon error body ``{"error": ...}`` (docs: /entities/Error/)."""
-
-    def __init__(self, status: int, error: str, *, description: str | None = None) -> None:
-        super().__init__(error)
-        self.status = status
-        self.payload: JSONDict = {"error": error}
-        if description is not None:
-            self.payload["error_description"] = description
-        self.headers: list[tuple[str, str]] = []
-
-
-def _oauth_error(status: int, code: str) -> _ApiError:
-    return _ApiError(status, code, description=_OAUTH_ERRORS[code])
-
-
-@dataclass
-class _Response:
-    status: int
-    body: bytes
-    content_type: str = "application/json; charset=utf-8"
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _json_response(status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()) -> _Response:
-    return _Response(status, json.dumps(payload).encode(), headers=list(headers))
-
-
-class _Params:
-    """Request parameters from the query string and a form, multipart or JSON body.
-
-    Array keys (``media_ids[]``) are stored under the bare name (``media_ids``); JSON objects are
-    flattened to Rails-style keys (``{"poll": {"options": [...]}}`` -> ``poll[options]``).
-    """
-
-    def __init__(self, values: dict[str, list[str]], files: dict[str, _Upload]) -> None:
-        self.values = values
-        self.files = files
-
-    def get(self, name: str) -> str | None:
-        values = self.values.get(name)
-        return values[-1] if values else None
-
-    def get_list(self, name: str) -> list[str]:
-        return list(self.values.get(name, []))
-
-    def get_bool(self, name: str, default: bool = False) -> bool:
-        value = self.get(name)
-        if value is None or value == "":
-            return default
-        return value.lower() in {"1", "true", "on", "t", "yes"}
-
-    def has(self, name: str) -> bool:
-        return name in self.values
-
-
-def _norm_key(key: str) -> str:
-    return key.removesuffix("[]")
-
-
-def _flatten_json(value: Any, prefix: str, out: dict[str, list[str]]) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten_json(item, f"{prefix}[{key}]" if prefix else str(key), out)
-    elif isinstance(value, list):
-        out.setdefault(prefix, [])
-        for item in value:
-            if isinstance(item, dict | list):
-                _flatten_json(item, prefix, out)
-            elif item is not None:
-                out[prefix].append(_scalar(item))
-    elif value is not None:
-        out.setdefault(prefix, []).append(_scalar(value))
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _header_param(header_value: str, name: str, header: str = "content-disposition") -> str | None:
-    message = Message()
-    message[header] = header_value
-    value = message.get_param(name, header=header)
-    if value is None or isinstance(value, tuple):
-        return None
-    return value
-
-
-def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, list[str]], dict[str, _Upload]]:
-    boundary = _header_param(content_type, "boundary", "content-type")
-    if not boundary:
-        raise _ApiError(400, "Error occurred while parsing request parameters.")
-    values: dict[str, list[str]] = {}
-    files: dict[str, _Upload] = {}
-    delimiter = b"--" + boundary.encode("latin-1")
-    for raw_part in body.split(delimiter)[1:]:
-        if raw_part.startswith(b"--"):
-            break
-        part = raw_part.removeprefix(b"\r\n").removesuffix(b"\r\n")
-        head, _, data = part.partition(b"\r\n\r\n")
-        headers: dict[str, str] = {}
-        for line in head.decode("utf-8", "replace").split("\r\n"):
-            name, sep, value = line.partition(":")
-            if sep:
-                headers[name.strip().lower()] = value.strip()
-        disposition = headers.get("content-disposition", "")
-        field_name = _header_param(disposition, "name")
-        if field_name is None:
-            continue
-        filename = _header_param(disposition, "filename")
-        if filename is not None:
-            files[_norm_key(field_name)] = _Upload(
-                filename, headers.get("content-type", "application/octet-stream"), data
-            )
-        else:
-            values.setdefault(_norm_key(field_name), []).append(data.decode("utf-8", "replace"))
-    return values, files
-
-
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-    client_ip: str
-    _params: _Params | None = None
-
-    def params(self) -> _Params:
-        """Query parameters overlaid with body parameters (cached)."""
-        if self._params is not None:
-            return self._params
-        values: dict[str, list[str]] = {_norm_key(k): list(v) for k, v in self.query.items()}
-        files: dict[str, _Upload] = {}
-        content_type = self.headers.get("content-type", "")
-        media_type = content_type.split(";", 1)[0].strip().lower()
-        body_values: dict[str, list[str]] = {}
-        if self.body and media_type == "application/json":
-            try:
-                decoded = json.loads(self.body)
-            except ValueError as exc:
-                raise _ApiError(400, "Error occurred while parsing request parameters.") from exc
-            if isinstance(decoded, dict):
-                _flatten_json(decoded, "", body_values)
-        elif self.body and media_type == "application/x-www-form-urlencoded":
-            for key, value in parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True):
-                body_values.setdefault(_norm_key(key), []).append(value)
-        elif self.body and media_type == "multipart/form-data":
-            body_values, files = _parse_multipart(content_type, self.body)
-        values.update({_norm_key(k): v for k, v in body_values.items()})
-        self._params = _Params(values, files)
-        return self._params
+def _oauth_error(status: int, code: str) -> ApiError:
+    return ApiError(status, code, body={"error": code, "error_description": _OAUTH_ERRORS[code]})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -792,115 +489,38 @@ def _scope_list(raw: str | None, default: str = "read") -> list[str]:
     return [scope for scope in re.split(r"[\s+]+", text.strip()) if scope]
 
 
-# --------------------------------------------------------------------------------------------------
-# HTTP plumbing
-# --------------------------------------------------------------------------------------------------
+class MastodonDialect(Dialect):
+    """Mastodon's error shapes (docs: /entities/Error/, /api/rate-limits/)."""
 
+    rejection_status = 422
+    rate_limited_message = "Too many requests"
+    expired_token_message = TOKEN_EXPIRED
+    send_retry_after = False  # Mastodon sends X-RateLimit-Reset only (docs: /api/rate-limits/)
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+    def error_body(self, status: int, message: str, error: str | None = None) -> Any:
+        return {"error": message}
 
-    def __init__(self, address: tuple[str, int], emulator: MastodonEmulator) -> None:
-        self.emulator = emulator
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
+    def expired_token(self, request: Request) -> Response:
+        response = self.error(401, TOKEN_EXPIRED)
+        response.headers.append(("WWW-Authenticate", _www_authenticate(TOKEN_EXPIRED)))
+        return response
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "Mastodon"
-    sys_version = ""
-    timeout = 60
-    disable_nagle_algorithm = True  # small header/body writes must not wait for delayed ACKs
-    wbufsize = -1  # buffer the response; _handle flushes once
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.connections_lock:
-            self.server.connections.discard(self.connection)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def version_string(self) -> str:
-        """``Server: Mastodon``, as real instances answer."""
-        return "Mastodon"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        """Keep test output quiet; requests are recorded in ``MastodonEmulator.request_log``."""
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size_line = self.rfile.readline()
-                size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _handle(self) -> None:
-        split = urlsplit(self.path)
-        request = _Request(
-            method=self.command.upper(),
-            path=split.path,
-            query=parse_qs(split.query, keep_blank_values=True),
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=self._read_body(),
-            client_ip=self.client_address[0],
+    def credentials_refused(self, request: Request) -> Response:
+        # Doorkeeper's answer to a used, revoked or unknown refresh token.
+        return json_response(
+            400, {"error": "invalid_grant", "error_description": _OAUTH_ERRORS["invalid_grant"]}
         )
-        emulator = self.server.emulator
-        response, after, fault = emulator._process(request)
-        if after is not None and after.kind == "drop":
-            emulator._log(request, response, "drop")
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        emulator._log(request, response, fault or (after.kind if after is not None else None))
-        if after is not None and after.kind == "hang":
-            emulator._stop_event.wait(after.seconds)
-        try:
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            for name, value in response.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True
+
+    def rate_limit_headers(self, state: RateLimitState) -> list[tuple[str, str]]:
+        return [
+            ("X-RateLimit-Limit", str(state.limit)),
+            ("X-RateLimit-Remaining", str(state.remaining)),
+            ("X-RateLimit-Reset", _iso_micro(state.reset_at)),
+        ]
 
 
-Handler = Callable[[_Request, re.Match[str]], _Response]
+def _www_authenticate(message: str) -> str:
+    return f'Bearer realm="Doorkeeper", error="invalid_token", error_description="{message}"'
 
 
 # --------------------------------------------------------------------------------------------------
@@ -908,13 +528,17 @@ Handler = Callable[[_Request, re.Match[str]], _Response]
 # --------------------------------------------------------------------------------------------------
 
 
-class MastodonEmulator:
+class MastodonEmulator(EmulatorServer):
     """A Mastodon 4.3+ API server on ``127.0.0.1:<free port>`` with Python-side fault injection.
 
     Construct with an ``EmulatorConfig`` and/or keyword overrides
     (``MastodonEmulator(max_characters=1000)``), then use it as a context manager or call
-    ``start()``/``stop()``. ``base_url`` is ``http://127.0.0.1:<port>``.
+    ``start()``/``stop()``. ``base_url`` is ``http://127.0.0.1:<port>``. Server, request log and faults
+    come from :class:`testsupport.emulators.base.EmulatorServer` (``emulator.faults``).
     """
+
+    dialect = MastodonDialect()
+    server_header = "Mastodon"
 
     def __init__(
         self,
@@ -926,134 +550,55 @@ class MastodonEmulator:
     ) -> None:
         base = config if config is not None else EmulatorConfig()
         self.config: EmulatorConfig = dataclasses.replace(base, **overrides)
-        self._host = host
-        self._lock = threading.RLock()
-        self._stop_event = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._clock_offset = 0.0
+        super().__init__(host=host)
         self._last_snowflake = 0
         self._app_ids = itertools.count(1)
+        self.tokens = TokenStore(self.now)
 
         self._accounts: dict[str, _Account] = {}
         self._apps: dict[str, _App] = {}
         self._codes: dict[str, _AuthCode] = {}
-        self._tokens: dict[str, _Token] = {}
         self._media: dict[str, _Media] = {}
         self._statuses: dict[str, _Status] = {}
         self._favourites: dict[tuple[str, str], datetime] = {}
         self._notifications: list[_Notification] = []
         self._scheduled: dict[str, _Scheduled] = {}
         self._idempotency: dict[tuple[str, str], tuple[float, str]] = {}
-        self._buckets: dict[tuple[str, str], tuple[int, int]] = {}
-        self._faults: list[_Fault] = []
-        self._log_entries: list[LoggedRequest] = []
-        self._errors: list[BaseException] = []
+        self._windows: dict[str, FixedWindow] = {}
         self._approver_id: str | None = None
 
         self.create_account(self.config.default_username, display_name="Resonanz Test")
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
-            (method, re.compile(pattern), handler)
-            for method, pattern, handler in (
-                ("GET", r"/api/v2/instance", self._instance_v2),
-                ("GET", r"/api/v1/instance", self._instance_v1),
-                ("GET", r"/\.well-known/oauth-authorization-server", self._oauth_metadata),
-                ("GET", r"/health", self._health),
-                ("POST", r"/api/v1/apps", self._create_app),
-                ("GET", r"/api/v1/apps/verify_credentials", self._verify_app),
-                ("GET", r"/oauth/authorize", self._authorize),
-                ("POST", r"/oauth/authorize", self._authorize_decision),
-                ("POST", r"/oauth/token", self._oauth_token),
-                ("POST", r"/oauth/revoke", self._oauth_revoke),
-                ("GET", r"/api/v1/accounts/verify_credentials", self._verify_credentials),
-                ("GET", r"/api/v1/accounts/lookup", self._lookup_account),
-                ("GET", r"/api/v1/accounts/(?P<id>[^/]+)", self._get_account),
-                ("GET", r"/api/v1/accounts/(?P<id>[^/]+)/statuses", self._account_statuses),
-                ("POST", r"/api/v2/media", self._upload_media),
-                ("POST", r"/api/v1/media", self._upload_media),
-                ("GET", r"/api/v1/media/(?P<id>[^/]+)", self._get_media),
-                ("PUT", r"/api/v1/media/(?P<id>[^/]+)", self._update_media),
-                ("GET", r"/system/media_attachments/(?P<id>[^/]+)/(?P<name>[^/]+)", self._media_file),
-                ("POST", r"/api/v1/statuses", self._create_status),
-                ("GET", r"/api/v1/statuses/(?P<id>[^/]+)", self._get_status),
-                ("PUT", r"/api/v1/statuses/(?P<id>[^/]+)", self._edit_status),
-                ("DELETE", r"/api/v1/statuses/(?P<id>[^/]+)", self._delete_status),
-                ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/context", self._status_context),
-                ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/history", self._status_history),
-                ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/source", self._status_source),
-                ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/favourited_by", self._favourited_by),
-                ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/reblogged_by", self._reblogged_by),
-                ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/favourite", self._favourite),
-                ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/unfavourite", self._unfavourite),
-                ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/reblog", self._reblog),
-                ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/unreblog", self._unreblog),
-                ("GET", r"/api/v1/notifications", self._list_notifications),
-                ("GET", r"/api/v1/notifications/(?P<id>[^/]+)", self._get_notification),
-                ("GET", r"/api/v1/scheduled_statuses", self._list_scheduled),
-            )
-        ]
-
-    # ---- lifecycle --------------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Bind ``host`` on a free port and serve in a daemon thread. Idempotent."""
-        if self._server is not None:
-            return self
-        self._stop_event.clear()
-        server = _Server((self._host, 0), self)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="mastodon-emulator", daemon=True
-        )
-        thread.start()
-        self._server = server
-        self._thread = thread
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, release hanging requests and close open connections. Idempotent."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stop_event.set()
-        server.shutdown()
-        with server.connections_lock:
-            connections = list(server.connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port (only while running)."""
-        if self._server is None:
-            raise RuntimeError("MastodonEmulator is not running; call start() or use it as a context manager")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>`` (no trailing slash)."""
-        return f"http://{self._host}:{self.port}"
+        for method, pattern, handler in (
+            ("GET", r"/api/v2/instance", self._instance_v2),
+            ("GET", r"/api/v1/instance", self._instance_v1),
+            ("POST", r"/api/v1/apps", self._create_app),
+            ("GET", r"/oauth/authorize", self._authorize),
+            ("POST", r"/oauth/token", self._oauth_token),
+            ("POST", r"/oauth/revoke", self._oauth_revoke),
+            ("GET", r"/api/v1/accounts/verify_credentials", self._verify_credentials),
+            ("GET", r"/api/v1/accounts/(?P<id>[^/]+)/statuses", self._account_statuses),
+            ("POST", r"/api/v2/media", self._upload_media),
+            ("POST", r"/api/v1/media", self._upload_media),
+            ("GET", r"/api/v1/media/(?P<id>[^/]+)", self._get_media),
+            ("PUT", r"/api/v1/media/(?P<id>[^/]+)", self._update_media),
+            ("GET", r"/system/media_attachments/(?P<id>[^/]+)/(?P<name>[^/]+)", self._media_file),
+            ("POST", r"/api/v1/statuses", self._create_status),
+            ("GET", r"/api/v1/statuses/(?P<id>[^/]+)", self._get_status),
+            ("PUT", r"/api/v1/statuses/(?P<id>[^/]+)", self._edit_status),
+            ("DELETE", r"/api/v1/statuses/(?P<id>[^/]+)", self._delete_status),
+            ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/context", self._status_context),
+            ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/history", self._status_history),
+            ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/favourite", self._favourite),
+            ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/reblog", self._reblog),
+            ("GET", r"/api/v1/notifications", self._list_notifications),
+            ("GET", r"/api/v1/scheduled_statuses", self._list_scheduled),
+        ):
+            self.route(method, pattern, handler)
 
     @property
     def domain(self) -> str:
         """``host:port``, the instance's ``domain`` in ``GET /api/v2/instance``."""
-        return f"{self._host}:{self.port}" if self._server is not None else self._host
+        return f"{self.host}:{self.port}" if self._server is not None else self.host
 
     # ---- test-side API: accounts and tokens ---------------------------------------------------------
 
@@ -1061,7 +606,7 @@ class MastodonEmulator:
         self, username: str, *, display_name: str | None = None, note: str = "", bot: bool = False
     ) -> EmulatedAccount:
         """Create a local account (usernames are unique, case-insensitively)."""
-        with self._lock:
+        with self.lock:
             if self._find_account(username) is not None:
                 raise ValueError(f"account {username!r} already exists")
             account = _Account(
@@ -1080,7 +625,7 @@ class MastodonEmulator:
 
     def account(self, username: str) -> EmulatedAccount:
         """Look up a local account by username."""
-        with self._lock:
+        with self.lock:
             account = self._find_account(username)
             if account is None:
                 raise KeyError(username)
@@ -1089,7 +634,7 @@ class MastodonEmulator:
     def approve_as(self, username: str) -> None:
         """Make ``username`` the user who approves ``/oauth/authorize`` requests (default: the first
         account, ``config.default_username``)."""
-        with self._lock:
+        with self.lock:
             account = self._find_account(username)
             if account is None:
                 raise KeyError(username)
@@ -1103,7 +648,7 @@ class MastodonEmulator:
         app_name: str = "Resonanz tests",
     ) -> str:
         """Create an app + user access token without the OAuth dance (creates the account if missing)."""
-        with self._lock:
+        with self.lock:
             name = username or self.config.default_username
             account = self._find_account(name)
             if account is None:
@@ -1115,26 +660,17 @@ class MastodonEmulator:
 
     def revoke_token(self, token: str) -> None:
         """Revoke an access token; later API calls with it get 401 ``The access token was revoked``."""
-        with self._lock:
-            record = self._tokens.get(token)
-            if record is None:
-                raise KeyError("unknown token")
-            record.revoked = True
+        with self.lock:
+            self.tokens.revoke(token)
 
     def expire_token(self, token: str) -> None:
         """Expire an access token; later API calls with it get 401 ``The access token expired``."""
-        with self._lock:
-            record = self._tokens.get(token)
-            if record is None:
-                raise KeyError("unknown token")
-            record.expires_at = self._now()
-
-    def advance_clock(self, seconds: float) -> None:
-        """Move the emulator's clock forward (idempotency keys, codes, token expiry, rate-limit windows)."""
-        with self._lock:
-            self._clock_offset += seconds
+        with self.lock:
+            self.tokens.expire(token)
 
     # ---- test-side API: fault injection --------------------------------------------------------------
+
+    # Shorthands over ``self.faults`` (testsupport.emulators.base.Faults) with Mastodon's usual routes.
 
     def fail_next(
         self,
@@ -1146,22 +682,8 @@ class MastodonEmulator:
         body: str | bytes | JSONDict | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` without processing them.
-
-        The default body is ``{"error": "<reason phrase>"}``; pass ``body`` (dict -> JSON, str/bytes
-        as is, e.g. an nginx HTML error page) and ``headers`` (e.g. ``Retry-After``) to shape it.
-        """
-        if body is None:
-            payload = json.dumps({"error": _reason(status)}).encode()
-        elif isinstance(body, dict):
-            payload = json.dumps(body).encode()
-        else:
-            payload = body.encode() if isinstance(body, str) else body
-        self._add_fault(
-            _Fault(
-                "fail", path_prefix, _upper(method), times, status=status, body=payload, headers=headers or {}
-            )
-        )
+        """Answer the next ``times`` matching requests with ``status`` (``{"error": "<reason>"}``)."""
+        self.faults.fail(path_prefix, status, times=times, method=method, body=body, headers=headers)
 
     def rate_limit_next(
         self,
@@ -1171,10 +693,9 @@ class MastodonEmulator:
         path_prefix: str = "/api/",
         method: str | None = None,
     ) -> None:
-        """Answer the next ``times`` matching requests with 429 ``{"error": "Too many requests"}``,
-        ``X-RateLimit-Remaining: 0`` and ``X-RateLimit-Reset`` ``reset_in_seconds`` from now
-        (docs: /api/rate-limits/)."""
-        self._add_fault(_Fault("rate_limit", path_prefix, _upper(method), times, seconds=reset_in_seconds))
+        """429 ``{"error": "Too many requests"}``, ``X-RateLimit-Remaining: 0`` and ``X-RateLimit-Reset``
+        ``reset_in_seconds`` from now (docs: /api/rate-limits/)."""
+        self.faults.rate_limit(path_prefix, retry_after=reset_in_seconds, method=method, times=times)
 
     def accept_then_hang(
         self,
@@ -1184,33 +705,30 @@ class MastodonEmulator:
         method: str | None = "POST",
         times: int = 1,
     ) -> None:
-        """Process the next matching request normally (e.g. the status IS created), then hold the
-        response for ``seconds`` so the client times out after the server accepted the write."""
-        self._add_fault(_Fault("hang", path_prefix, _upper(method), times, seconds=seconds))
+        """Create the status, then hold the answer ``seconds`` (the client times out after the write)."""
+        self.faults.timeout_after_accept(path_prefix, seconds, method=method, times=times)
 
     def accept_then_drop(
         self, *, path_prefix: str = "/api/v1/statuses", method: str | None = "POST", times: int = 1
     ) -> None:
-        """Process the next matching request, then close the connection without any response."""
-        self._add_fault(_Fault("drop", path_prefix, _upper(method), times))
+        """Create the status, then close the connection without any answer."""
+        self.faults.timeout_after_accept(path_prefix, method=method, times=times)
 
     def delay_next(
         self, seconds: float, *, path_prefix: str = "/api/", method: str | None = None, times: int = 1
     ) -> None:
         """Wait ``seconds`` *before* processing the next matching request (slow server, no write yet)."""
-        self._add_fault(_Fault("delay", path_prefix, _upper(method), times, seconds=seconds))
+        self.faults.delay(path_prefix, seconds, method=method, times=times)
 
     def clear_faults(self) -> None:
-        """Forget all pending injected faults."""
-        with self._lock:
-            self._faults.clear()
+        self.faults.clear()
 
     # ---- test-side API: inspection -----------------------------------------------------------------
 
     @property
     def statuses(self) -> list[JSONDict]:
         """Existing (not deleted) statuses, oldest first, as Status entities plus the source ``text``."""
-        with self._lock:
+        with self.lock:
             return [
                 {**self._serialize_status(s, None), "text": s.text}
                 for s in self._sorted_statuses()
@@ -1220,7 +738,7 @@ class MastodonEmulator:
     @property
     def deleted_statuses(self) -> list[JSONDict]:
         """Statuses deleted through the API, oldest first."""
-        with self._lock:
+        with self.lock:
             return [
                 {**self._serialize_status(s, None), "text": s.text}
                 for s in self._sorted_statuses()
@@ -1230,18 +748,18 @@ class MastodonEmulator:
     @property
     def media_attachments(self) -> list[JSONDict]:
         """All uploaded media as MediaAttachment entities, oldest first."""
-        with self._lock:
+        with self.lock:
             return [self._serialize_media(m) for m in sorted(self._media.values(), key=lambda m: int(m.id))]
 
     @property
     def scheduled_statuses(self) -> list[JSONDict]:
         """Statuses scheduled with ``scheduled_at`` (never published by the emulator)."""
-        with self._lock:
+        with self.lock:
             return [self._serialize_scheduled(s) for s in self._scheduled.values()]
 
     def notifications_for(self, username: str) -> list[JSONDict]:
         """Notifications of ``username``, newest first."""
-        with self._lock:
+        with self.lock:
             account = self._find_account(username)
             if account is None:
                 raise KeyError(username)
@@ -1251,180 +769,54 @@ class MastodonEmulator:
                 if n.recipient_id == account.id
             ]
 
-    @property
-    def request_log(self) -> list[LoggedRequest]:
-        """Every request answered so far, in arrival order of their answers."""
-        with self._lock:
-            return list(self._log_entries)
-
-    def requests_to(self, path_prefix: str, method: str | None = None) -> list[LoggedRequest]:
-        """The logged requests whose path starts with ``path_prefix`` (and method matches)."""
-        wanted = _upper(method)
-        return [
-            r
-            for r in self.request_log
-            if r.path.startswith(path_prefix) and (wanted is None or r.method == wanted)
-        ]
-
-    def clear_request_log(self) -> None:
-        """Empty ``request_log``."""
-        with self._lock:
-            self._log_entries.clear()
-
-    @property
-    def errors(self) -> list[BaseException]:
-        """Unexpected exceptions raised while handling requests (answered with 500)."""
-        with self._lock:
-            return list(self._errors)
-
-    # ---- request processing -----------------------------------------------------------------------
-
-    def _process(self, request: _Request) -> tuple[_Response, _Fault | None, str | None]:
-        delay = self._take_fault(request, ("delay",))
-        if delay is not None:
-            self._stop_event.wait(delay.seconds)
-        forced = self._take_fault(request, ("fail", "rate_limit"))
-        if forced is not None and forced.kind == "fail":
-            headers = list(forced.headers.items())
-            content_type = "application/json; charset=utf-8"
-            if not forced.body.lstrip().startswith((b"{", b"[")):
-                content_type = "text/html; charset=utf-8"
-            return _Response(forced.status, forced.body, content_type, headers), None, "fail"
-        if forced is not None:
-            with self._lock:
-                now = self._now()
-            headers = [
-                ("X-RateLimit-Limit", str(self.config.rate_limit)),
-                ("X-RateLimit-Remaining", "0"),
-                ("X-RateLimit-Reset", _iso_micro(now + forced.seconds)),
-            ]
-            return _json_response(429, {"error": "Too many requests"}, headers), None, "rate_limit"
-        with self._lock:
-            response = self._route_with_limits(request)
-        after = self._take_fault(request, ("hang", "drop"))
-        return response, after, ("delay" if delay is not None else None)
-
-    def _route_with_limits(self, request: _Request) -> _Response:
-        limit_headers: list[tuple[str, str]] = []
-        if request.path.startswith("/api/"):
-            limited, limit_headers = self._apply_rate_limits(request)
-            if limited:
-                return _json_response(429, {"error": "Too many requests"}, limit_headers)
-        try:
-            response = self._route(request)
-        except _ApiError as error:
-            response = _json_response(error.status, error.payload, error.headers)
-            if error.status == 401 and not request.path.startswith("/oauth/"):
-                response.headers.append(
-                    (
-                        "WWW-Authenticate",
-                        (
-                            'Bearer realm="Doorkeeper", error="invalid_token", '
-                            f'error_description="{error.payload["error"]}"'
-                        ),
-                    )
-                )
-        except Exception as exc:  # noqa: BLE001 - a test server must answer, and report it via .errors
-            self._errors.append(exc)
-            response = _json_response(500, {"error": f"Emulator error: {exc!r}"})
-        response.headers.extend(limit_headers)
-        return response
-
-    def _route(self, request: _Request) -> _Response:
-        for method, pattern, handler in self._routes:
-            match = pattern.fullmatch(request.path)
-            if match is not None and method == request.method:
-                return handler(request, match)
-        raise _ApiError(404, "Record not found")
-
-    def _take_fault(self, request: _Request, kinds: Sequence[str]) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.kind in kinds and fault.matches(request.method, request.path):
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
-
-    def _add_fault(self, fault: _Fault) -> None:
-        if fault.remaining < 1:
-            raise ValueError("times must be >= 1")
-        with self._lock:
-            self._faults.append(fault)
-
-    def _log(self, request: _Request, response: _Response, fault: str | None) -> None:
-        entry = LoggedRequest(
-            method=request.method,
-            path=request.path,
-            query=request.query,
-            headers=request.headers,
-            body=request.body,
-            status=response.status,
-            response_body=response.body,
-            started_at=time.time(),
-            fault=fault,
-        )
-        with self._lock:
-            self._log_entries.append(entry)
-
     # ---- rate limiting (docs: /api/rate-limits/) -----------------------------------------------------
 
-    def _apply_rate_limits(self, request: _Request) -> tuple[bool, list[tuple[str, str]]]:
-        """Fixed windows aligned to the period, like rack-attack. Returns (limited, headers).
+    def default_rate_limit(self) -> int:
+        return self.config.rate_limit
 
-        Headers describe the limit the caller is closest to exceeding ("The headers return information
-        about the one you are closest to exceeding"); ``X-RateLimit-Reset`` is ``Time#iso8601(6)``.
-        """
+    def rate_limit(self, request: Request) -> RateLimitState | None:
+        """Fixed windows like rack-attack: per token (or IP), plus per account for media uploads and
+        deletes. The headers describe the limit the caller is closest to exceeding ("The headers return
+        information about the one you are closest to exceeding")."""
+        if not request.path.startswith("/api/"):
+            return None
         cfg = self.config
-        token = self._valid_token(request)
-        key = f"token:{token.access_token}" if token is not None else f"ip:{request.client_ip}"
-        limits: list[tuple[str, str, int, int]] = [("api", key, cfg.rate_limit, cfg.rate_limit_period)]
-        if token is not None and token.account_id is not None:
-            account_key = f"account:{token.account_id}"
+        token, problem = self.tokens.check(request)
+        valid = token if problem is None else None
+        key = f"token:{valid.access_token}" if valid is not None else f"ip:{request.client_ip}"
+        limits = [("api", key, cfg.rate_limit, cfg.rate_limit_period)]
+        if valid is not None and valid.subject is not None:
+            account_key = f"account:{valid.subject}"
             if request.method == "POST" and re.fullmatch(r"/api/v\d+/media", request.path):
                 limits.append(("media", account_key, cfg.media_rate_limit, cfg.media_rate_limit_period))
-            if (request.method == "DELETE" and re.fullmatch(r"/api/v1/statuses/[^/]+", request.path)) or (
-                request.method == "POST" and re.fullmatch(r"/api/v1/statuses/[^/]+/unreblog", request.path)
-            ):
+            if request.method == "DELETE" and re.fullmatch(r"/api/v1/statuses/[^/]+", request.path):
                 limits.append(("delete", account_key, cfg.delete_rate_limit, cfg.delete_rate_limit_period))
-        now = self._now()
-        chosen: tuple[int, int, float] | None = None  # (limit, remaining, reset)
-        limited = False
+        now = self.now()
+        states = []
         for name, bucket_key, limit, period in limits:
-            window = int(now // period)
-            stored_window, count = self._buckets.get((name, bucket_key), (window, 0))
-            if stored_window != window:
-                count = 0
-            count += 1
-            self._buckets[(name, bucket_key)] = (window, count)
-            remaining = max(limit - count, 0)
-            reset = now + (period - int(now) % period)
-            if count > limit:
-                if not limited or chosen is None:
-                    chosen = (limit, 0, reset)
-                limited = True
-            elif not limited and (chosen is None or remaining < chosen[1]):
-                chosen = (limit, remaining, reset)
-        assert chosen is not None
-        headers = [
-            ("X-RateLimit-Limit", str(chosen[0])),
-            ("X-RateLimit-Remaining", str(chosen[1])),
-            ("X-RateLimit-Reset", _iso_micro(chosen[2])),
-        ]
-        return limited, headers
+            window = self._windows.get(f"{name}:{limit}:{period}")
+            if window is None:
+                window = self._windows[f"{name}:{limit}:{period}"] = FixedWindow(limit, period)
+            states.append(window.hit(bucket_key, now))
+        limited = [s for s in states if s.limited]
+        return limited[0] if limited else min(states, key=lambda s: s.remaining)
+
+    def handle(self, request: Request) -> Response:
+        try:
+            return super().handle(request)
+        except ApiError as error:
+            if error.status == 401 and not request.path.startswith("/oauth/"):
+                error.headers.append(("WWW-Authenticate", _www_authenticate(error.message)))
+            raise
 
     # ---- clock and ids ----------------------------------------------------------------------------
 
-    def _now(self) -> float:
-        return time.time() + self._clock_offset
-
     def _now_dt(self) -> datetime:
-        return datetime.fromtimestamp(self._now(), UTC)
+        return datetime.fromtimestamp(self.now(), UTC)
 
     def _snowflake(self) -> str:
         """Mastodon-style ids: millisecond timestamp << 16 plus a sequence, as decimal strings."""
-        candidate = int(self._now() * 1000) << 16
+        candidate = int(self.now() * 1000) << 16
         self._last_snowflake = max(candidate, self._last_snowflake + 1)
         return str(self._last_snowflake)
 
@@ -1437,60 +829,46 @@ class MastodonEmulator:
                 return account
         return None
 
-    def _valid_token(self, request: _Request) -> _Token | None:
-        header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            return None
-        token = self._tokens.get(value.strip())
-        if token is None or token.revoked:
-            return None
-        if token.expires_at is not None and self._now() >= token.expires_at:
-            return None
-        return token
-
     def _authenticate(
         self,
-        request: _Request,
+        request: Request,
         *,
         scopes: Sequence[str] = (),
         user: bool = True,
         required: bool = True,
-    ) -> _Token | None:
+    ) -> Token | None:
         """Doorkeeper-style bearer check (docs: /api/oauth-scopes/, /entities/Error/#401).
 
         Missing/unknown token -> 401 ``The access token is invalid``; revoked -> 401 ``The access token
         was revoked``; expired -> 401 ``The access token expired``; app token where a user is needed ->
         422 ``This method requires an authenticated user``; missing scope -> 403.
         """
-        header = request.headers.get("authorization")
-        if header is None:
+        record, problem = self.tokens.check(request)
+        if problem == "missing":
             if required:
-                raise _ApiError(401, TOKEN_INVALID)
+                raise ApiError(401, TOKEN_INVALID)
             return None
-        scheme, _, value = header.partition(" ")
-        record = self._tokens.get(value.strip()) if scheme.lower() == "bearer" else None
-        if record is None:
-            raise _ApiError(401, TOKEN_INVALID)
-        if record.revoked:
-            raise _ApiError(401, TOKEN_REVOKED)
-        if record.expires_at is not None and self._now() >= record.expires_at:
-            raise _ApiError(401, TOKEN_EXPIRED)
+        if record is None or problem == "invalid":
+            raise ApiError(401, TOKEN_INVALID)
+        if problem == "revoked":
+            raise ApiError(401, TOKEN_REVOKED)
+        if problem == "expired":
+            raise ApiError(401, TOKEN_EXPIRED)
         if scopes and not set(scopes) & set(record.scopes):
-            raise _ApiError(403, "This action is outside the authorized scopes")
-        if user and record.account_id is None:
-            raise _ApiError(422, "This method requires an authenticated user")
+            raise ApiError(403, "This action is outside the authorized scopes")
+        if user and record.subject is None:
+            raise ApiError(422, "This method requires an authenticated user")
         return record
 
-    def _viewer(self, request: _Request, scopes: Sequence[str]) -> str | None:
+    def _viewer(self, request: Request, scopes: Sequence[str]) -> str | None:
         token = self._authenticate(request, scopes=scopes, user=False, required=False)
-        return token.account_id if token is not None else None
+        return token.subject if token is not None else None
 
-    def _user(self, request: _Request, scopes: Sequence[str]) -> tuple[_Token, _Account]:
+    def _user(self, request: Request, scopes: Sequence[str]) -> tuple[Token, _Account]:
         token = self._authenticate(request, scopes=scopes, user=True)
         assert token is not None
-        assert token.account_id is not None
-        return token, self._accounts[token.account_id]
+        assert token.subject is not None
+        return token, self._accounts[token.subject]
 
     def _can_see(self, status: _Status, viewer_id: str | None) -> bool:
         if status.deleted_at is not None:
@@ -1502,7 +880,7 @@ class MastodonEmulator:
     def _visible_status(self, status_id: str, viewer_id: str | None) -> _Status:
         status = self._statuses.get(status_id)
         if status is None or not self._can_see(status, viewer_id):
-            raise _ApiError(404, "Record not found")
+            raise ApiError(404, "Record not found")
         return status
 
     def _sorted_statuses(self) -> list[_Status]:
@@ -1523,24 +901,16 @@ class MastodonEmulator:
         self._apps[app.client_id] = app
         return app
 
-    def _new_token(self, client_id: str | None, account_id: str | None, scopes: list[str]) -> _Token:
-        now = self._now()
-        token = _Token(
-            access_token=secrets.token_urlsafe(32),
+    def _new_token(self, client_id: str | None, account_id: str | None, scopes: list[str]) -> Token:
+        return self.tokens.issue(
+            subject=account_id,
             client_id=client_id,
-            account_id=account_id,
             scopes=scopes,
-            created_at=now,
+            ttl=self.config.access_token_ttl,
+            refreshable=self.config.issue_refresh_tokens and account_id is not None,
         )
-        if self.config.issue_refresh_tokens and account_id is not None:
-            token.refresh_token = secrets.token_urlsafe(32)
-        ttl = self.config.access_token_ttl
-        if ttl is not None:
-            token.expires_at = now + ttl
-        self._tokens[token.access_token] = token
-        return token
 
-    def _token_entity(self, token: _Token) -> JSONDict:
+    def _token_entity(self, token: Token) -> JSONDict:
         """Token entity (docs: /entities/Token/)."""
         payload: JSONDict = {
             "access_token": token.access_token,
@@ -1551,27 +921,27 @@ class MastodonEmulator:
         if token.refresh_token is not None:
             payload["refresh_token"] = token.refresh_token
         if token.expires_at is not None:
-            payload["expires_in"] = max(int(token.expires_at - self._now()), 0)
+            payload["expires_in"] = max(int(token.expires_at - self.now()), 0)
         return payload
 
-    def _create_app(self, request: _Request, _match: re.Match[str]) -> _Response:
+    def _create_app(self, request: Request, _match: re.Match[str]) -> Response:
         """``POST /api/v1/apps`` -> CredentialApplication (docs: /methods/apps/#create)."""
         params = request.params()
         name = (params.get("client_name") or "").strip()
         if not name:
-            raise _ApiError(422, "Validation failed: Application name can't be blank")
+            raise ApiError(422, "Validation failed: Application name can't be blank")
         raw_uris = params.get_list("redirect_uris")
         redirect_uris = [u.strip() for raw in raw_uris for u in raw.splitlines() if u.strip()]
         if not redirect_uris:
-            raise _ApiError(422, "Validation failed: Redirect URI can't be blank")
+            raise ApiError(422, "Validation failed: Redirect URI can't be blank")
         for uri in redirect_uris:
             if uri != OOB_REDIRECT_URI and not urlsplit(uri).scheme:
-                raise _ApiError(422, "Validation failed: Redirect URI must be an absolute URI.")
+                raise ApiError(422, "Validation failed: Redirect URI must be an absolute URI.")
         scopes = _scope_list(params.get("scopes"))
         if any(scope not in KNOWN_SCOPES for scope in scopes):
-            raise _ApiError(422, "Validation failed: Scopes must be a valid list of scopes")
+            raise ApiError(422, "Validation failed: Scopes must be a valid list of scopes")
         app = self._new_app(name, params.get("website"), scopes, redirect_uris)
-        return _json_response(
+        return json_response(
             200,
             {
                 **self._application_entity(app),
@@ -1592,96 +962,24 @@ class MastodonEmulator:
             "vapid_key": "BEmulatorVapidKeyNotForProduction=",
         }
 
-    def _verify_app(self, request: _Request, _match: re.Match[str]) -> _Response:
-        """``GET /api/v1/apps/verify_credentials`` -> Application.
-
-        docs: /methods/apps/#verify_credentials
-        """
-        token = self._authenticate(request, user=False)
-        assert token is not None
-        app = self._apps.get(token.client_id or "")
-        if app is None:
-            raise _ApiError(401, TOKEN_INVALID)
-        return _json_response(200, self._application_entity(app))
-
-    def _oauth_metadata(self, _request: _Request, _match: re.Match[str]) -> _Response:
-        """``GET /.well-known/oauth-authorization-server``.
-
-        docs: /methods/oauth/#authorization-server-metadata
-        """
-        base = self.base_url
-        return _json_response(
-            200,
-            {
-                "issuer": f"{base}/",
-                "service_documentation": f"{DOCS}/",
-                "authorization_endpoint": f"{base}/oauth/authorize",
-                "token_endpoint": f"{base}/oauth/token",
-                "app_registration_endpoint": f"{base}/api/v1/apps",
-                "revocation_endpoint": f"{base}/oauth/revoke",
-                "scopes_supported": sorted(KNOWN_SCOPES),
-                "response_types_supported": ["code"],
-                "response_modes_supported": ["query", "fragment", "form_post"],
-                "code_challenge_methods_supported": ["S256"],
-                "grant_types_supported": ["authorization_code", "client_credentials"]
-                + (["refresh_token"] if self.config.issue_refresh_tokens else []),
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            },
-        )
-
-    def _authorize(self, request: _Request, _match: re.Match[str]) -> _Response:
+    def _authorize(self, request: Request, _match: re.Match[str]) -> Response:
         """``GET /oauth/authorize`` (docs: /methods/oauth/#authorize).
 
         Unknown client or unregistered ``redirect_uri`` -> 400 error page (no redirect). Other errors
-        redirect with ``error``/``error_description``/``state``. With ``config.auto_approve`` the
-        approving account (see ``approve_as``) consents at once: 302 to ``redirect_uri?code=…&state=…``,
-        or an HTML page showing the code for ``urn:ietf:wg:oauth:2.0:oob``. Otherwise an HTML consent
-        form is shown, which POSTs back to ``/oauth/authorize``.
+        redirect with ``error``/``error_description``/``state``. The approving account (see ``approve_as``)
+        consents at once: 302 to ``redirect_uri?code=…&state=…``, or an HTML page showing the code for
+        ``urn:ietf:wg:oauth:2.0:oob``.
         """
         params = request.params()
         app, redirect_uri = self._check_client_and_redirect(params)
         error = self._authorization_error(params, app)
-        if error is not None:
-            return self._redirect_with(
-                redirect_uri, {"error": error, "error_description": _OAUTH_ERRORS[error]}, params.get("state")
-            )
-        if self.config.auto_approve:
-            return self._grant_code(params, app, redirect_uri)
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(params.get(name) or "")}">'
-            for name in (
-                "response_type",
-                "client_id",
-                "redirect_uri",
-                "scope",
-                "state",
-                "code_challenge",
-                "code_challenge_method",
-            )
-        )
-        page = (
-            "<!doctype html><html><body><h1>Authorization required</h1>"
-            f"<p>{html.escape(app.name)} would like permission to access your account.</p>"
-            f'<form method="post" action="/oauth/authorize">{hidden}'
-            '<button name="decision" value="approve">Authorize</button>'
-            '<button name="decision" value="deny">Deny</button></form></body></html>'
-        )
-        return _Response(200, page.encode(), "text/html; charset=utf-8")
-
-    def _authorize_decision(self, request: _Request, _match: re.Match[str]) -> _Response:
-        """``POST /oauth/authorize``: the consent form's answer (approve -> code, deny -> access_denied)."""
-        params = request.params()
-        app, redirect_uri = self._check_client_and_redirect(params)
-        error = self._authorization_error(params, app)
-        if error is None and params.get("decision") == "deny":
-            error = "access_denied"
         if error is not None:
             return self._redirect_with(
                 redirect_uri, {"error": error, "error_description": _OAUTH_ERRORS[error]}, params.get("state")
             )
         return self._grant_code(params, app, redirect_uri)
 
-    def _check_client_and_redirect(self, params: _Params) -> tuple[_App, str]:
+    def _check_client_and_redirect(self, params: Params) -> tuple[_App, str]:
         app = self._apps.get(params.get("client_id") or "")
         if app is None:
             raise _oauth_error(401, "invalid_client")
@@ -1690,7 +988,7 @@ class MastodonEmulator:
             raise _oauth_error(400, "invalid_redirect_uri")
         return app, redirect_uri
 
-    def _authorization_error(self, params: _Params, app: _App) -> str | None:
+    def _authorization_error(self, params: Params, app: _App) -> str | None:
         if params.get("response_type") != "code":
             return "unsupported_response_type"
         if any(scope not in app.scopes for scope in _scope_list(params.get("scope"))):
@@ -1702,10 +1000,10 @@ class MastodonEmulator:
             return "invalid_request"
         return None
 
-    def _grant_code(self, params: _Params, app: _App, redirect_uri: str) -> _Response:
+    def _grant_code(self, params: Params, app: _App, redirect_uri: str) -> Response:
         approver = self._approver_id
         if approver is None:
-            raise _ApiError(500, "No account can approve the authorization")
+            raise ApiError(500, "No account can approve the authorization")
         code = _AuthCode(
             code=secrets.token_urlsafe(32),
             client_id=app.client_id,
@@ -1714,7 +1012,7 @@ class MastodonEmulator:
             scopes=_scope_list(params.get("scope")),
             code_challenge=params.get("code_challenge") or None,
             code_challenge_method=params.get("code_challenge_method") or None,
-            expires_at=self._now() + self.config.authorization_code_ttl,
+            expires_at=self.now() + self.config.authorization_code_ttl,
         )
         self._codes[code.code] = code
         if redirect_uri == OOB_REDIRECT_URI:
@@ -1724,32 +1022,26 @@ class MastodonEmulator:
                 f'<input class="oauth-code" readonly type="text" value="{html.escape(code.code)}">'
                 "</body></html>"
             )
-            return _Response(200, page.encode(), "text/html; charset=utf-8")
+            return Response(200, page.encode(), "text/html; charset=utf-8")
         return self._redirect_with(redirect_uri, {"code": code.code}, params.get("state"))
 
     @staticmethod
-    def _redirect_with(redirect_uri: str, values: dict[str, str], state: str | None) -> _Response:
+    def _redirect_with(redirect_uri: str, values: dict[str, str], state: str | None) -> Response:
         query = dict(values)
         if state:
             query["state"] = state
         separator = "&" if "?" in redirect_uri else "?"
         location = f"{redirect_uri}{separator}{urlencode(query)}"
-        return _Response(302, b"", "text/html; charset=utf-8", [("Location", location)])
+        return Response(302, b"", "text/html; charset=utf-8", [("Location", location)])
 
-    def _client_credentials(self, request: _Request, params: _Params) -> _App:
-        client_id = params.get("client_id")
-        client_secret = params.get("client_secret")
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("basic "):
-            with contextlib.suppress(ValueError):
-                decoded = base64.b64decode(header[6:].strip()).decode()
-                client_id, _, client_secret = decoded.partition(":")
+    def _client_credentials(self, request: Request, params: Params) -> _App:
+        client_id, client_secret = client_credentials(request)
         app = self._apps.get(client_id or "")
         if app is None or not secrets.compare_digest(app.client_secret, client_secret or ""):
             raise _oauth_error(401, "invalid_client")
         return app
 
-    def _oauth_token(self, request: _Request, _match: re.Match[str]) -> _Response:
+    def _oauth_token(self, request: Request, _match: re.Match[str]) -> Response:
         """``POST /oauth/token`` -> Token (docs: /methods/oauth/#token).
 
         ``authorization_code``: single-use code, same client and ``redirect_uri``; PKCE (4.3+): when the
@@ -1771,24 +1063,14 @@ class MastodonEmulator:
             scopes = _scope_list(params.get("scope"))
             if any(scope not in app.scopes for scope in scopes):
                 raise _oauth_error(400, "invalid_scope")
-            return _json_response(200, self._token_entity(self._new_token(app.client_id, None, scopes)))
+            return json_response(200, self._token_entity(self._new_token(app.client_id, None, scopes)))
         if grant_type == "refresh_token":
-            old = next(
-                (
-                    t
-                    for t in self._tokens.values()
-                    if t.refresh_token is not None
-                    and t.refresh_token == params.get("refresh_token")
-                    and t.client_id == app.client_id
-                ),
-                None,
-            )
-            if old is None or old.revoked:
+            # Refresh tokens are single-use (Doorkeeper revokes the old token on use).
+            old = self.tokens.redeem_refresh(params.get("refresh_token") or "", client_id=app.client_id)
+            if old is None:
                 raise _oauth_error(400, "invalid_grant")
-            old.revoked = True
-            old.refresh_token = None  # refresh tokens are single-use (Doorkeeper revokes on use)
-            return _json_response(
-                200, self._token_entity(self._new_token(app.client_id, old.account_id, old.scopes))
+            return json_response(
+                200, self._token_entity(self._new_token(app.client_id, old.subject, old.scopes))
             )
         code = self._codes.get(params.get("code") or "")
         if (
@@ -1796,7 +1078,7 @@ class MastodonEmulator:
             or code.used
             or code.client_id != app.client_id
             or code.redirect_uri != (params.get("redirect_uri") or "")
-            or self._now() >= code.expires_at
+            or self.now() >= code.expires_at
         ):
             raise _oauth_error(400, "invalid_grant")
         verifier = params.get("code_verifier")
@@ -1808,36 +1090,33 @@ class MastodonEmulator:
         elif code.code_challenge is not None:
             raise _oauth_error(400, "invalid_grant")
         code.used = True
-        return _json_response(
+        return json_response(
             200, self._token_entity(self._new_token(app.client_id, code.account_id, code.scopes))
         )
 
-    def _oauth_revoke(self, request: _Request, _match: re.Match[str]) -> _Response:
+    def _oauth_revoke(self, request: Request, _match: re.Match[str]) -> Response:
         """``POST /oauth/revoke`` (docs: /methods/oauth/#revoke): ``{}`` and idempotent; a token of
         another client -> 403 ``unauthorized_client``."""
         params = request.params()
         try:
             app = self._client_credentials(request, params)
-        except _ApiError as exc:
+        except ApiError as exc:
             raise _oauth_error(403, "unauthorized_client") from exc
         value = params.get("token") or ""
-        token = self._tokens.get(value) or next(
-            (t for t in self._tokens.values() if t.refresh_token is not None and t.refresh_token == value),
-            None,
-        )
+        token = self.tokens.find(value)
         if token is not None:
             if token.client_id != app.client_id:
                 raise _oauth_error(403, "unauthorized_client")
             token.revoked = True
-        return _json_response(200, {})
+        return json_response(200, {})
 
     # ---- instance (docs: /methods/instance/#v2, /entities/Instance/) ---------------------------------
 
-    def _instance_v2(self, _request: _Request, _match: re.Match[str]) -> _Response:
+    def _instance_v2(self, _request: Request, _match: re.Match[str]) -> Response:
         """``GET /api/v2/instance`` with ``configuration`` taken from ``self.config``."""
         cfg = self.config
         contact = self._accounts.get(self._approver_id or "")
-        return _json_response(
+        return json_response(
             200,
             {
                 "domain": self.domain,
@@ -1891,10 +1170,10 @@ class MastodonEmulator:
             },
         )
 
-    def _instance_v1(self, _request: _Request, _match: re.Match[str]) -> _Response:
+    def _instance_v1(self, _request: Request, _match: re.Match[str]) -> Response:
         """``GET /api/v1/instance`` (deprecated V1_Instance; docs: /entities/V1_Instance/)."""
         cfg = self.config
-        return _json_response(
+        return json_response(
             200,
             {
                 "uri": self.domain,
@@ -1932,13 +1211,9 @@ class MastodonEmulator:
             },
         )
 
-    def _health(self, _request: _Request, _match: re.Match[str]) -> _Response:
-        """``GET /health`` (docs: /methods/health/): plain ``OK``."""
-        return _Response(200, b"OK", "text/plain; charset=utf-8")
-
     # ---- accounts (docs: /methods/accounts/) --------------------------------------------------------
 
-    def _verify_credentials(self, request: _Request, _match: re.Match[str]) -> _Response:
+    def _verify_credentials(self, request: Request, _match: re.Match[str]) -> Response:
         """``GET /api/v1/accounts/verify_credentials`` -> CredentialAccount.
 
         docs: /methods/accounts/#verify_credentials
@@ -1957,35 +1232,19 @@ class MastodonEmulator:
             "indexable": False,
         }
         entity["role"] = {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False}
-        return _json_response(200, entity)
+        return json_response(200, entity)
 
-    def _lookup_account(self, request: _Request, _match: re.Match[str]) -> _Response:
-        """``GET /api/v1/accounts/lookup?acct=`` (docs: /methods/accounts/#lookup)."""
-        acct = (request.params().get("acct") or "").lstrip("@")
-        username, _, domain = acct.partition("@")
-        account = self._find_account(username) if domain in {"", self.domain} else None
-        if account is None:
-            raise _ApiError(404, "Record not found")
-        return _json_response(200, self._serialize_account(account))
-
-    def _get_account(self, _request: _Request, match: re.Match[str]) -> _Response:
-        """``GET /api/v1/accounts/:id`` (docs: /methods/accounts/#get)."""
-        account = self._accounts.get(match["id"])
-        if account is None:
-            raise _ApiError(404, "Record not found")
-        return _json_response(200, self._serialize_account(account))
-
-    def _account_statuses(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _account_statuses(self, request: Request, match: re.Match[str]) -> Response:
         """``GET /api/v1/accounts/:id/statuses`` (docs: /methods/accounts/#statuses): newest first,
         ``limit`` (20, max 40), ``max_id``/``since_id``/``min_id``, ``exclude_replies``,
         ``exclude_reblogs``, ``only_media``, ``pinned`` (nothing is pinned here); ``Link`` header."""
         viewer = self._viewer(request, ("read", "read:statuses"))
         account = self._accounts.get(match["id"])
         if account is None:
-            raise _ApiError(404, "Record not found")
+            raise ApiError(404, "Record not found")
         params = request.params()
         if params.get_bool("pinned"):
-            return _json_response(200, [])
+            return json_response(200, [])
         items = [
             s
             for s in reversed(self._sorted_statuses())
@@ -2000,13 +1259,13 @@ class MastodonEmulator:
             and not (params.get_bool("only_media") and not s.media_ids)
         ]
         page = self._paginate(items, params, default_limit=20, max_limit=40)
-        return _json_response(
+        return json_response(
             200, [self._serialize_status(s, viewer) for s in page], self._link_header(request, page)
         )
 
     # ---- media (docs: /methods/media/) -------------------------------------------------------------
 
-    def _upload_media(self, request: _Request, _match: re.Match[str]) -> _Response:
+    def _upload_media(self, request: Request, _match: re.Match[str]) -> Response:
         """``POST /api/v2/media`` (and deprecated v1) -> MediaAttachment (docs: /methods/media/#v2).
 
         Images are processed synchronously (200, ``url`` set); video/audio answer 202 with ``url: null``
@@ -2018,17 +1277,17 @@ class MastodonEmulator:
         params = request.params()
         upload = params.files.get("file")
         if upload is None:
-            raise _ApiError(422, "Validation failed: File can't be blank")
+            raise ApiError(422, "Validation failed: File can't be blank")
         mime = upload.content_type.split(";", 1)[0].strip().lower()
         if mime in {"", "application/octet-stream"}:
             mime = _sniff_mime(upload.data) or mime
         if mime not in self.config.supported_mime_types:
-            raise _ApiError(422, "Validation failed: File content type is invalid, File is invalid")
+            raise ApiError(422, "Validation failed: File content type is invalid, File is invalid")
         kind = mime.split("/", 1)[0]
         kind = {"image": "image", "video": "video", "audio": "audio"}.get(kind, "unknown")
         limit = self.config.image_size_limit if kind == "image" else self.config.video_size_limit
         if len(upload.data) > limit:
-            raise _ApiError(422, f"Validation failed: File file size must be less than {_human_size(limit)}")
+            raise ApiError(422, f"Validation failed: File file size must be less than {_human_size(limit)}")
         description = params.get("description")
         self._check_description(description)
         size = _image_size(upload.data) if kind == "image" else None
@@ -2051,31 +1310,29 @@ class MastodonEmulator:
         )
         self._media[media.id] = media
         status = 202 if media.processing_polls_left > 0 else 200
-        return _json_response(status, self._serialize_media(media))
+        return json_response(status, self._serialize_media(media))
 
     def _check_description(self, description: str | None) -> None:
         limit = self.config.description_limit
         if description is not None and _grapheme_count(description) > limit:
-            raise _ApiError(
-                422, f"Validation failed: Description is too long (maximum is {limit} characters)"
-            )
+            raise ApiError(422, f"Validation failed: Description is too long (maximum is {limit} characters)")
 
     def _owned_unattached_media(self, media_id: str, account: _Account) -> _Media:
         media = self._media.get(media_id)
         if media is None or media.account_id != account.id or media.status_id is not None:
-            raise _ApiError(404, "Record not found")
+            raise ApiError(404, "Record not found")
         return media
 
-    def _get_media(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _get_media(self, request: Request, match: re.Match[str]) -> Response:
         """``GET /api/v1/media/:id`` (docs: /methods/media/#get): 206 while processing, then 200."""
         _token, account = self._user(request, ("write", "write:media"))
         media = self._owned_unattached_media(match["id"], account)
         if media.processing_polls_left > 0:
             media.processing_polls_left -= 1
-            return _json_response(206, self._serialize_media(media))
-        return _json_response(200, self._serialize_media(media))
+            return json_response(206, self._serialize_media(media))
+        return json_response(200, self._serialize_media(media))
 
-    def _update_media(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _update_media(self, request: Request, match: re.Match[str]) -> Response:
         """``PUT /api/v1/media/:id`` (docs: /methods/media/#update): ``description`` and ``focus`` of a
         not-yet-attached attachment; attached ones are 404 (edit them via ``PUT /api/v1/statuses/:id``)."""
         _token, account = self._user(request, ("write", "write:media"))
@@ -2087,14 +1344,14 @@ class MastodonEmulator:
             media.description = description or None
         if params.has("focus"):
             media.focus = _parse_focus(params.get("focus"))
-        return _json_response(200, self._serialize_media(media))
+        return json_response(200, self._serialize_media(media))
 
-    def _media_file(self, _request: _Request, match: re.Match[str]) -> _Response:
+    def _media_file(self, _request: Request, match: re.Match[str]) -> Response:
         """The uploaded bytes, served at the attachment's ``url``."""
         media = self._media.get(match["id"])
         if media is None or media.processing_polls_left > 0:
-            raise _ApiError(404, "Record not found")
-        return _Response(200, media.data, media.mime_type)
+            raise ApiError(404, "Record not found")
+        return Response(200, media.data, media.mime_type)
 
     # ---- statuses (docs: /methods/statuses/) -------------------------------------------------------
 
@@ -2103,12 +1360,12 @@ class MastodonEmulator:
         blank``; over ``max_characters`` (StatusLengthValidator, see ``countable_length``) ->
         ``Validation failed: Text character limit of <max> exceeded``."""
         if not text.strip() and not has_media:
-            raise _ApiError(422, "Validation failed: Text can't be blank")
+            raise ApiError(422, "Validation failed: Text can't be blank")
         length = countable_length(
             text, spoiler_text, characters_reserved_per_url=self.config.characters_reserved_per_url
         )
         if length > self.config.max_characters:
-            raise _ApiError(
+            raise ApiError(
                 422, f"Validation failed: Text character limit of {self.config.max_characters} exceeded"
             )
 
@@ -2116,7 +1373,7 @@ class MastodonEmulator:
         """PostStatusService#validate_media!: at most ``max_media_attachments``; own, unattached and
         processed attachments only (422 otherwise)."""
         if len(media_ids) > self.config.max_media_attachments:
-            raise _ApiError(422, f"Cannot attach more than {self.config.max_media_attachments} files")
+            raise ApiError(422, f"Cannot attach more than {self.config.max_media_attachments} files")
         missing = [
             mid
             for mid in media_ids
@@ -2125,14 +1382,14 @@ class MastodonEmulator:
             or m.status_id not in (None, status_id)
         ]
         if missing:
-            raise _ApiError(422, f"Media {', '.join(missing)} not found or already attached to another post")
+            raise ApiError(422, f"Media {', '.join(missing)} not found or already attached to another post")
         if any(self._media[mid].processing_polls_left > 0 for mid in media_ids):
-            raise _ApiError(
+            raise ApiError(
                 422, "Cannot attach files that have not finished processing. Try again in a moment!"
             )
         return media_ids
 
-    def _create_status(self, request: _Request, _match: re.Match[str]) -> _Response:
+    def _create_status(self, request: Request, _match: re.Match[str]) -> Response:
         """``POST /api/v1/statuses`` (docs: /methods/statuses/#create).
 
         Form or JSON params ``status``, ``media_ids[]``, ``spoiler_text``, ``sensitive``, ``visibility``,
@@ -2150,10 +1407,10 @@ class MastodonEmulator:
             if known is not None:
                 status = self._statuses.get(known[1])
                 if status is not None:
-                    return _json_response(200, self._serialize_status(status, account.id))
+                    return json_response(200, self._serialize_status(status, account.id))
                 scheduled = self._scheduled.get(known[1])
                 if scheduled is not None:
-                    return _json_response(200, self._serialize_scheduled(scheduled))
+                    return json_response(200, self._serialize_scheduled(scheduled))
         params = request.params()
         text = params.get("status") or ""
         spoiler_text = params.get("spoiler_text") or ""
@@ -2161,12 +1418,12 @@ class MastodonEmulator:
         self._validate_text(text, spoiler_text, bool(media_ids))
         visibility = params.get("visibility") or "public"
         if visibility not in _VISIBILITIES:
-            raise _ApiError(422, "Validation failed: Visibility is not included in the list")
+            raise ApiError(422, "Validation failed: Visibility is not included in the list")
         parent: _Status | None = None
         if params.get("in_reply_to_id"):
             parent = self._statuses.get(params.get("in_reply_to_id") or "")
             if parent is None or not self._can_see(parent, account.id) or parent.reblog_of_id is not None:
-                raise _ApiError(404, "The post you are trying to reply to does not appear to exist.")
+                raise ApiError(404, "The post you are trying to reply to does not appear to exist.")
         scheduled_at = self._scheduled_time(params.get("scheduled_at"))
         if scheduled_at is not None:
             scheduled = _Scheduled(
@@ -2190,8 +1447,8 @@ class MastodonEmulator:
             )
             self._scheduled[scheduled.id] = scheduled
             if key:
-                self._idempotency[(account.id, key)] = (self._now(), scheduled.id)
-            return _json_response(200, self._serialize_scheduled(scheduled))
+                self._idempotency[(account.id, key)] = (self.now(), scheduled.id)
+            return json_response(200, self._serialize_scheduled(scheduled))
         status = _Status(
             id=self._snowflake(),
             account_id=account.id,
@@ -2212,27 +1469,27 @@ class MastodonEmulator:
             self._media[mid].status_id = status.id
         self._statuses[status.id] = status
         if key:
-            self._idempotency[(account.id, key)] = (self._now(), status.id)
+            self._idempotency[(account.id, key)] = (self.now(), status.id)
         for mentioned in status.mention_ids:
             if mentioned != account.id:
                 self._notify("mention", mentioned, account.id, status.id)
-        return _json_response(200, self._serialize_status(status, account.id))
+        return json_response(200, self._serialize_status(status, account.id))
 
     def _scheduled_time(self, raw: str | None) -> datetime | None:
         if not raw:
             return None
         moment = _parse_datetime(raw)
         if moment is None:
-            raise _ApiError(422, "Validation failed: Scheduled at is invalid")
-        lead = moment.timestamp() - self._now()
+            raise ApiError(422, "Validation failed: Scheduled at is invalid")
+        lead = moment.timestamp() - self.now()
         if lead <= 0:
             return None  # PostStatusService posts immediately when scheduled_at is in the past
         if lead < _SCHEDULE_MIN_LEAD_SECONDS:
-            raise _ApiError(422, "Validation failed: Scheduled at The scheduled date must be in the future")
+            raise ApiError(422, "Validation failed: Scheduled at The scheduled date must be in the future")
         return moment
 
     def _expire_idempotency(self) -> None:
-        cutoff = self._now() - self.config.idempotency_ttl
+        cutoff = self.now() - self.config.idempotency_ttl
         for key in [k for k, (created, _id) in self._idempotency.items() if created <= cutoff]:
             del self._idempotency[key]
 
@@ -2251,28 +1508,28 @@ class MastodonEmulator:
         status.mention_ids = mention_ids
         status.tags = tags
 
-    def _get_status(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _get_status(self, request: Request, match: re.Match[str]) -> Response:
         """``GET /api/v1/statuses/:id`` (docs: /methods/statuses/#get): public without a token; 404
         ``Record not found`` for unknown, deleted or invisible statuses."""
         viewer = self._viewer(request, ("read", "read:statuses"))
         status = self._visible_status(match["id"], viewer)
-        return _json_response(200, self._serialize_status(status, viewer))
+        return json_response(200, self._serialize_status(status, viewer))
 
     def _own_status(
-        self, request: _Request, match: re.Match[str], scopes: Sequence[str]
+        self, request: Request, match: re.Match[str], scopes: Sequence[str]
     ) -> tuple[_Account, _Status]:
         _token, account = self._user(request, scopes)
         status = self._statuses.get(match["id"])
         if status is None or status.deleted_at is not None or status.account_id != account.id:
-            raise _ApiError(404, "Record not found")
+            raise ApiError(404, "Record not found")
         return account, status
 
-    def _edit_status(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _edit_status(self, request: Request, match: re.Match[str]) -> Response:
         """``PUT /api/v1/statuses/:id`` (docs: /methods/statuses/#edit): own statuses only (else 404),
         same validations as posting, sets ``edited_at`` and records a StatusEdit; reblogs are 404."""
         account, status = self._own_status(request, match, ("write", "write:statuses"))
         if status.reblog_of_id is not None:
-            raise _ApiError(404, "Record not found")
+            raise ApiError(404, "Record not found")
         params = request.params()
         text = params.get("status") if params.has("status") else status.text
         spoiler_text = params.get("spoiler_text") if params.has("spoiler_text") else status.spoiler_text
@@ -2301,7 +1558,7 @@ class MastodonEmulator:
         for reblog in self._statuses.values():
             if reblog.reblog_of_id == status.id and reblog.deleted_at is None:
                 self._notify("update", reblog.account_id, account.id, status.id)
-        return _json_response(200, self._serialize_status(status, account.id))
+        return json_response(200, self._serialize_status(status, account.id))
 
     def _edit_snapshot(self, status: _Status, moment: datetime) -> JSONDict:
         return {
@@ -2312,7 +1569,7 @@ class MastodonEmulator:
             "media_ids": list(status.media_ids),
         }
 
-    def _delete_status(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _delete_status(self, request: Request, match: re.Match[str]) -> Response:
         """``DELETE /api/v1/statuses/:id`` (docs: /methods/statuses/#delete): the Status with its source
         ``text`` (for delete-and-redraft); later reads are 404. Reblogs of it disappear too."""
         account, status = self._own_status(request, match, ("write", "write:statuses"))
@@ -2328,9 +1585,9 @@ class MastodonEmulator:
                 self._media.pop(mid, None)
             else:
                 self._media[mid].status_id = None
-        return _json_response(200, entity)
+        return json_response(200, entity)
 
-    def _status_context(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _status_context(self, request: Request, match: re.Match[str]) -> Response:
         """``GET /api/v1/statuses/:id/context`` -> Context (docs: /methods/statuses/#context):
         ``ancestors`` root first, ``descendants`` depth-first, both filtered by visibility."""
         viewer = self._viewer(request, ("read", "read:statuses"))
@@ -2356,7 +1613,7 @@ class MastodonEmulator:
                     walk(child.id)
 
         walk(status.id)
-        return _json_response(
+        return json_response(
             200,
             {
                 "ancestors": [self._serialize_status(s, viewer) for s in ancestors],
@@ -2364,13 +1621,13 @@ class MastodonEmulator:
             },
         )
 
-    def _status_history(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _status_history(self, request: Request, match: re.Match[str]) -> Response:
         """``GET /api/v1/statuses/:id/history`` -> StatusEdit[] (docs: /methods/statuses/#history)."""
         viewer = self._viewer(request, ("read", "read:statuses"))
         status = self._visible_status(match["id"], viewer)
         account = self._serialize_account(self._accounts[status.account_id])
         snapshots = status.history or [self._edit_snapshot(status, status.created_at)]
-        return _json_response(
+        return json_response(
             200,
             [
                 {
@@ -2391,32 +1648,7 @@ class MastodonEmulator:
             ],
         )
 
-    def _status_source(self, request: _Request, match: re.Match[str]) -> _Response:
-        """``GET /api/v1/statuses/:id/source`` -> StatusSource (docs: /methods/statuses/#source)."""
-        _account, status = self._own_status(request, match, ("read", "read:statuses"))
-        return _json_response(
-            200, {"id": status.id, "text": status.text, "spoiler_text": status.spoiler_text}
-        )
-
-    def _favourited_by(self, request: _Request, match: re.Match[str]) -> _Response:
-        """``GET /api/v1/statuses/:id/favourited_by`` (docs: /methods/statuses/#favourited_by)."""
-        viewer = self._viewer(request, ("read", "read:accounts"))
-        status = self._visible_status(match["id"], viewer)
-        fans = [acc for (acc, sid) in self._favourites if sid == status.id]
-        return _json_response(200, [self._serialize_account(self._accounts[a]) for a in fans])
-
-    def _reblogged_by(self, request: _Request, match: re.Match[str]) -> _Response:
-        """``GET /api/v1/statuses/:id/reblogged_by`` (docs: /methods/statuses/#reblogged_by)."""
-        viewer = self._viewer(request, ("read", "read:accounts"))
-        status = self._visible_status(match["id"], viewer)
-        boosters = [
-            s.account_id
-            for s in self._sorted_statuses()
-            if s.reblog_of_id == status.id and s.deleted_at is None
-        ]
-        return _json_response(200, [self._serialize_account(self._accounts[a]) for a in boosters])
-
-    def _favourite(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _favourite(self, request: Request, match: re.Match[str]) -> Response:
         """``POST /api/v1/statuses/:id/favourite`` (docs: /methods/statuses/#favourite): idempotent;
         notifies the author (``favourite``) once."""
         _token, account = self._user(request, ("write", "write:favourites"))
@@ -2426,23 +1658,16 @@ class MastodonEmulator:
             self._favourites[(account.id, target.id)] = self._now_dt()
             if target.account_id != account.id:
                 self._notify("favourite", target.account_id, account.id, target.id)
-        return _json_response(200, self._serialize_status(target, account.id))
+        return json_response(200, self._serialize_status(target, account.id))
 
-    def _unfavourite(self, request: _Request, match: re.Match[str]) -> _Response:
-        """``POST /api/v1/statuses/:id/unfavourite`` (docs: /methods/statuses/#unfavourite)."""
-        _token, account = self._user(request, ("write", "write:favourites"))
-        status = self._visible_status(match["id"], account.id)
-        self._favourites.pop((account.id, status.id), None)
-        return _json_response(200, self._serialize_status(status, account.id))
-
-    def _reblog(self, request: _Request, match: re.Match[str]) -> _Response:
+    def _reblog(self, request: Request, match: re.Match[str]) -> Response:
         """``POST /api/v1/statuses/:id/reblog`` (docs: /methods/statuses/#boost): returns the reblog
         wrapper with the original in ``reblog``; idempotent; private/direct posts -> 403."""
         _token, account = self._user(request, ("write", "write:statuses"))
         status = self._visible_status(match["id"], account.id)
         original = self._statuses[status.reblog_of_id] if status.reblog_of_id else status
         if original.visibility in {"private", "direct"}:
-            raise _ApiError(403, "This action is not allowed")
+            raise ApiError(403, "This action is not allowed")
         existing = next(
             (
                 s
@@ -2454,7 +1679,7 @@ class MastodonEmulator:
         if existing is None:
             visibility = request.params().get("visibility") or "public"
             if visibility not in {"public", "unlisted", "private"}:
-                raise _ApiError(422, "Validation failed: Visibility is not included in the list")
+                raise ApiError(422, "Validation failed: Visibility is not included in the list")
             existing = _Status(
                 id=self._snowflake(),
                 account_id=account.id,
@@ -2469,20 +1694,7 @@ class MastodonEmulator:
             self._statuses[existing.id] = existing
             if original.account_id != account.id:
                 self._notify("reblog", original.account_id, account.id, original.id)
-        return _json_response(200, self._serialize_status(existing, account.id))
-
-    def _unreblog(self, request: _Request, match: re.Match[str]) -> _Response:
-        """``POST /api/v1/statuses/:id/unreblog`` (docs: /methods/statuses/#unreblog): the original."""
-        _token, account = self._user(request, ("write", "write:statuses"))
-        status = self._visible_status(match["id"], account.id)
-        for other in self._statuses.values():
-            if (
-                other.reblog_of_id == status.id
-                and other.account_id == account.id
-                and other.deleted_at is None
-            ):
-                other.deleted_at = self._now_dt()
-        return _json_response(200, self._serialize_status(status, account.id))
+        return json_response(200, self._serialize_status(existing, account.id))
 
     # ---- notifications (docs: /methods/notifications/) -------------------------------------------
 
@@ -2491,7 +1703,7 @@ class MastodonEmulator:
             _Notification(self._snowflake(), kind, recipient_id, from_id, status_id, self._now_dt())
         )
 
-    def _list_notifications(self, request: _Request, _match: re.Match[str]) -> _Response:
+    def _list_notifications(self, request: Request, _match: re.Match[str]) -> Response:
         """``GET /api/v1/notifications`` (docs: /methods/notifications/#get): newest first, ``limit``
         (40, max 80), ``max_id``/``since_id``/``min_id``, ``types[]``, ``exclude_types[]``,
         ``account_id``; ``Link`` header for paging."""
@@ -2510,24 +1722,16 @@ class MastodonEmulator:
             and (n.status_id is None or self._statuses[n.status_id].deleted_at is None)
         ]
         page = self._paginate(items, params, default_limit=40, max_limit=80)
-        return _json_response(
+        return json_response(
             200,
             [self._serialize_notification(n, account.id) for n in page],
             self._link_header(request, page),
         )
 
-    def _get_notification(self, request: _Request, match: re.Match[str]) -> _Response:
-        """``GET /api/v1/notifications/:id`` (docs: /methods/notifications/#get-one)."""
-        _token, account = self._user(request, ("read", "read:notifications"))
-        for notification in self._notifications:
-            if notification.id == match["id"] and notification.recipient_id == account.id:
-                return _json_response(200, self._serialize_notification(notification, account.id))
-        raise _ApiError(404, "Record not found")
-
-    def _list_scheduled(self, request: _Request, _match: re.Match[str]) -> _Response:
+    def _list_scheduled(self, request: Request, _match: re.Match[str]) -> Response:
         """``GET /api/v1/scheduled_statuses`` (docs: /methods/scheduled_statuses/#get)."""
         _token, account = self._user(request, ("read", "read:statuses"))
-        return _json_response(
+        return json_response(
             200,
             [self._serialize_scheduled(s) for s in self._scheduled.values() if s.account_id == account.id],
         )
@@ -2535,7 +1739,7 @@ class MastodonEmulator:
     # ---- paging (docs: /api/guidelines/#pagination) ----------------------------------------------
 
     def _paginate[T: (_Status, _Notification)](
-        self, items: list[T], params: _Params, *, default_limit: int, max_limit: int
+        self, items: list[T], params: Params, *, default_limit: int, max_limit: int
     ) -> list[T]:
         """``items`` are newest first; ``min_id`` returns the page right after it (still newest first)."""
         try:
@@ -2555,7 +1759,7 @@ class MastodonEmulator:
         return selected[:limit]
 
     def _link_header(
-        self, request: _Request, page: Sequence[_Status | _Notification]
+        self, request: Request, page: Sequence[_Status | _Notification]
     ) -> list[tuple[str, str]]:
         if not page:
             return []
@@ -2777,14 +1981,3 @@ def _parse_focus(raw: str | None) -> tuple[float, float] | None:
     except ValueError:
         return None
     return max(-1.0, min(1.0, x)), max(-1.0, min(1.0, y))
-
-
-def _upper(method: str | None) -> str | None:
-    return method.upper() if method is not None else None
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"

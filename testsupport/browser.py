@@ -4,8 +4,8 @@ Playwright's own browser download does not work here; the tests drive the system
 (``apt-get install -y chromium``) and are skipped when it is missing. Use the fixtures by importing them
 into a test module (pytest registers fixtures found in a module's namespace)::
 
-    from resonanz.testing.browser import _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
-    from resonanz.testing.browser import login, new_page
+    from testsupport.browser import _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
+    from testsupport.browser import login, new_page
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 PASSWORD = "correct horse battery staple"  # the conftest's make_user default
 TIMEOUT_MS = 10_000
 LOCALES = {"de": "de-DE", "en": "en-US"}

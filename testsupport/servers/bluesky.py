@@ -39,22 +39,75 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any, Final, Self
 
 import httpx
 
+from testsupport.emulators.base import Dialect, FaultProxy, RateLimitState, Request, Response, json_response
+
 __all__ = [
     "Account",
+    "BlueskyDialect",
     "BlueskyNetworkError",
     "BlueskyTestNetwork",
     "StrongRef",
     "XrpcError",
+    "bluesky_fault_proxy",
     "default_devserver_dir",
     "link_facet",
     "now_iso",
 ]
 
 JsonDict = dict[str, Any]
+
+
+class BlueskyDialect(Dialect):
+    """How the reference PDS words its errors, so that faults injected by a proxy look like its own.
+
+    XRPC errors are ``{"error": "<Name>", "message": "..."}`` (https://atproto.com/specs/xrpc#error-responses);
+    an expired access JWT is HTTP 400 ``ExpiredToken`` (@atproto/pds auth-verifier.ts); 429 carries
+    ``RateLimit-Limit``/``-Remaining``/``-Reset`` (Unix seconds)/``-Policy``
+    (https://docs.bsky.app/docs/advanced-guides/rate-limits).
+    """
+
+    rejection_status = 400
+    send_retry_after = False
+    _NAMES: Final = {400: "InvalidRequest", 401: "AuthenticationRequired", 429: "RateLimitExceeded"}
+
+    def error_body(self, status: int, message: str, error: str | None = None) -> Any:
+        name = (
+            error or self._NAMES.get(status) or ("InternalServerError" if status >= 500 else "InvalidRequest")
+        )
+        return {"error": name, "message": message}
+
+    def expired_token(self, request: Request) -> Response:
+        return json_response(400, {"error": "ExpiredToken", "message": "Token has expired"})
+
+    def credentials_refused(self, request: Request) -> Response:
+        if request.path.endswith("com.atproto.server.createSession"):
+            return json_response(
+                401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}
+            )
+        return json_response(400, {"error": "ExpiredToken", "message": "Token has been revoked"})
+
+    def rate_limit_headers(self, state: RateLimitState) -> list[tuple[str, str]]:
+        return [
+            ("RateLimit-Limit", str(state.limit)),
+            ("RateLimit-Remaining", str(state.remaining)),
+            ("RateLimit-Reset", str(int(state.reset_at))),
+            ("RateLimit-Policy", f"{state.limit};w={state.period}"),
+        ]
+
+    def too_many_requests(self, state: RateLimitState, now: float) -> Response:
+        response = json_response(429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"})
+        response.headers += self.rate_limit_headers(state)
+        return response
+
+
+def bluesky_fault_proxy(pds_url: str) -> FaultProxy:
+    """A :class:`FaultProxy` in front of the real PDS, speaking the PDS's error dialect (not started)."""
+    return FaultProxy(pds_url, dialect=BlueskyDialect())
+
 
 #: How long ``start()`` waits for the ready line. A warm start takes ~3 s; the
 #: generous bound covers a cold, loaded CI machine (first PostgreSQL migration).
@@ -111,8 +164,8 @@ def default_devserver_dir() -> Path:
     override = os.environ.get("RESONANZ_BLUESKY_DEVSERVER_DIR")
     if override:
         return Path(override)
-    # src/resonanz/testing/bluesky_network.py -> repo root is parents[3]
-    return Path(__file__).resolve().parents[3] / "devservers" / "bluesky"
+    # testsupport/servers/bluesky.py -> repo root is parents[2]
+    return Path(__file__).resolve().parents[2] / "devservers" / "bluesky"
 
 
 def now_iso() -> str:
