@@ -16,12 +16,13 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.channels.models import Channel
-from resonanz.connectors.registry import network_display_name
+from resonanz.connectors.base.spec import ConnectSpec, FieldKind
+from resonanz.connectors.registry import find_spec, network_display_name
 from resonanz.core.timezones import zone
 from resonanz.posts.models import Post
 from resonanz.posts.services import MediaInput, PostInput, VariantInput
 
-from .previews import mastodon_visibilities
+from .previews import MAX_MEDIA_ITEMS, visibility_choices
 from .widgets import PlainSelect
 
 LOCAL_INPUT_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
@@ -146,8 +147,8 @@ class ScheduleForm(WebForm):
         self.fields["fold"].choices = fold_labels(local, self.time_zone)  # type: ignore[attr-defined]
 
 
-MAX_MEDIA = 4
-# Languages offered per channel (Variant.language; Bluesky "langs", Mastodon "language"), ISO 639-1.
+MAX_MEDIA = MAX_MEDIA_ITEMS
+# Languages offered per channel (Variant.language, the post's language tag on the network), ISO 639-1.
 POST_LANGUAGES = ("de", "en", "fr", "it", "es", "nl", "pl", "pt", "da", "sv", "cs", "tr", "uk")
 
 
@@ -225,17 +226,20 @@ class ComposerForm(ScheduleForm):
             label=_("Use a different text for this channel"), required=False
         )
         self.fields[p + "text"] = forms.CharField(required=False, strip=False, widget=forms.Textarea)
-        if channel.network == "mastodon":
+        spec = find_spec(channel.network)
+        if spec is not None and spec.content_warning is not None:
             self.fields[p + "cw"] = forms.CharField(
                 label=_("Content warning"),
-                max_length=500,
+                max_length=spec.content_warning.limit,
                 required=False,
                 help_text=_("Shown instead of the text until the reader chooses “show more”."),
             )
+        visibilities = visibility_choices(channel.network)
+        if visibilities:
             self.fields[p + "visibility"] = forms.ChoiceField(
                 label=_("Visibility"),
-                choices=mastodon_visibilities(),
-                initial="public",
+                choices=visibilities,
+                initial=visibilities[0][0],
                 required=False,
                 widget=PlainSelect,
             )
@@ -310,12 +314,12 @@ class ComposerForm(ScheduleForm):
             # completely empty means "no own text".
             if any(t.strip() for t in texts):
                 parts = [texts[0], *(t for t in texts[1:] if t.strip())]
-        is_mastodon = channel.network == "mastodon"
+        # Only what the channel's network offers is taken (the fields exist only then).
         return VariantInput(
             channel_id=channel.pk,
             parts=parts,
-            content_warning=(d.get(p + "cw") or "").strip() if is_mastodon else "",
-            visibility=(d.get(p + "visibility") or "public") if is_mastodon else "public",
+            content_warning=(d.get(p + "cw") or "").strip() if p + "cw" in self.fields else "",
+            visibility=(d.get(p + "visibility") or "public") if p + "visibility" in self.fields else "public",
             language=d.get(p + "language") or "",
         )
 
@@ -405,36 +409,26 @@ class RemoteEditForm(WebForm):
     text = forms.CharField(label=_("New text"), strip=False, widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class BlueskyConnectForm(WebForm):
-    pds_url = forms.URLField(
-        label=_("Server"),
-        initial="https://bsky.social",
-        assume_scheme="https",
-        help_text=_("Leave as is unless your account lives on its own server."),
-    )
-    identifier = forms.CharField(
-        label=_("Handle"),
-        max_length=300,
-        widget=forms.TextInput(attrs={"placeholder": "name.bsky.social", "autocomplete": "username"}),
-    )
-    app_password = forms.CharField(
-        label=_("App password"),
-        max_length=200,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-        help_text=_(
-            "Create one in Bluesky under Settings → Privacy and security → App passwords. "
-            "Never enter your main password."
-        ),
-    )
+class ConnectForm(WebForm):
+    """The connect form of one network, from the fields its connector declares (``spec.connect``)."""
 
-
-class MastodonConnectForm(WebForm):
-    instance_url = forms.CharField(
-        label=_("Server"),
-        max_length=300,
-        widget=forms.TextInput(attrs={"placeholder": "mastodon.social"}),
-        help_text=_("You will be sent there to allow Resonanz to post."),
-    )
+    def __init__(self, *args: Any, spec: ConnectSpec, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for f in spec.fields:
+            attrs = {k: v for k, v in (("placeholder", f.placeholder), ("autocomplete", f.autocomplete)) if v}
+            field: forms.Field
+            if f.kind == FieldKind.URL:
+                field = forms.URLField(
+                    assume_scheme="https", max_length=f.max_length, widget=forms.URLInput(attrs=attrs)
+                )
+            elif f.kind == FieldKind.PASSWORD:
+                # Never rendered back into the page (render_value=False), not even after an error.
+                field = forms.CharField(max_length=f.max_length, widget=forms.PasswordInput(attrs=attrs))
+            else:
+                field = forms.CharField(max_length=f.max_length, widget=forms.TextInput(attrs=attrs))
+            field.label, field.help_text = f.label, f.help_text
+            field.initial, field.required = f.initial or None, f.required
+            self.fields[f.name] = field
 
 
 # Weekday names accepted in queue slot lines, whatever language the page is shown in.

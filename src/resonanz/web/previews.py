@@ -1,15 +1,7 @@
 """Previews of a post as each network will show it, for the composer (server-rendered, no network calls).
 
-The text is split into segments the way the network will link it:
-
-* Bluesky: the facets ``resonanz.connectors.bluesky.mapping`` builds when publishing (links, mentions,
-  hashtags; the same overlap rule and byte ranges). A mention only becomes a link when its handle resolves
-  to an account; the preview cannot ask the network, so it marks every syntactically valid handle.
-* Mastodon: links and mentions as ``resonanz.connectors.mastodon.rules`` finds them for counting, and
-  hashtags with Mastodon's ``Tag::HASHTAG_RE`` (app/models/concerns/tag/naming.rb). Links are shortened
-  for display like Mastodon's ``TextFormatter.shortened_link`` (scheme and "www." hidden, 30 characters
-  shown, then an ellipsis); a remote mention shows only ``@user``, as Mastodon's web app does.
-
+The text is split into segments the way the network will link it (``Connector.preview_segments``), and each
+network's preview is its own partial template (``spec.preview.template``, in the connector's folder).
 Everything user-written stays plain text here; the templates escape it.
 """
 
@@ -23,163 +15,33 @@ from urllib.parse import urlsplit
 import regex  # type: ignore[import-untyped]
 from django.conf import settings
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from resonanz.accounts.models import Workspace
 from resonanz.channels.models import Channel
-from resonanz.connectors.bluesky import mapping as bluesky_mapping
-from resonanz.connectors.bluesky.media import MAX_IMAGE_BYTES as BLUESKY_MAX_IMAGE_BYTES
-from resonanz.connectors.mastodon import rules as mastodon_rules
+from resonanz.channels.services import channel_account
+from resonanz.connectors.base.preview import Segment
+from resonanz.connectors.base.spec import MediaKind, MediaSpec
+from resonanz.connectors.registry import (
+    find_spec,
+    get_connector,
+    network_display_name,
+    registered_connectors,
+)
 from resonanz.posts.media import media_asset_list
 from resonanz.posts.models import MediaAsset
 from resonanz.posts.services import ALLOWED_MEDIA_TYPES, MAX_UPLOAD_BYTES, PostInput
 
-# Lexicon app.bsky.embed.images: at most 4 images (the connector enforces the same number).
-BLUESKY_MAX_IMAGES = 4
+# Attachments per post the composer takes (the most any registered network allows is checked per channel).
+MAX_MEDIA_ITEMS = 4
 IMAGE_TYPES = tuple(sorted(t for t in ALLOWED_MEDIA_TYPES if t.startswith("image/")))
-
-# Mastodon's Tag::HASHTAG_RE (4.3+): after start or whitespace, "#" or the full-width U+FF03, then a name
-# of word characters with at least one letter; "_", "·", "・" and ZWNJ may separate words inside it.
-_SEPARATORS = "_\u00b7\u30fb\u200c"
-_HASHTAG_FIRST = rf"[\w_][\w{_SEPARATORS}]*[\p{{Alpha}}{_SEPARATORS}][\w{_SEPARATORS}]*[\w_]"
-_HASHTAG_LAST = r"[\w_]*\p{Alpha}[\w_]*"
-MASTODON_HASHTAG_RE = regex.compile(rf"(?<=^|\s)[#\uff03](?:{_HASHTAG_FIRST}|{_HASHTAG_LAST})")
-# TextFormatter::URL_PREFIX_REGEX and the 30 characters of shortened_link.
-_MASTODON_URL_PREFIX_RE = regex.compile(r"^https?://(?:www\.)?", regex.IGNORECASE)
-MASTODON_LINK_DISPLAY_CHARS = 30
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A run of the text: ``kind`` is "text", "link", "mention" or "tag".
-
-    ``text`` is what the reader sees; ``hidden_before``/``hidden_after`` are parts of the original text
-    the network hides (but keeps in the post, e.g. a link's "https://"). ``title`` is the full target.
-    """
-
-    kind: str
-    text: str
-    hidden_before: str = ""
-    hidden_after: str = ""
-    ellipsis: bool = False
-    title: str = ""
-
-    @property
-    def original(self) -> str:
-        return self.hidden_before + self.text + self.hidden_after
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int  # str index
-    end: int  # exclusive
-    kind: str
-
-
-def _split(text: str, spans: Iterable[Span]) -> list[Segment]:
-    segments: list[Segment] = []
-    pos = 0
-    for span in spans:
-        if span.start > pos:
-            segments.append(Segment("text", text[pos : span.start]))
-        segments.append(Segment(span.kind, text[span.start : span.end], title=text[span.start : span.end]))
-        pos = span.end
-    if pos < len(text):
-        segments.append(Segment("text", text[pos:]))
-    return segments
-
-
-# -- Bluesky ----------------------------------------------------------------------------------------
-
-
-def bluesky_spans(text: str) -> list[Span]:
-    """Where Bluesky's facets will be, as str indices (from the facets' UTF-8 byte ranges)."""
-    mention = f"{bluesky_mapping.FACET_TYPE}#mention"
-    matches = [
-        *bluesky_mapping.find_links(text),
-        *(
-            bluesky_mapping.Match(start, end, {"$type": mention, "did": ""})
-            for start, end, _handle in bluesky_mapping.find_mention_candidates(text)
-        ),
-        *bluesky_mapping.find_tags(text),
-    ]
-    data = text.encode("utf-8")
-    spans = []
-    for facet in bluesky_mapping.facets_from_matches(text, matches):
-        byte_start, byte_end = facet["index"]["byteStart"], facet["index"]["byteEnd"]
-        start = len(data[:byte_start].decode("utf-8"))
-        end = start + len(data[byte_start:byte_end].decode("utf-8"))
-        kind = str(facet["features"][0]["$type"]).rsplit("#", 1)[-1]
-        spans.append(Span(start, end, kind))
-    return spans
-
-
-def bluesky_segments(text: str) -> list[Segment]:
-    return _split(text, bluesky_spans(text))
-
-
-# -- Mastodon ---------------------------------------------------------------------------------------
-
-
-def mastodon_spans(text: str) -> list[Span]:
-    """Links, mentions and hashtags as Mastodon's formatter finds them; overlaps go to the earlier one
-    (twitter-text's ``remove_overlapping_entities``)."""
-    found = [
-        *(Span(start, end, "link") for start, end in mastodon_rules.find_urls(text)),
-        *(Span(m.start(), m.end(), "mention") for m in mastodon_rules.MENTION_RE.finditer(text)),
-        *(Span(m.start(), m.end(), "tag") for m in MASTODON_HASHTAG_RE.finditer(text)),
-    ]
-    spans: list[Span] = []
-    taken_until = -1
-    for span in sorted(found, key=lambda s: (s.start, s.end)):
-        if span.start < taken_until:
-            continue
-        spans.append(span)
-        taken_until = span.end
-    return spans
-
-
-def _mastodon_segment(text: str, span: Span) -> Segment:
-    original = text[span.start : span.end]
-    if span.kind == "link":
-        prefix_match = _MASTODON_URL_PREFIX_RE.match(original)
-        prefix = prefix_match.group(0) if prefix_match else ""
-        rest = original[len(prefix) :]
-        shown, hidden = rest[:MASTODON_LINK_DISPLAY_CHARS], rest[MASTODON_LINK_DISPLAY_CHARS:]
-        return Segment(
-            "link",
-            shown,
-            hidden_before=prefix,
-            hidden_after=hidden,
-            ellipsis=bool(hidden),
-            title=original,
-        )
-    if span.kind == "mention":
-        match = mastodon_rules.MENTION_RE.fullmatch(original)
-        user = "@" + match.group("user") if match else original
-        return Segment("mention", user, hidden_after=original[len(user) :], title=original)
-    return Segment(span.kind, original, title=original)
-
-
-def mastodon_segments(text: str) -> list[Segment]:
-    segments: list[Segment] = []
-    pos = 0
-    for span in mastodon_spans(text):
-        if span.start > pos:
-            segments.append(Segment("text", text[pos : span.start]))
-        segments.append(_mastodon_segment(text, span))
-        pos = span.end
-    if pos < len(text):
-        segments.append(Segment("text", text[pos:]))
-    return segments
+GENERIC_PREVIEW = "web/posts/composer/_preview_generic.html"
 
 
 def segments_for(network: str, text: str) -> list[Segment]:
-    if network == "bluesky":
-        return bluesky_segments(text)
-    if network == "mastodon":
-        return mastodon_segments(text)
-    return [Segment("text", text)] if text else []
+    """The text as the network will link it; plain text for a network without a connector."""
+    if find_spec(network) is None:
+        return [Segment("text", text)] if text else []
+    return get_connector(network).preview_segments(text=text)
 
 
 # -- previews ---------------------------------------------------------------------------------------
@@ -226,6 +88,7 @@ class ChannelPreview:
     visibility_label: str
     language: str
     parts: list[PreviewPart]
+    template: str = GENERIC_PREVIEW  # the network's partial (spec.preview.template)
 
 
 def link_card(url: str) -> LinkCard:
@@ -237,7 +100,7 @@ def link_card(url: str) -> LinkCard:
 
 
 def network_name(network: str) -> str:
-    return {"bluesky": "Bluesky", "mastodon": "Mastodon"}.get(network, network.title())
+    return network_display_name(network)
 
 
 def display_handle(channel: Channel) -> str:
@@ -269,14 +132,10 @@ def _csp_allows_image(url: str) -> bool:
     return any(s in {"*", f"{parts.scheme}:", origin} for s in sources)
 
 
-def mastodon_visibilities() -> list[tuple[str, str]]:
-    """Mastodon's four visibilities with the names its web app uses."""
-    return [
-        ("public", _("Public")),
-        ("unlisted", _("Quiet public")),
-        ("private", _("Followers only")),
-        ("direct", _("Private mention")),
-    ]
+def visibility_choices(network: str) -> list[tuple[str, str]]:
+    """The network's visibility options with their labels ([] = every post is public)."""
+    spec = find_spec(network)
+    return [(c.value, str(c.label)) for c in spec.visibility] if spec is not None else []
 
 
 def channel_preview(
@@ -290,6 +149,7 @@ def channel_preview(
 ) -> ChannelPreview:
     """``media``: (asset, alt text, URL of the file) attached to the first part."""
     network = channel.network
+    spec = find_spec(network)
     images = [
         PreviewImage(
             url=url, alt=alt, name=asset.original_name, is_video=asset.mime_type.startswith("video/")
@@ -300,12 +160,14 @@ def channel_preview(
     for index, text in enumerate(texts):
         segments = segments_for(network, text)
         part = PreviewPart(number=index + 1, segments=segments, images=images if index == 0 else [])
-        # Bluesky embeds either images or one link card; Mastodon shows a card only without attachments.
+        # A link becomes a card where the network makes cards, and only without attachments unless the
+        # network shows both (spec.link_cards, spec.link_card_with_media).
         first_link = next((s for s in segments if s.kind == "link"), None)
-        if first_link is not None and not part.images:
+        cards = spec is not None and spec.link_cards
+        if first_link is not None and cards and (not part.images or spec.link_card_with_media):  # type: ignore[union-attr]
             part.card = link_card(first_link.original)
         parts.append(part)
-    labels = dict(mastodon_visibilities())
+    labels = spec.visibility_labels() if spec is not None else {}
     return ChannelPreview(
         channel=channel,
         network=network,
@@ -314,12 +176,23 @@ def channel_preview(
         handle=display_handle(channel),
         initials=initials(channel),
         avatar_url=channel.avatar_url if _csp_allows_image(channel.avatar_url) else "",
-        content_warning=content_warning if network == "mastodon" else "",
+        content_warning=content_warning if spec is not None and spec.content_warning else "",
         visibility=visibility,
-        visibility_label=labels.get(visibility, visibility) if network == "mastodon" else "",
+        visibility_label=labels.get(visibility, visibility) if labels else "",
         language=language,
         parts=parts,
+        template=spec.preview.template if spec is not None and spec.preview else GENERIC_PREVIEW,
     )
+
+
+def preview_stylesheets() -> list[str]:
+    """The registered networks' preview stylesheets (static paths), for the composer page."""
+    sheets = []
+    for connector in registered_connectors():
+        preview = connector.spec.preview
+        if preview is not None and preview.stylesheet and preview.stylesheet not in sheets:
+            sheets.append(preview.stylesheet)
+    return sheets
 
 
 def media_file_url(workspace: Workspace, asset: MediaAsset) -> str:
@@ -379,48 +252,33 @@ class MediaLimits:
     max_items: int
 
 
-def channel_media_limits(channel: Channel) -> MediaLimits:
-    """What the browser checks before an upload, from the connectors' numbers (the server checks again)."""
-    if channel.network == "bluesky":
-        # Bluesky takes images up to 1,000,000 bytes; larger ones are recompressed when publishing, so only
-        # our own upload limit refuses a file.
-        return MediaLimits(
-            channel_id=channel.pk,
-            network="bluesky",
-            accept=IMAGE_TYPES,
-            image_max_bytes=MAX_UPLOAD_BYTES,
-            video_max_bytes=0,
-            recompress_over=BLUESKY_MAX_IMAGE_BYTES,
-            max_items=BLUESKY_MAX_IMAGES,
-        )
-    if channel.network == "mastodon":
-        cached = (channel.settings or {}).get("instance")
-        instance = cached if isinstance(cached, dict) else {}
-        supported = instance.get("supported_mime_types") or mastodon_rules.DEFAULT_SUPPORTED_MIME_TYPES
-        accept = tuple(t for t in (str(m).lower() for m in supported) if t in ALLOWED_MEDIA_TYPES)
-        return MediaLimits(
-            channel_id=channel.pk,
-            network="mastodon",
-            accept=accept,
-            image_max_bytes=min(
-                MAX_UPLOAD_BYTES,
-                int(instance.get("image_size_limit") or mastodon_rules.DEFAULT_IMAGE_SIZE_LIMIT),
-            ),
-            video_max_bytes=min(
-                MAX_UPLOAD_BYTES,
-                int(instance.get("video_size_limit") or mastodon_rules.DEFAULT_VIDEO_SIZE_LIMIT),
-            ),
-            recompress_over=0,
-            max_items=int(
-                instance.get("max_media_attachments") or mastodon_rules.DEFAULT_MAX_MEDIA_ATTACHMENTS
-            ),
-        )
+def _limits_from(channel: Channel, media: MediaSpec) -> MediaLimits:
+    image = media.rule(MediaKind.IMAGE)
+    videos = [r for r in media.rules if r.kind == MediaKind.VIDEO]
+    accept = tuple(t for t in (m.lower() for m in media.mime_types) if t in ALLOWED_MEDIA_TYPES)
     return MediaLimits(
         channel_id=channel.pk,
         network=channel.network,
-        accept=tuple(sorted(ALLOWED_MEDIA_TYPES)),
-        image_max_bytes=MAX_UPLOAD_BYTES,
-        video_max_bytes=MAX_UPLOAD_BYTES,
-        recompress_over=0,
-        max_items=BLUESKY_MAX_IMAGES,
+        accept=accept,
+        image_max_bytes=min(MAX_UPLOAD_BYTES, (image.max_bytes if image else None) or MAX_UPLOAD_BYTES),
+        video_max_bytes=min(MAX_UPLOAD_BYTES, videos[0].max_bytes or MAX_UPLOAD_BYTES) if videos else 0,
+        recompress_over=image.recompress_over if image else 0,
+        max_items=media.max_items,
     )
+
+
+def channel_media_limits(channel: Channel) -> MediaLimits:
+    """What the browser checks before an upload, from the connector's rules for this account (its spec,
+    refined from the account's cached settings; the server checks again)."""
+    if find_spec(channel.network) is None:
+        return MediaLimits(
+            channel_id=channel.pk,
+            network=channel.network,
+            accept=tuple(sorted(ALLOWED_MEDIA_TYPES)),
+            image_max_bytes=MAX_UPLOAD_BYTES,
+            video_max_bytes=MAX_UPLOAD_BYTES,
+            recompress_over=0,
+            max_items=MAX_MEDIA_ITEMS,
+        )
+    connector = get_connector(channel.network)
+    return _limits_from(channel, connector.media_rules(account=channel_account(channel=channel)))

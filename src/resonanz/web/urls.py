@@ -10,16 +10,8 @@ workspace_urls = [
     path("", views.dashboard, name="dashboard"),
     path("switch/", views_switch.workspace_switch, name="workspace_switch"),
     path("channels/", views_channels.channels, name="channels"),
-    path(
-        "channels/connect/bluesky/",
-        views_channels.channel_connect_bluesky_view,
-        name="channel_connect_bluesky",
-    ),
-    path(
-        "channels/connect/mastodon/",
-        views_channels.channel_connect_mastodon_view,
-        name="channel_connect_mastodon",
-    ),
+    # One connect form per registered network (the connector declares its fields and flow).
+    path("channels/connect/<slug:network>/", views_channels.channel_connect, name="channel_connect"),
     path("channels/<int:channel_id>/verify/", views_channels.channel_verify_view, name="channel_verify"),
     path(
         "channels/<int:channel_id>/disconnect/",
@@ -49,7 +41,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     # Django's set_language (POST language + next), returning to the browser's current page.
     path("i18n/setlang/", views_language.set_language, name="set_language"),
-    # Not under /w/<id>/: the OAuth state names the workspace, and Mastodon needs one fixed redirect URI.
-    path("channels/mastodon/callback/", views_channels.mastodon_callback, name="mastodon_callback"),
+    # Not under /w/<id>/: the OAuth state names the workspace, and a network needs one fixed redirect URI.
+    path("channels/<slug:network>/callback/", views_channels.channel_callback, name="channel_callback"),
     path("w/<int:workspace_id>/", include(workspace_urls)),
 ]

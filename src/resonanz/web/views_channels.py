@@ -6,10 +6,12 @@ workspace's existence is not revealed), a member whose role does not allow the a
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,32 +23,69 @@ from resonanz.channels.models import ChannelStatus
 from resonanz.channels.selectors import channel_get, channel_list
 from resonanz.channels.services import (
     ChannelConnectError,
-    channel_connect_bluesky,
+    channel_connect_begin,
+    channel_connect_complete,
+    channel_connect_credentials,
     channel_disconnect,
-    channel_mastodon_begin,
-    channel_mastodon_complete,
     channel_verify,
 )
-from resonanz.connectors.registry import network_display_name
+from resonanz.connectors.base.spec import ConnectMethod, ConnectSpec
+from resonanz.connectors.registry import (
+    UnknownNetwork,
+    network_display_name,
+    network_slugs,
+    network_spec,
+)
 from resonanz.posts.services import (
     queue_slot_set,
 )
 
 from .forms import (
-    BlueskyConnectForm,
-    MastodonConnectForm,
+    ConnectForm,
     QueueSlotsForm,
     slot_lines,
 )
 from .scope import P, Scope, _or_404, _render, workspace_view  # noqa: F401
+
+GENERIC_CONNECT_BOX = "web/channels/_connect_box.html"
+GENERIC_CONNECT_CONTINUE = "web/channels/connect_continue.html"
+
+
+def _connect_spec(network: str) -> ConnectSpec:
+    """The network's connect flow, or 404 for a network that is not registered or cannot be connected."""
+    try:
+        spec = network_spec(network).connect
+    except UnknownNetwork as exc:
+        raise Http404 from exc
+    if spec is None:
+        raise Http404
+    return spec
+
+
+def _connect_boxes(bound: tuple[str, ConnectForm] | None) -> list[dict[str, Any]]:
+    """One connect box per registered network that can be connected, in the registry's order."""
+    boxes = []
+    for network in network_slugs():
+        spec = network_spec(network).connect
+        if spec is None:
+            continue
+        form = bound[1] if bound and bound[0] == network else ConnectForm(spec=spec, prefix=network)
+        boxes.append(
+            {
+                "network": network,
+                "spec": spec,
+                "form": form,
+                "template": spec.form_template or GENERIC_CONNECT_BOX,
+            }
+        )
+    return boxes
 
 
 def _channels_page(
     request: HttpRequest,
     scope: Scope,
     *,
-    bluesky_form: BlueskyConnectForm | None = None,
-    mastodon_form: MastodonConnectForm | None = None,
+    connect_form: tuple[str, ConnectForm] | None = None,
     slot_form: tuple[int, QueueSlotsForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -65,8 +104,7 @@ def _channels_page(
         "web/channels/list.html",
         {
             "rows": rows,
-            "bluesky_form": bluesky_form or BlueskyConnectForm(prefix="bsky"),
-            "mastodon_form": mastodon_form or MastodonConnectForm(prefix="masto"),
+            "connect_boxes": _connect_boxes(connect_form) if scope.can(Action.MANAGE_CHANNELS) else [],
         },
         status=status,
     )
@@ -80,60 +118,62 @@ def channels(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 @require_POST
 @workspace_view(Action.MANAGE_CHANNELS)
-def channel_connect_bluesky_view(request: HttpRequest, scope: Scope) -> HttpResponse:
-    form = BlueskyConnectForm(request.POST, prefix="bsky")
+def channel_connect(request: HttpRequest, scope: Scope, network: str) -> HttpResponse:
+    """The connect form of one network: log in (credentials) or go on to the network (OAuth)."""
+    spec = _connect_spec(network)
+    form = ConnectForm(request.POST, spec=spec, prefix=network)
     if form.is_valid():
+        values = {k: str(v) for k, v in form.cleaned_data.items()}
         try:
-            channel = channel_connect_bluesky(
-                workspace=scope.workspace,
-                pds_url=form.cleaned_data["pds_url"],
-                identifier=form.cleaned_data["identifier"],
-                app_password=form.cleaned_data["app_password"],
-                actor=scope.user,
-            )
+            if spec.method == ConnectMethod.OAUTH:
+                url = channel_connect_begin(
+                    workspace=scope.workspace,
+                    user=scope.user,
+                    network=network,
+                    values=values,
+                    redirect_uri=request.build_absolute_uri(reverse("web:channel_callback", args=[network])),
+                )
+            else:
+                channel = channel_connect_credentials(
+                    workspace=scope.workspace, network=network, values=values, actor=scope.user
+                )
         except ChannelConnectError as exc:
             form.add_error(None, exc.message)
         else:
+            if spec.method == ConnectMethod.OAUTH:
+                # Not a redirect: the CSP's form-action 'self' also covers redirects that follow a form
+                # submission, so browsers would block a 302 to the network. A link is a new navigation.
+                return _render(
+                    request,
+                    scope,
+                    spec.continue_template or GENERIC_CONNECT_CONTINUE,
+                    {"authorize_url": url, "network_name": network_display_name(network)},
+                )
             messages.success(request, _("Connected %(handle)s.") % {"handle": channel.handle})
             return redirect("web:channels", workspace_id=scope.workspace.pk)
-    return _channels_page(request, scope, bluesky_form=form, status=400)
-
-
-@require_POST
-@workspace_view(Action.MANAGE_CHANNELS)
-def channel_connect_mastodon_view(request: HttpRequest, scope: Scope) -> HttpResponse:
-    form = MastodonConnectForm(request.POST, prefix="masto")
-    if form.is_valid():
-        try:
-            url = channel_mastodon_begin(
-                workspace=scope.workspace,
-                user=scope.user,
-                instance_url=form.cleaned_data["instance_url"],
-                redirect_uri=request.build_absolute_uri(reverse("web:mastodon_callback")),
-            )
-        except ChannelConnectError as exc:
-            form.add_error(None, exc.message)
-        else:
-            # Not a redirect: the CSP's form-action 'self' also covers redirects that follow a form
-            # submission, so browsers would block a 302 to the Mastodon server. A link is a new navigation.
-            return _render(request, scope, "web/channels/mastodon_continue.html", {"authorize_url": url})
-    return _channels_page(request, scope, mastodon_form=form, status=400)
+    return _channels_page(request, scope, connect_form=(network, form), status=400)
 
 
 @require_GET
 @login_required
-def mastodon_callback(request: HttpRequest) -> HttpResponse:
-    """Where Mastodon sends the user back. Not workspace-scoped: the OAuth state names the workspace
-    (and only the user who started the flow can complete it)."""
+def channel_callback(request: HttpRequest, network: str) -> HttpResponse:
+    """Where the network sends the user back after an authorization. Not workspace-scoped: the state
+    names the workspace (and only the user who started the flow can complete it)."""
     user = request.user
     assert isinstance(user, User)
-    state, code = request.GET.get("state", ""), request.GET.get("code", "")
-    if not state or not code:
-        reason = request.GET.get("error_description") or request.GET.get("error") or ""
-        messages.error(request, _("Mastodon did not authorize Resonanz. %(reason)s") % {"reason": reason})
+    _connect_spec(network)
+    params = {key: request.GET.get(key, "") for key in request.GET}
+    if not params.get("state") or not params.get("code"):
+        # RFC 6749 §4.1.2.1: a refusal comes back as error (+ error_description) instead of a code.
+        reason = params.get("error_description") or params.get("error") or ""
+        messages.error(
+            request,
+            _("%(network)s did not authorize Resonanz. %(reason)s")
+            % {"network": network_display_name(network), "reason": reason},
+        )
         return redirect("web:home")
     try:
-        channel = channel_mastodon_complete(user=user, state=state, code=code)
+        channel = channel_connect_complete(user=user, network=network, params=params)
     except ChannelConnectError as exc:
         messages.error(request, exc.message)
         return redirect("web:home")

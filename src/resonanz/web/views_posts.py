@@ -36,6 +36,7 @@ from resonanz.campaigns.selectors import campaign_choices, campaign_options
 from resonanz.channels.models import Channel
 from resonanz.channels.selectors import channel_list
 from resonanz.connectors.base import ConnectorError, ValidationIssue
+from resonanz.connectors.registry import find_spec, registered_connectors
 from resonanz.core.timezones import LocalTimeError
 from resonanz.posts.media import media_asset_get, media_asset_list
 from resonanz.posts.models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantStatus
@@ -74,7 +75,13 @@ from .forms import (
     override_prefix,
     to_local_value,
 )
-from .previews import channel_media_limits, media_file_url, network_name, post_previews
+from .previews import (
+    channel_media_limits,
+    media_file_url,
+    network_name,
+    post_previews,
+    preview_stylesheets,
+)
 from .scope import P, Scope, _or_404, _render, workspace_view  # noqa: F401
 
 # Domain errors whose message is meant for the user (already translated by the service).
@@ -274,7 +281,12 @@ def _content_errors(form: ComposerForm) -> list[str]:
 # -- the thread builder: "<scope>:<op>:<part number>", scope "base" or a channel id ---------------
 
 _PART_OP_RE = re.compile(r"^(base|\d+):(add|remove|up|down|copy):(\d+)$")
-MAX_PARTS = 25  # the connectors' max_thread_parts
+
+
+def max_parts() -> int:
+    """The composer's ceiling: the longest thread any registered network takes (each channel's own
+    ``max_thread_parts`` is checked in the live check)."""
+    return max((c.max_thread_parts for c in registered_connectors()), default=1)
 
 
 def _part_keys(channel_id: int | None) -> tuple[str, str]:
@@ -298,7 +310,7 @@ def _apply_part_op(data: QueryDict, value: str, channel_ids: set[int]) -> tuple[
     focus = number
     if op == "copy":  # a channel's own text starts as a copy of the shared one
         texts, focus = [data.get("text", ""), *data.getlist("thread")], 1
-    elif op == "add" and len(texts) < MAX_PARTS:
+    elif op == "add" and len(texts) < max_parts():
         texts.append("")
         focus = len(texts)
     elif op == "remove" and len(texts) > 1 and 1 <= number <= len(texts):
@@ -345,7 +357,7 @@ def _parts_editor(
         "channel": channel,
         "parts": parts,
         "count": len(parts),
-        "can_add": len(parts) < MAX_PARTS,
+        "can_add": len(parts) < max_parts(),
         "url": reverse("web:post_parts", args=[scope.workspace.pk]),
     }
 
@@ -401,6 +413,7 @@ def _composer_context(
             scope, form.part_texts(), focus=focus_part if focus and focus_channel is None else None
         ),
         "panels": panels,
+        "preview_stylesheets": preview_stylesheets(),
         "media": _media_rows(scope, form.media_items()),
         "max_media": MAX_MEDIA,
         "max_upload": MAX_UPLOAD_BYTES,
@@ -518,9 +531,7 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
         }
         for r in reports
     ]
-    return render(
-        request, "web/posts/_check.html", {"rows": rows, "error": error, "previews": previews}
-    )
+    return render(request, "web/posts/_check.html", {"rows": rows, "error": error, "previews": previews})
 
 
 @require_GET
@@ -663,14 +674,19 @@ def _post_abilities(scope: Scope, post: Post, variants: list[Variant]) -> dict[s
 
 
 def _variant_abilities(scope: Scope, variant: Variant) -> dict[str, bool]:
+    """From the network's declared capabilities: edit in place where it can edit, else delete and post
+    again where it can delete."""
     published = variant.status == VariantStatus.PUBLISHED
     allowed = scope.can(Action.DELETE_PUBLISHED)
-    network = variant.channel.network
+    spec = find_spec(variant.channel.network)
+    can_edit = spec is not None and spec.edit
+    can_delete = spec is not None and spec.delete
     return {
         "delete": allowed and published,
-        "edit": allowed and published and network == "mastodon",
+        "edit": allowed and published and can_edit,
         "repost": allowed
-        and network == "bluesky"
+        and can_delete
+        and not can_edit
         and variant.status in {VariantStatus.PUBLISHED, VariantStatus.DELETED},
     }
 
@@ -877,9 +893,10 @@ def variant_remote(
             "repost": (
                 _("Delete and post again on %(target)s?") % {"target": target},
                 _(
-                    "Bluesky cannot edit a post. Resonanz deletes the published post and publishes the "
-                    "current text as a new post; likes, reposts and replies of the old post are lost."
-                ),
+                    "%(network)s cannot edit a post. Resonanz deletes the published post and publishes "
+                    "the current text as a new post; likes, reposts and replies of the old post are lost."
+                )
+                % {"network": network_name(variant.channel.network)},
                 _("Delete and repost"),
             ),
         }[action]

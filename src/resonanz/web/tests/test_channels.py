@@ -1,4 +1,4 @@
-"""The channels page: list, verify, disconnect, connect Bluesky/Mastodon, queue slots.
+"""The channels page: list, verify, disconnect, connect (each registered network's flow), queue slots.
 
 Network calls are the services' business (tested there); here the services are replaced where they would
 reach a network, so these tests check the views' wiring and what the user sees.
@@ -68,24 +68,28 @@ def test_connect_bluesky_success_and_error(owner_client, workspace, monkeypatch)
 
     def fake_connect(**kwargs):
         calls.append(kwargs)
-        if kwargs["app_password"] == "wrong":
+        if kwargs["values"]["app_password"] == "wrong":
             raise ChannelConnectError("Bluesky did not accept the login: Invalid identifier or password")
-        return Channel(handle=kwargs["identifier"])
+        return Channel(handle=kwargs["values"]["identifier"])
 
-    monkeypatch.setattr("resonanz.web.views_channels.channel_connect_bluesky", fake_connect)
-    url = reverse("web:channel_connect_bluesky", args=[workspace.pk])
-    data = {"bsky-pds_url": "https://bsky.social", "bsky-identifier": "brand.bsky.social",
-            "bsky-app_password": "wrong"}
+    monkeypatch.setattr("resonanz.web.views_channels.channel_connect_credentials", fake_connect)
+    url = reverse("web:channel_connect", args=[workspace.pk, "bluesky"])
+    data = {
+        "bluesky-pds_url": "https://bsky.social",
+        "bluesky-identifier": "brand.bsky.social",
+        "bluesky-app_password": "wrong",
+    }
     response = owner_client.post(url, data)
     assert response.status_code == 400
     html = response.content.decode()
     assert "Invalid identifier or password" in html
     assert 'value="brand.bsky.social"' in html  # the handle is kept, the password is not echoed
     assert "wrong" not in html
-    response = owner_client.post(url, {**data, "bsky-app_password": "abcd-efgh-ijkl-mnop"})
+    response = owner_client.post(url, {**data, "bluesky-app_password": "abcd-efgh-ijkl-mnop"})
     assert response.status_code == 302
     assert calls[-1]["workspace"] == workspace
-    assert calls[-1]["pds_url"] == "https://bsky.social"
+    assert calls[-1]["network"] == "bluesky"
+    assert calls[-1]["values"]["pds_url"] == "https://bsky.social"
 
 
 def test_connect_mastodon_links_to_the_server(owner_client, workspace, monkeypatch) -> None:
@@ -95,20 +99,23 @@ def test_connect_mastodon_links_to_the_server(owner_client, workspace, monkeypat
         seen.update(kwargs)
         return "https://social.example/oauth/authorize?client_id=abc&state=xyz"
 
-    monkeypatch.setattr("resonanz.web.views_channels.channel_mastodon_begin", fake_begin)
-    response = owner_client.post(reverse("web:channel_connect_mastodon", args=[workspace.pk]),
-                                 {"masto-instance_url": "social.example"})
+    monkeypatch.setattr("resonanz.web.views_channels.channel_connect_begin", fake_begin)
+    response = owner_client.post(
+        reverse("web:channel_connect", args=[workspace.pk, "mastodon"]),
+        {"mastodon-instance_url": "social.example"},
+    )
     assert response.status_code == 200
     link = 'href="https://social.example/oauth/authorize?client_id=abc&amp;state=xyz"'
     assert link in response.content.decode()
     assert seen["redirect_uri"] == "http://testserver/channels/mastodon/callback/"
     assert seen["workspace"] == workspace
-    assert seen["instance_url"] == "social.example"
+    assert seen["network"] == "mastodon"
+    assert seen["values"] == {"instance_url": "social.example"}
 
 
 def test_mastodon_callback_completes(owner_client, workspace, mastodon, monkeypatch) -> None:
-    monkeypatch.setattr("resonanz.web.views_channels.channel_mastodon_complete", lambda **kw: mastodon)
-    url = reverse("web:mastodon_callback")
+    monkeypatch.setattr("resonanz.web.views_channels.channel_connect_complete", lambda **kw: mastodon)
+    url = reverse("web:channel_callback", args=["mastodon"])
     response = owner_client.get(url, {"state": "s", "code": "c"})
     assert response.status_code == 302
     assert response["Location"] == reverse("web:channels", args=[workspace.pk])
@@ -118,7 +125,7 @@ def test_mastodon_callback_completes(owner_client, workspace, mastodon, monkeypa
 
 def test_mastodon_callback_with_expired_state(owner_client, workspace) -> None:
     # The real service: an unknown state is refused with a message, nothing is created.
-    url = reverse("web:mastodon_callback")
+    url = reverse("web:channel_callback", args=["mastodon"])
     response = owner_client.get(url, {"state": "unknown", "code": "c"}, follow=True)
     assert "This authorization link has expired." in response.content.decode()
 

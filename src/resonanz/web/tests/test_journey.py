@@ -132,9 +132,9 @@ def test_journey(
     try:
         journey.login(page, owner.email, step="owner-login")
         page.goto(f"{live_server.url}/w/{ws_b.pk}/channels/")
-        page.fill("#id_bsky-pds_url", network.pds_url)
-        page.fill("#id_bsky-identifier", handle)
-        page.fill("#id_bsky-app_password", app_password)
+        page.fill("#id_bluesky-pds_url", network.pds_url)
+        page.fill("#id_bluesky-identifier", handle)
+        page.fill("#id_bluesky-app_password", app_password)
         journey.shot(page, "connect-bluesky")
         page.click("#connect-bluesky button[type=submit]")
         expect(page.locator(".messages")).to_contain_text(tr(lang, "Connected %(handle)s.", handle=handle))

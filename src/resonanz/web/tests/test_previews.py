@@ -4,78 +4,27 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
-from resonanz.connectors.bluesky import mapping
+from resonanz.connectors.base.preview import Segment
+from resonanz.connectors.registry import get_connector
 from resonanz.web import previews
-from resonanz.web.previews import Segment, bluesky_segments, mastodon_segments
 
 XSS = "<script>alert(1)</script>"
-
-
-def resolve_all(handle: str) -> str:
-    return f"did:plc:{handle.replace('.', '')}"
 
 
 def highlighted(segments: list[Segment]) -> list[tuple[str, str]]:
     return [(s.kind, s.original) for s in segments if s.kind != "text"]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Grüße 👨‍👩‍👧‍👦 an @alice.bsky.social: https://example.com/ä?x=1. #Köln #2026 #🇩🇪",
-        "(https://example.com/pfad) und #tag, @bob.example.org!",
-        "Ünïcödé #über_alles https://a.example/x) #",
-        "kein@mail.example und https://x.example/a#frag #Ende.",
-    ],
-)
-def test_bluesky_highlights_are_exactly_the_facets(text: str) -> None:
-    """The preview marks the byte ranges the connector's facets will have (mentions assumed resolvable)."""
-    data = text.encode()
-    facets = mapping.build_facets(text, resolve_all)
-    expected = [
-        (
-            f["features"][0]["$type"].rsplit("#", 1)[1],
-            data[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode(),
-        )
-        for f in facets
-    ]
-    assert highlighted(bluesky_segments(text)) == expected
-    # Nothing is lost or duplicated between the segments.
-    assert "".join(s.original for s in bluesky_segments(text)) == text
-
-
-def test_bluesky_example_ranges() -> None:
-    text = "Hallo 👋🏽 @alice.bsky.social #Köln https://example.com/a."
-    assert highlighted(bluesky_segments(text)) == [
-        ("mention", "@alice.bsky.social"),
-        ("tag", "#Köln"),
-        ("link", "https://example.com/a"),  # the sentence's full stop is not part of the link
-    ]
-
-
-def test_mastodon_highlights_links_mentions_and_tags() -> None:
-    url = "https://www.example.com/" + "sehr-lang/" * 6
-    text = f"Hallo @alice@mastodon.social und @bob! {url} #Köln #2026 a#b mail@x.example."
-    segments = mastodon_segments(text)
-    assert highlighted(segments) == [
-        ("mention", "@alice@mastodon.social"),
-        ("mention", "@bob"),
-        ("link", url),
-        ("tag", "#Köln"),
-    ]
-    mention = segments[1]
-    assert (mention.text, mention.hidden_after) == ("@alice", "@mastodon.social")  # shown as Mastodon does
-    link = next(s for s in segments if s.kind == "link")
-    assert link.hidden_before == "https://www."
-    assert link.text == url.removeprefix("https://www.")[:30]
-    assert link.ellipsis
-    assert link.hidden_after == url.removeprefix("https://www.")[30:]
-    # Plain text Mastodon does not link: localhost URLs and e-mail addresses.
-    assert highlighted(mastodon_segments("http://localhost/x kein@mail.example")) == []
+def test_segments_come_from_each_networks_connector() -> None:
+    text = "Hallo @alice.example.org https://example.com/a #Tag"
+    for network in ("bluesky", "mastodon"):
+        assert previews.segments_for(network, text) == get_connector(network).preview_segments(text=text)
+    # A network without a connector (old data) shows plain text instead of failing.
+    assert highlighted(previews.segments_for("gone", text)) == []
+    assert "".join(s.original for s in previews.segments_for("gone", text)) == text
 
 
 def test_link_card_title_is_host_and_path() -> None:

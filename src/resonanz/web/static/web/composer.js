@@ -285,7 +285,7 @@
       }
       var recompress = parseInt(li.getAttribute("data-recompress-over"), 10) || 0;
       if (recompress && file.size > recompress && type.indexOf("image/") === 0) {
-        warnings.push(format(form.getAttribute("data-msg-recompress"), { name: file.name }));
+        warnings.push(format(form.getAttribute("data-msg-recompress"), { name: file.name, channels: label, limit: recompress >= 1000000 ? (recompress / 1000000).toFixed(1).replace(/\.0$/, "") + " MB" : humanSize(recompress) }));
       }
     });
     if (wrongType.length) errors.push(format(form.getAttribute("data-msg-type"), { name: file.name, channels: wrongType.join(", ") }));
