@@ -90,7 +90,7 @@ class _ConnectSchema(AutoSchema):  # type: ignore[misc]
                 str,
                 OpenApiParameter.PATH,
                 enum=network_slugs(),
-                description="A registered network (GET /api/v1/networks/ lists what each needs).",
+                description="A registered network (GET .../networks/ lists what each needs).",
             )
         ]
 

@@ -54,6 +54,3 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
             "reconnect": channel_list(workspace=ws).filter(status=ChannelStatus.RECONNECT_NEEDED),
         },
     )
-
-
-# -- channels -----------------------------------------------------------------------------------

@@ -35,8 +35,7 @@ from resonanz.posts.models import PartMedia, Post, PostStatus, Variant, VariantS
 from resonanz.testing.bluesky_network import BlueskyTestNetwork
 from resonanz.testing.browser import SCREENSHOTS, _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
 from resonanz.testing.mastodon_emulator import MastodonEmulator
-
-from .journey_support import Journey, drive, poster_png, tr
+from resonanz.web.tests.journey_support import Journey, drive, poster_png, tr
 
 pytestmark = [pytest.mark.browser, pytest.mark.bluesky]
 

@@ -58,8 +58,8 @@ from resonanz.posts.services import (
     post_schedule,
     post_submit_for_approval,
 )
+from resonanz.posts.views import POST_TRANSITIONS
 from resonanz.testing.browser import _allow_orm_beside_playwright, browser  # noqa: F401 (fixtures)
-from resonanz.web.views_posts import POST_TRANSITIONS
 
 # -- payloads -------------------------------------------------------------------------------------
 

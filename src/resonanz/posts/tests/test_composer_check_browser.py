@@ -23,8 +23,7 @@ from resonanz.testing.browser import (  # noqa: F401 - fixtures
     login,
     new_page,
 )
-
-from .journey_support import tr
+from resonanz.web.tests.journey_support import tr
 
 pytestmark = pytest.mark.browser
 

@@ -57,7 +57,7 @@ def test_upload_refuses_an_unsupported_type(owner_client, workspace) -> None:
 
 
 def test_upload_refuses_a_file_too_large_before_reading_it(owner_client, workspace, monkeypatch) -> None:
-    monkeypatch.setattr("resonanz.web.views_posts.MAX_UPLOAD_BYTES", 100)
+    monkeypatch.setattr("resonanz.posts.views.MAX_UPLOAD_BYTES", 100)
     response = upload(owner_client, workspace, png_bytes() + b"\0" * 200, name="gross.png")
     assert response.status_code == 400
     assert "the maximum upload is 100 bytes" in response.content.decode()

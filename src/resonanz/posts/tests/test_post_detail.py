@@ -150,13 +150,13 @@ def test_network_actions_call_services_and_show_errors(owner_client, workspace, 
     _publish(variant, "https://social.example/@brand/1")
     calls = []
     monkeypatch.setattr(
-        "resonanz.web.views_posts.variant_delete_remote", lambda **kw: calls.append(("delete", kw))
+        "resonanz.posts.views.variant_delete_remote", lambda **kw: calls.append(("delete", kw))
     )
 
     def refuse_edit(**kw):
         raise NotSupported("edit", network_message="Mastodon says: Validation failed")
 
-    monkeypatch.setattr("resonanz.web.views_posts.variant_edit_remote", refuse_edit)
+    monkeypatch.setattr("resonanz.posts.views.variant_edit_remote", refuse_edit)
     delete = reverse("web:variant_action", args=[workspace.pk, post.pk, variant.pk, "delete"])
     assert 'id="confirm"' in owner_client.get(delete).content.decode()
     assert owner_client.post(delete).status_code == 302

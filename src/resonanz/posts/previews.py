@@ -34,7 +34,7 @@ from resonanz.posts.services import ALLOWED_MEDIA_TYPES, MAX_UPLOAD_BYTES, PostI
 # Attachments per post the composer takes (the most any registered network allows is checked per channel).
 MAX_MEDIA_ITEMS = 4
 IMAGE_TYPES = tuple(sorted(t for t in ALLOWED_MEDIA_TYPES if t.startswith("image/")))
-GENERIC_PREVIEW = "web/posts/composer/_preview_generic.html"
+GENERIC_PREVIEW = "posts/composer/_preview_generic.html"
 
 
 def segments_for(network: str, text: str) -> list[Segment]:

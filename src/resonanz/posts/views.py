@@ -1,4 +1,6 @@
-"""Views of the web UI: thin, they parse input, call services/selectors with the workspace, and render.
+"""The post pages (post list, composer with live check, previews and autosave, post detail and its actions):
+thin views, they parse input, call services/selectors with the workspace, and render. Mounted by the shell
+(``posts/urls.py``, included under ``/w/<id>/posts/`` by ``web/urls.py``; URL names stay ``web:...``).
 
 Every workspace view goes through ``workspace_view``: a signed-in user who is not a member gets 404 (the
 workspace's existence is not revealed), a member whose role does not allow the action gets 403.
@@ -62,6 +64,10 @@ from resonanz.posts.services import (
     post_update,
 )
 from resonanz.publishing.services import variant_delete_remote, variant_edit_remote, variant_repost
+from resonanz.web.forms import to_local_value
+from resonanz.web.scope import Scope, workspace_view
+from resonanz.web.scope import or_404 as _or_404
+from resonanz.web.scope import render_scoped as _render
 
 from .forms import (
     MAX_MEDIA,
@@ -73,7 +79,6 @@ from .forms import (
     ScheduleForm,
     composer_initial,
     override_prefix,
-    to_local_value,
 )
 from .previews import (
     channel_media_limits,
@@ -82,7 +87,6 @@ from .previews import (
     post_previews,
     preview_stylesheets,
 )
-from .scope import P, Scope, _or_404, _render, workspace_view  # noqa: F401
 
 # Domain errors whose message is meant for the user (already translated by the service).
 SERVICE_ERRORS = (PostError, LocalTimeError, PermissionDenied)
@@ -118,7 +122,7 @@ def posts(request: HttpRequest, scope: Scope) -> HttpResponse:
     return _render(
         request,
         scope,
-        "web/posts/list.html",
+        "posts/list.html",
         {
             "page": page,
             "status": status,
@@ -473,7 +477,7 @@ def post_compose(request: HttpRequest, scope: Scope, post_id: int | None = None)
         initial = composer_initial(post, tz) if post is not None else {}
         form = ComposerForm(initial=initial, channels=channels_qs, time_zone=tz)
     context = _composer_context(scope, form, post, focus=focus)
-    return _render(request, scope, "web/posts/compose.html", context, status=status)
+    return _render(request, scope, "posts/compose.html", context, status=status)
 
 
 class _Rollback(Exception):
@@ -531,7 +535,7 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
         }
         for r in reports
     ]
-    return render(request, "web/posts/_check.html", {"rows": rows, "error": error, "previews": previews})
+    return render(request, "posts/_check.html", {"rows": rows, "error": error, "previews": previews})
 
 
 @require_GET
@@ -541,7 +545,7 @@ def post_thread_part(request: HttpRequest, scope: Scope) -> HttpResponse:
     scripts that use it; the composer's thread builder uses ``post_parts``)."""
     number = len(request.GET.getlist("thread")) + 2
     part = {"number": number, "text": "", "name": "thread", "id": f"thread-{number}"}
-    return render(request, "web/posts/_thread_part.html", {"part": part, "editor": None})
+    return render(request, "posts/_thread_part.html", {"part": part, "editor": None})
 
 
 @require_POST
@@ -558,7 +562,7 @@ def post_parts(request: HttpRequest, scope: Scope) -> HttpResponse:
     form = ComposerForm(data, channels=channels_qs, time_zone=scope.workspace.time_zone)
     channel = channels[channel_id] if channel_id is not None else None
     editor = _parts_editor(scope, form.part_texts(channel_id), channel=channel, focus=focus)
-    return render(request, "web/posts/composer/_parts.html", {"editor": editor})
+    return render(request, "posts/composer/_parts.html", {"editor": editor})
 
 
 def _autosave_status(
@@ -566,7 +570,7 @@ def _autosave_status(
 ) -> HttpResponse:
     return render(
         request,
-        "web/posts/composer/_autosave.html",
+        "posts/composer/_autosave.html",
         {
             "state": state,
             "message": message,
@@ -635,8 +639,8 @@ def post_media_upload(request: HttpRequest, scope: Scope) -> HttpResponse:
             error = getattr(exc, "message", str(exc))
         else:
             rows = _media_rows(scope, [(asset.pk, alt)])
-            return render(request, "web/posts/composer/_media_item.html", {"item": rows[0]}, status=201)
-    return render(request, "web/posts/composer/_media_error.html", {"error": error}, status=400)
+            return render(request, "posts/composer/_media_item.html", {"item": rows[0]}, status=201)
+    return render(request, "posts/composer/_media_error.html", {"error": error}, status=400)
 
 
 @require_GET
@@ -773,7 +777,7 @@ def _post_detail_page(
     return _render(
         request,
         scope,
-        "web/posts/detail.html",
+        "posts/detail.html",
         {
             "post": post,
             "events": _timeline(scope, post),

@@ -1,4 +1,6 @@
-"""Views of the web UI: thin, they parse input, call services/selectors with the workspace, and render.
+"""The channel pages: list, connect (each registered network's flow, from its connector's spec), verify,
+disconnect, queue slots. Thin views; mounted by the shell through ``channels/urls.py`` (URL names stay
+``web:...``).
 
 Every workspace view goes through ``workspace_view``: a signed-in user who is not a member gets 404 (the
 workspace's existence is not revealed), a member whose role does not allow the action gets 403.
@@ -39,16 +41,18 @@ from resonanz.connectors.registry import (
 from resonanz.posts.services import (
     queue_slot_set,
 )
+from resonanz.web.scope import Scope, workspace_view
+from resonanz.web.scope import or_404 as _or_404
+from resonanz.web.scope import render_scoped as _render
 
 from .forms import (
     ConnectForm,
     QueueSlotsForm,
     slot_lines,
 )
-from .scope import P, Scope, _or_404, _render, workspace_view  # noqa: F401
 
-GENERIC_CONNECT_BOX = "web/channels/_connect_box.html"
-GENERIC_CONNECT_CONTINUE = "web/channels/connect_continue.html"
+GENERIC_CONNECT_BOX = "channels/_connect_box.html"
+GENERIC_CONNECT_CONTINUE = "channels/connect_continue.html"
 
 
 def _connect_spec(network: str) -> ConnectSpec:
@@ -101,7 +105,7 @@ def _channels_page(
     return _render(
         request,
         scope,
-        "web/channels/list.html",
+        "channels/list.html",
         {
             "rows": rows,
             "connect_boxes": _connect_boxes(connect_form) if scope.can(Action.MANAGE_CHANNELS) else [],

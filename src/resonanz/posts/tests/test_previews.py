@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from resonanz.connectors.base.preview import Segment
 from resonanz.connectors.registry import get_connector
-from resonanz.web import previews
+from resonanz.posts import previews
 
 XSS = "<script>alert(1)</script>"
 

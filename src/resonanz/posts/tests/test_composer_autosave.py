@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from resonanz.accounts.models import ApprovalMode
+from resonanz.posts import views as views_posts
 from resonanz.posts.models import Post, PostEvent, PostStatus, Variant, VariantStatus
 from resonanz.posts.services import PostInput, post_create, post_schedule_local
-from resonanz.web import views_posts
 
 
 def autosave(client: Client, workspace, **data: Any):

@@ -39,7 +39,7 @@ def test_verify_reports_result(owner_client, workspace, mastodon, monkeypatch) -
         channel.status, channel.last_error = ChannelStatus.RECONNECT_NEEDED, "The access token was revoked"
         return channel
 
-    monkeypatch.setattr("resonanz.web.views_channels.channel_verify", fake_verify)
+    monkeypatch.setattr("resonanz.channels.views.channel_verify", fake_verify)
     response = owner_client.post(reverse("web:channel_verify", args=[workspace.pk, mastodon.pk]), follow=True)
     assert "The access token was revoked" in response.content.decode()
 
@@ -72,7 +72,7 @@ def test_connect_bluesky_success_and_error(owner_client, workspace, monkeypatch)
             raise ChannelConnectError("Bluesky did not accept the login: Invalid identifier or password")
         return Channel(handle=kwargs["values"]["identifier"])
 
-    monkeypatch.setattr("resonanz.web.views_channels.channel_connect_credentials", fake_connect)
+    monkeypatch.setattr("resonanz.channels.views.channel_connect_credentials", fake_connect)
     url = reverse("web:channel_connect", args=[workspace.pk, "bluesky"])
     data = {
         "bluesky-pds_url": "https://bsky.social",
@@ -99,7 +99,7 @@ def test_connect_mastodon_links_to_the_server(owner_client, workspace, monkeypat
         seen.update(kwargs)
         return "https://social.example/oauth/authorize?client_id=abc&state=xyz"
 
-    monkeypatch.setattr("resonanz.web.views_channels.channel_connect_begin", fake_begin)
+    monkeypatch.setattr("resonanz.channels.views.channel_connect_begin", fake_begin)
     response = owner_client.post(
         reverse("web:channel_connect", args=[workspace.pk, "mastodon"]),
         {"mastodon-instance_url": "social.example"},
@@ -114,7 +114,7 @@ def test_connect_mastodon_links_to_the_server(owner_client, workspace, monkeypat
 
 
 def test_mastodon_callback_completes(owner_client, workspace, mastodon, monkeypatch) -> None:
-    monkeypatch.setattr("resonanz.web.views_channels.channel_connect_complete", lambda **kw: mastodon)
+    monkeypatch.setattr("resonanz.channels.views.channel_connect_complete", lambda **kw: mastodon)
     url = reverse("web:channel_callback", args=["mastodon"])
     response = owner_client.get(url, {"state": "s", "code": "c"})
     assert response.status_code == 302
