@@ -19,7 +19,7 @@ from resonanz.core.timezones import zone
 from resonanz.posts.models import Post, PostStatus
 from resonanz.web.scope import Scope
 
-from .forms import PostCommentForm, ReviewLinkForm
+from .forms import CommentForm, PostCommentForm, RejectForm, ReviewLinkForm
 from .selectors import (
     ApprovalState,
     HistoryEntry,
@@ -132,7 +132,6 @@ def panel_context(
     link_form: Form | None = None,
     new_link_url: str = "",
 ) -> dict[str, Any]:
-    from resonanz.posts.forms import CommentForm, RejectForm
 
     state = approval_state(workspace=scope.workspace, post=post)
     history = labelled_history(approval_history(workspace=scope.workspace, post=post))

@@ -341,19 +341,5 @@ def composer_initial(post: Post, time_zone: str) -> dict[str, Any]:
     return initial
 
 
-class CommentForm(WebForm):
-    """The optional note that goes with an approval (the post page's approval panel)."""
-
-    comment = forms.CharField(
-        label=_("Note with your approval (optional)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-
-class RejectForm(WebForm):
-    comment = forms.CharField(label=_("Why is it rejected?"), widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class RemoteEditForm(WebForm):
     text = forms.CharField(label=_("New text"), strip=False, widget=forms.Textarea(attrs={"rows": 5}))

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.approvals.forms import CommentForm, RejectForm
 from resonanz.approvals.panel import decision_outcome, plan_not_scheduled_text
 from resonanz.campaigns.selectors import campaign_choices, campaign_options
 from resonanz.channels.models import Channel
@@ -71,10 +72,8 @@ from resonanz.web.scope import render_scoped as _render
 
 from .forms import (
     MAX_MEDIA,
-    CommentForm,
     ComposerForm,
     PostAction,
-    RejectForm,
     RemoteEditForm,
     ScheduleForm,
     composer_initial,
