@@ -14,7 +14,6 @@ from typing import ClassVar
 
 from resonanz.connectors.base import (
     AccountInfo,
-    Capability,
     ChannelAccount,
     Connector,
     DraftVariant,
@@ -25,6 +24,7 @@ from resonanz.connectors.base import (
 )
 from resonanz.connectors.base.http import NetworkHttpClient
 from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.base.spec import Brand, NetworkSpec, TextLimit, TextUnit
 
 LIMIT = 1000
 
@@ -35,8 +35,12 @@ class SinkClient(NetworkHttpClient):
 
 class SinkConnector(Connector):
     network = "sink"
-    display_name = "Sink (benchmark)"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.PUBLISH, Capability.THREADS})
+    spec = NetworkSpec(
+        brand=Brand(display_name="Sink (benchmark)", colour="#64748b"),
+        text=(TextLimit(LIMIT, TextUnit.CHARACTERS),),
+        max_thread_parts=25,
+        network_concurrency=512,
+    )
     # A static token and one keep-alive client per thread: parallel calls on one account are safe.
     publish_concurrency_per_account: ClassVar[int] = int(os.environ.get("BENCH_SINK_LANES", "8"))
 

@@ -131,6 +131,12 @@ def make_channel(workspace: Workspace) -> Callable[..., Channel]:
     return make
 
 
+@pytest.fixture
+def mastodon(make_channel: Callable[..., Channel]) -> Channel:
+    """A Mastodon channel with cached instance limits (the pages' tests in web/, posts/ and channels/)."""
+    return make_channel("mastodon", handle="brand@social.example")
+
+
 __all__ = ["MASTODON_INSTANCE_SETTINGS", "Role"]
 
 

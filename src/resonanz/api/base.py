@@ -56,7 +56,7 @@ class WorkspaceAPIView(APIView):
 
 def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
     """Honour ``Idempotency-Key`` on POST: the first response is stored and replayed for the same key;
-    the same key with a different body is refused (422), like Stripe's and Mastodon's APIs do."""
+    the same key with a different body is refused (422), like Stripe's API does."""
 
     @wraps(view)
     def wrapper(self: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -15,9 +15,10 @@ urlpatterns = [
     path("workspaces/", accounts.WorkspaceListApi.as_view(), name="workspaces"),
     path(ws, accounts.WorkspaceDetailApi.as_view(), name="workspace"),
     path(ws + "channels/", channels.ChannelListApi.as_view(), name="channels"),
-    path(ws + "channels/bluesky/", channels.BlueskyConnectApi.as_view(), name="channel-bluesky"),
-    path(ws + "channels/mastodon/", channels.MastodonBeginApi.as_view(), name="channel-mastodon"),
+    path(ws + "networks/", channels.NetworkListApi.as_view(), name="networks"),
     path(ws + "channels/<int:channel_id>/", channels.ChannelDetailApi.as_view(), name="channel"),
+    # After the numeric route: /channels/<network>/ connects an account of a registered network.
+    path(ws + "channels/<slug:network>/", channels.ChannelConnectApi.as_view(), name="channel-connect"),
     path(
         ws + "channels/<int:channel_id>/verify/", channels.ChannelVerifyApi.as_view(), name="channel-verify"
     ),

@@ -30,7 +30,7 @@ class DecisionForm(WebForm):
 
 
 class PostCommentForm(WebForm):
-    """A comment on the post page (the approval's own note has a label of its own: web.forms.CommentForm)."""
+    """A comment on the post page (the approval's own note has a label of its own: ``CommentForm``)."""
 
     comment = forms.CharField(
         label=_("Comment for everyone involved"),
@@ -77,3 +77,17 @@ class ExternalReviewForm(WebForm):
     )
     decision = forms.ChoiceField(choices=Decision.choices, widget=forms.HiddenInput)
     round = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class CommentForm(WebForm):
+    """The optional note that goes with an approval (the post page's approval panel)."""
+
+    comment = forms.CharField(
+        label=_("Note with your approval (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RejectForm(WebForm):
+    comment = forms.CharField(label=_("Why is it rejected?"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,6 +1,6 @@
 """The approval panel of the post page: state, steps, history, decide/comment forms, review links.
 
-Rendered by the ``{% approval_panel %}`` tag inside ``web/posts/detail.html`` and, as a fragment, by the
+Rendered by the ``{% approval_panel %}`` tag inside ``posts/detail.html`` and, as a fragment, by the
 htmx actions of this app (comment, create or revoke a review link), so both always look the same.
 """
 
@@ -19,7 +19,7 @@ from resonanz.core.timezones import zone
 from resonanz.posts.models import Post, PostStatus
 from resonanz.web.scope import Scope
 
-from .forms import PostCommentForm, ReviewLinkForm
+from .forms import CommentForm, PostCommentForm, RejectForm, ReviewLinkForm
 from .selectors import (
     ApprovalState,
     HistoryEntry,
@@ -131,7 +131,6 @@ def panel_context(
     link_form: Form | None = None,
     new_link_url: str = "",
 ) -> dict[str, Any]:
-    from resonanz.web.forms import CommentForm, RejectForm
 
     state = approval_state(workspace=scope.workspace, post=post)
     history = labelled_history(approval_history(workspace=scope.workspace, post=post))

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from resonanz.connectors.registry import UnknownNetwork, get_connector
+from resonanz.connectors.registry import network_display_name
 from resonanz.core.timezones import zone
 from resonanz.posts.models import Variant
 
@@ -32,10 +32,7 @@ def neutralise(value: str) -> str:
 
 
 def network_name(network: str) -> str:
-    try:
-        return get_connector(network).display_name or network.title()
-    except (UnknownNetwork, ImportError):
-        return network.title()
+    return network_display_name(network)
 
 
 @dataclass(frozen=True)

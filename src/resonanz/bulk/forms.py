@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from resonanz.campaigns.models import Campaign
 from resonanz.channels.models import Channel
+from resonanz.connectors.registry import network_display_name
 from resonanz.web.forms import WebForm
 
 from .importer import MAX_BYTES
@@ -49,7 +50,7 @@ class ImportConfirmForm(WebForm):
 
 class ChannelChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Channel) -> str:  # type: ignore[override]
-        return f"{obj.network}: {obj.handle}"
+        return f"{network_display_name(obj.network)}: {obj.handle}"
 
 
 class CampaignChoice(forms.ModelChoiceField):  # type: ignore[type-arg]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -31,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -74,12 +77,28 @@ _ALIASES: dict[str, Column] = {
     **dict.fromkeys(["campaign", "campaignname", "kampagne", "kampagnenname", "kampagnen"], Column.CAMPAIGN),
 }
 
-_VISIBILITIES: dict[str, str] = {
-    **dict.fromkeys(["", "public", "oeffentlich"], "public"),
-    **dict.fromkeys(["unlisted", "ungelistet", "nichtgelistet", "stilloeffentlich"], "unlisted"),
-    **dict.fromkeys(["private", "privat", "follower", "nurfollower", "followersonly"], "private"),
-    **dict.fromkeys(["direct", "direkt", "erwaehnte", "nurerwaehnte", "mentioned"], "direct"),
-}
+
+def _visibilities() -> dict[str, str]:
+    return _visibilities_of(tuple(settings.RESONANZ_CONNECTORS.items()))
+
+
+@functools.cache
+def _visibilities_of(_registry: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """What a visibility cell may say -> the value: every registered network's visibility values, their
+    aliases and their labels in each language (from the connectors' specs); empty = public."""
+    from resonanz.connectors.registry import registered_connectors
+
+    found: dict[str, str] = {"": "public", "public": "public"}
+    for connector in registered_connectors():
+        for choice in connector.spec.visibility:
+            words = [choice.value, *choice.aliases]
+            for code, _name in settings.LANGUAGES:
+                with translation.override(code):
+                    words.append(str(choice.label))
+            for word in words:
+                found.setdefault(normalise_header(word), choice.value)
+    return found
+
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$")
@@ -350,10 +369,12 @@ def split_thread(value: str) -> list[str]:
 
 
 def parse_visibility(value: str) -> str:
-    visibility = _VISIBILITIES.get(normalise_header(value))
+    known = _visibilities()
+    visibility = known.get(normalise_header(value))
     if visibility is None:
+        values = ", ".join(dict.fromkeys(v for v in known.values()))
         raise ValueError(
-            _("“%(value)s” is not a visibility. Use public, unlisted, private or direct.") % {"value": value}
+            _("“%(value)s” is not a visibility. Use one of: %(values)s.") % {"value": value, "values": values}
         )
     return visibility
 

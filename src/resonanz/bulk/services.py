@@ -47,7 +47,7 @@ from resonanz.accounts.selectors import membership_role
 from resonanz.campaigns.selectors import campaign_options
 from resonanz.channels.selectors import channel_list
 from resonanz.connectors.base import ConnectorError, ValidationIssue
-from resonanz.connectors.registry import UnknownNetwork, get_connector
+from resonanz.connectors.registry import network_display_name
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import LocalTimeError, local_to_utc
@@ -115,10 +115,7 @@ def import_mode(*, workspace: Workspace, role: str | None, as_drafts: bool = Fal
 
 
 def _network_name(network: str) -> str:
-    try:
-        return get_connector(network).display_name or network.title()
-    except (UnknownNetwork, ImportError):
-        return network.title()
+    return network_display_name(network)
 
 
 def _issue_column(issue: ValidationIssue) -> str:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Channel, MastodonApp, PendingOAuth
+from .models import Channel, OAuthClient, PendingOAuth
 
 
 @admin.register(Channel)
@@ -16,7 +16,7 @@ class PendingOAuthAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     exclude = ["data"]
 
 
-@admin.register(MastodonApp)
-class MastodonAppAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["base_url", "redirect_uri", "created_at"]
+@admin.register(OAuthClient)
+class OAuthClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["network", "base_url", "redirect_uri", "created_at"]
     exclude = ["credentials"]

@@ -1,21 +1,28 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from resonanz.accounts.permissions import Action
 from resonanz.api.base import WorkspaceAPIView, idempotent
+from resonanz.connectors.base.spec import ConnectMethod, FieldKind, NetworkSpec
+from resonanz.connectors.registry import UnknownNetwork, network_slugs, network_spec
 from resonanz.posts.models import QueueSlot
 from resonanz.posts.services import queue_slot_set
 
 from .models import Channel
 from .selectors import channel_get, channel_list
 from .services import (
-    channel_connect_bluesky,
+    channel_connect_begin,
+    channel_connect_credentials,
     channel_disconnect,
-    channel_mastodon_begin,
     channel_verify,
 )
 
@@ -40,15 +47,26 @@ class ChannelSerializer(serializers.ModelSerializer[Channel]):
         ]
 
 
-class BlueskyConnectSerializer(serializers.Serializer[None]):
-    pds_url = serializers.URLField(default="https://bsky.social")
-    identifier = serializers.CharField()
-    app_password = serializers.CharField(write_only=True)
-
-
-class MastodonBeginSerializer(serializers.Serializer[None]):
-    instance_url = serializers.CharField()
-    redirect_uri = serializers.URLField()
+def connect_serializer(spec: NetworkSpec, data: Any) -> serializers.Serializer[None]:
+    """The connect request of one network, from the fields its connector declares (``spec.connect``)."""
+    if spec.connect is None:
+        raise Http404
+    fields: dict[str, serializers.Field[Any, Any, Any, Any]] = {}
+    for f in spec.connect.fields:
+        field: serializers.Field[Any, Any, Any, Any]
+        if f.kind == FieldKind.URL:
+            field = serializers.URLField(max_length=f.max_length, required=f.required)
+        else:
+            field = serializers.CharField(
+                max_length=f.max_length, required=f.required, write_only=f.kind == FieldKind.PASSWORD
+            )
+        if f.initial and not f.required:
+            field.default = f.initial
+        fields[f.name] = field
+    if spec.connect.method == ConnectMethod.OAUTH:
+        fields["redirect_uri"] = serializers.URLField()
+    cls = type("ConnectSerializer", (serializers.Serializer,), fields)
+    return cls(data=data)  # type: ignore[no-any-return]
 
 
 class QueueSlotSerializer(serializers.Serializer[QueueSlot]):
@@ -62,30 +80,109 @@ class ChannelListApi(WorkspaceAPIView):
         return Response(ChannelSerializer(channel_list(workspace=self.workspace), many=True).data)
 
 
-class BlueskyConnectApi(WorkspaceAPIView):
+class _ConnectSchema(AutoSchema):  # type: ignore[misc]
+    """The ``network`` path parameter lists the registered networks when the schema is generated."""
+
+    def get_override_parameters(self) -> list[Any]:
+        return [
+            OpenApiParameter(
+                "network",
+                str,
+                OpenApiParameter.PATH,
+                enum=network_slugs(),
+                description="A registered network (GET .../networks/ lists what each needs).",
+            )
+        ]
+
+
+def network_description(slug: str) -> dict[str, Any]:
+    """What a registered network declares, as plain JSON (for API clients and the docs)."""
+    spec = network_spec(slug)
+    connect = spec.connect
+    return {
+        "network": slug,
+        "display_name": spec.brand.display_name,
+        "colour": spec.brand.colour,
+        "capabilities": sorted(spec.capabilities()),
+        "text_limits": [
+            {"field": t.field, "limit": t.limit, "unit": t.unit.value, "url_weight": t.url_weight}
+            for t in spec.text
+        ],
+        "max_thread_parts": spec.max_thread_parts,
+        "media": {
+            "max_items": spec.media.max_items,
+            "kinds": [
+                {"kind": r.kind.value, "mime_types": list(r.mime_types), "max_bytes": r.max_bytes}
+                for r in spec.media.rules
+            ],
+        },
+        "alt_text_limit": spec.alt_text.limit if spec.alt_text else None,
+        "content_warning": spec.content_warning is not None,
+        "visibility": [{"value": c.value, "label": str(c.label)} for c in spec.visibility],
+        "edit": spec.edit,
+        "delete": spec.delete,
+        "metrics": sorted(spec.metrics),
+        "inbox": sorted(spec.inbox),
+        "connect": None
+        if connect is None
+        else {
+            "method": connect.method.value,
+            "fields": [
+                {"name": f.name, "label": str(f.label), "kind": f.kind.value, "required": f.required}
+                for f in connect.fields
+            ],
+        },
+    }
+
+
+class NetworkListApi(WorkspaceAPIView):
+    """The registered networks and what each can do (from the connectors' declared specs)."""
+
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
+    def get(self, request: Request, workspace_id: int) -> Response:
+        return Response([network_description(slug) for slug in network_slugs()])
+
+
+class ChannelConnectApi(WorkspaceAPIView):
+    """Connect an account. Networks that log in with credentials answer 201 with the channel; networks
+    with an authorization page answer 200 with ``authorize_url`` (send ``redirect_uri`` along; the channel
+    is created when the user comes back there)."""
+
     actions = {"POST": Action.MANAGE_CHANNELS}
-
-    @extend_schema(request=BlueskyConnectSerializer, responses={201: ChannelSerializer})
-    @idempotent
-    def post(self, request: Request, workspace_id: int) -> Response:
-        s = BlueskyConnectSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        channel = channel_connect_bluesky(workspace=self.workspace, actor=self.user, **s.validated_data)
-        return Response(ChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
-
-
-class MastodonBeginApi(WorkspaceAPIView):
-    actions = {"POST": Action.MANAGE_CHANNELS}
+    schema = _ConnectSchema()
 
     @extend_schema(
-        request=MastodonBeginSerializer,
-        responses={200: {"type": "object", "properties": {"authorize_url": {"type": "string"}}}},
+        request=OpenApiTypes.OBJECT,
+        responses={
+            201: ChannelSerializer,
+            200: {"type": "object", "properties": {"authorize_url": {"type": "string"}}},
+        },
     )
-    def post(self, request: Request, workspace_id: int) -> Response:
-        s = MastodonBeginSerializer(data=request.data)
+    @idempotent
+    def post(self, request: Request, workspace_id: int, network: str) -> Response:
+        try:
+            spec = network_spec(network)
+        except UnknownNetwork as exc:
+            raise Http404 from exc
+        if spec.connect is None:
+            raise Http404
+        s = connect_serializer(spec, request.data)
         s.is_valid(raise_exception=True)
-        url = channel_mastodon_begin(workspace=self.workspace, user=self.user, **s.validated_data)
-        return Response({"authorize_url": url})
+        values = {k: str(v) for k, v in s.validated_data.items()}
+        if spec.connect.method == ConnectMethod.OAUTH:
+            redirect_uri = values.pop("redirect_uri")
+            url = channel_connect_begin(
+                workspace=self.workspace,
+                user=self.user,
+                network=network,
+                values=values,
+                redirect_uri=redirect_uri,
+            )
+            return Response({"authorize_url": url})
+        channel = channel_connect_credentials(
+            workspace=self.workspace, network=network, values=values, actor=self.user
+        )
+        return Response(ChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
 
 
 class ChannelDetailApi(WorkspaceAPIView):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from resonanz.connectors.registry import network_choices, network_display_name
 from resonanz.core.crypto import EncryptedJSONField
 
 
@@ -19,7 +20,8 @@ class ChannelStatus(models.TextChoices):
 
 class Channel(models.Model):
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="channels")
-    network = models.CharField(_("network"), max_length=32)
+    # Choices from the connector registry (settings.RESONANZ_CONNECTORS), evaluated when used.
+    network = models.CharField(_("network"), max_length=32, choices=network_choices)
     base_url = models.URLField(_("server"), max_length=300)
     remote_id = models.CharField(_("account id"), max_length=300)
     handle = models.CharField(_("handle"), max_length=300)
@@ -49,8 +51,6 @@ class Channel(models.Model):
         ordering = ["network", "handle"]
 
     def __str__(self) -> str:
-        from resonanz.connectors.registry import network_display_name
-
         return f"{network_display_name(self.network)}: {self.handle}"
 
 
@@ -69,9 +69,12 @@ class PendingOAuth(models.Model):
         return f"{self.network} {self.base_url}"
 
 
-class MastodonApp(models.Model):
-    """Our app registration per Mastodon instance (POST /api/v1/apps is done once per instance)."""
+class OAuthClient(models.Model):
+    """Our app registration on one server of a network, for one redirect URI (networks whose every server
+    is its own OAuth provider register the app once per server; ``ClientRegistry`` in the connector
+    contract)."""
 
+    network = models.CharField(max_length=32)
     base_url = models.URLField(max_length=300)
     redirect_uri = models.URLField(max_length=500)
     credentials = EncryptedJSONField(default=dict)  # client_id, client_secret
@@ -79,8 +82,10 @@ class MastodonApp(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["base_url", "redirect_uri"], name="mastodon_app_unique")
+            models.UniqueConstraint(
+                fields=["network", "base_url", "redirect_uri"], name="oauth_client_unique"
+            )
         ]
 
     def __str__(self) -> str:
-        return self.base_url
+        return f"{self.network} {self.base_url}"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,12 +14,20 @@ from django.utils.translation import gettext as _
 from resonanz.accounts.models import User, Workspace
 from resonanz.accounts.permissions import Action, ensure_allowed
 from resonanz.accounts.selectors import membership_role
-from resonanz.connectors.base import AccountInfo, AuthExpired, ChannelAccount, ConnectorError, NotSupported
-from resonanz.connectors.registry import get_connector
+from resonanz.connectors.base import (
+    AccountInfo,
+    AuthExpired,
+    ChannelAccount,
+    ConnectedAccount,
+    ConnectorError,
+    NotSupported,
+)
+from resonanz.connectors.base.spec import ConnectMethod, ConnectSpec
+from resonanz.connectors.registry import UnknownNetwork, get_connector, network_display_name, network_spec
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.services import audit_log_record
 
-from .models import Channel, ChannelStatus, MastodonApp, PendingOAuth
+from .models import Channel, ChannelStatus, OAuthClient, PendingOAuth
 
 OAUTH_STATE_TTL = timedelta(minutes=30)
 
@@ -91,115 +99,123 @@ def _upsert_channel(
     return channel
 
 
-def channel_connect_bluesky(
-    *, workspace: Workspace, pds_url: str, identifier: str, app_password: str, actor: User | None = None
-) -> Channel:
-    """Connect with an app password (https://bsky.app/settings/app-passwords); never the main password."""
-    from resonanz.connectors.bluesky.oauth import app_password_login
+class OAuthClientRegistry:
+    """``ClientRegistry`` of the connector contract, on ``OAuthClient`` rows of one network."""
 
-    try:
-        info, credentials = app_password_login(
-            pds_url=pds_url.rstrip("/"), identifier=identifier.strip(), app_password=app_password
+    def __init__(self, network: str) -> None:
+        self.network = network
+
+    def get(self, *, base_url: str, redirect_uri: str) -> dict[str, Any] | None:
+        client = OAuthClient.objects.filter(
+            network=self.network, base_url=base_url, redirect_uri=redirect_uri
+        ).first()
+        return dict(client.credentials) if client is not None else None
+
+    def save(self, *, base_url: str, redirect_uri: str, credentials: dict[str, Any]) -> dict[str, Any]:
+        client, _created = OAuthClient.objects.get_or_create(
+            network=self.network,
+            base_url=base_url,
+            redirect_uri=redirect_uri,
+            defaults={"credentials": credentials},
         )
-    except ConnectorError as exc:
-        raise ChannelConnectError(
-            _("Bluesky did not accept the login: %(message)s") % {"message": exc.network_message}
-        ) from exc
-    return _upsert_channel(
+        return dict(client.credentials)
+
+
+def _connect_spec(network: str) -> ConnectSpec:
+    try:
+        spec = network_spec(network).connect
+    except UnknownNetwork as exc:
+        raise ChannelConnectError(_("This network is not available.")) from exc
+    if spec is None:
+        raise ChannelConnectError(_("This network is not available."))
+    return spec
+
+
+def _store_connected(
+    *, workspace: Workspace, network: str, connected: ConnectedAccount, actor: User | None
+) -> Channel:
+    channel = _upsert_channel(
         workspace=workspace,
-        network="bluesky",
-        base_url=pds_url,
-        info=info,
-        credentials=credentials,
+        network=network,
+        base_url=connected.base_url,
+        info=connected.info,
+        credentials=connected.credentials,
         actor=actor,
     )
+    if connected.settings:
+        channel.settings = dict(connected.settings)
+        channel.save(update_fields=["settings"])
+    return channel
 
 
-def _pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(64)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-def channel_mastodon_begin(*, workspace: Workspace, user: User, instance_url: str, redirect_uri: str) -> str:
-    """Register our app on the instance (once) and return the authorization URL (PKCE S256)."""
-    from resonanz.connectors.mastodon import oauth
-
-    base_url = instance_url.strip().rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        base_url = f"https://{base_url}"
-    app = MastodonApp.objects.filter(base_url=base_url, redirect_uri=redirect_uri).first()
+def channel_connect_credentials(
+    *, workspace: Workspace, network: str, values: Mapping[str, str], actor: User | None = None
+) -> Channel:
+    """Connect with what the user entered (``ConnectMethod.CREDENTIALS``, e.g. an app password)."""
+    spec = _connect_spec(network)
+    if spec.method != ConnectMethod.CREDENTIALS:
+        raise ChannelConnectError(_("This network is connected through its own sign-in page."))
     try:
-        if app is None:
-            creds = oauth.register_app(base_url=base_url, redirect_uri=redirect_uri)
-            app, _created = MastodonApp.objects.get_or_create(
-                base_url=base_url, redirect_uri=redirect_uri, defaults={"credentials": creds}
-            )
+        connected = get_connector(network).connect_with_credentials(values=values)
     except ConnectorError as exc:
         raise ChannelConnectError(
-            _("The Mastodon server %(url)s refused the app registration: %(message)s")
-            % {"url": base_url, "message": exc.network_message}
+            _("%(network)s did not accept the login: %(message)s")
+            % {"network": network_display_name(network), "message": exc.network_message}
         ) from exc
-    verifier, challenge = _pkce_pair()
+    return _store_connected(workspace=workspace, network=network, connected=connected, actor=actor)
+
+
+def channel_connect_begin(
+    *, workspace: Workspace, user: User, network: str, values: Mapping[str, str], redirect_uri: str
+) -> str:
+    """Start an authorization on the network (``ConnectMethod.OAUTH``); returns where to send the user."""
+    spec = _connect_spec(network)
+    if spec.method != ConnectMethod.OAUTH:
+        raise ChannelConnectError(_("This network is connected with the form, not a sign-in page."))
     state = secrets.token_urlsafe(24)
+    try:
+        start = get_connector(network).connect_begin(
+            values=values, redirect_uri=redirect_uri, state=state, clients=OAuthClientRegistry(network)
+        )
+    except ConnectorError as exc:
+        raise ChannelConnectError(exc.network_message) from exc
     PendingOAuth.objects.create(
         workspace=workspace,
         user=user,
-        network="mastodon",
-        base_url=base_url,
+        network=network,
+        base_url=start.base_url,
         state=state,
-        data={"code_verifier": verifier, "redirect_uri": redirect_uri, "app_id": app.pk},
+        data=dict(start.state_data),
     )
-    return oauth.authorization_url(
-        base_url=base_url,
-        client_id=str(app.credentials["client_id"]),
-        redirect_uri=redirect_uri,
-        state=state,
-        code_challenge=challenge,
-    )
+    return start.authorize_url
 
 
 @transaction.atomic
-def channel_mastodon_complete(*, user: User, state: str, code: str) -> Channel:
-    from resonanz.connectors.mastodon import oauth
-
-    pending = PendingOAuth.objects.select_for_update().filter(state=state, user=user).first()
+def channel_connect_complete(*, user: User, network: str, params: Mapping[str, str]) -> Channel:
+    """The network sent the user back (the callback's query ``params``): finish and store the channel."""
+    state = params.get("state", "")
+    pending = (
+        PendingOAuth.objects.select_for_update().filter(state=state, user=user, network=network).first()
+        if state
+        else None
+    )
     if pending is None or pending.created_at < timezone.now() - OAUTH_STATE_TTL:
         raise ChannelConnectError(_("This authorization link has expired. Please connect again."))
-    # Roles may have changed while the user was on the Mastodon server: check again before connecting.
+    # Roles may have changed while the user was on the network: check again before connecting.
     ensure_allowed(membership_role(workspace=pending.workspace, user=user), Action.MANAGE_CHANNELS)
-    app = MastodonApp.objects.get(pk=pending.data["app_id"])
     try:
-        credentials = oauth.exchange_code(
+        connected = get_connector(network).connect_complete(
             base_url=pending.base_url,
-            client_id=str(app.credentials["client_id"]),
-            client_secret=str(app.credentials["client_secret"]),
-            redirect_uri=str(pending.data["redirect_uri"]),
-            code=code,
-            code_verifier=str(pending.data["code_verifier"]),
+            state_data=dict(pending.data),
+            params=params,
+            clients=OAuthClientRegistry(network),
         )
-        account = ChannelAccount(network="mastodon", base_url=pending.base_url, credentials=credentials)
-        info = get_connector("mastodon").verify(account=account)
     except ConnectorError as exc:
         raise ChannelConnectError(
-            _("Mastodon did not accept the authorization: %(message)s") % {"message": exc.network_message}
+            _("%(network)s did not accept the authorization: %(message)s")
+            % {"network": network_display_name(network), "message": exc.network_message}
         ) from exc
-    credentials = {
-        **account.credentials,
-        "client_id": app.credentials["client_id"],
-        "client_secret": app.credentials["client_secret"],
-    }
-    channel = _upsert_channel(
-        workspace=pending.workspace,
-        network="mastodon",
-        base_url=pending.base_url,
-        info=info,
-        credentials=credentials,
-        actor=user,
-    )
-    if account.settings:
-        channel.settings = account.settings
-        channel.save(update_fields=["settings"])
+    channel = _store_connected(workspace=pending.workspace, network=network, connected=connected, actor=user)
     pending.delete()
     return channel
 
@@ -219,7 +235,7 @@ def _notify_reconnect(channel: Channel, message: str) -> None:
         recipients=notification_recipients(workspace=workspace, roles={Role.OWNER, Role.ADMIN}),
         kind="channel_reconnect_needed",
         params={
-            "network": channel.network.title(),
+            "network": network_display_name(channel.network),
             "handle": channel.handle,
             "workspace": workspace.name,
             "message": message,
@@ -269,7 +285,7 @@ def channel_refresh_credentials(*, channel: Channel, account: ChannelAccount, ca
         channel_mark_reconnect_needed(
             channel=channel,
             message=_("%(network)s no longer accepts this channel's login: %(message)s. Please reconnect.")
-            % {"network": channel.network.title(), "message": cause or exc.network_message},
+            % {"network": network_display_name(channel.network), "message": cause or exc.network_message},
         )
         return False
     channel_store_account(channel=channel, account=account)

@@ -443,7 +443,8 @@ class VariantActionSerializer(serializers.Serializer[None]):
 
 
 class VariantRemoteApi(WorkspaceAPIView):
-    """Actions on a published variant: delete on the network, edit (Mastodon), delete-and-repost."""
+    """Actions on a published variant: delete on the network, edit (where the network can edit:
+    ``spec.edit``), delete-and-repost."""
 
     actions = {"POST": Action.DELETE_PUBLISHED}
 

@@ -146,7 +146,7 @@ class VariantPart(models.Model):
     remote_id = models.CharField(max_length=500, blank=True)
     remote_cid = models.CharField(max_length=200, blank=True)
     remote_url = models.URLField(max_length=1000, blank=True)
-    # Connector-specific facts about the published part (e.g. Mastodon media ids + digests for edits).
+    # Connector-specific facts about the published part (e.g. media ids + digests an edit needs).
     remote_extra = models.JSONField(default=dict, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
 

@@ -117,7 +117,7 @@ def post_input_drafts(
     """
     from django.utils.translation import ngettext
 
-    from .services import VISIBILITIES, PostError  # services imports this module
+    from .services import PostError, known_visibilities  # services imports this module
 
     by_id = {c.pk: c for c in channels if c.workspace_id == workspace.pk}
     selected = list(dict.fromkeys(data.channel_ids))
@@ -139,7 +139,7 @@ def post_input_drafts(
             raise PostError(
                 gettext("An override names a channel that is not selected."), code="unknown_channel"
             )
-        if o.visibility not in VISIBILITIES:
+        if o.visibility not in known_visibilities():
             raise PostError(
                 gettext("Unknown visibility %(v)s.") % {"v": o.visibility}, code="invalid_visibility"
             )

@@ -46,7 +46,16 @@ from .rules import VariantReport, variant_check
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"}
-VISIBILITIES = {"public", "unlisted", "private", "direct"}
+
+
+def known_visibilities() -> set[str]:
+    """ "public" and every visibility a registered network declares (each channel's connector then checks
+    its own in ``validate``)."""
+    from resonanz.connectors.registry import registered_connectors
+
+    return {"public", *(c.value for conn in registered_connectors() for c in conn.spec.visibility)}
+
+
 EDITABLE_STATUSES = {
     VariantStatus.DRAFT,
     VariantStatus.SCHEDULED,
@@ -217,7 +226,7 @@ def _write_variants(post: Post, data: PostInput) -> None:
     for o in data.overrides:
         if o.channel_id not in channels:
             raise PostError(_("An override names a channel that is not selected."), code="unknown_channel")
-        if o.visibility not in VISIBILITIES:
+        if o.visibility not in known_visibilities():
             raise PostError(_("Unknown visibility %(v)s.") % {"v": o.visibility}, code="invalid_visibility")
     # Variants of channels no longer selected go away (only while unpublished).
     post.variants.exclude(channel_id__in=channels).delete()

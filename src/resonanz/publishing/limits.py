@@ -1,7 +1,8 @@
 """Per-network concurrency caps shared by all workers.
 
 A cap is a courtesy to the network (whose own 429s we still honour): at most
-``RESONANZ_NETWORK_CONCURRENCY[network]`` requests in flight across every worker.
+``RESONANZ_NETWORK_CONCURRENCY[network]`` (default: the connector's ``spec.network_concurrency``)
+requests in flight across every worker.
 
 * Scaled (``REDIS_URL`` set): one sorted set per network holds the slots in use, scored by when they
   expire. One Lua call takes up to ``want`` slots at once (a batch of posts asks once, not once per post),
@@ -40,7 +41,14 @@ return n
 
 
 def network_cap(network: str) -> int:
-    return max(1, int(settings.RESONANZ_NETWORK_CONCURRENCY.get(network, DEFAULT_CAP)))
+    """The setting's cap for the network, else what its connector declares (``spec.network_concurrency``)."""
+    from resonanz.connectors.registry import find_spec
+
+    configured = settings.RESONANZ_NETWORK_CONCURRENCY.get(network)
+    if configured is None:
+        spec = find_spec(network)
+        configured = spec.network_concurrency if spec is not None else DEFAULT_CAP
+    return max(1, int(configured))
 
 
 @functools.cache

@@ -8,8 +8,8 @@ How "exactly once" is kept (docs/architecture.md has the diagram):
    matches, due). Two workers cannot both win; a lease (``lease_expires_at``) lets the sweeper recover a
    variant whose worker died.
 3. Before each network call an idempotency key per part is committed, then a ``PublishAttempt`` row.
-   Mastodon gets it as ``Idempotency-Key``; Bluesky derives a deterministic record key from it, so a
-   retried create cannot make a second post.
+   The connector passes it to the network (an ``Idempotency-Key`` header, or a record key derived from
+   it), so a retried create cannot make a second post.
 4. A part whose earlier attempt is still PENDING (crash) or UNKNOWN (timeout) is *reconciled* first:
    the connector asks the network whether it exists, and only publishes if it certainly does not.
 5. Parts of a thread are published in order; a retry resumes from the first unpublished part.
@@ -583,7 +583,7 @@ def variant_delete_remote(*, workspace: Workspace, variant: Variant, actor: obje
 def variant_edit_remote(
     *, workspace: Workspace, variant: Variant, text: str, actor: object = None
 ) -> Variant:
-    """Edit a published post where the network allows it (Mastodon). Bluesky: NotSupported."""
+    """Edit a published post where the network allows it (``spec.edit``); elsewhere NotSupported."""
     ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
     connector = get_connector(variant.channel.network)
     account = channel_account(channel=variant.channel)
@@ -629,7 +629,7 @@ def variant_retry(*, workspace: Workspace, variant: Variant, actor: object = Non
 
 @transaction.atomic
 def variant_repost(*, workspace: Workspace, variant: Variant, actor: object = None) -> Variant:
-    """Delete-and-repost (for networks without edit, like Bluesky): an explicit, visible choice."""
+    """Delete-and-repost (for networks without edit): an explicit, visible choice."""
     variant = Variant.objects.select_for_update().select_related("post", "channel").get(pk=variant.pk)
     ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
     if _published_refs(variant):

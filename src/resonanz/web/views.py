@@ -56,6 +56,3 @@ def dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
             "reconnect": channel_list(workspace=ws).filter(status=ChannelStatus.RECONNECT_NEEDED),
         },
     )
-
-
-# -- channels -----------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from django.utils import dateformat, formats, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
-from resonanz.calendar.selectors import Entry
-from resonanz.connectors.registry import network_display_name
+from resonanz.calendar.selectors import Entry, safe_color
+from resonanz.connectors.registry import find_spec, network_display_name
 
 register = template.Library()
 
@@ -58,10 +58,18 @@ class EntryRenderer:
         return escaped
 
     def network(self, network: str) -> str:
-        """The network's display name ("Mastodon"), escaped; once per network and page."""
+        """The network's icon in its colour and its display name, escaped; once per network and page.
+        Both come from the connector's declared brand (``spec.brand``)."""
         name = self._networks.get(network)
         if name is None:
-            name = self._networks[network] = escape(network_display_name(network))
+            spec = find_spec(network)
+            icon = ""
+            if spec is not None and spec.brand.icon_path:
+                icon = (
+                    '<svg class="cal-net" viewBox="0 0 24 24" aria-hidden="true" focusable="false">'
+                    f'<path fill="{safe_color(spec.brand.colour)}" d="{escape(spec.brand.icon_path)}"/></svg>'
+                )
+            name = self._networks[network] = icon + escape(network_display_name(network))
         return name
 
     def campaign(self, e: Entry) -> str:

@@ -2,7 +2,7 @@
 """The calendar in a real browser: drag a scheduled post to another day (month) and hour (week), and
 screenshots of month/week/list in German and English (``artifacts/screenshots/calendar-*.png``).
 
-Reuses the Playwright setup of ``resonanz.web.tests.test_browser`` (Debian's chromium, headless).
+Reuses the Playwright setup of ``testsupport.browser`` (Debian's chromium, headless).
 """
 
 from __future__ import annotations

@@ -123,8 +123,18 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         # Project-level overrides (e.g. allauth's layout and login page) win over the apps' templates.
         "DIRS": [PACKAGE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # The apps' templates, then each registered connector's own (connectors/<network>/templates).
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    [
+                        "django.template.loaders.filesystem.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                        "resonanz.connectors.loaders.Loader",
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -206,6 +216,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "resonanz.connectors.finders.ConnectorFinder",  # connectors/<network>/static
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 MAILERS = {
@@ -252,13 +267,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Explicit connector registry (network slug -> provider class). Only what is listed here exists.
+# Explicit connector registry (network slug -> provider class). Only what is listed here exists; each
+# network is one folder under resonanz/connectors/ and one line here (docs/connectors.md).
 RESONANZ_CONNECTORS = {
     "bluesky": "resonanz.connectors.bluesky.provider.BlueskyConnector",
     "mastodon": "resonanz.connectors.mastodon.provider.MastodonConnector",
 }
-# Per-network concurrency caps for publishing (simultaneous network calls across all workers).
-RESONANZ_NETWORK_CONCURRENCY = {"bluesky": 10, "mastodon": 10}
+# Per-network concurrency caps for publishing (simultaneous network calls across all workers); a network
+# not named here gets its connector's declared ``network_concurrency``.
+RESONANZ_NETWORK_CONCURRENCY: dict[str, int] = {}
 # Publishing engine tuning.
 RESONANZ_PUBLISH_LEASE_SECONDS = int(os.environ.get("RESONANZ_PUBLISH_LEASE_SECONDS", "120"))
 RESONANZ_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("RESONANZ_PUBLISH_MAX_ATTEMPTS", "8"))

@@ -10,15 +10,22 @@ server with one shared contract suite (``resonanz/connectors/tests/contract.py``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .errors import NotSupported
 
+if TYPE_CHECKING:
+    from .preview import Segment
+    from .spec import MediaSpec, NetworkSpec
+
 
 class Capability(StrEnum):
+    """Coarse capabilities, derived from the connector's :class:`~.spec.NetworkSpec` (``capabilities()``)."""
+
     PUBLISH = "publish"
     THREADS = "threads"
     MEDIA = "media"
@@ -154,15 +161,90 @@ class Engagement:
     reply_items: list[RemoteReply] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ConnectedAccount:
+    """A newly connected account: what the channel stores."""
+
+    base_url: str
+    info: AccountInfo
+    credentials: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectStart:
+    """The first step of an authorization on the network (``ConnectMethod.OAUTH``)."""
+
+    authorize_url: str  # where the user approves access
+    base_url: str
+    state_data: dict[str, Any]  # kept (encrypted) until the callback, then passed to ``connect_complete``
+
+
+class ClientRegistry(Protocol):
+    """Our own app registrations on a network's servers, one per server and redirect URI (kept encrypted
+    by the channels app; networks that register per server, like the fediverse, need it)."""
+
+    def get(self, *, base_url: str, redirect_uri: str) -> dict[str, Any] | None: ...
+
+    def save(self, *, base_url: str, redirect_uri: str, credentials: dict[str, Any]) -> dict[str, Any]:
+        """Store unless one exists already (a concurrent registration); return the stored credentials."""
+        ...
+
+
 class Connector(ABC):
     network: ClassVar[str]
-    display_name: ClassVar[str]
-    capabilities: ClassVar[frozenset[Capability]]
-    max_thread_parts: ClassVar[int] = 25
+    # Everything the network declares about itself: name, colour, limits, options, connect flow, preview.
+    spec: ClassVar[NetworkSpec]
     # How many posts of ONE account the engine may create at the same time. 1 unless the connector is
     # known to be safe with parallel calls on one ChannelAccount: a refresh that rotates tokens (Bluesky's
     # refreshSession invalidates the old refresh JWT) must not race another call using the old one.
     publish_concurrency_per_account: ClassVar[int] = 1
+
+    # -- declared capabilities (all from ``spec``) ----------------------------------------------
+    @property
+    def display_name(self) -> str:
+        return self.spec.brand.display_name
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.spec.capabilities()
+
+    @property
+    def max_thread_parts(self) -> int:
+        return self.spec.max_thread_parts
+
+    def media_rules(self, *, account: ChannelAccount) -> MediaSpec:
+        """The media this account may post: the spec's defaults, refined from what is cached on the account
+        (never a network call: the composer asks for every channel on every page)."""
+        return self.spec.media
+
+    def preview_segments(self, *, text: str) -> list[Segment]:
+        """The text split the way the network links it (links, mentions, tags) for the composer's preview."""
+        from .preview import Segment
+
+        return [Segment("text", text)] if text else []
+
+    # -- connecting an account (``spec.connect``) ----------------------------------------------
+    def connect_with_credentials(self, *, values: Mapping[str, str]) -> ConnectedAccount:
+        """``ConnectMethod.CREDENTIALS``: log in with the form's values."""
+        raise NotSupported(f"{self.network}: no credentials login")
+
+    def connect_begin(
+        self, *, values: Mapping[str, str], redirect_uri: str, state: str, clients: ClientRegistry
+    ) -> ConnectStart:
+        """``ConnectMethod.OAUTH``: prepare the authorization (register our app if needed)."""
+        raise NotSupported(f"{self.network}: no authorization flow")
+
+    def connect_complete(
+        self,
+        *,
+        base_url: str,
+        state_data: Mapping[str, Any],
+        params: Mapping[str, str],
+        clients: ClientRegistry,
+    ) -> ConnectedAccount:
+        """``ConnectMethod.OAUTH``: the network sent the user back with ``params`` (the callback's query)."""
+        raise NotSupported(f"{self.network}: no authorization flow")
 
     # -- account ---------------------------------------------------------------------------------
     @abstractmethod

@@ -13,17 +13,18 @@ password) and stores the new tokens on the account. Only a failed refresh escape
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
 from django.utils.translation import gettext as _
 
 from resonanz.connectors.base.errors import AuthExpired, ConnectorError, NotSupported, Rejected, ServerError
+from resonanz.connectors.base.preview import Segment
 from resonanz.connectors.base.provider import (
     AccountInfo,
-    Capability,
     ChannelAccount,
+    ConnectedAccount,
     Connector,
     DraftMedia,
     DraftPart,
@@ -50,19 +51,11 @@ from .mapping import (
     tid_from_key,
 )
 from .media import MAX_IMAGE_BYTES, fit_image, probe_image
-from .oauth import account_info, create_session, fetch_profile, session_credentials
+from .oauth import account_info, app_password_login, create_session, fetch_profile, session_credentials
+from .preview import segments
+from .spec import DEFAULT_PDS_URL, MAX_ALT_TEXT_GRAPHEMES, MAX_BYTES, MAX_GRAPHEMES, MAX_IMAGES, SPEC
 
 logger = logging.getLogger(__name__)
-
-# Lexicon app.bsky.feed.post: text maxGraphemes 300, maxLength 3000 (UTF-8 bytes)
-# (https://docs.bsky.app/docs/advanced-guides/posts#post-record-structure).
-MAX_GRAPHEMES = 300
-MAX_BYTES = 3000
-# Lexicon app.bsky.embed.images: images maxLength 4.
-MAX_IMAGES = 4
-# The lexicon sets no limit on alt text; Bluesky's app stops at 2,000 graphemes (social-app
-# src/lib/constants.ts MAX_ALT_TEXT). We enforce the app's number so posts look the same everywhere.
-MAX_ALT_TEXT_GRAPHEMES = 2000
 
 
 def _issue(
@@ -79,18 +72,7 @@ def _issue(
 
 class BlueskyConnector(Connector):
     network = "bluesky"
-    display_name = "Bluesky"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.PUBLISH,
-            Capability.THREADS,
-            Capability.MEDIA,
-            Capability.ALT_TEXT,
-            Capability.DELETE,
-            Capability.ENGAGEMENT,
-            Capability.REFRESH,
-        }
-    )
+    spec = SPEC
 
     def __init__(self, *, transport: httpx.BaseTransport | None = None) -> None:
         self._transport = transport  # tests inject one; production uses httpx's default
@@ -183,6 +165,20 @@ class BlueskyConnector(Connector):
         if session.get("handle"):
             account.handle = str(session["handle"])
         return account_info(session, profile, web_url=self._web_url(account))
+
+    def connect_with_credentials(self, *, values: Mapping[str, str]) -> ConnectedAccount:
+        """An app password (https://bsky.app/settings/app-passwords); never the main password."""
+        pds_url = (values.get("pds_url") or DEFAULT_PDS_URL).strip().rstrip("/")
+        info, credentials = app_password_login(
+            pds_url=pds_url,
+            identifier=(values.get("identifier") or "").strip(),
+            app_password=values.get("app_password") or "",
+            transport=self._transport,
+        )
+        return ConnectedAccount(base_url=pds_url, info=info, credentials=credentials)
+
+    def preview_segments(self, *, text: str) -> list[Segment]:
+        return segments(text)
 
     # -- rules -----------------------------------------------------------------------------------
     def count_text(self, *, account: ChannelAccount, text: str, content_warning: str = "") -> TextCount:

@@ -2,9 +2,10 @@
 
 Each Mastodon server is its own OAuth provider, so the app is registered once per instance and redirect
 URI (``POST /api/v1/apps``, https://docs.joinmastodon.org/methods/apps/#create) and its client id/secret
-are stored (``MastodonApp``). PKCE with ``S256`` is supported since Mastodon 4.3
-(https://docs.joinmastodon.org/methods/oauth/#authorize, ``code_challenge_method``); older servers ignore
-the extra parameters and still complete the plain authorization code flow.
+are stored (the channels app's ``OAuthClient``, through ``ClientRegistry``). PKCE with ``S256`` is
+supported since Mastodon 4.3 (https://docs.joinmastodon.org/methods/oauth/#authorize,
+``code_challenge_method``); older servers ignore the extra parameters and still complete the plain
+authorization code flow.
 
 Tokens (https://docs.joinmastodon.org/methods/oauth/#token, https://docs.joinmastodon.org/entities/Token/):
 historically Mastodon access tokens never expired and came without a refresh token; servers may now
@@ -13,7 +14,10 @@ return ``refresh_token`` and ``expires_in``, which we keep so :func:`refresh` ca
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +30,13 @@ from .client import MastodonClient, MastodonRejected
 
 SCOPES = "read write"
 CLIENT_NAME = "Resonanz"
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE verifier and its S256 challenge (RFC 7636 §4.1-4.2)."""
+    verifier = secrets.token_urlsafe(64)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
 
 
 def _client(base_url: str, *, timeout: float | None = None) -> MastodonClient:

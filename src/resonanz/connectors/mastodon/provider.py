@@ -18,11 +18,12 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -31,10 +32,13 @@ from django.utils.translation import gettext
 from resonanz.connectors.base import (
     AccountInfo,
     AuthExpired,
-    Capability,
     ChannelAccount,
+    ClientRegistry,
+    ConnectedAccount,
     ConnectionFailed,
     Connector,
+    ConnectorError,
+    ConnectStart,
     DraftMedia,
     DraftPart,
     DraftVariant,
@@ -47,16 +51,20 @@ from resonanz.connectors.base import (
     TextCount,
     ValidationIssue,
 )
+from resonanz.connectors.base.preview import Segment
 from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.base.spec import MediaKind, MediaSpec
 
 from . import oauth
 from .client import MastodonClient, RateLimitState
+from .preview import segments
 from .rules import MENTION_RE, count_status, instance_limits
+from .spec import SPEC
 
 logger = logging.getLogger(__name__)
 
 # https://docs.joinmastodon.org/methods/statuses/#form-data-parameters (visibility)
-VISIBILITIES = frozenset({"public", "unlisted", "private", "direct"})
+VISIBILITIES = frozenset(choice.value for choice in SPEC.visibility)
 INSTANCE_MAX_AGE = timedelta(days=1)
 # find_published: statuses created this long before the key was recorded still count (clock skew between
 # us and the instance); and how far back we page through the account's statuses (40 per page, the API max:
@@ -126,22 +134,7 @@ def _digest(media: DraftMedia) -> str:
 
 class MastodonConnector(Connector):
     network = "mastodon"
-    display_name = "Mastodon"
-    capabilities = frozenset(
-        {
-            Capability.PUBLISH,
-            Capability.THREADS,
-            Capability.MEDIA,
-            Capability.ALT_TEXT,
-            Capability.EDIT,
-            Capability.DELETE,
-            Capability.ENGAGEMENT,
-            Capability.CONTENT_WARNING,
-            Capability.VISIBILITY,
-            Capability.REFRESH,
-        }
-    )
-    max_thread_parts: ClassVar[int] = 25
+    spec = SPEC
 
     def __init__(
         self,
@@ -252,6 +245,74 @@ class MastodonConnector(Connector):
             account.credentials.pop("expires_at", None)
         account.update_credentials(**new)
 
+    # -- connecting (OAuth 2 + PKCE, our app registered once per instance) --------------------------
+    def connect_begin(
+        self, *, values: Mapping[str, str], redirect_uri: str, state: str, clients: ClientRegistry
+    ) -> ConnectStart:
+        """Register our app on the instance (once per instance and redirect URI) and return the
+        authorization URL (PKCE S256)."""
+        base_url = (values.get("instance_url") or "").strip().rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            base_url = f"https://{base_url}"
+        app = clients.get(base_url=base_url, redirect_uri=redirect_uri)
+        if app is None:
+            try:
+                registered = oauth.register_app(
+                    base_url=base_url, redirect_uri=redirect_uri, timeout=self.timeout
+                )
+            except ConnectorError as exc:
+                message = gettext("The Mastodon server %(url)s refused the app registration: %(message)s") % {
+                    "url": base_url,
+                    "message": exc.network_message,
+                }
+                raise Rejected(message, network_message=message) from exc
+            app = clients.save(base_url=base_url, redirect_uri=redirect_uri, credentials=registered)
+        verifier, challenge = oauth.pkce_pair()
+        return ConnectStart(
+            authorize_url=oauth.authorization_url(
+                base_url=base_url,
+                client_id=str(app["client_id"]),
+                redirect_uri=redirect_uri,
+                state=state,
+                code_challenge=challenge,
+            ),
+            base_url=base_url,
+            state_data={"code_verifier": verifier, "redirect_uri": redirect_uri},
+        )
+
+    def connect_complete(
+        self,
+        *,
+        base_url: str,
+        state_data: Mapping[str, Any],
+        params: Mapping[str, str],
+        clients: ClientRegistry,
+    ) -> ConnectedAccount:
+        redirect_uri = str(state_data["redirect_uri"])
+        app = clients.get(base_url=base_url, redirect_uri=redirect_uri)
+        if app is None:
+            raise Rejected("mastodon: the app registration for this server is gone; connect again")
+        credentials = oauth.exchange_code(
+            base_url=base_url,
+            client_id=str(app["client_id"]),
+            client_secret=str(app["client_secret"]),
+            redirect_uri=redirect_uri,
+            code=params.get("code", ""),
+            code_verifier=str(state_data["code_verifier"]),
+            timeout=self.timeout,
+        )
+        account = ChannelAccount(network=self.network, base_url=base_url, credentials=credentials)
+        info = self.verify(account=account)
+        # The channel keeps the app's credentials next to the tokens: refresh_credentials needs them.
+        stored = {
+            **account.credentials,
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+        }
+        return ConnectedAccount(
+            base_url=base_url, info=info, credentials=stored, settings=dict(account.settings)
+        )
+
     # -- limits ----------------------------------------------------------------------------------
     def _fetch_limits(self, account: ChannelAccount, client: MastodonClient) -> dict[str, Any]:
         # https://docs.joinmastodon.org/methods/instance/#v2 (4.0+); servers without v2 still have
@@ -283,6 +344,36 @@ class MastodonConnector(Connector):
                 logger.warning("mastodon: instance %s unreachable; using cached limits", account.base_url)
                 return cached
             raise
+
+    def media_rules(self, *, account: ChannelAccount) -> MediaSpec:
+        """The spec's media rules with the limits the instance published (cached by ``verify``)."""
+        cached = account.settings.get("instance")
+        instance: dict[str, Any] = cached if isinstance(cached, dict) else {}
+        if not instance:
+            return self.spec.media
+        supported = [str(m).lower() for m in instance.get("supported_mime_types") or []]
+        max_items = int(instance.get("max_media_attachments") or self.spec.media.max_items)
+        sizes = {
+            MediaKind.IMAGE: instance.get("image_size_limit"),
+            MediaKind.VIDEO: instance.get("video_size_limit"),
+            MediaKind.AUDIO: instance.get("video_size_limit"),  # Mastodon applies the video limit
+        }
+        rules = []
+        for rule in self.spec.media.rules:
+            prefix = f"{rule.kind.value}/"
+            types = tuple(m for m in supported if m.startswith(prefix)) if supported else rule.mime_types
+            rules.append(
+                replace(
+                    rule,
+                    mime_types=types,
+                    max_bytes=int(sizes.get(rule.kind) or rule.max_bytes or 0) or None,
+                    max_per_post=max_items if rule.kind == MediaKind.IMAGE else rule.max_per_post,
+                )
+            )
+        return replace(self.spec.media, rules=tuple(rules), max_items=max_items)
+
+    def preview_segments(self, *, text: str) -> list[Segment]:
+        return segments(text)
 
     # -- rules -----------------------------------------------------------------------------------
     def count_text(self, *, account: ChannelAccount, text: str, content_warning: str = "") -> TextCount:

@@ -11,6 +11,7 @@ the publishing engine acts on.
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,8 +24,10 @@ from resonanz.connectors.base import (
     Capability,
     ChannelAccount,
     Connector,
+    DraftMedia,
     DraftPart,
     DraftVariant,
+    NotSupported,
     PublishedRef,
 )
 from resonanz.connectors.base.errors import (
@@ -36,6 +39,7 @@ from resonanz.connectors.base.errors import (
     TemporaryError,
 )
 from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.base.spec import MediaKind
 
 if TYPE_CHECKING:  # test support lives outside the installed package
     from testsupport.emulators.base import Faults
@@ -276,3 +280,113 @@ class ConnectorContract:
         assert engagement.replies == 1
         assert len(engagement.reply_items) == 1
         assert engagement.reply_items[0].in_reply_to_remote_id == ref.remote_id
+
+    # -- declared capabilities agree with what the server enforces --------------------------------
+    # Each check publishes at the declared limit (the server must accept it) and validates one past it
+    # (``validate`` must refuse it before any network call), so a spec cannot drift from the network.
+
+    def test_capabilities_are_derived_from_the_spec(self, env: ContractEnv) -> None:
+        spec = env.connector.spec
+        assert env.connector.capabilities == spec.capabilities()
+        assert env.connector.display_name == spec.brand.display_name
+        assert len(spec.brand.colour) == 7
+        assert spec.brand.colour.startswith("#")
+        assert spec.text, "a network declares at least one text limit"
+        assert env.connector.max_thread_parts == spec.max_thread_parts >= 1
+        assert (Capability.THREADS in env.connector.capabilities) == (spec.max_thread_parts > 1)
+
+    def test_text_at_the_declared_limit_is_published(self, env: ContractEnv) -> None:
+        limit = env.connector.count_text(account=env.account, text="").limit
+        tag = f"Limit {uuid.uuid4().hex[:8]} "
+        text = tag + "x" * (limit - len(tag))
+        count = env.connector.count_text(account=env.account, text=text)
+        assert (count.count, count.ok) == (limit, True)
+        assert env.connector.validate(account=env.account, variant=_variant(text)) == []
+        env.connector.publish_part(account=env.account, variant=_variant(text), part_index=0, key=_key())
+        assert env.count_posts_with_text(text) == 1
+        issues = env.connector.validate(account=env.account, variant=_variant(text + "x"))
+        assert issues
+        assert issues[0].limit == limit
+
+    def test_declared_media_count_is_published(self, env: ContractEnv) -> None:
+        media = env.connector.media_rules(account=env.account)
+        if media.max_items == 0 or media.rule(MediaKind.IMAGE) is None:
+            pytest.skip("the network takes no images")
+        text = f"Contract media {uuid.uuid4().hex[:8]}"
+        alt_limit = env.connector.spec.alt_text.limit if env.connector.spec.alt_text else 0
+        images = [_png(i, alt="a" * alt_limit) for i in range(media.max_items)]
+        variant = DraftVariant(parts=[DraftPart(text=text, media=images)])
+        assert env.connector.validate(account=env.account, variant=variant) == []
+        env.connector.publish_part(account=env.account, variant=variant, part_index=0, key=_key())
+        assert env.count_posts_with_text(text) == 1
+        too_many = DraftVariant(parts=[DraftPart(text=text, media=[*images, _png(99)])])
+        issues = env.connector.validate(account=env.account, variant=too_many)
+        assert [i.limit for i in issues if i.field == "media"] == [media.max_items]
+        if alt_limit:
+            long_alt = DraftVariant(parts=[DraftPart(text=text, media=[_png(0, alt="a" * (alt_limit + 1))])])
+            issues = env.connector.validate(account=env.account, variant=long_alt)
+            assert [i.field for i in issues] == ["alt_text"]
+
+    def test_declared_thread_length(self, env: ContractEnv) -> None:
+        most = env.connector.spec.max_thread_parts
+        parts = [DraftPart(text=f"Part {n}") for n in range(most)]
+        assert env.connector.validate(account=env.account, variant=DraftVariant(parts=parts)) == []
+        longer = DraftVariant(parts=[*parts, DraftPart(text="One too many")])
+        issues = env.connector.validate(account=env.account, variant=longer)
+        assert [i.code for i in issues] == ["too_many_parts"]
+
+    def test_edit_declared_if_and_only_if_it_works(self, env: ContractEnv) -> None:
+        text = f"Contract edit {uuid.uuid4().hex[:8]}"
+        ref = env.connector.publish_part(
+            account=env.account, variant=_variant(text), part_index=0, key=_key()
+        )
+        changed = _variant(text + " (edited)")
+        if not env.connector.spec.edit:
+            with pytest.raises(NotSupported):
+                env.connector.edit(account=env.account, ref=ref, variant=changed, part_index=0)
+            return
+        edited = env.connector.edit(account=env.account, ref=ref, variant=changed, part_index=0)
+        assert edited.remote_id == ref.remote_id
+        assert env.count_posts_with_text(text + " (edited)") == 1
+        assert env.count_posts_with_text(text) == 0
+
+    def test_delete_declared_if_and_only_if_it_works(self, env: ContractEnv) -> None:
+        if env.connector.spec.delete:
+            pytest.skip("covered by test_delete")
+        ref = env.connector.publish_part(
+            account=env.account,
+            variant=_variant(f"Contract {uuid.uuid4().hex[:8]}"),
+            part_index=0,
+            key=_key(),
+        )
+        with pytest.raises(NotSupported):
+            env.connector.delete(account=env.account, ref=ref)
+
+    def test_declared_content_warning_and_visibility(self, env: ContractEnv) -> None:
+        spec = env.connector.spec
+        tag = uuid.uuid4().hex[:8]
+        with_cw = DraftVariant(parts=[DraftPart(text=f"Contract cw {tag}")], content_warning="Spoiler")
+        issues = env.connector.validate(account=env.account, variant=with_cw)
+        if spec.content_warning is None:
+            assert [i.field for i in issues] == ["content_warning"], "an undeclared warning must be refused"
+        else:
+            assert issues == []
+            env.connector.publish_part(account=env.account, variant=with_cw, part_index=0, key=_key())
+            assert env.count_posts_with_text(f"Contract cw {tag}") == 1
+        for choice in spec.visibility:
+            variant = DraftVariant(parts=[DraftPart(text="x")], visibility=choice.value)
+            assert env.connector.validate(account=env.account, variant=variant) == [], choice.value
+        undeclared = "unlisted" if not spec.visibility else "no-such-visibility"
+        variant = DraftVariant(parts=[DraftPart(text="x")], visibility=undeclared)
+        assert [i.field for i in env.connector.validate(account=env.account, variant=variant)] == [
+            "visibility"
+        ]
+
+
+def _png(seed: int, *, alt: str = "") -> DraftMedia:
+    """A small, valid PNG (a different colour per ``seed``)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (seed * 40 % 256, 120, 200)).save(buffer, format="PNG")
+    return DraftMedia(data=buffer.getvalue(), mime_type="image/png", alt_text=alt, filename=f"c{seed}.png")

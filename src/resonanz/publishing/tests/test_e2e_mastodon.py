@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from resonanz.channels.models import ChannelStatus
-from resonanz.channels.services import channel_mastodon_begin, channel_mastodon_complete
+from resonanz.channels.services import channel_connect_begin, channel_connect_complete
 from resonanz.engagement.models import Message, MetricSample
 from resonanz.engagement.services import engagement_sync_all
 from resonanz.posts.models import Variant, VariantStatus
@@ -27,8 +27,12 @@ def mock() -> Iterator[MastodonMockServer]:
 
 
 def test_connect_publish_edit_engage(mock, workspace, owner, publish) -> None:
-    authorize_url = channel_mastodon_begin(
-        workspace=workspace, user=owner, instance_url=mock.base_url, redirect_uri=REDIRECT
+    authorize_url = channel_connect_begin(
+        workspace=workspace,
+        user=owner,
+        network="mastodon",
+        values={"instance_url": mock.base_url},
+        redirect_uri=REDIRECT,
     )
     query = parse_qs(urlsplit(authorize_url).query)
     assert query["code_challenge_method"] == ["S256"]
@@ -36,7 +40,9 @@ def test_connect_publish_edit_engage(mock, workspace, owner, publish) -> None:
     code = mock.authorize(
         client_id=query["client_id"][0], username="alice", redirect_uri=REDIRECT, state=query["state"][0]
     )
-    channel = channel_mastodon_complete(user=owner, state=query["state"][0], code=code)
+    channel = channel_connect_complete(
+        user=owner, network="mastodon", params={"state": query["state"][0], "code": code}
+    )
     assert channel.status == ChannelStatus.ACTIVE
     assert channel.handle.startswith("alice")
     assert "access_token" in channel.credentials

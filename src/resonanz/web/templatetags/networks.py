@@ -1,4 +1,4 @@
-"""Template filters for networks: ``{{ channel.network|network_name }}`` shows "Mastodon", not the slug.
+"""Template filters for networks: ``{{ channel.network|network_name }}`` shows its name, not the slug.
 
 The name comes from the connector registry (``display_name`` of the registered connector), looked up once
 per slug and process; a slug without a connector (a network removed from the settings, a typo in old data)

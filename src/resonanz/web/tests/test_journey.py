@@ -32,11 +32,10 @@ from resonanz.accounts.models import ApprovalMode, Role
 from resonanz.accounts.services import membership_set, organisation_create, workspace_create
 from resonanz.channels.models import Channel
 from resonanz.posts.models import PartMedia, Post, PostStatus, Variant, VariantStatus
+from resonanz.web.tests.journey_support import Journey, drive, poster_png, tr
 from testsupport.browser import SCREENSHOTS, _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
 from testsupport.emulators.mastodon import MastodonEmulator
 from testsupport.servers.bluesky import BlueskyTestNetwork
-
-from .journey_support import Journey, drive, poster_png, tr
 
 pytestmark = [pytest.mark.browser, pytest.mark.bluesky]
 
@@ -132,9 +131,9 @@ def test_journey(
     try:
         journey.login(page, owner.email, step="owner-login")
         page.goto(f"{live_server.url}/w/{ws_b.pk}/channels/")
-        page.fill("#id_bsky-pds_url", network.pds_url)
-        page.fill("#id_bsky-identifier", handle)
-        page.fill("#id_bsky-app_password", app_password)
+        page.fill("#id_bluesky-pds_url", network.pds_url)
+        page.fill("#id_bluesky-identifier", handle)
+        page.fill("#id_bluesky-app_password", app_password)
         journey.shot(page, "connect-bluesky")
         page.click("#connect-bluesky button[type=submit]")
         expect(page.locator(".messages")).to_contain_text(tr(lang, "Connected %(handle)s.", handle=handle))

@@ -46,6 +46,7 @@ from resonanz.bulk.models import CalendarFeed, ImportBatch
 from resonanz.bulk.services import calendar_feed_create, import_batch_create
 from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel, ChannelStatus
+from resonanz.connectors.registry import network_slugs, network_spec
 from resonanz.notifications.models import Notification
 from resonanz.notifications.services import notification_send
 from resonanz.posts.models import MediaAsset, Post, PostStatus, Variant, VariantStatus
@@ -57,7 +58,7 @@ from resonanz.posts.services import (
     post_schedule,
     post_submit_for_approval,
 )
-from resonanz.web.views_posts import POST_TRANSITIONS
+from resonanz.posts.views import POST_TRANSITIONS
 from testsupport.browser import _allow_orm_beside_playwright, browser  # noqa: F401 (fixtures)
 
 # -- payloads -------------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ TOKEN = "token"  # the secret in the URL is the permission
 NON_WORKSPACE: dict[str, tuple[str, str]] = {
     "web:home": (LOGIN, "redirects to the user's first workspace"),
     "web:set_language": (PUBLIC, "Django's set_language: only sets the visitor's language cookie"),
-    "web:mastodon_callback": (LOGIN, "OAuth callback; the state names the workspace and the user"),
+    "web:channel_callback": (LOGIN, "OAuth callback; the state names the workspace and the user"),
     "notifications:list": (LOGIN, "the signed-in user's own notifications"),
     "notifications:badge": (PUBLIC, "the bell; empty for anonymous visitors (stops the polling)"),
     "notifications:mark_read": (LOGIN, "marks only the user's own notifications"),
@@ -175,6 +176,9 @@ class World:
             ("approvals_public:review", "token"): [self.review_token],
             ("approvals_public:review_media", "token"): [self.review_token],
             ("bulk_public:feed", "token"): [self.feed_token],
+            # Every registered network's connect flow (and its callback).
+            ("web:channel_connect", "network"): network_slugs(),
+            ("web:channel_callback", "network"): network_slugs(),
         }
         if (endpoint.name, param) in special:
             return special[endpoint.name, param]
@@ -200,6 +204,11 @@ class World:
             reverse(endpoint.name, kwargs=dict(zip(endpoint.params, combo, strict=True)))
             for combo in itertools.product(*choices)
         ]
+
+
+def _connect_fields(network: str) -> list[Any]:
+    connect = network_spec(network).connect
+    return list(connect.fields) if connect is not None else []
 
 
 def _png(color: str = "red") -> bytes:
@@ -680,7 +689,13 @@ def rendered_pages(world: World) -> Iterator[Rendered]:
         (reverse("approvals:comment", args=[ws, world.post.pk]), {"comment": PAYLOAD}),
         (reverse("bulk:feeds", args=[ws]), {"name": PAYLOAD}),
         (reverse("bulk:feeds", args=[ws]), {"name": ""}),
-        (reverse("web:channel_connect_mastodon", args=[ws]), {"base_url": f"https://x{SCRIPT}.example"}),
+        *(
+            (
+                reverse("web:channel_connect", args=[ws, network]),
+                {f"{network}-{f.name}": f"x{SCRIPT}.example" for f in _connect_fields(network)},
+            )
+            for network in network_slugs()
+        ),
         (reverse("approvals_public:review", args=[world.review_token]), {"comment": PAYLOAD}),
     ]
     for url, data in echoes:

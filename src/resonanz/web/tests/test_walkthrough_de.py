@@ -42,6 +42,7 @@ from resonanz.accounts.services import membership_set, organisation_create, work
 from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel
 from resonanz.posts.models import Post, PostEvent, PostStatus, QueueSlot, Variant, VariantStatus
+from resonanz.web.tests.journey_support import tr
 from testsupport.browser import (  # noqa: F401 - fixtures
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -50,8 +51,6 @@ from testsupport.browser import (  # noqa: F401 - fixtures
     login,
     new_page,
 )
-
-from .journey_support import tr
 
 pytestmark = pytest.mark.browser
 

@@ -345,7 +345,7 @@ def _oauth_credentials(masto: MastodonEmulator) -> dict[str, object]:
         code=code,
         code_verifier=verifier,
     )
-    # channel_mastodon_complete stores the app credentials next to the tokens.
+    # connect_complete stores the app credentials next to the tokens.
     return {**credentials, **app}
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from resonanz.channels.models import Channel, MastodonApp, PendingOAuth
+from resonanz.channels.models import Channel, OAuthClient, PendingOAuth
 from resonanz.core.crypto import rotate_token
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         total = 0
-        for model, field in ((Channel, "credentials"), (MastodonApp, "credentials"), (PendingOAuth, "data")):
+        for model, field in ((Channel, "credentials"), (OAuthClient, "credentials"), (PendingOAuth, "data")):
             table = model._meta.db_table
             column = model._meta.get_field(field).column  # type: ignore[union-attr]
             with transaction.atomic(), connection.cursor() as cursor:

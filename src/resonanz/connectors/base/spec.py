@@ -1,0 +1,249 @@
+"""What a network can do, declared once per connector (``Connector.spec``) and read by everything else.
+
+The composer, previews, validation messages, the calendar, bulk import/export, the API schema and the docs
+take a network's name, colour, limits and options from here (through :mod:`resonanz.connectors.registry`),
+so no code outside ``connectors/<network>/`` needs to know a network. The values are the network's
+*defaults*: where a limit depends on the account's server (a Mastodon instance publishes its own), the
+connector refines it per :class:`~.provider.ChannelAccount` (``Connector.media_rules``, ``count_text``).
+
+Everything is frozen dataclasses of plain values; labels are lazy translations so a spec can be built at
+import time and shown in the user's language later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from .provider import Capability
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+    Label = str | _StrPromise
+else:
+    Label = str
+
+
+class TextUnit(StrEnum):
+    """How a network counts a text against its limit."""
+
+    GRAPHEMES = "graphemes"  # user-perceived characters (Unicode grapheme clusters)
+    CHARACTERS = "characters"  # the network's own "characters" (see ``TextLimit.how``)
+    BYTES = "bytes"  # UTF-8 bytes
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    GIF = "gif"
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class Metric(StrEnum):
+    LIKES = "likes"
+    REPOSTS = "reposts"
+    REPLIES = "replies"
+    QUOTES = "quotes"
+    IMPRESSIONS = "impressions"
+
+
+class InboxKind(StrEnum):
+    REPLIES = "replies"
+    MENTIONS = "mentions"
+    DIRECT_MESSAGES = "direct_messages"
+
+
+class ConnectMethod(StrEnum):
+    # The form's values are enough: the connector logs in and returns the account (app passwords, tokens).
+    CREDENTIALS = "credentials"
+    # The form starts an authorization on the network (OAuth 2); the network sends the user back to our
+    # callback, which completes it.
+    OAUTH = "oauth"
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    URL = "url"
+    PASSWORD = "password"  # noqa: S105 - a field kind, not a secret; never echoed back into a re-rendered form
+
+
+@dataclass(frozen=True)
+class Brand:
+    display_name: str  # the network's own name, never translated ("Bluesky")
+    colour: str  # "#rrggbb", the network's brand colour (calendar, previews, channel list)
+    # The icon as the ``d`` of one SVG path in a 24x24 viewBox, drawn in ``colour``; "" = the initial.
+    icon_path: str = ""
+
+
+@dataclass(frozen=True)
+class TextLimit:
+    """One limit on one text of a post. A network may have several (Bluesky: graphemes *and* bytes)."""
+
+    limit: int
+    unit: TextUnit
+    field: str = "text"  # "text" | "content_warning" | "alt_text"
+    # What else counts, in words for the user and the docs (e.g. "links count as 23 characters").
+    how: Label = ""
+    url_weight: int | None = None  # every link counts as this many units regardless of its length
+    includes_content_warning: bool = False  # the content warning is counted together with the text
+
+
+@dataclass(frozen=True)
+class MediaRule:
+    """What one kind of attachment may be."""
+
+    kind: MediaKind
+    mime_types: tuple[str, ...]
+    max_bytes: int | None = None  # refused above this (None: no limit known)
+    # Above this size a file is recompressed when publishing instead of refused (0: never).
+    recompress_over: int = 0
+    max_per_post: int = 1
+    max_duration_seconds: float | None = None
+    # Width / height allowed, (min, max); None = any.
+    aspect_ratio: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class MediaSpec:
+    rules: tuple[MediaRule, ...] = ()
+    max_items: int = 0  # attachments per post (part) in total
+    # Whether a video or audio file may share a post with other attachments.
+    mix_video_with_images: bool = True
+
+    def rule(self, kind: MediaKind) -> MediaRule | None:
+        return next((r for r in self.rules if r.kind == kind), None)
+
+    def rule_for_mime(self, mime_type: str) -> MediaRule | None:
+        mime = mime_type.lower()
+        return next((r for r in self.rules if mime in r.mime_types), None)
+
+    @property
+    def mime_types(self) -> tuple[str, ...]:
+        return tuple(m for r in self.rules for m in r.mime_types)
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: Label
+    description: Label = ""
+    # Other words a user may write for it (bulk import; compared case- and umlaut-insensitively).
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConnectField:
+    """One input of the connect form (also a field of the API's connect request)."""
+
+    name: str
+    label: Label
+    kind: FieldKind = FieldKind.TEXT
+    initial: str = ""
+    placeholder: str = ""
+    help_text: Label = ""
+    autocomplete: str = ""
+    max_length: int = 300
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class ConnectSpec:
+    method: ConnectMethod
+    fields: tuple[ConnectField, ...]
+    title: Label  # heading of the connect box ("Connect Bluesky")
+    submit_label: Label  # its button
+    intro: Label = ""  # one sentence above the fields (optional)
+    # The connect box on the channels page, rendered with ``box`` (network, spec, form); "" = the generic
+    # ``channels/_connect_box.html``.
+    form_template: str = ""
+    # OAUTH only: the page with the link to the network (a link, not a redirect: the CSP's form-action
+    # also covers redirects after a form submission), rendered with ``authorize_url`` and ``network_name``.
+    # "" = the generic ``channels/connect_continue.html``.
+    continue_template: str = ""
+
+
+@dataclass(frozen=True)
+class PreviewSpec:
+    """The composer's preview of a post: one partial template per network, in the connector's folder."""
+
+    template: str  # e.g. "connectors/bluesky/preview.html", rendered with ``pv`` (a ChannelPreview)
+    stylesheet: str = ""  # a static file, e.g. "connectors/bluesky/preview.css"
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """Everything a network declares about itself. See docs/connectors.md for each field."""
+
+    brand: Brand
+    text: tuple[TextLimit, ...]
+    media: MediaSpec = field(default_factory=MediaSpec)
+    max_thread_parts: int = 1  # 1 = no threads
+    alt_text: TextLimit | None = None  # None = the network takes no alt text
+    content_warning: TextLimit | None = None  # None = no free-text content warning
+    visibility: tuple[Choice, ...] = ()  # empty = every post is public
+    edit: bool = False  # published posts can be edited in place
+    delete: bool = False
+    native_scheduling: bool = False  # the network can hold a post until a time itself
+    first_comment: bool = False
+    link_cards: bool = False  # a link in the text becomes a card
+    link_card_with_media: bool = False  # a card is shown even when the post has attachments
+    metrics: frozenset[Metric] = frozenset()
+    inbox: frozenset[InboxKind] = frozenset()
+    refresh: bool = False  # expired credentials can be renewed without the user
+    connect: ConnectSpec | None = None
+    preview: PreviewSpec | None = None
+    # Requests in flight to this network across all workers (settings.RESONANZ_NETWORK_CONCURRENCY wins).
+    network_concurrency: int = 5
+
+    @property
+    def display_name(self) -> str:
+        return self.brand.display_name
+
+    @property
+    def threads(self) -> bool:
+        return self.max_thread_parts > 1
+
+    def text_limit(self, unit: TextUnit | None = None, *, field: str = "text") -> TextLimit | None:
+        return next((t for t in self.text if t.field == field and (unit is None or t.unit == unit)), None)
+
+    def visibility_labels(self) -> dict[str, str]:
+        return {c.value: str(c.label) for c in self.visibility}
+
+    def capabilities(self) -> frozenset[Capability]:
+        """The coarse capability set, derived (never declared twice)."""
+        found = {Capability.PUBLISH}
+        flags: Sequence[tuple[bool, Capability]] = (
+            (self.threads, Capability.THREADS),
+            (self.media.max_items > 0, Capability.MEDIA),
+            (self.alt_text is not None, Capability.ALT_TEXT),
+            (self.edit, Capability.EDIT),
+            (self.delete, Capability.DELETE),
+            (bool(self.metrics), Capability.ENGAGEMENT),
+            (self.content_warning is not None, Capability.CONTENT_WARNING),
+            (bool(self.visibility), Capability.VISIBILITY),
+            (self.refresh, Capability.REFRESH),
+        )
+        found.update(cap for present, cap in flags if present)
+        return frozenset(found)
+
+
+__all__ = [
+    "Brand",
+    "Choice",
+    "ConnectField",
+    "ConnectMethod",
+    "ConnectSpec",
+    "FieldKind",
+    "InboxKind",
+    "MediaKind",
+    "MediaRule",
+    "MediaSpec",
+    "Metric",
+    "NetworkSpec",
+    "PreviewSpec",
+    "TextLimit",
+    "TextUnit",
+]

@@ -1,0 +1,138 @@
+"""A network is one folder and one registry line: a test-only connector, registered only through
+``override_settings(RESONANZ_CONNECTORS=...)``, appears on the channels page (its connect form, from its
+spec), connects, and gets the composer's options, live check and preview partial (from its own folder)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import override_settings
+from django.urls import reverse
+
+from resonanz.channels.models import Channel
+from resonanz.connectors.base import (
+    AccountInfo,
+    ChannelAccount,
+    ConnectedAccount,
+    Connector,
+    DraftVariant,
+    PublishedRef,
+    TextCount,
+    ValidationIssue,
+)
+from resonanz.connectors.base.preview import Segment, Span, split
+from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.base.spec import (
+    Brand,
+    Choice,
+    ConnectField,
+    ConnectMethod,
+    ConnectSpec,
+    FieldKind,
+    NetworkSpec,
+    PreviewSpec,
+    TextLimit,
+    TextUnit,
+)
+
+TINY = NetworkSpec(
+    brand=Brand(display_name="Tinynet", colour="#123456", icon_path="M0 0h24v24H0z"),
+    text=(TextLimit(42, TextUnit.CHARACTERS),),
+    max_thread_parts=3,
+    visibility=(Choice("everyone", "Everyone"), Choice("friends", "Friends only")),
+    delete=True,
+    connect=ConnectSpec(
+        method=ConnectMethod.CREDENTIALS,
+        title="Connect Tinynet",
+        submit_label="Connect Tinynet",
+        fields=(
+            ConnectField("login", "Login"),
+            ConnectField("token", "Token", kind=FieldKind.PASSWORD),
+        ),
+    ),
+    preview=PreviewSpec(template="connectors/tiny/preview.html"),
+)
+
+
+class TinyConnector(Connector):
+    """Only what the pages need; it never talks to a network."""
+
+    network = "tiny"
+    spec = TINY
+
+    def verify(self, *, account: ChannelAccount) -> AccountInfo:
+        return AccountInfo(remote_id="tiny-1", handle=account.handle)
+
+    def connect_with_credentials(self, *, values: Mapping[str, str]) -> ConnectedAccount:
+        info = AccountInfo(remote_id=f"tiny-{values['login']}", handle=values["login"], display_name="Tiny")
+        return ConnectedAccount(
+            base_url="https://tiny.example", info=info, credentials={"token": values["token"]}
+        )
+
+    def count_text(self, *, account: ChannelAccount, text: str, content_warning: str = "") -> TextCount:
+        return TextCount(count=len(text), limit=42, unit="characters")
+
+    def validate(self, *, account: ChannelAccount, variant: DraftVariant) -> list[ValidationIssue]:
+        return [
+            ValidationIssue(code="too_long", message=f"Part {i + 1} is over 42.", part_index=i)
+            for i, part in enumerate(variant.parts)
+            if len(part.text) > 42
+        ]
+
+    def preview_segments(self, *, text: str) -> list[Segment]:
+        return split(text, [Span(m.start(), m.end(), "tag") for m in re.finditer(r"\+\w+", text)])
+
+    def publish_part(self, **kwargs: object) -> PublishedRef:  # type: ignore[override]
+        raise NotImplementedError
+
+    def find_published(
+        self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey
+    ) -> PublishedRef | None:
+        return None
+
+
+@pytest.fixture
+def tiny() -> Iterator[dict[str, str]]:
+    registry = {"tiny": f"{__name__}.TinyConnector", **django_settings.RESONANZ_CONNECTORS}
+    with override_settings(RESONANZ_CONNECTORS=registry):
+        yield registry
+
+
+def test_channels_page_offers_and_connects_the_new_network(tiny, owner_client, workspace) -> None:
+    html = owner_client.get(reverse("web:channels", args=[workspace.pk])).content.decode()
+    assert 'id="connect-tiny"' in html
+    assert "Connect Tinynet" in html
+    assert 'name="tiny-login"' in html
+    assert 'type="password" name="tiny-token"' in html
+    url = reverse("web:channel_connect", args=[workspace.pk, "tiny"])
+    response = owner_client.post(url, {"tiny-login": "brand", "tiny-token": "secret"})
+    assert response.status_code == 302
+    channel = Channel.objects.get(workspace=workspace, network="tiny")
+    assert (channel.handle, channel.credentials) == ("brand", {"token": "secret"})
+    html = owner_client.get(reverse("web:channels", args=[workspace.pk])).content.decode()
+    assert "Tinynet" in html  # the channel list names the network by its declared name
+
+
+def test_unregistered_network_has_no_connect_page(owner_client, workspace) -> None:
+    url = reverse("web:channel_connect", args=[workspace.pk, "tiny"])
+    assert owner_client.post(url, {"tiny-login": "brand"}).status_code == 404
+
+
+def test_composer_uses_the_networks_options_check_and_preview(tiny, owner_client, workspace, make_channel):
+    channel = make_channel("tiny", handle="brand", base_url="https://tiny.example")
+    html = owner_client.get(reverse("web:post_new", args=[workspace.pk])).content.decode()
+    assert "Tinynet · brand" in html
+    # Its declared visibilities, no content warning (it declares none).
+    assert 'value="friends"' in html
+    assert "Friends only" in html
+    assert f'name="ov{channel.pk}_cw"' not in html
+    check = owner_client.post(
+        reverse("web:post_check", args=[workspace.pk]),
+        {"text": "Hallo +welt " + "x" * 40, "channels": [channel.pk], "check_touched": "1"},
+    ).content.decode()
+    assert "Part 1 is over 42." in check  # the connector's own validation message
+    assert f'id="tiny-preview-{channel.pk}"' in check  # its own preview partial, from its folder
+    assert '<b data-kind="tag">+welt</b>' in check  # split the way the network links text
