@@ -25,7 +25,7 @@ from resonanz.accounts.models import ApprovalMode, User, Workspace
 from resonanz.accounts.permissions import Action, ensure_allowed, role_allows
 from resonanz.accounts.selectors import membership_role
 from resonanz.core.services import audit_log_record
-from resonanz.notifications.models import NotificationKind
+from resonanz.notifications.kinds import NotificationKind
 from resonanz.notifications.services import notification_recipients, notification_send
 from resonanz.posts.models import Post, PostEvent, PostStatus
 from resonanz.posts.services import PostError, PostValidationError, post_schedule, post_validate

@@ -18,11 +18,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .models import NotificationKind
+
+class NotificationKind(models.TextChoices):
+    PUBLISH_FAILED = "publish_failed", _("Publishing failed")
+    CHANNEL_RECONNECT_NEEDED = "channel_reconnect_needed", _("Channel needs reconnecting")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    POST_APPROVED = "post_approved", _("Post approved")
+    POST_REJECTED = "post_rejected", _("Post rejected")
+    COMMENT_ADDED = "comment_added", _("Comment added")
+
 
 EMAIL_SUBJECT_PREFIX = "Resonanz: "  # the product's name, not translated
 

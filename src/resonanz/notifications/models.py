@@ -8,14 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class NotificationKind(models.TextChoices):
-    PUBLISH_FAILED = "publish_failed", _("Publishing failed")
-    CHANNEL_RECONNECT_NEEDED = "channel_reconnect_needed", _("Channel needs reconnecting")
-    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
-    POST_APPROVED = "post_approved", _("Post approved")
-    POST_REJECTED = "post_rejected", _("Post rejected")
-    COMMENT_ADDED = "comment_added", _("Comment added")
+from .kinds import NotificationKind, render_body, render_title
 
 
 class Notification(models.Model):
@@ -48,12 +41,8 @@ class Notification(models.Model):
     @property
     def title(self) -> str:
         """The short text in the active language (use ``kinds.render`` for another language)."""
-        from .kinds import render_title
-
         return render_title(self.kind, self.params)
 
     @property
     def body(self) -> str:
-        from .kinds import render_body
-
         return render_body(self.kind, self.params)

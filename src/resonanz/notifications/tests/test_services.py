@@ -10,8 +10,8 @@ from django.utils import translation
 from resonanz.accounts.models import Role
 from resonanz.accounts.services import membership_set
 from resonanz.notifications import kinds
-from resonanz.notifications.kinds import KINDS, language_for, render_email
-from resonanz.notifications.models import Notification, NotificationKind
+from resonanz.notifications.kinds import KINDS, NotificationKind, language_for, render_email
+from resonanz.notifications.models import Notification
 from resonanz.notifications.selectors import notification_list, notification_unread_count
 from resonanz.notifications.services import (
     notification_email,
