@@ -13,29 +13,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .errors import NotSupported
+from .spec import Capability
 
 if TYPE_CHECKING:
     from .preview import Segment
     from .spec import MediaSpec, NetworkSpec
-
-
-class Capability(StrEnum):
-    """Coarse capabilities, derived from the connector's :class:`~.spec.NetworkSpec` (``capabilities()``)."""
-
-    PUBLISH = "publish"
-    THREADS = "threads"
-    MEDIA = "media"
-    ALT_TEXT = "alt_text"
-    EDIT = "edit"
-    DELETE = "delete"
-    ENGAGEMENT = "engagement"
-    CONTENT_WARNING = "content_warning"
-    VISIBILITY = "visibility"
-    REFRESH = "refresh"
 
 
 @dataclass

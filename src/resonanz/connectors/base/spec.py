@@ -17,14 +17,27 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .provider import Capability
-
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
 
     Label = str | _StrPromise
 else:
     Label = str
+
+
+class Capability(StrEnum):
+    """Coarse capabilities, derived from a connector's :class:`NetworkSpec` (``capabilities()``)."""
+
+    PUBLISH = "publish"
+    THREADS = "threads"
+    MEDIA = "media"
+    ALT_TEXT = "alt_text"
+    EDIT = "edit"
+    DELETE = "delete"
+    ENGAGEMENT = "engagement"
+    CONTENT_WARNING = "content_warning"
+    VISIBILITY = "visibility"
+    REFRESH = "refresh"
 
 
 class TextUnit(StrEnum):
