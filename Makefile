@@ -2,11 +2,12 @@
 #   make up     start Resonanz on the embedded default (SQLite, one process tree, http://127.0.0.1:8000)
 #   make test   run the whole test suite (installs what it needs first)
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.13 2>/dev/null || command -v python3)
+# Python 3.13: on PATH, else pyenv's 3.13.0 (.python-version), else whatever python3 is (checked below).
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || ls $(HOME)/.pyenv/versions/3.13.0/bin/python3.13 2>/dev/null || command -v python3)
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: up test install install-dev requirements lint bench clean
+.PHONY: up test system-packages install install-dev requirements lint bench clean
 
 $(VENV)/bin/uv:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Resonanz needs Python 3.13"'
@@ -24,7 +25,11 @@ install-dev: $(VENV)/bin/uv
 up: install
 	$(VENV)/bin/resonanz up
 
-test: install-dev
+# The system packages first (as root it installs them; otherwise it prints the apt-get line and stops).
+system-packages:
+	bash scripts/system-packages
+
+test: system-packages install-dev
 	bash scripts/test
 
 lint: install-dev
