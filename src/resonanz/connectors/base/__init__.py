@@ -13,7 +13,6 @@ from .errors import (
 )
 from .provider import (
     AccountInfo,
-    Capability,
     ChannelAccount,
     ClientRegistry,
     ConnectedAccount,
@@ -28,6 +27,7 @@ from .provider import (
     TextCount,
     ValidationIssue,
 )
+from .spec import Capability
 
 __all__ = [
     "AccountInfo",
