@@ -275,17 +275,29 @@ def read_records(data: bytes) -> tuple[str, str, list[list[str]]]:
         raise ImportFileError("empty", _("The file is empty."))
     delimiter = detect_delimiter(text)
     records: list[list[str]] = []
-    try:
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            records.append(record)
-            if len(records) > MAX_ROWS + 1 + 1000:  # + header + some empty rows; stop reading early
-                break
-    except csv.Error as exc:
-        raise ImportFileError(
-            "unreadable",
-            _("The file could not be read as CSV (line %(line)s: %(error)s).")
-            % {"line": len(records) + 1, "error": exc},
-        ) from exc
+    # strict: a quotation mark that is never closed (or is followed by more text before the delimiter)
+    # is an error instead of silently taking the following lines into the post text, where a whole
+    # next row would vanish into the text of this one and both would look fine.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    while True:
+        first_line = reader.line_num + 1  # where the record being read starts
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise ImportFileError(
+                "unclosed_quote",
+                _(
+                    "Line %(line)s: a quotation mark in this row is not closed, or more text follows "
+                    "the closing one. Close the quote, or write a quotation mark inside a text as two "
+                    "(\"\"); nothing was imported."
+                )
+                % {"line": first_line},
+            ) from exc
+        records.append(record)
+        if len(records) > MAX_ROWS + 1 + 1000:  # + header + some empty rows; stop reading early
+            break
     return encoding, delimiter, records
 
 

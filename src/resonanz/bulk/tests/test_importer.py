@@ -329,3 +329,57 @@ def test_header_only_and_empty_files() -> None:
     with pytest.raises(ImportFileError) as exc:
         parse(b"  \r\n")
     assert exc.value.code == "empty"
+
+
+# -- quotation marks -----------------------------------------------------------------------------
+
+HEADER = b"Datum;Uhrzeit;Kan\xc3\xa4le;Text\r\n"
+
+
+def test_an_unclosed_quote_that_would_swallow_the_next_row_refuses_the_file_with_its_line() -> None:
+    data = (
+        HEADER
+        + b'01.12.2026;09:00;brand.bsky.social;"Hallo Welt\r\n'
+        + b"02.12.2026;09:00;brand.bsky.social;Zweiter Post\r\n"
+        + b'03.12.2026;09:00;brand.bsky.social;"Dritter"\r\n'
+    )
+    with pytest.raises(ImportFileError) as caught:
+        parse(data)
+    assert caught.value.code == "unclosed_quote"
+    assert "Line 2:" in str(caught.value)
+
+
+def test_an_unclosed_quote_at_the_end_of_the_file_refuses_it() -> None:
+    data = (
+        HEADER
+        + b"01.12.2026;09:00;brand.bsky.social;Eins\r\n"
+        + b'02.12.2026;09:00;brand.bsky.social;"Zwei\r\n'
+    )
+    with pytest.raises(ImportFileError) as caught:
+        parse(data)
+    assert caught.value.code == "unclosed_quote"
+    assert "Line 3:" in str(caught.value)
+
+
+def test_the_quote_error_is_in_the_users_language() -> None:
+    from django.utils import translation
+
+    data = HEADER + b'01.12.2026;09:00;brand.bsky.social;"Hallo\r\n'
+    with translation.override("de"), pytest.raises(ImportFileError) as caught:
+        parse(data)
+    assert str(caught.value).startswith("Zeile 2: Ein Anführungszeichen")
+
+
+def test_quoted_texts_over_several_lines_and_quotes_inside_plain_texts_still_import() -> None:
+    data = (
+        HEADER
+        + b'01.12.2026;09:00;brand.bsky.social;"Erste Zeile\r\nzweite ""Zeile"""\r\n'
+        + b'02.12.2026;09:00;brand.bsky.social;Er sagte "hallo" laut\r\n'
+    )
+    parsed = parse(data)
+    assert [row.text for row in parsed.rows] == [
+        'Erste Zeile\nzweite "Zeile"',
+        'Er sagte "hallo" laut',
+    ]
+    assert all(row.ok for row in parsed.rows)
+
