@@ -223,9 +223,36 @@ STATICFILES_FINDERS = [
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
-MAILERS = {
-    "default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
-}
+def _mailer() -> dict[str, object]:
+    """The e-mail backend: the console outside production (mails are printed), SMTP in production.
+
+    Production never falls back to the console: notifications and invitations would silently go
+    nowhere. It sends through ``EMAIL_HOST`` (required) unless ``EMAIL_BACKEND`` names another backend.
+    """
+    backend = os.environ.get("EMAIL_BACKEND")
+    if ENVIRONMENT != "production":
+        return {"BACKEND": backend or "django.core.mail.backends.console.EmailBackend"}
+    if backend and not backend.endswith("smtp.EmailBackend"):
+        return {"BACKEND": backend}
+    host = os.environ.get("EMAIL_HOST")
+    if not host:
+        raise ImproperlyConfigured(
+            "EMAIL_HOST (or another EMAIL_BACKEND) must be set when RESONANZ_ENV=production"
+        )
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": host,
+            "port": int(os.environ.get("EMAIL_PORT", "587")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": _env_bool("EMAIL_USE_TLS", default=True),
+            "timeout": 20,
+        },
+    }
+
+
+MAILERS = {"default": _mailer()}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "resonanz@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
@@ -244,6 +271,19 @@ SECURE_CSP = {
 if ENVIRONMENT == "production":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # Production runs behind a TLS-terminating reverse proxy (docs/operations.md) that sets
+    # X-Forwarded-Proto and strips it from clients; without that proxy set RESONANZ_BEHIND_PROXY=false,
+    # or anyone could claim https. https://docs.djangoproject.com/en/6.0/ref/settings/#secure-proxy-ssl-header
+    if _env_bool("RESONANZ_BEHIND_PROXY", default=True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _env_bool("RESONANZ_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("RESONANZ_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("RESONANZ_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = _env_bool("RESONANZ_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading puts the operator's whole domain on the browsers' built-in HTTPS list, which takes
+        # months to undo (https://hstspreload.org/#removal): the operator's decision, not a default.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
