@@ -145,6 +145,10 @@ def configure_environment(ns: argparse.Namespace, data_dir: Path) -> dict[str, s
         "RESONANZ_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "DEBUG": "0",
+        # Plain http on loopback, no proxy in front: no redirect to https; no mail is sent.
+        "RESONANZ_SSL_REDIRECT": "0",
+        "RESONANZ_BEHIND_PROXY": "0",
+        "EMAIL_HOST": "127.0.0.1",
         "RESONANZ_DATA_DIR": str(data_dir),
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",

@@ -837,6 +837,7 @@ def test_tests_run_without_throttling_but_production_has_it() -> None:
         "SECRET_KEY": "x" * 50,
         "RESONANZ_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "RESONANZ_DATA_DIR": tempfile.mkdtemp(prefix="resonanz-security-"),
+        "EMAIL_HOST": "smtp.example.com",
         "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
     }
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
