@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from resonanz.accounts.views import login_unlock
+
 ws = "w/<int:workspace_id>/"
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/unlock/<str:token>/", login_unlock, name="account_login_unlock"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("resonanz.api.urls")),
     # Feature apps of the web UI, each under the workspace prefix (their views use web.scope).

@@ -195,7 +195,13 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_ADAPTER = "resonanz.accounts.adapters.AccountAdapter"
 ACCOUNT_USER_DISPLAY = "resonanz.accounts.display.user_display"  # the name when set ("Signed in as …")
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed sign-ins (accounts/login_limits.py): per address; per account and address together; per account
+# across addresses (its owner can unlock her browser through an e-mailed link).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip",
+    "login_failed_pair": "5/5m/key",
+    "login_failed_account": "50/h/key",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Resonanz"
 
@@ -276,6 +282,9 @@ if ENVIRONMENT == "production":
     # or anyone could claim https. https://docs.djangoproject.com/en/6.0/ref/settings/#secure-proxy-ssl-header
     if _env_bool("RESONANZ_BEHIND_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        # The client's address is the last one the proxy appends to X-Forwarded-For; without this every
+        # sign-in would come from the proxy's address and share one failed-login limit.
+        ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("RESONANZ_TRUSTED_PROXY_COUNT", "1"))
     SECURE_SSL_REDIRECT = _env_bool("RESONANZ_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = int(os.environ.get("RESONANZ_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("RESONANZ_HSTS_INCLUDE_SUBDOMAINS", default=True)

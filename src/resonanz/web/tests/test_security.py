@@ -218,7 +218,9 @@ def _png(color: str = "red") -> bytes:
 
 
 def _csv(rows: list[list[str]]) -> bytes:
-    lines = ["Datum;Uhrzeit;Kanäle;Text", *(";".join(f'"{c}"' for c in row) for row in rows)]
+    # Quoted as a spreadsheet writes it (quotes inside doubled), so the payload arrives whole.
+    quoted = (";".join('"' + c.replace('"', '""') + '"' for c in row) for row in rows)
+    lines = ["Datum;Uhrzeit;Kanäle;Text", *quoted]
     return "\r\n".join(lines).encode()
 
 
@@ -784,7 +786,7 @@ def test_login_is_throttled_after_five_failures_for_one_email(settings, make_use
     from resonanz.config.settings import base
 
     settings.ACCOUNT_RATE_LIMITS = base.ACCOUNT_RATE_LIMITS  # the production value (tests turn it off)
-    assert settings.ACCOUNT_RATE_LIMITS == {"login_failed": "10/m/ip,5/5m/key"}
+    assert settings.ACCOUNT_RATE_LIMITS["login_failed_pair"] == "5/5m/key"
     cache.clear()
     password = "correct horse battery staple"
     user = make_user("victim@example.com", password=password)
@@ -841,7 +843,9 @@ def test_tests_run_without_throttling_but_production_has_it() -> None:
         "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
     }
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split("}", 1)[0] + "}" == "{'login_failed': '10/m/ip,5/5m/key'}"
+    assert out.stdout.split("}", 1)[0] + "}" == (
+        "{'login_failed': '10/m/ip', 'login_failed_pair': '5/5m/key', 'login_failed_account': '50/h/key'}"
+    )
     assert out.stdout.split("}", 1)[1].split() == ["True", "True", "True"]
 
 
