@@ -54,12 +54,11 @@ def connect_serializer(spec: NetworkSpec, data: Any) -> serializers.Serializer[N
     fields: dict[str, serializers.Field[Any, Any, Any, Any]] = {}
     for f in spec.connect.fields:
         field: serializers.Field[Any, Any, Any, Any]
-        if f.kind == FieldKind.URL:
-            field = serializers.URLField(max_length=f.max_length, required=f.required)
-        else:
-            field = serializers.CharField(
-                max_length=f.max_length, required=f.required, write_only=f.kind == FieldKind.PASSWORD
-            )
+        # Server addresses are plain strings here (a bare host name is fine): the service checks and
+        # normalises them (core.server_urls), with messages in the user's language.
+        field = serializers.CharField(
+            max_length=f.max_length, required=f.required, write_only=f.kind == FieldKind.PASSWORD
+        )
         if f.initial and not f.required:
             field.default = f.initial
         fields[f.name] = field

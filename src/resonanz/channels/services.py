@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,12 +20,17 @@ from resonanz.connectors.base import (
     AuthExpired,
     ChannelAccount,
     ConnectedAccount,
+    ConnectionFailed,
     ConnectorError,
     NotSupported,
+    OutcomeUnknown,
+    RateLimited,
+    ServerError,
 )
-from resonanz.connectors.base.spec import ConnectMethod, ConnectSpec
+from resonanz.connectors.base.spec import ConnectMethod, ConnectSpec, FieldKind
 from resonanz.connectors.registry import UnknownNetwork, get_connector, network_display_name, network_spec
 from resonanz.core.errors import ensure_same_workspace
+from resonanz.core.server_urls import ServerUrlError, server_url_check
 from resonanz.core.services import audit_log_record
 
 from .models import Channel, ChannelStatus, OAuthClient, PendingOAuth
@@ -131,6 +137,42 @@ def _connect_spec(network: str) -> ConnectSpec:
     return spec
 
 
+def _checked_values(spec: ConnectSpec, values: Mapping[str, str]) -> dict[str, str]:
+    """The form's values with every server address checked and normalised (``core.server_urls``):
+    no connector is handed an address that is malformed or inside a private network."""
+    checked = {k: str(v) for k, v in values.items()}
+    for f in spec.fields:
+        if f.kind == FieldKind.URL and (checked.get(f.name) or f.initial):
+            try:
+                checked[f.name] = server_url_check(
+                    value=checked.get(f.name) or f.initial,
+                    allow_private=bool(settings.RESONANZ_ALLOW_PRIVATE_SERVERS),
+                )
+            except ServerUrlError as exc:
+                raise ChannelConnectError(f"{f.label}: {exc.message}") from exc
+    return checked
+
+
+def _connect_error(network: str, exc: ConnectorError, *, refused: str) -> ChannelConnectError:
+    """What failed, in the user's language: a server that cannot be reached or fails is not the network
+    refusing the login, and the user is told what to check instead of a raw socket error."""
+    name = network_display_name(network)
+    if isinstance(exc, ConnectionFailed):
+        message = _(
+            "Resonanz could not reach the %(network)s server. Check the server address; if it is right, "
+            "the server may be down: try again later."
+        ) % {"network": name}
+    elif isinstance(exc, RateLimited):
+        message = _("The %(network)s server asks us to wait. Try again in a few minutes.") % {"network": name}
+    elif isinstance(exc, (ServerError, OutcomeUnknown)):
+        message = _(
+            "The %(network)s server did not answer properly (it may be overloaded or down). Try again later."
+        ) % {"network": name}
+    else:
+        message = refused % {"network": name, "message": exc.network_message}
+    return ChannelConnectError(message)
+
+
 def _store_connected(
     *, workspace: Workspace, network: str, connected: ConnectedAccount, actor: User | None
 ) -> Channel:
@@ -155,12 +197,12 @@ def channel_connect_credentials(
     spec = _connect_spec(network)
     if spec.method != ConnectMethod.CREDENTIALS:
         raise ChannelConnectError(_("This network is connected through its own sign-in page."))
+    checked = _checked_values(spec, values)
     try:
-        connected = get_connector(network).connect_with_credentials(values=values)
+        connected = get_connector(network).connect_with_credentials(values=checked)
     except ConnectorError as exc:
-        raise ChannelConnectError(
-            _("%(network)s did not accept the login: %(message)s")
-            % {"network": network_display_name(network), "message": exc.network_message}
+        raise _connect_error(
+            network, exc, refused=_("%(network)s did not accept the login: %(message)s")
         ) from exc
     return _store_connected(workspace=workspace, network=network, connected=connected, actor=actor)
 
@@ -172,13 +214,14 @@ def channel_connect_begin(
     spec = _connect_spec(network)
     if spec.method != ConnectMethod.OAUTH:
         raise ChannelConnectError(_("This network is connected with the form, not a sign-in page."))
+    checked = _checked_values(spec, values)
     state = secrets.token_urlsafe(24)
     try:
         start = get_connector(network).connect_begin(
-            values=values, redirect_uri=redirect_uri, state=state, clients=OAuthClientRegistry(network)
+            values=checked, redirect_uri=redirect_uri, state=state, clients=OAuthClientRegistry(network)
         )
     except ConnectorError as exc:
-        raise ChannelConnectError(exc.network_message) from exc
+        raise _connect_error(network, exc, refused="%(message)s") from exc
     PendingOAuth.objects.create(
         workspace=workspace,
         user=user,
@@ -211,9 +254,8 @@ def channel_connect_complete(*, user: User, network: str, params: Mapping[str, s
             clients=OAuthClientRegistry(network),
         )
     except ConnectorError as exc:
-        raise ChannelConnectError(
-            _("%(network)s did not accept the authorization: %(message)s")
-            % {"network": network_display_name(network), "message": exc.network_message}
+        raise _connect_error(
+            network, exc, refused=_("%(network)s did not accept the authorization: %(message)s")
         ) from exc
     channel = _store_connected(workspace=pending.workspace, network=network, connected=connected, actor=user)
     pending.delete()

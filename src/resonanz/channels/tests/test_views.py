@@ -110,7 +110,7 @@ def test_connect_mastodon_links_to_the_server(owner_client, workspace, monkeypat
     assert seen["redirect_uri"] == "http://testserver/channels/mastodon/callback/"
     assert seen["workspace"] == workspace
     assert seen["network"] == "mastodon"
-    assert seen["values"] == {"instance_url": "social.example"}
+    assert seen["values"] == {"instance_url": "https://social.example"}  # the form adds the scheme
 
 
 def test_mastodon_callback_completes(owner_client, workspace, mastodon, monkeypatch) -> None:

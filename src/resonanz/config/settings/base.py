@@ -69,6 +69,9 @@ DEBUG = _env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 BASE_URL = os.environ.get("RESONANZ_BASE_URL", "http://127.0.0.1:8000")
+# Servers users name when connecting (their own instance of a network) must be public unless the operator
+# allows private, loopback and link-local addresses (core/server_urls.py: server-side request forgery).
+RESONANZ_ALLOW_PRIVATE_SERVERS = _env_bool("RESONANZ_ALLOW_PRIVATE_SERVERS", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -17,4 +17,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(os.environ["RESONANZ_DATA_DIR"], "test.sqlite3")}
 ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]
 RESONANZ_HTTP_TIMEOUT_SECONDS = 5.0
+# The test servers and emulators listen on 127.0.0.1 (core/tests/test_server_urls.py turns it off again).
+RESONANZ_ALLOW_PRIVATE_SERVERS = True
 os.makedirs(os.path.join(os.environ["RESONANZ_DATA_DIR"], "static"), exist_ok=True)

@@ -260,6 +260,8 @@ class MastodonConnector(Connector):
                 registered = oauth.register_app(
                     base_url=base_url, redirect_uri=redirect_uri, timeout=self.timeout
                 )
+            except TemporaryError:
+                raise  # unreachable or failing, not refusing: the channels service says so to the user
             except ConnectorError as exc:
                 message = gettext("The Mastodon server %(url)s refused the app registration: %(message)s") % {
                     "url": base_url,

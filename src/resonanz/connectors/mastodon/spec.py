@@ -15,6 +15,7 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    FieldKind,
     InboxKind,
     MediaKind,
     MediaRule,
@@ -117,6 +118,7 @@ SPEC = NetworkSpec(
             ConnectField(
                 "instance_url",
                 _("Server"),
+                kind=FieldKind.URL,
                 placeholder="mastodon.social",
                 help_text=_("You will be sent there to allow Resonanz to post."),
             ),
