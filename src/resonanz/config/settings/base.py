@@ -65,6 +65,24 @@ ENCRYPTION_KEYS = [
     if k.strip()
 ]
 
+
+def _check_fernet_keys(keys: list[str]) -> None:
+    """A malformed key must stop the start with a clear message, not turn every page into a 500 later."""
+    if not keys:
+        raise ImproperlyConfigured("RESONANZ_ENCRYPTION_KEYS is empty: it needs at least one Fernet key")
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"RESONANZ_ENCRYPTION_KEYS: key {position} of {len(keys)} is not a Fernet key (32 url-safe "
+                "base64-encoded bytes; make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            ) from None
+
+
+_check_fernet_keys(ENCRYPTION_KEYS)
+
 DEBUG = _env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
