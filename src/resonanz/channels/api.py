@@ -3,10 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -199,7 +202,8 @@ class ChannelDetailApi(WorkspaceAPIView):
 
 
 class ChannelVerifyApi(WorkspaceAPIView):
-    actions = {"POST": Action.VIEW}
+    # The same right as the page's button: a failed check marks the channel and e-mails its owners.
+    actions = {"POST": Action.MANAGE_CHANNELS}
 
     @extend_schema(request=None, responses=ChannelSerializer)
     def post(self, request: Request, workspace_id: int, channel_id: int) -> Response:
@@ -216,9 +220,17 @@ class QueueSlotsApi(WorkspaceAPIView):
         slots = [{"weekday": s.weekday, "time": s.time.strftime("%H:%M")} for s in channel.queue_slots.all()]
         return Response(slots)
 
+    # PUT replaces every slot: only the documented JSON array may do that. A form body parsed into a
+    # dict would validate as "no slots" and delete them all.
+    parser_classes = [JSONParser]
+
     @extend_schema(request=QueueSlotSerializer(many=True), responses=QueueSlotSerializer(many=True))
     def put(self, request: Request, workspace_id: int, channel_id: int) -> Response:
         channel = channel_get(workspace=self.workspace, channel_id=channel_id)
+        if not isinstance(request.data, list):
+            raise ValidationError(
+                {"detail": _('Send a JSON array of posting times, e.g. [{"weekday": 0, "time": "09:00"}].')}
+            )
         s = QueueSlotSerializer(data=request.data, many=True)
         s.is_valid(raise_exception=True)
         slots = queue_slot_set(

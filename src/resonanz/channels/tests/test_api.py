@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.conf import settings
 from django.test import override_settings
 
@@ -52,3 +53,31 @@ def test_connect_with_credentials_creates_the_channel(api, workspace) -> None:
         assert answer.json()["network"] == "tiny"
         assert "token" not in answer.json()
     assert Channel.objects.get(workspace=workspace, network="tiny").credentials == {"token": "secret"}
+
+
+# -- defects found from outside (issue #8) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["analyst", "agent", "contributor"])
+def test_only_who_may_manage_channels_may_verify_them(member, make_channel, workspace, role) -> None:
+    from rest_framework.test import APIClient
+
+    channel = make_channel("mastodon")
+    client = APIClient()
+    client.force_authenticate(member(role))
+    answer = client.post(f"/api/v1/workspaces/{workspace.pk}/channels/{channel.pk}/verify/")
+    assert answer.status_code == 403
+    channel.refresh_from_db()
+    assert channel.status == "active"
+
+
+def test_queue_slots_refuse_a_form_body_and_keep_the_slots(api, make_channel, workspace) -> None:
+    channel = make_channel("mastodon")
+    url = f"/api/v1/workspaces/{workspace.pk}/channels/{channel.pk}/queue-slots/"
+    assert api.put(url, [{"weekday": 0, "time": "09:00"}], format="json").status_code == 200
+    answer = api.put(url, {"weekday": "1", "time": "10:00"}, format="multipart")
+    assert answer.status_code == 415
+    answer = api.put(url, {"weekday": 1, "time": "10:00"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 400
+    assert "JSON array" in answer.content.decode()
+    assert api.get(url).json() == [{"weekday": 0, "time": "09:00"}]
