@@ -10,7 +10,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from rest_framework import status
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +23,31 @@ from resonanz.accounts.permissions import Action, ensure_allowed
 from resonanz.accounts.selectors import membership_role
 
 from .models import IdempotencyRecord
+
+
+class WallClockField(serializers.DateTimeField):
+    """A wall-clock time in the workspace's time zone, e.g. ``2026-12-03T09:00``: naive on purpose.
+
+    Any offset (``Z``, ``+01:00``, ``-05:00``) is refused: the client meant an instant, and converting it
+    would schedule neither that instant nor the wall-clock time (use the instant field instead)."""
+
+    default_error_messages = {
+        **serializers.DateTimeField.default_error_messages,
+        "offset": _(
+            "A wall-clock time without offset, e.g. 2026-12-03T09:00; for an instant use “%(instead)s”."
+        ),
+    }
+
+    def __init__(self, *, instead: str, **kwargs: Any) -> None:
+        self.instead = instead
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value: Any) -> Any:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is not None and parsed.tzinfo is not None:
+            self.fail("offset", instead=self.instead)
+        result = super().to_internal_value(value)
+        return result.replace(tzinfo=None)
 
 
 class WorkspaceAPIView(APIView):

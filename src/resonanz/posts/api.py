@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from resonanz.accounts.permissions import Action
-from resonanz.api.base import WorkspaceAPIView, idempotent
+from resonanz.api.base import WallClockField, WorkspaceAPIView, idempotent
 from resonanz.api.errors import report_json
 from resonanz.channels.services import channel_warm_limits
 
@@ -138,8 +138,10 @@ class PlanInputSerializer(serializers.Serializer[None]):
         allow_null=True,
         help_text="When the post should go out, with offset, e.g. 2026-12-01T09:00:00+01:00; null removes it",
     )
-    planned_local = serializers.DateTimeField(
-        required=False, help_text="The planned time as a wall-clock time in the workspace time zone"
+    planned_local = WallClockField(
+        instead="planned_at",
+        required=False,
+        help_text="The planned time as a wall-clock time in the workspace time zone (no offset)",
     )
     planned_fold = serializers.IntegerField(
         min_value=0,
@@ -154,11 +156,6 @@ class PlanInputSerializer(serializers.Serializer[None]):
         attrs = super().validate(attrs)
         if "planned_at" in attrs and attrs.get("planned_local") is not None:
             raise serializers.ValidationError("Give planned_at or planned_local, not both.")
-        raw = str(self.initial_data.get("planned_local") or "")
-        if raw and (raw.endswith("Z") or "+" in raw[10:] or "-" in raw[10:]):
-            raise serializers.ValidationError(
-                {"planned_local": "A wall-clock time without offset (use planned_at for an instant)."}
-            )
         return attrs
 
     def apply(self, view: WorkspaceAPIView, post: Post) -> Post:
@@ -169,7 +166,7 @@ class PlanInputSerializer(serializers.Serializer[None]):
                 workspace=view.workspace,
                 post=post,
                 actor=view.user,
-                local=d["planned_local"].replace(tzinfo=None),
+                local=d["planned_local"],
                 fold=d.get("planned_fold"),
             )
         if "planned_at" in d:
@@ -209,7 +206,9 @@ class ScheduleSerializer(serializers.Serializer[None]):
     at = serializers.DateTimeField(
         required=False, help_text="An instant with offset, e.g. 2026-12-01T09:00:00+01:00"
     )
-    local = serializers.DateTimeField(required=False, help_text="Wall-clock time in the workspace time zone")
+    local = WallClockField(
+        instead="at", required=False, help_text="Wall-clock time in the workspace time zone (no offset)"
+    )
     fold = serializers.ChoiceField(
         choices=[0, 1],
         required=False,
@@ -356,10 +355,7 @@ class PostScheduleApi(WorkspaceAPIView):
         elif d.get("at") is not None:
             post_schedule(workspace=self.workspace, post=post, actor=actor, at=d["at"])
         else:
-            local = d["local"].replace(tzinfo=None)
-            raw = str(s.initial_data.get("local", ""))
-            if raw.endswith("Z") or "+" in raw[10:]:
-                raise PostError("'local' is a wall-clock time without offset.", code="invalid_local")
+            local = d["local"]
             post_schedule_local(
                 workspace=self.workspace,
                 post=post,

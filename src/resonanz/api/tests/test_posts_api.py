@@ -67,6 +67,26 @@ def test_dst_errors_are_clear(api, base, channel, local, code) -> None:
     assert (ok.status_code == 200) is (code == "ambiguous_local_time")
 
 
+OFFSETS = ["2099-12-01T09:00:00-05:00", "2099-12-01T09:00+01:00", "2099-12-01T09:00Z"]
+
+
+@pytest.mark.parametrize("local", OFFSETS)
+@pytest.mark.parametrize(("field", "path"), [("local", "schedule/"), ("planned_local", "")])
+def test_a_wall_clock_time_with_any_offset_is_refused(api, base, channel, local, field, path) -> None:
+    """An offset means an instant: converting it would schedule neither that instant nor the wall-clock
+    time the field stands for (issue #8: ``-05:00`` was accepted)."""
+    post = _create(api, base, channel)
+    url = f"{base}/posts/{post['id']}/{path}"
+    data = {field: local} if path else {"text": "Hallo Welt", "channel_ids": [channel.pk], field: local}
+    call = api.post if path else api.put
+    response = call(url, data, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    assert "without offset" in response.content.decode()
+    assert Variant.objects.get(post_id=post["id"]).scheduled_at is None
+    german = call(url, data, format="json", HTTP_ACCEPT_LANGUAGE="de")
+    assert "ohne Zeitverschiebung" in german.content.decode()
+
+
 def test_schedule_needs_exactly_one_time(api, base, channel) -> None:
     post = _create(api, base, channel)
     response = api.post(f"{base}/posts/{post['id']}/schedule/", {"now": True, "queue": True}, format="json")
