@@ -150,8 +150,13 @@ def test_composer_journey(browser, live_server, transactional_db, owner, workspa
         second = page.locator("#media-list [data-media-item]").nth(1)
         expect(second.locator(".media-name")).to_have_text("blau.png")
         # A file the channels cannot take is refused before any upload.
-        page.evaluate(DROP, ["#dropzone", "notizen.txt", "text/plain", base64.b64encode(b"hallo").decode()])
+        notes = base64.b64encode(b"x" * 1_572_864).decode()  # 1.5 MiB
+        page.evaluate(DROP, ["#dropzone", "notizen.txt", "text/plain", notes])
         expect(page.locator("#upload-list .upload-row.is-error [role=alert]")).to_be_visible()
+        # Sizes in the page's language (issue #8: "29.3 MB" on German pages).
+        size = "1,5 MB" if lang == "de" else "1.5 MB"
+        refused = page.locator("#upload-list .upload-row.is-error .upload-name")
+        expect(refused).to_have_text(f"notizen.txt ({size})")
         expect(page.locator("#media-list [data-media-item]")).to_have_count(2)
         expect(sky.locator(".pv-image img")).to_have_count(2)
         expect(sky.locator(".pv-card")).to_have_count(0)  # images replace the link card

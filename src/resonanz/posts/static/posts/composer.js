@@ -244,10 +244,18 @@
     return out;
   }
 
+  // Sizes in the page's language: "29,3 MB" in German, "29.3 MB" in English (at most one decimal).
+  var SIZE_NUMBER = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 1 });
+
   function humanSize(bytes) {
-    if (bytes >= 1024 * 1024) return (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "") + " MB";
-    if (bytes >= 1024) return Math.round(bytes / 1024) + " KB";
-    return bytes + " B";
+    if (bytes >= 1024 * 1024) return SIZE_NUMBER.format(bytes / (1024 * 1024)) + " MB";
+    if (bytes >= 1024) return SIZE_NUMBER.format(Math.round(bytes / 1024)) + " KB";
+    return SIZE_NUMBER.format(bytes) + " B";
+  }
+
+  // A network's limit given in decimal megabytes (1,000,000 bytes), e.g. "1 MB".
+  function decimalSize(bytes) {
+    return bytes >= 1000000 ? SIZE_NUMBER.format(bytes / 1000000) + " MB" : humanSize(bytes);
   }
 
   // Some systems report no type for a file; the extension then tells (the server checks the content).
@@ -285,7 +293,7 @@
       }
       var recompress = parseInt(li.getAttribute("data-recompress-over"), 10) || 0;
       if (recompress && file.size > recompress && type.indexOf("image/") === 0) {
-        warnings.push(format(form.getAttribute("data-msg-recompress"), { name: file.name, channels: label, limit: recompress >= 1000000 ? (recompress / 1000000).toFixed(1).replace(/\.0$/, "") + " MB" : humanSize(recompress) }));
+        warnings.push(format(form.getAttribute("data-msg-recompress"), { name: file.name, channels: label, limit: decimalSize(recompress) }));
       }
     });
     if (wrongType.length) errors.push(format(form.getAttribute("data-msg-type"), { name: file.name, channels: wrongType.join(", ") }));
