@@ -100,6 +100,17 @@ def _visibilities_of(_registry: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return found
 
 
+def _visibility_labels() -> dict[str, str]:
+    """value -> its label in the active language, over every registered network (first label wins)."""
+    from resonanz.connectors.registry import registered_connectors
+
+    labels: dict[str, str] = {"public": str(_("Public"))}
+    for connector in registered_connectors():
+        for choice in connector.spec.visibility:
+            labels.setdefault(choice.value, str(choice.label))
+    return labels
+
+
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*(?:uhr|h))?$", re.IGNORECASE)
@@ -384,7 +395,9 @@ def parse_visibility(value: str) -> str:
     known = _visibilities()
     visibility = known.get(normalise_header(value))
     if visibility is None:
-        values = ", ".join(dict.fromkeys(v for v in known.values()))
+        # Each value with its label in the reader's language: the cell may hold either (or an alias).
+        values = ", ".join(f"{label} ({value})" if label.casefold() != value else value
+                           for value, label in _visibility_labels().items())
         raise ValueError(
             _("“%(value)s” is not a visibility. Use one of: %(values)s.") % {"value": value, "values": values}
         )

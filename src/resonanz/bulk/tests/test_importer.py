@@ -383,3 +383,19 @@ def test_quoted_texts_over_several_lines_and_quotes_inside_plain_texts_still_imp
     ]
     assert all(row.ok for row in parsed.rows)
 
+
+
+def test_a_wrong_visibility_lists_the_values_with_their_labels_in_the_readers_language() -> None:
+    from django.utils import translation
+
+    with translation.override("de"):
+        with pytest.raises(ValueError, match="keine gültige Sichtbarkeit") as caught:
+            importer.parse_visibility("geheim")
+        assert "Öffentlich (public)" in str(caught.value)
+        assert importer.parse_visibility("Öffentlich") == "public"
+    with translation.override("en"):
+        with pytest.raises(ValueError) as caught:
+            importer.parse_visibility("geheim")
+        assert "Public (public)" not in str(caught.value)  # a label equal to its value is said once
+        assert "public," in str(caught.value)
+        assert importer.parse_visibility("oeffentlich") == "public"
