@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from resonanz.accounts.models import Role, User, Workspace
 from resonanz.accounts.services import membership_set, organisation_create, workspace_create
 from resonanz.channels.models import Channel
+from testsupport.emulators.mastodon import MastodonEmulator
 
 try:  # Browser tests: a slower CI machine must not turn a 5 s wait into a failure.
     from playwright.sync_api import expect as _playwright_expect
@@ -129,6 +130,37 @@ def make_channel(workspace: Workspace) -> Callable[..., Channel]:
         )
 
     return make
+
+
+@pytest.fixture
+def masto() -> Iterator[MastodonEmulator]:
+    """A running Mastodon emulator (testsupport.emulators.mastodon) on 127.0.0.1."""
+    with MastodonEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator_channel(masto: MastodonEmulator) -> Callable[[Workspace], Channel]:
+    """A channel of ``workspace`` connected to the emulator's default account with a fresh token."""
+
+    def make(workspace: Workspace) -> Channel:
+        token = masto.issue_token()
+        account = masto.account(masto.config.default_username)
+        return Channel.objects.create(
+            workspace=workspace,
+            network="mastodon",
+            base_url=masto.base_url,
+            remote_id=str(account.id),
+            handle=f"{account.username}@{masto.domain}",
+            credentials={"access_token": token},
+        )
+
+    return make
+
+
+@pytest.fixture
+def masto_channel(emulator_channel: Callable[[Workspace], Channel], workspace: Workspace) -> Channel:
+    return emulator_channel(workspace)
 
 
 @pytest.fixture

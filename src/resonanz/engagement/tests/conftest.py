@@ -1,9 +1,10 @@
-"""A Mastodon channel on the emulator (testsupport.emulators.mastodon) with one published post, and a
-second account ("fan") that likes and replies to it, the way engagement arrives in production."""
+"""A published post on the Mastodon emulator (``masto`` and ``emulator_channel`` come from
+resonanz/conftest.py), and a second account ("fan") that likes and replies to it, the way engagement
+arrives in production."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -37,32 +38,20 @@ class Fan:
 
 
 @pytest.fixture
-def masto() -> Iterator[MastodonEmulator]:
-    with MastodonEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def fan(masto: MastodonEmulator) -> Fan:
     return Fan(masto=masto, token=masto.issue_token("fan"))
 
 
 @pytest.fixture
-def publish_on_emulator(masto: MastodonEmulator) -> Callable[..., Variant]:
+def publish_on_emulator(
+    masto: MastodonEmulator, emulator_channel: Callable[[Workspace], Channel]
+) -> Callable[..., Variant]:
     """A post whose variant is published on the emulator as ``status`` (the network's own record), as
     the publishing engine leaves it: status PUBLISHED, remote id and URL, published just now."""
 
     def publish(workspace: Workspace, text: str = "Frühlingsaktion ab Montag") -> Variant:
-        token = masto.issue_token()
-        account = masto.account(masto.config.default_username)
-        channel = Channel.objects.create(
-            workspace=workspace,
-            network="mastodon",
-            base_url=masto.base_url,
-            remote_id=str(account.id),
-            handle=f"{account.username}@{masto.domain}",
-            credentials={"access_token": token},
-        )
+        channel = emulator_channel(workspace)
+        token = channel.credentials["access_token"]
         with httpx.Client(base_url=masto.base_url, headers={"Authorization": f"Bearer {token}"}) as c:
             status = c.post("/api/v1/statuses", data={"status": text}).raise_for_status().json()
         author = workspace.memberships.get().user
