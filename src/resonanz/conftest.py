@@ -14,6 +14,8 @@ from rest_framework.test import APIClient
 from resonanz.accounts.models import Role, User, Workspace
 from resonanz.accounts.services import membership_set, organisation_create, workspace_create
 from resonanz.channels.models import Channel
+from resonanz.posts.models import Post, Variant
+from resonanz.posts.services import PostInput, post_create
 from testsupport.emulators.mastodon import MastodonEmulator
 
 try:  # Browser tests: a slower CI machine must not turn a 5 s wait into a failure.
@@ -169,6 +171,29 @@ def mastodon(make_channel: Callable[..., Channel]) -> Channel:
     return make_channel("mastodon", handle="brand@social.example")
 
 
+# -- another workspace's objects, for the tenant checks of every app -----------------------------------
+
+
+@pytest.fixture
+def foreign_channel(other_workspace: Workspace, make_channel: Callable[..., Channel]) -> Channel:
+    return make_channel("mastodon", ws=other_workspace, handle="rival")
+
+
+@pytest.fixture
+def foreign_post(other_workspace: Workspace, foreign_channel: Channel) -> Post:
+    author = other_workspace.memberships.get().user
+    return post_create(
+        workspace=other_workspace,
+        author=author,
+        data=PostInput(text="geheim", channel_ids=[foreign_channel.pk]),
+    )
+
+
+@pytest.fixture
+def foreign_variant(foreign_post: Post) -> Variant:
+    return foreign_post.variants.select_related("post", "channel").get()
+
+
 __all__ = ["MASTODON_INSTANCE_SETTINGS", "Role"]
 
 
@@ -187,4 +212,3 @@ def login() -> Callable[..., Client]:
 @pytest.fixture
 def owner_client(owner: User, login: Callable[..., Client]) -> Client:
     return login(owner)
-
