@@ -14,6 +14,9 @@ from rest_framework.test import APIClient
 from resonanz.accounts.models import Role, User, Workspace
 from resonanz.accounts.services import membership_set, organisation_create, workspace_create
 from resonanz.channels.models import Channel
+from resonanz.posts.models import Post, Variant
+from resonanz.posts.services import PostInput, post_create
+from testsupport.emulators.mastodon import MastodonEmulator
 
 try:  # Browser tests: a slower CI machine must not turn a 5 s wait into a failure.
     from playwright.sync_api import expect as _playwright_expect
@@ -132,9 +135,63 @@ def make_channel(workspace: Workspace) -> Callable[..., Channel]:
 
 
 @pytest.fixture
+def masto() -> Iterator[MastodonEmulator]:
+    """A running Mastodon emulator (testsupport.emulators.mastodon) on 127.0.0.1."""
+    with MastodonEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emulator_channel(masto: MastodonEmulator) -> Callable[[Workspace], Channel]:
+    """A channel of ``workspace`` connected to the emulator's default account with a fresh token."""
+
+    def make(workspace: Workspace) -> Channel:
+        token = masto.issue_token()
+        account = masto.account(masto.config.default_username)
+        return Channel.objects.create(
+            workspace=workspace,
+            network="mastodon",
+            base_url=masto.base_url,
+            remote_id=str(account.id),
+            handle=f"{account.username}@{masto.domain}",
+            credentials={"access_token": token},
+        )
+
+    return make
+
+
+@pytest.fixture
+def masto_channel(emulator_channel: Callable[[Workspace], Channel], workspace: Workspace) -> Channel:
+    return emulator_channel(workspace)
+
+
+@pytest.fixture
 def mastodon(make_channel: Callable[..., Channel]) -> Channel:
     """A Mastodon channel with cached instance limits (the pages' tests in web/, posts/ and channels/)."""
     return make_channel("mastodon", handle="brand@social.example")
+
+
+# -- another workspace's objects, for the tenant checks of every app -----------------------------------
+
+
+@pytest.fixture
+def foreign_channel(other_workspace: Workspace, make_channel: Callable[..., Channel]) -> Channel:
+    return make_channel("mastodon", ws=other_workspace, handle="rival")
+
+
+@pytest.fixture
+def foreign_post(other_workspace: Workspace, foreign_channel: Channel) -> Post:
+    author = other_workspace.memberships.get().user
+    return post_create(
+        workspace=other_workspace,
+        author=author,
+        data=PostInput(text="geheim", channel_ids=[foreign_channel.pk]),
+    )
+
+
+@pytest.fixture
+def foreign_variant(foreign_post: Post) -> Variant:
+    return foreign_post.variants.select_related("post", "channel").get()
 
 
 __all__ = ["MASTODON_INSTANCE_SETTINGS", "Role"]
@@ -155,4 +212,3 @@ def login() -> Callable[..., Client]:
 @pytest.fixture
 def owner_client(owner: User, login: Callable[..., Client]) -> Client:
     return login(owner)
-

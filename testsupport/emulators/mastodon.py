@@ -714,35 +714,24 @@ class MastodonEmulator(EmulatorServer):
         """Create the status, then close the connection without any answer."""
         self.faults.timeout_after_accept(path_prefix, method=method, times=times)
 
-    def delay_next(
-        self, seconds: float, *, path_prefix: str = "/api/", method: str | None = None, times: int = 1
-    ) -> None:
-        """Wait ``seconds`` *before* processing the next matching request (slow server, no write yet)."""
-        self.faults.delay(path_prefix, seconds, method=method, times=times)
-
-    def clear_faults(self) -> None:
-        self.faults.clear()
-
     # ---- test-side API: inspection -----------------------------------------------------------------
 
     @property
     def statuses(self) -> list[JSONDict]:
         """Existing (not deleted) statuses, oldest first, as Status entities plus the source ``text``."""
-        with self.lock:
-            return [
-                {**self._serialize_status(s, None), "text": s.text}
-                for s in self._sorted_statuses()
-                if s.deleted_at is None
-            ]
+        return self._status_records(deleted=False)
 
     @property
     def deleted_statuses(self) -> list[JSONDict]:
         """Statuses deleted through the API, oldest first."""
+        return self._status_records(deleted=True)
+
+    def _status_records(self, *, deleted: bool) -> list[JSONDict]:
         with self.lock:
             return [
                 {**self._serialize_status(s, None), "text": s.text}
                 for s in self._sorted_statuses()
-                if s.deleted_at is not None
+                if (s.deleted_at is not None) == deleted
             ]
 
     @property
@@ -1112,6 +1101,26 @@ class MastodonEmulator(EmulatorServer):
 
     # ---- instance (docs: /methods/instance/#v2, /entities/Instance/) ---------------------------------
 
+    # The limits V1 and V2 both publish; V2's ``media_attachments`` adds ``description_limit``.
+    def _statuses_configuration(self) -> JSONDict:
+        cfg = self.config
+        return {
+            "max_characters": cfg.max_characters,
+            "max_media_attachments": cfg.max_media_attachments,
+            "characters_reserved_per_url": cfg.characters_reserved_per_url,
+        }
+
+    def _media_configuration(self) -> JSONDict:
+        cfg = self.config
+        return {
+            "supported_mime_types": list(cfg.supported_mime_types),
+            "image_size_limit": cfg.image_size_limit,
+            "image_matrix_limit": cfg.image_matrix_limit,
+            "video_size_limit": cfg.video_size_limit,
+            "video_frame_rate_limit": cfg.video_frame_rate_limit,
+            "video_matrix_limit": cfg.video_matrix_limit,
+        }
+
     def _instance_v2(self, _request: Request, _match: re.Match[str]) -> Response:
         """``GET /api/v2/instance`` with ``configuration`` taken from ``self.config``."""
         cfg = self.config
@@ -1138,19 +1147,10 @@ class MastodonEmulator(EmulatorServer):
                     },
                     "vapid": {"public_key": "BEmulatorVapidKeyNotForProduction="},
                     "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
-                    "statuses": {
-                        "max_characters": cfg.max_characters,
-                        "max_media_attachments": cfg.max_media_attachments,
-                        "characters_reserved_per_url": cfg.characters_reserved_per_url,
-                    },
+                    "statuses": self._statuses_configuration(),
                     "media_attachments": {
-                        "supported_mime_types": list(cfg.supported_mime_types),
+                        **self._media_configuration(),
                         "description_limit": cfg.description_limit,
-                        "image_size_limit": cfg.image_size_limit,
-                        "image_matrix_limit": cfg.image_matrix_limit,
-                        "video_size_limit": cfg.video_size_limit,
-                        "video_frame_rate_limit": cfg.video_frame_rate_limit,
-                        "video_matrix_limit": cfg.video_matrix_limit,
                     },
                     "polls": {
                         "max_options": 4,
@@ -1193,19 +1193,8 @@ class MastodonEmulator(EmulatorServer):
                 "approval_required": False,
                 "invites_enabled": False,
                 "configuration": {
-                    "statuses": {
-                        "max_characters": cfg.max_characters,
-                        "max_media_attachments": cfg.max_media_attachments,
-                        "characters_reserved_per_url": cfg.characters_reserved_per_url,
-                    },
-                    "media_attachments": {
-                        "supported_mime_types": list(cfg.supported_mime_types),
-                        "image_size_limit": cfg.image_size_limit,
-                        "image_matrix_limit": cfg.image_matrix_limit,
-                        "video_size_limit": cfg.video_size_limit,
-                        "video_frame_rate_limit": cfg.video_frame_rate_limit,
-                        "video_matrix_limit": cfg.video_matrix_limit,
-                    },
+                    "statuses": self._statuses_configuration(),
+                    "media_attachments": self._media_configuration(),
                 },
                 "rules": [],
             },

@@ -10,12 +10,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from resonanz.web.forms import WebForm, fold_labels, parse_local
+from resonanz.web.forms import LocalTimeForm, WebForm, parse_local
 
 _SLOT = re.compile(r"^([0-6])-([0-2]\d:[0-5]\d)$")
 
 
-class MoveForm(WebForm):
+class MoveForm(LocalTimeForm):
     """A post and its new wall-clock time in the workspace's time zone (``fold`` for DST overlaps)."""
 
     post = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -23,32 +23,12 @@ class MoveForm(WebForm):
         label=_("New date and time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    fold = forms.ChoiceField(
-        label=_("This time occurs twice. Which one do you mean?"),
-        required=False,
-        choices=[("0", _("First occurrence")), ("1", _("Second occurrence"))],
-        widget=forms.RadioSelect,
-    )
-
-    def __init__(self, *args: Any, time_zone: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.time_zone = time_zone
-        self.fields["local"].help_text = _("In the workspace's time zone (%(zone)s).") % {"zone": time_zone}
-        self.show_fold = bool(self.data.get("fold"))
 
     def clean_local(self) -> datetime:
         value = parse_local(self.cleaned_data.get("local") or "")
         if value is None:
             raise ValidationError(_("Pick a date and time."), code="required")
         return value
-
-    def clean_fold(self) -> int | None:
-        fold = self.cleaned_data.get("fold")
-        return int(fold) if fold in {"0", "1"} else None
-
-    def offer_fold(self, local: datetime) -> None:
-        self.show_fold = True
-        self.fields["fold"].choices = fold_labels(local, self.time_zone)  # type: ignore[attr-defined]
 
 
 class SlotGridForm(WebForm):

@@ -18,7 +18,7 @@ from resonanz.accounts.permissions import Action
 from resonanz.api.base import WorkspaceAPIView, idempotent
 
 from .models import DEFAULT_COLOUR, Campaign, Goal
-from .selectors import campaign_list
+from .selectors import campaign_editable_values, campaign_list
 from .services import NAME_MAX, campaign_archive, campaign_create, campaign_update
 
 
@@ -108,14 +108,7 @@ class CampaignDetailApi(WorkspaceAPIView):
         changes: dict[str, Any] = dict(s.validated_data)
         archived = changes.pop("archived", None)
         if changes:
-            current = {
-                "name": campaign.name,
-                "goal": campaign.goal,
-                "target_audience": campaign.target_audience,
-                "colour": campaign.colour,
-                "starts_on": campaign.starts_on,
-                "ends_on": campaign.ends_on,
-            }
+            current = campaign_editable_values(campaign=campaign)
             campaign = campaign_update(
                 workspace=self.workspace, campaign=campaign, actor=self.user, **(current | changes)
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 
@@ -22,6 +24,16 @@ def campaign_list(*, workspace: Workspace, include_archived: bool = True) -> Que
 def campaign_get(*, workspace: Workspace, campaign_id: int) -> Campaign:
     """Raises ``Campaign.DoesNotExist`` for an unknown id or another workspace's campaign."""
     return Campaign.objects.get(workspace=workspace, pk=campaign_id)
+
+
+# What ``campaign_update`` takes, i.e. what the edit form and the API's PATCH may change.
+EDITABLE_FIELDS = ("name", "goal", "target_audience", "colour", "starts_on", "ends_on")
+
+
+def campaign_editable_values(*, campaign: Campaign) -> dict[str, Any]:
+    """The campaign's current editable values: the edit form's initial data, and what a partial API
+    update keeps of the fields it does not send."""
+    return {name: getattr(campaign, name) for name in EDITABLE_FIELDS}
 
 
 def campaign_choices(*, workspace: Workspace, keep_id: int | None = None) -> QuerySet[Campaign]:

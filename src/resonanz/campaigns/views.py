@@ -23,7 +23,7 @@ from resonanz.web.scope import Scope, or_404, render_scoped, workspace_view
 
 from .forms import ArchiveForm, CampaignForm
 from .models import Campaign
-from .selectors import campaign_get, campaign_list
+from .selectors import campaign_editable_values, campaign_get, campaign_list
 from .services import campaign_archive, campaign_create, campaign_update
 
 
@@ -116,14 +116,7 @@ def campaign_create_view(request: HttpRequest, scope: Scope) -> HttpResponse:
 def campaign_edit_view(request: HttpRequest, scope: Scope, campaign_id: int) -> HttpResponse:
     campaign = or_404(campaign_get, workspace=scope.workspace, campaign_id=campaign_id)
     if request.method == "GET":
-        initial = {
-            "name": campaign.name,
-            "goal": campaign.goal,
-            "target_audience": campaign.target_audience,
-            "colour": campaign.colour,
-            "starts_on": campaign.starts_on,
-            "ends_on": campaign.ends_on,
-        }
+        initial = campaign_editable_values(campaign=campaign)
         return _form_page(request, scope, CampaignForm(initial=initial), campaign)
     form = CampaignForm(request.POST)
     if form.is_valid():

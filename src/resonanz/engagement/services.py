@@ -7,8 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from resonanz.accounts.models import Workspace
-from resonanz.channels.services import channel_account, channel_store_account
-from resonanz.connectors.base import ConnectorError, Engagement, NotSupported, PublishedRef
+from resonanz.channels.models import ChannelStatus
+from resonanz.channels.services import channel_account, channel_refresh_credentials, channel_store_account
+from resonanz.connectors.base import AuthExpired, ConnectorError, Engagement, NotSupported, PublishedRef
 from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.posts.models import Variant, VariantStatus
@@ -73,7 +74,16 @@ def engagement_sync_variant(*, workspace: Workspace, variant: Variant) -> Metric
         remote_id=variant.remote_id, url=variant.remote_url, cid=part.remote_cid if part else ""
     )
     try:
-        engagement = connector.fetch_engagement(account=account, ref=ref)
+        try:
+            engagement = connector.fetch_engagement(account=account, ref=ref)
+        except AuthExpired as first:
+            # The same rule as publishing and the channel check: refresh once; if the network refuses,
+            # the channels service flags the channel "reconnect needed" and the error propagates.
+            if not channel_refresh_credentials(
+                channel=variant.channel, account=account, cause=first.network_message
+            ):
+                raise
+            engagement = connector.fetch_engagement(account=account, ref=ref)
     except NotSupported:
         return None
     finally:
@@ -82,10 +92,19 @@ def engagement_sync_variant(*, workspace: Workspace, variant: Variant) -> Metric
 
 
 def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
-    """Periodic: every variant published in the last 30 days. One failure does not stop the rest."""
+    """Periodic: every variant published in the last 30 days. One failure does not stop the rest.
+
+    The next run is the retry: a temporary error (5xx, 429, no connection) leaves everything as it was
+    and the variant is fetched again next time. A channel whose login the network refused is flagged
+    "reconnect needed" and its variants are left out until it is reconnected (asking again with dead
+    credentials cannot succeed)."""
     since = timezone.now() - SYNC_WINDOW
     variants = (
-        Variant.objects.filter(status=VariantStatus.PUBLISHED, published_at__gte=since)
+        Variant.objects.filter(
+            status=VariantStatus.PUBLISHED,
+            published_at__gte=since,
+            channel__status=ChannelStatus.ACTIVE,
+        )
         .select_related("post__workspace", "channel")
         .order_by("published_at")[:limit]
     )

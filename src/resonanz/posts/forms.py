@@ -18,7 +18,7 @@ from resonanz.channels.models import Channel
 from resonanz.connectors.registry import find_spec, network_display_name
 from resonanz.posts.models import Post
 from resonanz.posts.services import MediaInput, PostInput, VariantInput
-from resonanz.web.forms import WebForm, fold_labels, parse_local, to_local_value
+from resonanz.web.forms import LocalTimeForm, WebForm, parse_local, to_local_value
 from resonanz.web.widgets import PlainSelect
 
 from .previews import MAX_MEDIA_ITEMS, visibility_choices
@@ -42,10 +42,11 @@ class ChannelChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-a
         return f"{network_display_name(obj.network)}: {obj.handle}"
 
 
-class ScheduleForm(WebForm):
+class ScheduleForm(LocalTimeForm):
     """When to publish: now, at a local time in the workspace's zone, or in the next queue slot."""
 
     ACTIONS: tuple[str, ...] = PostAction.SCHEDULING
+    local_field = "schedule_at"
 
     action = forms.CharField(required=False, widget=forms.HiddenInput)
     schedule_at = forms.CharField(
@@ -53,21 +54,6 @@ class ScheduleForm(WebForm):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    fold = forms.ChoiceField(
-        label=_("This time occurs twice. Which one do you mean?"),
-        required=False,
-        choices=[("0", _("First occurrence")), ("1", _("Second occurrence"))],
-        widget=forms.RadioSelect,
-    )
-
-    def __init__(self, *args: Any, time_zone: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.time_zone = time_zone
-        self.fields["schedule_at"].help_text = _("In the workspace's time zone (%(zone)s).") % {
-            "zone": time_zone
-        }
-        # The fold choice is only offered after the service said the time is ambiguous (or it was sent).
-        self.show_fold = bool(self.data.get("fold"))
 
     def clean_action(self) -> str:
         action: str = self.cleaned_data.get("action") or self.ACTIONS[0]
@@ -78,10 +64,6 @@ class ScheduleForm(WebForm):
     def clean_schedule_at(self) -> datetime | None:
         return parse_local(self.cleaned_data.get("schedule_at") or "")
 
-    def clean_fold(self) -> int | None:
-        fold = self.cleaned_data.get("fold")
-        return int(fold) if fold in {"0", "1"} else None
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if (
@@ -91,10 +73,6 @@ class ScheduleForm(WebForm):
         ):
             self.add_error("schedule_at", _("Pick a date and time to schedule the post."))
         return cleaned
-
-    def offer_fold(self, local: datetime) -> None:
-        self.show_fold = True
-        self.fields["fold"].choices = fold_labels(local, self.time_zone)  # type: ignore[attr-defined]
 
 
 MAX_MEDIA = MAX_MEDIA_ITEMS

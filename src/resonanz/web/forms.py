@@ -4,6 +4,7 @@ own forms live in that app (``posts/forms.py``, ``channels/forms.py``, ...)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -59,3 +60,34 @@ class WebForm(forms.Form):
     # One instance for all forms: a renderer owns a template engine with its own cache, and a class here
     # would give every form a new one, parsing every widget template again on every request.
     default_renderer = WebRenderer()
+
+
+class LocalTimeForm(WebForm):
+    """A form with a wall-clock time in the workspace's time zone (the field ``local_field`` names) and
+    ``fold``: which occurrence of a time that happens twice when DST ends. The fold choice is offered
+    only after the service said the time is ambiguous (``offer_fold``), or when it was sent."""
+
+    local_field = "local"
+
+    fold = forms.ChoiceField(
+        label=_("This time occurs twice. Which one do you mean?"),
+        required=False,
+        choices=[("0", _("First occurrence")), ("1", _("Second occurrence"))],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, time_zone: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_zone = time_zone
+        self.fields[self.local_field].help_text = _("In the workspace's time zone (%(zone)s).") % {
+            "zone": time_zone
+        }
+        self.show_fold = bool(self.data.get("fold"))
+
+    def clean_fold(self) -> int | None:
+        fold = self.cleaned_data.get("fold")
+        return int(fold) if fold in {"0", "1"} else None
+
+    def offer_fold(self, local: datetime) -> None:
+        self.show_fold = True
+        self.fields["fold"].choices = fold_labels(local, self.time_zone)  # type: ignore[attr-defined]

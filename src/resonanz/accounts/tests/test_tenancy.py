@@ -8,17 +8,6 @@ from resonanz.accounts.services import api_token_create, api_token_revoke
 from resonanz.posts.models import Post
 
 
-@pytest.fixture
-def foreign_post(other_workspace, make_channel):
-    channel = make_channel("mastodon", ws=other_workspace, handle="rival")
-    from resonanz.posts.services import PostInput, post_create
-
-    owner = other_workspace.memberships.get().user
-    return post_create(
-        workspace=other_workspace, author=owner, data=PostInput(text="geheim", channel_ids=[channel.pk])
-    )
-
-
 def test_workspace_list_shows_only_memberships(api, workspace, other_workspace) -> None:
     response = api.get("/api/v1/workspaces/")
     assert response.status_code == 200

@@ -7,8 +7,6 @@ accounts/tests/test_tenancy.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from django.urls import include, path, reverse
 from rest_framework.request import Request
@@ -17,11 +15,9 @@ from rest_framework.test import APIClient
 
 from resonanz.accounts.models import Workspace
 from resonanz.api.base import WorkspaceAPIView
-from resonanz.channels.models import Channel
 from resonanz.config.urls import urlpatterns as project_urlpatterns
 from resonanz.engagement.selectors import metric_series
 from resonanz.posts.models import PostEvent, Variant, VariantStatus
-from resonanz.posts.services import PostInput, post_create
 from resonanz.publishing.services import variant_retry
 
 pytestmark = pytest.mark.urls(__name__)
@@ -59,15 +55,10 @@ urlpatterns = [
 
 
 @pytest.fixture
-def foreign_variant(other_workspace: Workspace, make_channel: Callable[..., Channel]) -> Variant:
-    channel = make_channel("mastodon", ws=other_workspace, handle="rival")
-    author = other_workspace.memberships.get().user
-    post = post_create(
-        workspace=other_workspace, author=author, data=PostInput(text="geheim", channel_ids=[channel.pk])
-    )
-    variant = post.variants.get()
-    Variant.objects.filter(pk=variant.pk).update(status=VariantStatus.FAILED)  # retry would act on it
-    return variant
+def foreign_variant(foreign_variant: Variant) -> Variant:
+    # Failed: the state in which retry would act on it.
+    Variant.objects.filter(pk=foreign_variant.pk).update(status=VariantStatus.FAILED)
+    return foreign_variant
 
 
 def _missing_post_body(api: APIClient, workspace: Workspace) -> object:

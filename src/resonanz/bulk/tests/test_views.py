@@ -149,6 +149,21 @@ def test_upload_preview_confirm(owner_client, workspace, mastodon) -> None:
     assert Post.objects.count() == 1
 
 
+def test_the_report_pages_and_the_pager_keeps_the_problems_filter(owner_client, workspace, mastodon) -> None:
+    rows = [["31.02.2099", "10:00", "brand@social.example", f"Zeile {n}"] for n in range(201)]
+    post_file(owner_client, workspace, make_csv(rows))
+    batch = ImportBatch.objects.get()
+    detail = url("import_detail", workspace.pk, batch.pk)
+
+    first = owner_client.get(detail, {"show": "problems"}).content.decode()
+    second = owner_client.get(detail, {"show": "problems", "page": "2"}).content.decode()
+
+    assert "Page 1 of 2" in first
+    assert 'href="?show=problems&amp;page=2">Next</a>' in first
+    assert "Page 2 of 2" in second
+    assert 'href="?show=problems&amp;page=1">Previous</a>' in second
+
+
 def test_user_content_is_escaped_in_the_report(owner_client, workspace, mastodon) -> None:
     data = make_csv([[FUTURE, "09:00", XSS, XSS], [FUTURE, "09:00", "brand@social.example", XSS]])
     post_file(owner_client, workspace, data, as_drafts="on")

@@ -1,34 +1,18 @@
 """Channel health: a dead token is found by the periodic check, flagged once, and people are told."""
 
-import pytest
 from django.core import mail
 
-from resonanz.channels.models import Channel, ChannelStatus
+from resonanz.channels.models import ChannelStatus
 from resonanz.channels.services import channel_verify_all
-from testsupport.emulators.mastodon import MastodonEmulator
 
 
-@pytest.fixture
-def masto():
-    with MastodonEmulator() as emulator:
-        yield emulator
-
-
-def test_revoked_token_is_flagged_and_owners_are_emailed(masto, workspace, owner, member) -> None:
+def test_revoked_token_is_flagged_and_owners_are_emailed(masto, masto_channel, owner, member) -> None:
     admin = member("admin")
     admin.language = "en"
     admin.save()
     member("editor")
-    token = masto.issue_token()
-    account = masto.account(masto.config.default_username)
-    channel = Channel.objects.create(
-        workspace=workspace,
-        network="mastodon",
-        base_url=masto.base_url,
-        remote_id=str(account.id),
-        handle="resonanz",
-        credentials={"access_token": token},
-    )
+    channel = masto_channel
+    token = channel.credentials["access_token"]
     assert channel_verify_all() == {"ok": 1, "flagged": 0}
     channel.refresh_from_db()
     assert channel.settings["instance"]["max_characters"] == 500, "limits are read from the instance"

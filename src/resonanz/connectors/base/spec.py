@@ -182,8 +182,17 @@ class ConnectSpec:
 class PreviewSpec:
     """The composer's preview of a post: one partial template per network, in the connector's folder."""
 
-    template: str  # e.g. "connectors/bluesky/preview.html", rendered with ``pv`` (a ChannelPreview)
-    stylesheet: str = ""  # a static file, e.g. "connectors/bluesky/preview.css"
+    template: str  # e.g. "connectors/<network>/preview.html", rendered with ``pv`` (a ChannelPreview)
+    stylesheet: str = ""  # a static file, e.g. "connectors/<network>/preview.css"
+
+    @classmethod
+    def in_folder(cls, network: str, *, stylesheet: bool = True) -> PreviewSpec:
+        """The layout docs/connectors.md prescribes: ``templates/connectors/<network>/preview.html`` and
+        ``static/connectors/<network>/preview.css`` in the connector's own folder."""
+        return cls(
+            template=f"connectors/{network}/preview.html",
+            stylesheet=f"connectors/{network}/preview.css" if stylesheet else "",
+        )
 
 
 @dataclass(frozen=True)

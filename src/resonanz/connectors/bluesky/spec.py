@@ -111,8 +111,6 @@ SPEC = NetworkSpec(
             ),
         ),
     ),
-    preview=PreviewSpec(
-        template="connectors/bluesky/preview.html", stylesheet="connectors/bluesky/preview.css"
-    ),
+    preview=PreviewSpec.in_folder("bluesky"),
     network_concurrency=10,
 )

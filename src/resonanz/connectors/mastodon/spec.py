@@ -125,8 +125,6 @@ SPEC = NetworkSpec(
         ),
         continue_template="connectors/mastodon/connect_continue.html",
     ),
-    preview=PreviewSpec(
-        template="connectors/mastodon/preview.html", stylesheet="connectors/mastodon/preview.css"
-    ),
+    preview=PreviewSpec.in_folder("mastodon"),
     network_concurrency=10,
 )

@@ -53,7 +53,7 @@ TINY = NetworkSpec(
             ConnectField("token", "Token", kind=FieldKind.PASSWORD),
         ),
     ),
-    preview=PreviewSpec(template="connectors/tiny/preview.html"),
+    preview=PreviewSpec.in_folder("tiny", stylesheet=False),
 )
 
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from django.core import mail
 
 from resonanz.accounts.models import Role
-from resonanz.channels.models import Channel
 from resonanz.channels.services import channel_mark_reconnect_needed
 from resonanz.notifications.models import Notification
 from resonanz.posts.models import Variant, VariantStatus
 from resonanz.posts.services import PostInput, post_create, post_schedule
 from resonanz.publishing.services import variant_retry
-from testsupport.emulators.mastodon import MastodonEmulator
 from testsupport.tasks import run_ready_tasks
 
 REJECTION = "Validation failed: Text character limit of 50 exceeded"
@@ -43,26 +40,6 @@ def test_reconnect_needed_notifies_owners_and_admins_once(workspace, owner, memb
 
 
 # -- a failed publish, through the real engine and the Mastodon emulator ---------------------------
-
-
-@pytest.fixture
-def masto() -> Iterator[MastodonEmulator]:
-    with MastodonEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def masto_channel(masto, workspace) -> Channel:
-    token = masto.issue_token()
-    account = masto.account(masto.config.default_username)
-    return Channel.objects.create(
-        workspace=workspace,
-        network="mastodon",
-        base_url=masto.base_url,
-        remote_id=str(account.id),
-        handle=f"{account.username}@{masto.domain}",
-        credentials={"access_token": token},
-    )
 
 
 @pytest.fixture

@@ -14,28 +14,10 @@ from resonanz.core.errors import WorkspaceMismatch
 from resonanz.posts.models import Post, QueueSlot
 from resonanz.posts.selectors import post_events
 from resonanz.posts.services import (
-    PostInput,
-    post_create,
     post_validate,
     queue_next_free_slot,
     queue_slot_set,
 )
-
-
-@pytest.fixture
-def foreign_channel(other_workspace: Workspace, make_channel: Callable[..., Channel]) -> Channel:
-    return make_channel("mastodon", ws=other_workspace, handle="rival")
-
-
-@pytest.fixture
-def foreign_post(other_workspace: Workspace, foreign_channel: Channel) -> Post:
-    author = other_workspace.memberships.get().user
-    return post_create(
-        workspace=other_workspace,
-        author=author,
-        data=PostInput(text="geheim", channel_ids=[foreign_channel.pk]),
-    )
-
 
 POST_CALLS: dict[str, Callable[[Workspace, Post], Any]] = {
     "post_validate": lambda ws, post: post_validate(workspace=ws, post=post),

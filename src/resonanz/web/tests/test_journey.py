@@ -49,12 +49,6 @@ def network() -> Iterator[BlueskyTestNetwork]:
         yield net
 
 
-@pytest.fixture
-def masto() -> Iterator[MastodonEmulator]:
-    with MastodonEmulator() as emulator:
-        yield emulator
-
-
 def _days(tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The scheduled local time (10:00 in two days) and where it is dragged: the next day, or the day
     before when the next day is in another month (both stay in one month grid)."""

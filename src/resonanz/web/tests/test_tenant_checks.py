@@ -20,7 +20,6 @@ from resonanz.channels.services import channel_disconnect
 from resonanz.config.urls import urlpatterns as project_urlpatterns
 from resonanz.posts.models import Post
 from resonanz.posts.selectors import post_events
-from resonanz.posts.services import PostInput, post_create
 from resonanz.web.scope import Scope, workspace_view
 
 pytestmark = pytest.mark.urls(__name__)
@@ -53,21 +52,6 @@ urlpatterns = [
     ),
     *project_urlpatterns,
 ]
-
-
-@pytest.fixture
-def foreign_channel(other_workspace: Workspace, make_channel: Callable[..., Channel]) -> Channel:
-    return make_channel("mastodon", ws=other_workspace, handle="rival")
-
-
-@pytest.fixture
-def foreign_post(other_workspace: Workspace, foreign_channel: Channel) -> Post:
-    author = other_workspace.memberships.get().user
-    return post_create(
-        workspace=other_workspace,
-        author=author,
-        data=PostInput(text="geheim", channel_ids=[foreign_channel.pk]),
-    )
 
 
 def test_another_workspaces_post_is_404_even_if_the_view_forgets(

@@ -194,16 +194,7 @@ def test_oauth_pkce_round_trip(emulator: MastodonEmulator, connector: MastodonCo
 
 
 def test_oauth_wrong_verifier_is_refused(emulator: MastodonEmulator) -> None:
-    app = oauth.register_app(base_url=emulator.base_url, redirect_uri=REDIRECT_URI)
-    _verifier, challenge = _pkce()
-    url = oauth.authorization_url(
-        base_url=emulator.base_url,
-        client_id=app["client_id"],
-        redirect_uri=REDIRECT_URI,
-        state="s",
-        code_challenge=challenge,
-    )
-    code = parse_qs(urlsplit(httpx.get(url).headers["location"]).query)["code"][0]
+    app, _verifier, code = _authorized_code(emulator)
     with pytest.raises(Rejected) as caught:
         oauth.exchange_code(
             base_url=emulator.base_url,
@@ -326,7 +317,8 @@ def test_401_after_revoke_is_auth_expired(
         connector.refresh_credentials(account=account)
 
 
-def _oauth_credentials(masto: MastodonEmulator) -> dict[str, object]:
+def _authorized_code(masto: MastodonEmulator) -> tuple[dict[str, str], str, str]:
+    """Register our app, let the emulator's user approve it: the app, the PKCE verifier and the code."""
     app = oauth.register_app(base_url=masto.base_url, redirect_uri=REDIRECT_URI)
     verifier, challenge = _pkce()
     url = oauth.authorization_url(
@@ -336,7 +328,11 @@ def _oauth_credentials(masto: MastodonEmulator) -> dict[str, object]:
         state="s",
         code_challenge=challenge,
     )
-    code = parse_qs(urlsplit(httpx.get(url).headers["location"]).query)["code"][0]
+    return app, verifier, parse_qs(urlsplit(httpx.get(url).headers["location"]).query)["code"][0]
+
+
+def _oauth_credentials(masto: MastodonEmulator) -> dict[str, object]:
+    app, verifier, code = _authorized_code(masto)
     credentials = oauth.exchange_code(
         base_url=masto.base_url,
         client_id=app["client_id"],
