@@ -20,7 +20,7 @@ def _post(workspace, owner, channel, text: str, campaign=None) -> Post:
 
 def _rows(html: str) -> list[str]:
     """The texts of the listed posts, top to bottom."""
-    return re.findall(r'<tr id="post-\d+"[^>]*>\s*<td><a href="[^"]+">([^<]*)</a>', html)
+    return re.findall(r'<tr id="post-\d+"[^>]*>\s*<td[^>]*><a href="[^"]+">([^<]*)</a>', html)
 
 
 def test_without_campaigns_there_is_no_campaign_column_or_filter(owner_client, workspace, owner, mastodon):
