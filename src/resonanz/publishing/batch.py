@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -149,6 +149,47 @@ def variants_extend_lease(*, variant_ids: Iterable[int], worker: str) -> int:
     return Variant.objects.filter(pk__in=ids, lease_owner=worker, status=VariantStatus.PUBLISHING).update(
         lease_expires_at=until
     )
+
+
+class LeaseHeartbeat:
+    """Renew this worker's leases on ``variant_ids`` every lease/4 while the batch works (a thread).
+
+    Why: the lease is short (``RESONANZ_PUBLISH_LEASE_SECONDS``, 20 s) so that a killed worker's posts
+    go out again within seconds, yet a live worker's slow network call (up to the HTTP timeout) must not
+    lose its claim. One UPDATE per beat renews every claimed row that is still PUBLISHING under this
+    worker (rows already recorded or released drop out by themselves). The thread has its own database
+    connection, closed when it stops.
+    """
+
+    def __init__(self, *, variant_ids: Iterable[int], worker: str, interval: float | None = None) -> None:
+        self.variant_ids = list(variant_ids)
+        self.worker = worker
+        self.interval = interval if interval is not None else settings.RESONANZ_PUBLISH_LEASE_SECONDS / 4
+        self.beats = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rz-lease-heartbeat", daemon=True)
+
+    def __enter__(self) -> LeaseHeartbeat:
+        if self.variant_ids:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    variants_extend_lease(variant_ids=self.variant_ids, worker=self.worker)
+                    self.beats += 1
+                except DatabaseError:
+                    # A missed beat is retried at the next one; the lease outlasts three of them.
+                    logger.warning("lease renewal failed", exc_info=True)
+        finally:
+            connection.close()
 
 
 # -- one batch --------------------------------------------------------------------------------------
@@ -463,41 +504,43 @@ def variants_publish_batch(
 
     futures: list[Future[None]] = []
     slot_holders = []
-    try:
-        for network, lanes in lanes_by_network.items():
-            holder = network_slots(network, want=len(lanes), owner=worker)
-            granted = holder.__enter__()
-            slot_holders.append(holder)
-            gate = threading.Semaphore(granted)
-            futures.extend(_executor().submit(_run_lane, lane, gate) for lane in lanes)
-        # Meanwhile, in this thread: the variants the fast path does not cover, one by one.
-        for v in others:
-            try:
-                results[v.pk] = services._publish_claimed(v.post.workspace, v)
-            except Exception as exc:
-                logger.exception("unexpected error publishing variant %s", v.pk)
-                results[v.pk] = services._release_for_retry(
-                    v,
-                    delay=services._retry_delay(v.attempt_count),
-                    code="internal_error",
-                    message=f"{type(exc).__name__}: {exc}",
-                )
-        _wait_and_record(futures, jobs, worker)
-    finally:
-        for holder in reversed(slot_holders):
-            holder.__exit__(None, None, None)
+    # Every claimed row, fast path or not, keeps its lease while this batch works on it.
+    with LeaseHeartbeat(variant_ids=ids, worker=worker):
+        try:
+            for network, lanes in lanes_by_network.items():
+                holder = network_slots(network, want=len(lanes), owner=worker)
+                granted = holder.__enter__()
+                slot_holders.append(holder)
+                gate = threading.Semaphore(granted)
+                futures.extend(_executor().submit(_run_lane, lane, gate) for lane in lanes)
+            # Meanwhile, in this thread: the variants the fast path does not cover, one by one.
+            for v in others:
+                try:
+                    results[v.pk] = services._publish_claimed(v.post.workspace, v)
+                except Exception as exc:
+                    logger.exception("unexpected error publishing variant %s", v.pk)
+                    results[v.pk] = services._release_for_retry(
+                        v,
+                        delay=services._retry_delay(v.attempt_count),
+                        code="internal_error",
+                        message=f"{type(exc).__name__}: {exc}",
+                    )
+            _wait_and_record(futures, jobs)
+        finally:
+            for holder in reversed(slot_holders):
+                holder.__exit__(None, None, None)
 
-    for job in jobs:
-        if isinstance(job.result, BaseException) and not isinstance(job.result, Exception):
-            # SystemExit/KeyboardInterrupt in a lane: the process is going down. Leave the rest as a
-            # crash leaves it (PENDING attempts behind a lease), which the sweeper and reconciliation
-            # resolve; deciding retries now could act on a half-stopped process.
-            raise job.result
-    for job in jobs:
-        if isinstance(job.result, PublishedRef):
-            results[job.variant.pk] = services.PublishResult("published", job.result.url)
-            continue
-        results[job.variant.pk] = _settle_error(job, accounts[job.variant.channel_id])
+        for job in jobs:
+            if isinstance(job.result, BaseException) and not isinstance(job.result, Exception):
+                # SystemExit/KeyboardInterrupt in a lane: the process is going down. Leave the rest as a
+                # crash leaves it (PENDING attempts behind a lease), which the sweeper and reconciliation
+                # resolve; deciding retries now could act on a half-stopped process.
+                raise job.result
+        for job in jobs:
+            if isinstance(job.result, PublishedRef):
+                results[job.variant.pk] = services.PublishResult("published", job.result.url)
+                continue
+            results[job.variant.pk] = _settle_error(job, accounts[job.variant.channel_id])
     for channel, account in accounts.values():
         channel_store_account(channel=channel, account=account)
     posts_refresh_status(post_ids={v.post_id for v in variants})
@@ -575,11 +618,9 @@ def _release_not_sent(job: _Job, cause: ConnectorError, channel: Channel) -> Any
     )
 
 
-def _wait_and_record(futures: list[Future[None]], jobs: list[_Job], worker: str) -> None:
+def _wait_and_record(futures: list[Future[None]], jobs: list[_Job]) -> None:
     """Wait for the lanes, recording successes as they come in (about once a second), so a slow lane
-    does not keep the others' posts "publishing"; renew the leases of what is still in flight."""
-    renew_every = max(1.0, settings.RESONANZ_PUBLISH_LEASE_SECONDS / 3)
-    renewed = time.monotonic()
+    does not keep the others' posts "publishing" (the ``LeaseHeartbeat`` keeps the leases meanwhile)."""
     recorded: set[int] = set()
     pending = set(futures)
     while True:
@@ -594,11 +635,6 @@ def _wait_and_record(futures: list[Future[None]], jobs: list[_Job], worker: str)
             recorded.update(job.variant.pk for job in ready)
         if not pending:
             return
-        if time.monotonic() - renewed > renew_every:
-            variants_extend_lease(
-                variant_ids=[job.variant.pk for job in jobs if job.result is None], worker=worker
-            )
-            renewed = time.monotonic()
 
 
 def _wake_again_if_due_soon(horizon: timedelta = timedelta(seconds=5)) -> None:

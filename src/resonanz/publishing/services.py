@@ -224,12 +224,6 @@ def _fail(variant: Variant, *, code: str, message: str) -> PublishResult:
     return PublishResult("failed", message)
 
 
-def _extend_lease(variant: Variant) -> None:
-    Variant.objects.filter(pk=variant.pk, lease_owner=WORKER_ID).update(
-        lease_expires_at=timezone.now() + timedelta(seconds=settings.RESONANZ_PUBLISH_LEASE_SECONDS)
-    )
-
-
 def _record_part(
     part: VariantPart,
     ref: PublishedRef,
@@ -266,28 +260,6 @@ def _finish_attempt(attempt: PublishAttempt, outcome: str, exc: ConnectorError) 
 
 
 # -- the engine ---------------------------------------------------------------------------------
-
-
-def _claim(variant: Variant, schedule_version: int) -> datetime | None:
-    """One conditional UPDATE: the winner gets the lease's end, everybody else ``None``."""
-    now = timezone.now()
-    lease_until = now + timedelta(seconds=settings.RESONANZ_PUBLISH_LEASE_SECONDS)
-    claimed = bool(
-        Variant.objects.filter(
-            pk=variant.pk,
-            schedule_version=schedule_version,
-            status=VariantStatus.SCHEDULED,
-            scheduled_at__lte=now + timedelta(seconds=1),
-        )
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1)))
-        .update(
-            status=VariantStatus.PUBLISHING,
-            lease_owner=WORKER_ID,
-            lease_expires_at=lease_until,
-            attempt_count=F("attempt_count") + 1,
-        )
-    )
-    return lease_until if claimed else None
 
 
 def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: int) -> PublishResult:
@@ -380,8 +352,6 @@ def _publish_part(
         part.key_created_at = timezone.now()
         part.save(update_fields=["key", "key_created_at"])
     key = PublishKey(key=part.key, created_at=part.key_created_at or timezone.now())
-    if part.index > 0:  # the claim set the lease for the first part
-        _extend_lease(variant)
 
     # A key written just now has no attempts yet: skip the query on the hot path.
     unsettled = (
