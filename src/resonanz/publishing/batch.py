@@ -600,11 +600,8 @@ def _release_not_sent(job: _Job, cause: ConnectorError, channel: Channel) -> Any
 
     variant = job.variant
     if job.attempt is not None:
-        PublishAttempt.objects.filter(pk=job.attempt.pk).update(
-            outcome=AttemptOutcome.RETRY,
-            error_code="not_sent",
-            message=f"not sent: {cause.code}",
-            finished_at=timezone.now(),
+        services.attempts_mark_not_sent(
+            attempts=PublishAttempt.objects.filter(pk=job.attempt.pk), reason=cause.code
         )
     Variant.objects.filter(pk=variant.pk).update(attempt_count=F("attempt_count") - 1)
     variant.attempt_count -= 1

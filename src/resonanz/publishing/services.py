@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -249,6 +249,16 @@ def _record_part(
             ).update(outcome=AttemptOutcome.RECOVERED, finished_at=timezone.now())
 
 
+def attempts_mark_not_sent(*, attempts: QuerySet[PublishAttempt], reason: str) -> int:
+    """Close ``attempts`` as never made on the network (they do not count as tries of the part)."""
+    return attempts.update(
+        outcome=AttemptOutcome.RETRY,
+        error_code="not_sent",
+        message=f"not sent: {reason}",
+        finished_at=timezone.now(),
+    )
+
+
 def _finish_attempt(attempt: PublishAttempt, outcome: str, exc: ConnectorError) -> None:
     PublishAttempt.objects.filter(pk=attempt.pk).update(
         outcome=outcome,
@@ -354,15 +364,13 @@ def _publish_part(
     key = PublishKey(key=part.key, created_at=part.key_created_at or timezone.now())
 
     # A key written just now has no attempts yet: skip the query on the hot path.
-    unsettled = (
-        not fresh_key
-        and PublishAttempt.objects.filter(
-            variant=variant,
-            part_index=part.index,
-            key=part.key,
-            outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
-        ).exists()
+    unsettled_attempts = PublishAttempt.objects.filter(
+        variant=variant,
+        part_index=part.index,
+        key=part.key,
+        outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
     )
+    unsettled = not fresh_key and unsettled_attempts.exists()
     if unsettled:
         try:
             found = connector.find_published(account=account, variant=draft, part_index=part.index, key=key)
@@ -376,6 +384,9 @@ def _publish_part(
             _record_part(part, found, None, AttemptOutcome.RECOVERED)
             _event(variant, "recovered", _("Part %(n)s was already on the network.") % {"n": part.index + 1})
             return found
+        # The network confirms those attempts made nothing: they were never sent (a crash before the
+        # call) or never took effect. Recorded as such, so the part counts one success, not two.
+        attempts_mark_not_sent(attempts=unsettled_attempts, reason="confirmed_absent")
 
     attempt = PublishAttempt.objects.create(
         variant=variant, part_index=part.index, key=part.key, worker=WORKER_ID

@@ -299,3 +299,34 @@ def test_heartbeat_renews_the_lease_during_a_slow_call(masto, masto_channel, pub
     assert sum(recovered) == 0, "the lease expired while its worker was still publishing"
     assert len(recovered) >= 10, "the sweeper ran throughout the call"
     assert len(leases) >= 3, f"lease renewed while the call ran (seen: {sorted(map(str, leases))})"
+
+
+def test_never_sent_attempt_confirmed_absent_is_not_sent(masto, masto_channel, publish) -> None:
+    """The worker died after recording the attempt, before the network call. Reconciliation finds
+    nothing, the part is published once: one success for the part, the dead attempt "not sent"."""
+    post = publish(masto_channel, "Nie gesendet")
+    variant = Variant.objects.get(post=post)
+    from resonanz.connectors.registry import get_connector
+
+    connector = get_connector("mastodon")
+
+    def crash(**kwargs):
+        raise SystemExit("worker killed before the call")
+
+    connector.publish_part = crash  # type: ignore[method-assign]
+    try:
+        with contextlib.suppress(SystemExit):
+            run_ready_tasks()
+    finally:
+        del connector.publish_part
+    assert masto.statuses == []
+    assert PublishAttempt.objects.get(variant=variant).outcome == AttemptOutcome.PENDING
+    Variant.objects.filter(pk=variant.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert publishing_sweep()["expired_leases"] == 1
+    drive(lambda: Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED)
+    assert _texts(masto) == ["Nie gesendet"]
+    attempts = list(PublishAttempt.objects.filter(variant=variant).order_by("pk"))
+    assert [(a.outcome, a.error_code) for a in attempts] == [
+        (AttemptOutcome.RETRY, "not_sent"),
+        (AttemptOutcome.SUCCESS, ""),
+    ]
