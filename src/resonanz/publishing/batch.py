@@ -12,12 +12,12 @@ of up to ``RESONANZ_PUBLISH_BATCH_SIZE`` variants costs a fixed number of statem
    lanes for connectors safe with parallel calls), at most the network's granted slots at a time. Lanes
    never touch the database.
 4. **Record** successes with a handful of multi-row statements; each error goes through exactly the same
-   per-variant code as before (``services._call_and_settle``): retry with backoff, reconcile an unknown
+   per-variant code as before (``services.attempt_call_and_settle``): retry with backoff, reconcile an unknown
    outcome, refresh an expired login, fail with the network's message.
 
 Variants that are not "one fresh part, ready to go" (threads, resumed or reconciled parts, a channel that
 needs reconnecting, a missing approval, a rate-limited channel) are claimed the same way but published by
-the per-variant path (``services._publish_claimed``), which owns those rules.
+the per-variant path (``services.variant_publish_claimed``), which owns those rules.
 
 A crash anywhere leaves PENDING attempts behind a lease: the sweeper returns the variant to SCHEDULED and
 the next claim reconciles with the network before publishing, so nothing is lost and nothing repeats.
@@ -516,12 +516,12 @@ def variants_publish_batch(
             # Meanwhile, in this thread: the variants the fast path does not cover, one by one.
             for v in others:
                 try:
-                    results[v.pk] = services._publish_claimed(v.post.workspace, v)
+                    results[v.pk] = services.variant_publish_claimed(workspace=v.post.workspace, variant=v)
                 except Exception as exc:
                     logger.exception("unexpected error publishing variant %s", v.pk)
-                    results[v.pk] = services._release_for_retry(
-                        v,
-                        delay=services._retry_delay(v.attempt_count),
+                    results[v.pk] = services.variant_release_for_retry(
+                        variant=v,
+                        delay=services.publish_retry_delay(v.attempt_count),
                         code="internal_error",
                         message=f"{type(exc).__name__}: {exc}",
                     )
@@ -557,7 +557,7 @@ def _settle_error(job: _Job, channel_account_pair: tuple[Channel, ChannelAccount
         if isinstance(exc, NotSent):
             return _release_not_sent(job, exc.cause, channel)
         if isinstance(exc, ConnectorError) and job.attempt is not None and job.draft is not None:
-            outcome = services._call_and_settle(
+            outcome = services.attempt_call_and_settle(
                 get_connector(channel.network),
                 account,
                 channel,
@@ -572,23 +572,23 @@ def _settle_error(job: _Job, channel_account_pair: tuple[Channel, ChannelAccount
                 first_error=exc,
             )
             if isinstance(outcome, PublishedRef):  # recovered or published after a refresh
-                services._mark_published(variant, job.part)
+                services.variant_mark_published(variant=variant, first=job.part)
                 return services.PublishResult("published", job.part.remote_url)
             return outcome
         # A bug or an unexpected library error: never leave the variant stuck in PUBLISHING. The
         # attempt stays PENDING, so the next claim asks the network before publishing again.
         logger.error("unexpected error publishing variant %s: %r", variant.pk, exc)
-        return services._release_for_retry(
-            variant,
-            delay=services._retry_delay(variant.attempt_count),
+        return services.variant_release_for_retry(
+            variant=variant,
+            delay=services.publish_retry_delay(variant.attempt_count),
             code="internal_error",
             message=f"{type(exc).__name__}: {exc}",
         )
     except Exception as inner:
         logger.exception("unexpected error settling variant %s", variant.pk)
-        return services._release_for_retry(
-            variant,
-            delay=services._retry_delay(variant.attempt_count),
+        return services.variant_release_for_retry(
+            variant=variant,
+            delay=services.publish_retry_delay(variant.attempt_count),
             code="internal_error",
             message=f"{type(inner).__name__}: {inner}",
         )
@@ -610,8 +610,8 @@ def _release_not_sent(job: _Job, cause: ConnectorError, channel: Channel) -> Any
         channel.refresh_from_db(fields=["rate_limited_until"])
         if channel.rate_limited_until:
             delay = max(0.0, (channel.rate_limited_until - timezone.now()).total_seconds())
-    return services._release_for_retry(
-        variant, delay=delay, code=cause.code, message=cause.network_message or str(cause)
+    return services.variant_release_for_retry(
+        variant=variant, delay=delay, code=cause.code, message=cause.network_message or str(cause)
     )
 
 

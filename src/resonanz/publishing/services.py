@@ -132,7 +132,7 @@ def variant_enqueue(*, variant_id: int, schedule_version: int, run_after: dateti
     publish_wakeup(at=run_after)
 
 
-def _retry_delay(attempt: int) -> float:
+def publish_retry_delay(attempt: int) -> float:
     delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
     return float(delay) * (0.8 + 0.4 * random.random())  # noqa: S311 - jitter, not crypto
 
@@ -144,7 +144,7 @@ def _event(variant: Variant, kind: str, message: str = "") -> None:
     PostEvent.objects.create(post_id=variant.post_id, variant=variant, kind=kind, message=message)
 
 
-def _release_for_retry(variant: Variant, *, delay: float, code: str, message: str) -> PublishResult:
+def variant_release_for_retry(*, variant: Variant, delay: float, code: str, message: str) -> PublishResult:
     """Back to SCHEDULED with a later attempt time, or FAILED after the last attempt."""
     if variant.attempt_count >= settings.RESONANZ_PUBLISH_MAX_ATTEMPTS:
         return _fail(variant, code=code, message=message)
@@ -288,7 +288,7 @@ def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: 
     return result  # type: ignore[no-any-return]
 
 
-def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
+def variant_publish_claimed(*, workspace: Workspace, variant: Variant) -> PublishResult:
     channel: Channel = variant.channel
     post = variant.post
     if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None:
@@ -303,8 +303,11 @@ def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
         delay = (channel.rate_limited_until - timezone.now()).total_seconds()
         Variant.objects.filter(pk=variant.pk).update(attempt_count=F("attempt_count") - 1)
         variant.attempt_count -= 1
-        return _release_for_retry(
-            variant, delay=delay, code="rate_limited", message=_("Waiting for the network's rate limit.")
+        return variant_release_for_retry(
+            variant=variant,
+            delay=delay,
+            code="rate_limited",
+            message=_("Waiting for the network's rate limit."),
         )
 
     connector = get_connector(channel.network)
@@ -324,11 +327,11 @@ def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
             previous = ref
     finally:
         channel_store_account(channel=channel, account=account)
-    _mark_published(variant, parts[0])
+    variant_mark_published(variant=variant, first=parts[0])
     return PublishResult("published", parts[0].remote_url)
 
 
-def _mark_published(variant: Variant, first: VariantPart) -> None:
+def variant_mark_published(*, variant: Variant, first: VariantPart) -> None:
     Variant.objects.filter(pk=variant.pk).update(
         status=VariantStatus.PUBLISHED,
         published_at=timezone.now(),
@@ -375,8 +378,11 @@ def _publish_part(
         try:
             found = connector.find_published(account=account, variant=draft, part_index=part.index, key=key)
         except TemporaryError as exc:
-            return _release_for_retry(
-                variant, delay=_retry_delay(variant.attempt_count), code=exc.code, message=exc.network_message
+            return variant_release_for_retry(
+                variant=variant,
+                delay=publish_retry_delay(variant.attempt_count),
+                code=exc.code,
+                message=exc.network_message,
             )
         except AuthExpired as exc:
             return _auth_failed(channel, variant, exc)
@@ -391,13 +397,22 @@ def _publish_part(
     attempt = PublishAttempt.objects.create(
         variant=variant, part_index=part.index, key=part.key, worker=WORKER_ID
     )
-    return _call_and_settle(
-        connector, account, channel, variant, draft, part, key, attempt,
-        previous=previous, root=root, fresh_key=fresh_key,
+    return attempt_call_and_settle(
+        connector,
+        account,
+        channel,
+        variant,
+        draft,
+        part,
+        key,
+        attempt,
+        previous=previous,
+        root=root,
+        fresh_key=fresh_key,
     )
 
 
-def _call_and_settle(
+def attempt_call_and_settle(
     connector: Connector,
     account: ChannelAccount,
     channel: Channel,
@@ -448,25 +463,33 @@ def _call_and_settle(
             if found is not None:
                 _record_part(part, found, None, AttemptOutcome.RECOVERED)
                 return found
-            return _release_for_retry(
-                variant, delay=_retry_delay(variant.attempt_count), code=exc.code, message=exc.network_message
+            return variant_release_for_retry(
+                variant=variant,
+                delay=publish_retry_delay(variant.attempt_count),
+                code=exc.code,
+                message=exc.network_message,
             )
         except RateLimited as exc:
             _finish_attempt(attempt, AttemptOutcome.RETRY, exc)
-            delay = exc.retry_after if exc.retry_after is not None else _retry_delay(variant.attempt_count)
+            delay = (
+                exc.retry_after if exc.retry_after is not None else publish_retry_delay(variant.attempt_count)
+            )
             Channel.objects.filter(pk=channel.pk).update(
                 rate_limited_until=timezone.now() + timedelta(seconds=delay)
             )
-            return _release_for_retry(
-                variant,
+            return variant_release_for_retry(
+                variant=variant,
                 delay=delay + random.random(),  # noqa: S311
                 code=exc.code,
                 message=exc.network_message,
             )
         except TemporaryError as exc:
             _finish_attempt(attempt, AttemptOutcome.RETRY, exc)
-            return _release_for_retry(
-                variant, delay=_retry_delay(variant.attempt_count), code=exc.code, message=exc.network_message
+            return variant_release_for_retry(
+                variant=variant,
+                delay=publish_retry_delay(variant.attempt_count),
+                code=exc.code,
+                message=exc.network_message,
             )
         except (Rejected, NotSupported) as exc:
             _finish_attempt(attempt, AttemptOutcome.FAILED, exc)

@@ -38,7 +38,7 @@ from resonanz.posts.services import (
     post_schedule,
     post_submit_for_approval,
 )
-from testsupport.browser import SCREENSHOTS, TIMEOUT_MS, _allow_orm_beside_playwright, browser  # noqa: F401
+from testsupport.browser import SCREENSHOTS, TIMEOUT_MS, allow_orm_beside_playwright, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

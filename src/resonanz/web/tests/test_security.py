@@ -59,7 +59,7 @@ from resonanz.posts.services import (
     post_submit_for_approval,
 )
 from resonanz.posts.views import POST_TRANSITIONS
-from testsupport.browser import _allow_orm_beside_playwright, browser  # noqa: F401 (fixtures)
+from testsupport.browser import allow_orm_beside_playwright, browser  # noqa: F401 (fixtures)
 
 # -- payloads -------------------------------------------------------------------------------------
 
