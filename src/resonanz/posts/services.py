@@ -12,7 +12,6 @@ import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -43,6 +42,7 @@ from .models import (
     VariantStatus,
 )
 from .rules import VariantReport, variant_check
+from .signals import post_review_restarted, variant_armed
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"}
@@ -335,10 +335,8 @@ def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: P
     ):
         _event(post, "edited", actor=actor)
     if post.status == PostStatus.IN_REVIEW:
-        # The edit restarts the approval chain at step 1: tell the approvers.
-        from resonanz.approvals.services import approval_restarted
-
-        approval_restarted(workspace=workspace, post=post, actor=actor)
+        # The edit restarts the approval chain at step 1: approvals tells the approvers.
+        post_review_restarted.send(sender=Post, workspace=workspace, post=post, actor=actor)
     return post
 
 
@@ -398,8 +396,6 @@ def post_reject(
 
 def _arm(post: Post, times: dict[int, datetime], *, actor: User | None) -> None:
     """Schedule variants at the given UTC times. Bumping schedule_version disarms any older task."""
-    from resonanz.publishing.services import variant_enqueue
-
     for variant in post.variants.select_for_update():
         if variant.channel_id not in times or variant.status not in EDITABLE_STATUSES:
             continue
@@ -411,13 +407,12 @@ def _arm(post: Post, times: dict[int, datetime], *, actor: User | None) -> None:
         variant.last_error, variant.last_error_code = "", ""
         variant.enqueued_at = timezone.now()  # the sweeper's "a wake-up exists" mark
         variant.save()
-        transaction.on_commit(
-            partial(
-                variant_enqueue,
-                variant_id=variant.pk,
-                schedule_version=variant.schedule_version,
-                run_after=variant.scheduled_at,
-            )
+        # publishing arranges the wake-up after commit (publishing/receivers.py).
+        variant_armed.send(
+            sender=Variant,
+            variant_id=variant.pk,
+            schedule_version=variant.schedule_version,
+            run_after=variant.scheduled_at,
         )
     post.scheduled_at = min(times.values())
     post.status = PostStatus.SCHEDULED
