@@ -459,3 +459,15 @@ def test_restart_hook_asks_step_one_again(workspace, owner, editor, contributor,
     post.refresh_from_db()
     approval_restarted(workspace=workspace, post=post, actor=contributor)
     assert set(Notification.objects.values_list("recipient", flat=True)) == {owner.pk, editor.pk}
+
+
+def test_edit_in_review_asks_step_one_again_through_the_posts_event(
+    workspace, owner, editor, contributor, post, channel, set_mode
+) -> None:
+    """posts does not call approvals: its ``post_review_restarted`` event reaches approvals' receiver."""
+    set_mode(ApprovalMode.ONE_STEP)
+    approval_submit(workspace=workspace, post=post, actor=contributor)
+    Notification.objects.all().delete()
+    data = PostInput(text="Neu", channel_ids=[channel.pk])
+    post_update(workspace=workspace, post=post, actor=contributor, data=data)
+    assert set(Notification.objects.values_list("recipient", flat=True)) == {owner.pk, editor.pk}
