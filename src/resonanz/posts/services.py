@@ -349,48 +349,6 @@ def post_validate(*, workspace: Workspace, post: Post) -> list[VariantReport]:
     return [variant_check(variant=v) for v in variants]
 
 
-# -- approval -----------------------------------------------------------------------------------
-
-
-def post_submit_for_approval(*, workspace: Workspace, post: Post, actor: User) -> Post:
-    """Send a draft into review (the approval chain lives in ``resonanz.approvals``)."""
-    from resonanz.approvals.services import approval_submit
-
-    return approval_submit(workspace=workspace, post=post, actor=actor)
-
-
-def post_approve(
-    *, workspace: Workspace, post: Post, actor: User, comment: str = "", expected_round: int | None = None
-) -> Post:
-    """Approve the post's current step; the last step approves the post (see ``approval_decide``)."""
-    from resonanz.approvals.services import approval_decide
-
-    return approval_decide(
-        workspace=workspace,
-        post=post,
-        actor=actor,
-        decision="approved",
-        comment=comment,
-        expected_round=expected_round,
-    )
-
-
-def post_reject(
-    *, workspace: Workspace, post: Post, actor: User, comment: str, expected_round: int | None = None
-) -> Post:
-    """Reject at any step with a reason: the post goes back to draft (see ``approval_decide``)."""
-    from resonanz.approvals.services import approval_decide
-
-    return approval_decide(
-        workspace=workspace,
-        post=post,
-        actor=actor,
-        decision="rejected",
-        comment=comment,
-        expected_round=expected_round,
-    )
-
-
 # -- scheduling ---------------------------------------------------------------------------------
 
 

@@ -25,6 +25,9 @@ from resonanz.approvals.services import (
     approval_restarted,
     approval_settings_update,
     approval_submit,
+    post_approve,
+    post_reject,
+    post_submit_for_approval,
     review_decide_external,
     review_link_create,
     review_link_resolve,
@@ -35,10 +38,7 @@ from resonanz.posts.models import PostEvent, PostStatus
 from resonanz.posts.services import (
     PostError,
     PostInput,
-    post_approve,
-    post_reject,
     post_schedule,
-    post_submit_for_approval,
     post_update,
 )
 
