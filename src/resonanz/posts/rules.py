@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext
 
+from resonanz.accounts.models import ApprovalMode
 from resonanz.channels.services import channel_account, channel_store_account
 from resonanz.connectors.base import DraftMedia, DraftPart, DraftVariant, TextCount, ValidationIssue
 from resonanz.connectors.base.errors import ConnectorError
 from resonanz.connectors.registry import get_connector
 
-from .models import MediaAsset, Variant
+from .models import MediaAsset, Post, Variant
 
 if TYPE_CHECKING:
     from resonanz.accounts.models import Workspace
@@ -179,3 +180,18 @@ def post_input_check(
     """Check unsaved input like ``post_validate`` checks the saved post (see ``post_input_drafts``)."""
     drafts = post_input_drafts(workspace=workspace, data=data, channels=channels, assets=assets)
     return [draft_check(channel=channel, draft=draft) for channel, draft in drafts]
+
+
+def post_approval_missing(*, workspace: Workspace, post: Post) -> bool:
+    """The workspace asks for approval and the post does not have it: it may be neither scheduled nor
+    published (the scheduler refuses it, the engine fails it)."""
+    return workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None
+
+
+def variant_part_key(*, variant: Variant, part_index: int) -> str:
+    """The idempotency key of one part's create call (``rz-<variant>-g<generation>-p<index>``).
+
+    The generation changes only on delete-and-repost, so every retry of the same post sends the same
+    key, and a repost a new one.
+    """
+    return f"rz-{variant.pk}-g{variant.generation}-p{part_index}"

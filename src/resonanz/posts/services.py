@@ -41,7 +41,7 @@ from .models import (
     VariantPart,
     VariantStatus,
 )
-from .rules import VariantReport, variant_check
+from .rules import VariantReport, post_approval_missing, variant_check
 from .signals import post_review_restarted, variant_armed
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -389,7 +389,7 @@ def _disarm(post: Post, status: str) -> None:
 
 def _ready_to_schedule(workspace: Workspace, post: Post, actor: User | None) -> None:
     _require(workspace, actor, Action.SCHEDULE_POST)
-    if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None:
+    if post_approval_missing(workspace=workspace, post=post):
         raise PostError(_("This post needs approval before it can be scheduled."), code="approval_required")
     if post.variants.exclude(status__in=EDITABLE_STATUSES).exists():
         raise PostError(_("This post is already publishing or published."), code="invalid_state")

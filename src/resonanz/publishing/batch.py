@@ -42,7 +42,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from resonanz.accounts.models import ApprovalMode, Workspace
+from resonanz.accounts.models import Workspace
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.channels.services import channel_account, channel_store_account
 from resonanz.connectors.base import (
@@ -56,6 +56,7 @@ from resonanz.connectors.base import (
 from resonanz.connectors.base.provider import DraftMedia, DraftPart, DraftVariant, PublishKey
 from resonanz.connectors.registry import get_connector
 from resonanz.posts.models import PartMedia, Post, PostEvent, PostStatus, Variant, VariantPart, VariantStatus
+from resonanz.posts.rules import post_approval_missing, variant_part_key
 from resonanz.posts.services import posts_refresh_status
 
 from .limits import network_slots
@@ -225,7 +226,7 @@ def _fast_path(variant: Variant, parts: list[VariantPart], now: datetime) -> boo
         and not parts[0].remote_id
         and channel.status == ChannelStatus.ACTIVE
         and not (channel.rate_limited_until and channel.rate_limited_until > now)
-        and (workspace.approval_mode == ApprovalMode.NONE or variant.post.approved_at is not None)
+        and not post_approval_missing(workspace=workspace, post=variant.post)
     )
 
 
@@ -479,7 +480,7 @@ def variants_publish_batch(
             vparts = parts.get(v.pk, [])
             if _fast_path(v, vparts, now):
                 part = vparts[0]
-                key = PublishKey(key=f"rz-{v.pk}-g{v.generation}-p{part.index}", created_at=now)
+                key = PublishKey(key=variant_part_key(variant=v, part_index=part.index), created_at=now)
                 jobs.append(_Job(variant=v, part=part, media=media.get(part.pk, []), key=key))
             else:
                 others.append(v)

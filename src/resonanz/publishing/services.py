@@ -33,7 +33,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from resonanz.accounts.models import ApprovalMode, Workspace
+from resonanz.accounts.models import Workspace
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.channels.services import (
     channel_account,
@@ -59,7 +59,7 @@ from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.services import audit_log_record
 from resonanz.posts.models import Post, PostEvent, Variant, VariantPart, VariantStatus
-from resonanz.posts.rules import variant_draft
+from resonanz.posts.rules import post_approval_missing, variant_draft, variant_part_key
 from resonanz.posts.services import post_refresh_status
 
 from .limits import network_slot
@@ -291,7 +291,7 @@ def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: 
 def variant_publish_claimed(*, workspace: Workspace, variant: Variant) -> PublishResult:
     channel: Channel = variant.channel
     post = variant.post
-    if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None:
+    if post_approval_missing(workspace=workspace, post=post):
         return _fail(variant, code="not_approved", message=_("The post is not approved."))
     if channel.status != ChannelStatus.ACTIVE:
         return _fail(
@@ -361,7 +361,7 @@ def _publish_part(
         )
     fresh_key = not part.key
     if fresh_key:
-        part.key = f"rz-{variant.pk}-g{variant.generation}-p{part.index}"
+        part.key = variant_part_key(variant=variant, part_index=part.index)
         part.key_created_at = timezone.now()
         part.save(update_fields=["key", "key_created_at"])
     key = PublishKey(key=part.key, created_at=part.key_created_at or timezone.now())
