@@ -20,7 +20,7 @@ from resonanz.connectors.base import DraftMedia, DraftPart, DraftVariant, TextCo
 from resonanz.connectors.base.errors import ConnectorError
 from resonanz.connectors.registry import get_connector
 
-from .models import MediaAsset, Post, Variant
+from .models import MediaAsset, PartMedia, Post, Variant, VariantPart
 
 if TYPE_CHECKING:
     from resonanz.accounts.models import Workspace
@@ -36,21 +36,37 @@ def _read(asset: MediaAsset) -> bytes:
 
 
 def variant_draft(*, variant: Variant) -> DraftVariant:
-    parts = []
-    for part in variant.parts.all().order_by("index"):
-        media = []
-        for pm in part.partmedia_set.select_related("asset").order_by("position"):
-            media.append(
-                DraftMedia(
-                    data=_read(pm.asset),
-                    mime_type=pm.asset.mime_type,
-                    alt_text=pm.alt_text or pm.asset.alt_text,
-                    filename=pm.asset.original_name,
-                )
-            )
-        parts.append(DraftPart(text=part.text, media=media))
+    """The connector's view of a saved variant (loads its parts and media)."""
+    return variant_draft_of(
+        variant=variant,
+        parts=[
+            (part, list(part.partmedia_set.select_related("asset").order_by("position")))
+            for part in variant.parts.all().order_by("index")
+        ],
+    )
+
+
+def variant_draft_of(
+    *, variant: Variant, parts: Sequence[tuple[VariantPart, Sequence[PartMedia]]]
+) -> DraftVariant:
+    """The connector's view of a variant from rows already loaded (the batch loads them in bulk):
+    ``parts`` in order, each with its media in position order."""
     return DraftVariant(
-        parts=parts,
+        parts=[
+            DraftPart(
+                text=part.text,
+                media=[
+                    DraftMedia(
+                        data=_read(pm.asset),
+                        mime_type=pm.asset.mime_type,
+                        alt_text=pm.alt_text or pm.asset.alt_text,
+                        filename=pm.asset.original_name,
+                    )
+                    for pm in media
+                ],
+            )
+            for part, media in parts
+        ],
         content_warning=variant.content_warning,
         visibility=variant.visibility,
         language=variant.language,

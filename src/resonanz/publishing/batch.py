@@ -53,10 +53,10 @@ from resonanz.connectors.base import (
     PublishedRef,
     RateLimited,
 )
-from resonanz.connectors.base.provider import DraftMedia, DraftPart, DraftVariant, PublishKey
+from resonanz.connectors.base.provider import DraftVariant, PublishKey
 from resonanz.connectors.registry import get_connector
 from resonanz.posts.models import PartMedia, Post, PostEvent, PostStatus, Variant, VariantPart, VariantStatus
-from resonanz.posts.rules import post_approval_missing, variant_part_key
+from resonanz.posts.rules import post_approval_missing, variant_draft_of, variant_part_key
 from resonanz.posts.services import posts_refresh_status
 
 from .limits import network_slots
@@ -230,28 +230,6 @@ def _fast_path(variant: Variant, parts: list[VariantPart], now: datetime) -> boo
     )
 
 
-def _draft(job: _Job) -> DraftVariant:
-    media = []
-    for pm in job.media:
-        with pm.asset.file.open("rb") as fh:
-            data = fh.read()
-        media.append(
-            DraftMedia(
-                data=data,
-                mime_type=pm.asset.mime_type,
-                alt_text=pm.alt_text or pm.asset.alt_text,
-                filename=pm.asset.original_name,
-            )
-        )
-    v = job.variant
-    return DraftVariant(
-        parts=[DraftPart(text=job.part.text, media=media)],
-        content_warning=v.content_warning,
-        visibility=v.visibility,
-        language=v.language,
-    )
-
-
 class NotSent(Exception):
     """A job its lane did not send because an earlier call of the same account hit a rate limit or an
     expired login: sending more would only collect more 429/401 answers."""
@@ -270,7 +248,7 @@ def _run_lane(lane: _Lane, gate: threading.Semaphore) -> None:
             job.result = NotSent(stop)
             continue
         try:
-            job.draft = _draft(job)
+            job.draft = variant_draft_of(variant=job.variant, parts=[(job.part, job.media)])
             with gate:
                 ref = lane.connector.publish_part(
                     account=lane.account, variant=job.draft, part_index=0, key=job.key
