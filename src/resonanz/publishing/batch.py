@@ -21,6 +21,8 @@ the per-variant path (``services.variant_publish_claimed``), which owns those ru
 
 A crash anywhere leaves PENDING attempts behind a lease: the sweeper returns the variant to SCHEDULED and
 the next claim reconciles with the network before publishing, so nothing is lost and nothing repeats.
+The lease is short (20 s) and renewed by a ``LeaseHeartbeat`` while the batch works, so a live worker
+keeps its rows through a slow call and a killed worker's rows are free again within seconds.
 """
 
 from __future__ import annotations
