@@ -4,7 +4,7 @@ Playwright's own browser download does not work here; the tests drive the system
 (``apt-get install -y chromium``) and are skipped when it is missing. Use the fixtures by importing them
 into a test module (pytest registers fixtures found in a module's namespace)::
 
-    from testsupport.browser import _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
+    from testsupport.browser import allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
     from testsupport.browser import login, new_page
 """
 
@@ -34,7 +34,7 @@ LOCALES = {"de": "de-DE", "en": "en-US"}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _allow_orm_beside_playwright() -> Iterator[None]:
+def allow_orm_beside_playwright() -> Iterator[None]:
     # Playwright's sync API runs an asyncio loop in this thread; Django would then refuse ORM calls made
     # by the test's fixtures ("You cannot call this from an async context"). They are not async code.
     with pytest.MonkeyPatch.context() as mp:
@@ -48,7 +48,7 @@ def launch_chromium(playwright: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def browser(_allow_orm_beside_playwright: None) -> Iterator[Any]:
+def browser(allow_orm_beside_playwright: None) -> Iterator[Any]:
     """One headless chromium per test module (skipped when the system browser is not installed)."""
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
@@ -117,7 +117,7 @@ __all__ = [
     "PASSWORD",
     "SCREENSHOTS",
     "TIMEOUT_MS",
-    "_allow_orm_beside_playwright",
+    "allow_orm_beside_playwright",
     "browser",
     "launch_chromium",
     "login",

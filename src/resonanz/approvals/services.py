@@ -631,3 +631,39 @@ def review_decide_external(
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
     return link
+
+
+# -- the post's review actions (the post pages, the API and bulk import call these) ---------------------
+
+
+def post_submit_for_approval(*, workspace: Workspace, post: Post, actor: User) -> Post:
+    """Send a draft into review (the post pages' and API's name for ``approval_submit``)."""
+    return approval_submit(workspace=workspace, post=post, actor=actor)
+
+
+def post_approve(
+    *, workspace: Workspace, post: Post, actor: User, comment: str = "", expected_round: int | None = None
+) -> Post:
+    """Approve the post's current step; the last step approves the post (see ``approval_decide``)."""
+    return approval_decide(
+        workspace=workspace,
+        post=post,
+        actor=actor,
+        decision="approved",
+        comment=comment,
+        expected_round=expected_round,
+    )
+
+
+def post_reject(
+    *, workspace: Workspace, post: Post, actor: User, comment: str, expected_round: int | None = None
+) -> Post:
+    """Reject at any step with a reason: the post goes back to draft (see ``approval_decide``)."""
+    return approval_decide(
+        workspace=workspace,
+        post=post,
+        actor=actor,
+        decision="rejected",
+        comment=comment,
+        expected_round=expected_round,
+    )

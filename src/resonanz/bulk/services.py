@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from resonanz.accounts.models import ApprovalMode, User, Workspace
 from resonanz.accounts.permissions import Action, ensure_allowed, role_allows
 from resonanz.accounts.selectors import membership_role
+from resonanz.approvals.services import post_submit_for_approval
 from resonanz.campaigns.selectors import campaign_options
 from resonanz.channels.selectors import channel_list
 from resonanz.connectors.base import ConnectorError, ValidationIssue
@@ -59,7 +60,6 @@ from resonanz.posts.services import (
     VariantInput,
     post_create,
     post_schedule,
-    post_submit_for_approval,
     post_validate,
 )
 

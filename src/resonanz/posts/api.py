@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from resonanz.accounts.permissions import Action
 from resonanz.api.base import WallClockField, WorkspaceAPIView, idempotent
 from resonanz.api.errors import report_json
+from resonanz.approvals.services import post_approve, post_reject, post_submit_for_approval
 from resonanz.channels.services import channel_warm_limits
 
 from .models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantPart
@@ -25,15 +26,12 @@ from .services import (
     VariantInput,
     media_asset_create,
     post_add_to_queue,
-    post_approve,
     post_cancel,
     post_create,
     post_plan,
     post_plan_local,
-    post_reject,
     post_schedule,
     post_schedule_local,
-    post_submit_for_approval,
     post_update,
     post_validate,
 )

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext
 
+from resonanz.accounts.models import ApprovalMode
 from resonanz.channels.services import channel_account, channel_store_account
 from resonanz.connectors.base import DraftMedia, DraftPart, DraftVariant, TextCount, ValidationIssue
 from resonanz.connectors.base.errors import ConnectorError
 from resonanz.connectors.registry import get_connector
 
-from .models import MediaAsset, Variant
+from .models import MediaAsset, PartMedia, Post, Variant, VariantPart
 
 if TYPE_CHECKING:
     from resonanz.accounts.models import Workspace
@@ -35,21 +36,37 @@ def _read(asset: MediaAsset) -> bytes:
 
 
 def variant_draft(*, variant: Variant) -> DraftVariant:
-    parts = []
-    for part in variant.parts.all().order_by("index"):
-        media = []
-        for pm in part.partmedia_set.select_related("asset").order_by("position"):
-            media.append(
-                DraftMedia(
-                    data=_read(pm.asset),
-                    mime_type=pm.asset.mime_type,
-                    alt_text=pm.alt_text or pm.asset.alt_text,
-                    filename=pm.asset.original_name,
-                )
-            )
-        parts.append(DraftPart(text=part.text, media=media))
+    """The connector's view of a saved variant (loads its parts and media)."""
+    return variant_draft_of(
+        variant=variant,
+        parts=[
+            (part, list(part.partmedia_set.select_related("asset").order_by("position")))
+            for part in variant.parts.all().order_by("index")
+        ],
+    )
+
+
+def variant_draft_of(
+    *, variant: Variant, parts: Sequence[tuple[VariantPart, Sequence[PartMedia]]]
+) -> DraftVariant:
+    """The connector's view of a variant from rows already loaded (the batch loads them in bulk):
+    ``parts`` in order, each with its media in position order."""
     return DraftVariant(
-        parts=parts,
+        parts=[
+            DraftPart(
+                text=part.text,
+                media=[
+                    DraftMedia(
+                        data=_read(pm.asset),
+                        mime_type=pm.asset.mime_type,
+                        alt_text=pm.alt_text or pm.asset.alt_text,
+                        filename=pm.asset.original_name,
+                    )
+                    for pm in media
+                ],
+            )
+            for part, media in parts
+        ],
         content_warning=variant.content_warning,
         visibility=variant.visibility,
         language=variant.language,
@@ -179,3 +196,18 @@ def post_input_check(
     """Check unsaved input like ``post_validate`` checks the saved post (see ``post_input_drafts``)."""
     drafts = post_input_drafts(workspace=workspace, data=data, channels=channels, assets=assets)
     return [draft_check(channel=channel, draft=draft) for channel, draft in drafts]
+
+
+def post_approval_missing(*, workspace: Workspace, post: Post) -> bool:
+    """The workspace asks for approval and the post does not have it: it may be neither scheduled nor
+    published (the scheduler refuses it, the engine fails it)."""
+    return workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None
+
+
+def variant_part_key(*, variant: Variant, part_index: int) -> str:
+    """The idempotency key of one part's create call (``rz-<variant>-g<generation>-p<index>``).
+
+    The generation changes only on delete-and-repost, so every retry of the same post sends the same
+    key, and a repost a new one.
+    """
+    return f"rz-{variant.pk}-g{variant.generation}-p{part_index}"

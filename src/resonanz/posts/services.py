@@ -12,7 +12,6 @@ import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -42,7 +41,8 @@ from .models import (
     VariantPart,
     VariantStatus,
 )
-from .rules import VariantReport, variant_check
+from .rules import VariantReport, post_approval_missing, variant_check
+from .signals import post_review_restarted, variant_armed
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"}
@@ -335,10 +335,8 @@ def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: P
     ):
         _event(post, "edited", actor=actor)
     if post.status == PostStatus.IN_REVIEW:
-        # The edit restarts the approval chain at step 1: tell the approvers.
-        from resonanz.approvals.services import approval_restarted
-
-        approval_restarted(workspace=workspace, post=post, actor=actor)
+        # The edit restarts the approval chain at step 1: approvals tells the approvers.
+        post_review_restarted.send(sender=Post, workspace=workspace, post=post, actor=actor)
     return post
 
 
@@ -351,55 +349,11 @@ def post_validate(*, workspace: Workspace, post: Post) -> list[VariantReport]:
     return [variant_check(variant=v) for v in variants]
 
 
-# -- approval -----------------------------------------------------------------------------------
-
-
-def post_submit_for_approval(*, workspace: Workspace, post: Post, actor: User) -> Post:
-    """Send a draft into review (the approval chain lives in ``resonanz.approvals``)."""
-    from resonanz.approvals.services import approval_submit
-
-    return approval_submit(workspace=workspace, post=post, actor=actor)
-
-
-def post_approve(
-    *, workspace: Workspace, post: Post, actor: User, comment: str = "", expected_round: int | None = None
-) -> Post:
-    """Approve the post's current step; the last step approves the post (see ``approval_decide``)."""
-    from resonanz.approvals.services import approval_decide
-
-    return approval_decide(
-        workspace=workspace,
-        post=post,
-        actor=actor,
-        decision="approved",
-        comment=comment,
-        expected_round=expected_round,
-    )
-
-
-def post_reject(
-    *, workspace: Workspace, post: Post, actor: User, comment: str, expected_round: int | None = None
-) -> Post:
-    """Reject at any step with a reason: the post goes back to draft (see ``approval_decide``)."""
-    from resonanz.approvals.services import approval_decide
-
-    return approval_decide(
-        workspace=workspace,
-        post=post,
-        actor=actor,
-        decision="rejected",
-        comment=comment,
-        expected_round=expected_round,
-    )
-
-
 # -- scheduling ---------------------------------------------------------------------------------
 
 
 def _arm(post: Post, times: dict[int, datetime], *, actor: User | None) -> None:
     """Schedule variants at the given UTC times. Bumping schedule_version disarms any older task."""
-    from resonanz.publishing.services import variant_enqueue
-
     for variant in post.variants.select_for_update():
         if variant.channel_id not in times or variant.status not in EDITABLE_STATUSES:
             continue
@@ -411,13 +365,12 @@ def _arm(post: Post, times: dict[int, datetime], *, actor: User | None) -> None:
         variant.last_error, variant.last_error_code = "", ""
         variant.enqueued_at = timezone.now()  # the sweeper's "a wake-up exists" mark
         variant.save()
-        transaction.on_commit(
-            partial(
-                variant_enqueue,
-                variant_id=variant.pk,
-                schedule_version=variant.schedule_version,
-                run_after=variant.scheduled_at,
-            )
+        # publishing arranges the wake-up after commit (publishing/receivers.py).
+        variant_armed.send(
+            sender=Variant,
+            variant_id=variant.pk,
+            schedule_version=variant.schedule_version,
+            run_after=variant.scheduled_at,
         )
     post.scheduled_at = min(times.values())
     post.status = PostStatus.SCHEDULED
@@ -436,7 +389,7 @@ def _disarm(post: Post, status: str) -> None:
 
 def _ready_to_schedule(workspace: Workspace, post: Post, actor: User | None) -> None:
     _require(workspace, actor, Action.SCHEDULE_POST)
-    if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None:
+    if post_approval_missing(workspace=workspace, post=post):
         raise PostError(_("This post needs approval before it can be scheduled."), code="approval_required")
     if post.variants.exclude(status__in=EDITABLE_STATUSES).exists():
         raise PostError(_("This post is already publishing or published."), code="invalid_state")

@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from resonanz.accounts.permissions import Action, ensure_allowed
 from resonanz.approvals.forms import CommentForm, RejectForm
 from resonanz.approvals.panel import decision_outcome, plan_not_scheduled_text
+from resonanz.approvals.services import post_approve, post_reject, post_submit_for_approval
 from resonanz.campaigns.selectors import campaign_choices, campaign_options
 from resonanz.channels.models import Channel
 from resonanz.channels.selectors import channel_list
@@ -53,15 +54,12 @@ from resonanz.posts.services import (
     PostValidationError,
     media_asset_create,
     post_add_to_queue,
-    post_approve,
     post_cancel,
     post_create,
     post_plan,
     post_plan_local,
-    post_reject,
     post_schedule,
     post_schedule_local,
-    post_submit_for_approval,
     post_update,
 )
 from resonanz.publishing.services import variant_delete_remote, variant_edit_remote, variant_repost

@@ -12,15 +12,17 @@ of up to ``RESONANZ_PUBLISH_BATCH_SIZE`` variants costs a fixed number of statem
    lanes for connectors safe with parallel calls), at most the network's granted slots at a time. Lanes
    never touch the database.
 4. **Record** successes with a handful of multi-row statements; each error goes through exactly the same
-   per-variant code as before (``services._call_and_settle``): retry with backoff, reconcile an unknown
+   per-variant code as before (``services.attempt_call_and_settle``): retry with backoff, reconcile an unknown
    outcome, refresh an expired login, fail with the network's message.
 
 Variants that are not "one fresh part, ready to go" (threads, resumed or reconciled parts, a channel that
 needs reconnecting, a missing approval, a rate-limited channel) are claimed the same way but published by
-the per-variant path (``services._publish_claimed``), which owns those rules.
+the per-variant path (``services.variant_publish_claimed``), which owns those rules.
 
 A crash anywhere leaves PENDING attempts behind a lease: the sweeper returns the variant to SCHEDULED and
 the next claim reconciles with the network before publishing, so nothing is lost and nothing repeats.
+The lease is short (20 s) and renewed by a ``LeaseHeartbeat`` while the batch works, so a live worker
+keeps its rows through a slow call and a killed worker's rows are free again within seconds.
 """
 
 from __future__ import annotations
@@ -38,11 +40,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from resonanz.accounts.models import ApprovalMode, Workspace
+from resonanz.accounts.models import Workspace
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.channels.services import channel_account, channel_store_account
 from resonanz.connectors.base import (
@@ -53,9 +55,10 @@ from resonanz.connectors.base import (
     PublishedRef,
     RateLimited,
 )
-from resonanz.connectors.base.provider import DraftMedia, DraftPart, DraftVariant, PublishKey
+from resonanz.connectors.base.provider import DraftVariant, PublishKey
 from resonanz.connectors.registry import get_connector
 from resonanz.posts.models import PartMedia, Post, PostEvent, PostStatus, Variant, VariantPart, VariantStatus
+from resonanz.posts.rules import post_approval_missing, variant_draft_of, variant_part_key
 from resonanz.posts.services import posts_refresh_status
 
 from .limits import network_slots
@@ -151,6 +154,47 @@ def variants_extend_lease(*, variant_ids: Iterable[int], worker: str) -> int:
     )
 
 
+class LeaseHeartbeat:
+    """Renew this worker's leases on ``variant_ids`` every lease/4 while the batch works (a thread).
+
+    Why: the lease is short (``RESONANZ_PUBLISH_LEASE_SECONDS``, 20 s) so that a killed worker's posts
+    go out again within seconds, yet a live worker's slow network call (up to the HTTP timeout) must not
+    lose its claim. One UPDATE per beat renews every claimed row that is still PUBLISHING under this
+    worker (rows already recorded or released drop out by themselves). The thread has its own database
+    connection, closed when it stops.
+    """
+
+    def __init__(self, *, variant_ids: Iterable[int], worker: str, interval: float | None = None) -> None:
+        self.variant_ids = list(variant_ids)
+        self.worker = worker
+        self.interval = interval if interval is not None else settings.RESONANZ_PUBLISH_LEASE_SECONDS / 4
+        self.beats = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rz-lease-heartbeat", daemon=True)
+
+    def __enter__(self) -> LeaseHeartbeat:
+        if self.variant_ids:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    variants_extend_lease(variant_ids=self.variant_ids, worker=self.worker)
+                    self.beats += 1
+                except DatabaseError:
+                    # A missed beat is retried at the next one; the lease outlasts three of them.
+                    logger.warning("lease renewal failed", exc_info=True)
+        finally:
+            connection.close()
+
+
 # -- one batch --------------------------------------------------------------------------------------
 
 
@@ -184,29 +228,7 @@ def _fast_path(variant: Variant, parts: list[VariantPart], now: datetime) -> boo
         and not parts[0].remote_id
         and channel.status == ChannelStatus.ACTIVE
         and not (channel.rate_limited_until and channel.rate_limited_until > now)
-        and (workspace.approval_mode == ApprovalMode.NONE or variant.post.approved_at is not None)
-    )
-
-
-def _draft(job: _Job) -> DraftVariant:
-    media = []
-    for pm in job.media:
-        with pm.asset.file.open("rb") as fh:
-            data = fh.read()
-        media.append(
-            DraftMedia(
-                data=data,
-                mime_type=pm.asset.mime_type,
-                alt_text=pm.alt_text or pm.asset.alt_text,
-                filename=pm.asset.original_name,
-            )
-        )
-    v = job.variant
-    return DraftVariant(
-        parts=[DraftPart(text=job.part.text, media=media)],
-        content_warning=v.content_warning,
-        visibility=v.visibility,
-        language=v.language,
+        and not post_approval_missing(workspace=workspace, post=variant.post)
     )
 
 
@@ -228,7 +250,7 @@ def _run_lane(lane: _Lane, gate: threading.Semaphore) -> None:
             job.result = NotSent(stop)
             continue
         try:
-            job.draft = _draft(job)
+            job.draft = variant_draft_of(variant=job.variant, parts=[(job.part, job.media)])
             with gate:
                 ref = lane.connector.publish_part(
                     account=lane.account, variant=job.draft, part_index=0, key=job.key
@@ -438,7 +460,7 @@ def variants_publish_batch(
             vparts = parts.get(v.pk, [])
             if _fast_path(v, vparts, now):
                 part = vparts[0]
-                key = PublishKey(key=f"rz-{v.pk}-g{v.generation}-p{part.index}", created_at=now)
+                key = PublishKey(key=variant_part_key(variant=v, part_index=part.index), created_at=now)
                 jobs.append(_Job(variant=v, part=part, media=media.get(part.pk, []), key=key))
             else:
                 others.append(v)
@@ -463,41 +485,43 @@ def variants_publish_batch(
 
     futures: list[Future[None]] = []
     slot_holders = []
-    try:
-        for network, lanes in lanes_by_network.items():
-            holder = network_slots(network, want=len(lanes), owner=worker)
-            granted = holder.__enter__()
-            slot_holders.append(holder)
-            gate = threading.Semaphore(granted)
-            futures.extend(_executor().submit(_run_lane, lane, gate) for lane in lanes)
-        # Meanwhile, in this thread: the variants the fast path does not cover, one by one.
-        for v in others:
-            try:
-                results[v.pk] = services._publish_claimed(v.post.workspace, v)
-            except Exception as exc:
-                logger.exception("unexpected error publishing variant %s", v.pk)
-                results[v.pk] = services._release_for_retry(
-                    v,
-                    delay=services._retry_delay(v.attempt_count),
-                    code="internal_error",
-                    message=f"{type(exc).__name__}: {exc}",
-                )
-        _wait_and_record(futures, jobs, worker)
-    finally:
-        for holder in reversed(slot_holders):
-            holder.__exit__(None, None, None)
+    # Every claimed row, fast path or not, keeps its lease while this batch works on it.
+    with LeaseHeartbeat(variant_ids=ids, worker=worker):
+        try:
+            for network, lanes in lanes_by_network.items():
+                holder = network_slots(network, want=len(lanes), owner=worker)
+                granted = holder.__enter__()
+                slot_holders.append(holder)
+                gate = threading.Semaphore(granted)
+                futures.extend(_executor().submit(_run_lane, lane, gate) for lane in lanes)
+            # Meanwhile, in this thread: the variants the fast path does not cover, one by one.
+            for v in others:
+                try:
+                    results[v.pk] = services.variant_publish_claimed(workspace=v.post.workspace, variant=v)
+                except Exception as exc:
+                    logger.exception("unexpected error publishing variant %s", v.pk)
+                    results[v.pk] = services.variant_release_for_retry(
+                        variant=v,
+                        delay=services.publish_retry_delay(v.attempt_count),
+                        code="internal_error",
+                        message=f"{type(exc).__name__}: {exc}",
+                    )
+            _wait_and_record(futures, jobs)
+        finally:
+            for holder in reversed(slot_holders):
+                holder.__exit__(None, None, None)
 
-    for job in jobs:
-        if isinstance(job.result, BaseException) and not isinstance(job.result, Exception):
-            # SystemExit/KeyboardInterrupt in a lane: the process is going down. Leave the rest as a
-            # crash leaves it (PENDING attempts behind a lease), which the sweeper and reconciliation
-            # resolve; deciding retries now could act on a half-stopped process.
-            raise job.result
-    for job in jobs:
-        if isinstance(job.result, PublishedRef):
-            results[job.variant.pk] = services.PublishResult("published", job.result.url)
-            continue
-        results[job.variant.pk] = _settle_error(job, accounts[job.variant.channel_id])
+        for job in jobs:
+            if isinstance(job.result, BaseException) and not isinstance(job.result, Exception):
+                # SystemExit/KeyboardInterrupt in a lane: the process is going down. Leave the rest as a
+                # crash leaves it (PENDING attempts behind a lease), which the sweeper and reconciliation
+                # resolve; deciding retries now could act on a half-stopped process.
+                raise job.result
+        for job in jobs:
+            if isinstance(job.result, PublishedRef):
+                results[job.variant.pk] = services.PublishResult("published", job.result.url)
+                continue
+            results[job.variant.pk] = _settle_error(job, accounts[job.variant.channel_id])
     for channel, account in accounts.values():
         channel_store_account(channel=channel, account=account)
     posts_refresh_status(post_ids={v.post_id for v in variants})
@@ -514,7 +538,7 @@ def _settle_error(job: _Job, channel_account_pair: tuple[Channel, ChannelAccount
         if isinstance(exc, NotSent):
             return _release_not_sent(job, exc.cause, channel)
         if isinstance(exc, ConnectorError) and job.attempt is not None and job.draft is not None:
-            outcome = services._call_and_settle(
+            outcome = services.attempt_call_and_settle(
                 get_connector(channel.network),
                 account,
                 channel,
@@ -529,23 +553,23 @@ def _settle_error(job: _Job, channel_account_pair: tuple[Channel, ChannelAccount
                 first_error=exc,
             )
             if isinstance(outcome, PublishedRef):  # recovered or published after a refresh
-                services._mark_published(variant, job.part)
+                services.variant_mark_published(variant=variant, first=job.part)
                 return services.PublishResult("published", job.part.remote_url)
             return outcome
         # A bug or an unexpected library error: never leave the variant stuck in PUBLISHING. The
         # attempt stays PENDING, so the next claim asks the network before publishing again.
         logger.error("unexpected error publishing variant %s: %r", variant.pk, exc)
-        return services._release_for_retry(
-            variant,
-            delay=services._retry_delay(variant.attempt_count),
+        return services.variant_release_for_retry(
+            variant=variant,
+            delay=services.publish_retry_delay(variant.attempt_count),
             code="internal_error",
             message=f"{type(exc).__name__}: {exc}",
         )
     except Exception as inner:
         logger.exception("unexpected error settling variant %s", variant.pk)
-        return services._release_for_retry(
-            variant,
-            delay=services._retry_delay(variant.attempt_count),
+        return services.variant_release_for_retry(
+            variant=variant,
+            delay=services.publish_retry_delay(variant.attempt_count),
             code="internal_error",
             message=f"{type(inner).__name__}: {inner}",
         )
@@ -557,11 +581,8 @@ def _release_not_sent(job: _Job, cause: ConnectorError, channel: Channel) -> Any
 
     variant = job.variant
     if job.attempt is not None:
-        PublishAttempt.objects.filter(pk=job.attempt.pk).update(
-            outcome=AttemptOutcome.RETRY,
-            error_code="not_sent",
-            message=f"not sent: {cause.code}",
-            finished_at=timezone.now(),
+        services.attempts_mark_not_sent(
+            attempts=PublishAttempt.objects.filter(pk=job.attempt.pk), reason=cause.code
         )
     Variant.objects.filter(pk=variant.pk).update(attempt_count=F("attempt_count") - 1)
     variant.attempt_count -= 1
@@ -570,16 +591,14 @@ def _release_not_sent(job: _Job, cause: ConnectorError, channel: Channel) -> Any
         channel.refresh_from_db(fields=["rate_limited_until"])
         if channel.rate_limited_until:
             delay = max(0.0, (channel.rate_limited_until - timezone.now()).total_seconds())
-    return services._release_for_retry(
-        variant, delay=delay, code=cause.code, message=cause.network_message or str(cause)
+    return services.variant_release_for_retry(
+        variant=variant, delay=delay, code=cause.code, message=cause.network_message or str(cause)
     )
 
 
-def _wait_and_record(futures: list[Future[None]], jobs: list[_Job], worker: str) -> None:
+def _wait_and_record(futures: list[Future[None]], jobs: list[_Job]) -> None:
     """Wait for the lanes, recording successes as they come in (about once a second), so a slow lane
-    does not keep the others' posts "publishing"; renew the leases of what is still in flight."""
-    renew_every = max(1.0, settings.RESONANZ_PUBLISH_LEASE_SECONDS / 3)
-    renewed = time.monotonic()
+    does not keep the others' posts "publishing" (the ``LeaseHeartbeat`` keeps the leases meanwhile)."""
     recorded: set[int] = set()
     pending = set(futures)
     while True:
@@ -594,11 +613,6 @@ def _wait_and_record(futures: list[Future[None]], jobs: list[_Job], worker: str)
             recorded.update(job.variant.pk for job in ready)
         if not pending:
             return
-        if time.monotonic() - renewed > renew_every:
-            variants_extend_lease(
-                variant_ids=[job.variant.pk for job in jobs if job.result is None], worker=worker
-            )
-            renewed = time.monotonic()
 
 
 def _wake_again_if_due_soon(horizon: timedelta = timedelta(seconds=5)) -> None:

@@ -29,11 +29,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from resonanz.accounts.models import ApprovalMode, Workspace
+from resonanz.accounts.models import Workspace
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.channels.services import (
     channel_account,
@@ -59,7 +59,7 @@ from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.services import audit_log_record
 from resonanz.posts.models import Post, PostEvent, Variant, VariantPart, VariantStatus
-from resonanz.posts.rules import variant_draft
+from resonanz.posts.rules import post_approval_missing, variant_draft, variant_part_key
 from resonanz.posts.services import post_refresh_status
 
 from .limits import network_slot
@@ -132,7 +132,7 @@ def variant_enqueue(*, variant_id: int, schedule_version: int, run_after: dateti
     publish_wakeup(at=run_after)
 
 
-def _retry_delay(attempt: int) -> float:
+def publish_retry_delay(attempt: int) -> float:
     delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
     return float(delay) * (0.8 + 0.4 * random.random())  # noqa: S311 - jitter, not crypto
 
@@ -144,7 +144,7 @@ def _event(variant: Variant, kind: str, message: str = "") -> None:
     PostEvent.objects.create(post_id=variant.post_id, variant=variant, kind=kind, message=message)
 
 
-def _release_for_retry(variant: Variant, *, delay: float, code: str, message: str) -> PublishResult:
+def variant_release_for_retry(*, variant: Variant, delay: float, code: str, message: str) -> PublishResult:
     """Back to SCHEDULED with a later attempt time, or FAILED after the last attempt."""
     if variant.attempt_count >= settings.RESONANZ_PUBLISH_MAX_ATTEMPTS:
         return _fail(variant, code=code, message=message)
@@ -224,12 +224,6 @@ def _fail(variant: Variant, *, code: str, message: str) -> PublishResult:
     return PublishResult("failed", message)
 
 
-def _extend_lease(variant: Variant) -> None:
-    Variant.objects.filter(pk=variant.pk, lease_owner=WORKER_ID).update(
-        lease_expires_at=timezone.now() + timedelta(seconds=settings.RESONANZ_PUBLISH_LEASE_SECONDS)
-    )
-
-
 def _record_part(
     part: VariantPart,
     ref: PublishedRef,
@@ -255,6 +249,16 @@ def _record_part(
             ).update(outcome=AttemptOutcome.RECOVERED, finished_at=timezone.now())
 
 
+def attempts_mark_not_sent(*, attempts: QuerySet[PublishAttempt], reason: str) -> int:
+    """Close ``attempts`` as never made on the network (they do not count as tries of the part)."""
+    return attempts.update(
+        outcome=AttemptOutcome.RETRY,
+        error_code="not_sent",
+        message=f"not sent: {reason}",
+        finished_at=timezone.now(),
+    )
+
+
 def _finish_attempt(attempt: PublishAttempt, outcome: str, exc: ConnectorError) -> None:
     PublishAttempt.objects.filter(pk=attempt.pk).update(
         outcome=outcome,
@@ -266,28 +270,6 @@ def _finish_attempt(attempt: PublishAttempt, outcome: str, exc: ConnectorError) 
 
 
 # -- the engine ---------------------------------------------------------------------------------
-
-
-def _claim(variant: Variant, schedule_version: int) -> datetime | None:
-    """One conditional UPDATE: the winner gets the lease's end, everybody else ``None``."""
-    now = timezone.now()
-    lease_until = now + timedelta(seconds=settings.RESONANZ_PUBLISH_LEASE_SECONDS)
-    claimed = bool(
-        Variant.objects.filter(
-            pk=variant.pk,
-            schedule_version=schedule_version,
-            status=VariantStatus.SCHEDULED,
-            scheduled_at__lte=now + timedelta(seconds=1),
-        )
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1)))
-        .update(
-            status=VariantStatus.PUBLISHING,
-            lease_owner=WORKER_ID,
-            lease_expires_at=lease_until,
-            attempt_count=F("attempt_count") + 1,
-        )
-    )
-    return lease_until if claimed else None
 
 
 def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: int) -> PublishResult:
@@ -306,10 +288,10 @@ def variant_publish(*, workspace: Workspace, variant_id: int, schedule_version: 
     return result  # type: ignore[no-any-return]
 
 
-def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
+def variant_publish_claimed(*, workspace: Workspace, variant: Variant) -> PublishResult:
     channel: Channel = variant.channel
     post = variant.post
-    if workspace.approval_mode != ApprovalMode.NONE and post.approved_at is None:
+    if post_approval_missing(workspace=workspace, post=post):
         return _fail(variant, code="not_approved", message=_("The post is not approved."))
     if channel.status != ChannelStatus.ACTIVE:
         return _fail(
@@ -321,8 +303,11 @@ def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
         delay = (channel.rate_limited_until - timezone.now()).total_seconds()
         Variant.objects.filter(pk=variant.pk).update(attempt_count=F("attempt_count") - 1)
         variant.attempt_count -= 1
-        return _release_for_retry(
-            variant, delay=delay, code="rate_limited", message=_("Waiting for the network's rate limit.")
+        return variant_release_for_retry(
+            variant=variant,
+            delay=delay,
+            code="rate_limited",
+            message=_("Waiting for the network's rate limit."),
         )
 
     connector = get_connector(channel.network)
@@ -342,11 +327,11 @@ def _publish_claimed(workspace: Workspace, variant: Variant) -> PublishResult:
             previous = ref
     finally:
         channel_store_account(channel=channel, account=account)
-    _mark_published(variant, parts[0])
+    variant_mark_published(variant=variant, first=parts[0])
     return PublishResult("published", parts[0].remote_url)
 
 
-def _mark_published(variant: Variant, first: VariantPart) -> None:
+def variant_mark_published(*, variant: Variant, first: VariantPart) -> None:
     Variant.objects.filter(pk=variant.pk).update(
         status=VariantStatus.PUBLISHED,
         published_at=timezone.now(),
@@ -376,29 +361,28 @@ def _publish_part(
         )
     fresh_key = not part.key
     if fresh_key:
-        part.key = f"rz-{variant.pk}-g{variant.generation}-p{part.index}"
+        part.key = variant_part_key(variant=variant, part_index=part.index)
         part.key_created_at = timezone.now()
         part.save(update_fields=["key", "key_created_at"])
     key = PublishKey(key=part.key, created_at=part.key_created_at or timezone.now())
-    if part.index > 0:  # the claim set the lease for the first part
-        _extend_lease(variant)
 
     # A key written just now has no attempts yet: skip the query on the hot path.
-    unsettled = (
-        not fresh_key
-        and PublishAttempt.objects.filter(
-            variant=variant,
-            part_index=part.index,
-            key=part.key,
-            outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
-        ).exists()
+    unsettled_attempts = PublishAttempt.objects.filter(
+        variant=variant,
+        part_index=part.index,
+        key=part.key,
+        outcome__in=[AttemptOutcome.PENDING, AttemptOutcome.UNKNOWN],
     )
+    unsettled = not fresh_key and unsettled_attempts.exists()
     if unsettled:
         try:
             found = connector.find_published(account=account, variant=draft, part_index=part.index, key=key)
         except TemporaryError as exc:
-            return _release_for_retry(
-                variant, delay=_retry_delay(variant.attempt_count), code=exc.code, message=exc.network_message
+            return variant_release_for_retry(
+                variant=variant,
+                delay=publish_retry_delay(variant.attempt_count),
+                code=exc.code,
+                message=exc.network_message,
             )
         except AuthExpired as exc:
             return _auth_failed(channel, variant, exc)
@@ -406,17 +390,29 @@ def _publish_part(
             _record_part(part, found, None, AttemptOutcome.RECOVERED)
             _event(variant, "recovered", _("Part %(n)s was already on the network.") % {"n": part.index + 1})
             return found
+        # The network confirms those attempts made nothing: they were never sent (a crash before the
+        # call) or never took effect. Recorded as such, so the part counts one success, not two.
+        attempts_mark_not_sent(attempts=unsettled_attempts, reason="confirmed_absent")
 
     attempt = PublishAttempt.objects.create(
         variant=variant, part_index=part.index, key=part.key, worker=WORKER_ID
     )
-    return _call_and_settle(
-        connector, account, channel, variant, draft, part, key, attempt,
-        previous=previous, root=root, fresh_key=fresh_key,
+    return attempt_call_and_settle(
+        connector,
+        account,
+        channel,
+        variant,
+        draft,
+        part,
+        key,
+        attempt,
+        previous=previous,
+        root=root,
+        fresh_key=fresh_key,
     )
 
 
-def _call_and_settle(
+def attempt_call_and_settle(
     connector: Connector,
     account: ChannelAccount,
     channel: Channel,
@@ -467,25 +463,33 @@ def _call_and_settle(
             if found is not None:
                 _record_part(part, found, None, AttemptOutcome.RECOVERED)
                 return found
-            return _release_for_retry(
-                variant, delay=_retry_delay(variant.attempt_count), code=exc.code, message=exc.network_message
+            return variant_release_for_retry(
+                variant=variant,
+                delay=publish_retry_delay(variant.attempt_count),
+                code=exc.code,
+                message=exc.network_message,
             )
         except RateLimited as exc:
             _finish_attempt(attempt, AttemptOutcome.RETRY, exc)
-            delay = exc.retry_after if exc.retry_after is not None else _retry_delay(variant.attempt_count)
+            delay = (
+                exc.retry_after if exc.retry_after is not None else publish_retry_delay(variant.attempt_count)
+            )
             Channel.objects.filter(pk=channel.pk).update(
                 rate_limited_until=timezone.now() + timedelta(seconds=delay)
             )
-            return _release_for_retry(
-                variant,
+            return variant_release_for_retry(
+                variant=variant,
                 delay=delay + random.random(),  # noqa: S311
                 code=exc.code,
                 message=exc.network_message,
             )
         except TemporaryError as exc:
             _finish_attempt(attempt, AttemptOutcome.RETRY, exc)
-            return _release_for_retry(
-                variant, delay=_retry_delay(variant.attempt_count), code=exc.code, message=exc.network_message
+            return variant_release_for_retry(
+                variant=variant,
+                delay=publish_retry_delay(variant.attempt_count),
+                code=exc.code,
+                message=exc.network_message,
             )
         except (Rejected, NotSupported) as exc:
             _finish_attempt(attempt, AttemptOutcome.FAILED, exc)

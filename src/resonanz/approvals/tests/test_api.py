@@ -8,9 +8,8 @@ from rest_framework.test import APIClient
 
 from resonanz.accounts.models import ApprovalMode
 from resonanz.approvals.models import ReviewLink
-from resonanz.approvals.services import approval_submit
+from resonanz.approvals.services import approval_submit, post_approve
 from resonanz.posts.models import PostStatus
-from resonanz.posts.services import post_approve
 
 pytestmark = pytest.mark.urls("resonanz.approvals.tests.api_urls")
 

@@ -19,7 +19,7 @@ from resonanz.posts.services import MediaInput, PostInput, media_asset_create, p
 from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     TIMEOUT_MS,
-    _allow_orm_beside_playwright,
+    allow_orm_beside_playwright,
     browser,
     login,
     watch,

@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 from resonanz.accounts.models import ApprovalMode, Role
 from resonanz.accounts.services import membership_set
 from resonanz.approvals.selectors import approval_queue, approval_self_allowed, approval_waiting_count
-from resonanz.approvals.services import ApprovalError, approval_decide
+from resonanz.approvals.services import ApprovalError, approval_decide, post_approve, post_submit_for_approval
 from resonanz.posts.models import PostStatus
-from resonanz.posts.services import PostInput, post_approve, post_create, post_submit_for_approval
+from resonanz.posts.services import PostInput, post_create
 
 
 @pytest.fixture

@@ -13,17 +13,16 @@ from resonanz.accounts import permissions
 from resonanz.accounts.models import ApprovalMode, Role
 from resonanz.approvals.panel import decision_outcome
 from resonanz.approvals.selectors import plan_state
+from resonanz.approvals.services import post_approve, post_submit_for_approval
 from resonanz.calendar.selectors import calendar_entries
 from resonanz.core.timezones import LocalTimeError, local_to_utc, zone
 from resonanz.posts.models import PostEvent, PostStatus, VariantStatus
 from resonanz.posts.services import (
     PostError,
     PostInput,
-    post_approve,
     post_plan,
     post_plan_local,
     post_schedule,
-    post_submit_for_approval,
     post_update,
 )
 

@@ -9,13 +9,12 @@ from django.utils import timezone
 from resonanz.accounts.models import ApprovalMode
 from resonanz.approvals.models import ApprovalSettings
 from resonanz.approvals.selectors import approval_state
+from resonanz.approvals.services import post_approve, post_submit_for_approval
 from resonanz.posts.models import Post, PostStatus, Variant, VariantStatus
 from resonanz.posts.services import (
     PostInput,
-    post_approve,
     post_create,
     post_schedule,
-    post_submit_for_approval,
     post_update,
 )
 from resonanz.publishing.tasks import publish_variant

@@ -25,6 +25,9 @@ from resonanz.approvals.services import (
     approval_restarted,
     approval_settings_update,
     approval_submit,
+    post_approve,
+    post_reject,
+    post_submit_for_approval,
     review_decide_external,
     review_link_create,
     review_link_resolve,
@@ -35,10 +38,7 @@ from resonanz.posts.models import PostEvent, PostStatus
 from resonanz.posts.services import (
     PostError,
     PostInput,
-    post_approve,
-    post_reject,
     post_schedule,
-    post_submit_for_approval,
     post_update,
 )
 
@@ -458,4 +458,16 @@ def test_restart_hook_asks_step_one_again(workspace, owner, editor, contributor,
     Notification.objects.all().delete()
     post.refresh_from_db()
     approval_restarted(workspace=workspace, post=post, actor=contributor)
+    assert set(Notification.objects.values_list("recipient", flat=True)) == {owner.pk, editor.pk}
+
+
+def test_edit_in_review_asks_step_one_again_through_the_posts_event(
+    workspace, owner, editor, contributor, post, channel, set_mode
+) -> None:
+    """posts does not call approvals: its ``post_review_restarted`` event reaches approvals' receiver."""
+    set_mode(ApprovalMode.ONE_STEP)
+    approval_submit(workspace=workspace, post=post, actor=contributor)
+    Notification.objects.all().delete()
+    data = PostInput(text="Neu", channel_ids=[channel.pk])
+    post_update(workspace=workspace, post=post, actor=contributor, data=data)
     assert set(Notification.objects.values_list("recipient", flat=True)) == {owner.pk, editor.pk}

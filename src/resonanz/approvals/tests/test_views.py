@@ -14,16 +14,20 @@ from django.utils import timezone
 
 from resonanz.accounts.models import ApprovalMode
 from resonanz.approvals.models import ApprovalDecision, ReviewLink
-from resonanz.approvals.services import approval_submit, review_link_create, review_link_revoke
+from resonanz.approvals.services import (
+    approval_submit,
+    post_approve,
+    post_submit_for_approval,
+    review_link_create,
+    review_link_revoke,
+)
 from resonanz.posts.models import PostStatus
 from resonanz.posts.services import (
     MediaInput,
     PostInput,
     media_asset_create,
-    post_approve,
     post_create,
     post_schedule,
-    post_submit_for_approval,
 )
 
 XSS = "<script>alert(1)</script>"

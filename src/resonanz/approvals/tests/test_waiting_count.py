@@ -15,14 +15,9 @@ from resonanz.approvals.selectors import (
     approval_self_allowed,
     approval_waiting_count,
 )
+from resonanz.approvals.services import post_approve, post_reject, post_submit_for_approval
 from resonanz.posts.models import PostStatus
-from resonanz.posts.services import (
-    PostInput,
-    post_approve,
-    post_create,
-    post_reject,
-    post_submit_for_approval,
-)
+from resonanz.posts.services import PostInput, post_create
 
 
 @pytest.fixture

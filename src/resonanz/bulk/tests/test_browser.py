@@ -17,7 +17,7 @@ import pytest
 from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     TIMEOUT_MS,
-    _allow_orm_beside_playwright,
+    allow_orm_beside_playwright,
     browser,
     login,
     watch,

@@ -22,7 +22,7 @@ from resonanz.posts.models import Post, Variant, VariantStatus
 from resonanz.posts.services import queue_slot_set
 from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
-    _allow_orm_beside_playwright,
+    allow_orm_beside_playwright,
     browser,
     login,
     new_page,

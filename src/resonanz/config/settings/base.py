@@ -346,14 +346,16 @@ RESONANZ_CONNECTORS = {
 # Per-network concurrency caps for publishing (simultaneous network calls across all workers); a network
 # not named here gets its connector's declared ``network_concurrency``.
 RESONANZ_NETWORK_CONCURRENCY: dict[str, int] = {}
-# Publishing engine tuning.
-RESONANZ_PUBLISH_LEASE_SECONDS = int(os.environ.get("RESONANZ_PUBLISH_LEASE_SECONDS", "120"))
+# Publishing engine tuning. The lease is short and renewed every lease/4 while a batch works
+# (batch.LeaseHeartbeat), so a killed worker's claimed posts are recovered within lease + sweep interval
+# (about 25 s), not after minutes.
+RESONANZ_PUBLISH_LEASE_SECONDS = int(os.environ.get("RESONANZ_PUBLISH_LEASE_SECONDS", "20"))
 RESONANZ_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("RESONANZ_PUBLISH_MAX_ATTEMPTS", "8"))
 # Variants claimed (and recorded) together by one publish_due task; network calls of a batch run in a
 # per-process pool of this many threads (waiting on the network, not computing).
 RESONANZ_PUBLISH_BATCH_SIZE = int(os.environ.get("RESONANZ_PUBLISH_BATCH_SIZE", "250"))
 RESONANZ_PUBLISH_HTTP_THREADS = int(os.environ.get("RESONANZ_PUBLISH_HTTP_THREADS", "32"))
-RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_SECONDS", "15"))
+RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_SECONDS", "5"))
 RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT_INTERVAL_SECONDS", "900"))
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
     os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", str(6 * 3600))

@@ -21,7 +21,7 @@ from resonanz.posts.models import PartMedia, Post, PostStatus, Variant
 from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     TIMEOUT_MS,
-    _allow_orm_beside_playwright,
+    allow_orm_beside_playwright,
     browser,
     login,
     watch,

@@ -19,7 +19,7 @@ from resonanz.posts.models import Post
 from resonanz.web.tests.journey_support import tr
 from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
-    _allow_orm_beside_playwright,
+    allow_orm_beside_playwright,
     browser,
     login,
     new_page,

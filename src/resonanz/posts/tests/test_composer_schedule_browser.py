@@ -20,7 +20,7 @@ from testsupport.browser import (  # noqa: F401 - fixtures and constants
     PASSWORD,
     SCREENSHOTS,
     TIMEOUT_MS,
-    _allow_orm_beside_playwright,
+    allow_orm_beside_playwright,
     browser,
     watch,
 )

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 
 from resonanz.accounts.models import ApprovalMode
+from resonanz.approvals.services import post_submit_for_approval
 from resonanz.connectors.base import NotSupported
 from resonanz.posts.models import PostEvent, PostStatus, Variant, VariantPart, VariantStatus
-from resonanz.posts.services import PostInput, post_create, post_schedule_local, post_submit_for_approval
+from resonanz.posts.services import PostInput, post_create, post_schedule_local
 
 
 @pytest.fixture

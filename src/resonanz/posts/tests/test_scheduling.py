@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from resonanz.accounts.models import ApprovalMode
+from resonanz.approvals.services import post_approve, post_submit_for_approval
 from resonanz.core.timezones import LocalTimeError
 from resonanz.posts.models import PostStatus, Variant, VariantStatus
 from resonanz.posts.services import (
@@ -14,12 +15,10 @@ from resonanz.posts.services import (
     PostInput,
     PostValidationError,
     post_add_to_queue,
-    post_approve,
     post_cancel,
     post_create,
     post_schedule,
     post_schedule_local,
-    post_submit_for_approval,
     post_update,
     queue_next_free_slot,
     queue_slot_set,

@@ -7,9 +7,11 @@ plus a clear status on the post.
 from __future__ import annotations
 
 import contextlib
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from resonanz.channels.models import Channel, ChannelStatus
@@ -260,3 +262,71 @@ def test_retry_after_reconnect(masto, masto_channel, publish, api, workspace) ->
     assert _texts(masto) == ["Zweiter Versuch"]
     again = api.post(f"/api/v1/workspaces/{workspace.pk}/variants/{variant.pk}/retry/", format="json")
     assert again.status_code == 409, "only failed variants can be retried"
+
+
+def test_heartbeat_renews_the_lease_during_a_slow_call(masto, masto_channel, publish, settings) -> None:
+    """A live worker keeps its claim through a call that outlasts the lease: the sweeper, running all
+    the while, must find no expired lease to recover (it would hand the post to another worker)."""
+    settings.RESONANZ_PUBLISH_LEASE_SECONDS = 2  # heartbeat every 0.5 s; the call below takes 3.5 s
+    masto.delay_next(3.5, path_prefix="/api/v1/statuses", method="POST")
+    post = publish(masto_channel, "Langsames Netz")
+    variant = Variant.objects.get(post=post)
+    leases: set[object] = set()
+    recovered: list[int] = []
+    stop = threading.Event()
+
+    def sweeper() -> None:
+        try:
+            while not stop.wait(0.2):
+                leases.update(
+                    Variant.objects.filter(pk=variant.pk, status=VariantStatus.PUBLISHING)
+                    .exclude(lease_expires_at=None)
+                    .values_list("lease_expires_at", flat=True)
+                )
+                recovered.append(publishing_sweep()["expired_leases"])
+        finally:
+            connection.close()
+
+    watcher = threading.Thread(target=sweeper)
+    watcher.start()
+    try:
+        run_ready_tasks()
+    finally:
+        stop.set()
+        watcher.join()
+    assert Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED
+    assert _texts(masto) == ["Langsames Netz"]
+    assert sum(recovered) == 0, "the lease expired while its worker was still publishing"
+    assert len(recovered) >= 10, "the sweeper ran throughout the call"
+    assert len(leases) >= 3, f"lease renewed while the call ran (seen: {sorted(map(str, leases))})"
+
+
+def test_never_sent_attempt_confirmed_absent_is_not_sent(masto, masto_channel, publish) -> None:
+    """The worker died after recording the attempt, before the network call. Reconciliation finds
+    nothing, the part is published once: one success for the part, the dead attempt "not sent"."""
+    post = publish(masto_channel, "Nie gesendet")
+    variant = Variant.objects.get(post=post)
+    from resonanz.connectors.registry import get_connector
+
+    connector = get_connector("mastodon")
+
+    def crash(**kwargs):
+        raise SystemExit("worker killed before the call")
+
+    connector.publish_part = crash  # type: ignore[method-assign]
+    try:
+        with contextlib.suppress(SystemExit):
+            run_ready_tasks()
+    finally:
+        del connector.publish_part
+    assert masto.statuses == []
+    assert PublishAttempt.objects.get(variant=variant).outcome == AttemptOutcome.PENDING
+    Variant.objects.filter(pk=variant.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert publishing_sweep()["expired_leases"] == 1
+    drive(lambda: Variant.objects.get(pk=variant.pk).status == VariantStatus.PUBLISHED)
+    assert _texts(masto) == ["Nie gesendet"]
+    attempts = list(PublishAttempt.objects.filter(variant=variant).order_by("pk"))
+    assert [(a.outcome, a.error_code) for a in attempts] == [
+        (AttemptOutcome.RETRY, "not_sent"),
+        (AttemptOutcome.SUCCESS, ""),
+    ]

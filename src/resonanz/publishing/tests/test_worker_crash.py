@@ -1,7 +1,8 @@
 """A real worker process is SIGKILLed while the network is answering its create call.
 
 The status was accepted by the server; the worker never learned it. A second worker must recover the
-variant (lease expiry -> sweeper -> reconcile) and publish nothing twice.
+variant (lease expiry -> sweeper -> reconcile) and publish nothing twice, within 30 s of the kill with
+the shipped defaults (a 20 s lease renewed by a heartbeat, the sweeper every 5 s).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from resonanz.posts.models import Variant, VariantStatus
@@ -36,8 +38,9 @@ def _start_worker(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
             "DJANGO_SETTINGS_MODULE": "resonanz.config.settings.base",
             "RESONANZ_ENV": "test",
             "DATABASE_URL": _database_url(),
-            "RESONANZ_PUBLISH_LEASE_SECONDS": "2",
-            "RESONANZ_SWEEP_INTERVAL_SECONDS": "1",
+            # The defaults under test, not shortened: recovery time is what this test measures.
+            "RESONANZ_PUBLISH_LEASE_SECONDS": str(settings.RESONANZ_PUBLISH_LEASE_SECONDS),
+            "RESONANZ_SWEEP_INTERVAL_SECONDS": str(settings.RESONANZ_SWEEP_INTERVAL_SECONDS),
             "RESONANZ_HTTP_TIMEOUT_SECONDS": "60",
             "LOG_LEVEL": "WARNING",
         }
@@ -71,6 +74,7 @@ def test_sigkill_mid_publish_loses_nothing_and_repeats_nothing(
     try:
         _wait(lambda: len(masto.statuses) == 1, 30, "the server to accept the status")
         first.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
         first.wait(10)
     finally:
         if first.poll() is None:
@@ -86,6 +90,8 @@ def test_sigkill_mid_publish_loses_nothing_and_repeats_nothing(
             60,
             "the second worker to recover the variant",
         )
+        recovered_after = time.monotonic() - killed_at
+        print(f"recovered {recovered_after:.1f} s after SIGKILL")  # the figure the issue asks about
     except AssertionError:
         print((tmp_path / "worker-2.log").read_text(errors="replace")[-4000:])
         raise
@@ -95,6 +101,7 @@ def test_sigkill_mid_publish_loses_nothing_and_repeats_nothing(
             second.wait(20)
         except subprocess.TimeoutExpired:
             second.kill()
+    assert recovered_after <= 30.0, f"recovered {recovered_after:.1f} s after the kill (limit 30 s)"
     assert len(masto.statuses) == 1, "the recovered publish must not post again"
     variant.refresh_from_db()
     assert variant.remote_id == masto.statuses[0]["id"]

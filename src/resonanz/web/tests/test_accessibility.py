@@ -23,7 +23,7 @@ from PIL import Image
 
 from resonanz.accounts.models import ApprovalMode, Role, User, Workspace
 from resonanz.accounts.services import membership_set, workspace_create
-from resonanz.approvals.services import approval_comment
+from resonanz.approvals.services import approval_comment, post_submit_for_approval
 from resonanz.bulk.models import ImportBatch
 from resonanz.bulk.services import import_batch_create
 from resonanz.campaigns.services import campaign_create
@@ -36,9 +36,8 @@ from resonanz.posts.services import (
     media_asset_create,
     post_create,
     post_schedule,
-    post_submit_for_approval,
 )
-from testsupport.browser import SCREENSHOTS, TIMEOUT_MS, _allow_orm_beside_playwright, browser  # noqa: F401
+from testsupport.browser import SCREENSHOTS, TIMEOUT_MS, allow_orm_beside_playwright, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from testsupport.browser import _allow_orm_beside_playwright, browser, login, new_page  # noqa: F401
+from testsupport.browser import allow_orm_beside_playwright, browser, login, new_page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 

@@ -33,7 +33,7 @@ from resonanz.accounts.services import membership_set, organisation_create, work
 from resonanz.channels.models import Channel
 from resonanz.posts.models import PartMedia, Post, PostStatus, Variant, VariantStatus
 from resonanz.web.tests.journey_support import Journey, drive, poster_png, tr
-from testsupport.browser import SCREENSHOTS, _allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
+from testsupport.browser import SCREENSHOTS, allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
 from testsupport.emulators.mastodon import MastodonEmulator
 from testsupport.servers.bluesky import BlueskyTestNetwork
 

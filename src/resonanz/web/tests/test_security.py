@@ -41,7 +41,7 @@ from PIL import Image
 
 from resonanz.accounts.models import ApprovalMode, Role, User, Workspace
 from resonanz.accounts.services import workspace_create
-from resonanz.approvals.services import approval_comment, review_link_create
+from resonanz.approvals.services import approval_comment, post_submit_for_approval, review_link_create
 from resonanz.bulk.models import CalendarFeed, ImportBatch
 from resonanz.bulk.services import calendar_feed_create, import_batch_create
 from resonanz.campaigns.services import campaign_create
@@ -56,10 +56,9 @@ from resonanz.posts.services import (
     media_asset_create,
     post_create,
     post_schedule,
-    post_submit_for_approval,
 )
 from resonanz.posts.views import POST_TRANSITIONS
-from testsupport.browser import _allow_orm_beside_playwright, browser  # noqa: F401 (fixtures)
+from testsupport.browser import allow_orm_beside_playwright, browser  # noqa: F401 (fixtures)
 
 # -- payloads -------------------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ from testsupport.browser import (  # noqa: F401 - fixtures
     CHROMIUM,
     CHROMIUM_ARGS,
     SCREENSHOTS,
-    _allow_orm_beside_playwright,
+    allow_orm_beside_playwright,
     login,
     new_page,
 )
@@ -62,7 +62,7 @@ GERMAN_CHROMIUM = Path("/usr/lib/chromium/locales/de.pak")
 
 
 @pytest.fixture(scope="module")
-def german_browser(_allow_orm_beside_playwright: None) -> Iterator[Any]:
+def german_browser(allow_orm_beside_playwright: None) -> Iterator[Any]:
     """Debian's chromium in German, as a German user's browser is (UI language and date fields)."""
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
