@@ -9,7 +9,11 @@ import socket
 import threading
 from types import FrameType
 
+from django.conf import settings
+from django.db import close_old_connections
+
 from .periodic import Ticker
+from .reaper import worker_heartbeat_beat, worker_heartbeat_clear
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +35,9 @@ def run_worker(*, queues: list[str], threads: int = 2, batch: bool = False, tick
         )
         for i in range(threads)
     ]
+    worker_ids = [w.worker_id for w in workers]
+    heartbeat = Heartbeat(worker_ids)
+    heartbeat.start()
     tick = Ticker() if ticker else None
     if tick:
         tick.start()
@@ -56,3 +63,29 @@ def run_worker(*, queues: list[str], threads: int = 2, batch: bool = False, tick
             t.join(0.5)
     if tick:
         tick.stop()
+    heartbeat.stop()
+    heartbeat.join()
+    worker_heartbeat_clear(worker_ids=worker_ids)
+    close_old_connections()
+
+
+class Heartbeat(threading.Thread):
+    """Beats for this process's worker threads so the reaper knows their RUNNING tasks are held."""
+
+    def __init__(self, worker_ids: list[str]) -> None:
+        super().__init__(name="resonanz-heartbeat", daemon=True)
+        self.worker_ids = worker_ids
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                close_old_connections()
+                worker_heartbeat_beat(worker_ids=self.worker_ids)
+            except Exception:
+                logger.exception("worker heartbeat failed")
+            self._stop_event.wait(float(settings.RESONANZ_WORKER_HEARTBEAT_SECONDS))
+        close_old_connections()
+
+    def stop(self) -> None:
+        self._stop_event.set()

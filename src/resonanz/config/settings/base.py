@@ -279,6 +279,12 @@ RESONANZ_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("RESONANZ_PUBLISH_MAX_ATTEMPT
 # per-process pool of this many threads (waiting on the network, not computing).
 RESONANZ_PUBLISH_BATCH_SIZE = int(os.environ.get("RESONANZ_PUBLISH_BATCH_SIZE", "250"))
 RESONANZ_PUBLISH_HTTP_THREADS = int(os.environ.get("RESONANZ_PUBLISH_HTTP_THREADS", "32"))
+# Worker liveness and recovery (resonanz.taskqueue.reaper): django-tasks-db has no reaper of its own.
+RESONANZ_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("RESONANZ_WORKER_HEARTBEAT_SECONDS", "5"))
+RESONANZ_WORKER_STALE_SECONDS = float(os.environ.get("RESONANZ_WORKER_STALE_SECONDS", "15"))
+RESONANZ_REAP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_REAP_INTERVAL_SECONDS", "5"))
+RESONANZ_TASK_MAX_RECOVERIES = int(os.environ.get("RESONANZ_TASK_MAX_RECOVERIES", "3"))
+RESONANZ_TASK_RESULT_DAYS = float(os.environ.get("RESONANZ_TASK_RESULT_DAYS", "7"))
 RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_SECONDS", "15"))
 RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT_INTERVAL_SECONDS", "900"))
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
