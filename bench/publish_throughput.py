@@ -1,6 +1,6 @@
 """Publishing throughput: N posts due at once, published by real worker processes to the sink network.
 
-    .venv/bin/python bench/publish_throughput.py                       # 20,000 posts, PostgreSQL + Redis
+    .venv/bin/python bench/publish_throughput.py                       # 20,000 posts, PostgreSQL scaled form
     .venv/bin/python bench/publish_throughput.py --posts 100000        # the full figure
     .venv/bin/python bench/publish_throughput.py --posts 100000 --spread 60   # 100k due within one minute
     .venv/bin/python bench/publish_throughput.py --backend sqlite --posts 5000 # embedded form, 1 process
@@ -313,40 +313,14 @@ class BackendProbe:
 
     def outstanding(self, queue: str) -> int:
         """Tasks of ``queue`` not yet finished (ready, deferred, or running)."""
-        if self.kind == "redis":
-            backend = self.backend
-            client, keys = backend.client, backend.keys
-            workers = client.smembers(keys.workers)
-            pipe = client.pipeline(transaction=False)
-            pipe.zcard(keys.ready(queue))
-            pipe.zcard(keys.deferred(queue))
-            for wid in workers:
-                pipe.llen(keys.processing(wid))
-            return int(sum(pipe.execute()))
         from django_tasks_db.models import DBTaskResult
 
         return DBTaskResult.objects.filter(queue_name=queue, status__in=["READY", "RUNNING"]).count()
-
-    def registered_workers(self) -> int:
-        if self.kind == "redis":
-            return int(self.backend.client.scard(self.backend.keys.workers))
-        return -1
 
     def finished(self, ids: list[str]) -> tuple[list[float], dict[str, int]]:
         """Finish times (Unix seconds) of the given task ids, and a count per status."""
         times: list[float] = []
         statuses: dict[str, int] = {}
-        if self.kind == "redis":
-            client, keys = self.backend.client, self.backend.keys
-            for start in range(0, len(ids), 5000):
-                pipe = client.pipeline(transaction=False)
-                for task_id in ids[start:start + 5000]:
-                    pipe.hmget(keys.task(task_id), "status", "finished_at")
-                for status, finished in pipe.execute():
-                    statuses[str(status)] = statuses.get(str(status), 0) + 1
-                    if finished:
-                        times.append(int(finished) / 1e6)
-            return times, statuses
         from django_tasks_db.models import DBTaskResult
 
         for start in range(0, len(ids), 5000):
@@ -555,8 +529,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=20_000)
-    parser.add_argument("--backend", choices=["redis", "sqlite"], default="redis",
-                        help="redis = PostgreSQL + Redis (scaled); "
+    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres",
+                        help="postgres = PostgreSQL + django_tasks_db, Redis cache and slots (scaled); "
                              "sqlite = SQLite + django_tasks_db (embedded)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default 2; sqlite: 1)")
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default 8; sqlite: 2)")
@@ -591,7 +565,7 @@ def configure_environment(ns: argparse.Namespace, data_dir: Path, prefix: str) -
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(SRC)]),
         "PYTHONUNBUFFERED": "1",
     }
-    if ns.backend == "redis":
+    if ns.backend == "postgres":
         env |= {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{ns.db_name}", "REDIS_URL": ns.redis_url,
                 "RESONANZ_REDIS_PREFIX": prefix}
     os.environ.update(env)
@@ -634,7 +608,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     }
     django_ready = False
     try:
-        if ns.backend == "redis":
+        if ns.backend == "postgres":
             recreate_pg_database(ns.db_name)
         import django
 
@@ -649,7 +623,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         t = time.monotonic()
         variant_ids = create_posts(workspace, channels["bench"], ns.posts, "bench", PLACEHOLDER)
         result["setup_s_posts"] = round(time.monotonic() - t, 2)
-        if ns.backend == "redis":
+        if ns.backend == "postgres":
             # Planner statistics as a live database has them (autovacuum would analyze a table that
             # grew by N rows within a minute); without them PostgreSQL sorts every due row per claim.
             from django.db import connection
@@ -666,9 +640,6 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             for i in range(ns.workers)
         ]
         probe = BackendProbe(ns.backend)
-        if ns.backend == "redis":
-            wait_until(lambda: probe.registered_workers() >= ns.workers * ns.threads, deadline,
-                       "the workers to register", children)
         # Warm up: tasks and publishes through the queue (imports, DB/HTTP connections) before measuring.
         from bench.tasks import noop
         from resonanz.publishing.services import publish_wakeup
@@ -685,8 +656,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         worker_pids = [p.pid for p in worker_procs]
         cpu = CpuMeter({
             "workers": lambda: worker_pids,
-            "postgres": lambda: pids_by_comm(["postgres"]) if ns.backend == "redis" else [],
-            "redis": lambda: pids_by_comm(["redis-server"]) if ns.backend == "redis" else [],
+            "postgres": lambda: pids_by_comm(["postgres"]) if ns.backend == "postgres" else [],
+            "redis": lambda: pids_by_comm(["redis-server"]) if ns.backend == "postgres" else [],
             "sink": lambda: [sink.process.pid] if sink else [],
             "driver": lambda: [os.getpid()],
         }, reaped=["postgres", "redis"])
@@ -731,7 +702,7 @@ def close_django_connections() -> None:
 
 
 def cleanup(ns: argparse.Namespace, prefix: str, data_dir: Path) -> None:
-    if ns.backend == "redis":
+    if ns.backend == "postgres":
         import redis
 
         client = redis.Redis.from_url(ns.redis_url)
