@@ -95,6 +95,14 @@ class Children:
             if name not in self.helpers and proc.poll() is not None:
                 raise ChildDied(f"{name} (pid {proc.pid}) exited with code {proc.returncode}")
 
+    def kill(self, name: str) -> None:
+        """SIGKILL one child by its pid (the kill run's crashed worker); it may stay dead from now on."""
+        self.helpers.add(name)
+        for child, proc in self.procs:
+            if child == name and proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+
     def stop_all(self, grace: float = 15.0) -> dict[str, Any]:
         started = time.monotonic()
         for _name, proc in self.procs:
@@ -385,7 +393,8 @@ def run_bare(probe: BackendProbe, n: int, enqueue_cost: float, deadline: float, 
 
 
 def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cost: float, deadline: float,
-                children: Children, cpu: CpuMeter) -> dict[str, Any]:
+                children: Children, cpu: CpuMeter,
+                on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     from django.db.models import Count
 
     from resonanz.posts.models import Post, Variant, VariantStatus
@@ -416,6 +425,8 @@ def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cos
             channel=channel, status__in=[VariantStatus.PUBLISHED, VariantStatus.FAILED]
         ).count()
         progress.append((round(time.time() - due.timestamp(), 1), done))
+        if on_progress is not None:
+            on_progress(done)
         return done >= n
 
     try:
@@ -541,6 +552,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fault-rate", type=float, default=0.0,
                         help="sink: share of creates answered 503 or dropped after creating")
     parser.add_argument("--skip-bare", action="store_true", help="skip the bare task-backend phase")
+    parser.add_argument("--kill", action="store_true",
+                        help="kill run: 3 workers (with the periodic ticker, so the sweeper and the reaper "
+                             "run), one SIGKILLed when a third of the posts are out, then restarted")
     parser.add_argument("--db-name", default="resonanz_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--keep", action="store_true", help="keep the database and data dir for inspection")
@@ -551,7 +565,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=ARTIFACTS / "publish_throughput.json")
     ns = parser.parse_args(argv)
     sqlite = ns.backend == "sqlite"
-    ns.workers = ns.workers or (1 if sqlite else 2)
+    ns.workers = ns.workers or (1 if sqlite else 3 if ns.kill else 2)
     ns.threads = ns.threads or (2 if sqlite else 8)
     return ns
 
@@ -633,10 +647,11 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         result["sql_per_publish"] = profile_one_publish(workspace, channels["profile"])
         result["batch_profile"] = profile_batches(workspace, channels["profile"])
 
+        # The kill run needs the ticker: recovery is the sweeper's and the reaper's work.
+        worker_cmd = [sys.executable, "-m", "resonanz", "worker", "--threads", str(ns.threads),
+                      *([] if ns.kill else ["--no-ticker"])]
         worker_procs = [
-            children.start(f"worker-{i}", [sys.executable, "-m", "resonanz", "worker", "--threads",
-                                           str(ns.threads), "--no-ticker"], env,
-                           ARTIFACTS / "logs" / f"worker-{i}.log")
+            children.start(f"worker-{i}", worker_cmd, env, ARTIFACTS / "logs" / f"worker-{i}.log")
             for i in range(ns.workers)
         ]
         probe = BackendProbe(ns.backend)
@@ -667,8 +682,18 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         if ns.py_spy:
             outputs = start_py_spy(worker_pids, ns.py_spy, children, gil=ns.py_spy_gil)
             result["py_spy"] = [str(p) for p in outputs]
+        kill_log: dict[str, Any] = {}
+
+        def kill_mid_burst(done: int) -> None:
+            if ns.kill and not kill_log and done >= ns.posts // 3:
+                children.kill("worker-0")
+                kill_log.update(killed_at_done=done, killed_at=time.time())
+                children.start("worker-0-restarted", worker_cmd, env, ARTIFACTS / "logs" / "worker-0b.log")
+
         result["publish"] = run_publish(channels["bench"], variant_ids, ns.spread, enqueue_cost, deadline,
-                                        children, cpu)
+                                        children, cpu, on_progress=kill_mid_burst)
+        if ns.kill:
+            result["kill"] = kill_log
         result["sink"] = sink.stats()
     except BenchStopped as exc:
         result["error"] = str(exc)
