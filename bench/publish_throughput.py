@@ -688,7 +688,11 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             if ns.kill and not kill_log and done >= ns.posts // 3:
                 children.kill("worker-0")
                 kill_log.update(killed_at_done=done, killed_at=time.time())
-                children.start("worker-0-restarted", worker_cmd, env, ARTIFACTS / "logs" / "worker-0b.log")
+                restarted = children.start("worker-0-restarted", worker_cmd, env,
+                                           ARTIFACTS / "logs" / "worker-0b.log")
+                # The killed worker's CPU is lost to the meter (it cannot be read after death), so the
+                # kill run's worker CPU per post is not a figure; count the new process from here on.
+                worker_pids.append(restarted.pid)
 
         result["publish"] = run_publish(channels["bench"], variant_ids, ns.spread, enqueue_cost, deadline,
                                         children, cpu, on_progress=kill_mid_burst)
@@ -787,6 +791,7 @@ def print_table(result: dict[str, Any]) -> None:
         ("duplicates (sink + DB)", s["duplicates"], "0"),
         ("lost (not PUBLISHED)", s["lost"], "0"),
         ("variants retried", p.get("variants_retried"), ""),
+        ("kill run: worker-0 SIGKILLed at published", result.get("kill", {}).get("killed_at_done"), ""),
         ("bare no-op tasks/s", s["bare_tasks_per_s"], ""),
         ("bare tasks/s (steady, 10-90 %)", b.get("per_s_10_90"), ""),
         ("ratio publish / bare", s["ratio_publish_to_bare"], "≥ 0.5"),
