@@ -1,6 +1,6 @@
 """Publishing throughput: N posts due at once, published by real worker processes to the sink network.
 
-    .venv/bin/python bench/publish_throughput.py                       # 20,000 posts, PostgreSQL + Redis
+    .venv/bin/python bench/publish_throughput.py                       # 20,000 posts, PostgreSQL scaled form
     .venv/bin/python bench/publish_throughput.py --posts 100000        # the full figure
     .venv/bin/python bench/publish_throughput.py --posts 100000 --spread 60   # 100k due within one minute
     .venv/bin/python bench/publish_throughput.py --backend sqlite --posts 5000 # embedded form, 1 process
@@ -94,6 +94,14 @@ class Children:
         for name, proc in self.procs:
             if name not in self.helpers and proc.poll() is not None:
                 raise ChildDied(f"{name} (pid {proc.pid}) exited with code {proc.returncode}")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one child by its pid (the kill run's crashed worker); it may stay dead from now on."""
+        self.helpers.add(name)
+        for child, proc in self.procs:
+            if child == name and proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
 
     def stop_all(self, grace: float = 15.0) -> dict[str, Any]:
         started = time.monotonic()
@@ -313,40 +321,14 @@ class BackendProbe:
 
     def outstanding(self, queue: str) -> int:
         """Tasks of ``queue`` not yet finished (ready, deferred, or running)."""
-        if self.kind == "redis":
-            backend = self.backend
-            client, keys = backend.client, backend.keys
-            workers = client.smembers(keys.workers)
-            pipe = client.pipeline(transaction=False)
-            pipe.zcard(keys.ready(queue))
-            pipe.zcard(keys.deferred(queue))
-            for wid in workers:
-                pipe.llen(keys.processing(wid))
-            return int(sum(pipe.execute()))
         from django_tasks_db.models import DBTaskResult
 
         return DBTaskResult.objects.filter(queue_name=queue, status__in=["READY", "RUNNING"]).count()
-
-    def registered_workers(self) -> int:
-        if self.kind == "redis":
-            return int(self.backend.client.scard(self.backend.keys.workers))
-        return -1
 
     def finished(self, ids: list[str]) -> tuple[list[float], dict[str, int]]:
         """Finish times (Unix seconds) of the given task ids, and a count per status."""
         times: list[float] = []
         statuses: dict[str, int] = {}
-        if self.kind == "redis":
-            client, keys = self.backend.client, self.backend.keys
-            for start in range(0, len(ids), 5000):
-                pipe = client.pipeline(transaction=False)
-                for task_id in ids[start:start + 5000]:
-                    pipe.hmget(keys.task(task_id), "status", "finished_at")
-                for status, finished in pipe.execute():
-                    statuses[str(status)] = statuses.get(str(status), 0) + 1
-                    if finished:
-                        times.append(int(finished) / 1e6)
-            return times, statuses
         from django_tasks_db.models import DBTaskResult
 
         for start in range(0, len(ids), 5000):
@@ -411,7 +393,8 @@ def run_bare(probe: BackendProbe, n: int, enqueue_cost: float, deadline: float, 
 
 
 def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cost: float, deadline: float,
-                children: Children, cpu: CpuMeter) -> dict[str, Any]:
+                children: Children, cpu: CpuMeter,
+                on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     from django.db.models import Count
 
     from resonanz.posts.models import Post, Variant, VariantStatus
@@ -442,6 +425,8 @@ def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cos
             channel=channel, status__in=[VariantStatus.PUBLISHED, VariantStatus.FAILED]
         ).count()
         progress.append((round(time.time() - due.timestamp(), 1), done))
+        if on_progress is not None:
+            on_progress(done)
         return done >= n
 
     try:
@@ -555,8 +540,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=20_000)
-    parser.add_argument("--backend", choices=["redis", "sqlite"], default="redis",
-                        help="redis = PostgreSQL + Redis (scaled); "
+    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres",
+                        help="postgres = PostgreSQL + django_tasks_db, Redis cache and slots (scaled); "
                              "sqlite = SQLite + django_tasks_db (embedded)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default 2; sqlite: 1)")
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default 8; sqlite: 2)")
@@ -567,6 +552,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fault-rate", type=float, default=0.0,
                         help="sink: share of creates answered 503 or dropped after creating")
     parser.add_argument("--skip-bare", action="store_true", help="skip the bare task-backend phase")
+    parser.add_argument("--kill", action="store_true",
+                        help="kill run: 3 workers (with the periodic ticker, so the sweeper and the reaper "
+                             "run), one SIGKILLed when a third of the posts are out, then restarted")
     parser.add_argument("--db-name", default="resonanz_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--keep", action="store_true", help="keep the database and data dir for inspection")
@@ -577,7 +565,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=ARTIFACTS / "publish_throughput.json")
     ns = parser.parse_args(argv)
     sqlite = ns.backend == "sqlite"
-    ns.workers = ns.workers or (1 if sqlite else 2)
+    ns.workers = ns.workers or (1 if sqlite else 3 if ns.kill else 2)
     ns.threads = ns.threads or (2 if sqlite else 8)
     return ns
 
@@ -591,7 +579,7 @@ def configure_environment(ns: argparse.Namespace, data_dir: Path, prefix: str) -
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(SRC)]),
         "PYTHONUNBUFFERED": "1",
     }
-    if ns.backend == "redis":
+    if ns.backend == "postgres":
         env |= {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{ns.db_name}", "REDIS_URL": ns.redis_url,
                 "RESONANZ_REDIS_PREFIX": prefix}
     os.environ.update(env)
@@ -634,7 +622,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     }
     django_ready = False
     try:
-        if ns.backend == "redis":
+        if ns.backend == "postgres":
             recreate_pg_database(ns.db_name)
         import django
 
@@ -649,7 +637,7 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         t = time.monotonic()
         variant_ids = create_posts(workspace, channels["bench"], ns.posts, "bench", PLACEHOLDER)
         result["setup_s_posts"] = round(time.monotonic() - t, 2)
-        if ns.backend == "redis":
+        if ns.backend == "postgres":
             # Planner statistics as a live database has them (autovacuum would analyze a table that
             # grew by N rows within a minute); without them PostgreSQL sorts every due row per claim.
             from django.db import connection
@@ -659,16 +647,14 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         result["sql_per_publish"] = profile_one_publish(workspace, channels["profile"])
         result["batch_profile"] = profile_batches(workspace, channels["profile"])
 
+        # The kill run needs the ticker: recovery is the sweeper's and the reaper's work.
+        worker_cmd = [sys.executable, "-m", "resonanz", "worker", "--threads", str(ns.threads),
+                      *([] if ns.kill else ["--no-ticker"])]
         worker_procs = [
-            children.start(f"worker-{i}", [sys.executable, "-m", "resonanz", "worker", "--threads",
-                                           str(ns.threads), "--no-ticker"], env,
-                           ARTIFACTS / "logs" / f"worker-{i}.log")
+            children.start(f"worker-{i}", worker_cmd, env, ARTIFACTS / "logs" / f"worker-{i}.log")
             for i in range(ns.workers)
         ]
         probe = BackendProbe(ns.backend)
-        if ns.backend == "redis":
-            wait_until(lambda: probe.registered_workers() >= ns.workers * ns.threads, deadline,
-                       "the workers to register", children)
         # Warm up: tasks and publishes through the queue (imports, DB/HTTP connections) before measuring.
         from bench.tasks import noop
         from resonanz.publishing.services import publish_wakeup
@@ -685,8 +671,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         worker_pids = [p.pid for p in worker_procs]
         cpu = CpuMeter({
             "workers": lambda: worker_pids,
-            "postgres": lambda: pids_by_comm(["postgres"]) if ns.backend == "redis" else [],
-            "redis": lambda: pids_by_comm(["redis-server"]) if ns.backend == "redis" else [],
+            "postgres": lambda: pids_by_comm(["postgres"]) if ns.backend == "postgres" else [],
+            "redis": lambda: pids_by_comm(["redis-server"]) if ns.backend == "postgres" else [],
             "sink": lambda: [sink.process.pid] if sink else [],
             "driver": lambda: [os.getpid()],
         }, reaped=["postgres", "redis"])
@@ -696,8 +682,22 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         if ns.py_spy:
             outputs = start_py_spy(worker_pids, ns.py_spy, children, gil=ns.py_spy_gil)
             result["py_spy"] = [str(p) for p in outputs]
+        kill_log: dict[str, Any] = {}
+
+        def kill_mid_burst(done: int) -> None:
+            if ns.kill and not kill_log and done >= ns.posts // 3:
+                children.kill("worker-0")
+                kill_log.update(killed_at_done=done, killed_at=time.time())
+                restarted = children.start("worker-0-restarted", worker_cmd, env,
+                                           ARTIFACTS / "logs" / "worker-0b.log")
+                # The killed worker's CPU is lost to the meter (it cannot be read after death), so the
+                # kill run's worker CPU per post is not a figure; count the new process from here on.
+                worker_pids.append(restarted.pid)
+
         result["publish"] = run_publish(channels["bench"], variant_ids, ns.spread, enqueue_cost, deadline,
-                                        children, cpu)
+                                        children, cpu, on_progress=kill_mid_burst)
+        if ns.kill:
+            result["kill"] = kill_log
         result["sink"] = sink.stats()
     except BenchStopped as exc:
         result["error"] = str(exc)
@@ -731,7 +731,7 @@ def close_django_connections() -> None:
 
 
 def cleanup(ns: argparse.Namespace, prefix: str, data_dir: Path) -> None:
-    if ns.backend == "redis":
+    if ns.backend == "postgres":
         import redis
 
         client = redis.Redis.from_url(ns.redis_url)
@@ -791,6 +791,7 @@ def print_table(result: dict[str, Any]) -> None:
         ("duplicates (sink + DB)", s["duplicates"], "0"),
         ("lost (not PUBLISHED)", s["lost"], "0"),
         ("variants retried", p.get("variants_retried"), ""),
+        ("kill run: worker-0 SIGKILLed at published", result.get("kill", {}).get("killed_at_done"), ""),
         ("bare no-op tasks/s", s["bare_tasks_per_s"], ""),
         ("bare tasks/s (steady, 10-90 %)", b.get("per_s_10_90"), ""),
         ("ratio publish / bare", s["ratio_publish_to_bare"], "≥ 0.5"),

@@ -1,18 +1,10 @@
-"""Run queued tasks in-process in tests, with whichever backend the settings configure."""
+"""Run queued tasks in-process in tests, with django-tasks-db's worker."""
 
 from __future__ import annotations
-
-from django.conf import settings
 
 
 def run_ready_tasks(*, queues: tuple[str, ...] = ("default", "publish", "sync")) -> None:
     """Run every task that is ready now (deferred ones stay queued), then return."""
-    backend = str(settings.TASKS["default"]["BACKEND"])
-    if backend.endswith("RedisBackend"):
-        from resonanz.taskqueue.redis_worker import RedisWorker
-
-        RedisWorker(queue_names=list(queues), worker_id="test-inline", batch=True).run()
-        return
     from django_tasks_db.management.commands.db_worker import Worker
 
     Worker(

@@ -40,3 +40,20 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.slot}"
+
+
+class WorkerHeartbeat(models.Model):
+    """Proof of life of one worker thread (the id django-tasks-db records in a task's ``worker_ids``).
+
+    django-tasks-db has no reaper: a task whose worker died stays RUNNING for ever. Each
+    ``resonanz worker`` beats every ``RESONANZ_WORKER_HEARTBEAT_SECONDS``; the reaper
+    (``resonanz.taskqueue.reaper``) returns to READY the RUNNING tasks whose worker stopped beating.
+    """
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    last_beat = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} @ {self.last_beat:%H:%M:%S}"

@@ -53,9 +53,10 @@ def network_cap(network: str) -> int:
 
 @functools.cache
 def _redis_script(url: str) -> tuple[Any, Any]:
-    from resonanz.taskqueue.redis_backend import _get_client
+    import redis
 
-    client = _get_client(url, {})
+    # One client (and its thread-safe connection pool) per process and URL.
+    client = redis.Redis.from_url(url, decode_responses=True)
     return client, client.register_script(_LUA_ACQUIRE)
 
 

@@ -30,7 +30,13 @@ def default_jobs() -> list[PeriodicJob]:
     from resonanz.engagement.tasks import sync_engagement
     from resonanz.publishing.tasks import sweep
 
+    from .reaper import task_results_prune, tasks_reap
+
     return [
+        # The reaper and the pruning run inline in the ticker, not as tasks: recovery must not wait
+        # for a free worker thread when every thread is busy (or held by a dead worker).
+        PeriodicJob("taskqueue.reap", float(settings.RESONANZ_REAP_INTERVAL_SECONDS), tasks_reap),
+        PeriodicJob("taskqueue.prune", 3600.0, task_results_prune),
         PeriodicJob("publishing.sweep", float(settings.RESONANZ_SWEEP_INTERVAL_SECONDS), sweep.enqueue),
         PeriodicJob(
             "engagement.sync", float(settings.RESONANZ_ENGAGEMENT_INTERVAL_SECONDS), sync_engagement.enqueue

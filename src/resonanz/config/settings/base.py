@@ -3,8 +3,8 @@
 Configuration comes from the environment (12-factor). Two forms exist:
 
 * embedded (default): SQLite in a data directory, the ORM task backend, one process tree;
-* scaled: ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (Redis task queue + cache), any number of
-  ``resonanz web`` and ``resonanz worker`` processes on any number of machines.
+* scaled: ``DATABASE_URL`` (PostgreSQL, also the task queue) and ``REDIS_URL`` (cache, concurrency slots),
+  any number of ``resonanz web`` and ``resonanz worker`` processes on any number of machines.
 
 Production (``RESONANZ_ENV=production``) refuses to start without its secrets: there are no defaults for
 ``SECRET_KEY`` or ``RESONANZ_ENCRYPTION_KEYS`` there. The embedded form generates both once into the data
@@ -183,17 +183,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 RESONANZ_REDIS_PREFIX = os.environ.get("RESONANZ_REDIS_PREFIX", "rz")
 TASK_QUEUES = ["default", "publish", "sync"]
+# One engine for both forms: django-tasks-db's database backend (SQLite embedded, PostgreSQL scaled);
+# Redis, when configured, only carries the cache and the per-network concurrency slots. The choice
+# and the benchmark it rests on are in docs/architecture.md ("Task engine").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 if REDIS_URL:
-    TASKS = {
-        "default": {
-            "BACKEND": "resonanz.taskqueue.redis_backend.RedisBackend",
-            "QUEUES": TASK_QUEUES,
-            "OPTIONS": {"url": REDIS_URL, "key_prefix": RESONANZ_REDIS_PREFIX},
-        }
-    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "accounts.User"
@@ -355,6 +351,12 @@ RESONANZ_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("RESONANZ_PUBLISH_MAX_ATTEMPT
 # per-process pool of this many threads (waiting on the network, not computing).
 RESONANZ_PUBLISH_BATCH_SIZE = int(os.environ.get("RESONANZ_PUBLISH_BATCH_SIZE", "250"))
 RESONANZ_PUBLISH_HTTP_THREADS = int(os.environ.get("RESONANZ_PUBLISH_HTTP_THREADS", "32"))
+# Worker liveness and recovery (resonanz.taskqueue.reaper): django-tasks-db has no reaper of its own.
+RESONANZ_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("RESONANZ_WORKER_HEARTBEAT_SECONDS", "5"))
+RESONANZ_WORKER_STALE_SECONDS = float(os.environ.get("RESONANZ_WORKER_STALE_SECONDS", "15"))
+RESONANZ_REAP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_REAP_INTERVAL_SECONDS", "5"))
+RESONANZ_TASK_MAX_RECOVERIES = int(os.environ.get("RESONANZ_TASK_MAX_RECOVERIES", "3"))
+RESONANZ_TASK_RESULT_DAYS = float(os.environ.get("RESONANZ_TASK_RESULT_DAYS", "7"))
 RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_SECONDS", "5"))
 RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT_INTERVAL_SECONDS", "900"))
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
