@@ -208,7 +208,10 @@ class _Connections:
             headers=list(answer.headers.items()),
             content=answer.data,
             request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (answer.reason or "").encode("latin-1")},
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": (answer.reason or "").encode("latin-1"),
+            },
         )
 
     def close(self) -> None:
@@ -285,15 +288,22 @@ class NetworkHttpClient:
         total = timeout if timeout is not None else float(settings.RESONANZ_HTTP_TIMEOUT_SECONDS)
         self._timeout = httpx.Timeout(total, connect=min(5.0, total))
         self._default_headers = dict(headers or {})
-        self._own: httpx.Client | None = None
-        self._connections: _Connections | None = None
-        if transport is not None:
-            self.client = self._own = _new_httpx_client(base_url, transport=transport)
-        else:
-            self._connections = _thread_connections(base_url)
-            self.client = self._connections.client
+        self.base_url = base_url
+        self._own = _new_httpx_client(base_url, transport=transport) if transport is not None else None
         use_lean = bool(settings.RESONANZ_HTTP_LEAN) if lean is None else lean
-        self._lean = use_lean and self._connections is not None and not environment_has_proxy()
+        self._lean = use_lean and self._own is None and not environment_has_proxy()
+
+    def _route(self) -> tuple[httpx.Client, _Connections | None]:
+        """This client's own httpx client, or the calling thread's shared connections (looked up per
+        request, so a client handed to another thread uses that thread's connections)."""
+        if self._own is not None:
+            return self._own, None
+        connections = _thread_connections(self.base_url)
+        return connections.client, connections
+
+    @property
+    def client(self) -> httpx.Client:
+        return self._route()[0]
 
     def close(self) -> None:
         """Close a client of its own; the thread's shared connections stay open for the next call."""
@@ -336,11 +346,9 @@ class NetworkHttpClient:
         return Rejected(label, network_message=message, http_status=status)
 
     # -- requests --------------------------------------------------------------------------------
-    def _goes_lean(self, request: httpx.Request) -> bool:
-        connections = self._connections
+    def _goes_lean(self, request: httpx.Request, connections: _Connections) -> bool:
         return (
             self._lean
-            and connections is not None
             and isinstance(request.stream, httpx.ByteStream)  # bytes/JSON/form; not multipart or streams
             and (request.url.scheme, request.url.host, request.url.port) == connections.origin
         )
@@ -357,11 +365,12 @@ class NetworkHttpClient:
         extra = kwargs.pop("headers", None)
         headers = {**self._default_headers, **extra} if extra else self._default_headers
         try:
-            request = self.client.build_request(method, url, headers=headers, timeout=self._timeout, **kwargs)
-            if self._connections is not None and self._goes_lean(request):
-                response = self._connections.send_lean(request, self._timeout)
+            client, connections = self._route()
+            request = client.build_request(method, url, headers=headers, timeout=self._timeout, **kwargs)
+            if connections is not None and self._goes_lean(request, connections):
+                response = connections.send_lean(request, self._timeout)
             else:
-                response = self.client.send(request)
+                response = client.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise ConnectionFailed(f"{self.network}: cannot connect: {exc}") from exc
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
