@@ -25,7 +25,6 @@ import os
 import ssl
 import threading
 import time
-import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, CookiePolicy
@@ -192,7 +191,7 @@ class _Connections:
         answer = self.pool().urlopen(
             request.method,
             request.url.raw_path.decode("ascii"),
-            body=request.content,
+            body=request.content or None,  # no body: no Content-Length from urllib3 either (GET)
             headers=headers,
             retries=False,  # never resend on our own: a create may have been processed
             redirect=False,
@@ -222,8 +221,10 @@ class _Connections:
 
 
 _local = threading.local()
-# Every thread's connections, for close_all_clients(); weak, so a finished thread's connections go with it.
-_everyone: weakref.WeakSet[_Connections] = weakref.WeakSet()
+# Every thread's connections, for close_all_clients(). Held strongly: httpcore's connections sit in
+# reference cycles, so a finished thread's sockets would otherwise stay open until the garbage collector
+# runs; they are closed when the next thread opens connections, or at shutdown.
+_everyone: dict[threading.Thread, list[_Connections]] = {}
 _everyone_lock = threading.Lock()
 
 
@@ -235,7 +236,11 @@ def _thread_connections(base_url: str) -> _Connections:
     if connections is None:
         connections = mine[base_url] = _Connections(base_url)
         with _everyone_lock:
-            _everyone.add(connections)
+            finished = [thread for thread in _everyone if not thread.is_alive()]
+            leftovers = [c for thread in finished for c in _everyone.pop(thread)]
+            _everyone.setdefault(threading.current_thread(), []).append(connections)
+        for leftover in leftovers:
+            leftover.close()
     return connections
 
 
@@ -248,6 +253,8 @@ def close_thread_clients() -> None:
     """Close this thread's connections (call when a worker thread ends)."""
     mine: dict[str, _Connections] = getattr(_local, "connections", None) or {}
     _local.connections = {}
+    with _everyone_lock:
+        _everyone.pop(threading.current_thread(), None)
     for connections in mine.values():
         connections.close()
 
@@ -255,7 +262,7 @@ def close_thread_clients() -> None:
 def close_all_clients() -> None:
     """Close every thread's connections (at worker shutdown; also registered with atexit)."""
     with _everyone_lock:
-        everyone = list(_everyone)
+        everyone = [c for connections in _everyone.values() for c in connections]
         _everyone.clear()
     for connections in everyone:
         connections.close()

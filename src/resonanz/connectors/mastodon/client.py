@@ -71,11 +71,14 @@ class MastodonClient(NetworkHttpClient):
         access_token: str = "",
         timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
+        lean: bool | None = None,
     ) -> None:
         headers = {"Accept": "application/json"}
         if access_token:
             headers["Authorization"] = f"Bearer {access_token}"
-        super().__init__(base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
+        super().__init__(
+            base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport, lean=lean
+        )
         self.rate_limit: RateLimitState | None = None
 
     @property
