@@ -11,7 +11,7 @@ never ride along on another account's request to the same server), and auth head
 
 Lean path: plain requests — a bytes or JSON body, same origin as the base URL, no proxy in the environment
 — are built by httpx (URL, query, headers, JSON encoding stay httpx's) and sent through the thread's
-urllib3 connection pool, which costs about a third less CPU per publish than httpx's own transport
+urllib3 connection pool, which measured 3-9 % less CPU per publish than httpx's own transport
 (``bench/connector_cpu.py``; figures in docs/architecture.md). Multipart and streamed bodies, other
 origins and proxied environments go through httpx. Both paths raise the same typed errors.
 """
