@@ -94,7 +94,8 @@ def measure(publish: Publish, modes: list[str], *, count: int, rounds: int, warm
             wall[mode] += time.perf_counter() - started_wall
     done = per_round * rounds
     for mode in modes:
-        print(f"    {mode:8} {cpu[mode] / done * 1e6:8.0f} µs CPU/publish   {wall[mode] / done * 1e3:6.2f} ms wall")
+        micros, millis = cpu[mode] / done * 1e6, wall[mode] / done * 1e3
+        print(f"    {mode:8} {micros:8.0f} µs CPU/publish   {millis:6.2f} ms wall")
     return {mode: cpu[mode] / done * 1e6 for mode in modes}
 
 
@@ -136,7 +137,9 @@ def bench_bluesky(modes: list[str], args: argparse.Namespace) -> dict[str, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--modes", default="httpx,lean", help="comma-separated: default, httpx, lean")
     parser.add_argument("--count", type=int, default=300, help="measured publishes per mode and network")
     parser.add_argument("--rounds", type=int, default=5)
