@@ -1,23 +1,46 @@
-"""The one HTTP client every connector uses: timeouts, typed errors, rate-limit headers.
+"""The one HTTP client every connector uses: timeouts, typed errors, rate-limit headers, pooled connections.
 
 Connectors subclass :class:`NetworkHttpClient` and override :meth:`error_message` (where the network puts
-its message in an error body) and, if needed, :meth:`classify` (e.g. Bluesky answers an expired session
-with HTTP 400 ``ExpiredToken``).
+its message in an error body), if needed :meth:`classify` (e.g. Bluesky answers an expired session with
+HTTP 400 ``ExpiredToken``) and :meth:`on_response` (e.g. Mastodon's rate-limit headers).
+
+Connections: a ``NetworkHttpClient`` is cheap and made per call; the connections behind it are not. Each
+thread keeps one long-lived ``httpx.Client`` per base URL (:func:`shared_client`), so keep-alive and TLS
+sessions are reused across publishes. Those clients hold no cookie jar (a cookie set for one account must
+never ride along on another account's request to the same server), and auth headers are per request.
+
+Lean path: plain requests — a bytes or JSON body, same origin as the base URL, no proxy in the environment
+— are built by httpx (URL, query, headers, JSON encoding stay httpx's) and sent through the thread's
+urllib3 connection pool, which measured 3-9 % less CPU per publish than httpx's own transport
+(``bench/connector_cpu.py``; figures in docs/architecture.md). Multipart and streamed bodies, other
+origins and proxied environments go through httpx. Both paths raise the same typed errors.
 """
 
 from __future__ import annotations
 
+import atexit
 import email.utils
-import json as _json
 import logging
-import re
+import os
+import ssl
+import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar, CookiePolicy
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
+import urllib3
 from django.conf import settings
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import SSLError as Urllib3SSLError
+from urllib3.util.ssl_match_hostname import CertificateError
 
 from .errors import (
     AuthExpired,
@@ -28,24 +51,11 @@ from .errors import (
     Rejected,
     ServerError,
 )
-from .transport import StdlibTransport, environment_has_proxy, origin_of
 
 logger = logging.getLogger(__name__)
-_FAST_KWARGS = frozenset({"json", "params", "headers", "content"})
-# URLs the fast path sends verbatim: characters httpx leaves unescaped in a path, no query, no fragment.
-# Anything else (spaces, non-ASCII, "?", "%") goes through httpx, which escapes and merges it.
-_PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~/:@!$&'()*+,;=]*")
 
-
-def _param(value: Any) -> str:
-    """A query value as httpx writes it (``True`` -> ``true``, ``None`` -> empty)."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return ""
-    return str(value)
+USER_AGENT = "Resonanz/0.1 (+self-hosted)"
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -89,6 +99,185 @@ def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None
     return None
 
 
+def environment_has_proxy() -> bool:
+    """httpx honours these variables (``trust_env``); the lean path does not, so it steps aside."""
+    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in PROXY_VARIABLES)
+
+
+class _RefuseCookies(CookiePolicy):
+    """A cookie policy that stores and sends nothing: a shared client must not carry one account's
+    cookies (session or load-balancer cookies) into another account's requests."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: Any) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: Any) -> bool:
+        return False
+
+
+_ssl_context: ssl.SSLContext | None = None
+_ssl_lock = threading.Lock()
+
+
+def _tls() -> ssl.SSLContext:
+    """One verifying context per process for both paths (loading the CA bundle takes milliseconds), made
+    by httpx so both trust the same roots (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``)."""
+    global _ssl_context  # noqa: PLW0603 - a process-wide cache
+    with _ssl_lock:
+        if _ssl_context is None:
+            _ssl_context = httpx.create_ssl_context()
+        return _ssl_context
+
+
+def _keepalive() -> float:
+    return float(settings.RESONANZ_HTTP_KEEPALIVE_SECONDS)
+
+
+def _new_httpx_client(base_url: str, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    return httpx.Client(
+        base_url=base_url,
+        headers={"User-Agent": USER_AGENT},
+        cookies=CookieJar(policy=_RefuseCookies()),
+        verify=_tls(),
+        transport=transport,
+        follow_redirects=False,
+        limits=httpx.Limits(keepalive_expiry=_keepalive()),
+    )
+
+
+class _Connections:
+    """One thread's connections to one base URL: an httpx client and, for the lean path, a urllib3 pool."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.client = _new_httpx_client(base_url)
+        base = self.client.base_url
+        self.origin = (base.scheme, base.host, base.port)
+        self._pool: urllib3.HTTPConnectionPool | None = None
+        self._idle_since = 0.0
+
+    def pool(self) -> urllib3.HTTPConnectionPool:
+        """The urllib3 pool; replaced once its connection has idled past the keep-alive expiry. urllib3 itself
+        only drops connections the server has visibly closed (``is_connection_dropped``); the expiry also
+        avoids writing into one the server is closing right now."""
+        pool = self._pool
+        if pool is not None and time.monotonic() - self._idle_since > _keepalive():
+            pool.close()
+            pool = None
+        if pool is None:
+            # One connection per origin and thread: this thread sends one request at a time.
+            pool = self._pool = urllib3.connection_from_url(
+                self.base_url, maxsize=1, block=False, retries=False, **self._tls_options()
+            )
+        return pool
+
+    def _tls_options(self) -> dict[str, Any]:
+        return {"ssl_context": _tls()} if self.origin[0] == "https" else {}
+
+    def send_lean(self, request: httpx.Request, timeout: httpx.Timeout) -> httpx.Response:
+        headers = urllib3.HTTPHeaderDict()
+        for name, value in request.headers.raw:
+            headers.add(name.decode("latin-1"), value.decode("latin-1"))
+        answer = self.pool().urlopen(
+            request.method,
+            request.url.raw_path.decode("ascii"),
+            body=request.content or None,  # no body: no Content-Length from urllib3 either (GET)
+            headers=headers,
+            retries=False,  # never resend on our own: a create may have been processed
+            redirect=False,
+            assert_same_host=False,
+            # urllib3 sends under the connect timeout and waits for the answer under the read timeout.
+            timeout=urllib3.Timeout(connect=timeout.connect, read=timeout.read),
+            preload_content=True,
+            decode_content=False,  # httpx decodes, as on its own path
+        )
+        self._idle_since = time.monotonic()
+        return httpx.Response(
+            status_code=answer.status,
+            headers=list(answer.headers.items()),
+            content=answer.data,
+            request=request,
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": (answer.reason or "").encode("latin-1"),
+            },
+        )
+
+    def close(self) -> None:
+        self.client.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+_local = threading.local()
+# Every thread's connections, for close_all_clients(). Held strongly: httpcore's connections sit in
+# reference cycles, so a finished thread's sockets would otherwise stay open until the garbage collector
+# runs; they are closed when the next thread opens connections, or at shutdown.
+_everyone: dict[threading.Thread, list[_Connections]] = {}
+_everyone_lock = threading.Lock()
+
+
+def _thread_connections(base_url: str) -> _Connections:
+    mine: dict[str, _Connections] | None = getattr(_local, "connections", None)
+    if mine is None:
+        mine = _local.connections = {}
+    connections = mine.get(base_url)
+    if connections is None:
+        connections = mine[base_url] = _Connections(base_url)
+        with _everyone_lock:
+            finished = [thread for thread in _everyone if not thread.is_alive()]
+            leftovers = [c for thread in finished for c in _everyone.pop(thread)]
+            _everyone.setdefault(threading.current_thread(), []).append(connections)
+        for leftover in leftovers:
+            leftover.close()
+    return connections
+
+
+def shared_client(base_url: str) -> httpx.Client:
+    """This thread's long-lived httpx client for ``base_url`` (keep-alive and TLS reuse, no cookies)."""
+    return _thread_connections(base_url).client
+
+
+def close_thread_clients() -> None:
+    """Close this thread's connections (call when a worker thread ends)."""
+    mine: dict[str, _Connections] = getattr(_local, "connections", None) or {}
+    _local.connections = {}
+    with _everyone_lock:
+        _everyone.pop(threading.current_thread(), None)
+    for connections in mine.values():
+        connections.close()
+
+
+def close_all_clients() -> None:
+    """Close every thread's connections (at worker shutdown; also registered with atexit)."""
+    with _everyone_lock:
+        everyone = [c for connections in _everyone.values() for c in connections]
+        _everyone.clear()
+    for connections in everyone:
+        connections.close()
+    _local.connections = {}
+
+
+atexit.register(close_all_clients)
+
+
+def _certainly_not_sent(exc: Urllib3SSLError) -> bool:
+    """A certificate error comes from the TLS handshake, before a byte of the request left."""
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, ssl.SSLCertVerificationError | CertificateError)
+
+
 class NetworkHttpClient:
     network = "generic"
 
@@ -99,23 +288,34 @@ class NetworkHttpClient:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
+        lean: bool | None = None,
     ) -> None:
+        """``transport`` (tests) gives this client its own httpx client on that transport; otherwise it
+        uses the thread's shared connections. ``lean`` overrides ``RESONANZ_HTTP_LEAN`` (benchmarks)."""
         total = timeout if timeout is not None else float(settings.RESONANZ_HTTP_TIMEOUT_SECONDS)
-        self._fast: StdlibTransport | None = None
-        if transport is None and not environment_has_proxy():
-            # The standard library under httpx's API: a third of the CPU per request (transport.py).
-            transport = self._fast = StdlibTransport()
         self._timeout = httpx.Timeout(total, connect=min(5.0, total))
-        self._client = httpx.Client(
-            base_url=base_url,
-            headers={"User-Agent": "Resonanz/0.1 (+self-hosted)", **(headers or {})},
-            timeout=self._timeout,
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._default_headers = dict(headers or {})
+        self.base_url = base_url
+        self._own = _new_httpx_client(base_url, transport=transport) if transport is not None else None
+        use_lean = bool(settings.RESONANZ_HTTP_LEAN) if lean is None else lean
+        self._lean = use_lean and self._own is None and not environment_has_proxy()
+
+    def _route(self) -> tuple[httpx.Client, _Connections | None]:
+        """This client's own httpx client, or the calling thread's shared connections (looked up per
+        request, so a client handed to another thread uses that thread's connections)."""
+        if self._own is not None:
+            return self._own, None
+        connections = _thread_connections(self.base_url)
+        return connections.client, connections
+
+    @property
+    def client(self) -> httpx.Client:
+        return self._route()[0]
 
     def close(self) -> None:
-        self._client.close()
+        """Close a client of its own; the thread's shared connections stay open for the next call."""
+        if self._own is not None:
+            self._own.close()
 
     def __enter__(self) -> NetworkHttpClient:
         return self
@@ -124,6 +324,9 @@ class NetworkHttpClient:
         self.close()
 
     # -- hooks -----------------------------------------------------------------------------------
+    def on_response(self, response: httpx.Response) -> None:
+        """Called with every response, successful or not, before an error status is raised."""
+
     def error_message(self, response: httpx.Response) -> str:
         try:
             body = response.json()
@@ -150,121 +353,56 @@ class NetworkHttpClient:
         return Rejected(label, network_message=message, http_status=status)
 
     # -- requests --------------------------------------------------------------------------------
+    def _goes_lean(self, request: httpx.Request, connections: _Connections) -> bool:
+        return (
+            self._lean
+            and isinstance(request.stream, httpx.ByteStream)  # bytes/JSON/form; not multipart or streams
+            and (request.url.scheme, request.url.host, request.url.port) == connections.origin
+        )
+
+    def _unanswered(self, method: str, url: str, exc: Exception) -> ConnectorError:
+        # The request may have been processed. For idempotent methods a retry is harmless; for a create the
+        # engine must reconcile first.
+        if method in IDEMPOTENT_METHODS:
+            return ConnectionFailed(f"{self.network}: no answer to {method} {url}: {exc}")
+        return OutcomeUnknown(f"{self.network}: no answer to {method} {url}: {exc}")
+
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         method = method.upper()
+        extra = kwargs.pop("headers", None)
+        headers = {**self._default_headers, **extra} if extra else self._default_headers
         try:
-            if (
-                self._fast is not None
-                and kwargs.keys() <= _FAST_KWARGS
-                and not self._client.event_hooks["request"]
-                and isinstance(kwargs.get("content"), bytes | None)  # str/streams: httpx encodes
-                and isinstance(kwargs.get("params"), Mapping | None)
-                and _PLAIN_URL.fullmatch(url) is not None
-            ):
-                response = self._fast_request(method, url, **kwargs)
+            client, connections = self._route()
+            request = client.build_request(method, url, headers=headers, timeout=self._timeout, **kwargs)
+            if connections is not None and self._goes_lean(request, connections):
+                response = connections.send_lean(request, self._timeout)
             else:
-                response = self._client.request(method, url, **kwargs)
+                response = client.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise ConnectionFailed(f"{self.network}: cannot connect: {exc}") from exc
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            # The request may have been processed. For idempotent methods a retry is harmless; for a
-            # create the engine must reconcile first.
-            if method in IDEMPOTENT_METHODS:
-                raise ConnectionFailed(f"{self.network}: no answer to {method} {url}: {exc}") from exc
-            raise OutcomeUnknown(f"{self.network}: no answer to {method} {url}: {exc}") from exc
+            raise self._unanswered(method, url, exc) from exc
         except httpx.HTTPError as exc:
             raise ConnectionFailed(f"{self.network}: {exc}") from exc
+        # urllib3 (lean path). NewConnectionError and NameResolutionError are ConnectTimeoutErrors: nothing
+        # was sent. A connection the server closed while idle never gets here: urllib3 checks an idle
+        # connection before reuse and opens a new one (connectionpool.py, is_connection_dropped).
+        except ConnectTimeoutError as exc:
+            raise ConnectionFailed(f"{self.network}: cannot connect: {exc}") from exc
+        except Urllib3SSLError as exc:
+            if _certainly_not_sent(exc):
+                raise ConnectionFailed(f"{self.network}: cannot connect: {exc}") from exc
+            raise self._unanswered(method, url, exc) from exc
+        except (ReadTimeoutError, ProtocolError) as exc:  # sent; reset, dropped or silent after that
+            raise self._unanswered(method, url, exc) from exc
+        except Urllib3Error as exc:
+            raise ConnectionFailed(f"{self.network}: {exc}") from exc
+        self.on_response(response)
         if response.status_code >= 400:
             error = self.classify(response)
             logger.info("%s %s %s -> %s", self.network, method, url, error)
             raise error
         return response
-
-    def _fast_request(
-        self,
-        method: str,
-        url: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        content: bytes | None = None,
-    ) -> httpx.Response:
-        """``httpx.Client.request`` for the plain calls connectors make (JSON or bytes, query, headers),
-        straight onto the pooled ``http.client`` connection. Same URL merging, headers, JSON encoding
-        and errors as httpx; it skips httpx's per-request machinery (auth flows, cookies, redirects,
-        event hooks), which none of these calls use and which cost ~200 µs of CPU per post (the engine's
-        hot path, docs/operations.md)."""
-        if url.startswith(("http://", "https://")):
-            absolute = httpx.URL(url)
-            origin, path = origin_of(absolute), absolute.raw_path.decode("ascii")
-            host = absolute.netloc.decode("ascii")
-        else:
-            origin, host, base_path, _defaults = self._fast_base()
-            path = base_path + url.lstrip("/")
-        if params:
-            # As httpx: lists/tuples repeat the key, spaces become "+" (urlencode's quote_plus).
-            query = urlencode(
-                [
-                    (k, _param(item))
-                    for k, v in params.items()
-                    for item in (v if isinstance(v, list | tuple) else (v,))
-                ]
-            )
-            if query:
-                path += ("&" if "?" in path else "?") + query
-        merged = dict(self._fast_base()[3])
-        if headers:
-            for name, value in headers.items():
-                merged[name.lower()] = value
-        body = b""
-        if json is not None:
-            body = _json.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-            merged.setdefault("content-type", "application/json")
-        elif content is not None:
-            body = content
-        if body or method in {"POST", "PUT", "PATCH"}:
-            merged["content-length"] = str(len(body))
-        merged["host"] = host
-        timeout = self._timeout
-        status, reason, response_headers, data = self._fast.send_raw(  # type: ignore[union-attr]
-            method,
-            origin,
-            path,
-            merged.items(),
-            body,
-            connect_timeout=timeout.connect,
-            read_timeout=timeout.read,
-            write_timeout=timeout.write,
-        )
-        response = httpx.Response(
-            status_code=status,
-            headers=response_headers,
-            content=data,
-            extensions={"reason_phrase": reason.encode("latin-1")},
-        )
-        for hook in self._client.event_hooks["response"]:  # e.g. Mastodon's rate-limit bookkeeping
-            hook(response)
-        target = path
-        logger.debug("%s %s %s -> %s", self.network, method, target, status)
-        return response
-
-    def _fast_base(self) -> tuple[tuple[str, str, int], str, str, dict[str, str]]:
-        """(origin, Host header, base path ending in "/", default headers): computed once per client."""
-        cached = self.__dict__.get("_fast_base_cache")
-        if cached is None:
-            base = self._client.base_url
-            defaults = {k.lower(): v for k, v in self._client.headers.items()}
-            defaults.pop("accept-encoding", None)  # identity: the body needs no decoding
-            path = base.raw_path.decode("ascii")
-            cached = (
-                origin_of(base),
-                base.netloc.decode("ascii"),
-                path if path.endswith("/") else path + "/",
-                defaults,
-            )
-            self.__dict__["_fast_base_cache"] = cached
-        return cached  # type: ignore[no-any-return]
 
     def get_json(self, url: str, **kwargs: Any) -> Any:
         return self.request("GET", url, **kwargs).json()

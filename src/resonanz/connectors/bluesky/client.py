@@ -53,8 +53,9 @@ class BlueskyClient(NetworkHttpClient):
         *,
         timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
+        lean: bool | None = None,
     ) -> None:
-        super().__init__(pds_url.rstrip("/"), timeout=timeout, transport=transport)
+        super().__init__(pds_url.rstrip("/"), timeout=timeout, transport=transport, lean=lean)
 
     def __enter__(self) -> Self:
         return self

@@ -71,21 +71,23 @@ class MastodonClient(NetworkHttpClient):
         access_token: str = "",
         timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
+        lean: bool | None = None,
     ) -> None:
         headers = {"Accept": "application/json"}
         if access_token:
             headers["Authorization"] = f"Bearer {access_token}"
-        super().__init__(base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
+        super().__init__(
+            base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport, lean=lean
+        )
         self.rate_limit: RateLimitState | None = None
-        # An event hook sees every response, successful or not, before the base class raises.
-        self._client.event_hooks["response"].append(self._record_rate_limit)
 
     @property
     def rate_limit_remaining(self) -> int | None:
         """``X-RateLimit-Remaining`` of the last response that carried it (None = never seen)."""
         return self.rate_limit.remaining if self.rate_limit else None
 
-    def _record_rate_limit(self, response: httpx.Response) -> None:
+    def on_response(self, response: httpx.Response) -> None:
+        """Keep the last ``X-RateLimit-*`` values (every response, successful or not)."""
         headers = response.headers
         remaining = _header_int(headers, "x-ratelimit-remaining")
         if remaining is None:

@@ -1,18 +1,16 @@
-"""``StdlibTransport`` and ``NetworkHttpClient``'s fast path against a real HTTP server on 127.0.0.1.
+"""``NetworkHttpClient`` (both paths: httpx's transport and the lean urllib3 path) against a real HTTP
+server on 127.0.0.1.
 
 Each test starts a ``ThreadingHTTPServer`` (HTTP/1.1, keep-alive) in a thread. Its handler records what
 arrived on the wire (method, request target, headers, body and which TCP connection carried it) and then
 answers as the test's ``app`` says: normally, with ``Connection: close``, read-to-EOF or chunked bodies,
 hanging, or dropping the connection.
 
-A client is built in one of three ways ("routes"):
+A client is built in one of two ways ("routes"), both on the calling thread's shared connections:
 
-* ``fast``: ``NetworkHttpClient`` as connectors get it; ``request()`` takes ``_fast_request`` straight to
-  ``StdlibTransport.send_raw``. ``httpx.Client.send`` is replaced by a tripwire so a silent fallback to
-  httpx would fail the test.
-* ``stdlib``: the same client plus a request event hook, which sends every call through
-  ``httpx.Client`` and ``StdlibTransport.handle_request``.
-* ``httpx``: ``transport=httpx.HTTPTransport()``, httpx's own transport (the reference behaviour).
+* ``lean``: ``NetworkHttpClient`` as connectors get it; plain requests go through urllib3's pool. Every
+  call of ``httpx.Client.send`` is recorded, so a silent fallback to httpx fails the test.
+* ``httpx``: ``lean=False``, httpx's own transport (the reference behaviour).
 """
 
 from __future__ import annotations
@@ -20,21 +18,21 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
-import select
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-import httpcore
 import httpx
 import pytest
+import urllib3.exceptions
+from django.test import override_settings
 
 from resonanz.connectors.base import AuthExpired, ConnectionFailed, OutcomeUnknown, RateLimited, Rejected
-from resonanz.connectors.base.http import NetworkHttpClient
-from resonanz.connectors.base.transport import StdlibTransport
+from resonanz.connectors.base.http import NetworkHttpClient, close_all_clients, close_thread_clients
 from resonanz.connectors.mastodon.client import MastodonClient
 
 WAIT = 5.0  # upper bound for waiting on the server thread; never reached when things work
@@ -227,55 +225,57 @@ def server() -> Iterator[LocalServer]:
 
 # -- clients ----------------------------------------------------------------------------------------
 ClientFactory = Callable[..., NetworkHttpClient]
+ROUTES = ["lean", "httpx"]
+# What each route's error is caused by: urllib3's exceptions on the lean path, httpx's on the other.
+READ_TIMEOUT = {"lean": urllib3.exceptions.ReadTimeoutError, "httpx": httpx.ReadTimeout}
+REFUSED = {"lean": urllib3.exceptions.NewConnectionError, "httpx": httpx.ConnectError}
+
+
+@pytest.fixture(autouse=True)
+def fresh_connections() -> Iterator[None]:
+    """Each test starts without pooled connections and leaves none behind."""
+    close_thread_clients()
+    yield
+    close_thread_clients()
 
 
 @pytest.fixture
-def make_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
-    made: list[NetworkHttpClient] = []
+def httpx_sends(monkeypatch: pytest.MonkeyPatch) -> list[httpx.Request]:
+    """Every request that went through ``httpx.Client.send`` (i.e. not the lean path)."""
+    sent: list[httpx.Request] = []
+    original = httpx.Client.send
+
+    def send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        sent.append(request)
+        return original(self, request, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "send", send)
+    return sent
+
+
+@pytest.fixture
+def make_client(httpx_sends: list[httpx.Request]) -> Iterator[ClientFactory]:
+    routes: set[str] = set()
 
     def make(
         route: str, base_url: str, *, timeout: float = WAIT, cls: type[NetworkHttpClient] = NetworkHttpClient
     ) -> NetworkHttpClient:
-        if route == "httpx":
-            client = cls(base_url, timeout=timeout, transport=httpx.HTTPTransport())
-            assert client._fast is None
-        else:
-            client = cls(base_url, timeout=timeout)
-            assert isinstance(client._fast, StdlibTransport)
-            assert client._client._transport is client._fast
-            if route == "stdlib":
-                client._client.event_hooks["request"].append(lambda request: None)
-            elif route != "default":
-                assert route == "fast"
-
-                def tripwire(*args: Any, **kwargs: Any) -> httpx.Response:
-                    raise AssertionError("the fast path fell back to httpx.Client")
-
-                monkeypatch.setattr(client._client, "send", tripwire)
-        made.append(client)
-        return client
+        assert route in ROUTES
+        routes.add(route)
+        return cls(base_url, timeout=timeout, lean=route == "lean")
 
     yield make
-    for client in made:
-        client.close()
-
-
-def idle_connections(client: NetworkHttpClient) -> list[Any]:
-    assert client._fast is not None
-    return [conn for conns in client._fast._idle.values() for conn in conns]
-
-
-POOLED = ["fast", "stdlib"]
-ALL_ROUTES = ["fast", "stdlib", "httpx"]
+    if routes == {"lean"}:
+        assert httpx_sends == [], "the lean path fell back to httpx.Client"
 
 
 # -- keep-alive -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("route", POOLED)
+@pytest.mark.parametrize("route", ROUTES)
 def test_sequential_requests_share_one_connection(
     server: LocalServer, make_client: ClientFactory, route: str
 ) -> None:
-    client = make_client(route, server.url)
     for i in range(6):
+        client = make_client(route, server.url)  # a client per call, as connectors make them
         if i % 2:
             answer = client.post_json(f"/create/{i}", json={"i": i})
         else:
@@ -284,15 +284,13 @@ def test_sequential_requests_share_one_connection(
     assert len(server.requests) == 6
     assert server.connections == 1
     assert {seen.connection for seen in server.requests} == {1}
-    [pooled] = idle_connections(client)
+    assert server.disconnections == 0
 
-    client.close()  # closing the client closes the pooled socket: the server sees the end of it
-    assert pooled.sock is None
+    close_thread_clients()  # closes the pooled socket: the server sees the end of it
     assert server.wait_disconnections(1)
-    assert idle_connections(client) == []
 
 
-@pytest.mark.parametrize("route", POOLED)
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("closing", ["fin", "rst"])
 def test_connection_closed_by_server_while_idle_is_not_reused(
     server: LocalServer, make_client: ClientFactory, route: str, closing: str
@@ -313,9 +311,8 @@ def test_connection_closed_by_server_while_idle_is_not_reused(
     client = make_client(route, server.url)
     client.get_json("/first")
     assert server.wait_disconnections(1)
-    [pooled] = idle_connections(client)
-    # Wait (bounded) until the close has reached the client's socket, as it would after any idle time.
-    select.select([pooled.sock], [], [], WAIT)
+    # Let the FIN/RST reach the client's socket (loopback: at once), as it would after any idle time.
+    time.sleep(0.1)
 
     answer = client.post_json("/create", json={"text": "Hallo"})
 
@@ -336,7 +333,7 @@ FRAMINGS: dict[str, tuple[dict[str, Any], int]] = {
 }
 
 
-@pytest.mark.parametrize("route", POOLED)
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("framing", FRAMINGS)
 def test_response_framing(server: LocalServer, make_client: ClientFactory, route: str, framing: str) -> None:
     kwargs, connections = FRAMINGS[framing]
@@ -353,10 +350,11 @@ def test_response_framing(server: LocalServer, make_client: ClientFactory, route
         assert response.status_code == 200
         assert response.json() == {"target": f"/item/{i}", "text": "Grüße " * 3000}
     assert server.connections == connections
-    assert len(idle_connections(client)) == (1 if connections == 1 else 0)
+    close_thread_clients()
+    assert server.wait_disconnections(connections)
 
 
-@pytest.mark.parametrize("route", POOLED)
+@pytest.mark.parametrize("route", ROUTES)
 def test_gzip_response_is_decoded(server: LocalServer, make_client: ClientFactory, route: str) -> None:
     def app(handler: _Handler, seen: Seen) -> None:
         payload = gzip.compress(json.dumps({"ok": "ja"}).encode())
@@ -381,7 +379,7 @@ def drop_with_reset(handler: _Handler, seen: Seen) -> None:
     reset(handler)
 
 
-@pytest.mark.parametrize("route", ALL_ROUTES)
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize(("method", "error"), [("POST", OutcomeUnknown), ("GET", ConnectionFailed)])
 def test_read_timeout(
     server: LocalServer, make_client: ClientFactory, route: str, method: str, error: type[Exception]
@@ -391,13 +389,14 @@ def test_read_timeout(
     with pytest.raises(error) as info:
         client.request(method, "/slow", json={"text": "Hallo"} if method == "POST" else None)
     assert type(info.value) is error
-    assert isinstance(info.value.__cause__, httpx.ReadTimeout)
+    assert isinstance(info.value.__cause__, READ_TIMEOUT[route])
     assert [seen.method for seen in server.requests] == [method]
-    if route != "httpx":
-        assert idle_connections(client) == []  # a timed-out connection is never reused
+    server.app = echo
+    client.get_json("/next")
+    assert server.requests[-1].connection == 2  # a timed-out connection is never reused
 
 
-@pytest.mark.parametrize("route", ALL_ROUTES)
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("app", [drop, drop_with_reset], ids=["fin", "rst"])
 @pytest.mark.parametrize(("method", "error"), [("POST", OutcomeUnknown), ("GET", ConnectionFailed)])
 def test_connection_dropped_after_request(
@@ -414,11 +413,12 @@ def test_connection_dropped_after_request(
         client.request(method, "/create", json={"text": "Hallo"} if method == "POST" else None)
     assert type(info.value) is error
     assert [seen.method for seen in server.requests] == [method]  # sent exactly once, never retried
-    if route != "httpx":
-        assert idle_connections(client) == []
+    server.app = echo
+    client.get_json("/next")
+    assert server.requests[-1].connection == 2  # a dropped connection is never reused
 
 
-@pytest.mark.parametrize("route", ALL_ROUTES)
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("method", ["POST", "GET"])
 def test_connection_refused_is_connection_failed(make_client: ClientFactory, route: str, method: str) -> None:
     with socket.socket() as bound:  # bound, not listening: the kernel refuses connections to it
@@ -427,10 +427,10 @@ def test_connection_refused_is_connection_failed(make_client: ClientFactory, rou
         with pytest.raises(ConnectionFailed) as info:
             client.request(method, "/create", json={"text": "Hallo"} if method == "POST" else None)
     assert type(info.value) is ConnectionFailed
-    assert isinstance(info.value.__cause__, httpx.ConnectError)
+    assert isinstance(info.value.__cause__, REFUSED[route])
 
 
-# -- the fast path does what httpx does -------------------------------------------------------------
+# -- the lean path sends what httpx sends -----------------------------------------------------------
 CALLS: list[tuple[str, str, dict[str, Any]]] = [
     (
         "GET",
@@ -492,7 +492,7 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "agent", {"headers": {"User-Agent": "Custom/2.0", "Accept": "application/json"}}),
     ("GET", "{origin}/absolute/path", {"params": {"a": "b c"}}),
 ]
-# Calls the fast path leaves to httpx.Client (which escapes, merges and encodes them).
+# Calls whose URL or body httpx escapes, merges or encodes: the lean path sends httpx's result.
 HTTPX_CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "tags/Grüße aus Köln", {"params": {"limit": 1}}),
     ("GET", "/search?q=a b", {}),
@@ -500,6 +500,9 @@ HTTPX_CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "list-params", {"params": [("a", "1"), ("a", "2")]}),
     ("POST", "text", {"content": "Grüße als Text"}),
     ("POST", "form", {"data": {"status": "Grüße"}}),
+]
+# Calls the lean path leaves to httpx.Client: multipart bodies.
+MULTIPART_CALLS: list[tuple[str, str, dict[str, Any]]] = [
     (
         "POST",
         "multipart",  # Mastodon's media upload; a fixed boundary makes the two bodies comparable
@@ -514,68 +517,66 @@ HTTPX_CALLS: list[tuple[str, str, dict[str, Any]]] = [
 
 def _send_on_each_route(
     server: LocalServer,
-    make_client: ClientFactory,
-    routes: list[str],
+    httpx_sends: list[httpx.Request],
     base_url: str,
     method: str,
     url: str,
     kwargs: dict[str, Any],
-) -> dict[str, Seen]:
+) -> tuple[dict[str, Seen], dict[str, int]]:
+    """The request as it arrived from each route, and how many went through ``httpx.Client.send``."""
     seen: dict[str, Seen] = {}
-    for route in routes:
-        client = make_client(route, base_url, cls=MastodonClient if "api/v1" in url else NetworkHttpClient)
+    through_httpx: dict[str, int] = {}
+    for route in ROUTES:
+        cls = MastodonClient if "api/v1" in url else NetworkHttpClient
+        client = cls(base_url, timeout=WAIT, lean=route == "lean")
+        before = len(httpx_sends)
         response = client.request(method, url, **kwargs)
+        through_httpx[route] = len(httpx_sends) - before
         assert response.status_code == 200
         [seen[route]] = server.requests[-1:]
         assert response.json()["target"] == seen[route].target
-    return seen
+    return seen, through_httpx
 
 
 @pytest.mark.parametrize("prefix", ["", "/xrpc", "/xrpc/"])
-@pytest.mark.parametrize(("method", "url", "kwargs"), CALLS)
-def test_fast_path_sends_what_httpx_sends(
+@pytest.mark.parametrize(("method", "url", "kwargs"), CALLS + HTTPX_CALLS)
+def test_lean_path_sends_what_httpx_sends(
     server: LocalServer,
-    make_client: ClientFactory,
+    httpx_sends: list[httpx.Request],
     prefix: str,
     method: str,
     url: str,
     kwargs: dict[str, Any],
 ) -> None:
     url = url.replace("{origin}", server.url)
-    seen = _send_on_each_route(server, make_client, ALL_ROUTES, server.url + prefix, method, url, kwargs)
-    fast, stdlib, reference = seen["fast"], seen["stdlib"], seen["httpx"]
+    seen, through_httpx = _send_on_each_route(server, httpx_sends, server.url + prefix, method, url, kwargs)
+    lean, reference = seen["lean"], seen["httpx"]
 
-    # httpx over StdlibTransport puts exactly httpx's request on the wire.
-    assert replace(stdlib, connection=0) == replace(reference, connection=0)
-    # The fast path leaves out Accept-Encoding on purpose (identity: nothing to decode); the rest is equal.
-    assert fast.wire(ignore=("accept-encoding",)) == reference.wire(ignore=("accept-encoding",))
-    assert fast.header("accept-encoding") is None
+    assert through_httpx == {"lean": 0, "httpx": 1}
+    # httpx builds the request on both paths: the same bytes reach the server.
+    assert lean.wire() == reference.wire(), (lean, reference)
     # Spelled out, for the headers servers care about.
     for name in ("host", "user-agent", "content-type", "content-length", "authorization", "x-custom"):
-        assert fast.header(name) == reference.header(name), name
-    assert fast.header("host") == server.url.removeprefix("http://")
+        assert lean.header(name) == reference.header(name), name
+    assert lean.header("host") == server.url.removeprefix("http://")
     if url.startswith("http://"):
-        assert fast.target.startswith("/absolute/path?")
-    else:
-        assert fast.target.startswith(prefix.rstrip("/") + "/" + url.lstrip("/"))
+        assert lean.target.startswith("/absolute/path?")
 
 
-@pytest.mark.parametrize("prefix", ["", "/xrpc"])
-@pytest.mark.parametrize(("method", "url", "kwargs"), HTTPX_CALLS)
-def test_calls_the_fast_path_cannot_send_verbatim_go_through_httpx(
-    server: LocalServer,
-    make_client: ClientFactory,
-    prefix: str,
-    method: str,
-    url: str,
-    kwargs: dict[str, Any],
+@pytest.mark.parametrize(("method", "url", "kwargs"), MULTIPART_CALLS)
+def test_multipart_goes_through_httpx(
+    server: LocalServer, httpx_sends: list[httpx.Request], method: str, url: str, kwargs: dict[str, Any]
 ) -> None:
-    seen = _send_on_each_route(
-        server, make_client, ["default", "httpx"], server.url + prefix, method, url, kwargs
-    )
-    # httpx.Client over StdlibTransport: exactly httpx's request (the body may be framed differently).
-    default, reference = seen["default"], seen["httpx"]
-    assert default.wire() == reference.wire(), (default, reference)
+    seen, through_httpx = _send_on_each_route(server, httpx_sends, server.url, method, url, kwargs)
+    assert through_httpx == {"lean": 1, "httpx": 1}
+    assert seen["lean"].wire() == seen["httpx"].wire()
+
+
+def test_other_origins_go_through_httpx(server: LocalServer, httpx_sends: list[httpx.Request]) -> None:
+    # A URL on another origin than the base URL (e.g. a media file on a CDN) is not the pool's business.
+    client = NetworkHttpClient("http://pds.invalid", timeout=WAIT, lean=True)
+    assert client.get_json(f"{server.url}/elsewhere")["target"] == "/elsewhere"
+    assert len(httpx_sends) == 1
 
 
 @pytest.mark.parametrize(
@@ -586,16 +587,13 @@ def test_calls_the_fast_path_cannot_send_verbatim_go_through_httpx(
     ],
     ids=["str", "iterator"],
 )
-@pytest.mark.parametrize("route", ALL_ROUTES)
+@pytest.mark.parametrize("route", ROUTES)
 def test_request_bodies_that_are_not_bytes(
-    server: LocalServer, make_client: ClientFactory, route: str, content: Callable[[], Any], body: bytes
+    server: LocalServer, route: str, content: Callable[[], Any], body: bytes
 ) -> None:
-    # httpx accepts str and iterables as content; the fast path must send them as httpx would (or leave
-    # them to httpx), not write a broken request. ("fast": the client as connectors build it.)
-    client = (
-        NetworkHttpClient(server.url, timeout=WAIT) if route == "fast" else make_client(route, server.url)
-    )
-    with client:
+    # httpx accepts str and iterables as content; the lean path must send them as httpx would (or leave
+    # them to httpx), not write a broken request.
+    with NetworkHttpClient(server.url, timeout=WAIT, lean=route == "lean") as client:
         response = client.request("POST", "/upload", content=content())
     assert response.status_code == 200
     [seen] = server.requests
@@ -618,7 +616,7 @@ def errors(handler: _Handler, seen: Seen) -> None:
         )
 
 
-@pytest.mark.parametrize("route", ALL_ROUTES)
+@pytest.mark.parametrize("route", ROUTES)
 def test_error_classification(server: LocalServer, make_client: ClientFactory, route: str) -> None:
     server.app = errors
     client = make_client(route, server.url)
@@ -642,7 +640,7 @@ def test_error_classification(server: LocalServer, make_client: ClientFactory, r
     assert server.connections == 1  # error answers keep the connection alive too
 
 
-@pytest.mark.parametrize("route", ALL_ROUTES)
+@pytest.mark.parametrize("route", ROUTES)
 def test_response_hooks_see_every_response(
     server: LocalServer, make_client: ClientFactory, route: str
 ) -> None:
@@ -657,14 +655,16 @@ def test_response_hooks_see_every_response(
         respond(handler, status, b'{"id": "1"}', headers=headers)
 
     server.app = app
-    client = make_client(route, server.url, cls=MastodonClient)
-    assert isinstance(client, MastodonClient)
     hooked: list[tuple[int, str | None, Any]] = []
-    client._client.event_hooks["response"].append(
-        lambda response: hooked.append(
-            (response.status_code, response.headers.get("x-ratelimit-remaining"), response.read())
-        )
-    )
+
+    class Hooked(MastodonClient):
+        def on_response(self, response: httpx.Response) -> None:
+            remaining = response.headers.get("x-ratelimit-remaining")
+            hooked.append((response.status_code, remaining, response.read()))
+            super().on_response(response)
+
+    client = make_client(route, server.url, cls=Hooked)
+    assert isinstance(client, MastodonClient)
 
     assert client.get_json("/api/v1/statuses/1") == {"id": "1"}
     assert client.rate_limit_remaining == 299  # MastodonClient's own hook ran
@@ -677,25 +677,23 @@ def test_response_hooks_see_every_response(
 
 
 # -- proxies ----------------------------------------------------------------------------------------
-def test_without_proxy_the_stdlib_transport_is_used() -> None:
-    with NetworkHttpClient("https://pds.example", timeout=WAIT) as client:
-        assert isinstance(client._fast, StdlibTransport)
-        assert client._client._transport is client._fast
-        assert client._client._transport_for_url(httpx.URL("https://pds.example/x")) is client._fast
+def test_without_proxy_the_lean_path_is_used(server: LocalServer, httpx_sends: list[httpx.Request]) -> None:
+    with NetworkHttpClient(server.url, timeout=WAIT) as client:  # as connectors build it
+        assert client.post_json("/create", json={"text": "Hallo"})["target"] == "/create"
+    assert httpx_sends == []
 
 
 @pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "ALL_PROXY"])
-def test_proxy_in_environment_falls_back_to_httpx_transport(
-    monkeypatch: pytest.MonkeyPatch, variable: str
+def test_proxy_in_environment_falls_back_to_httpx(
+    server: LocalServer, httpx_sends: list[httpx.Request], monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
+    # urllib3 would ignore the proxy: with one configured, every request goes through httpx, which honours
+    # it (here NO_PROXY exempts the test server, so the request still arrives directly).
     monkeypatch.setenv(variable, "http://127.0.0.1:9")
-    with NetworkHttpClient("https://pds.example", timeout=WAIT) as client:
-        assert client._fast is None
-        assert type(client._client._transport) is httpx.HTTPTransport
-        scheme = "http" if variable == "HTTP_PROXY" else "https"
-        transport = client._client._transport_for_url(httpx.URL(f"{scheme}://pds.example/xrpc/x"))
-        assert isinstance(transport, httpx.HTTPTransport)
-        assert isinstance(transport._pool, httpcore.HTTPProxy)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with NetworkHttpClient(server.url, timeout=WAIT) as client:
+        assert client.post_json("/create", json={"text": "Hallo"})["target"] == "/create"
+    assert len(httpx_sends) == 1
 
 
 def test_requests_go_through_the_proxy(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -708,7 +706,7 @@ def test_requests_go_through_the_proxy(server: LocalServer, monkeypatch: pytest.
 
 
 # -- threads ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("route", POOLED)
+@pytest.mark.parametrize("route", ROUTES)
 def test_concurrent_requests_get_their_own_answers(
     server: LocalServer, make_client: ClientFactory, route: str
 ) -> None:
@@ -731,4 +729,48 @@ def test_concurrent_requests_get_their_own_answers(
         thread.join(WAIT * 4)
     assert failures == []
     assert len(server.requests) == 60
-    assert server.connections <= 4
+    assert server.connections <= 4  # one per thread: each thread has its own connections
+
+
+# -- keep-alive expiry, cookies, shutdown -----------------------------------------------------------
+@pytest.mark.parametrize("route", ROUTES)
+def test_idle_connection_expires_before_the_servers_timeout(
+    server: LocalServer, make_client: ClientFactory, route: str
+) -> None:
+    with override_settings(RESONANZ_HTTP_KEEPALIVE_SECONDS=0.2):
+        close_thread_clients()  # new clients pick up the shorter expiry
+        make_client(route, server.url).get_json("/first")
+        make_client(route, server.url).get_json("/soon")
+        time.sleep(0.4)
+        make_client(route, server.url).post_json("/later", json={"text": "Hallo"})
+    assert [seen.connection for seen in server.requests] == [1, 1, 2]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_cookies_never_carry_over_between_accounts(
+    server: LocalServer, make_client: ClientFactory, route: str
+) -> None:
+    def app(handler: _Handler, seen: Seen) -> None:
+        respond(handler, 200, b"{}", headers=(("Set-Cookie", "session=alice-secret; Path=/"),))
+
+    server.app = app
+    alice = make_client(route, server.url, cls=MastodonClient)
+    alice.get_json("/api/v1/accounts/verify_credentials")
+    bob = make_client(route, server.url, cls=MastodonClient)
+    bob.get_json("/api/v1/accounts/verify_credentials")
+    alice.get_json("/api/v1/accounts/verify_credentials")
+    assert server.connections == 1  # the same shared connection, and still no cookie on it
+    assert [seen.header("cookie") for seen in server.requests] == [None, None, None]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_close_all_clients_closes_every_threads_connections(
+    server: LocalServer, make_client: ClientFactory, route: str
+) -> None:
+    make_client(route, server.url).get_json("/main")
+    worker = threading.Thread(target=lambda: make_client(route, server.url).get_json("/worker"))
+    worker.start()
+    worker.join(WAIT)
+    assert server.connections == 2
+    close_all_clients()
+    assert server.wait_disconnections(2)
