@@ -13,7 +13,7 @@ from django.utils import timezone
 from resonanz.posts.services import PostInput, post_create, post_schedule
 from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
-    _allow_orm_beside_playwright,
+    allow_orm_beside_playwright,
     browser,
     login,
     new_page,
