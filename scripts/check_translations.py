@@ -51,7 +51,9 @@ def main() -> int:
         shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("tests", "__pycache__", "*.mo"))
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="resonanz.config.settings.test")
         subprocess.run(
-            [sys.executable, "-m", "django", "makemessages", "-l", "de", "--no-obsolete", "-v", "0",
+            # -P: the copy's folder is the working directory (makemessages scans it) but must not go on
+            # sys.path, or its `calendar` app would shadow the standard library's calendar module.
+            [sys.executable, "-P", "-m", "django", "makemessages", "-l", "de", "--no-obsolete", "-v", "0",
              "--ignore", "testing/*"],
             cwd=copy, env=env, check=True,
         )
