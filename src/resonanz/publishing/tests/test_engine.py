@@ -268,7 +268,7 @@ def test_heartbeat_renews_the_lease_during_a_slow_call(masto, masto_channel, pub
     """A live worker keeps its claim through a call that outlasts the lease: the sweeper, running all
     the while, must find no expired lease to recover (it would hand the post to another worker)."""
     settings.RESONANZ_PUBLISH_LEASE_SECONDS = 2  # heartbeat every 0.5 s; the call below takes 3.5 s
-    masto.delay_next(3.5, path_prefix="/api/v1/statuses", method="POST")
+    masto.faults.delay("/api/v1/statuses", 3.5, method="POST")
     post = publish(masto_channel, "Langsames Netz")
     variant = Variant.objects.get(post=post)
     leases: set[object] = set()
