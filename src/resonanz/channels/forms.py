@@ -22,8 +22,11 @@ class ConnectForm(WebForm):
             attrs = {k: v for k, v in (("placeholder", f.placeholder), ("autocomplete", f.autocomplete)) if v}
             field: forms.Field
             if f.kind == FieldKind.URL:
+                # A text box, not type=url: the browser would refuse a bare host name ("mastodon.social")
+                # with its own message; the scheme is assumed and the service checks the address.
+                url_attrs = {**attrs, "inputmode": "url", "spellcheck": "false", "autocapitalize": "none"}
                 field = forms.URLField(
-                    assume_scheme="https", max_length=f.max_length, widget=forms.URLInput(attrs=attrs)
+                    assume_scheme="https", max_length=f.max_length, widget=forms.TextInput(attrs=url_attrs)
                 )
             elif f.kind == FieldKind.PASSWORD:
                 # Never rendered back into the page (render_value=False), not even after an error.

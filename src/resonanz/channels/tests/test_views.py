@@ -147,3 +147,16 @@ def test_queue_slots(owner_client, workspace, mastodon) -> None:
     assert bad_time.status_code == 400
     assert "25:99 is not a time like 09:30." in bad_time.content.decode()
     assert QueueSlot.objects.filter(channel=mastodon).count() == 3  # errors changed nothing
+
+
+def test_server_fields_take_a_bare_host_name(owner_client, workspace) -> None:
+    """type=url would make the browser refuse "mastodon.social" (its placeholder) in its own words; the
+    field is a text box for URLs and the scheme is assumed."""
+    import re
+
+    from django.urls import reverse
+
+    html = owner_client.get(reverse("web:channels", args=[workspace.pk])).content.decode()
+    inputs = re.findall(r"<input[^>]*inputmode=\"url\"[^>]*>", html)
+    assert inputs, "no server address field on the channels page"
+    assert all('type="text"' in tag for tag in inputs), inputs
