@@ -22,7 +22,7 @@ class ConnectForm(WebForm):
             attrs = {k: v for k, v in (("placeholder", f.placeholder), ("autocomplete", f.autocomplete)) if v}
             field: forms.Field
             if f.kind == FieldKind.URL:
-                # A text box, not type=url: the browser would refuse a bare host name ("mastodon.social")
+                # A text box, not type=url: the browser would refuse a bare host name ("social.example")
                 # with its own message; the scheme is assumed and the service checks the address.
                 url_attrs = {**attrs, "inputmode": "url", "spellcheck": "false", "autocapitalize": "none"}
                 field = forms.URLField(
