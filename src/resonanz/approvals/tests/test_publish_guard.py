@@ -18,7 +18,6 @@ from resonanz.posts.services import (
     post_update,
 )
 from resonanz.publishing.tasks import publish_variant
-from resonanz.publishing.tests.conftest import masto, masto_channel  # noqa: F401 - fixtures
 from testsupport.tasks import run_ready_tasks
 
 pytestmark = [pytest.mark.engine, pytest.mark.django_db(transaction=True)]
@@ -37,8 +36,8 @@ def _force_due(variant: Variant) -> Variant:
 
 
 def test_edit_after_approval_never_publishes_the_unapproved_version(
-    masto,  # noqa: F811
-    masto_channel,  # noqa: F811
+    masto,
+    masto_channel,
     workspace,
     owner,
     member,
@@ -92,7 +91,7 @@ def test_edit_after_approval_never_publishes_the_unapproved_version(
     assert "Nachträglich geändert" in masto.statuses[0]["content"]
 
 
-def test_half_approved_post_never_publishes(masto, masto_channel, workspace, owner, member) -> None:  # noqa: F811
+def test_half_approved_post_never_publishes(masto, masto_channel, workspace, owner, member) -> None:
     _mode(workspace, ApprovalMode.TWO_STEPS)
     editor = member("editor")
     post = post_create(

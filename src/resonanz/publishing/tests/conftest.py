@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,28 +10,7 @@ from resonanz.accounts.models import User, Workspace
 from resonanz.channels.models import Channel
 from resonanz.posts.models import Post
 from resonanz.posts.services import PostInput, post_create, post_schedule
-from testsupport.emulators.mastodon import MastodonEmulator
 from testsupport.tasks import run_ready_tasks
-
-
-@pytest.fixture
-def masto() -> Iterator[MastodonEmulator]:
-    with MastodonEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def masto_channel(masto: MastodonEmulator, workspace: Workspace) -> Channel:
-    token = masto.issue_token()
-    account = masto.account(masto.config.default_username)
-    return Channel.objects.create(
-        workspace=workspace,
-        network="mastodon",
-        base_url=masto.base_url,
-        remote_id=str(account.id),
-        handle=f"{account.username}@{masto.domain}",
-        credentials={"access_token": token},
-    )
 
 
 @pytest.fixture
