@@ -22,13 +22,16 @@ class Action(StrEnum):
     VIEW_ANALYTICS = "view_analytics"
     USE_INBOX = "use_inbox"
     MANAGE_CAMPAIGNS = "manage_campaigns"  # create, edit, archive campaigns (editors and above)
+    # Create another workspace in the organisation of a workspace where the role allows this (owners and
+    # admins of any of the organisation's workspaces: ``selectors.organisation_list_for_workspace_create``).
+    CREATE_WORKSPACE = "create_workspace"
 
 
 _ALL = set(Action)
 ROLE_ACTIONS: dict[str, set[Action]] = {
     Role.OWNER: _ALL,
     Role.ADMIN: _ALL,
-    Role.EDITOR: _ALL - {Action.MANAGE_WORKSPACE, Action.MANAGE_MEMBERS},
+    Role.EDITOR: _ALL - {Action.MANAGE_WORKSPACE, Action.MANAGE_MEMBERS, Action.CREATE_WORKSPACE},
     # Contributors may draft and submit for approval, nothing that reaches the network.
     Role.CONTRIBUTOR: {Action.VIEW, Action.CREATE_POST, Action.VIEW_ANALYTICS},
     Role.ANALYST: {Action.VIEW, Action.VIEW_ANALYTICS},

@@ -4,16 +4,20 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import zone
 
-from .models import ApiToken, Membership, Organisation, Role, User, Workspace
+from .models import ApiToken, ApprovalMode, Membership, Organisation, Role, User, Workspace
+from .permissions import Action, ensure_allowed
+from .selectors import membership_role
 
 TOKEN_PREFIX = "rz_"  # noqa: S105 - a public prefix, not a secret
 
@@ -27,19 +31,101 @@ def organisation_create(*, name: str, owner: User) -> Organisation:
     return Organisation.objects.create(name=name, slug=slug)
 
 
-@transaction.atomic
-def workspace_create(
-    *, organisation: Organisation, name: str, owner: User, time_zone: str = "Europe/Berlin"
-) -> Workspace:
-    zone(time_zone)  # validates, raises LocalTimeError with a clear message
+class AccountsError(ValueError):
+    """A change to workspaces, members or invitations that the rules refuse; ``message`` is in the
+    user's language (views show it, the API answers 400 with it)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _unique_workspace_slug(organisation: Organisation, name: str) -> str:
     base = slugify(name)[:40] or "workspace"
     slug, n = base, 1
     while Workspace.objects.filter(organisation=organisation, slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
-    workspace = Workspace.objects.create(organisation=organisation, name=name, slug=slug, time_zone=time_zone)
+    return slug
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise AccountsError("name_required", _("The workspace needs a name."))
+    return name[:200]
+
+
+def _clean_approval_mode(approval_mode: int) -> int:
+    if approval_mode not in ApprovalMode.values:
+        raise AccountsError("invalid_approval_mode", _("Unknown approval mode."))
+    return approval_mode
+
+
+@transaction.atomic
+def workspace_create(
+    *,
+    organisation: Organisation,
+    name: str,
+    owner: User,
+    time_zone: str = settings.DEFAULT_WORKSPACE_TIME_ZONE,
+    approval_mode: int = ApprovalMode.NONE,
+) -> Workspace:
+    """A new workspace (a brand or client) of ``organisation``; ``owner`` becomes its owner. Who may
+    create one is the caller's check (``selectors.organisation_list_for_workspace_create``)."""
+    name = _clean_name(name)
+    zone(time_zone)  # validates, raises LocalTimeError with a clear message
+    workspace = Workspace.objects.create(
+        organisation=organisation,
+        name=name,
+        slug=_unique_workspace_slug(organisation, name),
+        time_zone=time_zone,
+        approval_mode=_clean_approval_mode(approval_mode),
+    )
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
-    audit_log_record(workspace=workspace, actor=owner, action="workspace.create", target=workspace)
+    audit_log_record(
+        workspace=workspace,
+        actor=owner,
+        action="workspace.create",
+        target=workspace,
+        data={"name": name, "time_zone": time_zone, "approval_mode": approval_mode},
+    )
+    return workspace
+
+
+@transaction.atomic
+def workspace_update(
+    *,
+    workspace: Workspace,
+    actor: User,
+    name: str | None = None,
+    time_zone: str | None = None,
+    approval_mode: int | None = None,
+) -> Workspace:
+    """Rename the workspace, change its time zone or approval mode (``None``: unchanged). Scheduled
+    posts keep their instant; new wall-clock times are read in the new zone."""
+    ensure_allowed(membership_role(workspace=workspace, user=actor), Action.MANAGE_WORKSPACE)
+    changes: dict[str, Any] = {}
+    if name is not None and _clean_name(name) != workspace.name:
+        changes["name"] = _clean_name(name)
+    if time_zone is not None and time_zone != workspace.time_zone:
+        zone(time_zone)
+        changes["time_zone"] = time_zone
+    if approval_mode is not None and approval_mode != workspace.approval_mode:
+        changes["approval_mode"] = _clean_approval_mode(approval_mode)
+    if changes:
+        before = {field: getattr(workspace, field) for field in changes}
+        for field, value in changes.items():
+            setattr(workspace, field, value)
+        workspace.save(update_fields=list(changes))
+        audit_log_record(
+            workspace=workspace,
+            actor=actor,
+            action="workspace.update",
+            target=workspace,
+            data={"before": before, "after": changes},
+        )
     return workspace
 
 

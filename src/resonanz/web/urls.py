@@ -7,6 +7,7 @@ URL names stay in the ``web`` namespace.
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from resonanz.accounts import urls as account_urls
 from resonanz.channels import urls as channel_urls
 from resonanz.posts import urls as post_urls
 
@@ -19,6 +20,7 @@ workspace_urls: list[URLPattern | URLResolver] = [
     path("switch/", views_switch.workspace_switch, name="workspace_switch"),
     path("channels/", include(channel_urls.workspace_urlpatterns)),
     path("posts/", include(post_urls.workspace_urlpatterns)),
+    path("settings/", include(account_urls.workspace_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -26,5 +28,6 @@ urlpatterns = [
     # Django's set_language (POST language + next), returning to the browser's current page.
     path("i18n/setlang/", views_language.set_language, name="set_language"),
     *channel_urls.urlpatterns,
+    *account_urls.urlpatterns,
     path("w/<int:workspace_id>/", include(workspace_urls)),
 ]
