@@ -65,44 +65,48 @@ PRIVATE_METRICS_DAYS = 30
 
 
 # -- the vendor's request models, strict ------------------------------------------------------------
-class _Strict:
-    model_config = ConfigDict(extra="forbid")
+# ``extra="forbid"`` is set in each class: pydantic reads ``model_config`` from the class and its model
+# bases, not from a plain mixin.
+_FORBID = ConfigDict(extra="forbid")
 
 
-class StrictCreatePostsReply(_Strict, schemas.CreatePostsReply):  # type: ignore[misc]
-    pass
+class StrictCreatePostsReply(schemas.CreatePostsReply):
+    model_config = _FORBID
 
 
-class StrictCreatePostsMedia(_Strict, schemas.CreatePostsMedia):  # type: ignore[misc]
-    pass
+class StrictCreatePostsMedia(schemas.CreatePostsMedia):
+    model_config = _FORBID
 
 
-class StrictCreatePostsRequest(_Strict, schemas.CreatePostsRequest):  # type: ignore[misc]
+class StrictCreatePostsRequest(schemas.CreatePostsRequest):
+    model_config = _FORBID
     reply: StrictCreatePostsReply | None = None
     media: StrictCreatePostsMedia | None = None
 
 
-class StrictMediaUploadRequest(_Strict, schemas.MediaUploadRequest):  # type: ignore[misc]
-    pass
+class StrictMediaUploadRequest(schemas.MediaUploadRequest):
+    model_config = _FORBID
 
 
-class StrictInitializeMediaUploadRequest(_Strict, schemas.InitializeMediaUploadRequest):  # type: ignore[misc]
-    pass
+class StrictInitializeMediaUploadRequest(schemas.InitializeMediaUploadRequest):
+    model_config = _FORBID
 
 
-class StrictAppendMediaUploadRequest(_Strict, schemas.AppendMediaUploadRequest):  # type: ignore[misc]
-    pass
+class StrictAppendMediaUploadRequest(schemas.AppendMediaUploadRequest):
+    model_config = _FORBID
 
 
-class StrictAltText(_Strict, schemas.CreateMediaMetadataMetadataAltText):  # type: ignore[misc]
-    pass
+class StrictAltText(schemas.CreateMediaMetadataMetadataAltText):
+    model_config = _FORBID
 
 
-class StrictMediaMetadata(_Strict, schemas.CreateMediaMetadataMetadata):  # type: ignore[misc]
+class StrictMediaMetadata(schemas.CreateMediaMetadataMetadata):
+    model_config = _FORBID
     alt_text: StrictAltText | None = None
 
 
-class StrictCreateMediaMetadataRequest(_Strict, schemas.CreateMediaMetadataRequest):  # type: ignore[misc]
+class StrictCreateMediaMetadataRequest(schemas.CreateMediaMetadataRequest):
+    model_config = _FORBID
     metadata: StrictMediaMetadata | None = None
 
 
