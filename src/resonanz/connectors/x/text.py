@@ -57,10 +57,12 @@ def _import_twitter_text() -> types.ModuleType:
         sys.modules["pkg_resources"] = stand_in
     try:
         import twitter_text
+
+        module: types.ModuleType = twitter_text
     finally:
         if lent:
             sys.modules.pop("pkg_resources", None)
-    return twitter_text
+    return module
 
 
 def options(limit: int = STANDARD_LIMIT) -> dict[str, Any]:

@@ -348,7 +348,8 @@ def test_metrics_private_within_30_days_public_after(
     queried = [
         r.query.get("tweet.fields", [""])[0] for r in emulator.requests_to(f"/2/tweets/{ref.remote_id}")
     ]
-    assert queried and not any("non_public_metrics" in q for q in queried)
+    assert queried
+    assert not any("non_public_metrics" in q for q in queried)
 
 
 def test_mentions_are_fetched_from_the_cursor_on(
