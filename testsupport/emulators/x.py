@@ -499,10 +499,13 @@ class XEmulator(EmulatorServer):
     # -- users -------------------------------------------------------------------------------------
     def _me(self, request: Request, _match: re.Match[str]) -> Response:
         user = self._user(request, ("users.read",))
-        return json_response(
-            200,
-            {"data": {"id": user.id, "name": user.name, "username": user.username, "profile_image_url": ""}},
-        )
+        data: JSONDict = {"id": user.id, "name": user.name, "username": user.username}
+        fields = (request.params().get("user.fields") or "").split(",")
+        if "profile_image_url" in fields:
+            data["profile_image_url"] = ""
+        if "subscription_type" in fields:
+            data["subscription_type"] = "Premium" if user.premium else "None"
+        return json_response(200, {"data": data})
 
     def _timeline(self, request: Request, posts: list[XPost], viewer: XUser) -> Response:
         params = request.params()

@@ -79,6 +79,9 @@ PRIVATE_METRICS_WINDOW = timedelta(days=30)
 # Chunked upload segments (https://docs.x.com/x-api/media/quickstart/media-upload-chunked): at most 5 MB.
 CHUNK_SIZE = 4 * 1024 * 1024
 SIMPLE_UPLOAD_CATEGORY = "tweet_image"
+# ``subscription_type`` of the user (https://docs.x.com/x-api/fundamentals/data-dictionary, User): the
+# X Premium plans include longer posts (https://help.x.com/en/using-x/x-premium).
+LONG_POST_SUBSCRIPTIONS = frozenset({"Basic", "Premium", "PremiumPlus"})
 
 _URL_PLACEHOLDER = "\x00url\x00"
 _WS = re.compile(r"\s+")
@@ -114,6 +117,12 @@ def normalise_text(text: str) -> str:
 def _media_kind(mime_type: str) -> MediaKind | None:
     rule = SPEC.media.rule_for_mime(mime_type or "")
     return rule.kind if rule else None
+
+
+def _cap(value: str) -> int | None:
+    """The connect form's optional daily cap; anything but a positive whole number is no cap."""
+    value = (value or "").strip().replace(".", "").replace(" ", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 class XConnector(Connector):
@@ -189,7 +198,11 @@ class XConnector(Connector):
                 config=config, redirect_uri=redirect_uri, state=state, code_challenge=challenge
             ),
             base_url=config.api_url,
-            state_data={"code_verifier": verifier, "redirect_uri": redirect_uri},
+            state_data={
+                "code_verifier": verifier,
+                "redirect_uri": redirect_uri,
+                "daily_post_cap": _cap(values.get("daily_post_cap", "")),
+            },
         )
 
     def connect_complete(
@@ -228,21 +241,32 @@ class XConnector(Connector):
             }
             raise Rejected(f"x: scopes missing: {missing}", network_message=message)
         account = ChannelAccount(network=self.network, base_url=config.api_url, credentials=credentials)
+        cap = state_data.get("daily_post_cap")
+        if isinstance(cap, int) and cap > 0:
+            account.update_settings(daily_post_cap=cap)
         info = self.verify(account=account)
         return ConnectedAccount(
-            base_url=config.api_url, info=info, credentials=dict(account.credentials), settings={}
+            base_url=config.api_url,
+            info=info,
+            credentials=dict(account.credentials),
+            settings=dict(account.settings),
         )
 
     # -- account ---------------------------------------------------------------------------------
     def verify(self, *, account: ChannelAccount) -> AccountInfo:
         """``GET /2/users/me`` (https://docs.x.com/x-api/users/get-my-user)."""
         with self._session(account) as client:
-            body = client.get_json("/2/users/me", params={"user.fields": "profile_image_url"})
+            body = client.get_json(
+                "/2/users/me", params={"user.fields": "profile_image_url,subscription_type"}
+            )
         me = body.get("data") if isinstance(body, dict) else None
         if not isinstance(me, dict) or not me.get("id"):
             raise Rejected("x: /2/users/me returned no user")
         account.remote_id = str(me["id"])
         account.handle = str(me.get("username") or "")
+        subscription = str(me.get("subscription_type") or "None")
+        if account.settings.get("x_subscription") != subscription:
+            account.update_settings(x_subscription=subscription)
         return AccountInfo(
             remote_id=str(me["id"]),
             handle=account.handle,
@@ -253,8 +277,13 @@ class XConnector(Connector):
 
     # -- limits ----------------------------------------------------------------------------------
     def text_limit(self, *, account: ChannelAccount) -> int:
-        """280, or 25,000 for an account whose channel setting says it may post long texts (Premium)."""
-        return LONG_POST_LIMIT if account.settings.get("long_posts") else STANDARD_LIMIT
+        """280, or 25,000 for an account on an X Premium plan (``subscription_type``, read by ``verify``);
+        the channel setting ``long_posts`` (true/false) overrides what X reported."""
+        explicit = account.settings.get("long_posts")
+        if isinstance(explicit, bool):
+            return LONG_POST_LIMIT if explicit else STANDARD_LIMIT
+        subscribed = account.settings.get("x_subscription") in LONG_POST_SUBSCRIPTIONS
+        return LONG_POST_LIMIT if subscribed else STANDARD_LIMIT
 
     def daily_cap(self, *, account: ChannelAccount) -> int | None:
         """The posts this account may create per 24 hours on the operator's API tier (channel setting

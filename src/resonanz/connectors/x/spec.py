@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors.base.spec import (
     Brand,
+    ConnectField,
     ConnectMethod,
     ConnectSpec,
     InboxKind,
@@ -99,7 +100,19 @@ SPEC = NetworkSpec(
         title=_("Connect X"),
         submit_label=_("Continue to X"),
         intro=_("You will be sent to X to allow Resonanz to post for your account."),
-        fields=(),
+        fields=(
+            ConnectField(
+                "daily_post_cap",
+                _("Posts per day on your X API plan"),
+                placeholder="100",
+                help_text=_(
+                    "Optional. The number of posts your X API plan allows this account per 24 hours; "
+                    "Resonanz then says before scheduling how many are left today."
+                ),
+                max_length=7,
+                required=False,
+            ),
+        ),
     ),
     preview=PreviewSpec.in_folder("x"),
     network_concurrency=5,

@@ -150,6 +150,30 @@ def test_a_reconnect_without_refresh_token_keeps_the_valid_one(
     assert account.credentials["refresh_token"] != stored
 
 
+@pytest.mark.django_db
+def test_the_daily_cap_entered_at_connect_is_kept(
+    emulator: XEmulator, workspace: Workspace, owner: User
+) -> None:
+    url = channel_connect_begin(
+        workspace=workspace, user=owner, network="x", values={"daily_post_cap": "17"}, redirect_uri=REDIRECT
+    )
+    channel = channel_connect_complete(user=owner, network="x", params=_authorize(url))
+    assert channel.settings["daily_post_cap"] == 17
+    assert channel.settings["x_subscription"] == "None"
+
+
+def test_a_premium_account_may_post_long_texts(emulator: XEmulator, connector: XConnector) -> None:
+    emulator.default_user.premium = True
+    account = emulator_account(emulator)
+    connector.verify(account=account)
+    assert connector.count_text(account=account, text="").limit == 25_000
+    long_text = "Lang " + "a" * 3000
+    connector.publish_part(account=account, variant=_one(long_text), part_index=0, key=_key())
+    assert [p.text for p in emulator.live_posts()] == [long_text]
+    account.update_settings(long_posts=False)  # the channel's own setting wins
+    assert connector.count_text(account=account, text="").limit == 280
+
+
 def test_a_refresh_answer_without_refresh_token_keeps_the_old_one(
     emulator: XEmulator, connector: XConnector, account: ChannelAccount
 ) -> None:
@@ -315,6 +339,7 @@ def test_validation(connector: XConnector, account: ChannelAccount) -> None:
     assert connector.validate(account=account, variant=_one("日" * 140)) == []
     [issue] = connector.validate(account=account, variant=_one("日" * 141))
     assert (issue.code, issue.count, issue.limit) == ("too_many_characters", 282, 280)
+    assert connector.count_text(account=account, text="").limit == 280
     account.update_settings(long_posts=True)
     assert connector.count_text(account=account, text="").limit == 25_000
     assert connector.validate(account=account, variant=_one("a" * 25_000)) == []
