@@ -656,8 +656,17 @@ class XConnector(Connector):
             for post in page.get("data") or []:
                 if normalise_text(str(post.get("text") or "")) != want:
                     continue
-                replied = any(r.get("type") == "replied_to" for r in post.get("referenced_tweets") or [])
-                if replied != (part_index > 0):
+                parent = next(
+                    (
+                        str(r["id"])
+                        for r in post.get("referenced_tweets") or []
+                        if r.get("type") == "replied_to"
+                    ),
+                    None,
+                )
+                if (parent is not None) != (part_index > 0):
+                    continue
+                if parent is not None and not self._parent_matches(client, parent, variant, part_index):
                     continue
                 keys = (post.get("attachments") or {}).get("media_keys") or []
                 if len(keys) != len(part.media):
@@ -668,6 +677,20 @@ class XConnector(Connector):
                 break
             params["pagination_token"] = token
         return None
+
+    @staticmethod
+    def _parent_matches(client: XClient, parent_id: str, variant: DraftVariant, part_index: int) -> bool:
+        """A thread part replies to the previous part: the parent's text must be that part's (the
+        contract does not pass ``reply_to`` to ``find_published``)."""
+        try:
+            body = client.get_json(f"/2/tweets/{parent_id}")
+        except Rejected:
+            return False
+        parent = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(parent, dict):
+            return False
+        previous = variant.parts[part_index - 1].text
+        return normalise_text(str(parent.get("text") or "")) == normalise_text(previous)
 
     def delete(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
         """``DELETE /2/tweets/:id`` (https://docs.x.com/x-api/posts/delete-post); 404 = already gone."""

@@ -223,6 +223,29 @@ def test_a_thread_replies_part_by_part(
     assert first.url == f"https://x.com/{account.handle}/status/{first.remote_id}"
 
 
+def test_a_lost_thread_part_is_found_under_its_own_parent(
+    emulator: XEmulator, connector: XConnector, account: ChannelAccount
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    variant = DraftVariant(parts=[DraftPart(text=f"Start {tag}"), DraftPart(text=f"Weiter {tag}")])
+    other = DraftVariant(parts=[DraftPart(text=f"Anderer {tag}"), DraftPart(text=f"Weiter {tag}")])
+    root = connector.publish_part(account=account, variant=other, part_index=0, key=_key())
+    key = _key()
+    with emulator.lock:  # "Weiter" exists, but under another thread's first part
+        emulator._new_post(account.remote_id, f"Weiter {tag}", reply_to=root.remote_id)
+    assert connector.find_published(account=account, variant=variant, part_index=1, key=key) is None
+    assert connector.find_published(account=account, variant=other, part_index=1, key=key) is not None
+
+
+def test_a_gif_is_uploaded_in_chunks_with_its_alt_text(
+    emulator: XEmulator, connector: XConnector, account: ChannelAccount
+) -> None:
+    gif = DraftMedia(data=b"GIF89a" + bytes(50), mime_type="image/gif", alt_text="Tanzende Katze")
+    ref = connector.publish_part(account=account, variant=_one("GIF", [gif]), part_index=0, key=_key())
+    media = emulator.media[emulator.posts[ref.remote_id].media_ids[0]]
+    assert (media.category, media.alt_text, bytes(media.data)) == ("tweet_gif", "Tanzende Katze", gif.data)
+
+
 def test_images_with_alt_text(emulator: XEmulator, connector: XConnector, account: ChannelAccount) -> None:
     ref = connector.publish_part(
         account=account, variant=_one("Bilder", [_png(1, "Ein Hund"), _png(2)]), part_index=0, key=_key()
