@@ -61,6 +61,9 @@ PROBLEM_INVALID = "https://api.twitter.com/2/problems/invalid-request"
 PROBLEM_NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 ACCESS_TOKEN_TTL = 7200
 CREATE_WINDOW = (200, 900)  # POST /2/tweets: 200 requests / 15 minutes per user (reference/networks.md)
+# Every other user-context endpoint: its own 15-minute window (https://docs.x.com/fundamentals/rate-limits:
+# "Most limits reset every 15 minutes", "Each endpoint has its own limit"); 900 stands for the read limits.
+OTHER_WINDOW = (900, 900)
 PRIVATE_METRICS_DAYS = 30
 
 
@@ -220,6 +223,7 @@ class XEmulator(EmulatorServer):
         self.media: dict[str, XMedia] = {}
         self._codes: dict[str, _AuthCode] = {}
         self._windows = FixedWindow(*CREATE_WINDOW)
+        self._other_windows = FixedWindow(*OTHER_WINDOW)
         self._creates: dict[str, list[float]] = {}
         self.default_user = self.create_user("resonanz_de", "Resonanz")
         self.route("GET", r"/i/oauth2/authorize", self._authorize)
@@ -564,10 +568,15 @@ class XEmulator(EmulatorServer):
 
     # -- posts -------------------------------------------------------------------------------------
     def rate_limit(self, request: Request) -> RateLimitState | None:
-        if request.method != "POST" or request.path != "/2/tweets":
+        """Per user and endpoint; the OAuth endpoints are not counted here."""
+        if request.path.startswith(("/i/oauth2/", "/2/oauth2/")):
             return None
         token, _ = self.tokens.check(request)
-        return self._windows.hit(str(token.subject if token else request.client_ip), self.now())
+        who = str(token.subject if token else request.client_ip)
+        if request.method == "POST" and request.path == "/2/tweets":
+            return self._windows.hit(who, self.now())
+        endpoint = re.sub(r"/\d+", "/:id", request.path)
+        return self._other_windows.hit(f"{who} {request.method} {endpoint}", self.now())
 
     def default_rate_limit(self) -> int:
         return CREATE_WINDOW[0]

@@ -338,6 +338,22 @@ def test_429_waits_for_x_rate_limit_reset(
     assert "retry-after" not in {k.lower() for k in json.loads(answer.response_body)}
 
 
+def test_every_answer_carries_x_rate_limit_headers(emulator: XEmulator, account: ChannelAccount) -> None:
+    from resonanz.connectors.x.client import XClient
+
+    with XClient(emulator.base_url, access_token=account.credentials["access_token"]) as client:
+        client.get_json("/2/users/me")
+        before = client.rate_limit
+        client.get_json("/2/users/me")
+        state = client.rate_limit
+    assert before is not None
+    assert state is not None
+    assert before.remaining is not None
+    assert (state.limit, state.remaining) == (900, before.remaining - 1)
+    assert state.reset_at is not None
+    assert time.time() < state.reset_at <= time.time() + 900
+
+
 def test_the_daily_cap_is_shown_before_scheduling_and_a_spent_cap_waits_for_its_reset(
     emulator: XEmulator, connector: XConnector, account: ChannelAccount
 ) -> None:
