@@ -341,11 +341,14 @@ def test_429_waits_for_x_rate_limit_reset(
 def test_every_answer_carries_x_rate_limit_headers(emulator: XEmulator, account: ChannelAccount) -> None:
     from resonanz.connectors.x.client import XClient
 
-    with XClient(emulator.base_url, access_token=account.credentials["access_token"]) as client:
+    client = XClient(emulator.base_url, access_token=account.credentials["access_token"])
+    try:
         client.get_json("/2/users/me")
         before = client.rate_limit
         client.get_json("/2/users/me")
         state = client.rate_limit
+    finally:
+        client.close()
     assert before is not None
     assert state is not None
     assert before.remaining is not None
