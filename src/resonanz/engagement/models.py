@@ -90,9 +90,10 @@ class Message(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Set by the language and sentiment classifier (resonanz.language), never here; None = not judged.
-    language = models.CharField(max_length=5, choices=MessageLanguage.choices, null=True, blank=True)
-    sentiment = models.CharField(max_length=10, choices=Sentiment.choices, null=True, blank=True)
+    # Set by the language and sentiment classifier (resonanz.language), never here. NULL = not judged
+    # yet (the classifier runs after ingest), kept apart from any value it may return.
+    language = models.CharField(max_length=5, choices=MessageLanguage.choices, null=True, blank=True)  # noqa: DJ001
+    sentiment = models.CharField(max_length=10, choices=Sentiment.choices, null=True, blank=True)  # noqa: DJ001
     # Why: e.g. [{"word": "kaputt", "weight": 0.41}, ...], the words that weighed most.
     sentiment_reasons = models.JSONField(null=True, blank=True)
 
@@ -127,7 +128,9 @@ class Note(models.Model):
     """An internal note on a conversation: seen by colleagues only, never sent to the network."""
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     text = models.TextField()
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -142,14 +145,18 @@ class Note(models.Model):
 class SavedReply(models.Model):
     """A reusable answer; ``{author_name}``, ``{channel_name}`` and ``{agent_name}`` are filled in."""
 
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="saved_replies")
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="saved_replies"
+    )
     title = models.CharField(_("title"), max_length=100)
     text = models.TextField(_("text"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["title"]
-        constraints = [models.UniqueConstraint(fields=["workspace", "title"], name="saved_reply_unique_title")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "title"], name="saved_reply_unique_title")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -171,7 +178,9 @@ class OutgoingReply(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="outgoing")
     in_reply_to = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, related_name="+")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     text = models.TextField()
     key = models.CharField(max_length=100, unique=True)
     key_created_at = models.DateTimeField()
