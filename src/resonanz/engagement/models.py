@@ -186,6 +186,8 @@ class OutgoingReply(models.Model):
     key_created_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=ReplyStatus.choices, default=ReplyStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    # A worker holds the reply while it talks to the network (a crashed worker's lease runs out).
+    lease_until = models.DateTimeField(null=True, blank=True)
     remote_id = models.CharField(max_length=500, blank=True)
     url = models.URLField(max_length=1000, blank=True)
     last_error = models.TextField(blank=True)

@@ -55,6 +55,7 @@ class Migration(migrations.Migration):
                 ('key_created_at', models.DateTimeField()),
                 ('status', models.CharField(choices=[('pending', 'Sending'), ('unknown', 'Checking'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=10)),
                 ('attempts', models.PositiveIntegerField(default=0)),
+                ('lease_until', models.DateTimeField(blank=True, null=True)),
                 ('remote_id', models.CharField(blank=True, max_length=500)),
                 ('url', models.URLField(blank=True, max_length=1000)),
                 ('last_error', models.TextField(blank=True)),
