@@ -76,8 +76,10 @@ def conversation_list(
 def conversation_get(*, workspace: Workspace, conversation_id: int) -> Conversation:
     """One conversation; another workspace's raises ``WorkspaceMismatch`` (404), a missing one
     ``Conversation.DoesNotExist``."""
-    conversation = Conversation.objects.select_related("channel", "assignee", "variant__post").get(
-        pk=conversation_id
+    conversation = (
+        Conversation.objects.select_related("channel", "assignee", "variant__post")
+        .annotate(started_at=Min("messages__created_at", filter=Q(messages__sent_by__isnull=True)))
+        .get(pk=conversation_id)
     )
     ensure_same_workspace(workspace=workspace, obj_workspace_id=conversation.workspace_id)
     return conversation

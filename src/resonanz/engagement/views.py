@@ -184,6 +184,7 @@ def _conversation(scope: Scope, conversation_id: int) -> Conversation:
 def _thread_context(scope: Scope, conversation: Conversation) -> dict[str, Any]:
     settings = inbox_settings_get(workspace=scope.workspace)
     post = conversation.variant.post if conversation.variant else None
+    due = first_response_due(conversation=conversation, target_minutes=settings.first_response_minutes)
     return {
         "conversation": conversation,
         "post": post,
@@ -195,7 +196,8 @@ def _thread_context(scope: Scope, conversation: Conversation) -> dict[str, Any]:
         "statuses": Conversation._meta.get_field("status").choices,  # type: ignore[union-attr]
         "kind_labels": {k: str(v) for k, v in KIND_LABELS.items()},
         "network_name": spec.display_name if (spec := find_spec(conversation.channel.network)) else "",
-        "due": first_response_due(conversation=conversation, target_minutes=settings.first_response_minutes),
+        "due": due,
+        "overdue": due is not None and due < timezone.now(),
         "presence_seconds": PRESENCE_POLL_SECONDS,
         "workspace": scope.workspace,
     }

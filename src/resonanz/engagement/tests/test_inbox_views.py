@@ -55,6 +55,7 @@ def test_the_thread_shows_the_original_post_and_the_messages(workspace, conv, ow
     assert 'id="original-post"' in page
     assert "Frühlingsaktion ab Montag" in page
     assert "Wann kommt meine Bestellung?" in page
+    assert 'id="thread-overdue"' in page  # 90 minutes since the message, target 60
 
 
 def test_german_inbox_page(workspace, conv, owner, login) -> None:
