@@ -69,16 +69,19 @@ def conversation_list(
         last_handle=Subquery(latest.values("author_handle")[:1]),
         last_language=Subquery(latest.values("language")[:1]),
         last_sentiment=Subquery(latest.values("sentiment")[:1]),
-        started_at=Min("messages__created_at", filter=Q(messages__sent_by__isnull=True)),
-    ).prefetch_related("messages")
+        # A correlated subquery, not an aggregate: evaluated for the page's rows only (no GROUP BY over
+        # every conversation of the workspace before the LIMIT).
+        started_at=Subquery(inbound.order_by("created_at").values("created_at")[:1]),
+    )
 
 
 def conversation_get(*, workspace: Workspace, conversation_id: int) -> Conversation:
     """One conversation; another workspace's raises ``WorkspaceMismatch`` (404), a missing one
     ``Conversation.DoesNotExist``."""
+    inbound = Message.objects.filter(conversation=OuterRef("pk"), sent_by__isnull=True)
     conversation = (
         Conversation.objects.select_related("channel", "assignee", "variant__post")
-        .annotate(started_at=Min("messages__created_at", filter=Q(messages__sent_by__isnull=True)))
+        .annotate(started_at=Subquery(inbound.order_by("created_at").values("created_at")[:1]))
         .get(pk=conversation_id)
     )
     ensure_same_workspace(workspace=workspace, obj_workspace_id=conversation.workspace_id)
