@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +18,7 @@ KIND_LABELS = {
 }
 
 
-def _blank(label: str) -> list[tuple[str, str]]:
+def _blank(label: str) -> list[tuple[str, Any]]:
     return [("", label)]
 
 
@@ -37,11 +39,15 @@ class FilterForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         any_label = str(_("Any"))
-        self.fields["status"].choices = _blank(any_label) + list(ConversationStatus.choices)
-        self.fields["channel"].choices = _blank(any_label) + [(str(pk), name) for pk, name in channels]  # type: ignore[attr-defined]
-        self.fields["kind"].choices = _blank(any_label) + [(k, str(KIND_LABELS.get(k, k))) for k in kinds]
-        self.fields["language"].choices = _blank(any_label) + list(MessageLanguage.choices)
-        self.fields["sentiment"].choices = _blank(any_label) + list(Sentiment.choices)
+        choices: dict[str, list[tuple[str, Any]]] = {
+            "status": list(ConversationStatus.choices),
+            "channel": [(str(pk), name) for pk, name in channels],
+            "kind": [(k, str(KIND_LABELS.get(k, k))) for k in kinds],
+            "language": list(MessageLanguage.choices),
+            "sentiment": list(Sentiment.choices),
+        }
+        for name, values in choices.items():
+            cast(forms.ChoiceField, self.fields[name]).choices = _blank(any_label) + values
 
 
 class StatusForm(forms.Form):
@@ -58,13 +64,10 @@ class TextForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[])  # any ids; the service checks them
+    # The conversations come as ``ids`` (checkboxes of the list), read by the view; the service checks
+    # that every one is the workspace's.
     action = forms.ChoiceField(choices=[("assign", _("Assign")), ("close", _("Close"))])
     assignee = forms.CharField(required=False, max_length=20)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
 
 
 class SettingsForm(forms.Form):

@@ -107,18 +107,16 @@ def _member(scope: Scope, value: str) -> User | None:
 
 def _list_context(request: HttpRequest, scope: Scope) -> dict[str, Any]:
     channels = _channels(scope)
-    form = FilterForm(
-        request.GET or None,
-        channels=[(c.pk, c.display_name or c.handle) for c in channels],
-        kinds=_kinds(channels),
-    )
-    filters: dict[str, Any] = {"status": "open", "assignee": "all"} if not request.GET else {}
-    if form.is_bound and form.is_valid():
-        filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-    elif not form.is_bound:
-        form = FilterForm(
-            initial=filters, channels=form.fields["channel"].choices[1:], kinds=_kinds(channels)
-        )  # type: ignore[attr-defined]
+    names = [(c.pk, c.display_name or c.handle) for c in channels]
+    # Without a query the inbox opens on the open conversations of everyone.
+    filters: dict[str, Any] = {"status": "open", "assignee": "all"}
+    if request.GET:
+        form = FilterForm(request.GET, channels=names, kinds=_kinds(channels))
+        filters = (
+            {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
+        )
+    else:
+        form = FilterForm(initial=filters, channels=names, kinds=_kinds(channels))
     settings = inbox_settings_get(workspace=scope.workspace)
     qs = conversation_list(
         workspace=scope.workspace,
@@ -335,13 +333,14 @@ def saved_reply_insert_view(request: HttpRequest, scope: Scope, conversation_id:
 @workspace_view(Action.USE_INBOX)
 def bulk_view(request: HttpRequest, scope: Scope) -> HttpResponse:
     form = BulkForm(request.POST)
-    if not form.is_valid():
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    if not form.is_valid() or not ids:
         return HttpResponseBadRequest(_("Choose conversations and an action."))
     try:
         assignee = _member(scope, form.cleaned_data.get("assignee", ""))
         count = conversation_bulk(
             workspace=scope.workspace,
-            conversation_ids=form.cleaned_data["ids"],
+            conversation_ids=ids,
             action=form.cleaned_data["action"],
             assignee=assignee,
             actor=scope.user,

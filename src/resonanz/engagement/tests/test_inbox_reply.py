@@ -14,7 +14,7 @@ def _conversation(workspace, variant, fan) -> tuple[Conversation, str]:
     return Conversation.objects.get(variant=variant), fan_status
 
 
-def _ours(masto, text: str) -> list[dict]:
+def _ours(masto, text: str) -> list[dict[str, object]]:
     return [s for s in masto.statuses if s.get("text") == text]
 
 

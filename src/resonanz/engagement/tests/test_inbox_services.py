@@ -4,6 +4,7 @@ times, notes with mentions, saved replies, presence, filters and the response-ti
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -107,6 +108,7 @@ def test_a_new_message_reopens_a_closed_conversation(workspace, mastodon) -> Non
 
     c = conversation_with(workspace, mastodon, "a")
     conversation_set_status(workspace=workspace, conversation=c, status=ConversationStatus.CLOSED)
+    assert c.variant is not None
     engagement_store(
         workspace=workspace,
         variant=c.variant,
@@ -167,19 +169,19 @@ def test_filters_status_assignee_kind_language_sentiment(workspace, mastodon, ow
     assert pks(language="en") == set()
     assert pks(kind="direct_messages") == set()
     assert pks(status="closed") == set()
-    row = conversation_list(workspace=workspace, sentiment="negative").get()
+    row: Any = conversation_list(workspace=workspace, sentiment="negative").get()
     assert (row.last_language, row.last_sentiment, row.last_text) == ("de", "negative", "schlecht")
 
 
 def test_timer_and_report_medians(workspace, mastodon, owner) -> None:
     c1 = conversation_with(workspace, mastodon, "a")
     c2 = conversation_with(workspace, mastodon, "b")
-    row = conversation_list(workspace=workspace).get(pk=c1.pk)
+    row: Any = conversation_list(workspace=workspace).get(pk=c1.pk)
     due = first_response_due(conversation=row, target_minutes=60)
     assert due is not None
     assert due < timezone.now()
     start1 = row.started_at
-    start2 = conversation_list(workspace=workspace).get(pk=c2.pk).started_at
+    start2 = cast(Any, conversation_list(workspace=workspace).get(pk=c2.pk)).started_at
     Conversation.objects.filter(pk=c1.pk).update(
         first_response_at=start1 + timedelta(minutes=10),
         closed_at=start1 + timedelta(minutes=60),
