@@ -139,6 +139,7 @@ def _list_context(request: HttpRequest, scope: Scope) -> dict[str, Any]:
                 "overdue": due is not None and due < now,
                 "language": LANGUAGES.get(conversation.last_language or ""),  # type: ignore[attr-defined]
                 "sentiment": SENTIMENTS.get(conversation.last_sentiment or ""),  # type: ignore[attr-defined]
+                "kind": KIND_LABELS.get(conversation.kind, conversation.kind),
             }
         )
     query = request.GET.urlencode() if request.GET else "status=open&assignee=all"
