@@ -35,7 +35,9 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
     # Contributors may draft and submit for approval, nothing that reaches the network.
     Role.CONTRIBUTOR: {Action.VIEW, Action.CREATE_POST, Action.VIEW_ANALYTICS},
     Role.ANALYST: {Action.VIEW, Action.VIEW_ANALYTICS},
-    Role.AGENT: {Action.VIEW, Action.USE_INBOX},
+    # Agents answer in the inbox and nowhere else (issue 8): the inbox shows them what a reply needs
+    # (the conversation, our original post, the channel), so they need no VIEW of posts and channels.
+    Role.AGENT: {Action.USE_INBOX},
 }
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from resonanz.accounts.models import ApprovalMode, Membership, User, Workspace
 from resonanz.accounts.permissions import Action, ensure_allowed, role_allows
@@ -98,6 +99,14 @@ def render_scoped(
 
 
 # -- home and dashboard -------------------------------------------------------------------------
+
+
+def landing_url(*, workspace: Workspace, role: str) -> str:
+    """Where a member of ``workspace`` starts: the dashboard, or the inbox for a role that works only
+    there (agents)."""
+    if not role_allows(role, Action.VIEW) and role_allows(role, Action.USE_INBOX):
+        return reverse("engagement:inbox", args=[workspace.pk])
+    return reverse("web:dashboard", args=[workspace.pk])
 
 
 # Old private names, kept for the view modules that use them.
