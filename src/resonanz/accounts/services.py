@@ -11,7 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from resonanz.core.errors import WorkspaceMismatch, ensure_same_workspace
 from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import zone
 
@@ -200,3 +202,134 @@ def api_token_authenticate(*, secret: str) -> ApiToken | None:
 
 def api_token_revoke(*, user: User, token_id: int) -> None:
     ApiToken.objects.filter(user=user, pk=token_id).update(revoked_at=timezone.now())
+
+
+# -- members and roles --------------------------------------------------------------------------------
+
+
+class LastOwnerError(AccountsError):
+    """The change would leave the workspace without an owner (nobody could manage or archive it)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "last_owner",
+            _("A workspace needs at least one owner: make someone else owner first."),
+        )
+
+
+def _membership_of(*, workspace: Workspace, membership_id: int) -> Membership:
+    membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
+    if membership is None:
+        raise WorkspaceMismatch(workspace_id=workspace.pk, obj_workspace_id=None)
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=membership.workspace_id)
+    return membership
+
+
+def _ensure_may_touch(*, workspace: Workspace, actor: User, role: str | None, target_role: str) -> None:
+    """Owners and admins manage members (permissions table); only an owner grants, changes or removes
+    the owner role, so an admin cannot take the workspace over."""
+    actor_role = membership_role(workspace=workspace, user=actor)
+    ensure_allowed(actor_role, Action.MANAGE_MEMBERS)
+    if Role.OWNER in (role, target_role) and actor_role != Role.OWNER:
+        raise AccountsError("owner_only", _("Only an owner can grant or take away the owner role."))
+
+
+def _ensure_another_owner(*, workspace: Workspace, membership: Membership) -> None:
+    if membership.role != Role.OWNER:
+        return
+    others = Membership.objects.filter(workspace=workspace, role=Role.OWNER).exclude(pk=membership.pk)
+    if not others.exists():
+        raise LastOwnerError
+
+
+@transaction.atomic
+def membership_role_change(*, workspace: Workspace, actor: User, membership_id: int, role: str) -> Membership:
+    if role not in Role.values:
+        raise AccountsError("invalid_role", _("Unknown role."))
+    # Lock the workspace's owner rows: two owners demoting each other at once must not both succeed.
+    list(Membership.objects.select_for_update().filter(workspace=workspace, role=Role.OWNER))
+    membership = _membership_of(workspace=workspace, membership_id=membership_id)
+    if membership.role == role:
+        return membership
+    _ensure_may_touch(workspace=workspace, actor=actor, role=role, target_role=membership.role)
+    if role != Role.OWNER:
+        _ensure_another_owner(workspace=workspace, membership=membership)
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_log_record(
+        workspace=workspace,
+        actor=actor,
+        action="membership.role_change",
+        target=membership,
+        data={"user": membership.user.email, "before": before, "after": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, workspace: Workspace, actor: User, membership_id: int) -> None:
+    list(Membership.objects.select_for_update().filter(workspace=workspace, role=Role.OWNER))
+    membership = _membership_of(workspace=workspace, membership_id=membership_id)
+    _ensure_may_touch(workspace=workspace, actor=actor, role=None, target_role=membership.role)
+    _ensure_another_owner(workspace=workspace, membership=membership)
+    audit_log_record(
+        workspace=workspace,
+        actor=actor,
+        action="membership.remove",
+        target=membership,
+        data={"user": membership.user.email, "role": membership.role},
+    )
+    # The removed member's API tokens no longer reach this workspace.
+    for token in ApiToken.objects.filter(user=membership.user, workspaces=workspace):
+        token.workspaces.remove(workspace)
+    membership.delete()
+
+
+# -- archive -----------------------------------------------------------------------------------------
+
+
+def _scheduled_count(workspace: Workspace) -> int:
+    # Imported here: posts builds on accounts, not the other way round (import-linter layers).
+    from resonanz.posts.models import Variant, VariantStatus
+
+    return Variant.objects.filter(
+        post__workspace=workspace, status__in=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING]
+    ).count()
+
+
+@transaction.atomic
+def workspace_archive(*, workspace: Workspace, actor: User) -> Workspace:
+    """Archive the workspace: it leaves the switchers, its pages and the API. Refused while posts are
+    scheduled or publishing: the publishing engine selects due variants across all workspaces, and an
+    archived workspace's posts must not go out unseen, so the owner unschedules them first."""
+    ensure_allowed(membership_role(workspace=workspace, user=actor), Action.ARCHIVE_WORKSPACE)
+    if workspace.archived_at is not None:
+        return workspace
+    Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
+    count = _scheduled_count(workspace)
+    if count:
+        raise AccountsError(
+            "posts_scheduled",
+            ngettext(
+                "%(count)d post is still scheduled: unschedule it before archiving the workspace.",
+                "%(count)d posts are still scheduled: unschedule them before archiving the workspace.",
+                count,
+            )
+            % {"count": count},
+        )
+    workspace.archived_at = timezone.now()
+    workspace.save(update_fields=["archived_at"])
+    audit_log_record(workspace=workspace, actor=actor, action="workspace.archive", target=workspace)
+    return workspace
+
+
+@transaction.atomic
+def workspace_restore(*, workspace: Workspace, actor: User) -> Workspace:
+    ensure_allowed(membership_role(workspace=workspace, user=actor), Action.ARCHIVE_WORKSPACE)
+    if workspace.archived_at is None:
+        return workspace
+    workspace.archived_at = None
+    workspace.save(update_fields=["archived_at"])
+    audit_log_record(workspace=workspace, actor=actor, action="workspace.restore", target=workspace)
+    return workspace
