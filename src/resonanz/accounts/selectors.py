@@ -86,3 +86,11 @@ def permission_table() -> list[PermissionRow]:
         )
         for action, label in ACTION_LABELS.items()
     ]
+
+
+def workspace_list_archived_for_owner(*, user: User) -> QuerySet[Workspace]:
+    """The archived workspaces that ``user`` may restore (her role allows ``ARCHIVE_WORKSPACE``)."""
+    roles = [role for role in Role.values if role_allows(role, Action.ARCHIVE_WORKSPACE)]
+    return Workspace.objects.filter(
+        memberships__user=user, memberships__role__in=roles, archived_at__isnull=False
+    ).order_by("name")

@@ -40,7 +40,7 @@ from django.utils import timezone
 from PIL import Image
 
 from resonanz.accounts.models import ApprovalMode, Role, User, Workspace
-from resonanz.accounts.services import workspace_create
+from resonanz.accounts.services import api_token_create, invitation_create, workspace_create
 from resonanz.approvals.services import approval_comment, post_submit_for_approval, review_link_create
 from resonanz.bulk.models import CalendarFeed, ImportBatch
 from resonanz.bulk.services import calendar_feed_create, import_batch_create
@@ -92,6 +92,9 @@ NON_WORKSPACE: dict[str, tuple[str, str]] = {
     "approvals_public:review": (TOKEN, "external reviewer page, signed token"),
     "approvals_public:review_media": (TOKEN, "media of the external review page, signed token"),
     "bulk_public:feed": (TOKEN, "iCal feed, secret token"),
+    "web:invitation_accept": (TOKEN, "invitation link, secret token (stored hashed), single-use"),
+    "web:api_tokens": (LOGIN, "the signed-in user's own API tokens"),
+    "web:api_token_revoke": (LOGIN, "revokes only the user's own tokens"),
 }
 
 # POSTs of workspace pages that an analyst (and an agent: both are read-only roles) may send, and why.
@@ -166,6 +169,10 @@ class World:
     review_token: str
     notification: Notification
     campaign_id: int
+    membership_id: int
+    invitation_id: int
+    invitation_secret: str
+    token_id: int
 
     def values(self, endpoint: Endpoint, param: str) -> list[Any]:
         """The test values of one URL parameter (a new parameter must be added here)."""
@@ -175,6 +182,7 @@ class World:
             ("approvals_public:review", "token"): [self.review_token],
             ("approvals_public:review_media", "token"): [self.review_token],
             ("bulk_public:feed", "token"): [self.feed_token],
+            ("web:invitation_accept", "secret"): [self.invitation_secret],
             # Every registered network's connect flow (and its callback).
             ("web:channel_connect", "network"): network_slugs(),
             ("web:channel_callback", "network"): network_slugs(),
@@ -192,6 +200,9 @@ class World:
             "link_id": self.link_id,
             "notification_id": self.notification.pk,
             "campaign_id": self.campaign_id,
+            "membership_id": self.membership_id,
+            "invitation_id": self.invitation_id,
+            "token_id": self.token_id,
         }
         if param not in common:
             pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
@@ -299,7 +310,15 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         params={"post": f"P {PAYLOAD}", "actor": f"A {SCRIPT}", "workspace": IMG, "comment": PAYLOAD},
         url=reverse("web:post_detail", args=[workspace.pk, post.pk]),
     )
+    invitation = invitation_create(
+        workspace=workspace, actor=owner, email="invitee@example.com", role=Role.EDITOR
+    )
+    token = api_token_create(user=owner, name=f"Token {PAYLOAD}", workspaces=[workspace])
     return World(
+        membership_id=workspace.memberships.get(user=owner).pk,
+        invitation_id=invitation.invitation.pk,
+        invitation_secret=invitation.secret,
+        token_id=token.token.pk,
         workspace=workspace,
         second=second,
         owner=owner,
