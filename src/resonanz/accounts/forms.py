@@ -101,3 +101,13 @@ class InvitationAcceptForm(WebForm):
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
         return data
+
+
+class ProfileForm(WebForm):
+    name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("The browser's language")), *settings.LANGUAGES],
+        help_text=_("The language of the pages and of the e-mails Resonanz sends you."),
+    )

@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from .models import User
-from .services import user_language_set
+from .services import two_factor_required, user_language_set
 
 
 class UserLanguageMiddleware:
@@ -51,3 +54,29 @@ class UserLanguageMiddleware:
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
         return response
+
+
+class TwoFactorRequiredMiddleware:
+    """A signed-in member of an organisation that requires two-factor authentication, without a second
+    factor yet, is sent to set one up (allauth.mfa's TOTP page) before any other page. The sign-in,
+    two-factor and session pages (``/accounts/``), the invitation link, the language switch, static
+    files and the API (token requests carry no session) stay reachable."""
+
+    OPEN_PREFIXES = ("/accounts/", "/invitations/", "/i18n/", "/static/", "/media/", "/api/", "/admin/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            isinstance(user, User)
+            and user.is_authenticated
+            and not request.path.startswith(self.OPEN_PREFIXES)
+            and two_factor_required(user=user)
+        ):
+            messages.info(
+                request, _("Your organisation requires two-factor authentication: set it up now, please.")
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)

@@ -644,3 +644,16 @@ def two_factor_required(*, user: User) -> bool:
     if not Organisation.objects.filter(require_two_factor=True, workspaces__memberships__user=user).exists():
         return False
     return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def user_profile_update(*, user: User, name: str, language: str) -> User:
+    """The user's own name and language (the language of her pages and e-mails; "" = the browser's)."""
+    user_language_set(user=user, language=language)
+    name = name.strip()[:150]
+    if name != user.name:
+        user.name = name
+        user.save(update_fields=["name"])
+        audit_log_record(
+            workspace=None, actor=user, action="user.profile_update", target=user, data={"name": name}
+        )
+    return user

@@ -23,6 +23,7 @@ workspace_urlpatterns = [
 # Not under a workspace: the invitation link comes by e-mail, before the invitee is a member.
 urlpatterns: list[URLPattern] = [
     path("invitations/<str:secret>/", views.invitation_accept_view, name="invitation_accept"),
+    path("settings/profile/", views.profile, name="profile"),
     path("settings/tokens/", views.api_tokens, name="api_tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),
 ]

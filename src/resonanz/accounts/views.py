@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from allauth.account.internal.flows.login import record_authentication
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -19,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -30,6 +32,7 @@ from .forms import (
     InvitationAcceptForm,
     InvitationForm,
     MemberRoleForm,
+    ProfileForm,
     WorkspaceCreateForm,
     WorkspaceForm,
 )
@@ -59,6 +62,7 @@ from .services import (
     membership_remove,
     membership_role_change,
     two_factor_required,
+    user_profile_update,
     workspace_archive,
     workspace_create,
     workspace_restore,
@@ -326,6 +330,15 @@ def invitation_accept_view(request: HttpRequest, secret: str) -> HttpResponse:
                     secret=secret, name=form.cleaned_data["name"], password=form.cleaned_data["password1"]
                 )
                 login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+                # She has just set her password: tell allauth, so that its pages that want a recent
+                # authentication (the two-factor set-up) do not ask for the password again at once.
+                record_authentication(
+                    request,
+                    membership.user,
+                    method="password",
+                    email=membership.user.email,
+                    reauthenticated=True,  # allauth: what its reauthentication check looks for
+                )
                 return _after_accept(request, membership.user, membership.workspace_id)
         except AccountsError as exc:
             if form is not None:
@@ -406,3 +419,29 @@ def api_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
     api_token_revoke(user=_signed_in(request), token_id=token_id)
     messages.success(request, _("Revoked the token."))
     return redirect("web:api_tokens")
+
+
+# -- the user's own settings (profile; password, e-mail, two-factor and sessions are allauth's pages) ---
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = _signed_in(request)
+    form = ProfileForm(request.POST or None, initial={"name": user.name, "language": user.language})
+    if request.method == "POST" and form.is_valid():
+        user_profile_update(user=user, **form.cleaned_data)
+        response = redirect("web:profile")
+        # The language cookie follows the saved choice (the middleware reads the user's language first).
+        if user.language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, user.language, max_age=settings.LANGUAGE_COOKIE_AGE
+            )
+        else:
+            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        with translation.override(user.language or translation.get_language()):
+            messages.success(request, _("Saved your profile."))
+        return response
+    workspaces = list(workspace_list_for_user(user=user)[:1])
+    context = {"form": form, "workspace": workspaces[0] if workspaces else None}
+    return render(request, "accounts/profile.html", context, status=400 if request.method == "POST" else 200)

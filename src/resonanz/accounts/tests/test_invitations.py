@@ -130,6 +130,9 @@ def test_organisation_requiring_two_factor_sends_to_setup(workspace, owner, anon
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
+    # Just signed up with a password: the set-up page opens without asking for it again.
+    setup = anon.get(response["Location"])
+    assert setup.status_code == 200
 
 
 @pytest.mark.parametrize("state", ["revoked", "expired", "used"])

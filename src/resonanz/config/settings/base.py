@@ -98,12 +98,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth.usersessions' list page uses its template tags
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",  # the user's active sessions, "sign out the others" (accounts/sessions/)
     "django_tasks_db",
     "resonanz.core",
     "resonanz.accounts",
@@ -133,6 +135,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Records each sign-in's session (browser, address, time) for the sessions page; activity is not
+    # tracked per request (USERSESSIONS_TRACK_ACTIVITY stays off: no write on every page view).
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "resonanz.accounts.middleware.TwoFactorRequiredMiddleware",  # organisations that require it
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

@@ -93,6 +93,7 @@ NON_WORKSPACE: dict[str, tuple[str, str]] = {
     "approvals_public:review_media": (TOKEN, "media of the external review page, signed token"),
     "bulk_public:feed": (TOKEN, "iCal feed, secret token"),
     "web:invitation_accept": (TOKEN, "invitation link, secret token (stored hashed), single-use"),
+    "web:profile": (LOGIN, "the signed-in user's own name and language"),
     "web:api_tokens": (LOGIN, "the signed-in user's own API tokens"),
     "web:api_token_revoke": (LOGIN, "revokes only the user's own tokens"),
 }
