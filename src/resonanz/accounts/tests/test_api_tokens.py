@@ -169,5 +169,6 @@ def test_docs_curl_example_schedules_a_post(live_server, owner, workspace, masto
     post = Post.objects.get(workspace=workspace)
     assert post.status == PostStatus.SCHEDULED
     assert post.text == "Frische Brötchen ab 7 Uhr!"
+    assert post.scheduled_at is not None
     local = post.scheduled_at.astimezone(zone(workspace.time_zone))
     assert (local.year, local.month, local.day, local.hour, local.minute) == (2030, 6, 3, 9, 0)

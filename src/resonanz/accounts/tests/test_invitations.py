@@ -32,7 +32,7 @@ def anon() -> Client:
 
 
 def _link(message: mail.EmailMessage) -> str:
-    match = re.search(r"https?://\S+/invitations/(inv_[\w-]+)/", message.body)
+    match = re.search(r"https?://\S+/invitations/(inv_[\w-]+)/", str(message.body))
     assert match, message.body
     return reverse("web:invitation_accept", args=[match.group(1)])
 
