@@ -657,3 +657,22 @@ def user_profile_update(*, user: User, name: str, language: str) -> User:
             workspace=None, actor=user, action="user.profile_update", target=user, data={"name": name}
         )
     return user
+
+
+@transaction.atomic
+def organisation_two_factor_set(*, workspace: Workspace, actor: User, required: bool) -> Organisation:
+    """Require (or stop requiring) a second factor of every member of the workspace's organisation. An
+    owner's decision (the permissions table's owner-only action): it reaches all of its workspaces."""
+    ensure_allowed(membership_role(workspace=workspace, user=actor), Action.ARCHIVE_WORKSPACE)
+    organisation = workspace.organisation
+    if organisation.require_two_factor != required:
+        organisation.require_two_factor = required
+        organisation.save(update_fields=["require_two_factor"])
+        audit_log_record(
+            workspace=workspace,
+            actor=actor,
+            action="organisation.two_factor",
+            target=organisation,
+            data={"required": required},
+        )
+    return organisation

@@ -11,6 +11,7 @@ workspace_urlpatterns = [
     path("workspaces/new/", views.workspace_new, name="workspace_new"),
     path("archive/", views.workspace_archive_view, name="workspace_archive"),
     path("restore/", views.workspace_restore_view, name="workspace_restore"),
+    path("two-factor/", views.organisation_two_factor, name="organisation_two_factor"),
     path("members/", views.members, name="members"),
     path("members/<int:membership_id>/role/", views.member_role, name="member_role"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),

@@ -61,6 +61,7 @@ from .services import (
     invitation_revoke,
     membership_remove,
     membership_role_change,
+    organisation_two_factor_set,
     two_factor_required,
     user_profile_update,
     workspace_archive,
@@ -445,3 +446,20 @@ def profile(request: HttpRequest) -> HttpResponse:
     workspaces = list(workspace_list_for_user(user=user)[:1])
     context = {"form": form, "workspace": workspaces[0] if workspaces else None}
     return render(request, "accounts/profile.html", context, status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+@workspace_view(Action.ARCHIVE_WORKSPACE)
+def organisation_two_factor(request: HttpRequest, scope: Scope) -> HttpResponse:
+    required = request.POST.get("required") == "1"
+    organisation = organisation_two_factor_set(workspace=scope.workspace, actor=scope.user, required=required)
+    if required:
+        messages.success(
+            request,
+            _("Everyone in %(name)s now needs two-factor authentication.") % {"name": organisation.name},
+        )
+    else:
+        messages.success(
+            request, _("%(name)s no longer requires two-factor authentication.") % {"name": organisation.name}
+        )
+    return redirect("web:workspace_settings", workspace_id=scope.workspace.pk)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from resonanz.accounts.models import User
+from resonanz.accounts.models import Role, User
 
 MENU = {
     "menu-profile": "web:profile",
@@ -71,3 +71,29 @@ def test_second_factor_lifts_the_redirect(strict_org, owner: User, owner_client,
 def test_other_organisations_are_not_affected(strict_org, other_workspace, login) -> None:
     stranger = other_workspace.memberships.get().user
     assert login(stranger).get(reverse("web:dashboard", args=[other_workspace.pk])).status_code == 200
+
+
+def test_owner_requires_two_factor_for_the_organisation(
+    owner, owner_client, workspace, member, login
+) -> None:
+    from resonanz.core.models import AuditLogEntry
+
+    admin_client = login(member(Role.ADMIN))
+    url = reverse("web:organisation_two_factor", args=[workspace.pk])
+    assert admin_client.post(url, {"required": "1"}).status_code == 403  # owners only
+    workspace.organisation.refresh_from_db()
+    assert not workspace.organisation.require_two_factor
+    assert (
+        'id="two-factor-on"'
+        in owner_client.get(reverse("web:workspace_settings", args=[workspace.pk])).content.decode()
+    )
+    assert owner_client.post(url, {"required": "1"}).status_code == 302
+    workspace.organisation.refresh_from_db()
+    assert workspace.organisation.require_two_factor
+    assert AuditLogEntry.objects.filter(
+        workspace=workspace, action="organisation.two_factor", actor=owner
+    ).exists()
+    # From now on the admin (no second factor) is sent to set one up.
+    assert admin_client.get(reverse("web:dashboard", args=[workspace.pk]))["Location"] == reverse(
+        "mfa_activate_totp"
+    )
