@@ -418,7 +418,8 @@ class InvitationInvalid(AccountsError):
     """The link is unknown, expired, revoked or used (``code``); the page says which, never a 500."""
 
 
-def _invitation_days() -> int:
+def invitation_days() -> int:
+    """How long an invitation link works (``RESONANZ_INVITATION_DAYS``, default 7)."""
     return int(getattr(settings, "RESONANZ_INVITATION_DAYS", 7))
 
 
@@ -472,7 +473,7 @@ def invitation_create(*, workspace: Workspace, actor: User, email: str, role: st
         language=_invitation_language(email, actor),
         invited_by=actor,
         sent_at=now,
-        expires_at=now + timedelta(days=_invitation_days()),
+        expires_at=now + timedelta(days=invitation_days()),
     )
     audit_log_record(
         workspace=workspace,
@@ -504,7 +505,7 @@ def invitation_resend(*, workspace: Workspace, actor: User, invitation_id: int) 
     now = timezone.now()
     invitation.secret_hash = _hash(secret)
     invitation.sent_at = now
-    invitation.expires_at = now + timedelta(days=_invitation_days())
+    invitation.expires_at = now + timedelta(days=invitation_days())
     invitation.save(update_fields=["secret_hash", "sent_at", "expires_at"])
     audit_log_record(
         workspace=workspace,

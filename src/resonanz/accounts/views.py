@@ -56,6 +56,7 @@ from .services import (
     invitation_accept,
     invitation_accept_new_user,
     invitation_create,
+    invitation_days,
     invitation_lookup,
     invitation_resend,
     invitation_revoke,
@@ -188,6 +189,7 @@ def _members_page(
             "rows": rows,
             "invite_form": invite_form or InvitationForm(),
             "invitations": invitation_list_pending(workspace=scope.workspace),
+            "invitation_days": invitation_days(),
         },
         status=status,
     )

@@ -219,3 +219,12 @@ def test_foreign_invitation_is_a_typed_404(workspace, owner, other_workspace, ow
     assert response.status_code == 404
     foreign.invitation.refresh_from_db()
     assert foreign.invitation.revoked_at is None
+
+
+def test_members_page_in_german_names_the_configured_expiry(owner, workspace, login, settings) -> None:
+    settings.RESONANZ_INVITATION_DAYS = 3
+    html = login(owner, "de").get(reverse("web:members", args=[workspace.pk])).content.decode()
+    assert "Jemanden einladen" in html
+    assert "läuft nach 3 Tagen ab" in html
+    issued = invitation_create(workspace=workspace, actor=owner, email="neu@example.com", role=Role.EDITOR)
+    assert issued.invitation.expires_at - issued.invitation.sent_at == timedelta(days=3)
