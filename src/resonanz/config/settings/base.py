@@ -226,6 +226,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed_account": "50/h/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# How long an invitation link works (accounts.services.invitation_create); a resend starts it again.
+RESONANZ_INVITATION_DAYS = int(os.environ.get("RESONANZ_INVITATION_DAYS", "7"))
 MFA_TOTP_ISSUER = "Resonanz"
 
 LANGUAGE_CODE = "de"
