@@ -10,6 +10,7 @@ the browser's language.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -56,6 +57,28 @@ class UserLanguageMiddleware:
         return response
 
 
+TWO_FACTOR_SESSION_KEY = "rz_two_factor"
+# How long a session trusts its last answer to "must this user set up two-factor?" before asking the
+# database again: an organisation that starts requiring it reaches sessions that are already signed in
+# within this time, without a query on every page (the pages' query budgets are tested).
+TWO_FACTOR_RECHECK_SECONDS = 300
+
+
+def two_factor_session_refresh(*, request: HttpRequest, user: User) -> bool:
+    """Ask the database and remember the answer in the session (at sign-in, after a second factor was
+    added, after the organisation's rule changed, and every ``TWO_FACTOR_RECHECK_SECONDS``)."""
+    required = two_factor_required(user=user)
+    request.session[TWO_FACTOR_SESSION_KEY] = {"at": time.time(), "required": required}
+    return required
+
+
+def _two_factor_pending(request: HttpRequest, user: User) -> bool:
+    state = request.session.get(TWO_FACTOR_SESSION_KEY)
+    if not isinstance(state, dict) or time.time() - float(state.get("at", 0)) > TWO_FACTOR_RECHECK_SECONDS:
+        return two_factor_session_refresh(request=request, user=user)
+    return bool(state.get("required"))
+
+
 class TwoFactorRequiredMiddleware:
     """A signed-in member of an organisation that requires two-factor authentication, without a second
     factor yet, is sent to set one up (allauth.mfa's TOTP page) before any other page. The sign-in,
@@ -73,7 +96,7 @@ class TwoFactorRequiredMiddleware:
             isinstance(user, User)
             and user.is_authenticated
             and not request.path.startswith(self.OPEN_PREFIXES)
-            and two_factor_required(user=user)
+            and _two_factor_pending(request, user)
         ):
             messages.info(
                 request, _("Your organisation requires two-factor authentication: set it up now, please.")

@@ -37,6 +37,7 @@ from .forms import (
     WorkspaceForm,
 )
 from .login_limits import login_unlock_accept
+from .middleware import two_factor_session_refresh
 from .models import Role, User
 from .permissions import Action
 from .selectors import (
@@ -455,6 +456,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 def organisation_two_factor(request: HttpRequest, scope: Scope) -> HttpResponse:
     required = request.POST.get("required") == "1"
     organisation = organisation_two_factor_set(workspace=scope.workspace, actor=scope.user, required=required)
+    two_factor_session_refresh(request=request, user=scope.user)  # applies to her own session at once
     if required:
         messages.success(
             request,
