@@ -169,12 +169,13 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# What a read-only token is enough for; every other action changes something.
+READ_ACTIONS = frozenset({Action.VIEW, Action.VIEW_ANALYTICS})
+
+
 def role_may_write(role: str | None) -> bool:
     """A read-write token needs a role that may change something through the API (beyond viewing)."""
     return any(role_allows(role, action) for action in Action if action not in READ_ACTIONS)
-
-
-READ_ACTIONS = frozenset({Action.VIEW, Action.VIEW_ANALYTICS})
 
 
 @transaction.atomic
