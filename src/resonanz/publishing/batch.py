@@ -539,14 +539,14 @@ def _settle_error(job: _Job, channel_account_pair: tuple[Channel, ChannelAccount
             return _release_not_sent(job, exc.cause, channel)
         if isinstance(exc, ConnectorError) and job.attempt is not None and job.draft is not None:
             outcome = services.attempt_call_and_settle(
-                get_connector(channel.network),
-                account,
-                channel,
-                variant,
-                job.draft,
-                job.part,
-                job.key,
-                job.attempt,
+                connector=get_connector(channel.network),
+                account=account,
+                channel=channel,
+                variant=variant,
+                draft=job.draft,
+                part=job.part,
+                key=job.key,
+                attempt=job.attempt,
                 previous=None,
                 root=None,
                 fresh_key=True,

@@ -398,14 +398,14 @@ def _publish_part(
         variant=variant, part_index=part.index, key=part.key, worker=WORKER_ID
     )
     return attempt_call_and_settle(
-        connector,
-        account,
-        channel,
-        variant,
-        draft,
-        part,
-        key,
-        attempt,
+        connector=connector,
+        account=account,
+        channel=channel,
+        variant=variant,
+        draft=draft,
+        part=part,
+        key=key,
+        attempt=attempt,
         previous=previous,
         root=root,
         fresh_key=fresh_key,
@@ -413,6 +413,7 @@ def _publish_part(
 
 
 def attempt_call_and_settle(
+    *,
     connector: Connector,
     account: ChannelAccount,
     channel: Channel,
@@ -421,7 +422,6 @@ def attempt_call_and_settle(
     part: VariantPart,
     key: PublishKey,
     attempt: PublishAttempt,
-    *,
     previous: PublishedRef | None,
     root: PublishedRef | None,
     fresh_key: bool,

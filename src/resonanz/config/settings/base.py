@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "resonanz.approvals",
     "resonanz.notifications",
     "resonanz.calendar",
+    "resonanz.overview",
     "resonanz.bulk",
     "resonanz.campaigns",
     "resonanz.web",
@@ -349,6 +350,7 @@ SPECTACULAR_SETTINGS = {
 RESONANZ_CONNECTORS = {
     "bluesky": "resonanz.connectors.bluesky.provider.BlueskyConnector",
     "mastodon": "resonanz.connectors.mastodon.provider.MastodonConnector",
+    "x": "resonanz.connectors.x.provider.XConnector",
 }
 # Per-network concurrency caps for publishing (simultaneous network calls across all workers); a network
 # not named here gets its connector's declared ``network_concurrency``.

@@ -15,7 +15,7 @@ from pathlib import Path
 from resonanz.connectors.registry import network_slugs, network_spec
 
 PACKAGE = Path(__file__).resolve().parents[2]  # src/resonanz
-# Networks on the road map. "X" (ex-Twitter) is too short to search for and is left out on purpose.
+# Networks on the road map. "X" (ex-Twitter) is too short to search for as a word; see SHORT_WORDS.
 FUTURE_NETWORKS = (
     "facebook",
     "instagram",
@@ -38,6 +38,10 @@ REGISTRY_LINE = re.compile(r'^\s*"[a-z0-9_]+":\s*"resonanz\.connectors\.[A-Za-z0
 # Network names that are also everyday words: only the capitalised name or the slug as a string literal
 # (``network == "threads"``) counts, not "threads" of a pool or of a post.
 COMMON_WORDS = {"threads"}
+# Names of one or two letters ("X"): as words they are everywhere (``overflow-x``, ``X-CSRFToken``, ``3 x 1``,
+# ``for x in``), so only the name as a whole string literal counts (``network == "x"``, ``"X"``); its former
+# name "twitter" is searched as a word (FUTURE_NETWORKS).
+SHORT_WORDS_MAX = 2
 
 
 def network_words() -> list[str]:
@@ -63,9 +67,12 @@ def product_files() -> list[Path]:
 def _pattern(words: list[str]) -> re.Pattern[str]:
     """A whole word in any case ("bluesky" in "Bluesky's", not in "blueskyish"); for common words only
     the capitalised name or a quoted slug."""
-    plain = [w for w in words if w.lower() not in COMMON_WORDS]
+    short = sorted({w.lower() for w in words if len(w) <= SHORT_WORDS_MAX})
+    plain = [w for w in words if w.lower() not in COMMON_WORDS and len(w) > SHORT_WORDS_MAX]
     common = [w.lower() for w in words if w.lower() in COMMON_WORDS]
     alternatives = ["(?i:" + "|".join(map(re.escape, plain)) + ")"]
+    for word in short:
+        alternatives.append(f"(?<=[\"'])(?i:{re.escape(word)})(?=[\"'])")
     for word in common:
         alternatives.append(re.escape(word.capitalize()))
         alternatives.append(f"(?<=[\"'])(?i:{re.escape(word)})(?=[\"'])")
@@ -104,6 +111,17 @@ def test_the_scan_finds_a_network_name(tmp_path: Path) -> None:
     )
     found = offences(network_words(), [sample])
     assert [line.split(":")[1] for line in found] == ["1", "2", "3"]
+
+
+def test_a_one_letter_name_counts_only_as_a_string(tmp_path: Path) -> None:
+    sample = tmp_path / "views.py"
+    sample.write_text(
+        'if channel.network == "x":\n    label = "X"\n'
+        'style = "overflow-x: auto"  # 3 x 1, X-CSRFToken\nfor x in items:\n    pass\n',
+        encoding="utf-8",
+    )
+    found = offences(["x", "X", "bluesky"], [sample])
+    assert [line.split(":")[1] for line in found] == ["1", "2"]
 
 
 def test_no_network_is_named_outside_connectors() -> None:
