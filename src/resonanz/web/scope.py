@@ -39,19 +39,22 @@ class Scope:
 ScopedView = Callable[Concatenate[HttpRequest, Scope, P], HttpResponse]
 
 
-def _member_scope(user: User, workspace_id: int) -> Scope | None:
-    """The user's membership of the workspace with the workspace (and its organisation): one query."""
+def _member_scope(user: User, workspace_id: int, *, allow_archived: bool = False) -> Scope | None:
+    """The user's membership of the workspace with the workspace (and its organisation): one query.
+    An archived workspace has no pages but its settings (``allow_archived``), where it is restored."""
     membership = (
         Membership.objects.select_related("workspace__organisation")
         .filter(user=user, workspace_id=workspace_id)
         .first()
     )
-    if membership is None:
+    if membership is None or (membership.workspace.archived_at is not None and not allow_archived):
         return None
     return Scope(workspace=membership.workspace, user=user, role=membership.role)
 
 
-def workspace_view(action: Action = Action.VIEW) -> Callable[[ScopedView[P]], Callable[..., HttpResponse]]:
+def workspace_view(
+    action: Action = Action.VIEW, *, allow_archived: bool = False
+) -> Callable[[ScopedView[P]], Callable[..., HttpResponse]]:
     def decorator(view: ScopedView[P]) -> Callable[..., HttpResponse]:
         @wraps(view)
         @login_required
@@ -61,7 +64,7 @@ def workspace_view(action: Action = Action.VIEW) -> Callable[[ScopedView[P]], Ca
             user = request.user
             if not isinstance(user, User):  # login_required stops anonymous users; this narrows the type
                 raise PermissionDenied
-            scope = _member_scope(user, workspace_id)
+            scope = _member_scope(user, workspace_id, allow_archived=allow_archived)
             if scope is None:
                 raise Http404
             ensure_allowed(scope.role, action)
