@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import ast
 import inspect
+import io
 import itertools
 import json
 import re
 import secrets
 import textwrap
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +46,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from facebook_business.adobjects.comment import Comment as SdkComment
+from facebook_business.adobjects.igcomment import IGComment as SdkIGComment
+from facebook_business.adobjects.igmedia import IGMedia as SdkIGMedia
+from facebook_business.adobjects.iguser import IGUser as SdkIGUser
 from facebook_business.adobjects.page import Page as SdkPage
 from facebook_business.adobjects.pagepost import PagePost as SdkPagePost
 
@@ -268,6 +273,53 @@ class FbPost:
 
 
 @dataclass
+class IgUser:
+    id: str
+    username: str
+    name: str
+    page_id: str
+    quota_total: int = 100
+    quota_usage: int = 0
+
+
+@dataclass
+class Container:
+    id: str
+    ig_id: str
+    media_type: str  # IMAGE | VIDEO | REELS | CAROUSEL
+    caption: str
+    created_at: float
+    children: list[str] = field(default_factory=list)
+    is_carousel_item: bool = False
+    checks_left: int = 0
+    status: str = "IN_PROGRESS"
+    media_id: str | None = None
+    error: str = ""
+
+
+@dataclass
+class IgMedia:
+    id: str
+    ig_id: str
+    caption: str
+    media_type: str
+    created_at: float
+    children: list[str] = field(default_factory=list)
+    likes: set[str] = field(default_factory=set)
+    views: int = 0
+
+
+@dataclass
+class IgComment:
+    id: str
+    media_id: str
+    username: str
+    text: str
+    created_at: float
+    parent_id: str | None = None
+
+
+@dataclass
 class _Code:
     redirect_uri: str
     person_id: str
@@ -297,6 +349,16 @@ class MetaEmulator(EmulatorServer):
         self.comments: dict[str, FbComment] = {}
         self.videos: dict[str, bytes] = {}
         self.calls = 0
+        self.ig_users: dict[str, IgUser] = {}
+        self.containers: dict[str, Container] = {}
+        self.ig_media: dict[str, IgMedia] = {}
+        self.ig_comments: dict[str, IgComment] = {}
+        self.fetched_urls: list[str] = []
+        # Polls a container answers IN_PROGRESS before FINISHED (images / videos).
+        self.image_checks = 1
+        self.video_checks = 2
+        # Set to make the next media_publish fail after the post went live (Instagram does that).
+        self.fail_after_publish = 0
         self.default_person = self.create_person("Erika Muster")
         self.default_page = self.create_page("Resonanz Demo", "resonanzdemo", admin=self.default_person)
         # Login
@@ -330,6 +392,24 @@ class MetaEmulator(EmulatorServer):
         self.validate("GET", V + r"/\d+_\d+", fields_validator(sdk_fields(SdkPagePost)))
         self.validate("GET", V + r"/\d+_\d+/comments", fields_validator(sdk_fields(SdkComment)))
         self.validate("GET", V + r"/me", fields_validator(sdk_fields(SdkPage)))
+        # Instagram
+        self.route("POST", V + r"/(\d+)/media", self._create_container)
+        self.route("POST", V + r"/(\d+)/media_publish", self._media_publish)
+        self.route("GET", V + r"/(\d+)/media", self._ig_media_list)
+        self.route("GET", V + r"/(\d+)/content_publishing_limit", self._publishing_limit)
+        self.route("GET", V + r"/(\d+)/comments", self._ig_comments_list)
+        self.route("POST", V + r"/(\d+)/comments", self._ig_comment_create)
+        self.route("GET", V + r"/(\d+)/insights", self._ig_insights)
+        self.route("GET", V + r"/(\d+)", self._get_object)
+        self.validate("POST", V + r"/\d+/media", params_validator(sdk_params(SdkIGUser, "create_media")))
+        self.validate(
+            "POST", V + r"/\d+/media_publish", params_validator(sdk_params(SdkIGUser, "create_media_publish"))
+        )
+        self.validate("GET", V + r"/\d+/media", fields_validator(sdk_fields(SdkIGMedia)))
+        self.validate("GET", V + r"/\d+/comments", fields_validator(sdk_fields(SdkIGComment)))
+        self.validate(
+            "POST", V + r"/\d+/comments", params_validator(sdk_params(SdkIGMedia, "create_comment"))
+        )
 
     # -- test helpers -------------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -719,4 +799,303 @@ class MetaEmulator(EmulatorServer):
                     "id": f"{post.id}/insights/{metric}/lifetime",
                 }
             )
+        return json_response(200, {"data": data})
+
+    # -- Instagram ----------------------------------------------------------------------------------
+    def create_ig_user(self, page: FbPage, username: str, name: str = "") -> IgUser:
+        user = IgUser(self.new_id(), username, name or username, page.id)
+        self.ig_users[user.id] = user
+        page.ig_user_id = user.id
+        return user
+
+    def live_ig_media(self, user: IgUser) -> list[IgMedia]:
+        return [m for m in self.ig_media.values() if m.ig_id == user.id and m.media_type != "CAROUSEL_ITEM"]
+
+    def ig_comment_as(
+        self, username: str, media_id: str, text: str, *, parent_id: str | None = None
+    ) -> IgComment:
+        with self.lock:
+            comment = IgComment(self.new_id(), media_id, username, text, self.now(), parent_id)
+            self.ig_comments[comment.id] = comment
+            return comment
+
+    def ig_like_as(self, person: Person, media_id: str) -> None:
+        with self.lock:
+            self.ig_media[media_id].likes.add(person.id)
+
+    def _ig_user_for(self, request: Request, ig_id: str) -> IgUser:
+        page = self._page_for(request)
+        user = self.ig_users.get(ig_id)
+        if user is None or user.page_id != page.id:
+            raise ApiError(
+                400,
+                "missing",
+                body=graph_error(
+                    100,
+                    f"Unsupported request. Object with ID '{ig_id}' does not exist.",
+                    subcode=33,
+                    kind="GraphMethodException",
+                ),
+            )
+        return user
+
+    @staticmethod
+    def _ig_error(code: int, subcode: int, message: str, user_title: str) -> ApiError:
+        body = graph_error(code, message, subcode=subcode)
+        body["error"]["error_user_title"] = user_title
+        body["error"]["error_user_msg"] = message
+        return ApiError(400, message, body=body)
+
+    def _fetch_image(self, url: str) -> None:
+        """Fetch the image as Meta's crawler would and check it (JPEG, 8 MB, 4:5 - 1.91:1)."""
+        from PIL import Image
+
+        self.fetched_urls.append(url)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - a test fetch, http(s) only
+                data = answer.read()
+        except (OSError, ValueError) as exc:
+            raise self._ig_error(
+                9004,
+                2207052,
+                f"Media download has failed. The media URI doesn't meet our requirements. ({exc})",
+                "Media download failed",
+            ) from exc
+        if not data.startswith(b"\xff\xd8"):
+            raise self._ig_error(
+                9004,
+                2207083,
+                "Only photo or video can be accepted as media type. "
+                "The image format is not supported (JPEG only).",
+                "Unsupported format",
+            )
+        if len(data) > 8 * 1024 * 1024:
+            raise self._ig_error(9004, 2207004, "The image is too large to download.", "Image too large")
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+        if not 0.8 - 0.005 <= width / height <= 1.91 + 0.005:
+            raise self._ig_error(36003, 2207009, "The aspect ratio is not supported.", "Aspect ratio")
+
+    def _create_container(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        document = request.document() or {}
+        caption = str(document.get("caption") or "")
+        if len(caption) > 2200:
+            raise self._ig_error(
+                100, 2207035, "The caption is too long (at most 2200 characters).", "Caption"
+            )
+        if len(re.findall(r"(?<!\w)#\w+", caption)) > 30:
+            raise self._ig_error(100, 2207036, "The caption has more than 30 hashtags.", "Hashtags")
+        media_type = str(document.get("media_type") or "IMAGE")
+        item = bool(document.get("is_carousel_item"))
+        container = Container(self.new_id(), user.id, media_type, caption, self.now(), is_carousel_item=item)
+        if media_type == "CAROUSEL":
+            children = [str(c) for c in document.get("children") or []]
+            if not 2 <= len(children) <= 10:
+                raise self._ig_error(100, 2207028, "A carousel takes 2 to 10 items.", "Carousel")
+            for child in children:
+                known = self.containers.get(child)
+                if known is None or not known.is_carousel_item or known.status != "FINISHED":
+                    raise self._ig_error(100, 2207027, f"Child {child} is not ready.", "Carousel")
+            container.children = children
+            container.checks_left = 0
+        elif media_type in ("REELS", "VIDEO"):
+            if not document.get("video_url"):
+                raise self._invalid("(#100) video_url is required")
+            container.checks_left = self.video_checks
+        else:
+            url = str(document.get("image_url") or "")
+            if not url:
+                raise self._invalid("(#100) image_url is required")
+            self._fetch_image(url)
+            container.checks_left = self.image_checks
+        if container.checks_left == 0:
+            container.status = "FINISHED"
+        self.containers[container.id] = container
+        return json_response(200, {"id": container.id})
+
+    def _container_status(self, container: Container) -> str:
+        if container.status in ("IN_PROGRESS", "FINISHED") and self.now() - container.created_at > 86400:
+            container.status = "EXPIRED"
+        return container.status
+
+    def _media_publish(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        creation_id = str((request.document() or {}).get("creation_id") or "")
+        container = self.containers.get(creation_id)
+        if container is None or container.ig_id != user.id or container.is_carousel_item:
+            raise self._ig_error(100, 2207001, "Media ID is not available.", "Not found")
+        if user.quota_usage >= user.quota_total:
+            raise self._ig_error(
+                9,
+                2207042,
+                "You have reached the maximum number of posts that is allowed "
+                "to be published by Content Publishing API.",
+                "Limit reached",
+            )
+        status = self._container_status(container)
+        if status == "PUBLISHED":
+            raise self._ig_error(9007, 2207008, "The media has been published already.", "Published")
+        if status != "FINISHED":
+            raise self._ig_error(
+                9007,
+                2207027,
+                "Media ID is not available. The media is not ready for publishing, please wait for a moment.",
+                "Media not ready",
+            )
+        media_type = {"REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}.get(container.media_type, "IMAGE")
+        media = IgMedia(self.new_id(), user.id, container.caption, media_type, self.now())
+        for _child in container.children:
+            item = IgMedia(self.new_id(), user.id, "", "CAROUSEL_ITEM", self.now())
+            self.ig_media[item.id] = item
+            media.children.append(item.id)
+        self.ig_media[media.id] = media
+        container.status, container.media_id = "PUBLISHED", media.id
+        user.quota_usage += 1
+        if self.fail_after_publish:
+            self.fail_after_publish -= 1
+            raise ApiError(
+                500,
+                "unknown",
+                body=graph_error(
+                    2, "An unexpected error has occurred. Please retry your request later.", transient=True
+                ),
+            )
+        return json_response(200, {"id": media.id})
+
+    def _media_json(self, media: IgMedia, fields: list[str]) -> JSONDict:
+        out: JSONDict = {"id": media.id}
+        if "caption" in fields and media.caption:
+            out["caption"] = media.caption
+        if "timestamp" in fields:
+            out["timestamp"] = _graph_time(media.created_at)
+        if "media_type" in fields:
+            out["media_type"] = media.media_type
+        if "permalink" in fields:
+            out["permalink"] = f"https://www.instagram.com/p/{media.id}/"
+        if "children" in fields and media.children:
+            out["children"] = {"data": [{"id": c} for c in media.children]}
+        if "like_count" in fields:
+            out["like_count"] = len(media.likes)
+        if "comments_count" in fields:
+            out["comments_count"] = sum(1 for c in self.ig_comments.values() if c.media_id == media.id)
+        return out
+
+    def _ig_media_list(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        fields = top_fields(request.params().get("fields") or "id")
+        limit = min(int(request.params().get("limit") or 25), 100)
+        media = sorted(self.live_ig_media(user), key=lambda m: m.created_at, reverse=True)[:limit]
+        return json_response(200, {"data": [self._media_json(m, fields) for m in media]})
+
+    def _publishing_limit(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        fields = top_fields(request.params().get("fields") or "quota_usage")
+        entry: JSONDict = {"quota_usage": user.quota_usage}
+        if "config" in fields:
+            entry["config"] = {"quota_total": user.quota_total, "quota_duration": 86400}
+        return json_response(200, {"data": [entry]})
+
+    def _get_object(self, request: Request, match: re.Match[str]) -> Response:
+        object_id = match.group(1)
+        fields = top_fields(request.params().get("fields") or "id")
+        if object_id in self.ig_users:
+            user = self._ig_user_for(request, object_id)
+            return json_response(
+                200,
+                {
+                    "id": user.id,
+                    "username": user.username,
+                    "name": user.name,
+                    "profile_picture_url": f"https://scontent.example/{user.id}.jpg",
+                },
+            )
+        page = self._page_for(request)
+        if object_id in self.containers:
+            container = self.containers[object_id]
+            if self.ig_users[container.ig_id].page_id != page.id:
+                raise self._invalid("(#100) no access")
+            status = self._container_status(container)
+            if status == "IN_PROGRESS":
+                container.checks_left -= 1
+                if container.checks_left <= 0:
+                    container.status = "FINISHED"
+            out: JSONDict = {"id": container.id, "status_code": status}
+            if "status" in fields:
+                out["status"] = container.error or status
+            return json_response(200, out)
+        media = self.ig_media.get(object_id)
+        if media is None or self.ig_users[media.ig_id].page_id != page.id:
+            raise ApiError(
+                400,
+                "missing",
+                body=graph_error(
+                    100,
+                    f"Unsupported get request. Object with ID '{object_id}' does not exist.",
+                    subcode=33,
+                    kind="GraphMethodException",
+                ),
+            )
+        return json_response(200, self._media_json(media, fields))
+
+    def _ig_media_of(self, request: Request, media_id: str) -> IgMedia:
+        page = self._page_for(request)
+        media = self.ig_media.get(media_id)
+        if media is None or self.ig_users[media.ig_id].page_id != page.id:
+            raise self._invalid(f"(#100) Object with ID '{media_id}' does not exist", subcode=33)
+        return media
+
+    def _ig_comments_list(self, request: Request, match: re.Match[str]) -> Response:
+        media = self._ig_media_of(request, match.group(1))
+        top = [c for c in self.ig_comments.values() if c.media_id == media.id and c.parent_id is None]
+        data = []
+        for comment in sorted(top, key=lambda c: c.created_at):
+            replies = [r for r in self.ig_comments.values() if r.parent_id == comment.id]
+            entry: JSONDict = {
+                "id": comment.id,
+                "text": comment.text,
+                "username": comment.username,
+                "timestamp": _graph_time(comment.created_at),
+            }
+            if replies:
+                entry["replies"] = {
+                    "data": [
+                        {
+                            "id": r.id,
+                            "text": r.text,
+                            "username": r.username,
+                            "timestamp": _graph_time(r.created_at),
+                        }
+                        for r in replies
+                    ]
+                }
+            data.append(entry)
+        return json_response(200, {"data": data})
+
+    def _ig_comment_create(self, request: Request, match: re.Match[str]) -> Response:
+        media = self._ig_media_of(request, match.group(1))
+        message = str((request.document() or {}).get("message") or "")
+        if not message:
+            raise self._invalid("(#100) message is required")
+        user = self.ig_users[media.ig_id]
+        comment = IgComment(self.new_id(), media.id, user.username, message, self.now())
+        self.ig_comments[comment.id] = comment
+        return json_response(200, {"id": comment.id})
+
+    def _ig_insights(self, request: Request, match: re.Match[str]) -> Response:
+        media = self._ig_media_of(request, match.group(1))
+        metrics = [m for m in (request.params().get("metric") or "").split(",") if m]
+        known = {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions"}
+        data = []
+        for metric in metrics:
+            if metric not in known:  # ``impressions`` and ``plays`` were deprecated with v22.0
+                raise self._invalid(
+                    f"(#100) metric[0] must be one of the following values: {', '.join(sorted(known))}"
+                )
+            value = {
+                "views": media.views,
+                "likes": len(media.likes),
+                "comments": sum(1 for c in self.ig_comments.values() if c.media_id == media.id),
+            }.get(metric, 0)
+            data.append({"name": metric, "period": "lifetime", "values": [{"value": value}]})
         return json_response(200, {"data": data})
