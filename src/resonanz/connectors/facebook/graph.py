@@ -99,8 +99,8 @@ class GraphRejected(Rejected):
         subcode: int = 0,
     ) -> None:
         super().__init__(message, network_message=network_message, http_status=http_status)
-        self.code = code
-        self.subcode = subcode
+        self.graph_code = code
+        self.graph_subcode = subcode
 
 
 class GraphClient(NetworkHttpClient):

@@ -456,7 +456,7 @@ class FacebookConnector(Connector):
             try:
                 client.request("DELETE", f"/{ref.remote_id}")
             except GraphRejected as exc:
-                if not (exc.code == 100 and exc.subcode == 33) and exc.http_status != 404:
+                if not (exc.graph_code == 100 and exc.graph_subcode == 33) and exc.http_status != 404:
                     raise
 
     # -- engagement ------------------------------------------------------------------------------

@@ -93,8 +93,8 @@ SPEC = NetworkSpec(
             ConnectField(
                 "page",
                 _("Page"),
-                placeholder=_("Name or ID of the Page"),
-                help_text=_("Optional when you manage only one Page."),
+                placeholder="Resonanz Demo",
+                help_text=_("Name or ID of the Page. Optional when you manage only one Page."),
                 required=False,
             ),
         ),

@@ -115,8 +115,11 @@ SPEC = NetworkSpec(
             ConnectField(
                 "page",
                 _("Facebook Page"),
-                placeholder=_("Name or ID of the Page"),
-                help_text=_("Optional when you manage only one Page with an Instagram account."),
+                placeholder="Resonanz Demo",
+                help_text=_(
+                    "Name or ID of the Page. Optional when you manage only one Page with an Instagram "
+                    "account."
+                ),
                 required=False,
             ),
         ),
