@@ -347,6 +347,9 @@ RESONANZ_CONNECTORS = {
 RESONANZ_PUBLIC_URL = os.environ.get("RESONANZ_PUBLIC_URL", "")
 RESONANZ_PUBLIC_MEDIA_MAX_AGE = int(os.environ.get("RESONANZ_PUBLIC_MEDIA_MAX_AGE", str(2 * 86400)))
 RESONANZ_MEDIA_HOST = "resonanz.posts.public_media.SignedMediaHost"
+# Tests and emulators on this machine only: accept a loopback or private RESONANZ_PUBLIC_URL (no real
+# network can fetch from one).
+RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE = False
 # Per-network concurrency caps for publishing (simultaneous network calls across all workers); a network
 # not named here gets its connector's declared ``network_concurrency``.
 RESONANZ_NETWORK_CONCURRENCY: dict[str, int] = {}

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.utils.translation import gettext
 
 from resonanz.connectors.base import (
@@ -459,7 +460,8 @@ class InstagramConnector(Connector):
     def _media_url(self, data: bytes, mime_type: str, filename: str) -> str:
         url = media_host().public_url(data=data, mime_type=mime_type, filename=filename)
         reason = unreachable_reason(url)
-        if reason and not (self.allow_private_media_urls and reason in ("loopback", "private")):
+        allow_private = self.allow_private_media_urls or settings.RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE
+        if reason and not (allow_private and reason in ("loopback", "private")):
             message = gettext(
                 "Instagram must fetch the image from a public address; set RESONANZ_PUBLIC_URL to the "
                 "address where the internet reaches this Resonanz (on a laptop: a tunnel, see "
