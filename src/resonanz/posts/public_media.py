@@ -40,7 +40,7 @@ def public_media_url(*, name: str) -> str:
     if not base:
         return ""
     token = signing.TimestampSigner(salt=SALT).sign_object({"n": name})
-    return base + reverse("public_media", kwargs={"token": token})
+    return base + reverse("media_public:file", kwargs={"token": token})
 
 
 class SignedMediaHost:

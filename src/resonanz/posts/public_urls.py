@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import public_media
 
+app_name = "media_public"
 urlpatterns = [
-    path("<str:token>/", public_media.public_media_file, name="public_media"),
+    path("<str:token>/", public_media.public_media_file, name="file"),
 ]
