@@ -359,6 +359,8 @@ class MetaEmulator(EmulatorServer):
         self.video_checks = 2
         # Set to make the next media_publish fail after the post went live (Instagram does that).
         self.fail_after_publish = 0
+        # Set to leave the Page token out of /me/accounts (a login without pages_manage_posts).
+        self.omit_page_tokens = False
         self.default_person = self.create_person("Erika Muster")
         self.default_page = self.create_page("Resonanz Demo", "resonanzdemo", admin=self.default_person)
         # Login
@@ -585,7 +587,7 @@ class MetaEmulator(EmulatorServer):
             entry: JSONDict = {
                 "id": page.id,
                 "name": page.name,
-                "access_token": page.token,
+                "access_token": "" if self.omit_page_tokens else page.token,
                 "tasks": ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING", "MODERATE", "MANAGE"],
             }
             if page.ig_user_id:

@@ -266,3 +266,19 @@ def test_the_emulator_refuses_what_the_sdk_does_not_know(
     assert answer.status_code == 400
     assert "idempotency_key" in answer.json()["error"]["message"]
     emulator.clear_request_log()
+
+
+def test_a_reconnect_without_page_token_keeps_the_valid_login(
+    emulator: MetaEmulator, connector: FacebookConnector
+) -> None:
+    emulator.omit_page_tokens = True
+    start = connector.connect_begin(values={}, redirect_uri=REDIRECT, state="s", clients=NoClients())
+    with pytest.raises(Rejected) as caught:
+        connector.connect_complete(
+            base_url=start.base_url,
+            state_data=start.state_data,
+            params=_authorize(start.authorize_url),
+            clients=NoClients(),
+        )
+    assert "pages_manage_posts" in caught.value.network_message
+    assert "keeps its current login" in caught.value.network_message
