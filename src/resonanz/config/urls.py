@@ -20,5 +20,7 @@ urlpatterns = [
     # Public, token-protected pages: external reviewers (no account) and iCal feeds.
     path("review/", include("resonanz.approvals.public_urls")),
     path("feeds/", include("resonanz.bulk.public_urls")),
+    # Signed, expiring media addresses that networks fetch attachments from (posts/public_media.py).
+    path("public-media/", include("resonanz.posts.public_urls")),
     path("", include("resonanz.web.urls")),
 ]

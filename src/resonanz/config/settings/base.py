@@ -351,7 +351,17 @@ RESONANZ_CONNECTORS = {
     "bluesky": "resonanz.connectors.bluesky.provider.BlueskyConnector",
     "mastodon": "resonanz.connectors.mastodon.provider.MastodonConnector",
     "x": "resonanz.connectors.x.provider.XConnector",
+    "facebook": "resonanz.connectors.facebook.provider.FacebookConnector",
+    "instagram": "resonanz.connectors.instagram.provider.InstagramConnector",
 }
+# Networks that fetch media from a URL get a signed, expiring address of this Resonanz: set
+# RESONANZ_PUBLIC_URL to the address the internet reaches it at (docs/operations.md, "Public media URL").
+RESONANZ_PUBLIC_URL = os.environ.get("RESONANZ_PUBLIC_URL", "")
+RESONANZ_PUBLIC_MEDIA_MAX_AGE = int(os.environ.get("RESONANZ_PUBLIC_MEDIA_MAX_AGE", str(2 * 86400)))
+RESONANZ_MEDIA_HOST = "resonanz.posts.public_media.SignedMediaHost"
+# Tests and emulators on this machine only: accept a loopback or private RESONANZ_PUBLIC_URL (no real
+# network can fetch from one).
+RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE = False
 # Per-network concurrency caps for publishing (simultaneous network calls across all workers); a network
 # not named here gets its connector's declared ``network_concurrency``.
 RESONANZ_NETWORK_CONCURRENCY: dict[str, int] = {}

@@ -20,8 +20,11 @@ from resonanz.posts.services import PostInput, post_create
 
 
 def compose(client: Client, workspace, post: Post | None = None, /, **data: Any):
-    url = reverse("web:post_edit", args=[workspace.pk, post.pk]) if post else reverse(
-        "web:post_new", args=[workspace.pk])
+    url = (
+        reverse("web:post_edit", args=[workspace.pk, post.pk])
+        if post
+        else reverse("web:post_new", args=[workspace.pk])
+    )
     return client.post(url, data)
 
 
@@ -45,8 +48,14 @@ def test_composer_form_renders_with_htmx_check(owner_client, workspace, mastodon
 
 
 def test_save_draft_with_thread(owner_client, workspace, mastodon) -> None:
-    response = compose(owner_client, workspace, text="Erster Teil", channels=[mastodon.pk],
-                       thread=["Zweiter Teil", "   "], action="draft")
+    response = compose(
+        owner_client,
+        workspace,
+        text="Erster Teil",
+        channels=[mastodon.pk],
+        thread=["Zweiter Teil", "   "],
+        action="draft",
+    )
     assert response.status_code == 302
     post = Post.objects.get(workspace=workspace)
     assert response["Location"] == reverse("web:post_detail", args=[workspace.pk, post.pk])
@@ -56,8 +65,14 @@ def test_save_draft_with_thread(owner_client, workspace, mastodon) -> None:
 
 
 def test_schedule_local_time_is_stored_in_utc_and_listed_locally(owner_client, workspace, mastodon) -> None:
-    response = compose(owner_client, workspace, text="Guten Morgen", channels=[mastodon.pk],
-                       schedule_at="2099-12-01T09:00", action="schedule")
+    response = compose(
+        owner_client,
+        workspace,
+        text="Guten Morgen",
+        channels=[mastodon.pk],
+        schedule_at="2099-12-01T09:00",
+        action="schedule",
+    )
     assert response.status_code == 302
     variant = Variant.objects.get(post__workspace=workspace)
     assert variant.status == VariantStatus.SCHEDULED
@@ -67,8 +82,16 @@ def test_schedule_local_time_is_stored_in_utc_and_listed_locally(owner_client, w
 
 
 def test_dst_gap_error_is_shown_and_nothing_is_lost(owner_client, workspace, mastodon) -> None:
-    response = compose(owner_client, workspace, title="Kampagne", text="Frühling!", channels=[mastodon.pk],
-                       thread=["Teil zwei"], schedule_at="2099-03-29T02:30", action="schedule")
+    response = compose(
+        owner_client,
+        workspace,
+        title="Kampagne",
+        text="Frühling!",
+        channels=[mastodon.pk],
+        thread=["Teil zwei"],
+        schedule_at="2099-03-29T02:30",
+        action="schedule",
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert "does not exist in Europe/Berlin" in html
@@ -82,8 +105,12 @@ def test_dst_gap_error_is_shown_and_nothing_is_lost(owner_client, workspace, mas
 
 
 def test_ambiguous_time_offers_first_or_second(owner_client, workspace, mastodon) -> None:
-    data = {"text": "Herbst", "channels": [mastodon.pk], "schedule_at": "2099-10-25T02:30",
-            "action": "schedule"}
+    data = {
+        "text": "Herbst",
+        "channels": [mastodon.pk],
+        "schedule_at": "2099-10-25T02:30",
+        "action": "schedule",
+    }
     html = compose(owner_client, workspace, **data).content.decode()
     assert "occurs twice" in html
     assert 'name="fold"' in html
@@ -116,15 +143,30 @@ def test_no_channel_error_sits_at_the_channel_field(owner_client, workspace, mas
 
 def test_image_upload_is_kept_after_an_error_and_attached_on_save(owner_client, workspace, mastodon) -> None:
     url = reverse("web:post_new", args=[workspace.pk])
-    data = {"text": "Mit Bild", "channels": [mastodon.pk], "alt_text": "Ein rotes Quadrat",
-            "schedule_at": "2099-03-29T02:30", "action": "schedule", "image": png()}
+    data = {
+        "text": "Mit Bild",
+        "channels": [mastodon.pk],
+        "alt_text": "Ein rotes Quadrat",
+        "schedule_at": "2099-03-29T02:30",
+        "action": "schedule",
+        "image": png(),
+    }
     html = owner_client.post(url, data).content.decode()
     asset = MediaAsset.objects.get(workspace=workspace)
     assert f'name="media_asset" value="{asset.pk}"' in html
     assert "Ein rotes Quadrat</textarea>" in html  # now the alt text of the attached image
     # The second submit sends the stored asset's id and its alt text instead of the file.
-    response = owner_client.post(url, {**data, "image": "", "alt_text": "", "media_asset": asset.pk,
-                                       "media_alt": "Ein rotes Quadrat", "action": "draft"})
+    response = owner_client.post(
+        url,
+        {
+            **data,
+            "image": "",
+            "alt_text": "",
+            "media_asset": asset.pk,
+            "media_alt": "Ein rotes Quadrat",
+            "action": "draft",
+        },
+    )
     assert response.status_code == 302
     attached = PartMedia.objects.get(part__variant__post__workspace=workspace)
     assert attached.asset == asset
@@ -134,14 +176,18 @@ def test_image_upload_is_kept_after_an_error_and_attached_on_save(owner_client, 
 def test_not_an_image_is_refused(owner_client, workspace, mastodon) -> None:
     fake = io.BytesIO(b"not an image")
     fake.name = "virus.png"
-    html = compose(owner_client, workspace, text="x", channels=[mastodon.pk], image=fake,
-                   action="draft").content.decode()
+    html = compose(
+        owner_client, workspace, text="x", channels=[mastodon.pk], image=fake, action="draft"
+    ).content.decode()
     assert "is not an image we can read" in html
 
 
 def test_edit_prefills_and_updates(owner_client, workspace, owner, mastodon) -> None:
-    post = post_create(workspace=workspace, author=owner,
-                       data=PostInput(text="Alt", channel_ids=[mastodon.pk], thread=["Zwei"]))
+    post = post_create(
+        workspace=workspace,
+        author=owner,
+        data=PostInput(text="Alt", channel_ids=[mastodon.pk], thread=["Zwei"]),
+    )
     html = owner_client.get(reverse("web:post_edit", args=[workspace.pk, post.pk])).content.decode()
     assert "Alt</textarea>" in html
     assert "Zwei</textarea>" in html
@@ -209,8 +255,9 @@ def test_check_shows_over_limit_count_as_alert(owner_client, workspace, mastodon
 
 def test_check_within_limit_and_per_thread_part(owner_client, workspace, mastodon, make_channel) -> None:
     bluesky = make_channel("bluesky", handle="brand.bsky.social")
-    html = check(owner_client, workspace, text="Hallo 👋🏽", thread=["Teil zwei"],
-                 channels=[mastodon.pk, bluesky.pk])
+    html = check(
+        owner_client, workspace, text="Hallo 👋🏽", thread=["Teil zwei"], channels=[mastodon.pk, bluesky.pk]
+    )
     assert 'role="alert"' not in html
     assert "7 / 300" in html  # Bluesky counts graphemes: the emoji with skin tone is one
     assert "9 / 500" in html  # the second part on Mastodon
@@ -257,10 +304,7 @@ def test_touched_flag_is_set_after_a_submit(owner_client, workspace, mastodon) -
 
 def test_publish_now_is_secondary_and_needs_a_second_step(owner_client, workspace, mastodon) -> None:
     html = owner_client.get(reverse("web:post_new", args=[workspace.pk])).content.decode()
-    buttons = {
-        m.group(2): m.group(1)
-        for m in re.finditer(r'<(?:button|summary)([^>]*) id="([\w-]+)"', html)
-    }
+    buttons = {m.group(2): m.group(1) for m in re.finditer(r'<(?:button|summary)([^>]*) id="([\w-]+)"', html)}
     assert 'class="secondary"' not in buttons["add-to-queue"]  # primary
     assert 'class="secondary"' not in buttons["schedule"]  # primary
     assert 'class="button secondary"' in buttons["publish-now-toggle"]
@@ -337,8 +381,12 @@ def test_counters_equal_the_connectors_counts(owner_client, workspace, mastodon,
 def test_counter_examples(owner_client, workspace, mastodon, make_channel) -> None:
     bluesky = make_channel("bluesky", handle="brand.bsky.social")
     url = "https://example.com/" + "x" * 200
-    html = check(owner_client, workspace, text=f"Ö 👨‍👩‍👧 {url} @alice@mastodon.social",
-                 channels=[mastodon.pk, bluesky.pk])
+    html = check(
+        owner_client,
+        workspace,
+        text=f"Ö 👨‍👩‍👧 {url} @alice@mastodon.social",
+        channels=[mastodon.pk, bluesky.pk],
+    )
     # Mastodon: the URL counts 23, the remote mention only "@alice".
     assert count_row(html, mastodon.pk)["count"] == str(1 + 1 + 1 + 1 + 23 + 1 + 6)
     # Bluesky: graphemes of the full text; bytes separately (Ö 2 bytes, the family 18 bytes).
@@ -350,9 +398,14 @@ def test_counter_examples(owner_client, workspace, mastodon, make_channel) -> No
 def test_counters_per_part_and_per_channel_override(owner_client, workspace, mastodon, make_channel) -> None:
     bluesky = make_channel("bluesky", handle="brand.bsky.social")
     p = f"ov{mastodon.pk}_"
-    html = check(owner_client, workspace, text="Eins", thread=["Zweiter Teil"],
-                 channels=[mastodon.pk, bluesky.pk],
-                 **{p + "custom": "on", p + "text": "Nur für Mastodon", p + "cw": "CW"})
+    html = check(
+        owner_client,
+        workspace,
+        text="Eins",
+        thread=["Zweiter Teil"],
+        channels=[mastodon.pk, bluesky.pk],
+        **{p + "custom": "on", p + "text": "Nur für Mastodon", p + "cw": "CW"},
+    )
     assert re.search(rf'data-channel="{mastodon.pk}" data-scope="{mastodon.pk}"', html)
     assert re.search(rf'data-channel="{bluesky.pk}" data-scope="base"', html)
     assert count_row(html, mastodon.pk)["count"] == str(len("CW") + len("Nur für Mastodon"))  # CW counts too
@@ -391,11 +444,24 @@ def test_tabs_for_every_channel_and_no_js_fieldsets(owner_client, workspace, mas
 def test_overrides_are_saved_per_channel(owner_client, workspace, mastodon, make_channel) -> None:
     bluesky = make_channel("bluesky", handle="brand.bsky.social")
     m, b = f"ov{mastodon.pk}_", f"ov{bluesky.pk}_"
-    response = compose(owner_client, workspace, text="Für alle", thread=["Teil zwei"],
-                       channels=[mastodon.pk, bluesky.pk], action="draft",
-                       **{m + "custom": "on", m + "text": "Nur Mastodon", m + "thread": ["", "Mastodon zwei"],
-                          m + "cw": " Spoiler ", m + "visibility": "unlisted", m + "language": "de",
-                          b + "language": "en", b + "text": "ignoriert: nicht angehakt"})
+    response = compose(
+        owner_client,
+        workspace,
+        text="Für alle",
+        thread=["Teil zwei"],
+        channels=[mastodon.pk, bluesky.pk],
+        action="draft",
+        **{
+            m + "custom": "on",
+            m + "text": "Nur Mastodon",
+            m + "thread": ["", "Mastodon zwei"],
+            m + "cw": " Spoiler ",
+            m + "visibility": "unlisted",
+            m + "language": "de",
+            b + "language": "en",
+            b + "text": "ignoriert: nicht angehakt",
+        },
+    )
     assert response.status_code == 302
     masto = Variant.objects.get(post__workspace=workspace, channel=mastodon)
     sky = Variant.objects.get(post__workspace=workspace, channel=bluesky)
@@ -419,17 +485,30 @@ def test_overrides_are_saved_per_channel(owner_client, workspace, mastodon, make
 
 def test_empty_own_text_falls_back_to_the_shared_text(owner_client, workspace, mastodon) -> None:
     m = f"ov{mastodon.pk}_"
-    compose(owner_client, workspace, text="Gemeinsam", channels=[mastodon.pk], action="draft",
-            **{m + "custom": "on", m + "text": "  "})
+    compose(
+        owner_client,
+        workspace,
+        text="Gemeinsam",
+        channels=[mastodon.pk],
+        action="draft",
+        **{m + "custom": "on", m + "text": "  "},
+    )
     assert [p.text for p in Variant.objects.get(channel=mastodon).parts.all()] == ["Gemeinsam"]
 
 
-def test_bluesky_never_gets_a_content_warning_or_restricted_visibility(owner_client, workspace,
-                                                                      make_channel) -> None:
+def test_bluesky_never_gets_a_content_warning_or_restricted_visibility(
+    owner_client, workspace, make_channel
+) -> None:
     bluesky = make_channel("bluesky", handle="brand.bsky.social")
     b = f"ov{bluesky.pk}_"
-    compose(owner_client, workspace, text="Hallo", channels=[bluesky.pk], action="draft",
-            **{b + "cw": "sneaky", b + "visibility": "direct"})
+    compose(
+        owner_client,
+        workspace,
+        text="Hallo",
+        channels=[bluesky.pk],
+        action="draft",
+        **{b + "cw": "sneaky", b + "visibility": "direct"},
+    )
     variant = Variant.objects.get(channel=bluesky)
     assert (variant.content_warning, variant.visibility) == ("", "public")
 
@@ -476,8 +555,9 @@ def test_thread_builder_per_channel_and_copy(owner_client, workspace, mastodon) 
     assert f'value="{mastodon.pk}:add:0"' in html
 
 
-def test_thread_builder_refuses_unknown_operations(owner_client, workspace, other_workspace,
-                                                   make_channel) -> None:
+def test_thread_builder_refuses_unknown_operations(
+    owner_client, workspace, other_workspace, make_channel
+) -> None:
     foreign = make_channel("mastodon", handle="fremd", ws=other_workspace)
     url = reverse("web:post_parts", args=[workspace.pk])
     for op in ["base:explode:1", f"{foreign.pk}:add:0", "", "base:add"]:
@@ -492,8 +572,15 @@ def test_thread_builder_permissions(workspace, member, login, other_workspace) -
 
 
 def test_thread_builder_without_javascript(owner_client, workspace, mastodon) -> None:
-    response = compose(owner_client, workspace, text="Eins", thread=["Zwei"], channels=[mastodon.pk],
-                       part_op="base:down:1", action="")
+    response = compose(
+        owner_client,
+        workspace,
+        text="Eins",
+        thread=["Zwei"],
+        channels=[mastodon.pk],
+        part_op="base:down:1",
+        action="",
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert html.index("Zwei</textarea>") < html.index("Eins</textarea>")

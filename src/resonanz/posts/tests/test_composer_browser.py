@@ -69,8 +69,9 @@ DROP = """([selector, name, type, b64]) => {
 
 
 @pytest.mark.parametrize(("lang", "locale"), [("de", "de-DE"), ("en", "en-US")])
-def test_composer_journey(browser, live_server, transactional_db, owner, workspace, make_channel, tmp_path,
-                          lang: str, locale: str) -> None:
+def test_composer_journey(
+    browser, live_server, transactional_db, owner, workspace, make_channel, tmp_path, lang: str, locale: str
+) -> None:
     from playwright.sync_api import expect
 
     mastodon = make_channel("mastodon", handle="brand@social.example")

@@ -34,8 +34,9 @@ def _expected_display(local: datetime, language: str) -> str:
 
 
 @pytest.mark.parametrize(("lang", "locale"), [("de", "de-DE"), ("en", "en-US")])
-def test_compose_check_and_schedule(browser, live_server, transactional_db, owner, workspace, make_channel,
-                                    lang: str, locale: str) -> None:
+def test_compose_check_and_schedule(
+    browser, live_server, transactional_db, owner, workspace, make_channel, lang: str, locale: str
+) -> None:
     from playwright.sync_api import expect
 
     channel = make_channel("mastodon", handle="brand@social.example")

@@ -16,8 +16,9 @@ from resonanz.posts.services import PostInput, post_create, post_schedule_local
 
 @pytest.fixture
 def post(workspace, owner, mastodon):
-    return post_create(workspace=workspace, author=owner,
-                       data=PostInput(text="Hallo Welt", channel_ids=[mastodon.pk]))
+    return post_create(
+        workspace=workspace, author=owner, data=PostInput(text="Hallo Welt", channel_ids=[mastodon.pk])
+    )
 
 
 def detail(client, workspace, post):
@@ -40,8 +41,9 @@ def test_detail_shows_status_timeline_and_schedule_form(owner_client, workspace,
 
 
 def test_schedule_and_cancel_from_detail(owner_client, workspace, post) -> None:
-    response = owner_client.post(action_url(workspace, post, "schedule"),
-                                 {"action": "schedule", "schedule_at": "2099-07-01T10:00"})
+    response = owner_client.post(
+        action_url(workspace, post, "schedule"), {"action": "schedule", "schedule_at": "2099-07-01T10:00"}
+    )
     assert response.status_code == 302
     post.refresh_from_db()
     assert post.status == PostStatus.SCHEDULED
@@ -54,8 +56,9 @@ def test_schedule_and_cancel_from_detail(owner_client, workspace, post) -> None:
 
 
 def test_schedule_error_on_detail_is_shown(owner_client, workspace, post) -> None:
-    response = owner_client.post(action_url(workspace, post, "schedule"),
-                                 {"action": "schedule", "schedule_at": "2099-03-29T02:15"})
+    response = owner_client.post(
+        action_url(workspace, post, "schedule"), {"action": "schedule", "schedule_at": "2099-03-29T02:15"}
+    )
     assert response.status_code == 400
     assert "does not exist in Europe/Berlin" in response.content.decode()
 
@@ -121,11 +124,13 @@ def _publish(variant: Variant, url: str) -> None:
     Variant.objects.filter(pk=variant.pk).update(status=VariantStatus.PUBLISHED, remote_url=url)
 
 
-def test_published_variants_offer_network_actions(owner_client, workspace, owner, mastodon,
-                                                  make_channel) -> None:
+def test_published_variants_offer_network_actions(
+    owner_client, workspace, owner, mastodon, make_channel
+) -> None:
     bluesky = make_channel("bluesky", handle="brand.bsky.social")
-    post = post_create(workspace=workspace, author=owner,
-                       data=PostInput(text="Live", channel_ids=[mastodon.pk, bluesky.pk]))
+    post = post_create(
+        workspace=workspace, author=owner, data=PostInput(text="Live", channel_ids=[mastodon.pk, bluesky.pk])
+    )
     m_variant = Variant.objects.get(post=post, channel=mastodon)
     b_variant = Variant.objects.get(post=post, channel=bluesky)
     _publish(m_variant, "https://social.example/@brand/1")
@@ -145,8 +150,9 @@ def test_published_variants_offer_network_actions(owner_client, workspace, owner
     assert "Bluesky has no edit" in html
 
 
-def test_network_actions_call_services_and_show_errors(owner_client, workspace, post, mastodon, monkeypatch,
-                                                       member, login) -> None:
+def test_network_actions_call_services_and_show_errors(
+    owner_client, workspace, post, mastodon, monkeypatch, member, login
+) -> None:
     variant = Variant.objects.get(post=post)
     _publish(variant, "https://social.example/@brand/1")
     calls = []

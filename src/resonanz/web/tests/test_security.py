@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
@@ -50,6 +51,7 @@ from resonanz.connectors.registry import network_slugs, network_spec
 from resonanz.engagement.models import Conversation, Message, Note, SavedReply
 from resonanz.notifications.models import Notification
 from resonanz.notifications.services import notification_send
+from resonanz.posts import public_media
 from resonanz.posts.models import MediaAsset, Post, PostStatus, Variant, VariantStatus
 from resonanz.posts.services import (
     MediaInput,
@@ -98,6 +100,7 @@ NON_WORKSPACE: dict[str, tuple[str, str]] = {
     "web:profile": (LOGIN, "the signed-in user's own name and language"),
     "web:api_tokens": (LOGIN, "the signed-in user's own API tokens"),
     "web:api_token_revoke": (LOGIN, "revokes only the user's own tokens"),
+    "media_public:file": (TOKEN, "media that networks fetch from a URL, signed and expiring token"),
 }
 
 # POSTs of workspace pages that an analyst (and an agent: both are read-only roles) may send, and why.
@@ -182,6 +185,7 @@ class World:
     feed_token: str
     link_id: int
     review_token: str
+    media_token: str
     notification: Notification
     campaign_id: int
     membership_id: int
@@ -200,6 +204,7 @@ class World:
             ("approvals_public:review_media", "token"): [self.review_token],
             ("bulk_public:feed", "token"): [self.feed_token],
             ("web:invitation_accept", "secret"): [self.invitation_secret],
+            ("media_public:file", "token"): [self.media_token],
             # Every registered network's connect flow (and its callback).
             ("web:channel_connect", "network"): network_slugs(),
             ("web:channel_callback", "network"): network_slugs(),
@@ -372,6 +377,7 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         feed_token=feed.token,
         link_id=link.link.pk,
         review_token=link.url.rstrip("/").rsplit("/", 1)[-1],
+        media_token=signing.TimestampSigner(salt=public_media.SALT).sign_object({"n": "public/none.jpg"}),
         notification=notification,
         campaign_id=campaign.pk,
         conversation_id=conversation.pk,

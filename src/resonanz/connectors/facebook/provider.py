@@ -1,0 +1,520 @@
+"""The Facebook Pages connector (Graph API, version pinned in ``graph.py``).
+
+Publishing exactly once: the Graph API has no idempotency key. As for X, two things stand in for it:
+
+* a record of the keys this Page published (``account.settings["published_keys"]``: key -> post id),
+  consulted before every create, so a retry with the same key returns the first post;
+* after an unknown outcome :meth:`FacebookConnector.find_published` reads the Page's own recent posts
+  (``GET /{page-id}/posts`` with ``since`` a little before the key was recorded,
+  https://developers.facebook.com/docs/graph-api/reference/page/feed) and matches message and number of
+  attachments.
+
+Native scheduling (``published=false`` + ``scheduled_publish_time``) is NOT used: Resonanz is the one
+source of truth for when a post goes out. A post held by Facebook would be a second schedule (moving or
+cancelling it in Resonanz would need a second call that can fail), and an unknown outcome of the create
+would have to be reconciled against ``/scheduled_posts`` as well; publishing at the planned time keeps the
+one reconcile path above.
+
+Media: photos are uploaded with the bytes (``source``, multipart) and ``published=false``, then attached
+to one feed post (``attached_media``), https://developers.facebook.com/docs/pages-api/posts#publish-a-photo;
+one video goes to ``POST /{page-id}/videos``. An orphaned unpublished photo is invisible and harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from django.utils.translation import gettext
+
+from resonanz.connectors.base import (
+    AccountInfo,
+    AuthExpired,
+    ChannelAccount,
+    ClientRegistry,
+    ConnectedAccount,
+    ConnectionFailed,
+    Connector,
+    ConnectStart,
+    DraftMedia,
+    DraftPart,
+    DraftVariant,
+    Engagement,
+    OutcomeUnknown,
+    PublishedRef,
+    Rejected,
+    RemoteReply,
+    TextCount,
+    ValidationIssue,
+)
+from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.base.spec import MediaKind, TextUnit
+
+from . import login
+from .graph import GraphClient, GraphRejected
+from .spec import SPEC, TEXT_LIMIT
+
+logger = logging.getLogger(__name__)
+
+# Facebook Login permissions for Pages (https://developers.facebook.com/docs/permissions): each needs
+# Meta's app review before other people's Pages can be connected (docs/connectors.md).
+SCOPES = ("pages_show_list", "pages_manage_posts", "pages_read_engagement", "business_management")
+KEY_RECORD_SIZE = 200
+FIND_CLOCK_MARGIN = timedelta(minutes=2)
+FIND_PAGE_SIZE = 50
+FIND_MAX_PAGES = 3
+# Post insights in force since the 2025 deprecations (spec.py): unique viewers of the post's media.
+VIEWS_METRIC = "post_total_media_view_unique"
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_WS = re.compile(r"\s+")
+
+
+def normalise_text(text: str) -> str:
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """Graph times look like ``2026-12-03T07:00:00+0000``."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _media_kind(mime_type: str) -> MediaKind | None:
+    rule = SPEC.media.rule_for_mime(mime_type or "")
+    return rule.kind if rule else None
+
+
+def _attachment_count(post: Mapping[str, Any]) -> int:
+    attachments = (post.get("attachments") or {}).get("data") or []
+    count = 0
+    for attachment in attachments:
+        if not isinstance(attachment, dict) or attachment.get("type") == "share":
+            continue
+        children = (attachment.get("subattachments") or {}).get("data") or []
+        count += len(children) if children else 1
+    return count
+
+
+class FacebookConnector(Connector):
+    network = "facebook"
+    spec = SPEC
+
+    def __init__(self, *, timeout: float | None = None, transport: httpx.BaseTransport | None = None) -> None:
+        self.timeout = timeout
+        self.transport = transport
+
+    # -- plumbing --------------------------------------------------------------------------------
+    @contextmanager
+    def _session(self, account: ChannelAccount) -> Iterator[GraphClient]:
+        token = str(account.credentials.get("page_access_token") or "")
+        if not token:
+            raise AuthExpired(
+                "facebook: no page token stored",
+                network_message=gettext("This Facebook Page has no login. Please reconnect it."),
+            )
+        client = GraphClient(
+            account.base_url, access_token=token, timeout=self.timeout, transport=self.transport
+        )
+        try:
+            yield client
+        finally:
+            if client.usage:
+                account.settings["graph_app_usage"] = client.usage
+            client.close()
+
+    def refresh_credentials(self, *, account: ChannelAccount) -> None:
+        """Page tokens have no refresh: one that Facebook refuses (190) was invalidated (password change,
+        role removed, app removed), and only a new login brings it back."""
+        raise AuthExpired(
+            "facebook: page token invalidated",
+            network_message=gettext(
+                "Facebook no longer accepts the login of this Page (password changed, role or app removed). "
+                "Please reconnect the channel."
+            ),
+        )
+
+    # -- connecting ------------------------------------------------------------------------------
+    def connect_begin(
+        self, *, values: Mapping[str, str], redirect_uri: str, state: str, clients: ClientRegistry
+    ) -> ConnectStart:
+        config = login.app_config()
+        if not config.app_id or not config.app_secret:
+            message = gettext(
+                "Facebook is not set up on this Resonanz yet: the operator registers an app at Meta for "
+                "Developers and sets RESONANZ_FACEBOOK_APP_ID and RESONANZ_FACEBOOK_APP_SECRET "
+                "(see docs/connectors.md)."
+            )
+            raise Rejected("facebook: RESONANZ_FACEBOOK_APP_ID/SECRET not set", network_message=message)
+        return ConnectStart(
+            authorize_url=login.authorization_url(
+                config=config, redirect_uri=redirect_uri, state=state, scopes=SCOPES
+            ),
+            base_url=config.api_url,
+            state_data={"redirect_uri": redirect_uri, "page": str(values.get("page") or "")},
+        )
+
+    def connect_complete(
+        self,
+        *,
+        base_url: str,
+        state_data: Mapping[str, Any],
+        params: Mapping[str, str],
+        clients: ClientRegistry,
+    ) -> ConnectedAccount:
+        if params.get("error"):
+            reason = params.get("error_description") or params["error"]
+            message = gettext("Facebook did not grant access: %(error)s") % {"error": reason}
+            raise Rejected(f"facebook: {params['error']}", network_message=message)
+        config = login.app_config()
+        user = login.long_lived_user_token(
+            config=config,
+            code=params.get("code", ""),
+            redirect_uri=str(state_data["redirect_uri"]),
+            timeout=self.timeout,
+        )
+        pages = login.managed_pages(config=config, user_token=user["user_access_token"], timeout=self.timeout)
+        page = login.pick_page(pages, str(state_data.get("page") or ""))
+        if page is None:
+            names = ", ".join(f"{p.get('name')} ({p.get('id')})" for p in pages) or "-"
+            message = gettext("Please name the Facebook Page to connect; this login manages: %(pages)s") % {
+                "pages": names
+            }
+            raise Rejected("facebook: page not chosen", network_message=message)
+        if not page.get("access_token"):
+            # A reconnect replaces the stored credentials whole: never store a Page without its token.
+            message = gettext(
+                "Facebook gave no token for the Page %(page)s (the permission pages_manage_posts is "
+                "missing). The channel keeps its current login."
+            ) % {"page": page.get("name")}
+            raise Rejected("facebook: page without access_token", network_message=message)
+        credentials = {
+            "page_access_token": str(page["access_token"]),
+            "user_access_token": user["user_access_token"],
+            "user_token_expires_at": user["user_token_expires_at"],
+        }
+        account = ChannelAccount(network=self.network, base_url=config.api_url, credentials=credentials)
+        info = self.verify(account=account)
+        return ConnectedAccount(base_url=config.api_url, info=info, credentials=credentials)
+
+    # -- account ---------------------------------------------------------------------------------
+    def verify(self, *, account: ChannelAccount) -> AccountInfo:
+        """``GET /me`` with the Page token is the Page (https://developers.facebook.com/docs/pages-api)."""
+        with self._session(account) as client:
+            me = client.get_json("/me", params={"fields": "id,name,username,link,picture"})
+        if not isinstance(me, dict) or not me.get("id"):
+            raise Rejected("facebook: /me returned no page")
+        account.remote_id = str(me["id"])
+        account.handle = str(me.get("username") or me.get("name") or me["id"])
+        picture = ((me.get("picture") or {}).get("data") or {}).get("url") or ""
+        return AccountInfo(
+            remote_id=account.remote_id,
+            handle=account.handle,
+            display_name=str(me.get("name") or account.handle),
+            avatar_url=str(picture),
+            profile_url=str(me.get("link") or f"https://www.facebook.com/{me['id']}"),
+        )
+
+    # -- rules -----------------------------------------------------------------------------------
+    def count_text(self, *, account: ChannelAccount, text: str, content_warning: str = "") -> TextCount:
+        return TextCount(count=len(text), limit=TEXT_LIMIT, unit=TextUnit.CHARACTERS)
+
+    def validate(self, *, account: ChannelAccount, variant: DraftVariant) -> list[ValidationIssue]:
+        issues: list[ValidationIssue] = []
+        if variant.content_warning:
+            issues.append(
+                ValidationIssue(
+                    code="content_warning_unsupported",
+                    message=gettext("Facebook has no content warnings; remove it or write it into the text."),
+                    field="content_warning",
+                )
+            )
+        if variant.visibility and variant.visibility != "public":
+            issues.append(
+                ValidationIssue(
+                    code="invalid_visibility",
+                    message=gettext(
+                        "Every post of a Facebook Page is public; visibility %(visibility)s does not exist."
+                    )
+                    % {"visibility": variant.visibility},
+                    field="visibility",
+                )
+            )
+        if len(variant.parts) > 1:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_parts",
+                    message=gettext(
+                        "Facebook has no threads: the post has %(count)s parts, %(limit)s is allowed."
+                    )
+                    % {"count": len(variant.parts), "limit": 1},
+                    field="parts",
+                    count=len(variant.parts),
+                    limit=1,
+                )
+            )
+        for index, part in enumerate(variant.parts[:1]):
+            issues.extend(self._validate_part(index, part))
+        return issues
+
+    def _validate_part(self, index: int, part: DraftPart) -> list[ValidationIssue]:
+        issues: list[ValidationIssue] = []
+        if len(part.text) > TEXT_LIMIT:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_characters",
+                    message=gettext("The post has %(count)s characters; Facebook allows %(limit)s.")
+                    % {"count": len(part.text), "limit": TEXT_LIMIT},
+                    part_index=index,
+                    count=len(part.text),
+                    limit=TEXT_LIMIT,
+                )
+            )
+        if not part.text.strip() and not part.media:
+            issues.append(
+                ValidationIssue(
+                    code="empty_part",
+                    message=gettext("The post has neither text nor media."),
+                    part_index=index,
+                )
+            )
+        kinds = [_media_kind(m.mime_type) for m in part.media]
+        media = self.spec.media
+        if len(part.media) > media.max_items:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_media",
+                    message=gettext(
+                        "The post has %(count)s attachments; Resonanz sends up to %(limit)s photos."
+                    )
+                    % {"count": len(part.media), "limit": media.max_items},
+                    part_index=index,
+                    field="media",
+                    count=len(part.media),
+                    limit=media.max_items,
+                )
+            )
+        elif len(part.media) > 1 and MediaKind.VIDEO in kinds:
+            issues.append(
+                ValidationIssue(
+                    code="mixed_media",
+                    message=gettext("A Facebook post takes several photos or one video, not both."),
+                    part_index=index,
+                    field="media",
+                )
+            )
+        for item, kind in zip(part.media, kinds, strict=True):
+            rule = media.rule(kind) if kind else None
+            name = item.filename or item.mime_type or "?"
+            if rule is None:
+                issues.append(
+                    ValidationIssue(
+                        code="unsupported_media_type",
+                        message=gettext("Facebook does not accept %(type)s files (%(name)s).")
+                        % {"type": item.mime_type or "?", "name": name},
+                        part_index=index,
+                        field="media",
+                    )
+                )
+            elif rule.max_bytes is not None and len(item.data) > rule.max_bytes:
+                issues.append(
+                    ValidationIssue(
+                        code=f"{rule.kind.value}_too_large",
+                        message=gettext("%(name)s has %(count)s bytes; Facebook allows %(limit)s.")
+                        % {"name": name, "count": len(item.data), "limit": rule.max_bytes},
+                        part_index=index,
+                        field="media",
+                        count=len(item.data),
+                        limit=rule.max_bytes,
+                    )
+                )
+        return issues
+
+    # -- publishing ------------------------------------------------------------------------------
+    @staticmethod
+    def _ref(post_id: str) -> PublishedRef:
+        return PublishedRef(remote_id=post_id, url=f"https://www.facebook.com/{post_id}")
+
+    @staticmethod
+    def _recorded(account: ChannelAccount, key: PublishKey) -> str | None:
+        record = account.settings.get("published_keys") or {}
+        value = record.get(key.key) if isinstance(record, dict) else None
+        return str(value) if value else None
+
+    @staticmethod
+    def _record(account: ChannelAccount, key: PublishKey, post_id: str) -> None:
+        record = dict(account.settings.get("published_keys") or {})
+        record[key.key] = post_id
+        account.update_settings(published_keys=dict(list(record.items())[-KEY_RECORD_SIZE:]))
+
+    def _upload_photo(self, client: GraphClient, page_id: str, media: DraftMedia) -> str:
+        """``POST /{page-id}/photos`` with ``published=false``: a photo to attach, not a post yet."""
+        data = {"published": "false"}
+        if media.alt_text:
+            data["alt_text_custom"] = media.alt_text
+        files = {"source": (media.filename or "photo", media.data, media.mime_type)}
+        try:
+            body = client.post_json(f"/{page_id}/photos", data=data, files=files)
+        except OutcomeUnknown as exc:
+            raise ConnectionFailed(f"facebook: photo upload got no answer: {exc}") from exc
+        return str(body["id"])
+
+    def publish_part(
+        self,
+        *,
+        account: ChannelAccount,
+        variant: DraftVariant,
+        part_index: int,
+        key: PublishKey,
+        reply_to: PublishedRef | None = None,
+        root: PublishedRef | None = None,
+    ) -> PublishedRef:
+        recorded = self._recorded(account, key)
+        if recorded:
+            return self._ref(recorded)
+        part = variant.parts[part_index]
+        with self._session(account) as client:
+            page_id = account.remote_id or self.verify(account=account).remote_id
+            kinds = [_media_kind(m.mime_type) for m in part.media]
+            if kinds == [MediaKind.VIDEO]:
+                video = part.media[0]
+                body = client.post_json(
+                    f"/{page_id}/videos",
+                    data={"description": part.text},
+                    files={"source": (video.filename or "video.mp4", video.data, video.mime_type)},
+                )
+                post_id = str(body.get("post_id") or body["id"])
+            else:
+                photo_ids = [self._upload_photo(client, page_id, m) for m in part.media]
+                payload: dict[str, Any] = {"message": part.text}
+                if photo_ids:
+                    payload["attached_media"] = [{"media_fbid": p} for p in photo_ids]
+                else:
+                    link = _URL.search(part.text)
+                    if link:
+                        payload["link"] = link.group(0)
+                body = client.post_json(f"/{page_id}/feed", json=payload)
+                post_id = str(body["id"])
+        self._record(account, key, post_id)
+        return self._ref(post_id)
+
+    def find_published(
+        self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey
+    ) -> PublishedRef | None:
+        recorded = self._recorded(account, key)
+        if recorded:
+            return self._ref(recorded)
+        part = variant.parts[part_index]
+        want = normalise_text(part.text)
+        with self._session(account) as client:
+            page_id = account.remote_id or self.verify(account=account).remote_id
+            params: dict[str, Any] = {
+                "fields": "id,message,created_time,attachments{type,subattachments}",
+                "since": int((key.created_at - FIND_CLOCK_MARGIN).timestamp()),
+                "limit": FIND_PAGE_SIZE,
+            }
+            for _ in range(FIND_MAX_PAGES):
+                page = client.get_json(f"/{page_id}/posts", params=params)
+                for post in page.get("data") or []:
+                    if normalise_text(str(post.get("message") or "")) != want:
+                        continue
+                    if _attachment_count(post) != len(part.media):
+                        continue
+                    self._record(account, key, str(post["id"]))
+                    return self._ref(str(post["id"]))
+                after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+                if not after or not (page.get("paging") or {}).get("next"):
+                    break
+                params["after"] = after
+        return None
+
+    def edit(
+        self, *, account: ChannelAccount, ref: PublishedRef, variant: DraftVariant, part_index: int
+    ) -> PublishedRef:
+        """``POST /{post-id}`` with a new ``message`` (https://developers.facebook.com/docs/pages-api/posts#update-a-post);
+        photos and video of a published post cannot be changed."""
+        with self._session(account) as client:
+            client.post_json(f"/{ref.remote_id}", json={"message": variant.parts[part_index].text})
+        return ref
+
+    def delete(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """``DELETE /{post-id}``; an object that no longer exists (code 100, subcode 33) is gone already."""
+        with self._session(account) as client:
+            try:
+                client.request("DELETE", f"/{ref.remote_id}")
+            except GraphRejected as exc:
+                if not (exc.graph_code == 100 and exc.graph_subcode == 33) and exc.http_status != 404:
+                    raise
+
+    # -- engagement ------------------------------------------------------------------------------
+    def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
+        """Counts from the post (``reactions``/``comments`` summaries, ``shares``,
+        https://developers.facebook.com/docs/graph-api/reference/pagepost), comments from
+        ``/{post-id}/comments`` (``filter=stream``: replies to comments too) and the views from
+        ``/{post-id}/insights`` (``post_total_media_view_unique``)."""
+        with self._session(account) as client:
+            post = client.get_json(
+                f"/{ref.remote_id}",
+                params={
+                    "fields": (
+                        "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares"
+                    )
+                },
+            )
+            comments = client.get_json(
+                f"/{ref.remote_id}/comments",
+                params={
+                    "fields": "id,message,from,created_time,parent,permalink_url",
+                    "filter": "stream",
+                    "limit": 100,
+                },
+            )
+            impressions: int | None = None
+            try:
+                insights = client.get_json(f"/{ref.remote_id}/insights", params={"metric": VIEWS_METRIC})
+            except Rejected as exc:  # insights need pages_read_engagement and a Page with 100+ likes
+                logger.info("facebook insights unavailable for %s: %s", ref.remote_id, exc)
+            else:
+                for metric in insights.get("data") or []:
+                    if metric.get("name") == VIEWS_METRIC and metric.get("values"):
+                        impressions = int(metric["values"][-1].get("value") or 0)
+        reply_items = [self._reply(c, ref) for c in comments.get("data") or [] if isinstance(c, dict)]
+        return Engagement(
+            likes=int(((post.get("reactions") or {}).get("summary") or {}).get("total_count") or 0),
+            reposts=int((post.get("shares") or {}).get("count") or 0),
+            replies=int(((post.get("comments") or {}).get("summary") or {}).get("total_count") or 0),
+            quotes=None,
+            impressions=impressions,
+            reply_items=reply_items,
+        )
+
+    @staticmethod
+    def _reply(comment: Mapping[str, Any], ref: PublishedRef) -> RemoteReply:
+        author = comment.get("from") or {}
+        parent = (comment.get("parent") or {}).get("id") or ref.remote_id
+        return RemoteReply(
+            remote_id=str(comment["id"]),
+            url=str(comment.get("permalink_url") or f"https://www.facebook.com/{comment['id']}"),
+            author_id=str(author.get("id") or ""),
+            author_handle=str(author.get("name") or ""),
+            author_name=str(author.get("name") or ""),
+            text=str(comment.get("message") or ""),
+            created_at=_parse_time(comment.get("created_time")) or datetime.now(UTC),
+            in_reply_to_remote_id=str(parent),
+        )
+
+
+__all__ = ["SCOPES", "FacebookConnector"]

@@ -1,0 +1,739 @@
+"""The Instagram connector (professional accounts through Facebook Login, Graph API version pinned in
+``connectors/facebook/graph.py``).
+
+Publishing is two steps (https://developers.facebook.com/docs/instagram-platform/content-publishing):
+a container (``POST /{ig-user-id}/media``; for a carousel one per item plus the carousel itself), polled
+(``GET /{container}?fields=status_code``) until FINISHED, then ``POST /{ig-user-id}/media_publish``.
+
+* Before the first call, ``GET /{ig-user-id}/content_publishing_limit`` is read: when ``quota_usage``
+  reached ``config.quota_total`` (100 posts per 24 hours) the publish is refused clearly, not attempted.
+* A container still IN_PROGRESS after ``container_timeout`` is a temporary error (the container id is kept
+  and reused by the retry); ERROR is a rejection with Instagram's status text; EXPIRED (24 hours) makes a
+  new container.
+* A post that went live is never marked failed: after any error of ``media_publish`` except a rate limit
+  or a dead token, the connector reads the container's status and the account's recent media before
+  deciding; a timeout (unknown outcome) is raised, and the engine's reconcile (``find_published``) reads
+  back the same way. The record of keys (key -> media id, key -> container id) makes retries idempotent.
+
+Media are fetched by Instagram from a public URL (``connectors.base.media``): images are converted to
+JPEG (Pillow), scaled up to 320 px where narrower, and handed to the media host; an address a server on
+the internet cannot reach is refused with a clear message before anything is sent.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.utils.translation import gettext
+
+from resonanz.connectors.base import (
+    AccountInfo,
+    AuthExpired,
+    ChannelAccount,
+    ClientRegistry,
+    ConnectedAccount,
+    ConnectionFailed,
+    Connector,
+    ConnectStart,
+    DraftMedia,
+    DraftPart,
+    DraftVariant,
+    Engagement,
+    OutcomeUnknown,
+    PublishedRef,
+    RateLimited,
+    Rejected,
+    RemoteReply,
+    TemporaryError,
+    TextCount,
+    ValidationIssue,
+)
+from resonanz.connectors.base.media import media_host, unreachable_reason
+from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.base.spec import MediaKind, TextUnit
+from resonanz.connectors.facebook import login
+from resonanz.connectors.facebook.graph import GraphClient
+
+from .spec import (
+    ASPECT_MAX,
+    ASPECT_MIN,
+    CAPTION_LIMIT,
+    MAX_CAROUSEL,
+    MAX_HASHTAGS,
+    MAX_MENTIONS,
+    MAX_WIDTH,
+    MIN_WIDTH,
+    SPEC,
+)
+
+logger = logging.getLogger(__name__)
+
+# Facebook Login permissions (https://developers.facebook.com/docs/instagram-platform/overview#permissions).
+SCOPES = (
+    "instagram_basic",
+    "instagram_content_publish",
+    "instagram_manage_comments",
+    "instagram_manage_insights",
+    "pages_show_list",
+    "pages_read_engagement",
+    "business_management",
+)
+KEY_RECORD_SIZE = 200
+FIND_CLOCK_MARGIN = timedelta(minutes=2)
+FIND_PAGE_SIZE = 50
+# Media insights since v22.0 (``impressions`` deprecated): views, reach and the interaction counts.
+INSIGHT_METRICS = ("views", "reach", "likes", "comments", "shares", "saved")
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
+_MENTION = re.compile(r"(?<![\w@])@[\w.]+")
+_WS = re.compile(r"\s+")
+
+
+def normalise_text(text: str) -> str:
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
+
+
+def _kind(mime_type: str) -> MediaKind | None:
+    rule = SPEC.media.rule_for_mime(mime_type or "")
+    return rule.kind if rule else None
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except Exception:  # noqa: BLE001 - anything Pillow cannot read is "unknown size"
+        return None
+
+
+def to_jpeg(data: bytes) -> bytes:
+    """Instagram takes JPEG only: convert (flattening transparency on white) and scale up to 320 px wide,
+    down to 1440 px, as Instagram would."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as source:
+        image = source.convert("RGBA") if source.mode in ("RGBA", "LA", "P") else source.convert("RGB")
+        if image.mode == "RGBA":
+            background = Image.new("RGB", image.size, (255, 255, 255))
+            background.paste(image, mask=image.split()[3])
+            image = background
+        width, height = image.size
+        if width < MIN_WIDTH or width > MAX_WIDTH:
+            target = MIN_WIDTH if width < MIN_WIDTH else MAX_WIDTH
+            image = image.resize((target, max(1, round(height * target / width))))
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=90)
+        return out.getvalue()
+
+
+def text_card(text: str) -> bytes:
+    """A square JPEG with the text on it, for a post without picture (Instagram refuses a caption alone)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1080, 1080), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        candidate = f"{line} {word}".strip()
+        if len(candidate) > 40 and line:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    lines.append(line)
+    for index, value in enumerate(lines[:20]):
+        draw.text((80, 80 + index * 44), value, fill=(20, 20, 20), font_size=36)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+class InstagramConnector(Connector):
+    network = "instagram"
+    spec = SPEC
+
+    def __init__(
+        self,
+        *,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        poll_interval: float = 2.0,
+        container_timeout: float = 120.0,
+        allow_private_media_urls: bool = False,
+    ) -> None:
+        self.timeout = timeout
+        self.transport = transport
+        self.poll_interval = poll_interval
+        self.container_timeout = container_timeout
+        # Tests only: the emulator runs on this machine and fetches from 127.0.0.1.
+        self.allow_private_media_urls = allow_private_media_urls
+
+    # -- plumbing --------------------------------------------------------------------------------
+    @contextmanager
+    def _session(self, account: ChannelAccount) -> Iterator[GraphClient]:
+        token = str(account.credentials.get("page_access_token") or "")
+        if not token:
+            raise AuthExpired(
+                "instagram: no token stored",
+                network_message=gettext("This Instagram channel has no login. Please reconnect it."),
+            )
+        client = GraphClient(
+            account.base_url, access_token=token, timeout=self.timeout, transport=self.transport
+        )
+        try:
+            yield client
+        finally:
+            client.close()
+
+    def refresh_credentials(self, *, account: ChannelAccount) -> None:
+        raise AuthExpired(
+            "instagram: token invalidated",
+            network_message=gettext(
+                "Facebook no longer accepts the login of this Instagram account (password changed, role or "
+                "app removed). Please reconnect the channel."
+            ),
+        )
+
+    # -- connecting ------------------------------------------------------------------------------
+    def connect_begin(
+        self, *, values: Mapping[str, str], redirect_uri: str, state: str, clients: ClientRegistry
+    ) -> ConnectStart:
+        config = login.app_config()
+        if not config.app_id or not config.app_secret:
+            message = gettext(
+                "Instagram is not set up on this Resonanz yet: the operator registers an app at Meta for "
+                "Developers and sets RESONANZ_FACEBOOK_APP_ID and RESONANZ_FACEBOOK_APP_SECRET "
+                "(see docs/connectors.md)."
+            )
+            raise Rejected("instagram: app not configured", network_message=message)
+        return ConnectStart(
+            authorize_url=login.authorization_url(
+                config=config, redirect_uri=redirect_uri, state=state, scopes=SCOPES
+            ),
+            base_url=config.api_url,
+            state_data={"redirect_uri": redirect_uri, "page": str(values.get("page") or "")},
+        )
+
+    def connect_complete(
+        self,
+        *,
+        base_url: str,
+        state_data: Mapping[str, Any],
+        params: Mapping[str, str],
+        clients: ClientRegistry,
+    ) -> ConnectedAccount:
+        if params.get("error"):
+            reason = params.get("error_description") or params["error"]
+            raise Rejected(
+                f"instagram: {params['error']}",
+                network_message=gettext("Facebook did not grant access: %(error)s") % {"error": reason},
+            )
+        config = login.app_config()
+        user = login.long_lived_user_token(
+            config=config,
+            code=params.get("code", ""),
+            redirect_uri=str(state_data["redirect_uri"]),
+            timeout=self.timeout,
+        )
+        pages = [
+            p
+            for p in login.managed_pages(
+                config=config, user_token=user["user_access_token"], timeout=self.timeout
+            )
+            if (p.get("instagram_business_account") or {}).get("id")
+        ]
+        page = login.pick_page(pages, str(state_data.get("page") or ""))
+        if page is None or not page.get("access_token"):
+            names = ", ".join(f"{p.get('name')} ({p.get('id')})" for p in pages) or "-"
+            message = gettext(
+                "Please name the Facebook Page whose Instagram account to connect; Pages with an Instagram "
+                "professional account: %(pages)s"
+            ) % {"pages": names}
+            raise Rejected("instagram: page not chosen", network_message=message)
+        credentials = {
+            "page_access_token": str(page["access_token"]),
+            "user_access_token": user["user_access_token"],
+            "user_token_expires_at": user["user_token_expires_at"],
+        }
+        account = ChannelAccount(
+            network=self.network,
+            base_url=config.api_url,
+            remote_id=str(page["instagram_business_account"]["id"]),
+            credentials=credentials,
+        )
+        info = self.verify(account=account)
+        return ConnectedAccount(base_url=config.api_url, info=info, credentials=credentials)
+
+    # -- account ---------------------------------------------------------------------------------
+    def verify(self, *, account: ChannelAccount) -> AccountInfo:
+        """``GET /{ig-user-id}`` (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user)."""
+        if not account.remote_id:
+            raise Rejected("instagram: no account id")
+        with self._session(account) as client:
+            me = client.get_json(
+                f"/{account.remote_id}", params={"fields": "id,username,name,profile_picture_url"}
+            )
+        account.handle = str(me.get("username") or account.remote_id)
+        return AccountInfo(
+            remote_id=str(me["id"]),
+            handle=account.handle,
+            display_name=str(me.get("name") or account.handle),
+            avatar_url=str(me.get("profile_picture_url") or ""),
+            profile_url=f"https://www.instagram.com/{account.handle}/",
+        )
+
+    # -- rules -----------------------------------------------------------------------------------
+    def count_text(self, *, account: ChannelAccount, text: str, content_warning: str = "") -> TextCount:
+        return TextCount(count=len(text), limit=CAPTION_LIMIT, unit=TextUnit.CHARACTERS)
+
+    def validate(self, *, account: ChannelAccount, variant: DraftVariant) -> list[ValidationIssue]:
+        issues: list[ValidationIssue] = []
+        if variant.content_warning:
+            issues.append(
+                ValidationIssue(
+                    code="content_warning_unsupported",
+                    message=gettext(
+                        "Instagram has no content warnings; remove it or write it into the text."
+                    ),
+                    field="content_warning",
+                )
+            )
+        if variant.visibility and variant.visibility != "public":
+            issues.append(
+                ValidationIssue(
+                    code="invalid_visibility",
+                    message=gettext(
+                        "Every Instagram post is public; visibility %(visibility)s does not exist."
+                    )
+                    % {"visibility": variant.visibility},
+                    field="visibility",
+                )
+            )
+        if len(variant.parts) > 1:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_parts",
+                    message=gettext(
+                        "Instagram has no threads: the post has %(count)s parts, %(limit)s is allowed."
+                    )
+                    % {"count": len(variant.parts), "limit": 1},
+                    field="parts",
+                    count=len(variant.parts),
+                    limit=1,
+                )
+            )
+        if variant.parts:
+            issues.extend(self._validate_part(0, variant.parts[0]))
+        return issues
+
+    def _validate_part(self, index: int, part: DraftPart) -> list[ValidationIssue]:
+        issues: list[ValidationIssue] = []
+        if len(part.text) > CAPTION_LIMIT:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_characters",
+                    message=gettext("The caption has %(count)s characters; Instagram allows %(limit)s.")
+                    % {"count": len(part.text), "limit": CAPTION_LIMIT},
+                    part_index=index,
+                    count=len(part.text),
+                    limit=CAPTION_LIMIT,
+                )
+            )
+        for code, pattern, limit, label in (
+            ("too_many_hashtags", _HASHTAG, MAX_HASHTAGS, gettext("hashtags")),
+            ("too_many_mentions", _MENTION, MAX_MENTIONS, gettext("mentions")),
+        ):
+            found = len(pattern.findall(part.text))
+            if found > limit:
+                issues.append(
+                    ValidationIssue(
+                        code=code,
+                        message=gettext("The caption has %(count)s %(what)s; Instagram allows %(limit)s.")
+                        % {"count": found, "what": label, "limit": limit},
+                        part_index=index,
+                        count=found,
+                        limit=limit,
+                    )
+                )
+        if not part.text.strip() and not part.media:
+            issues.append(
+                ValidationIssue(
+                    code="empty_part",
+                    message=gettext("The post has neither text nor media."),
+                    part_index=index,
+                )
+            )
+        if len(part.media) > MAX_CAROUSEL:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_media",
+                    message=gettext(
+                        "A carousel takes at most %(limit)s photos or videos; this post has %(count)s."
+                    )
+                    % {"count": len(part.media), "limit": MAX_CAROUSEL},
+                    part_index=index,
+                    field="media",
+                    count=len(part.media),
+                    limit=MAX_CAROUSEL,
+                )
+            )
+        for media in part.media:
+            issues.extend(self._validate_media(index, media))
+        return issues
+
+    def _validate_media(self, index: int, media: DraftMedia) -> list[ValidationIssue]:
+        kind = _kind(media.mime_type)
+        name = media.filename or media.mime_type or "?"
+        rule = self.spec.media.rule(kind) if kind else None
+        if rule is None:
+            return [
+                ValidationIssue(
+                    code="unsupported_media_type",
+                    message=gettext("Instagram does not accept %(type)s files (%(name)s).")
+                    % {"type": media.mime_type or "?", "name": name},
+                    part_index=index,
+                    field="media",
+                )
+            ]
+        issues: list[ValidationIssue] = []
+        if rule.max_bytes is not None and len(media.data) > rule.max_bytes:
+            issues.append(
+                ValidationIssue(
+                    code=f"{rule.kind.value}_too_large",
+                    message=gettext("%(name)s has %(count)s bytes; Instagram allows %(limit)s.")
+                    % {"name": name, "count": len(media.data), "limit": rule.max_bytes},
+                    part_index=index,
+                    field="media",
+                    count=len(media.data),
+                    limit=rule.max_bytes,
+                )
+            )
+        if kind == MediaKind.IMAGE:
+            size = image_size(media.data)
+            if size is None:
+                issues.append(
+                    ValidationIssue(
+                        code="unreadable_image",
+                        message=gettext("%(name)s cannot be read as an image.") % {"name": name},
+                        part_index=index,
+                        field="media",
+                    )
+                )
+            else:
+                ratio = size[0] / size[1]
+                if not ASPECT_MIN - 0.005 <= ratio <= ASPECT_MAX + 0.005:
+                    issues.append(
+                        ValidationIssue(
+                            code="aspect_ratio",
+                            message=gettext(
+                                "%(name)s is %(width)s x %(height)s pixels; Instagram takes pictures from "
+                                "4:5 (portrait) to 1.91:1 (landscape). Crop it to fit."
+                            )
+                            % {"name": name, "width": size[0], "height": size[1]},
+                            part_index=index,
+                            field="media",
+                        )
+                    )
+        return issues
+
+    # -- media -----------------------------------------------------------------------------------
+    def _media_url(self, data: bytes, mime_type: str, filename: str) -> str:
+        url = media_host().public_url(data=data, mime_type=mime_type, filename=filename)
+        reason = unreachable_reason(url)
+        allow_private = self.allow_private_media_urls or settings.RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE
+        if reason and not (allow_private and reason in ("loopback", "private")):
+            message = gettext(
+                "Instagram must fetch the image from a public address; set RESONANZ_PUBLIC_URL to the "
+                "address where the internet reaches this Resonanz (on a laptop: a tunnel, see "
+                "docs/operations.md). Current address: %(url)s"
+            ) % {"url": url or "-"}
+            raise Rejected(f"instagram: media URL not public ({reason}): {url!r}", network_message=message)
+        return url
+
+    def _container_params(self, media: DraftMedia, *, child: bool) -> dict[str, Any]:
+        if _kind(media.mime_type) == MediaKind.VIDEO:
+            params: dict[str, Any] = {
+                "media_type": "VIDEO" if child else "REELS",
+                "video_url": self._media_url(media.data, media.mime_type, media.filename),
+            }
+        else:
+            data = (
+                media.data
+                if media.mime_type == "image/jpeg" and self._fits(media.data)
+                else to_jpeg(media.data)
+            )
+            params = {"image_url": self._media_url(data, "image/jpeg", media.filename)}
+            if media.alt_text and not child:
+                params["alt_text"] = media.alt_text
+        if child:
+            params["is_carousel_item"] = True
+        return params
+
+    @staticmethod
+    def _fits(data: bytes) -> bool:
+        size = image_size(data)
+        return size is not None and MIN_WIDTH <= size[0] <= MAX_WIDTH
+
+    def _create_container(self, client: GraphClient, ig_id: str, params: Mapping[str, Any]) -> str:
+        try:
+            body = client.post_json(f"/{ig_id}/media", json=dict(params))
+        except OutcomeUnknown as exc:  # an orphaned container expires unpublished after 24 h
+            raise ConnectionFailed(f"instagram: container got no answer: {exc}") from exc
+        return str(body["id"])
+
+    def _wait_finished(self, client: GraphClient, container_id: str) -> str:
+        """Poll ``status_code`` until FINISHED; returns the final status (FINISHED, PUBLISHED, EXPIRED)."""
+        deadline = time.monotonic() + self.container_timeout
+        while True:
+            body = client.get_json(f"/{container_id}", params={"fields": "status_code,status"})
+            status = str(body.get("status_code") or "")
+            if status in ("FINISHED", "PUBLISHED", "EXPIRED"):
+                return status
+            if status == "ERROR":
+                detail = str(body.get("status") or "ERROR")
+                raise Rejected(
+                    f"instagram: container {container_id}: {detail}",
+                    network_message=gettext("Instagram could not process the media: %(detail)s")
+                    % {"detail": detail},
+                )
+            if time.monotonic() > deadline:
+                raise TemporaryError(
+                    f"instagram: container {container_id} still {status or 'IN_PROGRESS'}",
+                    network_message=gettext(
+                        "Instagram is still processing the media; Resonanz will try again."
+                    ),
+                )
+            time.sleep(self.poll_interval)
+
+    def _check_quota(self, client: GraphClient, ig_id: str) -> None:
+        """``GET /{ig-user-id}/content_publishing_limit`` (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit)."""
+        body = client.get_json(f"/{ig_id}/content_publishing_limit", params={"fields": "config,quota_usage"})
+        data = (body.get("data") or [{}])[0]
+        total = (data.get("config") or {}).get("quota_total")
+        used = data.get("quota_usage")
+        if isinstance(total, int) and isinstance(used, int) and used >= total:
+            hours = round(int((data.get("config") or {}).get("quota_duration") or 86400) / 3600)
+            raise RateLimited(
+                f"instagram: publishing quota spent ({used}/{total})",
+                retry_after=3600.0,
+                network_message=gettext(
+                    "This Instagram account has used all %(total)s posts Instagram allows in %(hours)s "
+                    "hours; Resonanz publishes it when the quota frees up."
+                )
+                % {"total": total, "hours": hours},
+                http_status=None,
+            )
+
+    # -- publishing ------------------------------------------------------------------------------
+    @staticmethod
+    def _ref(media_id: str, permalink: str = "") -> PublishedRef:
+        return PublishedRef(remote_id=media_id, url=permalink or f"https://www.instagram.com/p/{media_id}/")
+
+    @staticmethod
+    def _recorded(account: ChannelAccount, name: str, key: PublishKey) -> str | None:
+        record = account.settings.get(name) or {}
+        value = record.get(key.key) if isinstance(record, dict) else None
+        return str(value) if value else None
+
+    @staticmethod
+    def _record(account: ChannelAccount, name: str, key: PublishKey, value: str) -> None:
+        record = dict(account.settings.get(name) or {})
+        record[key.key] = value
+        account.update_settings(**{name: dict(list(record.items())[-KEY_RECORD_SIZE:])})
+
+    def publish_part(
+        self,
+        *,
+        account: ChannelAccount,
+        variant: DraftVariant,
+        part_index: int,
+        key: PublishKey,
+        reply_to: PublishedRef | None = None,
+        root: PublishedRef | None = None,
+    ) -> PublishedRef:
+        recorded = self._recorded(account, "published_keys", key)
+        if recorded:
+            return self._ref(recorded)
+        part = variant.parts[part_index]
+        ig_id = account.remote_id
+        with self._session(account) as client:
+            self._check_quota(client, ig_id)
+            container = self._recorded(account, "containers", key)
+            status = self._wait_finished(client, container) if container else "EXPIRED"
+            if status == "PUBLISHED":  # an earlier attempt went live: find its media
+                found = self._find_recent(client, account, part, key)
+                if found is not None:
+                    return found
+            if status != "FINISHED":
+                container = self._build_container(client, ig_id, part)
+                self._record(account, "containers", key, container)
+                self._wait_finished(client, container)
+            if container is None:  # pragma: no cover - set above for every status but FINISHED
+                raise Rejected("instagram: no container")
+            try:
+                body = client.post_json(f"/{ig_id}/media_publish", json={"creation_id": container})
+            except (OutcomeUnknown, RateLimited, AuthExpired):
+                raise
+            except (Rejected, TemporaryError):
+                # Instagram answers errors for posts that went live: read back before deciding.
+                found = self._read_back(client, account, part, key, container)
+                if found is None:
+                    raise
+                return found
+        media_id = str(body["id"])
+        self._record(account, "published_keys", key, media_id)
+        return self._ref(media_id)
+
+    def _build_container(self, client: GraphClient, ig_id: str, part: DraftPart) -> str:
+        media = list(part.media) or [
+            DraftMedia(data=text_card(part.text), mime_type="image/jpeg", filename="text.jpg")
+        ]
+        if len(media) == 1:
+            params = self._container_params(media[0], child=False)
+            params["caption"] = part.text
+            return self._create_container(client, ig_id, params)
+        children = [
+            self._create_container(client, ig_id, self._container_params(m, child=True)) for m in media
+        ]
+        for child in children:
+            self._wait_finished(client, child)
+        return self._create_container(
+            client, ig_id, {"media_type": "CAROUSEL", "children": children, "caption": part.text}
+        )
+
+    def _read_back(
+        self, client: GraphClient, account: ChannelAccount, part: DraftPart, key: PublishKey, container: str
+    ) -> PublishedRef | None:
+        try:
+            status = client.get_json(f"/{container}", params={"fields": "status_code"}).get("status_code")
+            if status != "PUBLISHED":
+                return None
+            return self._find_recent(client, account, part, key)
+        except (Rejected, TemporaryError) as exc:
+            logger.info("instagram read-back failed: %s", exc)
+            return None
+
+    def _find_recent(
+        self, client: GraphClient, account: ChannelAccount, part: DraftPart, key: PublishKey
+    ) -> PublishedRef | None:
+        """The account's recent media (``GET /{ig-user-id}/media``, newest first) matched by caption, time
+        and number of carousel items."""
+        want = normalise_text(part.text)
+        since = key.created_at - FIND_CLOCK_MARGIN
+        body = client.get_json(
+            f"/{account.remote_id}/media",
+            params={
+                "fields": "id,caption,timestamp,media_type,permalink,children{id}",
+                "limit": FIND_PAGE_SIZE,
+            },
+        )
+        for media in body.get("data") or []:
+            stamp = _parse_time(media.get("timestamp"))
+            if stamp is not None and stamp < since:
+                break
+            if normalise_text(str(media.get("caption") or "")) != want:
+                continue
+            children = len(((media.get("children") or {}).get("data")) or [])
+            if children != (len(part.media) if len(part.media) > 1 else 0):
+                continue
+            self._record(account, "published_keys", key, str(media["id"]))
+            return self._ref(str(media["id"]), str(media.get("permalink") or ""))
+        return None
+
+    def find_published(
+        self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey
+    ) -> PublishedRef | None:
+        recorded = self._recorded(account, "published_keys", key)
+        if recorded:
+            return self._ref(recorded)
+        with self._session(account) as client:
+            return self._find_recent(client, account, variant.parts[part_index], key)
+
+    def publish_first_comment(
+        self, *, account: ChannelAccount, ref: PublishedRef, text: str, key: PublishKey
+    ) -> str:
+        """The first comment under a published post (``POST /{ig-media-id}/comments``,
+        https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments);
+        idempotent per ``key``."""
+        recorded = self._recorded(account, "comment_keys", key)
+        if recorded:
+            return recorded
+        with self._session(account) as client:
+            body = client.post_json(f"/{ref.remote_id}/comments", json={"message": text})
+        comment_id = str(body["id"])
+        self._record(account, "comment_keys", key, comment_id)
+        return comment_id
+
+    # -- engagement ------------------------------------------------------------------------------
+    def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
+        """Counts from the media (``like_count``, ``comments_count``), comments with their replies, and
+        insights (``views``, ``shares``; https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights)."""
+        with self._session(account) as client:
+            media = client.get_json(f"/{ref.remote_id}", params={"fields": "like_count,comments_count"})
+            comments = client.get_json(
+                f"/{ref.remote_id}/comments",
+                params={"fields": "id,text,username,timestamp,from,replies{id,text,username,timestamp,from}"},
+            )
+            values: dict[str, int] = {}
+            try:
+                insights = client.get_json(
+                    f"/{ref.remote_id}/insights", params={"metric": ",".join(INSIGHT_METRICS)}
+                )
+            except Rejected as exc:
+                logger.info("instagram insights unavailable for %s: %s", ref.remote_id, exc)
+            else:
+                for metric in insights.get("data") or []:
+                    if metric.get("values"):
+                        values[str(metric.get("name"))] = int(metric["values"][-1].get("value") or 0)
+        replies: list[RemoteReply] = []
+        for comment in comments.get("data") or []:
+            replies.append(self._reply(comment, ref.remote_id))
+            replies += [
+                self._reply(r, str(comment["id"])) for r in (comment.get("replies") or {}).get("data") or []
+            ]
+        return Engagement(
+            likes=int(media.get("like_count") or 0),
+            reposts=values.get("shares", 0),
+            replies=int(media.get("comments_count") or 0),
+            quotes=None,
+            impressions=values.get("views"),
+            reply_items=replies,
+        )
+
+    @staticmethod
+    def _reply(comment: Mapping[str, Any], parent: str) -> RemoteReply:
+        author = comment.get("from") or {}
+        handle = str(comment.get("username") or author.get("username") or "")
+        return RemoteReply(
+            remote_id=str(comment["id"]),
+            url=f"https://www.instagram.com/{handle}/" if handle else "",
+            author_id=str(author.get("id") or ""),
+            author_handle=handle,
+            author_name=handle,
+            text=str(comment.get("text") or ""),
+            created_at=_parse_time(comment.get("timestamp")) or datetime.now(UTC),
+            in_reply_to_remote_id=parent,
+        )
+
+
+__all__ = ["SCOPES", "InstagramConnector", "text_card", "to_jpeg"]

@@ -1,0 +1,129 @@
+"""What Instagram (professional accounts) can do, declared for the registry.
+
+Sources: content publishing https://developers.facebook.com/docs/instagram-platform/content-publishing
+(containers ``POST /{ig-user-id}/media``, ``status_code`` IN_PROGRESS / FINISHED / ERROR / EXPIRED /
+PUBLISHED, ``POST /{ig-user-id}/media_publish``, carousels of up to 10, Reels, JPEG only, containers
+expire after 24 hours, ``content_publishing_limit``); media rules
+https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media
+(image: JPEG, at most 8 MB, aspect ratio 4:5 to 1.91:1, width 320-1440 px, smaller ones are scaled up;
+Reels: MP4/MOV, 3 s - 15 min, at most 300 MB); caption 2,200 characters, at most 30 hashtags and 20
+mentions; insights https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights
+(``views`` replaced ``impressions``, deprecated with v22.0 on 21 April 2025).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from resonanz.connectors.base.spec import (
+    Brand,
+    ConnectField,
+    ConnectMethod,
+    ConnectSpec,
+    InboxKind,
+    MediaKind,
+    MediaRule,
+    MediaSpec,
+    Metric,
+    NetworkSpec,
+    TextLimit,
+    TextUnit,
+)
+
+CAPTION_LIMIT = 2200
+MAX_HASHTAGS = 30
+MAX_MENTIONS = 20
+MAX_CAROUSEL = 10
+IMAGE_MAX_BYTES = 8 * 1024 * 1024
+REEL_MAX_BYTES = 300 * 1024 * 1024
+REEL_MAX_SECONDS = 15 * 60.0
+# Width / height: 4:5 (portrait) to 1.91:1 (landscape).
+ASPECT_MIN = 4 / 5
+ASPECT_MAX = 1.91
+MIN_WIDTH = 320
+MAX_WIDTH = 1440
+
+# PNG, WebP and GIF are accepted from the user and converted to JPEG before publishing (Instagram takes
+# JPEG only).
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+VIDEO_TYPES = ("video/mp4", "video/quicktime")
+
+SPEC = NetworkSpec(
+    brand=Brand(
+        display_name="Instagram",
+        colour="#e1306c",
+        icon_path=(
+            "M12 2.16c3.2 0 3.58.01 4.85.07 3.25.15 4.77 1.69 4.92 4.92.06 1.27.07 1.65.07 4.85s-.01 3.58"
+            "-.07 4.85c-.15 3.23-1.66 4.77-4.92 4.92-1.27.06-1.64.07-4.85.07s-3.58-.01-4.85-.07c-3.26-.15"
+            "-4.77-1.7-4.92-4.92C2.17 15.58 2.16 15.2 2.16 12s.01-3.58.07-4.85C2.38 3.92 3.9 2.38 7.15 2.23"
+            " 8.42 2.17 8.8 2.16 12 2.16zM12 5.84a6.16 6.16 0 1 0 0 12.32 6.16 6.16 0 0 0 0-12.32zm0 10.16"
+            "a4 4 0 1 1 0-8 4 4 0 0 1 0 8zm6.4-11.85a1.44 1.44 0 1 0 0 2.88 1.44 1.44 0 0 0 0-2.88z"
+        ),
+    ),
+    text=(
+        TextLimit(
+            CAPTION_LIMIT,
+            TextUnit.CHARACTERS,
+            how=_(
+                "Caption characters; at most 30 hashtags and 20 mentions; links in captions are not "
+                "clickable. A post without picture is published as a text card image."
+            ),
+        ),
+    ),
+    media=MediaSpec(
+        rules=(
+            MediaRule(
+                MediaKind.IMAGE,
+                IMAGE_TYPES,
+                max_bytes=IMAGE_MAX_BYTES,
+                max_per_post=MAX_CAROUSEL,
+                aspect_ratio=(ASPECT_MIN, ASPECT_MAX),
+            ),
+            MediaRule(
+                MediaKind.VIDEO,
+                VIDEO_TYPES,
+                max_bytes=REEL_MAX_BYTES,
+                max_per_post=MAX_CAROUSEL,
+                max_duration_seconds=REEL_MAX_SECONDS,
+            ),
+        ),
+        max_items=MAX_CAROUSEL,
+        mix_video_with_images=True,  # a carousel may mix photos and videos
+    ),
+    max_thread_parts=1,
+    alt_text=None,  # ``alt_text`` exists for single images, but Meta names no limit
+    content_warning=None,
+    visibility=(),
+    edit=False,  # the API cannot change a published caption
+    delete=False,  # the Instagram Graph API offers no delete of published media
+    native_scheduling=False,
+    first_comment=True,  # InstagramConnector.publish_first_comment
+    link_cards=False,
+    link_card_with_media=False,
+    metrics=frozenset({Metric.LIKES, Metric.REPLIES, Metric.REPOSTS, Metric.IMPRESSIONS}),
+    inbox=frozenset({InboxKind.REPLIES}),
+    refresh=False,  # the Page token from Facebook Login does not expire; invalidated = reconnect
+    connect=ConnectSpec(
+        method=ConnectMethod.OAUTH,
+        title=_("Connect Instagram"),
+        submit_label=_("Continue to Facebook"),
+        intro=_(
+            "Instagram professional accounts are connected through the Facebook Page they are linked to. "
+            "You will be sent to Facebook to allow Resonanz to publish."
+        ),
+        fields=(
+            ConnectField(
+                "page",
+                _("Facebook Page"),
+                placeholder="Resonanz Demo",
+                help_text=_(
+                    "Name or ID of the Page. Optional when you manage only one Page with an Instagram "
+                    "account."
+                ),
+                required=False,
+            ),
+        ),
+    ),
+    preview=None,
+    network_concurrency=5,
+)

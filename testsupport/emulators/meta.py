@@ -1,0 +1,1103 @@
+"""An emulator of Meta's Graph API for Facebook Pages and Instagram professional accounts, written from
+Meta's published contract (https://developers.facebook.com/docs/graph-api, Pages API
+https://developers.facebook.com/docs/pages-api, Instagram Platform
+https://developers.facebook.com/docs/instagram-platform/content-publishing).
+
+What it holds:
+
+* Facebook Login (https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow):
+  ``GET /{v}/dialog/oauth`` approves at once for the default person and redirects with ``code`` and
+  ``state``; ``GET /{v}/oauth/access_token`` swaps the code for a short-lived user token (two hours) and,
+  with ``grant_type=fb_exchange_token``, that for a long-lived one (60 days); ``GET /{v}/me/accounts`` lists
+  the Pages with their Page tokens (no expiry).
+* Pages: ``GET /me`` (the Page, with a Page token), ``POST /{page}/feed`` (``message``, ``link``,
+  ``attached_media``), ``POST /{page}/photos`` (multipart ``source``, ``published=false``),
+  ``POST /{page}/videos``, ``GET /{page}/posts`` (``since``, cursor paging), ``POST /{post}`` (edit the
+  message), ``DELETE /{post}``, ``GET /{post}`` (reactions / comments summaries, shares),
+  ``GET /{post}/comments``, ``GET /{post}/insights`` (the metrics deprecated in 2025 answer code 100).
+* Error bodies as Meta words them: ``{"error": {"message", "type", "code", "error_subcode",
+  "fbtrace_id"}}``; code 190 (subcode 463) for an expired token; rate limits as HTTP 400 with code 4 /
+  17 / 32 / 613 plus ``X-App-Usage`` and ``X-Business-Use-Case-Usage`` headers on every answer. One
+  deviation: ``estimated_time_to_regain_access`` is written with decimals (Meta sends whole minutes), so
+  an injected wait of 30 seconds stays 30 seconds for the shared contract suite.
+
+Requests are checked against the vendor's own schema: the parameter lists (``param_types``) and field
+lists (``Field``) Meta ships in its Business SDK (``facebook_business.adobjects``), so a parameter or field
+Meta does not know is refused here as well.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import io
+import itertools
+import json
+import re
+import secrets
+import textwrap
+import time
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode
+
+from facebook_business.adobjects.comment import Comment as SdkComment
+from facebook_business.adobjects.igcomment import IGComment as SdkIGComment
+from facebook_business.adobjects.igmedia import IGMedia as SdkIGMedia
+from facebook_business.adobjects.iguser import IGUser as SdkIGUser
+from facebook_business.adobjects.page import Page as SdkPage
+from facebook_business.adobjects.pagepost import PagePost as SdkPagePost
+
+from .base import (
+    ApiError,
+    Dialect,
+    EmulatorServer,
+    RateLimitState,
+    Request,
+    Response,
+    Token,
+    TokenStore,
+    json_response,
+)
+
+JSONDict = dict[str, Any]
+V = r"/v\d+\.\d+"
+SHORT_USER_TOKEN_TTL = 2 * 3600
+LONG_USER_TOKEN_TTL = 60 * 86400
+TEXT_LIMIT = 63206
+DEPRECATED_POST_METRICS = frozenset(
+    {
+        "post_impressions",
+        "post_impressions_unique",
+        "post_impressions_paid_unique",
+        "post_impressions_fan_unique",
+        "post_impressions_organic_unique",
+        "post_impressions_viral_unique",
+        "post_impressions_nonviral_unique",
+    }
+)
+POST_METRICS = frozenset({"post_total_media_view_unique", "post_media_view", "post_reactions_by_type_total"})
+# Parameters every Graph call takes besides the endpoint's own (https://developers.facebook.com/docs/graph-api/overview).
+TRANSPORT_PARAMS = frozenset(
+    {"access_token", "appsecret_proof", "fields", "limit", "after", "before", "since", "until"}
+)
+
+
+# -- the vendor's schema ---------------------------------------------------------------------------
+@cache
+def sdk_params(cls: type, method: str) -> frozenset[str]:
+    """The names of ``param_types`` in one method of Meta's Business SDK (the generated definition of
+    the endpoint's parameters)."""
+    source = textwrap.dedent(inspect.getsource(getattr(cls, method)))
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "param_types" for t in node.targets)
+            and isinstance(node.value, ast.Dict)
+        ):
+            return frozenset(ast.literal_eval(k) for k in node.value.keys if k is not None)
+    raise LookupError(f"{cls.__name__}.{method} has no param_types")
+
+
+@cache
+def sdk_fields(cls: type) -> frozenset[str]:
+    """The field names of one Graph object in Meta's Business SDK (``<Object>.Field``)."""
+    holder = cls.Field  # type: ignore[attr-defined]
+    names = {v for k, v in vars(holder).items() if not k.startswith("_") and isinstance(v, str)}
+    # Edges (``attachments``, ``comments``, ``reactions``, ``picture``) may be asked for as fields too; the
+    # SDK declares them as its ``get_<edge>`` methods.
+    names |= {n.removeprefix("get_") for n in vars(cls) if n.startswith("get_") and n != "get_endpoint"}
+    return frozenset(names)
+
+
+def top_fields(value: str) -> list[str]:
+    """``id,message,attachments{type},reactions.summary(true).limit(0)`` -> the top-level names."""
+    names, depth, current = [], 0, ""
+    for char in value:
+        if char in "{(":
+            depth += 1
+        elif char in "})":
+            depth -= 1
+        if char == "," and depth == 0:
+            names.append(current)
+            current = ""
+        else:
+            current += char
+    names.append(current)
+    return [re.split(r"[.{(]", n.strip(), maxsplit=1)[0] for n in names if n.strip()]
+
+
+def params_validator(allowed: frozenset[str], *, extra: Iterable[str] = ()) -> Callable[[Request], list[str]]:
+    known = allowed | TRANSPORT_PARAMS | frozenset(extra)
+
+    def check(request: Request) -> list[str]:
+        document = request.document() if request.body else {}
+        names = set(document) if isinstance(document, dict) else set()
+        names |= set(request.query)
+        names |= set(request.params().files)
+        return [f"unknown parameter {n!r}" for n in sorted(names - known)]
+
+    return check
+
+
+def fields_validator(allowed: frozenset[str]) -> Callable[[Request], list[str]]:
+    def check(request: Request) -> list[str]:
+        wanted = request.params().get("fields") or ""
+        return [f"unknown field {n!r}" for n in top_fields(wanted) if n not in allowed]
+
+    return check
+
+
+# -- Meta's dialect ---------------------------------------------------------------------------------
+def _trace() -> str:
+    return secrets.token_urlsafe(8)
+
+
+def graph_error(
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    kind: str = "OAuthException",
+    transient: bool | None = None,
+) -> JSONDict:
+    error: JSONDict = {"message": message, "type": kind, "code": code, "fbtrace_id": _trace()}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if transient is not None:
+        error["is_transient"] = transient
+    return {"error": error}
+
+
+class MetaDialect(Dialect):
+    rejection_status = 400
+    send_retry_after = False
+
+    def error_body(self, status: int, message: str, error: str | None = None) -> Any:
+        if status >= 500:
+            return graph_error(
+                2, message or "An unexpected error has occurred.", kind="OAuthException", transient=True
+            )
+        if status == 404:
+            return graph_error(100, message, subcode=33, kind="GraphMethodException")
+        return graph_error(100, message, kind="OAuthException")
+
+    def expired_token(self, request: Request) -> Response:
+        stamp = datetime.now(UTC).strftime("%A, %d-%b-%y %H:%M:%S UTC")
+        return json_response(
+            400,
+            graph_error(190, f"Error validating access token: Session has expired on {stamp}.", subcode=463),
+        )
+
+    def credentials_refused(self, request: Request) -> Response:
+        return json_response(
+            400,
+            graph_error(100, "This authorization code has expired.", subcode=36007),
+        )
+
+    def rate_limit_headers(self, state: RateLimitState) -> list[tuple[str, str]]:
+        return []
+
+    def too_many_requests(self, state: RateLimitState, now: float) -> Response:
+        minutes = max(0.0, state.reset_at - now) / 60.0
+        usage = {
+            "type": "pages",
+            "call_count": 100,
+            "total_cputime": 12,
+            "total_time": 20,
+            "estimated_time_to_regain_access": round(minutes, 3),
+        }
+        return json_response(
+            400,
+            graph_error(32, "Page request limit reached", kind="OAuthException"),
+            headers=[
+                ("X-App-Usage", json.dumps({"call_count": 100, "total_cputime": 12, "total_time": 20})),
+                ("X-Business-Use-Case-Usage", json.dumps({"0": [usage]})),
+            ],
+        )
+
+
+# -- state --------------------------------------------------------------------------------------------
+@dataclass
+class Person:
+    id: str
+    name: str
+
+
+@dataclass
+class FbPage:
+    id: str
+    name: str
+    username: str
+    token: str = ""
+    ig_user_id: str | None = None
+
+
+@dataclass
+class Photo:
+    id: str
+    page_id: str
+    data: bytes
+    mime_type: str
+    published: bool
+    alt_text: str = ""
+
+
+@dataclass
+class FbComment:
+    id: str
+    object_id: str
+    author: Person
+    message: str
+    created_at: float
+    parent_id: str | None = None
+
+
+@dataclass
+class FbPost:
+    id: str
+    page_id: str
+    message: str
+    created_at: float
+    link: str | None = None
+    photo_ids: list[str] = field(default_factory=list)
+    video_id: str | None = None
+    reactions: set[str] = field(default_factory=set)
+    shares: int = 0
+    views: int = 0
+    deleted: bool = False
+
+
+@dataclass
+class IgUser:
+    id: str
+    username: str
+    name: str
+    page_id: str
+    quota_total: int = 100
+    quota_usage: int = 0
+
+
+@dataclass
+class Container:
+    id: str
+    ig_id: str
+    media_type: str  # IMAGE | VIDEO | REELS | CAROUSEL
+    caption: str
+    created_at: float
+    children: list[str] = field(default_factory=list)
+    is_carousel_item: bool = False
+    checks_left: int = 0
+    status: str = "IN_PROGRESS"
+    media_id: str | None = None
+    error: str = ""
+
+
+@dataclass
+class IgMedia:
+    id: str
+    ig_id: str
+    caption: str
+    media_type: str
+    created_at: float
+    children: list[str] = field(default_factory=list)
+    likes: set[str] = field(default_factory=set)
+    views: int = 0
+
+
+@dataclass
+class IgComment:
+    id: str
+    media_id: str
+    username: str
+    text: str
+    created_at: float
+    parent_id: str | None = None
+
+
+@dataclass
+class _Code:
+    redirect_uri: str
+    person_id: str
+    scopes: list[str]
+
+
+def _graph_time(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+class MetaEmulator(EmulatorServer):
+    dialect = MetaDialect()
+    server_header = "proxygen-bolt"
+
+    def __init__(self, *, app_id: str = "resonanz-app", app_secret: str = "resonanz-secret") -> None:  # noqa: S107 - a test app
+        super().__init__()
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.tokens = TokenStore(self.now)
+        self._ids = itertools.count(int(time.time()) * 1000)
+        self._codes: dict[str, _Code] = {}
+        self.people: dict[str, Person] = {}
+        self.pages: dict[str, FbPage] = {}
+        self.page_admins: dict[str, list[str]] = {}  # person id -> page ids
+        self.posts: dict[str, FbPost] = {}
+        self.photos: dict[str, Photo] = {}
+        self.comments: dict[str, FbComment] = {}
+        self.videos: dict[str, bytes] = {}
+        self.calls = 0
+        self.ig_users: dict[str, IgUser] = {}
+        self.containers: dict[str, Container] = {}
+        self.ig_media: dict[str, IgMedia] = {}
+        self.ig_comments: dict[str, IgComment] = {}
+        self.fetched_urls: list[str] = []
+        # Polls a container answers IN_PROGRESS before FINISHED (images / videos).
+        self.image_checks = 1
+        self.video_checks = 2
+        # Set to make the next media_publish fail after the post went live (Instagram does that).
+        self.fail_after_publish = 0
+        # Set to leave the Page token out of /me/accounts (a login without pages_manage_posts).
+        self.omit_page_tokens = False
+        self.default_person = self.create_person("Erika Muster")
+        self.default_page = self.create_page("Resonanz Demo", "resonanzdemo", admin=self.default_person)
+        # Login
+        self.route("GET", V + r"/dialog/oauth", self._dialog)
+        self.route("GET", V + r"/oauth/access_token", self._access_token)
+        self.route("GET", V + r"/me/accounts", self._accounts)
+        self.route("GET", V + r"/me", self._me)
+        # Pages
+        self.route("POST", V + r"/(\d+)/feed", self._create_feed)
+        self.route("POST", V + r"/(\d+)/photos", self._create_photo)
+        self.route("POST", V + r"/(\d+)/videos", self._create_video)
+        self.route("GET", V + r"/(\d+)/posts", self._page_posts)
+        self.route("GET", V + r"/(\d+_\d+)/comments", self._post_comments)
+        self.route("GET", V + r"/(\d+_\d+)/insights", self._post_insights)
+        self.route("GET", V + r"/(\d+_\d+)", self._get_post)
+        self.route("POST", V + r"/(\d+_\d+)", self._edit_post)
+        self.route("DELETE", V + r"/(\d+_\d+)", self._delete_post)
+        self.validate("POST", V + r"/\d+/feed", params_validator(sdk_params(SdkPage, "create_feed")))
+        self.validate(
+            "POST",
+            V + r"/\d+/photos",
+            params_validator(sdk_params(SdkPage, "create_photo"), extra=("source",)),
+        )
+        self.validate(
+            "POST",
+            V + r"/\d+/videos",
+            params_validator(sdk_params(SdkPage, "create_video"), extra=("source",)),
+        )
+        self.validate("POST", V + r"/\d+_\d+", params_validator(sdk_params(SdkPagePost, "api_update")))
+        self.validate("GET", V + r"/\d+/posts", fields_validator(sdk_fields(SdkPagePost)))
+        self.validate("GET", V + r"/\d+_\d+", fields_validator(sdk_fields(SdkPagePost)))
+        self.validate("GET", V + r"/\d+_\d+/comments", fields_validator(sdk_fields(SdkComment)))
+        self.validate("GET", V + r"/me", fields_validator(sdk_fields(SdkPage)))
+        # Instagram
+        self.route("POST", V + r"/(\d+)/media", self._create_container)
+        self.route("POST", V + r"/(\d+)/media_publish", self._media_publish)
+        self.route("GET", V + r"/(\d+)/media", self._ig_media_list)
+        self.route("GET", V + r"/(\d+)/content_publishing_limit", self._publishing_limit)
+        self.route("GET", V + r"/(\d+)/comments", self._ig_comments_list)
+        self.route("POST", V + r"/(\d+)/comments", self._ig_comment_create)
+        self.route("GET", V + r"/(\d+)/insights", self._ig_insights)
+        self.route("GET", V + r"/(\d+)", self._get_object)
+        self.validate("POST", V + r"/\d+/media", params_validator(sdk_params(SdkIGUser, "create_media")))
+        self.validate(
+            "POST", V + r"/\d+/media_publish", params_validator(sdk_params(SdkIGUser, "create_media_publish"))
+        )
+        self.validate("GET", V + r"/\d+/media", fields_validator(sdk_fields(SdkIGMedia)))
+        self.validate("GET", V + r"/\d+/comments", fields_validator(sdk_fields(SdkIGComment)))
+        self.validate(
+            "POST", V + r"/\d+/comments", params_validator(sdk_params(SdkIGMedia, "create_comment"))
+        )
+
+    # -- test helpers -------------------------------------------------------------------------------
+    def new_id(self) -> str:
+        return str(next(self._ids))
+
+    def create_person(self, name: str) -> Person:
+        person = Person(self.new_id(), name)
+        self.people[person.id] = person
+        return person
+
+    def create_page(self, name: str, username: str, *, admin: Person) -> FbPage:
+        page = FbPage(self.new_id(), name, username)
+        page.token = self.tokens.issue(subject=f"page:{page.id}", client_id=self.app_id).access_token
+        self.pages[page.id] = page
+        self.page_admins.setdefault(admin.id, []).append(page.id)
+        return page
+
+    def live_posts(self, page: FbPage | None = None) -> list[FbPost]:
+        page_id = (page or self.default_page).id
+        return [p for p in self.posts.values() if p.page_id == page_id and not p.deleted]
+
+    def react_as(self, person: Person, post_id: str) -> None:
+        with self.lock:
+            self.posts[post_id].reactions.add(person.id)
+
+    def comment_as(
+        self, person: Person, object_id: str, message: str, *, parent_id: str | None = None
+    ) -> FbComment:
+        with self.lock:
+            comment = FbComment(
+                f"{object_id.rsplit('_', maxsplit=1)[-1]}_{self.new_id()}",
+                object_id,
+                person,
+                message,
+                self.now(),
+                parent_id,
+            )
+            self.comments[comment.id] = comment
+            return comment
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        self.calls += 1
+        response = super().handle(request)
+        # Every answer to an app carries its usage (https://developers.facebook.com/docs/graph-api/overview/rate-limiting).
+        share = min(100, self.calls // 50)
+        response.headers.append(
+            ("X-App-Usage", json.dumps({"call_count": share, "total_cputime": share, "total_time": share}))
+        )
+        return response
+
+    def _token(self, request: Request) -> Token:
+        header = request.headers.get("authorization", "")
+        value = header.partition(" ")[2].strip() if header.lower().startswith("bearer ") else ""
+        value = value or (request.params().get("access_token") or "")
+        token = self.tokens.find(value) if value else None
+        if token is None:
+            raise ApiError(
+                400,
+                "Invalid OAuth access token - Cannot parse access token",
+                body=graph_error(190, "Invalid OAuth access token - Cannot parse access token"),
+            )
+        if token.revoked or (token.expires_at is not None and self.now() >= token.expires_at):
+            raise ApiError(
+                400,
+                "expired",
+                body=self.dialect.expired_token(request).body
+                and json.loads(self.dialect.expired_token(request).body),
+            )
+        return token
+
+    def _page_for(self, request: Request, page_id: str | None = None) -> FbPage:
+        token = self._token(request)
+        subject = str(token.subject or "")
+        if not subject.startswith("page:"):
+            raise ApiError(
+                400,
+                "needs page token",
+                body=graph_error(210, "(#210) A page access token is required to request this resource."),
+            )
+        page = self.pages[subject.removeprefix("page:")]
+        if page_id is not None and page_id != page.id:
+            raise ApiError(
+                400,
+                "no permission",
+                body=graph_error(
+                    200,
+                    "(#200) The user hasn't authorized the application to perform this action",
+                    kind="OAuthException",
+                ),
+            )
+        return page
+
+    def _post_of(self, request: Request, post_id: str) -> tuple[FbPage, FbPost]:
+        page = self._page_for(request)
+        post = self.posts.get(post_id)
+        if post is None or post.deleted or post.page_id != page.id:
+            raise ApiError(
+                400,
+                "missing",
+                body=graph_error(
+                    100,
+                    f"Unsupported get request. Object with ID '{post_id}' does not exist, "
+                    "cannot be loaded due to missing permissions, or does not support this "
+                    "operation.",
+                    subcode=33,
+                    kind="GraphMethodException",
+                ),
+            )
+        return page, post
+
+    @staticmethod
+    def _invalid(message: str, subcode: int | None = None) -> ApiError:
+        return ApiError(400, message, body=graph_error(100, message, subcode=subcode))
+
+    # -- login --------------------------------------------------------------------------------------
+    def _dialog(self, request: Request, _m: re.Match[str]) -> Response:
+        params = request.params()
+        if params.get("client_id") != self.app_id:
+            raise self._invalid("Invalid App ID")
+        code = secrets.token_urlsafe(24)
+        self._codes[code] = _Code(
+            str(params.get("redirect_uri")), self.default_person.id, (params.get("scope") or "").split(",")
+        )
+        target = (
+            f"{params.get('redirect_uri')}?{urlencode({'code': code, 'state': params.get('state') or ''})}"
+        )
+        return Response(302, b"", content_type="text/html", headers=[("Location", target)])
+
+    def _access_token(self, request: Request, _m: re.Match[str]) -> Response:
+        params = request.params()
+        if params.get("client_id") != self.app_id or params.get("client_secret") != self.app_secret:
+            raise ApiError(
+                400, "bad client", body=graph_error(1, "Error validating client secret.", subcode=0)
+            )
+        if params.get("grant_type") == "fb_exchange_token":
+            old = self.tokens.find(params.get("fb_exchange_token") or "")
+            if old is None or not str(old.subject).startswith("user:"):
+                raise ApiError(400, "bad", body=graph_error(190, "Invalid OAuth access token."))
+            token = self.tokens.issue(
+                subject=old.subject, client_id=self.app_id, scopes=old.scopes, ttl=LONG_USER_TOKEN_TTL
+            )
+            return json_response(
+                200,
+                {
+                    "access_token": token.access_token,
+                    "token_type": "bearer",
+                    "expires_in": LONG_USER_TOKEN_TTL,
+                },
+            )
+        code = self._codes.pop(params.get("code") or "", None)
+        if code is None or code.redirect_uri != params.get("redirect_uri"):
+            raise ApiError(
+                400, "bad code", body=graph_error(100, "This authorization code has expired.", subcode=36007)
+            )
+        token = self.tokens.issue(
+            subject=f"user:{code.person_id}",
+            client_id=self.app_id,
+            scopes=code.scopes,
+            ttl=SHORT_USER_TOKEN_TTL,
+        )
+        return json_response(
+            200,
+            {"access_token": token.access_token, "token_type": "bearer", "expires_in": SHORT_USER_TOKEN_TTL},
+        )
+
+    def _accounts(self, request: Request, _m: re.Match[str]) -> Response:
+        token = self._token(request)
+        person_id = str(token.subject or "").removeprefix("user:")
+        data = []
+        for page_id in self.page_admins.get(person_id, []):
+            page = self.pages[page_id]
+            entry: JSONDict = {
+                "id": page.id,
+                "name": page.name,
+                "access_token": "" if self.omit_page_tokens else page.token,
+                "tasks": ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING", "MODERATE", "MANAGE"],
+            }
+            if page.ig_user_id:
+                entry["instagram_business_account"] = {"id": page.ig_user_id}
+            data.append(entry)
+        return json_response(200, {"data": data, "paging": {"cursors": {"before": "b", "after": "a"}}})
+
+    def _me(self, request: Request, _m: re.Match[str]) -> Response:
+        token = self._token(request)
+        subject = str(token.subject or "")
+        if subject.startswith("user:"):
+            person = self.people[subject.removeprefix("user:")]
+            return json_response(200, {"id": person.id, "name": person.name})
+        page = self._page_for(request)
+        return json_response(
+            200,
+            {
+                "id": page.id,
+                "name": page.name,
+                "username": page.username,
+                "link": f"https://www.facebook.com/{page.username}",
+                "picture": {"data": {"url": f"https://scontent.example/{page.id}.jpg"}},
+            },
+        )
+
+    # -- pages --------------------------------------------------------------------------------------
+    def _check_message(self, message: str) -> None:
+        if len(message) > TEXT_LIMIT:
+            raise self._invalid(
+                f"(#100) The message is too long: {len(message)} characters, at most {TEXT_LIMIT}."
+            )
+
+    def _create_feed(self, request: Request, match: re.Match[str]) -> Response:
+        page = self._page_for(request, match.group(1))
+        document = request.document() or {}
+        message = str(document.get("message") or "")
+        self._check_message(message)
+        photo_ids: list[str] = []
+        for item in document.get("attached_media") or []:
+            media_fbid = str((item or {}).get("media_fbid") if isinstance(item, dict) else "")
+            photo = self.photos.get(media_fbid)
+            if photo is None or photo.page_id != page.id:
+                raise self._invalid(f"(#100) param attached_media[0] has invalid media_fbid {media_fbid}")
+            if photo.published:
+                raise self._invalid("(#100) attached_media: photo is already published")
+            photo_ids.append(media_fbid)
+        if not message and not photo_ids and not document.get("link"):
+            raise self._invalid("(#100) Missing message or attachment")
+        for photo_id in photo_ids:
+            self.photos[photo_id].published = True
+        post = FbPost(
+            f"{page.id}_{self.new_id()}",
+            page.id,
+            message,
+            self.now(),
+            link=document.get("link"),
+            photo_ids=photo_ids,
+        )
+        self.posts[post.id] = post
+        return json_response(200, {"id": post.id})
+
+    def _create_photo(self, request: Request, match: re.Match[str]) -> Response:
+        page = self._page_for(request, match.group(1))
+        params = request.params()
+        upload = params.files.get("source")
+        if upload is None and not params.get("url"):
+            raise self._invalid("(#324) Requires upload file")
+        data = upload.data if upload is not None else b""
+        if upload is not None and not data.startswith((b"\x89PNG", b"\xff\xd8", b"GIF8")):
+            raise ApiError(400, "bad image", body=graph_error(324, "(#324) Missing or invalid image file"))
+        published = params.get_bool("published", True)
+        photo = Photo(
+            self.new_id(),
+            page.id,
+            data,
+            upload.content_type if upload else "",
+            published=False,
+            alt_text=params.get("alt_text_custom") or "",
+        )
+        self.photos[photo.id] = photo
+        if not published:
+            return json_response(200, {"id": photo.id})
+        message = params.get("message") or params.get("caption") or ""
+        self._check_message(message)
+        photo.published = True
+        post = FbPost(f"{page.id}_{self.new_id()}", page.id, message, self.now(), photo_ids=[photo.id])
+        self.posts[post.id] = post
+        return json_response(200, {"id": photo.id, "post_id": post.id})
+
+    def _create_video(self, request: Request, match: re.Match[str]) -> Response:
+        page = self._page_for(request, match.group(1))
+        params = request.params()
+        upload = params.files.get("source")
+        if upload is None and not params.get("file_url"):
+            raise self._invalid("(#100) Requires source or file_url")
+        description = params.get("description") or ""
+        self._check_message(description)
+        video_id = self.new_id()
+        self.videos[video_id] = upload.data if upload else b""
+        post = FbPost(f"{page.id}_{video_id}", page.id, description, self.now(), video_id=video_id)
+        self.posts[post.id] = post
+        return json_response(200, {"id": video_id})
+
+    def _post_json(self, post: FbPost, fields: list[str]) -> JSONDict:
+        out: JSONDict = {"id": post.id}
+        if "message" in fields and post.message:
+            out["message"] = post.message
+        if "created_time" in fields:
+            out["created_time"] = _graph_time(post.created_at)
+        if "permalink_url" in fields:
+            out["permalink_url"] = f"https://www.facebook.com/{post.id}"
+        if "attachments" in fields:
+            items: list[JSONDict] = []
+            if len(post.photo_ids) > 1:
+                items.append(
+                    {
+                        "type": "album",
+                        "subattachments": {
+                            "data": [{"type": "photo", "target": {"id": p}} for p in post.photo_ids]
+                        },
+                    }
+                )
+            elif post.photo_ids:
+                items.append({"type": "photo", "target": {"id": post.photo_ids[0]}})
+            elif post.video_id:
+                items.append({"type": "video_inline", "target": {"id": post.video_id}})
+            elif post.link:
+                items.append({"type": "share", "url": post.link})
+            if items:
+                out["attachments"] = {"data": items}
+        if "reactions" in fields:
+            out["reactions"] = {"data": [], "summary": {"total_count": len(post.reactions)}}
+        if "comments" in fields:
+            count = sum(1 for c in self.comments.values() if c.object_id == post.id)
+            out["comments"] = {"data": [], "summary": {"total_count": count}}
+        if "shares" in fields and post.shares:
+            out["shares"] = {"count": post.shares}
+        return out
+
+    def _page_posts(self, request: Request, match: re.Match[str]) -> Response:
+        page = self._page_for(request, match.group(1))
+        params = request.params()
+        fields = top_fields(params.get("fields") or "id,message,created_time")
+        since = float(params.get("since") or 0)
+        limit = min(int(params.get("limit") or 25), 100)
+        offset = int(params.get("after") or 0)
+        posts = sorted(
+            (p for p in self.live_posts(page) if p.created_at >= since),
+            key=lambda p: p.created_at,
+            reverse=True,
+        )
+        chunk = posts[offset : offset + limit]
+        body: JSONDict = {"data": [self._post_json(p, fields) for p in chunk]}
+        if offset + limit < len(posts):
+            body["paging"] = {"cursors": {"after": str(offset + limit)}, "next": "more"}
+        return json_response(200, body)
+
+    def _get_post(self, request: Request, match: re.Match[str]) -> Response:
+        _page, post = self._post_of(request, match.group(1))
+        return json_response(200, self._post_json(post, top_fields(request.params().get("fields") or "id")))
+
+    def _edit_post(self, request: Request, match: re.Match[str]) -> Response:
+        _page, post = self._post_of(request, match.group(1))
+        document = request.document() or {}
+        if "message" in document:
+            message = str(document["message"])
+            self._check_message(message)
+            post.message = message
+        return json_response(200, {"success": True})
+
+    def _delete_post(self, request: Request, match: re.Match[str]) -> Response:
+        _page, post = self._post_of(request, match.group(1))
+        post.deleted = True
+        return json_response(200, {"success": True})
+
+    def _post_comments(self, request: Request, match: re.Match[str]) -> Response:
+        _page, post = self._post_of(request, match.group(1))
+        stream = request.params().get("filter") == "stream"
+        found = [
+            c for c in self.comments.values() if c.object_id == post.id and (stream or c.parent_id is None)
+        ]
+        data = []
+        for comment in sorted(found, key=lambda c: c.created_at):
+            entry: JSONDict = {
+                "id": comment.id,
+                "message": comment.message,
+                "created_time": _graph_time(comment.created_at),
+                "from": {"id": comment.author.id, "name": comment.author.name},
+                "permalink_url": f"https://www.facebook.com/{comment.id}",
+            }
+            if comment.parent_id:
+                entry["parent"] = {"id": comment.parent_id}
+            data.append(entry)
+        return json_response(200, {"data": data})
+
+    def _post_insights(self, request: Request, match: re.Match[str]) -> Response:
+        _page, post = self._post_of(request, match.group(1))
+        metrics = [m for m in (request.params().get("metric") or "").split(",") if m]
+        data = []
+        for metric in metrics:
+            if metric in DEPRECATED_POST_METRICS or metric not in POST_METRICS:
+                raise self._invalid("(#100) The value must be a valid insights metric")
+            value: Any = (
+                post.views if metric != "post_reactions_by_type_total" else {"like": len(post.reactions)}
+            )
+            data.append(
+                {
+                    "name": metric,
+                    "period": "lifetime",
+                    "values": [{"value": value}],
+                    "id": f"{post.id}/insights/{metric}/lifetime",
+                }
+            )
+        return json_response(200, {"data": data})
+
+    # -- Instagram ----------------------------------------------------------------------------------
+    def create_ig_user(self, page: FbPage, username: str, name: str = "") -> IgUser:
+        user = IgUser(self.new_id(), username, name or username, page.id)
+        self.ig_users[user.id] = user
+        page.ig_user_id = user.id
+        return user
+
+    def live_ig_media(self, user: IgUser) -> list[IgMedia]:
+        return [m for m in self.ig_media.values() if m.ig_id == user.id and m.media_type != "CAROUSEL_ITEM"]
+
+    def ig_comment_as(
+        self, username: str, media_id: str, text: str, *, parent_id: str | None = None
+    ) -> IgComment:
+        with self.lock:
+            comment = IgComment(self.new_id(), media_id, username, text, self.now(), parent_id)
+            self.ig_comments[comment.id] = comment
+            return comment
+
+    def ig_like_as(self, person: Person, media_id: str) -> None:
+        with self.lock:
+            self.ig_media[media_id].likes.add(person.id)
+
+    def _ig_user_for(self, request: Request, ig_id: str) -> IgUser:
+        page = self._page_for(request)
+        user = self.ig_users.get(ig_id)
+        if user is None or user.page_id != page.id:
+            raise ApiError(
+                400,
+                "missing",
+                body=graph_error(
+                    100,
+                    f"Unsupported request. Object with ID '{ig_id}' does not exist.",
+                    subcode=33,
+                    kind="GraphMethodException",
+                ),
+            )
+        return user
+
+    @staticmethod
+    def _ig_error(code: int, subcode: int, message: str, user_title: str) -> ApiError:
+        body = graph_error(code, message, subcode=subcode)
+        body["error"]["error_user_title"] = user_title
+        body["error"]["error_user_msg"] = message
+        return ApiError(400, message, body=body)
+
+    def _fetch_image(self, url: str) -> None:
+        """Fetch the image as Meta's crawler would and check it (JPEG, 8 MB, 4:5 - 1.91:1)."""
+        from PIL import Image
+
+        self.fetched_urls.append(url)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - a test fetch, http(s) only
+                data = answer.read()
+        except (OSError, ValueError) as exc:
+            raise self._ig_error(
+                9004,
+                2207052,
+                f"Media download has failed. The media URI doesn't meet our requirements. ({exc})",
+                "Media download failed",
+            ) from exc
+        if not data.startswith(b"\xff\xd8"):
+            raise self._ig_error(
+                9004,
+                2207083,
+                "Only photo or video can be accepted as media type. "
+                "The image format is not supported (JPEG only).",
+                "Unsupported format",
+            )
+        if len(data) > 8 * 1024 * 1024:
+            raise self._ig_error(9004, 2207004, "The image is too large to download.", "Image too large")
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+        if not 0.8 - 0.005 <= width / height <= 1.91 + 0.005:
+            raise self._ig_error(36003, 2207009, "The aspect ratio is not supported.", "Aspect ratio")
+
+    def _create_container(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        document = request.document() or {}
+        caption = str(document.get("caption") or "")
+        if len(caption) > 2200:
+            raise self._ig_error(
+                100, 2207035, "The caption is too long (at most 2200 characters).", "Caption"
+            )
+        if len(re.findall(r"(?<!\w)#\w+", caption)) > 30:
+            raise self._ig_error(100, 2207036, "The caption has more than 30 hashtags.", "Hashtags")
+        media_type = str(document.get("media_type") or "IMAGE")
+        item = bool(document.get("is_carousel_item"))
+        container = Container(self.new_id(), user.id, media_type, caption, self.now(), is_carousel_item=item)
+        if media_type == "CAROUSEL":
+            children = [str(c) for c in document.get("children") or []]
+            if not 2 <= len(children) <= 10:
+                raise self._ig_error(100, 2207028, "A carousel takes 2 to 10 items.", "Carousel")
+            for child in children:
+                known = self.containers.get(child)
+                if known is None or not known.is_carousel_item or known.status != "FINISHED":
+                    raise self._ig_error(100, 2207027, f"Child {child} is not ready.", "Carousel")
+            container.children = children
+            container.checks_left = 0
+        elif media_type in ("REELS", "VIDEO"):
+            if not document.get("video_url"):
+                raise self._invalid("(#100) video_url is required")
+            container.checks_left = self.video_checks
+        else:
+            url = str(document.get("image_url") or "")
+            if not url:
+                raise self._invalid("(#100) image_url is required")
+            self._fetch_image(url)
+            container.checks_left = self.image_checks
+        if container.checks_left == 0:
+            container.status = "FINISHED"
+        self.containers[container.id] = container
+        return json_response(200, {"id": container.id})
+
+    def _container_status(self, container: Container) -> str:
+        if container.status in ("IN_PROGRESS", "FINISHED") and self.now() - container.created_at > 86400:
+            container.status = "EXPIRED"
+        return container.status
+
+    def _media_publish(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        creation_id = str((request.document() or {}).get("creation_id") or "")
+        container = self.containers.get(creation_id)
+        if container is None or container.ig_id != user.id or container.is_carousel_item:
+            raise self._ig_error(100, 2207001, "Media ID is not available.", "Not found")
+        if user.quota_usage >= user.quota_total:
+            raise self._ig_error(
+                9,
+                2207042,
+                "You have reached the maximum number of posts that is allowed "
+                "to be published by Content Publishing API.",
+                "Limit reached",
+            )
+        status = self._container_status(container)
+        if status == "PUBLISHED":
+            raise self._ig_error(9007, 2207008, "The media has been published already.", "Published")
+        if status != "FINISHED":
+            raise self._ig_error(
+                9007,
+                2207027,
+                "Media ID is not available. The media is not ready for publishing, please wait for a moment.",
+                "Media not ready",
+            )
+        media_type = {"REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}.get(container.media_type, "IMAGE")
+        media = IgMedia(self.new_id(), user.id, container.caption, media_type, self.now())
+        for _child in container.children:
+            item = IgMedia(self.new_id(), user.id, "", "CAROUSEL_ITEM", self.now())
+            self.ig_media[item.id] = item
+            media.children.append(item.id)
+        self.ig_media[media.id] = media
+        container.status, container.media_id = "PUBLISHED", media.id
+        user.quota_usage += 1
+        if self.fail_after_publish:
+            self.fail_after_publish -= 1
+            raise ApiError(
+                500,
+                "unknown",
+                body=graph_error(
+                    2, "An unexpected error has occurred. Please retry your request later.", transient=True
+                ),
+            )
+        return json_response(200, {"id": media.id})
+
+    def _media_json(self, media: IgMedia, fields: list[str]) -> JSONDict:
+        out: JSONDict = {"id": media.id}
+        if "caption" in fields and media.caption:
+            out["caption"] = media.caption
+        if "timestamp" in fields:
+            out["timestamp"] = _graph_time(media.created_at)
+        if "media_type" in fields:
+            out["media_type"] = media.media_type
+        if "permalink" in fields:
+            out["permalink"] = f"https://www.instagram.com/p/{media.id}/"
+        if "children" in fields and media.children:
+            out["children"] = {"data": [{"id": c} for c in media.children]}
+        if "like_count" in fields:
+            out["like_count"] = len(media.likes)
+        if "comments_count" in fields:
+            out["comments_count"] = sum(1 for c in self.ig_comments.values() if c.media_id == media.id)
+        return out
+
+    def _ig_media_list(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        fields = top_fields(request.params().get("fields") or "id")
+        limit = min(int(request.params().get("limit") or 25), 100)
+        media = sorted(self.live_ig_media(user), key=lambda m: m.created_at, reverse=True)[:limit]
+        return json_response(200, {"data": [self._media_json(m, fields) for m in media]})
+
+    def _publishing_limit(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        fields = top_fields(request.params().get("fields") or "quota_usage")
+        entry: JSONDict = {"quota_usage": user.quota_usage}
+        if "config" in fields:
+            entry["config"] = {"quota_total": user.quota_total, "quota_duration": 86400}
+        return json_response(200, {"data": [entry]})
+
+    def _get_object(self, request: Request, match: re.Match[str]) -> Response:
+        object_id = match.group(1)
+        fields = top_fields(request.params().get("fields") or "id")
+        if object_id in self.ig_users:
+            user = self._ig_user_for(request, object_id)
+            return json_response(
+                200,
+                {
+                    "id": user.id,
+                    "username": user.username,
+                    "name": user.name,
+                    "profile_picture_url": f"https://scontent.example/{user.id}.jpg",
+                },
+            )
+        page = self._page_for(request)
+        if object_id in self.containers:
+            container = self.containers[object_id]
+            if self.ig_users[container.ig_id].page_id != page.id:
+                raise self._invalid("(#100) no access")
+            status = self._container_status(container)
+            if status == "IN_PROGRESS":
+                container.checks_left -= 1
+                if container.checks_left <= 0:
+                    container.status = "FINISHED"
+            out: JSONDict = {"id": container.id, "status_code": status}
+            if "status" in fields:
+                out["status"] = container.error or status
+            return json_response(200, out)
+        media = self.ig_media.get(object_id)
+        if media is None or self.ig_users[media.ig_id].page_id != page.id:
+            raise ApiError(
+                400,
+                "missing",
+                body=graph_error(
+                    100,
+                    f"Unsupported get request. Object with ID '{object_id}' does not exist.",
+                    subcode=33,
+                    kind="GraphMethodException",
+                ),
+            )
+        return json_response(200, self._media_json(media, fields))
+
+    def _ig_media_of(self, request: Request, media_id: str) -> IgMedia:
+        page = self._page_for(request)
+        media = self.ig_media.get(media_id)
+        if media is None or self.ig_users[media.ig_id].page_id != page.id:
+            raise self._invalid(f"(#100) Object with ID '{media_id}' does not exist", subcode=33)
+        return media
+
+    def _ig_comments_list(self, request: Request, match: re.Match[str]) -> Response:
+        media = self._ig_media_of(request, match.group(1))
+        top = [c for c in self.ig_comments.values() if c.media_id == media.id and c.parent_id is None]
+        data = []
+        for comment in sorted(top, key=lambda c: c.created_at):
+            replies = [r for r in self.ig_comments.values() if r.parent_id == comment.id]
+            entry: JSONDict = {
+                "id": comment.id,
+                "text": comment.text,
+                "username": comment.username,
+                "timestamp": _graph_time(comment.created_at),
+            }
+            if replies:
+                entry["replies"] = {
+                    "data": [
+                        {
+                            "id": r.id,
+                            "text": r.text,
+                            "username": r.username,
+                            "timestamp": _graph_time(r.created_at),
+                        }
+                        for r in replies
+                    ]
+                }
+            data.append(entry)
+        return json_response(200, {"data": data})
+
+    def _ig_comment_create(self, request: Request, match: re.Match[str]) -> Response:
+        media = self._ig_media_of(request, match.group(1))
+        message = str((request.document() or {}).get("message") or "")
+        if not message:
+            raise self._invalid("(#100) message is required")
+        user = self.ig_users[media.ig_id]
+        comment = IgComment(self.new_id(), media.id, user.username, message, self.now())
+        self.ig_comments[comment.id] = comment
+        return json_response(200, {"id": comment.id})
+
+    def _ig_insights(self, request: Request, match: re.Match[str]) -> Response:
+        media = self._ig_media_of(request, match.group(1))
+        metrics = [m for m in (request.params().get("metric") or "").split(",") if m]
+        known = {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions"}
+        data = []
+        for metric in metrics:
+            if metric not in known:  # ``impressions`` and ``plays`` were deprecated with v22.0
+                raise self._invalid(
+                    f"(#100) metric[0] must be one of the following values: {', '.join(sorted(known))}"
+                )
+            value = {
+                "views": media.views,
+                "likes": len(media.likes),
+                "comments": sum(1 for c in self.ig_comments.values() if c.media_id == media.id),
+            }.get(metric, 0)
+            data.append({"name": metric, "period": "lifetime", "values": [{"value": value}]})
+        return json_response(200, {"data": data})
