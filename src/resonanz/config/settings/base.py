@@ -339,6 +339,7 @@ RESONANZ_CONNECTORS = {
     "bluesky": "resonanz.connectors.bluesky.provider.BlueskyConnector",
     "mastodon": "resonanz.connectors.mastodon.provider.MastodonConnector",
     "x": "resonanz.connectors.x.provider.XConnector",
+    "linkedin": "resonanz.connectors.linkedin.provider.LinkedInConnector",
 }
 # Per-network concurrency caps for publishing (simultaneous network calls across all workers); a network
 # not named here gets its connector's declared ``network_concurrency``.
