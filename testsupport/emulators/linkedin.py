@@ -62,7 +62,7 @@ COMMENTARY_LIMIT = 3000
 RESERVED = set("\\|{}@[]()<>#*_~")
 MENTION = re.compile(r"@\[((?:\\.|[^\]\\])*)\]\((urn:li:(?:person|organization):[A-Za-z0-9_-]+)\)")
 HASHTAG = re.compile(r"#((?:\\_|\w)+)")
-URL = re.compile(r"https?://[^\s<>\"]+")
+URL = re.compile(r"https?://[^\s<>\"\\]+[^\s<>\"'.,;:!?)\]}\\]")
 
 
 def parse_little(commentary: str) -> tuple[str, bool]:
@@ -223,6 +223,7 @@ class LinkedInEmulator(EmulatorServer):
         self.empty_refresh_token = False
         self.empty_error_next = False
         self.ghost_next = False
+        self.last_request_id = ""
         self.tokens = TokenStore(self.now)
         self.refresh_expiry: dict[str, float] = {}  # refresh token -> fixed expiry
         self._ids = itertools.count(int(time.time() * 1000) << 10)
@@ -311,6 +312,7 @@ class LinkedInEmulator(EmulatorServer):
     # -- plumbing ----------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         rid = str(uuid.uuid4())
+        self.last_request_id = rid
         try:
             if request.path.startswith("/rest/"):
                 self._check_version(request)
