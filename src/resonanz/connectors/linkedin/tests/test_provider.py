@@ -228,7 +228,7 @@ def test_reserved_characters_survive_and_mentions_are_elements(
 ) -> None:
     account = emulator_account(emulator)
     org = emulator.default_organization
-    text = f"Angebot (nur heute) für *alle* – danke @[{org.name}]({org.urn}) #Rabatt_2026"
+    text = f"Angebot (nur heute) für *alle* - danke @[{org.name}]({org.urn}) #Rabatt_2026"
     ref = connector.publish_part(account=account, variant=_one(text), part_index=0, key=_key())
     post = emulator.posts[ref.remote_id]
     assert not post.truncated

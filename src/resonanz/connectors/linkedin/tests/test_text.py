@@ -52,7 +52,7 @@ def test_every_reserved_character_is_escaped() -> None:
     [
         "Preis (netto) | {Versand} <b> *x* ~y~ [z] a_b \\ @ # Ende",
         "Danke @[Eddy](urn:li:person:1234) und @[A_B (DE)](urn:li:organization:1) #Tag",
-        "Mehr unter https://example.com/a_b (Link) – ÄÖÜ 👍",
+        "Mehr unter https://example.com/a_b (Link) - ÄÖÜ 👍",
     ],
 )
 def test_linkedin_reads_back_exactly_what_was_written(text: str) -> None:
