@@ -375,11 +375,9 @@ class LinkedInEmulator(EmulatorServer):
         if author == member.urn:
             return "w_member_social" in token.scopes
         match = re.fullmatch(r"urn:li:organization:(\d+)", author)
-        return (
-            bool(match)
-            and int(match.group(1)) in member.organizations
-            and ("w_organization_social" in token.scopes)
-        )
+        if match is None:
+            return False
+        return int(match.group(1)) in member.organizations and "w_organization_social" in token.scopes
 
     def _post_json(self, post: Post) -> JSONDict:
         body: JSONDict = {
@@ -725,9 +723,10 @@ class LinkedInEmulator(EmulatorServer):
             )
         if action == "finalizeUpload" and kind == "video":
             final = body.get("finalizeUploadRequest") or {}
-            asset = self.assets.get(str(final.get("video")))
-            if asset is None:
+            found = self.assets.get(str(final.get("video")))
+            if found is None:
                 raise ApiError(404, "Not Found")
+            asset = found
             etags = [str(e) for e in final.get("uploadedPartIds") or []]
             expected = [f"part-{asset.urn}-{n}" for n in range(asset.parts)]
             if etags != expected or len(asset.data) != asset.parts:

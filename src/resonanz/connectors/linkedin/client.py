@@ -23,18 +23,25 @@ LinkedIn's support see something they can act on, never an empty error.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from django.utils.translation import gettext
 
-from resonanz.connectors.base.errors import ConnectorError, Rejected
+from resonanz.connectors.base.errors import ConnectorError, RateLimited, Rejected
 from resonanz.connectors.base.http import NetworkHttpClient
 
 # Pinned for every call. Sunset about a year after release: move it before then (see the module text).
 API_VERSION = "202605"
 RESTLI_PROTOCOL_VERSION = "2.0.0"
 REQUEST_ID_HEADERS = ("x-li-uuid", "x-li-request-id", "x-restli-request-id")
+
+
+def seconds_until_midnight_utc(now: datetime | None = None) -> float:
+    now = now or datetime.now(UTC)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - now).total_seconds()
 
 
 def api_version() -> str:
@@ -129,6 +136,10 @@ class LinkedInClient(NetworkHttpClient):
             )
         error = super().classify(response)
         error.message = label
+        if isinstance(error, RateLimited) and error.retry_after is None:
+            # LinkedIn sends no Retry-After; its daily limits reset at midnight UTC
+            # (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits).
+            error.retry_after = seconds_until_midnight_utc()
         if type(error) is Rejected:
             service = body.get("serviceErrorCode")
             return LinkedInRejected(

@@ -17,6 +17,7 @@ from resonanz.connectors.base import (
     DraftMedia,
     DraftPart,
     DraftVariant,
+    RateLimited,
     Rejected,
     TemporaryError,
 )
@@ -305,3 +306,22 @@ def test_page_engagement_has_impressions(emulator: LinkedInEmulator, connector: 
     assert (engagement.likes, engagement.replies, engagement.impressions) == (1, 1, 321)
     assert engagement.reply_items[0].text == "Toll"
     assert engagement.reply_items[0].author_id == fan.urn
+
+
+def test_a_429_without_retry_after_waits_until_midnight_utc(
+    emulator: LinkedInEmulator, connector: LinkedInConnector
+) -> None:
+    account = emulator_account(emulator)
+    emulator.faults.fail(
+        "/rest/posts",
+        429,
+        body=b'{"status":429,"serviceErrorCode":101,"code":"TOO_MANY_REQUESTS","message":"Resource level '
+        b'throttle APPLICATION DAY limit for calls to this resource is reached."}',
+        method="POST",
+    )
+    with pytest.raises(RateLimited) as caught:
+        connector.publish_part(account=account, variant=_one("Zu viel"), part_index=0, key=_key())
+    assert caught.value.retry_after == pytest.approx(linkedin_client.seconds_until_midnight_utc(), abs=5)
+    assert "APPLICATION DAY limit" in caught.value.network_message
+    noon = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert linkedin_client.seconds_until_midnight_utc(noon) == 12 * 3600
