@@ -340,6 +340,7 @@ RESONANZ_CONNECTORS = {
     "mastodon": "resonanz.connectors.mastodon.provider.MastodonConnector",
     "x": "resonanz.connectors.x.provider.XConnector",
     "linkedin": "resonanz.connectors.linkedin.provider.LinkedInConnector",
+    "threads": "resonanz.connectors.threads.provider.ThreadsConnector",
 }
 # Per-network concurrency caps for publishing (simultaneous network calls across all workers); a network
 # not named here gets its connector's declared ``network_concurrency``.
