@@ -102,12 +102,12 @@ def new_page(
 
 
 def login(page: Any, base_url: str, email: str, *, password: str = PASSWORD) -> None:
-    """Sign in through allauth's form and wait for the first workspace's dashboard."""
+    """Sign in through allauth's form and wait for the landing page (dashboard or agency overview)."""
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"/w/\d+/$"))
+    page.wait_for_url(re.compile(r"/(w/\d+|overview)/$"))  # its dashboard, or the overview of several
 
 
 __all__ = [

@@ -14,7 +14,9 @@ urlpatterns = [
     path(ws + "approvals/", include("resonanz.approvals.urls")),
     path(ws + "bulk/", include("resonanz.bulk.urls")),
     path(ws + "campaigns/", include("resonanz.campaigns.urls")),
+    path(ws + "inbox/", include("resonanz.engagement.urls")),
     path("notifications/", include("resonanz.notifications.urls")),
+    path("overview/", include("resonanz.overview.urls")),
     # Public, token-protected pages: external reviewers (no account) and iCal feeds.
     path("review/", include("resonanz.approvals.public_urls")),
     path("feeds/", include("resonanz.bulk.public_urls")),

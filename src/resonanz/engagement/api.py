@@ -22,7 +22,18 @@ class MetricSerializer(serializers.ModelSerializer[MetricSample]):
 class MessageSerializer(serializers.ModelSerializer[Message]):
     class Meta:
         model = Message
-        fields = ["remote_id", "url", "author_handle", "author_name", "text", "created_at"]
+        fields = [
+            "remote_id",
+            "url",
+            "author_handle",
+            "author_name",
+            "text",
+            "created_at",
+            "sent_by_id",
+            "language",
+            "sentiment",
+            "sentiment_reasons",
+        ]
 
 
 class ConversationSerializer(serializers.ModelSerializer[Conversation]):
@@ -35,9 +46,12 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
             "channel_id",
             "variant_id",
             "root_remote_id",
+            "kind",
             "status",
             "assignee_id",
             "last_message_at",
+            "first_response_at",
+            "closed_at",
             "messages",
         ]
 
@@ -56,5 +70,7 @@ class VariantMetricsApi(WorkspaceAPIView):
 class ConversationListApi(WorkspaceAPIView):
     @extend_schema(responses=ConversationSerializer(many=True))
     def get(self, request: Request, workspace_id: int) -> Response:
-        qs = conversation_list(workspace=self.workspace, status=request.query_params.get("status"))
+        qs = conversation_list(
+            workspace=self.workspace, status=request.query_params.get("status")
+        ).prefetch_related("messages")
         return Response(ConversationSerializer(qs, many=True).data)

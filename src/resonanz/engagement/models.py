@@ -26,7 +26,20 @@ class MetricSample(models.Model):
 
 class ConversationStatus(models.TextChoices):
     OPEN = "open", _("Open")
-    DONE = "done", _("Done")
+    PENDING = "pending", _("Pending")  # answered or waiting for someone; not done yet
+    CLOSED = "closed", _("Closed")
+
+
+class MessageLanguage(models.TextChoices):
+    DE = "de", _("German")
+    EN = "en", _("English")
+    OTHER = "other", _("Other language")
+
+
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", _("Positive")
+    NEUTRAL = "neutral", _("Neutral")
+    NEGATIVE = "negative", _("Negative")
 
 
 class Conversation(models.Model):
@@ -38,17 +51,24 @@ class Conversation(models.Model):
     channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="conversations")
     variant = models.ForeignKey("posts.Variant", on_delete=models.SET_NULL, null=True, blank=True)
     root_remote_id = models.CharField(max_length=500)
+    # One of the inbox kinds the channel's connector declares (``NetworkSpec.inbox``: an ``InboxKind``
+    # value such as "replies"); kept as plain text so a new connector's kind needs no migration.
+    kind = models.CharField(max_length=30, default="replies", db_index=True)
     status = models.CharField(
         max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
     )
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Response times: the first answer sent from the inbox, and when it was (last) closed.
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["channel", "root_remote_id"], name="conversation_unique_root")
         ]
+        indexes = [models.Index(fields=["workspace", "status", "-last_message_at"], name="conv_ws_status")]
         ordering = ["-last_message_at"]
 
     def __str__(self) -> str:
@@ -66,6 +86,16 @@ class Message(models.Model):
     in_reply_to_remote_id = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
     fetched_at = models.DateTimeField(auto_now_add=True)
+    # Our own answer, sent from the inbox by this user (None: a message of someone on the network).
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Set by the language and sentiment classifier (resonanz.language), never here. NULL = not judged
+    # yet (the classifier runs after ingest), kept apart from any value it may return.
+    language = models.CharField(max_length=5, choices=MessageLanguage.choices, null=True, blank=True)  # noqa: DJ001
+    sentiment = models.CharField(max_length=10, choices=Sentiment.choices, null=True, blank=True)  # noqa: DJ001
+    # Why: e.g. [{"word": "kaputt", "weight": 0.41}, ...], the words that weighed most.
+    sentiment_reasons = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -75,3 +105,97 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_handle}: {self.text[:40]}"
+
+
+class InboxSettings(models.Model):
+    """The inbox's settings of one workspace (created on first use)."""
+
+    workspace = models.OneToOneField(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="inbox_settings"
+    )
+    round_robin = models.BooleanField(_("assign new conversations in turn"), default=False)
+    # The member who got the last conversation in turn (the next one goes to the member after them).
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"), default=60)
+
+    def __str__(self) -> str:
+        return f"inbox settings of {self.workspace_id}"
+
+
+class Note(models.Model):
+    """An internal note on a conversation: seen by colleagues only, never sent to the network."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField()
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class SavedReply(models.Model):
+    """A reusable answer; ``{author_name}``, ``{channel_name}`` and ``{agent_name}`` are filled in."""
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="saved_replies"
+    )
+    title = models.CharField(_("title"), max_length=100)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "title"], name="saved_reply_unique_title")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReplyStatus(models.TextChoices):
+    PENDING = "pending", _("Sending")
+    UNKNOWN = "unknown", _("Checking")  # the network did not answer in time: reconciled before a retry
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutgoingReply(models.Model):
+    """One answer from the inbox on its way to the network, exactly once.
+
+    The idempotency key and its time are committed with the row, before any network call (the same rule
+    as the publishing engine's parts): every retry sends the same key, and after an unknown outcome the
+    connector is asked whether the reply exists before it is sent again."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="outgoing")
+    in_reply_to = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField()
+    key = models.CharField(max_length=100, unique=True)
+    key_created_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=ReplyStatus.choices, default=ReplyStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # A worker holds the reply while it talks to the network (a crashed worker's lease runs out).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    remote_id = models.CharField(max_length=500, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from resonanz.accounts.models import Workspace
+from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from resonanz.accounts.models import Membership, User, Workspace
+from resonanz.accounts.permissions import Action, role_allows
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.posts.models import Variant
 
-from .models import Conversation, MetricSample
+from .models import Conversation, Message, MetricSample, OutgoingReply, SavedReply
+
+ASSIGNEE_FILTERS = ("all", "mine", "unassigned")
 
 
 def metric_series(*, workspace: Workspace, variant: Variant) -> QuerySet[MetricSample]:
@@ -14,8 +23,158 @@ def metric_series(*, workspace: Workspace, variant: Variant) -> QuerySet[MetricS
     return MetricSample.objects.filter(variant=variant)
 
 
-def conversation_list(*, workspace: Workspace, status: str | None = None) -> QuerySet[Conversation]:
+def conversation_list(
+    *,
+    workspace: Workspace,
+    status: str | None = None,
+    channel_id: int | None = None,
+    assignee: str = "all",
+    user: User | None = None,
+    kind: str | None = None,
+    language: str | None = None,
+    sentiment: str | None = None,
+) -> QuerySet[Conversation]:
+    """The inbox's list, newest activity first. ``assignee`` is "mine" (``user``'s), "unassigned" or
+    "all"; ``language`` and ``sentiment`` match conversations with at least one such message from the
+    network. Each row carries its latest message from the network (``last_text``, ``last_author``,
+    ``last_language``, ``last_sentiment``) and when it started (``started_at``) for the timer."""
     qs = Conversation.objects.filter(workspace=workspace).select_related("channel", "assignee")
     if status:
         qs = qs.filter(status=status)
-    return qs.prefetch_related("messages")
+    if channel_id:
+        qs = qs.filter(channel_id=channel_id)
+    if assignee == "mine" and user is not None:
+        qs = qs.filter(assignee=user)
+    elif assignee == "unassigned":
+        qs = qs.filter(assignee__isnull=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    inbound = Message.objects.filter(conversation=OuterRef("pk"), sent_by__isnull=True)
+    if language:
+        qs = qs.filter(
+            pk__in=Message.objects.filter(
+                language=language, sent_by__isnull=True, conversation__workspace=workspace
+            ).values("conversation")
+        )
+    if sentiment:
+        qs = qs.filter(
+            pk__in=Message.objects.filter(
+                sentiment=sentiment, sent_by__isnull=True, conversation__workspace=workspace
+            ).values("conversation")
+        )
+    latest = inbound.order_by("-created_at")
+    return qs.annotate(
+        last_text=Subquery(latest.values("text")[:1]),
+        last_author=Subquery(latest.values("author_name")[:1]),
+        last_handle=Subquery(latest.values("author_handle")[:1]),
+        last_language=Subquery(latest.values("language")[:1]),
+        last_sentiment=Subquery(latest.values("sentiment")[:1]),
+        # A correlated subquery, not an aggregate: evaluated for the page's rows only (no GROUP BY over
+        # every conversation of the workspace before the LIMIT).
+        started_at=Subquery(inbound.order_by("created_at").values("created_at")[:1]),
+    )
+
+
+def conversation_get(*, workspace: Workspace, conversation_id: int) -> Conversation:
+    """One conversation; another workspace's raises ``WorkspaceMismatch`` (404), a missing one
+    ``Conversation.DoesNotExist``."""
+    inbound = Message.objects.filter(conversation=OuterRef("pk"), sent_by__isnull=True)
+    conversation = (
+        Conversation.objects.select_related("channel", "assignee", "variant__post")
+        .annotate(started_at=Subquery(inbound.order_by("created_at").values("created_at")[:1]))
+        .get(pk=conversation_id)
+    )
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=conversation.workspace_id)
+    return conversation
+
+
+def conversation_thread(*, workspace: Workspace, conversation: Conversation) -> list[Message]:
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=conversation.workspace_id)
+    return list(conversation.messages.select_related("sent_by").order_by("created_at", "pk"))
+
+
+def conversation_outgoing(*, workspace: Workspace, conversation: Conversation) -> QuerySet[OutgoingReply]:
+    """Answers still on their way or failed (a sent one is a message of the thread)."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=conversation.workspace_id)
+    return conversation.outgoing.exclude(status="sent").select_related("author")
+
+
+def inbox_members(*, workspace: Workspace) -> dict[User, str]:
+    """Active members whose role may work in the inbox, with their role (stable order)."""
+    memberships = (
+        Membership.objects.filter(workspace=workspace, user__is_active=True)
+        .select_related("user")
+        .order_by("user__pk")
+    )
+    return {m.user: m.role for m in memberships if role_allows(m.role, Action.USE_INBOX)}
+
+
+def saved_reply_list(*, workspace: Workspace) -> QuerySet[SavedReply]:
+    return SavedReply.objects.filter(workspace=workspace)
+
+
+def saved_reply_get(*, workspace: Workspace, saved_reply_id: int) -> SavedReply:
+    found = SavedReply.objects.get(pk=saved_reply_id)
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=found.workspace_id)
+    return found
+
+
+def first_response_due(*, conversation: Conversation, target_minutes: int) -> datetime | None:
+    """When the first answer is due (None once answered or without a message from the network)."""
+    started = getattr(conversation, "started_at", None) or conversation.created_at
+    if conversation.first_response_at is not None or started is None:
+        return None
+    return started + timedelta(minutes=target_minutes)
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    label: str
+    conversations: int
+    median_first_response: timedelta | None
+    median_handling: timedelta | None
+
+
+def _median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
+
+
+def response_report(*, workspace: Workspace, since: datetime | None = None) -> dict[str, list[ReportRow]]:
+    """Median first-response time (first message from the network -> our first answer) and handling
+    time (-> closed) per person (the assignee), channel and ISO week of the first message."""
+    since = since or timezone.now() - timedelta(weeks=12)
+    rows = (
+        Conversation.objects.filter(workspace=workspace)
+        .annotate(started=Min("messages__created_at", filter=Q(messages__sent_by__isnull=True)))
+        .filter(started__gte=since)
+        .select_related("channel", "assignee")
+    )
+    groups: dict[str, dict[str, tuple[list[timedelta], list[timedelta], list[int]]]] = {
+        "person": defaultdict(lambda: ([], [], [])),
+        "channel": defaultdict(lambda: ([], [], [])),
+        "week": defaultdict(lambda: ([], [], [])),
+    }
+    for c in rows:
+        started = c.started  # type: ignore[attr-defined]
+        year, week, _day = started.isocalendar()
+        labels = {
+            "person": (c.assignee.name or c.assignee.email) if c.assignee else "—",
+            "channel": c.channel.display_name or c.channel.handle,
+            "week": f"{year}-W{week:02d}",
+        }
+        for group, label in labels.items():
+            first, handling, count = groups[group][label]
+            count.append(1)
+            if c.first_response_at:
+                first.append(c.first_response_at - started)
+            if c.closed_at:
+                handling.append(c.closed_at - started)
+    return {
+        group: [
+            ReportRow(label, len(count), _median(first), _median(handling))
+            for label, (first, handling, count) in sorted(found.items())
+        ]
+        for group, found in groups.items()
+    }

@@ -1,20 +1,54 @@
 from __future__ import annotations
 
 import logging
+import re
+import time
+import uuid
 from datetime import timedelta
+from typing import Any
 
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from resonanz.accounts.models import Workspace
+from resonanz.accounts.models import Role, User, Workspace
 from resonanz.channels.models import ChannelStatus
 from resonanz.channels.services import channel_account, channel_refresh_credentials, channel_store_account
-from resonanz.connectors.base import AuthExpired, ConnectorError, Engagement, NotSupported, PublishedRef
+from resonanz.connectors.base import (
+    AuthExpired,
+    ConnectorError,
+    Engagement,
+    NotSupported,
+    OutcomeUnknown,
+    PublishedRef,
+    RateLimited,
+    Rejected,
+    TemporaryError,
+)
+from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.base.spec import InboxKind
 from resonanz.connectors.registry import get_connector
-from resonanz.core.errors import ensure_same_workspace
+from resonanz.core.errors import WorkspaceMismatch, ensure_same_workspace
+from resonanz.notifications.kinds import NotificationKind
+from resonanz.notifications.services import notification_send
 from resonanz.posts.models import Variant, VariantStatus
 
-from .models import Conversation, Message, MetricSample
+from .models import (
+    Conversation,
+    ConversationStatus,
+    InboxSettings,
+    Message,
+    MetricSample,
+    Note,
+    OutgoingReply,
+    ReplyStatus,
+    SavedReply,
+)
+from .selectors import inbox_members
 
 logger = logging.getLogger(__name__)
 SYNC_WINDOW = timedelta(days=30)
@@ -25,7 +59,7 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
     """Store one sample and upsert replies. Re-running with the same data adds no duplicate message."""
     ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
     now = timezone.now().replace(microsecond=0)
-    sample, _ = MetricSample.objects.update_or_create(
+    sample, _created = MetricSample.objects.update_or_create(
         variant=variant,
         taken_at=now,
         defaults={
@@ -37,11 +71,13 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
         },
     )
     if engagement.reply_items:
-        conversation, _ = Conversation.objects.get_or_create(
+        conversation, created = Conversation.objects.get_or_create(
             channel=variant.channel,
             root_remote_id=variant.remote_id,
-            defaults={"workspace": workspace, "variant": variant},
+            defaults={"workspace": workspace, "variant": variant, "kind": InboxKind.REPLIES.value},
         )
+        if created:
+            conversation_auto_assign(workspace=workspace, conversation=conversation)
         latest = conversation.last_message_at
         for reply in engagement.reply_items:
             Message.objects.get_or_create(
@@ -58,6 +94,11 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
                 },
             )
             latest = max(filter(None, [latest, reply.created_at]))
+        if conversation.status == ConversationStatus.CLOSED and latest != conversation.last_message_at:
+            # Someone wrote again after it was closed: back into the open queue.
+            conversation_set_status(
+                workspace=workspace, conversation=conversation, status=ConversationStatus.OPEN
+            )
         if latest != conversation.last_message_at:
             conversation.last_message_at = latest
             conversation.save(update_fields=["last_message_at"])
@@ -117,3 +158,406 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
             failed += 1
             logger.info("engagement sync of variant %s failed: %s", variant.pk, exc)
     return {"synced": ok, "failed": failed}
+
+
+# -- the inbox ------------------------------------------------------------------------------------
+#
+# Every write of the inbox goes through these functions with the workspace; an object of another
+# workspace raises WorkspaceMismatch (a 404) before anything is changed.
+
+REPLY_LEASE = timedelta(minutes=2)
+REPLY_MAX_ATTEMPTS = 8
+REPLY_RETRY_BASE_SECONDS = 15.0
+PRESENCE_SECONDS = 20  # a viewer who stops sending heartbeats (every 10 s) is gone after this
+MENTION = re.compile(r"(?<![\w.])@([\w.+-]+(?:@[\w-]+(?:\.[\w-]+)+)?)", re.UNICODE)
+
+
+def _ensure_conversation(workspace: Workspace, conversation: Conversation) -> None:
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=conversation.workspace_id)
+
+
+def inbox_settings_get(*, workspace: Workspace) -> InboxSettings:
+    found, _created = InboxSettings.objects.get_or_create(workspace=workspace)
+    return found
+
+
+def inbox_settings_update(
+    *, workspace: Workspace, round_robin: bool, first_response_minutes: int
+) -> InboxSettings:
+    found = inbox_settings_get(workspace=workspace)
+    found.round_robin = round_robin
+    found.first_response_minutes = max(1, first_response_minutes)
+    found.save(update_fields=["round_robin", "first_response_minutes"])
+    return found
+
+
+def _ensure_inbox_member(workspace: Workspace, user: User) -> None:
+    if user.pk not in {u.pk for u in inbox_members(workspace=workspace)}:
+        raise ValidationError(_("%(user)s cannot work in this workspace's inbox.") % {"user": user})
+
+
+def conversation_assign(
+    *, workspace: Workspace, conversation: Conversation, assignee: User | None, actor: User | None = None
+) -> Conversation:
+    """Give the conversation to ``assignee`` (a member with inbox rights) or to nobody (``None``)."""
+    _ensure_conversation(workspace, conversation)
+    if assignee is not None:
+        _ensure_inbox_member(workspace, assignee)
+    conversation.assignee = assignee
+    conversation.save(update_fields=["assignee"])
+    return conversation
+
+
+def conversation_set_status(
+    *, workspace: Workspace, conversation: Conversation, status: str, actor: User | None = None
+) -> Conversation:
+    """Open, pending or closed. Closing records ``closed_at`` (the handling time ends there); reopening
+    clears it, so a conversation closed twice counts until its last close."""
+    _ensure_conversation(workspace, conversation)
+    if status not in ConversationStatus.values:
+        raise ValidationError(_("Unknown status: %(status)s") % {"status": status})
+    conversation.status = status
+    conversation.closed_at = timezone.now() if status == ConversationStatus.CLOSED else None
+    conversation.save(update_fields=["status", "closed_at"])
+    return conversation
+
+
+def conversation_bulk(
+    *,
+    workspace: Workspace,
+    conversation_ids: list[int],
+    action: str,
+    assignee: User | None = None,
+    actor: User | None = None,
+) -> int:
+    """``action`` "assign" (to ``assignee``; None = unassign) or "close" for each conversation. All of
+    them must belong to ``workspace``: one id of another workspace refuses the whole batch (404)."""
+    conversations = list(Conversation.objects.filter(pk__in=conversation_ids))
+    if len(conversations) != len(set(conversation_ids)):
+        raise WorkspaceMismatch(workspace_id=workspace.pk, obj_workspace_id=None)
+    for conversation in conversations:
+        _ensure_conversation(workspace, conversation)
+    with transaction.atomic():
+        for conversation in conversations:
+            if action == "assign":
+                conversation_assign(
+                    workspace=workspace, conversation=conversation, assignee=assignee, actor=actor
+                )
+            elif action == "close":
+                conversation_set_status(
+                    workspace=workspace,
+                    conversation=conversation,
+                    status=ConversationStatus.CLOSED,
+                    actor=actor,
+                )
+            else:
+                raise ValidationError(_("Unknown action: %(action)s") % {"action": action})
+    return len(conversations)
+
+
+def conversation_auto_assign(*, workspace: Workspace, conversation: Conversation) -> User | None:
+    """Round robin (when the workspace turned it on): the next member in turn after the one who got the
+    last conversation. The pool is the workspace's agents, or, in a team without agents, everyone with
+    inbox rights; the settings row is locked so two new conversations never go to the same turn."""
+    _ensure_conversation(workspace, conversation)
+    if conversation.assignee_id is not None:
+        return conversation.assignee
+    with transaction.atomic():
+        inbox_settings_get(workspace=workspace)
+        found = InboxSettings.objects.select_for_update().get(workspace=workspace)
+        if not found.round_robin:
+            return None
+        members = inbox_members(workspace=workspace)
+        pool = [u for u, role in members.items() if role == Role.AGENT] or list(members)
+        if not pool:
+            return None
+        pool.sort(key=lambda u: u.pk)
+        after = found.last_assignee_id or 0
+        chosen = next((u for u in pool if u.pk > after), pool[0])
+        found.last_assignee = chosen
+        found.save(update_fields=["last_assignee"])
+        conversation.assignee = chosen
+        conversation.save(update_fields=["assignee"])
+    return chosen
+
+
+def note_add(*, workspace: Workspace, conversation: Conversation, author: User, text: str) -> Note:
+    """An internal note; colleagues named as ``@name`` (their name without spaces, the part of their
+    e-mail before the @, or the whole address) get a notification."""
+    _ensure_conversation(workspace, conversation)
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("A note needs a text."))
+    note = Note.objects.create(conversation=conversation, author=author, text=text)
+    mentioned = note_mentions(workspace=workspace, text=text)
+    mentioned = [u for u in mentioned if u.pk != author.pk]
+    if mentioned:
+        note.mentions.set(mentioned)
+        first = conversation.messages.filter(sent_by__isnull=True).first()
+        notification_send(
+            workspace=workspace,
+            recipients=mentioned,
+            kind=NotificationKind.INBOX_MENTION,
+            params={
+                "actor": author.name or author.email,
+                "workspace": workspace.name,
+                "conversation": (first.author_name or first.author_handle) if first else "",
+                "note": text[:300],
+            },
+            url=reverse("engagement:thread", args=[workspace.pk, conversation.pk]),
+        )
+    return note
+
+
+def note_mentions(*, workspace: Workspace, text: str) -> list[User]:
+    """The members of ``workspace`` that ``text`` mentions (``@name``), in the order of the text."""
+    words = [w.lower().rstrip(".") for w in MENTION.findall(text)]
+    if not words:
+        return []
+    found: list[User] = []
+    for user in User.objects.filter(memberships__workspace=workspace, is_active=True).order_by("pk"):
+        names = {
+            user.email.lower(),
+            user.email.split("@")[0].lower(),
+            user.name.replace(" ", "").lower(),
+            user.name.split(" ")[0].lower() if user.name else "",
+        } - {""}
+        if names.intersection(words) and user not in found:
+            found.append(user)
+    return found
+
+
+def saved_reply_create(*, workspace: Workspace, title: str, text: str) -> SavedReply:
+    title, text = title.strip(), text.strip()
+    if not title or not text:
+        raise ValidationError(_("A saved reply needs a title and a text."))
+    if SavedReply.objects.filter(workspace=workspace, title=title).exists():
+        raise ValidationError(_("A saved reply with this title exists already."))
+    return SavedReply.objects.create(workspace=workspace, title=title, text=text)
+
+
+def saved_reply_delete(*, workspace: Workspace, saved_reply: SavedReply) -> None:
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=saved_reply.workspace_id)
+    saved_reply.delete()
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"  # an unknown variable stays visible for the agent to fix
+
+
+def saved_reply_render(
+    *, workspace: Workspace, saved_reply: SavedReply, conversation: Conversation, agent: User
+) -> str:
+    """The saved reply's text with ``{author_name}`` (who wrote to us, their name or else their
+    handle), ``{channel_name}`` (our channel) and ``{agent_name}`` (the person answering)."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=saved_reply.workspace_id)
+    _ensure_conversation(workspace, conversation)
+    last = conversation.messages.filter(sent_by__isnull=True).order_by("-created_at").first()
+    channel = conversation.channel
+    values = _Blank(
+        author_name=(last.author_name or last.author_handle) if last else "",
+        channel_name=channel.display_name or channel.handle,
+        agent_name=agent.name or agent.email.split("@")[0],
+    )
+    return saved_reply.text.format_map(values)
+
+
+# -- replying ---------------------------------------------------------------------------------------
+
+
+def reply_create(
+    *,
+    workspace: Workspace,
+    conversation: Conversation,
+    author: User,
+    text: str,
+    in_reply_to: Message | None = None,
+) -> OutgoingReply:
+    """Queue an answer. The idempotency key is committed with the row, before any network call; the
+    task that sends it runs after the commit and takes only the id."""
+    _ensure_conversation(workspace, conversation)
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("A reply needs a text."))
+    if in_reply_to is None:
+        in_reply_to = conversation.messages.filter(sent_by__isnull=True).order_by("-created_at").first()
+    elif in_reply_to.conversation_id != conversation.pk:
+        raise WorkspaceMismatch(workspace_id=workspace.pk, obj_workspace_id=None)
+    if in_reply_to is None:
+        raise ValidationError(_("There is no message to answer in this conversation."))
+    with transaction.atomic():
+        reply = OutgoingReply.objects.create(
+            conversation=conversation,
+            in_reply_to=in_reply_to,
+            author=author,
+            text=text,
+            key=f"rz-reply-{uuid.uuid4().hex}",
+            key_created_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: reply_enqueue(reply_id=reply.pk))
+    return reply
+
+
+def reply_enqueue(*, reply_id: int, delay: float = 0.0) -> None:
+    from .tasks import send_reply
+
+    if delay > 0:
+        send_reply.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(reply_id=reply_id)
+    else:
+        send_reply.enqueue(reply_id=reply_id)
+
+
+def _reply_retry(
+    reply: OutgoingReply, exc: ConnectorError, *, status: str, delay: float | None = None
+) -> str:
+    if reply.attempts >= REPLY_MAX_ATTEMPTS:
+        return _reply_fail(reply, exc)
+    reply.status = status
+    reply.last_error = exc.network_message
+    reply.lease_until = None
+    reply.save(update_fields=["status", "last_error", "lease_until"])
+    wait = delay if delay is not None else REPLY_RETRY_BASE_SECONDS * 2 ** max(0, reply.attempts - 1)
+    transaction.on_commit(lambda: reply_enqueue(reply_id=reply.pk, delay=wait))
+    return "retry"
+
+
+def _reply_fail(reply: OutgoingReply, exc: ConnectorError) -> str:
+    reply.status = ReplyStatus.FAILED
+    reply.last_error = exc.network_message
+    reply.lease_until = None
+    reply.save(update_fields=["status", "last_error", "lease_until"])
+    return "failed"
+
+
+def _reply_settle(reply: OutgoingReply, ref: PublishedRef, channel_handle: str) -> str:
+    now = timezone.now()
+    conversation = reply.conversation
+    channel = conversation.channel
+    with transaction.atomic():
+        reply.status = ReplyStatus.SENT
+        reply.remote_id = ref.remote_id
+        reply.url = ref.url
+        reply.sent_at = now
+        reply.lease_until = None
+        reply.last_error = ""
+        reply.save(update_fields=["status", "remote_id", "url", "sent_at", "lease_until", "last_error"])
+        # The next sync brings the same message back from the network: the unique remote id makes it
+        # the same row (dedup), now marked as ours.
+        message, _created = Message.objects.get_or_create(
+            conversation=conversation,
+            remote_id=ref.remote_id,
+            defaults={
+                "url": ref.url,
+                "author_id": channel.remote_id,
+                "author_handle": channel_handle,
+                "author_name": channel.display_name,
+                "text": reply.text,
+                "in_reply_to_remote_id": reply.in_reply_to.remote_id if reply.in_reply_to else "",
+                "created_at": now,
+            },
+        )
+        Message.objects.filter(pk=message.pk).update(sent_by=reply.author)
+        Conversation.objects.filter(pk=conversation.pk, first_response_at__isnull=True).update(
+            first_response_at=now
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    return "sent"
+
+
+def reply_send(*, workspace: Workspace, reply_id: int) -> str:
+    """Send one queued answer, exactly once (the publishing engine's rules, for one part):
+
+    1. claim the reply with one conditional UPDATE and a lease, so two workers never both send it;
+    2. a reply whose earlier attempt ended unknown (timeout) or never settled (crash) is reconciled
+       first: the connector says whether the network has it, and it is sent only if certainly not;
+    3. the call carries the key committed before it (the connector's idempotency);
+    4. a timeout is reconciled at once; temporary errors retry later with backoff, refusals fail."""
+    now = timezone.now()
+    claimed = (
+        OutgoingReply.objects.filter(
+            pk=reply_id,
+            conversation__workspace=workspace,
+            status__in=[ReplyStatus.PENDING, ReplyStatus.UNKNOWN],
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + REPLY_LEASE)
+    )
+    if not claimed:
+        return "skipped"
+    reply = OutgoingReply.objects.select_related("conversation__channel", "in_reply_to", "author").get(
+        pk=reply_id
+    )
+    conversation = reply.conversation
+    _ensure_conversation(workspace, conversation)
+    channel = conversation.channel
+    connector = get_connector(channel.network)
+    account = channel_account(channel=channel)
+    key = PublishKey(key=reply.key, created_at=reply.key_created_at)
+    target = reply.in_reply_to
+    reply_to = PublishedRef(remote_id=target.remote_id if target else conversation.root_remote_id, url="")
+    root = PublishedRef(remote_id=conversation.root_remote_id, url="")
+    try:
+        if reply.status == ReplyStatus.UNKNOWN or reply.attempts > 0:
+            try:
+                found = connector.find_reply(account=account, text=reply.text, key=key, reply_to=reply_to)
+            except NotSupported:
+                found = None  # the connector's create is idempotent for the key: sending again is safe
+            except TemporaryError as exc:
+                return _reply_retry(reply, exc, status=reply.status)
+            if found is not None:
+                return _reply_settle(reply, found, channel.handle)
+        reply.attempts += 1
+        reply.save(update_fields=["attempts"])
+        refreshed = False
+        while True:
+            try:
+                ref = connector.reply(account=account, text=reply.text, key=key, reply_to=reply_to, root=root)
+                break
+            except AuthExpired as exc:
+                if not refreshed and channel_refresh_credentials(
+                    channel=channel, account=account, cause=exc.network_message
+                ):
+                    refreshed = True
+                    continue
+                return _reply_fail(reply, exc)
+            except OutcomeUnknown as exc:
+                try:
+                    found = connector.find_reply(account=account, text=reply.text, key=key, reply_to=reply_to)
+                except ConnectorError:
+                    found = None
+                if found is not None:
+                    return _reply_settle(reply, found, channel.handle)
+                return _reply_retry(reply, exc, status=ReplyStatus.UNKNOWN)
+            except RateLimited as exc:
+                return _reply_retry(reply, exc, status=ReplyStatus.PENDING, delay=exc.retry_after)
+            except TemporaryError as exc:
+                return _reply_retry(reply, exc, status=ReplyStatus.PENDING)
+            except (Rejected, NotSupported) as exc:
+                return _reply_fail(reply, exc)
+        return _reply_settle(reply, ref, channel.handle)
+    finally:
+        channel_store_account(channel=channel, account=account)
+
+
+# -- presence (the collision warning) ---------------------------------------------------------------
+
+
+def _presence_key(conversation_id: int) -> str:
+    return f"inbox:presence:{conversation_id}"
+
+
+def presence_touch(
+    *, workspace: Workspace, conversation: Conversation, user: User, typing: bool
+) -> list[tuple[str, bool]]:
+    """Record that ``user`` has the conversation open (and whether they are typing) for a few seconds;
+    return the others who have it open as (name, typing). Kept in the cache: it is short-lived by
+    nature, and a lost entry only hides a warning for one heartbeat."""
+    _ensure_conversation(workspace, conversation)
+    now = time.time()
+    key = _presence_key(conversation.pk)
+    seen: dict[str, list[Any]] = cache.get(key) or {}
+    seen = {k: v for k, v in seen.items() if v[1] > now}
+    seen[str(user.pk)] = [user.name or user.email, now + PRESENCE_SECONDS, typing]
+    cache.set(key, seen, PRESENCE_SECONDS * 2)
+    return sorted((str(v[0]), bool(v[2])) for k, v in seen.items() if k != str(user.pk))

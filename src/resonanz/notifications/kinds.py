@@ -11,6 +11,7 @@ one renders as an empty string rather than failing. Parameters by kind:
 * ``post_approved``: post, actor, workspace
 * ``post_rejected``: post, actor, workspace, message (the reason)
 * ``comment_added``: post, actor, workspace, comment
+* ``inbox_mention``: actor, workspace, conversation (who wrote to us), note
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class NotificationKind(models.TextChoices):
     POST_APPROVED = "post_approved", _("Post approved")
     POST_REJECTED = "post_rejected", _("Post rejected")
     COMMENT_ADDED = "comment_added", _("Comment added")
+    INBOX_MENTION = "inbox_mention", _("Mentioned in the inbox")
 
 
 EMAIL_SUBJECT_PREFIX = "Resonanz: "  # the product's name, not translated
@@ -82,6 +84,13 @@ KINDS: dict[str, KindText] = {
     NotificationKind.COMMENT_ADDED: KindText(
         title=_("New comment on “%(post)s”"),
         body=_("%(actor)s commented on the post “%(post)s” in the workspace %(workspace)s: %(comment)s"),
+    ),
+    NotificationKind.INBOX_MENTION: KindText(
+        title=_("%(actor)s mentioned you in the inbox"),
+        body=_(
+            "%(actor)s mentioned you in a note on the conversation with %(conversation)s in the workspace "
+            "%(workspace)s: %(note)s"
+        ),
     ),
 }
 

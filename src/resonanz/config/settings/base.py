@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "resonanz.approvals",
     "resonanz.notifications",
     "resonanz.calendar",
+    "resonanz.overview",
     "resonanz.bulk",
     "resonanz.campaigns",
     "resonanz.web",

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .errors import NotSupported
-from .spec import Capability
+from .spec import Capability, InboxKind
 
 if TYPE_CHECKING:
     from .preview import Segment
@@ -286,6 +286,39 @@ class Connector(ABC):
         self, *, account: ChannelAccount, ref: PublishedRef, variant: DraftVariant, part_index: int
     ) -> PublishedRef:
         raise NotSupported(f"{self.network}: published posts cannot be edited")
+
+    # -- answering (the inbox) --------------------------------------------------------------------
+    def reply(
+        self,
+        *,
+        account: ChannelAccount,
+        text: str,
+        key: PublishKey,
+        reply_to: PublishedRef,
+        root: PublishedRef | None = None,
+    ) -> PublishedRef:
+        """Answer ``reply_to`` (someone's message; ``root`` is the thread's first post) with ``text``.
+
+        The same exactly-once contract as ``publish_part``: idempotent for the same ``key``, and after an
+        unknown outcome ``find_reply`` says whether it was created. The default publishes a one-part post
+        as a reply, which is how both networks of today answer; a network with a separate call for
+        answers (comments, direct messages) overrides this."""
+        if InboxKind.REPLIES not in self.spec.inbox:
+            raise NotSupported(f"{self.network}: no replies")
+        return self.publish_part(
+            account=account,
+            variant=DraftVariant(parts=[DraftPart(text=text)]),
+            part_index=0,
+            key=key,
+            reply_to=reply_to,
+            root=root,
+        )
+
+    def find_reply(
+        self, *, account: ChannelAccount, text: str, key: PublishKey, reply_to: PublishedRef
+    ) -> PublishedRef | None:
+        """After an unknown outcome of ``reply``: did the network create it? ``None`` = certainly not."""
+        raise NotSupported(f"{self.network}: replies cannot be looked up")
 
     # -- engagement ------------------------------------------------------------------------------
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:

@@ -480,6 +480,15 @@ class BlueskyConnector(Connector):
         except Rejected:
             return None  # someone else's record under this key: ours was certainly not created
 
+    def find_reply(
+        self, *, account: ChannelAccount, text: str, key: PublishKey, reply_to: PublishedRef
+    ) -> PublishedRef | None:
+        """A reply is created under the same deterministic record key (a TID from ``key``) as any post,
+        so the lookup is the one of ``find_published``: the record under that key, if its text is ours."""
+        return self.find_published(
+            account=account, variant=DraftVariant(parts=[DraftPart(text=text)]), part_index=0, key=key
+        )
+
     def delete(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
         uri = AtUri.parse(ref.remote_id)
         with self._client(account) as client:

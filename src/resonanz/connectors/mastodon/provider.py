@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -671,6 +671,42 @@ class MastodonConnector(Connector):
         want_text = normalise_text(part.text)
         want_cw = normalise_text(variant.content_warning)
         parent_text = normalise_text(variant.parts[part_index - 1].text) if part_index > 0 else None
+
+        def matches(
+            client: MastodonClient, status: dict[str, Any], account_id: str, seen: dict[str, dict[str, Any]]
+        ) -> bool:
+            return (
+                normalise_text(html_to_text(str(status.get("content") or ""))) == want_text
+                and normalise_text(str(status.get("spoiler_text") or "")) == want_cw
+                and len(status.get("media_attachments") or []) == len(part.media)
+                and self._reply_matches(client, status, account_id, parent_text, seen)
+            )
+
+        return self._scan_own_statuses(account, key, matches)
+
+    def find_reply(
+        self, *, account: ChannelAccount, text: str, key: PublishKey, reply_to: PublishedRef
+    ) -> PublishedRef | None:
+        """Reconcile an answer from the inbox: the same scan of our recent statuses as ``find_published``,
+        for a status with this text whose ``in_reply_to_id`` is the status answered
+        (https://docs.joinmastodon.org/entities/Status/#in_reply_to_id). The same limits apply."""
+        want_text = normalise_text(text)
+
+        def matches(
+            client: MastodonClient, status: dict[str, Any], account_id: str, seen: dict[str, dict[str, Any]]
+        ) -> bool:
+            return str(status.get("in_reply_to_id") or "") == reply_to.remote_id and (
+                normalise_text(html_to_text(str(status.get("content") or ""))) == want_text
+            )
+
+        return self._scan_own_statuses(account, key, matches)
+
+    def _scan_own_statuses(
+        self,
+        account: ChannelAccount,
+        key: PublishKey,
+        matches: Callable[[MastodonClient, dict[str, Any], str, dict[str, dict[str, Any]]], bool],
+    ) -> PublishedRef | None:
         cutoff = key.created_at - FIND_CLOCK_MARGIN
         with self._session(account) as client:
             account_id = account.remote_id or self._own_id(client)
@@ -692,15 +728,8 @@ class MastodonConnector(Connector):
                         continue
                     if status.get("reblog"):
                         continue
-                    if normalise_text(html_to_text(str(status.get("content") or ""))) != want_text:
-                        continue
-                    if normalise_text(str(status.get("spoiler_text") or "")) != want_cw:
-                        continue
-                    if len(status.get("media_attachments") or []) != len(part.media):
-                        continue
-                    if not self._reply_matches(client, status, account_id, parent_text, seen):
-                        continue
-                    return self._ref(status)
+                    if matches(client, status, account_id, seen):
+                        return self._ref(status)
                 if reached_cutoff:
                     break
                 max_id = str(page[-1]["id"])

@@ -39,7 +39,7 @@ from resonanz.connectors.base.errors import (
     TemporaryError,
 )
 from resonanz.connectors.base.provider import PublishKey
-from resonanz.connectors.base.spec import MediaKind
+from resonanz.connectors.base.spec import InboxKind, MediaKind
 
 if TYPE_CHECKING:  # test support lives outside the installed package
     from testsupport.emulators.base import Faults
@@ -255,6 +255,41 @@ class ConnectorContract:
         )
         assert child.remote_id != root.remote_id
         assert env.count_posts_with_text(f"Thread 2 {tag}") == 1
+
+    # -- answering from the inbox (``reply`` / ``find_reply``) -----------------------------------------
+
+    def test_reply_is_idempotent_per_key_and_found(self, env: ContractEnv) -> None:
+        if InboxKind.REPLIES not in env.connector.spec.inbox:
+            pytest.skip("the network declares no replies")
+        tag = uuid.uuid4().hex[:8]
+        post = env.connector.publish_part(
+            account=env.account, variant=_variant(f"Contract question {tag}"), part_index=0, key=_key()
+        )
+        text, key = f"Contract answer {tag}", _key()
+        assert env.connector.find_reply(account=env.account, text=text, key=key, reply_to=post) is None
+        first = env.connector.reply(account=env.account, text=text, key=key, reply_to=post, root=post)
+        second = env.connector.reply(account=env.account, text=text, key=key, reply_to=post, root=post)
+        assert first.remote_id == second.remote_id
+        assert env.count_posts_with_text(text) == 1
+        found = env.connector.find_reply(account=env.account, text=text, key=key, reply_to=post)
+        assert found is not None
+        assert found.remote_id == first.remote_id
+
+    def test_reply_timeout_after_accept_is_reconciled(self, env: ContractEnv) -> None:
+        if InboxKind.REPLIES not in env.connector.spec.inbox:
+            pytest.skip("the network declares no replies")
+        faults, routes = _faults(env)
+        tag = uuid.uuid4().hex[:8]
+        post = env.connector.publish_part(
+            account=env.account, variant=_variant(f"Contract question {tag}"), part_index=0, key=_key()
+        )
+        text, key = f"Contract accepted answer {tag}", _key()
+        faults.timeout_after_accept(routes.publish, method="POST")
+        with pytest.raises(OutcomeUnknown):
+            env.connector.reply(account=env.account, text=text, key=key, reply_to=post, root=post)
+        found = env.connector.find_reply(account=env.account, text=text, key=key, reply_to=post)
+        assert found is not None
+        assert env.count_posts_with_text(text) == 1
 
     def test_delete(self, env: ContractEnv) -> None:
         if Capability.DELETE not in env.connector.capabilities:

@@ -644,6 +644,24 @@ class XConnector(Connector):
         in the window would be taken as ours (X refuses identical texts anyway)."""
         part = variant.parts[part_index]
         want = normalise_text(part.text)
+        for post in self._own_recent_posts(client, account, key):
+            if normalise_text(str(post.get("text") or "")) != want:
+                continue
+            parent = self._replied_to(post)
+            if (parent is not None) != (part_index > 0):
+                continue
+            if parent is not None and not self._parent_matches(client, parent, variant, part_index):
+                continue
+            keys = (post.get("attachments") or {}).get("media_keys") or []
+            if len(keys) != len(part.media):
+                continue
+            return self._ref(str(post["id"]), account.handle)
+        return None
+
+    def _own_recent_posts(
+        self, client: XClient, account: ChannelAccount, key: PublishKey
+    ) -> Iterator[dict[str, Any]]:
+        """The account's posts since the key was made, newest first, a bounded number of pages."""
         user_id = account.remote_id or self.verify(account=account).remote_id
         params: dict[str, Any] = {
             "max_results": FIND_PAGE_SIZE,
@@ -653,29 +671,37 @@ class XConnector(Connector):
         }
         for _ in range(FIND_MAX_PAGES):
             page = client.get_json(f"/2/users/{user_id}/tweets", params=params)
-            for post in page.get("data") or []:
-                if normalise_text(str(post.get("text") or "")) != want:
-                    continue
-                parent = next(
-                    (
-                        str(r["id"])
-                        for r in post.get("referenced_tweets") or []
-                        if r.get("type") == "replied_to"
-                    ),
-                    None,
-                )
-                if (parent is not None) != (part_index > 0):
-                    continue
-                if parent is not None and not self._parent_matches(client, parent, variant, part_index):
-                    continue
-                keys = (post.get("attachments") or {}).get("media_keys") or []
-                if len(keys) != len(part.media):
-                    continue
-                return self._ref(str(post["id"]), account.handle)
+            yield from page.get("data") or []
             token = (page.get("meta") or {}).get("next_token")
             if not token:
-                break
+                return
             params["pagination_token"] = token
+
+    @staticmethod
+    def _replied_to(post: dict[str, Any]) -> str | None:
+        return next(
+            (str(r["id"]) for r in post.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
+            None,
+        )
+
+    def find_reply(
+        self, *, account: ChannelAccount, text: str, key: PublishKey, reply_to: PublishedRef
+    ) -> PublishedRef | None:
+        """Reconcile an answer from the inbox: our record of the key, else our recent posts for one with
+        this text that replies to ``reply_to`` (``referenced_tweets`` type ``replied_to``,
+        https://docs.x.com/x-api/fundamentals/data-dictionary#tweet). X has no idempotency key."""
+        recorded = self._recorded(account, key)
+        if recorded:
+            return self._ref(recorded, account.handle)
+        want = normalise_text(text)
+        with self._session(account) as client:
+            for post in self._own_recent_posts(client, account, key):
+                if normalise_text(str(post.get("text") or "")) == want and (
+                    self._replied_to(post) == reply_to.remote_id
+                ):
+                    found = self._ref(str(post["id"]), account.handle)
+                    self._record(account, key, found.remote_id)
+                    return found
         return None
 
     @staticmethod

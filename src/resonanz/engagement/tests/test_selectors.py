@@ -64,8 +64,8 @@ def test_conversation_list_holds_only_the_workspaces_own_conversations(
 
 def test_conversation_list_filters_by_status(workspace: Workspace, variant: Variant) -> None:
     engagement_store(workspace=workspace, variant=variant, engagement=_reply(variant, "a", "Frage"))
-    Conversation.objects.update(status=ConversationStatus.DONE)
+    Conversation.objects.update(status=ConversationStatus.CLOSED)
 
     assert list(conversation_list(workspace=workspace, status=ConversationStatus.OPEN)) == []
-    assert len(conversation_list(workspace=workspace, status=ConversationStatus.DONE)) == 1
+    assert len(conversation_list(workspace=workspace, status=ConversationStatus.CLOSED)) == 1
     assert len(conversation_list(workspace=workspace)) == 1

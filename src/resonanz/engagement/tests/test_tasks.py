@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from resonanz.engagement.models import Message, MetricSample
 from resonanz.engagement.tasks import sync_engagement
@@ -25,3 +26,29 @@ def test_the_sync_task_fetches_and_stores_engagement(variant: Variant, fan: Fan)
     assert result.return_value == {"synced": 1, "failed": 0}
     assert MetricSample.objects.get(variant=variant).likes == 1
     assert list(Message.objects.values_list("text", flat=True)) == ["Super!"]
+
+
+def test_a_reply_goes_out_after_commit_through_the_task_and_a_503_is_retried_later(
+    workspace, variant: Variant, fan: Fan, masto, owner
+) -> None:
+    from resonanz.engagement.models import Conversation, OutgoingReply, ReplyStatus
+    from resonanz.engagement.services import engagement_sync_variant, reply_create
+
+    fan.reply(variant.remote_id, "Gibt es das auch in Blau?")
+    engagement_sync_variant(workspace=workspace, variant=variant)
+    conversation = Conversation.objects.get(variant=variant)
+    masto.fail_next("/api/v1/statuses", 503)
+    reply = reply_create(workspace=workspace, conversation=conversation, author=owner, text="Ja, in Blau!")
+    run_ready_tasks(queues=("publish",))  # committed: the task ran, met the 503, and queued a retry
+    found = OutgoingReply.objects.get(pk=reply.pk)
+    assert found.status == ReplyStatus.PENDING
+    assert found.attempts == 1
+    from django_tasks_db.models import DBTaskResult
+
+    retry = DBTaskResult.objects.filter(status="READY").order_by("-enqueued_at").first()
+    assert retry is not None
+    assert retry.run_after > timezone.now()  # deferred by the backoff, not run at once
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # its time has come
+    run_ready_tasks(queues=("publish",))
+    assert OutgoingReply.objects.get(pk=reply.pk).status == ReplyStatus.SENT
+    assert [s for s in masto.statuses if s.get("text") == "Ja, in Blau!"] != []

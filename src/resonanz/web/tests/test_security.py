@@ -47,6 +47,7 @@ from resonanz.bulk.services import calendar_feed_create, import_batch_create
 from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.connectors.registry import network_slugs, network_spec
+from resonanz.engagement.models import Conversation, Message, Note, SavedReply
 from resonanz.notifications.models import Notification
 from resonanz.notifications.services import notification_send
 from resonanz.posts.models import MediaAsset, Post, PostStatus, Variant, VariantStatus
@@ -82,7 +83,8 @@ PUBLIC = "public"  # answers everyone, reveals nothing
 TOKEN = "token"  # the secret in the URL is the permission
 # Every endpoint without ``workspace_id`` in its URL, classified. A new one fails the walk until added.
 NON_WORKSPACE: dict[str, tuple[str, str]] = {
-    "web:home": (LOGIN, "redirects to the user's first workspace"),
+    "web:home": (LOGIN, "redirects to the user's only workspace, or to the overview when there are several"),
+    "overview:agency": (LOGIN, "the user's own workspaces only; a foreign ?client= id is ignored"),
     "web:set_language": (PUBLIC, "Django's set_language: only sets the visitor's language cookie"),
     "web:channel_callback": (LOGIN, "OAuth callback; the state names the workspace and the user"),
     "notifications:list": (LOGIN, "the signed-in user's own notifications"),
@@ -103,6 +105,18 @@ READ_ONLY_MAY_POST = {
     "one's own feeds by the service (an analyst revoking another's feed gets 403, checked in the walk)",
 }
 READ_ONLY_ROLES = [Role.ANALYST, Role.AGENT]
+# The agent answers customers: the inbox's POSTs are its work (issue 10). Everything else stays 403 for
+# it, and the inbox's workspace settings (engagement:settings) too. An analyst gets 403 on all of them.
+AGENT_MAY_POST = {
+    "engagement:assign": "assign a conversation (to a member with inbox rights)",
+    "engagement:status": "open / pending / close a conversation",
+    "engagement:note": "an internal note",
+    "engagement:reply": "answer on the network",
+    "engagement:presence": "the collision warning's heartbeat",
+    "engagement:bulk": "assign or close several conversations",
+    "engagement:saved_replies": "create a saved reply",
+    "engagement:saved_reply_delete": "delete a saved reply",
+}
 
 
 @dataclass(frozen=True)
@@ -166,6 +180,8 @@ class World:
     review_token: str
     notification: Notification
     campaign_id: int
+    conversation_id: int
+    saved_reply_id: int
 
     def values(self, endpoint: Endpoint, param: str) -> list[Any]:
         """The test values of one URL parameter (a new parameter must be added here)."""
@@ -192,6 +208,8 @@ class World:
             "link_id": self.link_id,
             "notification_id": self.notification.pk,
             "campaign_id": self.campaign_id,
+            "conversation_id": self.conversation_id,
+            "saved_reply_id": self.saved_reply_id,
         }
         if param not in common:
             pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
@@ -299,6 +317,24 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         params={"post": f"P {PAYLOAD}", "actor": f"A {SCRIPT}", "workspace": IMG, "comment": PAYLOAD},
         url=reverse("web:post_detail", args=[workspace.pk, post.pk]),
     )
+    # The inbox: a conversation whose every shown field carries a payload, a note and a saved reply.
+    conversation = Conversation.objects.create(
+        workspace=workspace, channel=channel, variant=post.variants.get(), root_remote_id="root", kind=PAYLOAD
+    )
+    Message.objects.create(
+        conversation=conversation,
+        remote_id="m1",
+        author_id="a1",
+        author_handle=f"fan{IMG}",
+        author_name=f"Fan {PAYLOAD}",
+        text=f"Message {PAYLOAD}",
+        created_at=timezone.now(),
+        language="de",
+        sentiment="negative",
+        sentiment_reasons=[{"word": f"Reason {PAYLOAD}", "weight": 0.5}],
+    )
+    Note.objects.create(conversation=conversation, author=owner, text=f"Note {PAYLOAD}")
+    saved_reply = SavedReply.objects.create(workspace=workspace, title=f"Saved {IMG}", text=f"Hi {PAYLOAD}")
     return World(
         workspace=workspace,
         second=second,
@@ -318,6 +354,8 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         review_token=link.url.rstrip("/").rsplit("/", 1)[-1],
         notification=notification,
         campaign_id=campaign.pk,
+        conversation_id=conversation.pk,
+        saved_reply_id=saved_reply.pk,
     )
 
 
@@ -400,7 +438,10 @@ def stranger_problems(world: World, urlconf: str | None = None) -> list[str]:
     return problems
 
 
-def read_only_problems(world: World, user: User, urlconf: str | None = None) -> list[str]:
+def read_only_problems(
+    world: World, user: User, urlconf: str | None = None, may_post: dict[str, str] | None = None
+) -> list[str]:
+    allowed = {**READ_ONLY_MAY_POST, **(may_post or {})}
     problems = []
     client = _client(user)
     for probe in probes(world, urlconf):
@@ -413,7 +454,7 @@ def read_only_problems(world: World, user: User, urlconf: str | None = None) -> 
                 problems.append(f"{label}: {response.status_code}")
             elif (
                 method == "post"
-                and probe.endpoint.name not in READ_ONLY_MAY_POST
+                and probe.endpoint.name not in allowed
                 and response.status_code != 403
             ):
                 problems.append(f"{label}: {response.status_code}, expected 403")
@@ -470,7 +511,8 @@ def test_stranger_gets_404_for_every_get_and_post(world: World) -> None:
 
 @pytest.mark.parametrize("role", READ_ONLY_ROLES)
 def test_read_only_roles_get_403_for_every_changing_post(world: World, member, role: str) -> None:
-    assert read_only_problems(world, member(role)) == []
+    may_post = AGENT_MAY_POST if role == Role.AGENT else None
+    assert read_only_problems(world, member(role), may_post=may_post) == []
 
 
 def test_a_view_without_its_check_fails_the_walk(world: World, settings) -> None:
@@ -751,6 +793,9 @@ def test_payload_in_every_field_is_shown_as_text(world: World) -> None:
         "notifications": reverse("notifications:list"),
         "import": reverse("bulk:import_detail", args=[ws, world.batch.pk]),
         "feeds": reverse("bulk:feeds", args=[ws]),
+        "inbox": reverse("engagement:inbox", args=[ws]),
+        "thread": reverse("engagement:thread", args=[ws, world.conversation_id]),
+        "saved_replies": reverse("engagement:saved_replies", args=[ws]),
     }
     html = {k: owner.get(v).content.decode() for k, v in pages.items()}
     check = owner.post(
@@ -768,6 +813,12 @@ def test_payload_in_every_field_is_shown_as_text(world: World) -> None:
     assert f"P {escaped}" in html["notifications"]  # notification parameter
     assert f"Cell {escaped}" in html["import"]  # CSV cell
     assert f"Feed {escaped}" in html["feeds"]
+    assert f"Message {escaped}" in html["inbox"]  # a message from the network, in the list
+    assert f"Message {escaped}" in html["thread"]
+    assert f"Fan {escaped}" in html["thread"]  # its author
+    assert f"Reason {escaped}" in html["thread"]  # the classifier's reasons
+    assert f"Note {escaped}" in html["thread"]  # an internal note
+    assert f"Hi {escaped}" in html["saved_replies"]
 
 
 # -- login throttling -----------------------------------------------------------------------------

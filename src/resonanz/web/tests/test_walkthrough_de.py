@@ -282,16 +282,17 @@ def test_new_editor_plans_a_week_for_two_clients(
     # == Lena, at her desk ==========================================================================
     context, page, seen = new_page(german_browser, "de")
     try:
-        # -- 1. Log in: the first client alphabetically (Autohaus Berger); switch to the bakery.
+        # -- 1. Log in: two clients, so the agency overview; from there to the bakery's dashboard.
         login(page, base, lena.email)
         expect(page.locator("html")).to_have_attribute("lang", "de")
+        expect_heading(page, de("All workspaces"))
+        expect(page.locator(f"#client-{baeckerei.pk}")).to_contain_text("Bäckerei Sonnenschein")
+        shot(page, "overview-first-login")
+        page.locator(f"#client-{baeckerei.pk} th a").click()
         switcher = page.locator("#workspace-switcher")
-        expect(switcher.locator("summary")).to_contain_text("Autohaus Berger")
-        shot(page, "dashboard-first-login")
-        switcher.locator("summary").click()
-        switcher.locator(f"a[href^='/w/{baeckerei.pk}/switch/']").click()
         expect(switcher.locator("summary")).to_contain_text("Bäckerei Sonnenschein")
         expect(page).to_have_url(re.compile(rf"/w/{baeckerei.pk}/$"))
+        shot(page, "dashboard-first-login")
 
         # -- 2. Posting times: Kalender → Veröffentlichungszeiten; 08:30 on Mon, Wed, Fri.
         page.click("#nav-calendar")
@@ -420,6 +421,10 @@ def test_new_editor_plans_a_week_for_two_clients(
     context, page, seen = new_page(german_browser, "de")
     try:
         login(page, base, lena.email)
+        expect(page).to_have_url(re.compile(r"/overview/$"))
+        # The overview shows the approved post going out this week for the car dealer.
+        expect(page.locator(f"#client-{autohaus.pk}")).to_be_visible()
+        page.locator(f"#client-{autohaus.pk} th a").click()
         expect(page).to_have_url(re.compile(rf"/w/{autohaus.pk}/$"))
         page.click("#nav-posts")
         page.locator(f"#post-{submitted[0].pk} a").first.click()

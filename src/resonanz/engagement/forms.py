@@ -1,0 +1,87 @@
+"""Forms of the inbox pages (thin: the services check everything that matters)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from resonanz.connectors.base.spec import InboxKind
+
+from .models import ConversationStatus, MessageLanguage, Sentiment
+
+KIND_LABELS = {
+    InboxKind.REPLIES.value: _("Replies"),
+    InboxKind.MENTIONS.value: _("Mentions"),
+    InboxKind.DIRECT_MESSAGES.value: _("Direct messages"),
+}
+
+
+def _blank(label: str) -> list[tuple[str, Any]]:
+    return [("", label)]
+
+
+class FilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    channel = forms.TypedChoiceField(label=_("Channel"), required=False, coerce=int, empty_value=None)
+    assignee = forms.ChoiceField(
+        label=_("Assigned"),
+        required=False,
+        choices=[("all", _("All")), ("mine", _("Mine")), ("unassigned", _("Unassigned"))],
+    )
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    sentiment = forms.ChoiceField(label=_("Sentiment"), required=False)
+
+    def __init__(
+        self, *args: object, channels: list[tuple[int, str]], kinds: list[str], **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        any_label = str(_("Any"))
+        choices: dict[str, list[tuple[str, Any]]] = {
+            "status": list(ConversationStatus.choices),
+            "channel": [(str(pk), name) for pk, name in channels],
+            "kind": [(k, str(KIND_LABELS.get(k, k))) for k in kinds],
+            "language": list(MessageLanguage.choices),
+            "sentiment": list(Sentiment.choices),
+        }
+        for name, values in choices.items():
+            cast(forms.ChoiceField, self.fields[name]).choices = _blank(any_label) + values
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ConversationStatus.choices)
+
+
+class AssignForm(forms.Form):
+    # A member's id, "me", or "" (nobody).
+    assignee = forms.CharField(required=False, max_length=20)
+
+
+class TextForm(forms.Form):
+    text = forms.CharField(label=_("Text"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class BulkForm(forms.Form):
+    # The conversations come as ``ids`` (checkboxes of the list), read by the view; the service checks
+    # that every one is the workspace's.
+    action = forms.ChoiceField(choices=[("assign", _("Assign")), ("close", _("Close"))])
+    assignee = forms.CharField(required=False, max_length=20)
+
+
+class SettingsForm(forms.Form):
+    round_robin = forms.BooleanField(label=_("Assign new conversations in turn"), required=False)
+    first_response_minutes = forms.IntegerField(
+        label=_("First response target (minutes)"), min_value=1, max_value=60 * 24 * 14
+    )
+
+
+class SavedReplyForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=100)
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Variables: {author_name}, {channel_name}, {agent_name}"),
+    )

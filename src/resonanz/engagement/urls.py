@@ -1,0 +1,25 @@
+"""URLs of the inbox (mounted in resonanz/config/urls.py under /w/<workspace_id>/inbox/)."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from . import views
+
+app_name = "engagement"
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.inbox_view, name="inbox"),
+    path("rows/", views.inbox_rows_view, name="rows"),
+    path("bulk/", views.bulk_view, name="bulk"),
+    path("settings/", views.settings_view, name="settings"),
+    path("report/", views.report_view, name="report"),
+    path("saved-replies/", views.saved_replies_view, name="saved_replies"),
+    path(
+        "saved-replies/<int:saved_reply_id>/delete/", views.saved_reply_delete_view, name="saved_reply_delete"
+    ),
+    path("<int:conversation_id>/", views.thread_view, name="thread"),
+    path("<int:conversation_id>/assign/", views.assign_view, name="assign"),
+    path("<int:conversation_id>/status/", views.status_view, name="status"),
+    path("<int:conversation_id>/notes/", views.note_view, name="note"),
+    path("<int:conversation_id>/reply/", views.reply_view, name="reply"),
+    path("<int:conversation_id>/presence/", views.presence_view, name="presence"),
+    path("<int:conversation_id>/saved-reply/", views.saved_reply_insert_view, name="saved_reply_insert"),
+]
