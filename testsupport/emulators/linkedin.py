@@ -248,6 +248,7 @@ class LinkedInEmulator(EmulatorServer):
         self.route("PUT", r"/dms-uploads/([^/]+)/(\d+)", self._upload)
         self.route("GET", r"/rest/socialActions/([^/]+)", self._social_actions)
         self.route("GET", r"/rest/socialActions/([^/]+)/comments", self._comments)
+        self.route("POST", r"/rest/socialActions/([^/]+)/comments", self._create_comment)
         self.route("GET", r"/rest/organizationalEntityShareStatistics", self._share_statistics)
 
     # -- test helpers ------------------------------------------------------------------------------
@@ -296,18 +297,35 @@ class LinkedInEmulator(EmulatorServer):
 
     def comment_as(self, member: Member, urn: str, text: str) -> JSONDict:
         with self.lock:
-            post = self.posts[urn]
-            comment_id = str(next(self._ids))
-            comment = {
-                "actor": member.urn,
-                "id": comment_id,
-                "commentUrn": f"urn:li:comment:({urn},{comment_id})",
-                "object": urn,
-                "message": {"text": text},
-                "created": {"actor": member.urn, "time": int(self.now() * 1000)},
-            }
-            post.comments.append(comment)
-            return comment
+            return self._new_comment(member.urn, urn, text)
+
+    def _new_comment(self, actor: str, urn: str, text: str, parent: str = "") -> JSONDict:
+        post = self.posts[urn]
+        comment_id = str(next(self._ids))
+        comment: JSONDict = {
+            "actor": actor,
+            "id": comment_id,
+            "commentUrn": f"urn:li:comment:({urn},{comment_id})",
+            "object": urn,
+            "message": {"text": text},
+            "created": {"actor": actor, "time": int(self.now() * 1000)},
+        }
+        if parent:
+            comment["parentComment"] = parent
+        post.comments.append(comment)
+        return comment
+
+    def texts_of(self, author: str) -> list[str]:
+        """The author's posts and comments as they read (the contract's duplicate counter)."""
+        texts = [p.text for p in self.live_posts(author)]
+        texts += [
+            str(c["message"]["text"])
+            for p in self.posts.values()
+            if not p.deleted
+            for c in p.comments
+            if c["actor"] == author
+        ]
+        return texts
 
     # -- plumbing ----------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -774,6 +792,24 @@ class LinkedInEmulator(EmulatorServer):
                 "paging": {"start": 0, "count": 10, "total": len(post.comments)},
             },
         )
+
+    def _create_comment(self, request: Request, match: re.Match[str]) -> Response:
+        member, token = self._member(request)
+        post = self._post_or_404(match.group(1))
+        body = request.json() or {}
+        actor = str(body.get("actor") or "")
+        if not self._may_act_as(member, token, actor):
+            raise ApiError(403, f"Not enough permissions to comment as {actor}")
+        if unquote(str(body.get("object") or "")) != post.urn:
+            raise ApiError(422, "/object :: must be the entity in the path")
+        text = str((body.get("message") or {}).get("text") or "")
+        if not text:
+            raise ApiError(422, "/message/text :: field is required but not found and has no default value")
+        parent = str(body.get("parentComment") or "")
+        if parent and not any(c["commentUrn"] == parent for c in post.comments):
+            raise ApiError(422, f"/parentComment :: {parent} does not exist")
+        comment = self._new_comment(actor, post.urn, text, parent)
+        return json_response(201, comment, headers=[("x-restli-id", comment["id"])])
 
     def _share_statistics(self, request: Request, _match: re.Match[str]) -> Response:
         member, _token = self._member(request, "r_organization_social")

@@ -679,6 +679,71 @@ class LinkedInConnector(Connector):
                 if exc.http_status != 404:
                     raise
 
+    # -- answering (comments) --------------------------------------------------------------------
+    @staticmethod
+    def _comment_target(reply_to: PublishedRef, root: PublishedRef | None) -> tuple[str, str]:
+        """(the post commented on, the parent comment or ""). A comment URN names its post's activity:
+        ``urn:li:comment:(urn:li:activity:123,456)``; the comment is made on that object."""
+        match = re.fullmatch(r"urn:li:comment:\((urn:li:[a-zA-Z]+:\d+),\d+\)", reply_to.remote_id)
+        if match:
+            return (root.remote_id if root is not None else match.group(1)), reply_to.remote_id
+        return reply_to.remote_id, ""
+
+    def reply(
+        self,
+        *,
+        account: ChannelAccount,
+        text: str,
+        key: PublishKey,
+        reply_to: PublishedRef,
+        root: PublishedRef | None = None,
+    ) -> PublishedRef:
+        """A comment: ``POST /rest/socialActions/{post}/comments`` with the channel's author as ``actor``
+        and ``parentComment`` when answering a comment (https://learn.microsoft.com/en-us/linkedin/
+        marketing/community-management/shares/comments-api). ``message.text`` is plain text (the little
+        format is for posts' commentary). Idempotent per key by the same record as posts."""
+        recorded = self._recorded(account, key)
+        if recorded:
+            return PublishedRef(remote_id=recorded, url=reply_to.url)
+        target, parent = self._comment_target(reply_to, root)
+        with self._session(account) as client:
+            author = self.author(account) or self._author_from_verify(account)
+            body: dict[str, Any] = {"actor": author, "object": target, "message": {"text": text}}
+            if parent:
+                body["parentComment"] = parent
+            response = client.request("POST", f"/rest/socialActions/{_encode(target)}/comments", json=body)
+        created = response.json() if response.content else {}
+        urn = str(created.get("commentUrn") or "") if isinstance(created, dict) else ""
+        if not urn:
+            comment_id = response.headers.get("x-restli-id", "")
+            urn = f"urn:li:comment:({target},{comment_id})" if comment_id else ""
+        if not urn:
+            raise Rejected(f"linkedin: comment answered {response.status_code} without an id")
+        self._record(account, key, urn)
+        return PublishedRef(remote_id=urn, url=post_url(target))
+
+    def find_reply(
+        self, *, account: ChannelAccount, text: str, key: PublishKey, reply_to: PublishedRef
+    ) -> PublishedRef | None:
+        """The key's record, else our own comment with that text on the post, made since the key."""
+        recorded = self._recorded(account, key)
+        if recorded:
+            return PublishedRef(remote_id=recorded, url=reply_to.url)
+        target, _parent = self._comment_target(reply_to, None)
+        since = key.created_at - FIND_CLOCK_MARGIN
+        with self._session(account) as client:
+            author = self.author(account) or self._author_from_verify(account)
+            body = client.get_json(f"/rest/socialActions/{_encode(target)}/comments")
+        for comment in body.get("elements") or []:
+            created = _ms((comment.get("created") or {}).get("time"))
+            if comment.get("actor") != author or (created is not None and created < since):
+                continue
+            if str((comment.get("message") or {}).get("text") or "") == text:
+                urn = str(comment.get("commentUrn") or "")
+                self._record(account, key, urn)
+                return PublishedRef(remote_id=urn, url=post_url(target))
+        return None
+
     # -- engagement ------------------------------------------------------------------------------
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
         """Likes and comments from ``GET /rest/socialActions/{urn}`` and its ``/comments``
@@ -700,7 +765,12 @@ class LinkedInConnector(Connector):
                 body = client.get_json(f"/rest/organizationalEntityShareStatistics?{query}")
                 for element in body.get("elements") or []:
                     statistics = element.get("totalShareStatistics") or {}
-        items = [self._reply(c, ref.remote_id) for c in comments.get("elements") or [] if isinstance(c, dict)]
+        mine = self.author(account)
+        items = [
+            self._reply(c, ref.remote_id)
+            for c in comments.get("elements") or []
+            if isinstance(c, dict) and c.get("actor") != mine
+        ]
         likes = int((summary.get("likesSummary") or {}).get("totalLikes") or 0)
         replies = int((summary.get("commentsSummary") or {}).get("aggregatedTotalComments") or len(items))
         impressions = statistics.get("impressionCount")

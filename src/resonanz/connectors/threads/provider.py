@@ -350,6 +350,34 @@ class ThreadsConnector(Connector):
                 return self._ref(account, post_id)
         return None
 
+    def find_reply(
+        self, *, account: ChannelAccount, text: str, key: PublishKey, reply_to: PublishedRef
+    ) -> PublishedRef | None:
+        """An answer is a reply post (``reply`` is ``publish_part`` with ``reply_to``): the key's record,
+        else the container's status, else our own reply with that text under ``reply_to``
+        (``GET /{media-id}/replies``)."""
+        published = self._record_of(account, "published_keys").get(key.key)
+        if published:
+            return self._ref(account, published)
+        container = self._record_of(account, "containers").get(key.key)
+        with self._session(account) as client:
+            if container:
+                status = client.get_json(f"/{API_VERSION}/{container}", params={"fields": "id,status"})
+                if str(status.get("status") or "") != "PUBLISHED":
+                    return None
+            if not account.handle:
+                self.verify(account=account)
+            body = client.get_json(
+                f"/{API_VERSION}/{reply_to.remote_id}/replies",
+                params={"fields": "id,text,username,timestamp"},
+            )
+        for reply in body.get("data") or []:
+            if str(reply.get("username") or "") == account.handle and str(reply.get("text") or "") == text:
+                post_id = str(reply["id"])
+                self._remember(account, "published_keys", key, post_id)
+                return self._ref(account, post_id)
+        return None
+
     def delete(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
         """``DELETE /{threads-media-id}`` (100 per 24 hours); 404 = already gone."""
         with self._session(account) as client:

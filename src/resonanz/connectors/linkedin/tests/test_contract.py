@@ -53,10 +53,11 @@ def _env(emulator: LinkedInEmulator, *, page: bool) -> ContractEnv:
     return ContractEnv(
         connector=connector,
         account=account,
-        count_posts_with_text=lambda text: sum(1 for p in emulator.live_posts(author) if p.text == text),
+        count_posts_with_text=lambda text: emulator.texts_of(author).count(text),
         engage=engage,
         faults=emulator.faults,
-        routes=ContractRoutes(publish="/rest/posts", credentials=("/oauth/v2/accessToken",)),
+        # Every create is a POST under /rest/ (posts; comments under /rest/socialActions for replies).
+        routes=ContractRoutes(publish="/rest/", credentials=("/oauth/v2/accessToken",)),
         refreshable=True,
     )
 

@@ -17,6 +17,7 @@ from resonanz.connectors.base import (
     DraftMedia,
     DraftPart,
     DraftVariant,
+    PublishedRef,
     RateLimited,
     Rejected,
     TemporaryError,
@@ -325,3 +326,24 @@ def test_a_429_without_retry_after_waits_until_midnight_utc(
     assert "APPLICATION DAY limit" in caught.value.network_message
     noon = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
     assert linkedin_client.seconds_until_midnight_utc(noon) == 12 * 3600
+
+
+def test_an_answer_to_a_comment_is_a_nested_comment_in_plain_text(
+    emulator: LinkedInEmulator, connector: LinkedInConnector
+) -> None:
+    account = emulator_account(emulator)
+    account.settings["organization_urn"] = emulator.default_organization.urn
+    post = connector.publish_part(account=account, variant=_one("Frage?"), part_index=0, key=_key())
+    fan = emulator.create_member("Fan")
+    question = emulator.comment_as(fan, post.remote_id, "Wann (genau)?")
+    asked = PublishedRef(remote_id=question["commentUrn"], url=post.url)
+    key = _key()
+    answer = connector.reply(account=account, text="Morgen (10 Uhr)!", key=key, reply_to=asked, root=post)
+    comment = next(c for c in emulator.posts[post.remote_id].comments if c["commentUrn"] == answer.remote_id)
+    assert comment["parentComment"] == question["commentUrn"]
+    assert comment["actor"] == emulator.default_organization.urn
+    assert comment["message"]["text"] == "Morgen (10 Uhr)!"  # comments are not little text
+    assert connector.find_reply(account=account, text="Morgen (10 Uhr)!", key=key, reply_to=asked) == answer
+    # Our own comment is not counted as an incoming reply.
+    engagement = connector.fetch_engagement(account=account, ref=post)
+    assert [r.text for r in engagement.reply_items] == ["Wann (genau)?"]
