@@ -68,6 +68,17 @@ def test_login_ending_within_seven_days_is_warned_once(
 
 
 @pytest.mark.django_db
+def test_the_channels_page_says_the_login_expires_soon(
+    linkedin_channel: Callable[..., Channel], owner_client: Any
+) -> None:
+    channel = linkedin_channel(refresh=False, days_left=3)
+    channel_verify_all()
+    page = owner_client.get(f"/w/{channel.workspace_id}/channels/").content.decode()
+    row = page[page.index(f'id="channel-{channel.pk}"') :]
+    assert "status-expires-soon" in row[: row.index("</tr>")]
+
+
+@pytest.mark.django_db
 def test_a_login_with_more_than_seven_days_left_is_not_warned(
     linkedin_channel: Callable[..., Channel],
 ) -> None:
