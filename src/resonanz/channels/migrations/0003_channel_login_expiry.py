@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0002_oauthclient'),
+        ("channels", "0002_oauthclient"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channel',
-            name='login_expires_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='login expires'),
+            model_name="channel",
+            name="login_expires_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="login expires"),
         ),
         migrations.AddField(
-            model_name='channel',
-            name='login_expiry_warned_at',
+            model_name="channel",
+            name="login_expiry_warned_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_inbox_mention'),
+        ("notifications", "0002_inbox_mention"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('publish_failed', 'Publishing failed'), ('channel_reconnect_needed', 'Channel needs reconnecting'), ('channel_login_expires_soon', 'Channel login expires soon'), ('approval_requested', 'Approval requested'), ('post_approved', 'Post approved'), ('post_rejected', 'Post rejected'), ('comment_added', 'Comment added'), ('inbox_mention', 'Mentioned in the inbox')], max_length=40, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("publish_failed", "Publishing failed"),
+                    ("channel_reconnect_needed", "Channel needs reconnecting"),
+                    ("channel_login_expires_soon", "Channel login expires soon"),
+                    ("approval_requested", "Approval requested"),
+                    ("post_approved", "Post approved"),
+                    ("post_rejected", "Post rejected"),
+                    ("comment_added", "Comment added"),
+                    ("inbox_mention", "Mentioned in the inbox"),
+                ],
+                max_length=40,
+                verbose_name="kind",
+            ),
         ),
     ]
