@@ -107,7 +107,7 @@ def login(page: Any, base_url: str, email: str, *, password: str = PASSWORD) -> 
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"/(w/\d+|overview)/$"))  # its dashboard, or the overview of several
+    page.wait_for_url(re.compile(r"/(w/\d+/(inbox/)?|overview/)$"))  # dashboard, inbox or overview
 
 
 __all__ = [

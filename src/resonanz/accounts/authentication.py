@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from .models import ApiToken
 from .services import api_token_authenticate
 
 
@@ -27,3 +28,16 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class ReadOnlyTokenPermission(permissions.BasePermission):
+    """A read-only token may read (GET, HEAD, OPTIONS) and nothing else: 403 for every write method,
+    whatever the user's role. Part of ``DEFAULT_PERMISSION_CLASSES``, so every API view enforces it."""
+
+    message = "This API token is read-only."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        token = request.auth
+        if isinstance(token, ApiToken) and token.read_only:
+            return request.method in permissions.SAFE_METHODS
+        return True

@@ -70,6 +70,13 @@ class ApiTokenForm(WebForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The token reaches only these workspaces, with your role in each."),
     )
+    access = forms.ChoiceField(
+        label=_("Access"),
+        choices=[("read", _("Read only")), ("write", _("Read and write"))],
+        initial="read",
+        widget=forms.RadioSelect,
+        help_text=_("Read and write needs a role that may change something in each chosen workspace."),
+    )
     expires_on = forms.DateField(
         label=_("Expires on"),
         required=False,
@@ -80,3 +87,27 @@ class ApiTokenForm(WebForm):
     def __init__(self, *args: object, workspaces: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["workspaces"].choices = workspaces  # type: ignore[attr-defined]
+
+
+class InvitationAcceptForm(WebForm):
+    """A new account from an invitation: the address is the invitation's, the invitee picks the rest."""
+
+    name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=False))
+    password2 = forms.CharField(label=_("Password (again)"), widget=forms.PasswordInput(render_value=False))
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return data
+
+
+class ProfileForm(WebForm):
+    name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("The browser's language")), *settings.LANGUAGES],
+        help_text=_("The language of the pages and of the e-mails Resonanz sends you."),
+    )

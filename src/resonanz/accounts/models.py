@@ -63,6 +63,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), unique=True)
+    # Members without a second factor are sent to set one up (allauth.mfa) before anything else: the
+    # invitation's acceptance and every page (``accounts.middleware.TwoFactorRequiredMiddleware``).
+    require_two_factor = models.BooleanField(_("require two-factor authentication"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -87,6 +90,9 @@ class Workspace(models.Model):
     approval_mode = models.PositiveSmallIntegerField(
         _("approval"), choices=ApprovalMode.choices, default=ApprovalMode.NONE
     )
+    # Archived: gone from the switchers, the pages and the API (only its settings page stays, to restore
+    # it); archiving is refused while posts are scheduled (``services.workspace_archive``).
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -134,6 +140,8 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12, unique=True)
     secret_hash = models.CharField(max_length=64)
     workspaces = models.ManyToManyField(Workspace, related_name="api_tokens")
+    # Read-only: the API refuses every method but GET, HEAD and OPTIONS (403), whatever the user's role.
+    read_only = models.BooleanField(_("read-only"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)

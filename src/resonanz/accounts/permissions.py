@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Role
 
@@ -25,17 +27,39 @@ class Action(StrEnum):
     # Create another workspace in the organisation of a workspace where the role allows this (owners and
     # admins of any of the organisation's workspaces: ``selectors.organisation_list_for_workspace_create``).
     CREATE_WORKSPACE = "create_workspace"
+    # Archive (and restore) a workspace: owners only, it takes the workspace away from everyone.
+    ARCHIVE_WORKSPACE = "archive_workspace"
 
 
 _ALL = set(Action)
 ROLE_ACTIONS: dict[str, set[Action]] = {
     Role.OWNER: _ALL,
-    Role.ADMIN: _ALL,
-    Role.EDITOR: _ALL - {Action.MANAGE_WORKSPACE, Action.MANAGE_MEMBERS, Action.CREATE_WORKSPACE},
+    Role.ADMIN: _ALL - {Action.ARCHIVE_WORKSPACE},
+    Role.EDITOR: _ALL
+    - {Action.MANAGE_WORKSPACE, Action.MANAGE_MEMBERS, Action.CREATE_WORKSPACE, Action.ARCHIVE_WORKSPACE},
     # Contributors may draft and submit for approval, nothing that reaches the network.
     Role.CONTRIBUTOR: {Action.VIEW, Action.CREATE_POST, Action.VIEW_ANALYTICS},
     Role.ANALYST: {Action.VIEW, Action.VIEW_ANALYTICS},
-    Role.AGENT: {Action.VIEW, Action.USE_INBOX},
+    # Agents answer in the inbox and nowhere else (issue 8): the inbox shows them what a reply needs
+    # (the conversation, our original post, the channel), so they need no VIEW of posts and channels.
+    Role.AGENT: {Action.USE_INBOX},
+}
+
+# What each action means, for the "who can do what" page (accounts/permissions.html), in table order.
+ACTION_LABELS: dict[Action, Promise] = {
+    Action.VIEW: gettext_lazy("See posts, channels, calendar and campaigns"),
+    Action.CREATE_POST: gettext_lazy("Write drafts and submit them for approval"),
+    Action.SCHEDULE_POST: gettext_lazy("Schedule and publish posts without approval"),
+    Action.APPROVE_POST: gettext_lazy("Approve or reject posts"),
+    Action.DELETE_PUBLISHED: gettext_lazy("Delete published posts from the networks"),
+    Action.MANAGE_CAMPAIGNS: gettext_lazy("Create, edit and archive campaigns"),
+    Action.MANAGE_CHANNELS: gettext_lazy("Connect, verify and remove channels"),
+    Action.VIEW_ANALYTICS: gettext_lazy("See analytics"),
+    Action.USE_INBOX: gettext_lazy("Answer in the inbox"),
+    Action.MANAGE_MEMBERS: gettext_lazy("Invite members, change their roles, remove them"),
+    Action.MANAGE_WORKSPACE: gettext_lazy("Change the workspace's name, time zone and approval"),
+    Action.CREATE_WORKSPACE: gettext_lazy("Create workspaces in the organisation"),
+    Action.ARCHIVE_WORKSPACE: gettext_lazy("Archive and restore the workspace"),
 }
 
 

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
 from .models import ApiToken, Invitation, Membership, Organisation, Role, User, Workspace
-from .permissions import Action, role_allows
+from .permissions import ACTION_LABELS, Action, role_allows
 
 
 def workspace_list_for_user(*, user: User) -> QuerySet[Workspace]:
+    """The user's workspaces (the switchers, the home page, the API); archived ones are left out."""
     return (
-        Workspace.objects.filter(memberships__user=user)
+        Workspace.objects.filter(memberships__user=user, archived_at__isnull=True)
         .select_related("organisation")
         .order_by("organisation__name", "name")
     )
@@ -64,3 +67,30 @@ def invitation_list_pending(*, workspace: Workspace) -> QuerySet[Invitation]:
 
 def invitation_get(*, workspace: Workspace, invitation_id: int) -> Invitation:
     return Invitation.objects.get(workspace=workspace, pk=invitation_id)
+
+
+@dataclass(frozen=True)
+class PermissionRow:
+    action: Action
+    label: str
+    allowed: list[bool]  # in the order of ``Role.choices``
+
+
+def permission_table() -> list[PermissionRow]:
+    """Roles by actions from the permissions table (``permissions.ROLE_ACTIONS``), labels translated."""
+    return [
+        PermissionRow(
+            action=action,
+            label=str(label),
+            allowed=[role_allows(role, action) for role in Role.values],
+        )
+        for action, label in ACTION_LABELS.items()
+    ]
+
+
+def workspace_list_archived_for_owner(*, user: User) -> QuerySet[Workspace]:
+    """The archived workspaces that ``user`` may restore (her role allows ``ARCHIVE_WORKSPACE``)."""
+    roles = [role for role in Role.values if role_allows(role, Action.ARCHIVE_WORKSPACE)]
+    return Workspace.objects.filter(
+        memberships__user=user, memberships__role__in=roles, archived_at__isnull=False
+    ).order_by("name")

@@ -67,7 +67,9 @@ class WorkspaceAPIView(APIView):
             raise NotAuthenticated
         if not isinstance(workspace_id, int):
             raise Http404
-        workspace = Workspace.objects.filter(pk=workspace_id, memberships__user=user).first()
+        workspace = Workspace.objects.filter(
+            pk=workspace_id, memberships__user=user, archived_at__isnull=True
+        ).first()
         if workspace is None:
             raise Http404
         if (

@@ -564,6 +564,10 @@ def review_link_resolve(*, token: str, lock: bool = False) -> ReviewLink:
         raise ReviewLinkError("revoked")
     if link.expires_at <= timezone.now():
         raise ReviewLinkError("expired")
+    if link.post.workspace.archived_at is not None:
+        # An archived workspace publishes nothing new (accounts.services.workspace_archive), and an
+        # external approval would schedule the post: its links are withdrawn with it.
+        raise ReviewLinkError("revoked")
     return link
 
 

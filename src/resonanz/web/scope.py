@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from resonanz.accounts.models import ApprovalMode, Membership, User, Workspace
 from resonanz.accounts.permissions import Action, ensure_allowed, role_allows
@@ -38,19 +39,22 @@ class Scope:
 ScopedView = Callable[Concatenate[HttpRequest, Scope, P], HttpResponse]
 
 
-def _member_scope(user: User, workspace_id: int) -> Scope | None:
-    """The user's membership of the workspace with the workspace (and its organisation): one query."""
+def _member_scope(user: User, workspace_id: int, *, allow_archived: bool = False) -> Scope | None:
+    """The user's membership of the workspace with the workspace (and its organisation): one query.
+    An archived workspace has no pages but its settings (``allow_archived``), where it is restored."""
     membership = (
         Membership.objects.select_related("workspace__organisation")
         .filter(user=user, workspace_id=workspace_id)
         .first()
     )
-    if membership is None:
+    if membership is None or (membership.workspace.archived_at is not None and not allow_archived):
         return None
     return Scope(workspace=membership.workspace, user=user, role=membership.role)
 
 
-def workspace_view(action: Action = Action.VIEW) -> Callable[[ScopedView[P]], Callable[..., HttpResponse]]:
+def workspace_view(
+    action: Action = Action.VIEW, *, allow_archived: bool = False
+) -> Callable[[ScopedView[P]], Callable[..., HttpResponse]]:
     def decorator(view: ScopedView[P]) -> Callable[..., HttpResponse]:
         @wraps(view)
         @login_required
@@ -60,7 +64,7 @@ def workspace_view(action: Action = Action.VIEW) -> Callable[[ScopedView[P]], Ca
             user = request.user
             if not isinstance(user, User):  # login_required stops anonymous users; this narrows the type
                 raise PermissionDenied
-            scope = _member_scope(user, workspace_id)
+            scope = _member_scope(user, workspace_id, allow_archived=allow_archived)
             if scope is None:
                 raise Http404
             ensure_allowed(scope.role, action)
@@ -98,6 +102,14 @@ def render_scoped(
 
 
 # -- home and dashboard -------------------------------------------------------------------------
+
+
+def landing_url(*, workspace: Workspace, role: str) -> str:
+    """Where a member of ``workspace`` starts: the dashboard, or the inbox for a role that works only
+    there (agents)."""
+    if not role_allows(role, Action.VIEW) and role_allows(role, Action.USE_INBOX):
+        return reverse("engagement:inbox", args=[workspace.pk])
+    return reverse("web:dashboard", args=[workspace.pk])
 
 
 # Old private names, kept for the view modules that use them.

@@ -12,22 +12,28 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from resonanz.accounts.models import User
+from resonanz.accounts.models import Membership, User
+from resonanz.accounts.permissions import Action, role_allows
 from resonanz.accounts.selectors import workspace_list_for_user
 
-from .scope import P, Scope, _or_404, _render, workspace_view  # noqa: F401
+from .scope import P, Scope, _or_404, _render, landing_url, workspace_view  # noqa: F401
 
 
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """One workspace: its dashboard. Several (an agency's clients): the overview across all of them."""
+    """One workspace: its dashboard (an agent's: the inbox). Several (an agency's clients): the overview."""
     user = request.user
     if not isinstance(user, User):  # login_required stops anonymous users; this narrows the type
         raise PermissionDenied
-    first_two = list(workspace_list_for_user(user=user)[:2])
-    if not first_two:
+    memberships = list(
+        Membership.objects.filter(user=user, workspace__in=workspace_list_for_user(user=user))
+        .select_related("workspace")
+        .order_by("workspace__organisation__name", "workspace__name")
+    )
+    if not memberships:
         return render(request, "web/no_workspace.html")
-    if len(first_two) > 1:
+    if len([m for m in memberships if role_allows(m.role, Action.VIEW)]) > 1:
         return redirect("overview:agency")
-    return redirect("web:dashboard", workspace_id=first_two[0].pk)
+    first = next((m for m in memberships if role_allows(m.role, Action.VIEW)), memberships[0])
+    return redirect(landing_url(workspace=first.workspace, role=first.role))

@@ -22,12 +22,13 @@ from django.views.decorators.http import require_GET
 
 from resonanz.accounts.permissions import Action
 
-from .scope import Scope, workspace_view
+from .scope import Scope, landing_url, workspace_view
 
 # Pages that make sense in any workspace, without an object, and the action each needs (the same as
 # their view's ``workspace_view(Action.X)``). Everything else is reached through its parent path.
 LANDING_PAGES: dict[str, Action] = {
     "web:dashboard": Action.VIEW,
+    "engagement:inbox": Action.USE_INBOX,
     "web:posts": Action.VIEW,
     "web:post_new": Action.CREATE_POST,
     "web:channels": Action.VIEW,
@@ -59,9 +60,9 @@ def _place_query(query: str) -> str:
 
 def switch_target(*, scope: Scope, next_url: str) -> str:
     """The URL of the place in ``scope.workspace`` that corresponds to ``next_url`` (a page of another
-    workspace), for the user's role there; the dashboard when there is none."""
+    workspace), for the user's role there; the role's landing page when there is none."""
     ws = scope.workspace
-    fallback = reverse("web:dashboard", args=[ws.pk])
+    fallback = landing_url(workspace=ws, role=scope.role)
     parts = urlsplit(next_url)
     if parts.scheme or parts.netloc or not parts.path.startswith("/w/"):
         return fallback

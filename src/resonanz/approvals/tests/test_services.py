@@ -471,3 +471,17 @@ def test_edit_in_review_asks_step_one_again_through_the_posts_event(
     data = PostInput(text="Neu", channel_ids=[channel.pk])
     post_update(workspace=workspace, post=post, actor=contributor, data=data)
     assert set(Notification.objects.values_list("recipient", flat=True)) == {owner.pk, editor.pk}
+
+
+def test_review_links_of_an_archived_workspace_are_withdrawn(workspace, owner, post, set_mode) -> None:
+    """An external approval schedules the post; an archived workspace publishes nothing new."""
+    from resonanz.accounts.services import workspace_archive
+
+    set_mode(ApprovalMode.TWO_STEPS, external=True)
+    issued = review_link_create(workspace=workspace, post=post, actor=owner, reviewer_name="Kundin Klar")
+    token = token_of(issued.url)
+    assert review_link_resolve(token=token).post == post
+    workspace_archive(workspace=workspace, actor=owner)
+    with pytest.raises(ReviewLinkError) as err:
+        review_link_resolve(token=token)
+    assert err.value.code == "revoked"

@@ -77,7 +77,14 @@ def test_patch_renames_and_archives(api, base, make_campaign) -> None:
     assert response.json()["archived"] is False
 
 
-@pytest.mark.parametrize("role", [Role.CONTRIBUTOR, Role.ANALYST, Role.AGENT])
+def test_agents_see_no_campaigns(base, member, make_campaign) -> None:
+    campaign = make_campaign()
+    client = _client(member(Role.AGENT))
+    assert client.get(f"{base}/campaigns/").status_code == 403
+    assert client.get(f"{base}/campaigns/{campaign.pk}/").status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.CONTRIBUTOR, Role.ANALYST])
 def test_readers_may_read_but_not_change(base, member, make_campaign, role) -> None:
     campaign = make_campaign()
     client = _client(member(role))

@@ -81,7 +81,14 @@ def test_user_content_is_escaped(workspace, owner, login, make_campaign) -> None
 # -- permissions --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", [Role.CONTRIBUTOR, Role.ANALYST, Role.AGENT])
+def test_agents_see_no_campaign_pages(workspace, member, login, make_campaign) -> None:
+    campaign = make_campaign()
+    client = login(member(Role.AGENT))
+    assert client.get(url("list", workspace.pk)).status_code == 403
+    assert client.get(url("edit", workspace.pk, campaign.pk)).status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.CONTRIBUTOR, Role.ANALYST])
 def test_readers_see_the_list_but_cannot_change(workspace, member, login, make_campaign, role) -> None:
     campaign = make_campaign()
     client = login(member(role))

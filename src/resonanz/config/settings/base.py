@@ -98,12 +98,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth.usersessions' list page uses its template tags
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",  # the user's active sessions, "sign out the others" (accounts/sessions/)
     "django_tasks_db",
     "resonanz.core",
     "resonanz.accounts",
@@ -134,6 +136,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Records each sign-in's session (browser, address, time) for the sessions page; activity is not
+    # tracked per request (USERSESSIONS_TRACK_ACTIVITY stays off: no write on every page view).
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "resonanz.accounts.middleware.TwoFactorRequiredMiddleware",  # organisations that require it
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -221,6 +227,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed_account": "50/h/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# How long an invitation link works (accounts.services.invitation_create); a resend starts it again.
+RESONANZ_INVITATION_DAYS = int(os.environ.get("RESONANZ_INVITATION_DAYS", "7"))
 MFA_TOTP_ISSUER = "Resonanz"
 
 LANGUAGE_CODE = "de"
@@ -317,7 +325,10 @@ REST_FRAMEWORK = {
         "resonanz.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "resonanz.accounts.authentication.ReadOnlyTokenPermission",  # read-only tokens: GET only (403)
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,

@@ -32,8 +32,28 @@ def test_who_may_open_the_inbox(workspace, conv, member, login, role, status) ->
 
 def test_the_navigation_links_the_inbox_for_inbox_roles_only(workspace, member, login) -> None:
     dashboard = reverse("web:dashboard", args=[workspace.pk])
-    assert 'id="nav-inbox"' in login(member(Role.AGENT)).get(dashboard).content.decode()
+    assert 'id="nav-inbox"' in login(member(Role.EDITOR)).get(dashboard).content.decode()
     assert 'id="nav-inbox"' not in login(member(Role.ANALYST)).get(dashboard).content.decode()
+
+
+def test_agents_work_in_the_inbox_and_nowhere_else(workspace, member, login) -> None:
+    """Issue 8: the agent role sees no posts, channels, calendar or campaigns; it lands in the inbox,
+    and its navigation offers only the inbox."""
+    agent = login(member(Role.AGENT))
+    inbox = _url("inbox", workspace)
+    assert agent.get(reverse("web:home"))["Location"] == inbox
+    html = agent.get(inbox).content.decode()
+    assert 'id="nav-inbox"' in html
+    for hidden in ("nav-dashboard", "nav-posts", "nav-channels", "nav-calendar", "nav-campaigns"):
+        assert f'id="{hidden}"' not in html
+    for page in (
+        reverse("web:dashboard", args=[workspace.pk]),
+        reverse("web:posts", args=[workspace.pk]),
+        reverse("web:channels", args=[workspace.pk]),
+        reverse("calendar:index", args=[workspace.pk]),
+        reverse("campaigns:list", args=[workspace.pk]),
+    ):
+        assert agent.get(page).status_code == 403, page
 
 
 def test_list_shows_conversations_badges_and_polls(workspace, conv, owner_client) -> None:

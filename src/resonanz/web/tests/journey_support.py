@@ -71,7 +71,7 @@ class Journey:
         page.fill("input[name=password]", PASSWORD)
         self.shot(page, step)
         page.locator("form button[type=submit]").last.click()
-        page.wait_for_url(re.compile(r"/(w/\d+|overview)/$"))  # its dashboard, or the overview of several
+        page.wait_for_url(re.compile(r"/(w/\d+/(inbox/)?|overview/)$"))  # dashboard, inbox or overview
 
 
 def drive(until: Callable[[], bool], *, timeout: float = 30.0) -> None:

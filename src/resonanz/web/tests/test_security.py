@@ -40,7 +40,7 @@ from django.utils import timezone
 from PIL import Image
 
 from resonanz.accounts.models import ApprovalMode, Role, User, Workspace
-from resonanz.accounts.services import workspace_create
+from resonanz.accounts.services import api_token_create, invitation_create, workspace_create
 from resonanz.approvals.services import approval_comment, post_submit_for_approval, review_link_create
 from resonanz.bulk.models import CalendarFeed, ImportBatch
 from resonanz.bulk.services import calendar_feed_create, import_batch_create
@@ -94,6 +94,10 @@ NON_WORKSPACE: dict[str, tuple[str, str]] = {
     "approvals_public:review": (TOKEN, "external reviewer page, signed token"),
     "approvals_public:review_media": (TOKEN, "media of the external review page, signed token"),
     "bulk_public:feed": (TOKEN, "iCal feed, secret token"),
+    "web:invitation_accept": (TOKEN, "invitation link, secret token (stored hashed), single-use"),
+    "web:profile": (LOGIN, "the signed-in user's own name and language"),
+    "web:api_tokens": (LOGIN, "the signed-in user's own API tokens"),
+    "web:api_token_revoke": (LOGIN, "revokes only the user's own tokens"),
 }
 
 # POSTs of workspace pages that an analyst (and an agent: both are read-only roles) may send, and why.
@@ -180,6 +184,10 @@ class World:
     review_token: str
     notification: Notification
     campaign_id: int
+    membership_id: int
+    invitation_id: int
+    invitation_secret: str
+    token_id: int
     conversation_id: int
     saved_reply_id: int
 
@@ -191,6 +199,7 @@ class World:
             ("approvals_public:review", "token"): [self.review_token],
             ("approvals_public:review_media", "token"): [self.review_token],
             ("bulk_public:feed", "token"): [self.feed_token],
+            ("web:invitation_accept", "secret"): [self.invitation_secret],
             # Every registered network's connect flow (and its callback).
             ("web:channel_connect", "network"): network_slugs(),
             ("web:channel_callback", "network"): network_slugs(),
@@ -208,6 +217,9 @@ class World:
             "link_id": self.link_id,
             "notification_id": self.notification.pk,
             "campaign_id": self.campaign_id,
+            "membership_id": self.membership_id,
+            "invitation_id": self.invitation_id,
+            "token_id": self.token_id,
             "conversation_id": self.conversation_id,
             "saved_reply_id": self.saved_reply_id,
         }
@@ -317,6 +329,10 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         params={"post": f"P {PAYLOAD}", "actor": f"A {SCRIPT}", "workspace": IMG, "comment": PAYLOAD},
         url=reverse("web:post_detail", args=[workspace.pk, post.pk]),
     )
+    invitation = invitation_create(
+        workspace=workspace, actor=owner, email="invitee@example.com", role=Role.EDITOR
+    )
+    token = api_token_create(user=owner, name=f"Token {PAYLOAD}", workspaces=[workspace])
     # The inbox: a conversation whose every shown field carries a payload, a note and a saved reply.
     conversation = Conversation.objects.create(
         workspace=workspace, channel=channel, variant=post.variants.get(), root_remote_id="root", kind=PAYLOAD
@@ -336,6 +352,10 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
     Note.objects.create(conversation=conversation, author=owner, text=f"Note {PAYLOAD}")
     saved_reply = SavedReply.objects.create(workspace=workspace, title=f"Saved {IMG}", text=f"Hi {PAYLOAD}")
     return World(
+        membership_id=workspace.memberships.get(user=owner).pk,
+        invitation_id=invitation.invitation.pk,
+        invitation_secret=invitation.secret,
+        token_id=token.token.pk,
         workspace=workspace,
         second=second,
         owner=owner,
