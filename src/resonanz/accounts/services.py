@@ -16,15 +16,16 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from resonanz.core.errors import WorkspaceMismatch, ensure_same_workspace
+from resonanz.core.links import absolute_url
 from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import zone
 
 from .models import ApiToken, ApprovalMode, Invitation, Membership, Organisation, Role, User, Workspace
 from .permissions import Action, ensure_allowed, role_allows
 from .selectors import membership_role
+from .signals import workspace_archiving
 
 TOKEN_PREFIX = "rz_"  # noqa: S105 - a public prefix, not a secret
 
@@ -352,35 +353,20 @@ def membership_remove(*, workspace: Workspace, actor: User, membership_id: int) 
 # -- archive -----------------------------------------------------------------------------------------
 
 
-def _scheduled_count(workspace: Workspace) -> int:
-    # Imported here: posts builds on accounts, not the other way round (import-linter layers).
-    from resonanz.posts.models import Variant, VariantStatus
-
-    return Variant.objects.filter(
-        post__workspace=workspace, status__in=[VariantStatus.SCHEDULED, VariantStatus.PUBLISHING]
-    ).count()
-
-
 @transaction.atomic
 def workspace_archive(*, workspace: Workspace, actor: User) -> Workspace:
-    """Archive the workspace: it leaves the switchers, its pages and the API. Refused while posts are
-    scheduled or publishing: the publishing engine selects due variants across all workspaces, and an
-    archived workspace's posts must not go out unseen, so the owner unschedules them first."""
+    """Archive the workspace: it leaves the switchers, its pages and the API. Refused while an app above
+    objects (``signals.workspace_archiving``): posts refuses while posts are scheduled or publishing,
+    because the publishing engine selects due variants across all workspaces and an archived workspace's
+    posts must not go out unseen, so the owner unschedules them first."""
     ensure_allowed(membership_role(workspace=workspace, user=actor), Action.ARCHIVE_WORKSPACE)
     if workspace.archived_at is not None:
         return workspace
     Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
-    count = _scheduled_count(workspace)
-    if count:
-        raise AccountsError(
-            "posts_scheduled",
-            ngettext(
-                "%(count)d post is still scheduled: unschedule it before archiving the workspace.",
-                "%(count)d posts are still scheduled: unschedule them before archiving the workspace.",
-                count,
-            )
-            % {"count": count},
-        )
+    # The apps above accounts say what stands in the way (posts: posts still scheduled), see signals.py.
+    reasons = [str(r) for _, r in workspace_archiving.send(sender=Workspace, workspace=workspace) if r]
+    if reasons:
+        raise AccountsError("posts_scheduled", " ".join(reasons))
     workspace.archived_at = timezone.now()
     workspace.save(update_fields=["archived_at"])
     audit_log_record(workspace=workspace, actor=actor, action="workspace.archive", target=workspace)
@@ -539,8 +525,6 @@ def invitation_revoke(*, workspace: Workspace, actor: User, invitation_id: int) 
 def invitation_email_send(*, invitation_id: int, secret: str) -> bool:
     """Mail the link in the invitation's language. False when the invitation is no longer pending or the
     link was replaced by a resend (the later mail carries the working link)."""
-    from resonanz.notifications.services import absolute_url  # notifications builds on accounts
-
     invitation = Invitation.objects.select_related("workspace", "invited_by").filter(pk=invitation_id).first()
     if invitation is None or not invitation.pending or invitation.secret_hash != _hash(secret):
         return False

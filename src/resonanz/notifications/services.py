@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from resonanz.accounts.models import Membership, User, Workspace
+from resonanz.core.links import absolute_url
 
 from .kinds import KINDS, language_for, render_email
 from .models import Notification
@@ -26,13 +26,6 @@ def notification_recipients(*, workspace: Workspace, roles: set[str]) -> list[Us
             memberships__workspace=workspace, memberships__role__in=roles, is_active=True
         ).order_by("pk")
     )
-
-
-def absolute_url(url: str) -> str:
-    """``settings.BASE_URL`` + a site-relative ``url``; absolute URLs are kept as they are."""
-    if not url or url.startswith(("http://", "https://")):
-        return url
-    return settings.BASE_URL.rstrip("/") + "/" + url.lstrip("/")
 
 
 def notification_send(

@@ -66,7 +66,7 @@ def test_agency_overview_filters_by_client_and_ignores_foreign_ones(
     workspace: Workspace, second: Workspace, other_workspace: Workspace, owner_client: Client
 ) -> None:
     html = owner_client.get(
-        reverse("overview:agency"), {"client": [second.pk, other_workspace.pk, "x"]}
+        reverse("overview:agency"), {"client": [str(second.pk), str(other_workspace.pk), "x"]}
     ).content.decode()
     assert f'id="client-{second.pk}"' in html
     assert f'id="client-{workspace.pk}"' not in html
@@ -102,6 +102,7 @@ def test_empty_workspace_dashboard_says_what_to_do_first_in_german(
         "Team einladen" in html
     )
     assert reverse("web:channels", args=[workspace.pk]) in html
+    assert reverse("web:members", args=[workspace.pk]) in html
 
 
 def test_working_dashboard_shows_drafts_and_approvals_instead_of_first_steps(
