@@ -36,6 +36,10 @@ class Channel(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     last_verified_at = models.DateTimeField(null=True, blank=True)
     rate_limited_until = models.DateTimeField(null=True, blank=True)
+    # When the user must sign in again (the connector's ``login_expires_at``), and when they were warned
+    # about that moment (once per login; a reconnect clears both).
+    login_expires_at = models.DateTimeField(_("login expires"), null=True, blank=True)
+    login_expiry_warned_at = models.DateTimeField(null=True, blank=True)
     color = models.CharField(max_length=7, default="#3b82f6")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -52,6 +56,19 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return f"{network_display_name(self.network)}: {self.handle}"
+
+    @property
+    def login_expires_soon(self) -> bool:
+        """The login ends within the warning period (shown on the channels page as "expires soon")."""
+        from datetime import timedelta
+
+        from django.conf import settings
+        from django.utils import timezone
+
+        if self.login_expires_at is None:
+            return False
+        days = timedelta(days=settings.RESONANZ_LOGIN_EXPIRY_WARNING_DAYS)
+        return self.login_expires_at - timezone.now() <= days
 
 
 class PendingOAuth(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -93,6 +93,8 @@ def _upsert_channel(
             "last_error": "",
             "last_error_at": None,
             "last_verified_at": timezone.now(),
+            "login_expires_at": None,
+            "login_expiry_warned_at": None,
         },
     )
     audit_log_record(
@@ -355,6 +357,7 @@ def channel_verify(*, workspace: Workspace, channel: Channel) -> Channel:
         channel.refresh_from_db()
         return channel
     channel_store_account(channel=channel, account=account)
+    _check_login_expiry(channel=channel, expires_at=connector.login_expires_at(account=account))
     Channel.objects.filter(pk=channel.pk).update(
         status=ChannelStatus.ACTIVE,
         last_verified_at=timezone.now(),
@@ -365,6 +368,54 @@ def channel_verify(*, workspace: Workspace, channel: Channel) -> Channel:
     )
     channel.refresh_from_db()
     return channel
+
+
+def _check_login_expiry(*, channel: Channel, expires_at: datetime | None) -> None:
+    """Record when the login ends; within the warning period, tell the owners and admins once (in the app
+    and by e-mail) with the way back: the channels page, where connecting the account again renews it."""
+    from resonanz.accounts.models import Role
+    from resonanz.notifications.services import (
+        notification_email,
+        notification_recipients,
+        notification_send,
+    )
+
+    changed = expires_at != channel.login_expires_at
+    if changed:
+        # A later expiry is a new login (refreshed or reconnected): warn again before that one ends.
+        Channel.objects.filter(pk=channel.pk).update(login_expires_at=expires_at, login_expiry_warned_at=None)
+        channel.login_expires_at, channel.login_expiry_warned_at = expires_at, None
+    if expires_at is None or channel.login_expiry_warned_at is not None or not channel.login_expires_soon:
+        return
+    now = timezone.now()
+    updated = Channel.objects.filter(pk=channel.pk, login_expiry_warned_at__isnull=True).update(
+        login_expiry_warned_at=now
+    )
+    if not updated:
+        return  # another check warned at the same moment
+    channel.login_expiry_warned_at = now
+    workspace = channel.workspace
+    notifications = notification_send(
+        workspace=workspace,
+        recipients=notification_recipients(workspace=workspace, roles={Role.OWNER, Role.ADMIN}),
+        kind="channel_login_expires_soon",
+        params={
+            "network": network_display_name(channel.network),
+            "handle": channel.handle,
+            "workspace": workspace.name,
+            "date": expires_at.date().isoformat(),
+            "days": str(max(0, (expires_at - now).days)),
+        },
+        url=f"/w/{workspace.pk}/channels/#channel-{channel.pk}",
+    )
+    notification_email(notification_ids=[n.pk for n in notifications])
+    audit_log_record(
+        workspace=workspace,
+        actor=None,
+        action="channel.login_expires_soon",
+        target=channel,
+        data={"expires_at": expires_at.isoformat()},
+    )
 
 
 def channel_warm_limits(*, workspace: Workspace, channel_ids: list[int]) -> None:

@@ -6,6 +6,7 @@ one renders as an empty string rather than failing. Parameters by kind:
 
 * ``publish_failed``: post, channel, workspace, message
 * ``channel_reconnect_needed``: network, handle, workspace, message
+* ``channel_login_expires_soon``: network, handle, workspace, date, days
 * ``approval_requested``: post, actor, workspace
 * ``post_approved``: post, actor, workspace
 * ``post_rejected``: post, actor, workspace, message (the reason)
@@ -28,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 class NotificationKind(models.TextChoices):
     PUBLISH_FAILED = "publish_failed", _("Publishing failed")
     CHANNEL_RECONNECT_NEEDED = "channel_reconnect_needed", _("Channel needs reconnecting")
+    CHANNEL_LOGIN_EXPIRES_SOON = "channel_login_expires_soon", _("Channel login expires soon")
     APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
     POST_APPROVED = "post_approved", _("Post approved")
     POST_REJECTED = "post_rejected", _("Post rejected")
@@ -57,6 +59,14 @@ KINDS: dict[str, KindText] = {
         body=_(
             "The channel %(handle)s in the workspace %(workspace)s can no longer publish: %(message)s\n\n"
             "Scheduled posts for this channel are held until you reconnect it."
+        ),
+    ),
+    NotificationKind.CHANNEL_LOGIN_EXPIRES_SOON: KindText(
+        title=_("%(network)s channel %(handle)s must be reconnected by %(date)s"),
+        body=_(
+            "The login of the channel %(handle)s in the workspace %(workspace)s ends on %(date)s "
+            "(in %(days)s days), and %(network)s does not let Resonanz renew it on its own. Reconnect the "
+            "channel before then, so scheduled posts keep going out."
         ),
     ),
     NotificationKind.APPROVAL_REQUESTED: KindText(

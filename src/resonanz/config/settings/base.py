@@ -353,6 +353,8 @@ RESONANZ_CONNECTORS = {
     "x": "resonanz.connectors.x.provider.XConnector",
     "facebook": "resonanz.connectors.facebook.provider.FacebookConnector",
     "instagram": "resonanz.connectors.instagram.provider.InstagramConnector",
+    "linkedin": "resonanz.connectors.linkedin.provider.LinkedInConnector",
+    "threads": "resonanz.connectors.threads.provider.ThreadsConnector",
 }
 # Networks that fetch media from a URL get a signed, expiring address of this Resonanz: set
 # RESONANZ_PUBLIC_URL to the address the internet reaches it at (docs/operations.md, "Public media URL").
@@ -385,6 +387,9 @@ RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
     os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", str(6 * 3600))
 )
+# The channel health check warns this many days before a login ends that no refresh can extend
+# (Connector.login_expires_at), with a link to reconnect.
+RESONANZ_LOGIN_EXPIRY_WARNING_DAYS = int(os.environ.get("RESONANZ_LOGIN_EXPIRY_WARNING_DAYS", "7"))
 RESONANZ_HTTP_TIMEOUT_SECONDS = float(os.environ.get("RESONANZ_HTTP_TIMEOUT_SECONDS", "20"))
 # Idle keep-alive connections are dropped after this many seconds: below the shortest idle timeout of the
 # servers we talk to (Node's http server, which runs the atproto PDS, closes after 5 s), so a request is not

@@ -240,6 +240,12 @@ class Connector(ABC):
         """Renew an expired access token in place. Raise ``AuthExpired`` when that is impossible."""
         raise NotSupported(f"{self.network}: credentials cannot be refreshed")
 
+    def login_expires_at(self, *, account: ChannelAccount) -> datetime | None:
+        """When the user must sign in again because no refresh can extend the login (e.g. a token with a
+        fixed lifetime, or a refresh token that itself expires); ``None`` = unknown or never. The channel
+        health check warns ahead of it (``settings.RESONANZ_LOGIN_EXPIRY_WARNING_DAYS``)."""
+        return None
+
     # -- rules -----------------------------------------------------------------------------------
     @abstractmethod
     def count_text(self, *, account: ChannelAccount, text: str, content_warning: str = "") -> TextCount:

@@ -53,6 +53,7 @@ class MediaKind(StrEnum):
     GIF = "gif"
     VIDEO = "video"
     AUDIO = "audio"
+    DOCUMENT = "document"  # a PDF or slide deck shown as a carousel of pages
 
 
 class Metric(StrEnum):
