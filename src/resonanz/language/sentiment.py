@@ -17,12 +17,22 @@ from typing import Literal, cast
 
 import numpy as np
 
-from .features import text_tokens, token_features
+from .features import NEGATORS, Token, text_tokens, token_features
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "sentiment_model.json"
 Label = Literal["negative", "neutral", "positive"]
 Tier = Literal["fast", "embedding", "combined"]
 REASONS_MAX = 5
+# Function words carry weight in the model (they are counted) but are no explanation an agent can act on:
+# they are left out of the reasons. Negators are not in here: "nicht" is often the decisive word.
+_FUNCTION_WORDS = """
+der die das den dem des ein eine einen einem einer ist sind war waren bin bist sein hat habe haben hatte
+ich du er sie es wir ihr mir mich dir uns euch mein meine meinen euer eure und oder aber auch so zu im in
+am an auf mit von vom für bei aus nach seit wie was wo da dann noch schon
+the a an is are was were be been am i you he she it we they me my your our their and or but also so to
+in on at of for with from by as this that these those there here do does did have has had
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
 
 
 class SentimentModelError(RuntimeError):
@@ -91,7 +101,45 @@ def _fast(*, model: SentimentModel, text: str) -> tuple[list[float], list[tuple[
         for k, weight in enumerate(weights):
             scores[k] += weight
             per_token[index][k] += weight
-    return _softmax(scores), [(t.text, w) for t, w in zip(tokens, per_token, strict=True)]
+    shown = _shown(tokens=tokens)
+    return _softmax(scores), [(name, w) for name, w in zip(shown, per_token, strict=True)]
+
+
+def _is_negator(token: Token) -> bool:
+    return token.norm in NEGATORS or "n't" in token.norm
+
+
+def _shown(*, tokens: list[Token]) -> list[str]:
+    """The words as an agent should read them: a negated word with its negator ("nicht gut"), and the
+    negator under the same name, so the two add up to one reason; "" for a function word."""
+    shown = []
+    for i, token in enumerate(tokens):
+        if token.norm.startswith("¬"):
+            before = [t.text for t in tokens[max(0, i - 3) : i] if _is_negator(t)]
+            after = [t.text for t in tokens[i + 1 : i + 4] if _is_negator(t)]
+            if before:
+                shown.append(f"{before[-1]} {token.text}")
+            elif after:
+                shown.append(f"{token.text} {after[0]}")
+            else:
+                shown.append(token.text)
+        elif token.norm in FUNCTION_WORDS:
+            shown.append("")
+        else:
+            shown.append(token.text)
+    for i, token in enumerate(tokens):
+        if not _is_negator(token):
+            continue
+        # The negator joins the first content word it negates (after it, else before it).
+        scope = [*range(i + 1, min(len(tokens), i + 4)), *range(i - 1, max(-1, i - 4), -1)]
+        for j in scope:
+            if tokens[j].norm.startswith("¬") and tokens[j].norm[1:] not in FUNCTION_WORDS:
+                shown[i] = shown[j]
+                break
+    for i, token in enumerate(tokens):
+        if token.norm.startswith("¬") and token.norm[1:] in FUNCTION_WORDS:
+            shown[i] = ""
+    return shown
 
 
 def embedding_probabilities(*, model: SentimentModel, vectors: np.ndarray) -> np.ndarray:
@@ -115,6 +163,8 @@ def _reasons(
     merged: dict[str, tuple[str, float]] = {}
     others = [k for k in range(len(model.labels)) if k != label_index]
     for word, weights in per_token:
+        if not word:
+            continue
         push = weights[label_index] - sum(weights[k] for k in others) / len(others)
         key = word.lower()
         previous = merged.get(key, (word, 0.0))

@@ -70,6 +70,24 @@ def test_reasons_name_the_decisive_word(text, word):
     assert all(weight > 0 for _, weight in result.reasons)
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("Ich finde das nicht gut.", "nicht gut"), ("Das gefällt mir nicht.", "gefällt nicht"),
+     ("I don't like it.", "don't like")],
+)
+def test_a_negated_word_is_explained_with_its_negator(text, reason):
+    result = sentiment_classify(text=text)
+    assert result.label == "negative"
+    assert result.reasons[0][0] == reason
+
+
+def test_function_words_are_no_reasons():
+    result = sentiment_classify(text="The staff were rude and the room was dirty.")
+    reasons = [w.lower() for w, _ in result.reasons]
+    assert "rude" in reasons
+    assert not {"the", "were", "and", "was"} & set(reasons)
+
+
 def test_text_analyse_fills_every_field():
     result = text_analyse(text="Ich bin sehr enttäuscht von eurer Lieferung.")
     assert result.language == "de"
