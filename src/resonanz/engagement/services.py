@@ -79,8 +79,9 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
         if created:
             conversation_auto_assign(workspace=workspace, conversation=conversation)
         latest = conversation.last_message_at
+        new_ids: list[int] = []
         for reply in engagement.reply_items:
-            Message.objects.get_or_create(
+            message, message_created = Message.objects.get_or_create(
                 conversation=conversation,
                 remote_id=reply.remote_id,
                 defaults={
@@ -93,7 +94,11 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
                     "created_at": reply.created_at,
                 },
             )
+            if message_created:
+                new_ids.append(message.pk)
             latest = max(filter(None, [latest, reply.created_at]))
+        if new_ids:
+            messages_analyse_later(workspace=workspace, message_ids=new_ids)
         if conversation.status == ConversationStatus.CLOSED and latest != conversation.last_message_at:
             # Someone wrote again after it was closed: back into the open queue.
             conversation_set_status(
@@ -158,6 +163,60 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
             failed += 1
             logger.info("engagement sync of variant %s failed: %s", variant.pk, exc)
     return {"synced": ok, "failed": failed}
+
+
+# -- language and sentiment -------------------------------------------------------------------------
+#
+# Each message from the network gets its language and sentiment, with the words that weighed most, from
+# resonanz.language (offline; docs/language.md). Not inline: the embedding tier takes tens of
+# milliseconds per text, so after commit a task judges the new messages in one batch; a lost task (a
+# crash) leaves them NULL and the periodic sync judges what is still NULL (``messages_analyse_pending``).
+
+ANALYSE_BATCH = 64  # the embedding tier's throughput grows with the batch up to about this size
+REASONS_SHOWN = 5
+
+
+def messages_analyse_later(*, workspace: Workspace, message_ids: list[int]) -> None:
+    from .tasks import analyse_messages  # tasks imports services: imported when used
+
+    ids = list(message_ids)
+    transaction.on_commit(lambda: analyse_messages.enqueue(workspace_id=workspace.pk, message_ids=ids))
+
+
+def messages_analyse(*, workspace: Workspace, message_ids: list[int] | None = None, limit: int = 500) -> int:
+    """Judge the workspace's messages that are not judged yet (of ``message_ids``, or any); returns how
+    many. Our own answers (``sent_by``) are not judged. Idempotent: a message judged once is skipped."""
+    from resonanz.language import texts_analyse  # the models load only in the processes that judge
+
+    qs = Message.objects.filter(
+        conversation__workspace=workspace, sentiment__isnull=True, sent_by__isnull=True
+    )
+    if message_ids is not None:
+        qs = qs.filter(pk__in=message_ids)
+    messages = list(qs.order_by("pk")[:limit])
+    for start in range(0, len(messages), ANALYSE_BATCH):
+        batch = messages[start : start + ANALYSE_BATCH]
+        for message, result in zip(batch, texts_analyse(texts=[m.text for m in batch]), strict=True):
+            message.language = result.language
+            message.sentiment = result.sentiment
+            message.sentiment_reasons = [
+                {"word": word, "weight": round(weight, 3)} for word, weight in result.reasons[:REASONS_SHOWN]
+            ]
+        Message.objects.bulk_update(batch, ["language", "sentiment", "sentiment_reasons"])
+    return len(messages)
+
+
+def messages_analyse_pending(*, limit: int = 500) -> int:
+    """Periodic catch-up: every workspace's messages still without a sentiment (a task lost in a crash)."""
+    workspace_ids = (
+        Message.objects.filter(sentiment__isnull=True, sent_by__isnull=True)
+        .values_list("conversation__workspace_id", flat=True)
+        .distinct()
+    )
+    done = 0
+    for workspace in Workspace.objects.filter(pk__in=list(workspace_ids)):
+        done += messages_analyse(workspace=workspace, limit=limit)
+    return done
 
 
 # -- the inbox ------------------------------------------------------------------------------------

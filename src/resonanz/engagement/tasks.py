@@ -5,9 +5,10 @@ from django.tasks import task
 
 @task(queue_name="sync")
 def sync_engagement() -> dict[str, int]:
-    from .services import engagement_sync_all
+    from .services import engagement_sync_all, messages_analyse_pending
 
-    return engagement_sync_all()
+    # Then the messages still without a sentiment (their task was lost in a crash): nothing stays unjudged.
+    return {**engagement_sync_all(), "analysed": messages_analyse_pending()}
 
 
 @task(queue_name="publish")
@@ -21,3 +22,16 @@ def send_reply(*, reply_id: int) -> str:
     if workspace is None:
         return "skipped: reply gone"
     return reply_send(workspace=workspace, reply_id=reply_id)
+
+
+@task(queue_name="sync")
+def analyse_messages(*, workspace_id: int, message_ids: list[int]) -> int:
+    """Language and sentiment of newly fetched messages (``services.messages_analyse``)."""
+    from resonanz.accounts.models import Workspace
+
+    from .services import messages_analyse
+
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return 0
+    return messages_analyse(workspace=workspace, message_ids=message_ids)

@@ -1,5 +1,5 @@
 """Language and sentiment of messages, offline: ``text_analyse(text=...)`` (docs/language.md)."""
 
-from .analysis import TextAnalysis, text_analyse
+from .analysis import TextAnalysis, text_analyse, texts_analyse
 
-__all__ = ["TextAnalysis", "text_analyse"]
+__all__ = ["TextAnalysis", "text_analyse", "texts_analyse"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .detection import Language, language_detect
-from .sentiment import Label, Tier, sentiment_classify
+from .sentiment import Label, Tier, sentiment_classify, sentiment_classify_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +40,23 @@ def text_analyse(*, text: str, tier: Tier = "combined") -> TextAnalysis:
         reasons=sentiment.reasons,
         tier=tier,
     )
+
+
+def texts_analyse(*, texts: list[str], tier: Tier = "combined") -> list[TextAnalysis]:
+    """``text_analyse`` for many texts, embedding them in one batch (about ten times the throughput of
+    one at a time: docs/language.md); the results are in the order of ``texts``."""
+    sentiments = sentiment_classify_many(texts=texts, tier=tier)
+    results = []
+    for text, sentiment in zip(texts, sentiments, strict=True):
+        language = language_detect(text=text)
+        results.append(
+            TextAnalysis(
+                language=language.language,
+                language_confidence=language.confidence,
+                sentiment=sentiment.label,
+                probabilities=sentiment.probabilities,
+                reasons=sentiment.reasons,
+                tier=tier,
+            )
+        )
+    return results

@@ -141,8 +141,13 @@ def test_journey(
 
     context, page = journey.session()
     try:
-        # -- 1. The contributor logs in and lands in workspace A, in the browser's language.
+        # -- 1. The contributor logs in: two workspaces, so the overview across them, in the browser's
+        # language; from there into workspace A.
         journey.login(page, contributor.email, step="login")
+        expect(page).to_have_url(re.compile(r"/overview/$"))
+        expect(page.locator(f"#client-{ws_a.pk}")).to_contain_text("Brand A")
+        journey.shot(page, "overview")
+        page.locator(f"#client-{ws_a.pk} th a").click()
         expect(page).to_have_url(re.compile(rf"/w/{ws_a.pk}/$"))
         expect(page.locator("html")).to_have_attribute("lang", lang)
         switcher = page.locator("#workspace-switcher")
