@@ -53,7 +53,7 @@ def test_agency_overview_in_german_shows_each_client_and_what_needs_attention(
     page = login(owner, "de").get(reverse("overview:agency"))
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Alle Arbeitsbereiche" in html
+    assert "Alle Workspaces" in html
     assert "Die nächsten sieben Tage" in html
     assert f'id="client-{workspace.pk}"' in html
     assert f'id="client-{second.pk}"' in html
