@@ -52,7 +52,8 @@ def test_new_messages_are_judged_after_commit_by_a_task(workspace: Workspace, va
     reasons = complaint.sentiment_reasons or []
     words = [r["word"] for r in reasons]
     assert any("kaputt" in w or "enttäuschend" in w for w in words), words
-    assert reasons and all(isinstance(r["weight"], float) for r in reasons)
+    assert reasons
+    assert all(isinstance(r["weight"], float) for r in reasons)
     # Storing the same replies again makes no new message and no new task.
     engagement_store(
         workspace=workspace, variant=variant, engagement=Engagement(replies=2, reply_items=replies)
