@@ -66,8 +66,16 @@ from .spec import SPEC, TEXT_LIMIT
 logger = logging.getLogger(__name__)
 
 # Facebook Login permissions for Pages (https://developers.facebook.com/docs/permissions): each needs
-# Meta's app review before other people's Pages can be connected (docs/connectors.md).
-SCOPES = ("pages_show_list", "pages_manage_posts", "pages_read_engagement", "business_management")
+# Meta's app review before other people's Pages can be connected (docs/connectors.md). Answering from the
+# inbox comments as the Page, which needs pages_manage_engagement
+# (https://developers.facebook.com/documentation/pages-api/comments-mentions).
+SCOPES = (
+    "pages_show_list",
+    "pages_manage_posts",
+    "pages_manage_engagement",
+    "pages_read_engagement",
+    "business_management",
+)
 KEY_RECORD_SIZE = 200
 FIND_CLOCK_MARGIN = timedelta(minutes=2)
 FIND_PAGE_SIZE = 50
