@@ -15,6 +15,11 @@ What it holds:
   ``POST /{page}/videos``, ``GET /{page}/posts`` (``since``, cursor paging), ``POST /{post}`` (edit the
   message), ``DELETE /{post}``, ``GET /{post}`` (reactions / comments summaries, shares),
   ``GET /{post}/comments``, ``GET /{post}/insights`` (the metrics deprecated in 2025 answer code 100).
+* Answers are comments: ``POST /{object}/comments`` with ``message`` on a post or a comment (answered
+  ``{"id": ...}``, https://developers.facebook.com/docs/graph-api/reference/object/comments/), and
+  ``GET /{object}/comments`` (``order``, ``limit``); Instagram ``POST /{ig-media}/comments`` and
+  ``POST``/``GET /{ig-comment}/replies``
+  (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies).
 * Error bodies as Meta words them: ``{"error": {"message", "type", "code", "error_subcode",
   "fbtrace_id"}}``; code 190 (subcode 463) for an expired token; rate limits as HTTP 400 with code 4 /
   17 / 32 / 613 plus ``X-App-Usage`` and ``X-Business-Use-Case-Usage`` headers on every answer. One
@@ -38,8 +43,8 @@ import secrets
 import textwrap
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -56,6 +61,8 @@ from .base import (
     ApiError,
     Dialect,
     EmulatorServer,
+    FaultKind,
+    Faults,
     RateLimitState,
     Request,
     Response,
@@ -150,6 +157,30 @@ def fields_validator(allowed: frozenset[str]) -> Callable[[Request], list[str]]:
         return [f"unknown field {n!r}" for n in top_fields(wanted) if n not in allowed]
 
     return check
+
+
+# -- fault injection -------------------------------------------------------------------------------
+class MetaFaults(Faults):
+    """Faults whose route also covers other calls: on Meta an answer is a comment
+    (``POST /{object}/comments``, ``POST /{ig-comment}/replies``), not a post like the one the contract
+    suite's single create route names, so a test says which calls count as that route as well."""
+
+    def __init__(self, server: EmulatorServer) -> None:
+        super().__init__(server)
+        self._covers: list[tuple[str, re.Pattern[str]]] = []
+
+    def cover(self, route: str, pattern: str) -> None:
+        """Faults injected for ``route`` also hit requests whose whole path matches ``pattern``."""
+        self._covers.append((route, re.compile(pattern)))
+
+    def take(self, request: Request, kinds: Sequence[FaultKind]) -> Any:
+        fault = super().take(request, kinds)
+        for route, pattern in self._covers:
+            if fault is not None:
+                break
+            if pattern.fullmatch(request.path):
+                fault = super().take(replace(request, path=route), kinds)
+        return fault
 
 
 # -- Meta's dialect ---------------------------------------------------------------------------------
@@ -317,6 +348,7 @@ class IgComment:
     text: str
     created_at: float
     parent_id: str | None = None
+    from_id: str = ""  # the IG user's id when one of the accounts here wrote it
 
 
 @dataclass
@@ -336,6 +368,7 @@ class MetaEmulator(EmulatorServer):
 
     def __init__(self, *, app_id: str = "resonanz-app", app_secret: str = "resonanz-secret") -> None:  # noqa: S107 - a test app
         super().__init__()
+        self.faults: MetaFaults = MetaFaults(self)
         self.app_id = app_id
         self.app_secret = app_secret
         self.tokens = TokenStore(self.now)
@@ -374,6 +407,7 @@ class MetaEmulator(EmulatorServer):
         self.route("POST", V + r"/(\d+)/videos", self._create_video)
         self.route("GET", V + r"/(\d+)/posts", self._page_posts)
         self.route("GET", V + r"/(\d+_\d+)/comments", self._post_comments)
+        self.route("POST", V + r"/(\d+_\d+)/comments", self._create_comment)
         self.route("GET", V + r"/(\d+_\d+)/insights", self._post_insights)
         self.route("GET", V + r"/(\d+_\d+)", self._get_post)
         self.route("POST", V + r"/(\d+_\d+)", self._edit_post)
@@ -393,6 +427,10 @@ class MetaEmulator(EmulatorServer):
         self.validate("GET", V + r"/\d+/posts", fields_validator(sdk_fields(SdkPagePost)))
         self.validate("GET", V + r"/\d+_\d+", fields_validator(sdk_fields(SdkPagePost)))
         self.validate("GET", V + r"/\d+_\d+/comments", fields_validator(sdk_fields(SdkComment)))
+        self.validate(
+            "GET", V + r"/\d+_\d+/comments", params_validator(sdk_params(SdkPagePost, "get_comments"))
+        )
+        self.validate("POST", V + r"/(\d+_\d+)/comments", self._comment_params)
         self.validate("GET", V + r"/me", fields_validator(sdk_fields(SdkPage)))
         # Instagram
         self.route("POST", V + r"/(\d+)/media", self._create_container)
@@ -401,6 +439,8 @@ class MetaEmulator(EmulatorServer):
         self.route("GET", V + r"/(\d+)/content_publishing_limit", self._publishing_limit)
         self.route("GET", V + r"/(\d+)/comments", self._ig_comments_list)
         self.route("POST", V + r"/(\d+)/comments", self._ig_comment_create)
+        self.route("GET", V + r"/(\d+)/replies", self._ig_replies_list)
+        self.route("POST", V + r"/(\d+)/replies", self._ig_reply_create)
         self.route("GET", V + r"/(\d+)/insights", self._ig_insights)
         self.route("GET", V + r"/(\d+)", self._get_object)
         self.validate("POST", V + r"/\d+/media", params_validator(sdk_params(SdkIGUser, "create_media")))
@@ -412,6 +452,8 @@ class MetaEmulator(EmulatorServer):
         self.validate(
             "POST", V + r"/\d+/comments", params_validator(sdk_params(SdkIGMedia, "create_comment"))
         )
+        self.validate("GET", V + r"/\d+/replies", fields_validator(sdk_fields(SdkIGComment)))
+        self.validate("POST", V + r"/\d+/replies", params_validator(sdk_params(SdkIGComment, "create_reply")))
 
     # -- test helpers -------------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -763,25 +805,74 @@ class MetaEmulator(EmulatorServer):
         post.deleted = True
         return json_response(200, {"success": True})
 
+    def _commented_object(self, request: Request, object_id: str) -> tuple[FbPage, FbPost, FbComment | None]:
+        """The post, or the comment and its post, ``object_id`` names (of the token's Page)."""
+        comment = self.comments.get(object_id)
+        if comment is not None and object_id not in self.posts:
+            page, post = self._post_of(request, comment.object_id)
+            return page, post, comment
+        page, post = self._post_of(request, object_id)
+        return page, post, None
+
+    @staticmethod
+    def _comment_json(comment: FbComment) -> JSONDict:
+        entry: JSONDict = {
+            "id": comment.id,
+            "message": comment.message,
+            "created_time": _graph_time(comment.created_at),
+            "from": {"id": comment.author.id, "name": comment.author.name},
+            "permalink_url": f"https://www.facebook.com/{comment.id}",
+        }
+        if comment.parent_id:
+            entry["parent"] = {"id": comment.parent_id}
+        return entry
+
     def _post_comments(self, request: Request, match: re.Match[str]) -> Response:
-        _page, post = self._post_of(request, match.group(1))
-        stream = request.params().get("filter") == "stream"
-        found = [
-            c for c in self.comments.values() if c.object_id == post.id and (stream or c.parent_id is None)
-        ]
-        data = []
-        for comment in sorted(found, key=lambda c: c.created_at):
-            entry: JSONDict = {
-                "id": comment.id,
-                "message": comment.message,
-                "created_time": _graph_time(comment.created_at),
-                "from": {"id": comment.author.id, "name": comment.author.name},
-                "permalink_url": f"https://www.facebook.com/{comment.id}",
-            }
-            if comment.parent_id:
-                entry["parent"] = {"id": comment.parent_id}
-            data.append(entry)
-        return json_response(200, {"data": data})
+        """A post's comments (``filter=stream``: with the answers to comments), or a comment's answers;
+        ``order`` ``chronological`` (default) or ``reverse_chronological``, ``limit`` per page
+        (https://developers.facebook.com/docs/graph-api/reference/object/comments/)."""
+        _page, post, parent = self._commented_object(request, match.group(1))
+        params = request.params()
+        stream = params.get("filter") == "stream"
+        if parent is not None:
+            found = [c for c in self.comments.values() if c.parent_id == parent.id]
+        else:
+            found = [
+                c
+                for c in self.comments.values()
+                if c.object_id == post.id and (stream or c.parent_id is None)
+            ]
+        order = params.get("order") or "chronological"
+        if order not in {"chronological", "reverse_chronological"}:
+            raise self._invalid("(#100) param order must be one of {CHRONOLOGICAL, REVERSE_CHRONOLOGICAL}")
+        ordered = sorted(found, key=lambda c: c.created_at, reverse=order == "reverse_chronological")
+        limit = int(params.get("limit") or 25)
+        return json_response(200, {"data": [self._comment_json(c) for c in ordered[:limit]]})
+
+    def _comment_params(self, request: Request) -> list[str]:
+        """``POST /{object}/comments`` takes the parameters of the object's own edge in the SDK: a post's
+        (``PagePost.create_comment``) or a comment's (``Comment.create_comment``)."""
+        object_id = request.path.rstrip("/").split("/")[-2]
+        sdk = SdkComment if object_id in self.comments and object_id not in self.posts else SdkPagePost
+        return params_validator(sdk_params(sdk, "create_comment"))(request)
+
+    def _create_comment(self, request: Request, match: re.Match[str]) -> Response:
+        """A comment by the token's Page on its post, or an answer to a comment (``parent``)."""
+        page, post, parent = self._commented_object(request, match.group(1))
+        message = str((request.document() or {}).get("message") or "")
+        if not message.strip():
+            raise self._invalid("(#100) Missing message or attachment")
+        self._check_message(message)
+        comment = FbComment(
+            f"{post.id.rsplit('_', maxsplit=1)[-1]}_{self.new_id()}",
+            post.id,
+            Person(page.id, page.name),
+            message,
+            self.now(),
+            parent.id if parent is not None else None,
+        )
+        self.comments[comment.id] = comment
+        return json_response(200, {"id": comment.id})
 
     def _post_insights(self, request: Request, match: re.Match[str]) -> Response:
         _page, post = self._post_of(request, match.group(1))
@@ -1013,6 +1104,18 @@ class MetaEmulator(EmulatorServer):
                 },
             )
         page = self._page_for(request)
+        if object_id in self.ig_comments:
+            comment = self._ig_comment_of(request, object_id)
+            unknown = [f for f in fields if f not in sdk_fields(SdkIGComment)]
+            if unknown:
+                raise self._invalid(
+                    f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (IGComment)"
+                )
+            entry = self._ig_comment_json(comment)
+            entry["media"] = {"id": comment.media_id}
+            if comment.parent_id:
+                entry["parent_id"] = comment.parent_id
+            return json_response(200, entry)
         if object_id in self.containers:
             container = self.containers[object_id]
             if self.ig_users[container.ig_id].page_id != page.id:
@@ -1038,6 +1141,11 @@ class MetaEmulator(EmulatorServer):
                     kind="GraphMethodException",
                 ),
             )
+        unknown = [f for f in fields if f not in sdk_fields(SdkIGMedia)]
+        if unknown:
+            raise self._invalid(
+                f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (IGMedia)"
+            )
         return json_response(200, self._media_json(media, fields))
 
     def _ig_media_of(self, request: Request, media_id: str) -> IgMedia:
@@ -1047,30 +1155,27 @@ class MetaEmulator(EmulatorServer):
             raise self._invalid(f"(#100) Object with ID '{media_id}' does not exist", subcode=33)
         return media
 
+    @staticmethod
+    def _ig_comment_json(comment: IgComment) -> JSONDict:
+        entry: JSONDict = {
+            "id": comment.id,
+            "text": comment.text,
+            "username": comment.username,
+            "timestamp": _graph_time(comment.created_at),
+        }
+        if comment.from_id:
+            entry["from"] = {"id": comment.from_id, "username": comment.username}
+        return entry
+
     def _ig_comments_list(self, request: Request, match: re.Match[str]) -> Response:
         media = self._ig_media_of(request, match.group(1))
         top = [c for c in self.ig_comments.values() if c.media_id == media.id and c.parent_id is None]
         data = []
         for comment in sorted(top, key=lambda c: c.created_at):
             replies = [r for r in self.ig_comments.values() if r.parent_id == comment.id]
-            entry: JSONDict = {
-                "id": comment.id,
-                "text": comment.text,
-                "username": comment.username,
-                "timestamp": _graph_time(comment.created_at),
-            }
+            entry = self._ig_comment_json(comment)
             if replies:
-                entry["replies"] = {
-                    "data": [
-                        {
-                            "id": r.id,
-                            "text": r.text,
-                            "username": r.username,
-                            "timestamp": _graph_time(r.created_at),
-                        }
-                        for r in replies
-                    ]
-                }
+                entry["replies"] = {"data": [self._ig_comment_json(r) for r in replies]}
             data.append(entry)
         return json_response(200, {"data": data})
 
@@ -1080,9 +1185,41 @@ class MetaEmulator(EmulatorServer):
         if not message:
             raise self._invalid("(#100) message is required")
         user = self.ig_users[media.ig_id]
-        comment = IgComment(self.new_id(), media.id, user.username, message, self.now())
+        comment = IgComment(self.new_id(), media.id, user.username, message, self.now(), from_id=user.id)
         self.ig_comments[comment.id] = comment
         return json_response(200, {"id": comment.id})
+
+    def _ig_comment_of(self, request: Request, comment_id: str) -> IgComment:
+        comment = self.ig_comments.get(comment_id)
+        if comment is None:
+            raise self._invalid(f"(#100) Object with ID '{comment_id}' does not exist", subcode=33)
+        self._ig_media_of(request, comment.media_id)  # the token's Page must own the media
+        return comment
+
+    def _ig_replies_list(self, request: Request, match: re.Match[str]) -> Response:
+        """``GET /{ig-comment-id}/replies``: the answers to a comment, oldest first."""
+        parent = self._ig_comment_of(request, match.group(1))
+        replies = sorted(
+            (r for r in self.ig_comments.values() if r.parent_id == parent.id), key=lambda r: r.created_at
+        )
+        limit = int(request.params().get("limit") or 25)
+        return json_response(200, {"data": [self._ig_comment_json(r) for r in replies[:limit]]})
+
+    def _ig_reply_create(self, request: Request, match: re.Match[str]) -> Response:
+        """``POST /{ig-comment-id}/replies`` with ``message``: our IG user answers a comment on its media
+        (only top-level comments take replies)."""
+        parent = self._ig_comment_of(request, match.group(1))
+        if parent.parent_id is not None:
+            raise self._invalid("(#100) Replies can only be made to top-level comments")
+        message = str((request.document() or {}).get("message") or "")
+        if not message:
+            raise self._invalid("(#100) message is required")
+        user = self.ig_users[self.ig_media[parent.media_id].ig_id]
+        reply = IgComment(
+            self.new_id(), parent.media_id, user.username, message, self.now(), parent.id, from_id=user.id
+        )
+        self.ig_comments[reply.id] = reply
+        return json_response(200, {"id": reply.id})
 
     def _ig_insights(self, request: Request, match: re.Match[str]) -> Response:
         media = self._ig_media_of(request, match.group(1))

@@ -9,6 +9,9 @@ Publishing exactly once: the Graph API has no idempotency key. As for X, two thi
   https://developers.facebook.com/docs/graph-api/reference/page/feed) and matches message and number of
   attachments.
 
+Answers from the inbox are comments (``POST /{object-id}/comments``), made exactly once the same way: the
+record of keys, and :meth:`FacebookConnector.find_reply` reading the object's newest comments.
+
 Native scheduling (``published=false`` + ``scheduled_publish_time``) is NOT used: Resonanz is the one
 source of truth for when a post goes out. A post held by Facebook would be a second schedule (moving or
 cancelling it in Resonanz would need a second call that can fail), and an unknown outcome of the create
@@ -63,8 +66,16 @@ from .spec import SPEC, TEXT_LIMIT
 logger = logging.getLogger(__name__)
 
 # Facebook Login permissions for Pages (https://developers.facebook.com/docs/permissions): each needs
-# Meta's app review before other people's Pages can be connected (docs/connectors.md).
-SCOPES = ("pages_show_list", "pages_manage_posts", "pages_read_engagement", "business_management")
+# Meta's app review before other people's Pages can be connected (docs/connectors.md). Answering from the
+# inbox comments as the Page, which needs pages_manage_engagement
+# (https://developers.facebook.com/documentation/pages-api/comments-mentions).
+SCOPES = (
+    "pages_show_list",
+    "pages_manage_posts",
+    "pages_manage_engagement",
+    "pages_read_engagement",
+    "business_management",
+)
 KEY_RECORD_SIZE = 200
 FIND_CLOCK_MARGIN = timedelta(minutes=2)
 FIND_PAGE_SIZE = 50
@@ -458,6 +469,71 @@ class FacebookConnector(Connector):
             except GraphRejected as exc:
                 if not (exc.graph_code == 100 and exc.graph_subcode == 33) and exc.http_status != 404:
                     raise
+
+    # -- answering (the inbox) --------------------------------------------------------------------
+    @staticmethod
+    def _comment_ref(comment_id: str) -> PublishedRef:
+        return PublishedRef(remote_id=comment_id, url=f"https://www.facebook.com/{comment_id}")
+
+    def reply(
+        self,
+        *,
+        account: ChannelAccount,
+        text: str,
+        key: PublishKey,
+        reply_to: PublishedRef,
+        root: PublishedRef | None = None,
+    ) -> PublishedRef:
+        """An answer on Facebook is a comment: ``POST /{object-id}/comments`` with ``message``, the
+        object being the post or the comment answered (Facebook threads it under that comment),
+        https://developers.facebook.com/docs/graph-api/reference/object/comments/. The Graph API takes
+        no idempotency key: the key -> comment id record (with the posts' record) makes a retry with the
+        same key return the first comment, and ``find_reply`` reconciles an unknown outcome."""
+        recorded = self._recorded(account, key)
+        if recorded:
+            return self._comment_ref(recorded)
+        with self._session(account) as client:
+            body = client.post_json(f"/{reply_to.remote_id}/comments", json={"message": text})
+        comment_id = str(body.get("id") or "") if isinstance(body, dict) else ""
+        if not comment_id:
+            raise Rejected("facebook: the comment was answered without an id")
+        self._record(account, key, comment_id)
+        return self._comment_ref(comment_id)
+
+    def find_reply(
+        self, *, account: ChannelAccount, text: str, key: PublishKey, reply_to: PublishedRef
+    ) -> PublishedRef | None:
+        """The key's record, else the object's newest comments (``order=reverse_chronological``, at most
+        ``FIND_MAX_PAGES`` pages) for one by this Page with this text, made since the key was recorded."""
+        recorded = self._recorded(account, key)
+        if recorded:
+            return self._comment_ref(recorded)
+        want = normalise_text(text)
+        since = key.created_at - FIND_CLOCK_MARGIN
+        with self._session(account) as client:
+            page_id = account.remote_id or self.verify(account=account).remote_id
+            params: dict[str, Any] = {
+                "fields": "id,message,from,created_time",
+                "order": "reverse_chronological",
+                "limit": FIND_PAGE_SIZE,
+            }
+            for _ in range(FIND_MAX_PAGES):
+                page = client.get_json(f"/{reply_to.remote_id}/comments", params=params)
+                for comment in page.get("data") or []:
+                    created = _parse_time(comment.get("created_time"))
+                    if created is not None and created < since:
+                        return None  # newest first: everything further down is older than the key
+                    if str((comment.get("from") or {}).get("id") or "") != page_id:
+                        continue
+                    if normalise_text(str(comment.get("message") or "")) != want:
+                        continue
+                    self._record(account, key, str(comment["id"]))
+                    return self._comment_ref(str(comment["id"]))
+                after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+                if not after or not (page.get("paging") or {}).get("next"):
+                    break
+                params["after"] = after
+        return None
 
     # -- engagement ------------------------------------------------------------------------------
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:

@@ -62,7 +62,7 @@ from resonanz.connectors.base.media import media_host, unreachable_reason
 from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.base.spec import MediaKind, TextUnit
 from resonanz.connectors.facebook import login
-from resonanz.connectors.facebook.graph import GraphClient
+from resonanz.connectors.facebook.graph import GraphClient, GraphRejected
 
 from .spec import (
     ASPECT_MAX,
@@ -91,6 +91,7 @@ SCOPES = (
 KEY_RECORD_SIZE = 200
 FIND_CLOCK_MARGIN = timedelta(minutes=2)
 FIND_PAGE_SIZE = 50
+FIND_MAX_PAGES = 3  # comments read back per reconcile: at most 150 on the object answered
 # Media insights since v22.0 (``impressions`` deprecated): views, reach and the interaction counts.
 INSIGHT_METRICS = ("views", "reach", "likes", "comments", "shares", "saved")
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
@@ -683,6 +684,95 @@ class InstagramConnector(Connector):
         comment_id = str(body["id"])
         self._record(account, "comment_keys", key, comment_id)
         return comment_id
+
+    # -- answering (the inbox) --------------------------------------------------------------------
+    @staticmethod
+    def _comment_ref(comment_id: str) -> PublishedRef:
+        return PublishedRef(remote_id=comment_id, url="")
+
+    @staticmethod
+    def _answer_edge(client: GraphClient, object_id: str, root: PublishedRef | None) -> str:
+        """The edge an answer to ``object_id`` goes to: ``/{ig-media-id}/comments`` on our media, or
+        ``/{ig-comment-id}/replies`` on a comment. Instagram takes replies to top-level comments only
+        (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies),
+        so an answer to a reply goes to its parent. Without ``root`` to tell, the object is asked for
+        ``parent_id``, a field only comments have (a media answers code 100, nonexisting field)."""
+        if root is not None and root.remote_id == object_id:
+            return f"/{object_id}/comments"
+        try:
+            comment = client.get_json(f"/{object_id}", params={"fields": "id,parent_id"})
+        except GraphRejected as exc:
+            if exc.graph_code != 100 or root is not None:
+                raise
+            return f"/{object_id}/comments"
+        parent = str(comment.get("parent_id") or "") if isinstance(comment, dict) else ""
+        return f"/{parent or object_id}/replies"
+
+    def reply(
+        self,
+        *,
+        account: ChannelAccount,
+        text: str,
+        key: PublishKey,
+        reply_to: PublishedRef,
+        root: PublishedRef | None = None,
+    ) -> PublishedRef:
+        """An answer on Instagram is a comment: ``POST /{ig-media-id}/comments`` on our media
+        (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments)
+        or ``POST /{ig-comment-id}/replies`` to answer a comment, both with ``message`` and answered
+        ``{"id": ...}``. No idempotency key exists: the key -> comment id record makes a retry return the
+        first comment, ``find_reply`` reconciles an unknown outcome."""
+        recorded = self._recorded(account, "reply_keys", key)
+        if recorded:
+            return self._comment_ref(recorded)
+        with self._session(account) as client:
+            edge = self._answer_edge(client, reply_to.remote_id, root)
+            body = client.post_json(edge, json={"message": text})
+        comment_id = str(body.get("id") or "") if isinstance(body, dict) else ""
+        if not comment_id:
+            raise Rejected("instagram: the comment was answered without an id")
+        self._record(account, "reply_keys", key, comment_id)
+        return self._comment_ref(comment_id)
+
+    def find_reply(
+        self, *, account: ChannelAccount, text: str, key: PublishKey, reply_to: PublishedRef
+    ) -> PublishedRef | None:
+        """The key's record, else the comments (or replies) of the object answered, at most
+        ``FIND_MAX_PAGES`` pages, for one by this account with this text made since the key. The edges
+        take no order parameter, so every comment read is checked, not only the first."""
+        recorded = self._recorded(account, "reply_keys", key)
+        if recorded:
+            return self._comment_ref(recorded)
+        want = normalise_text(text)
+        since = key.created_at - FIND_CLOCK_MARGIN
+        with self._session(account) as client:
+            edge = self._answer_edge(client, reply_to.remote_id, None)
+            params: dict[str, Any] = {"fields": "id,text,username,timestamp,from", "limit": FIND_PAGE_SIZE}
+            for _ in range(FIND_MAX_PAGES):
+                page = client.get_json(edge, params=params)
+                for comment in page.get("data") or []:
+                    if not isinstance(comment, dict) or not self._ours(account, comment):
+                        continue
+                    created = _parse_time(comment.get("timestamp"))
+                    if created is not None and created < since:
+                        continue
+                    if normalise_text(str(comment.get("text") or "")) != want:
+                        continue
+                    self._record(account, "reply_keys", key, str(comment["id"]))
+                    return self._comment_ref(str(comment["id"]))
+                after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+                if not after or not (page.get("paging") or {}).get("next"):
+                    break
+                params["after"] = after
+        return None
+
+    @staticmethod
+    def _ours(account: ChannelAccount, comment: Mapping[str, Any]) -> bool:
+        """Written by this IG user: ``from.id`` where Instagram sends it, else the username."""
+        author = comment.get("from") or {}
+        if author.get("id"):
+            return str(author["id"]) == account.remote_id
+        return bool(account.handle) and str(comment.get("username") or "") == account.handle
 
     # -- engagement ------------------------------------------------------------------------------
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:

@@ -34,13 +34,25 @@ class TestFacebookEmulatorContract(ConnectorContract):
                 emulator.react_as(fan, ref.remote_id)
                 emulator.comment_as(fan, ref.remote_id, "Schöner Beitrag!")
 
+            page = emulator.default_page
+
+            def count(text: str) -> int:
+                # An answer is the Page's comment, so it counts with the Page's posts.
+                posts = sum(1 for p in emulator.live_posts() if p.message == text)
+                return posts + sum(
+                    1 for c in emulator.comments.values() if c.author.id == page.id and c.message == text
+                )
+
+            publish = f"/{graph_version()}/{page.id}/feed"
+            # The contract's create route also covers comments (answers) on posts and comments.
+            emulator.faults.cover(publish, rf"/{graph_version()}/\d+_\d+/comments")
             yield ContractEnv(
                 connector=connector,
                 account=account,
-                count_posts_with_text=lambda text: sum(1 for p in emulator.live_posts() if p.message == text),
+                count_posts_with_text=count,
                 engage=engage,
                 faults=emulator.faults,
-                routes=ContractRoutes(publish=f"/{graph_version()}/{emulator.default_page.id}/feed"),
+                routes=ContractRoutes(publish=publish),
                 refreshable=False,
             )
             assert not emulator.validation_failures, emulator.validation_failures

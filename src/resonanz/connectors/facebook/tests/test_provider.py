@@ -21,6 +21,7 @@ from resonanz.connectors.base import (
     DraftPart,
     DraftVariant,
     OutcomeUnknown,
+    PublishedRef,
     RateLimited,
     Rejected,
 )
@@ -282,3 +283,59 @@ def test_a_reconnect_without_page_token_keeps_the_valid_login(
         )
     assert "pages_manage_posts" in caught.value.network_message
     assert "keeps its current login" in caught.value.network_message
+
+
+def test_an_answer_to_a_comment_is_a_comment_under_it_and_found_again(
+    emulator: MetaEmulator, connector: FacebookConnector, account: ChannelAccount
+) -> None:
+    post = connector.publish_part(
+        account=account, variant=DraftVariant(parts=[DraftPart(text="Frage?")]), part_index=0, key=_key()
+    )
+    fan = emulator.create_person("Fan AT")
+    question = emulator.comment_as(fan, post.remote_id, "Wann?")
+    emulator.comment_as(fan, post.remote_id, "Morgen um 9", parent_id=question.id)  # same text, not ours
+    key = _key()
+    ref = connector.reply(
+        account=account, text="Morgen um 9", key=key, reply_to=PublishedRef(question.id, ""), root=post
+    )
+    created = emulator.comments[ref.remote_id]
+    assert (created.author.id, created.parent_id, created.object_id) == (
+        emulator.default_page.id,
+        question.id,
+        post.remote_id,
+    )
+    sent = emulator.requests_to(f"/{GRAPH_VERSION}/{question.id}/comments", method="POST")
+    assert [json.loads(r.body) for r in sent] == [{"message": "Morgen um 9"}]
+    # The record lost: the comment is read back from the comment's answers, newest first.
+    account.settings.pop("published_keys", None)
+    found = connector.find_reply(
+        account=account, text="Morgen um 9", key=key, reply_to=PublishedRef(question.id, "")
+    )
+    assert found is not None
+    assert found.remote_id == ref.remote_id
+    read = emulator.requests_to(f"/{GRAPH_VERSION}/{question.id}/comments", method="GET")[-1]
+    assert read.query["order"] == ["reverse_chronological"]
+    # On the post itself: only the fan's comment and, under it, the answers; none of ours at the top.
+    assert (
+        connector.find_reply(
+            account=account, text="Morgen um 9", key=_key(), reply_to=PublishedRef(post.remote_id, "")
+        )
+        is None
+    )
+
+
+def test_the_emulator_refuses_comment_parameters_the_sdk_does_not_know(
+    emulator: MetaEmulator, connector: FacebookConnector, account: ChannelAccount
+) -> None:
+    post = connector.publish_part(
+        account=account, variant=DraftVariant(parts=[DraftPart(text="SDK")]), part_index=0, key=_key()
+    )
+    answer = httpx.post(
+        f"{emulator.base_url}/{GRAPH_VERSION}/{post.remote_id}/comments",
+        json={"message": "x", "idempotency_key": "k"},
+        headers={"Authorization": f"Bearer {account.credentials['page_access_token']}"},
+    )
+    assert answer.status_code == 400
+    assert "idempotency_key" in answer.json()["error"]["message"]
+    assert not emulator.comments
+    emulator.clear_request_log()

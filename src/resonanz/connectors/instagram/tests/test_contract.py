@@ -46,15 +46,23 @@ class TestInstagramEmulatorContract(ConnectorContract):
                 emulator.ig_like_as(fan, ref.remote_id)
                 emulator.ig_comment_as("fan_at", ref.remote_id, "Schöner Beitrag!")
 
+            def count(text: str) -> int:
+                # An answer is the account's comment, so it counts with the account's media.
+                media = sum(1 for m in emulator.live_ig_media(user) if m.caption == text)
+                return media + sum(
+                    1 for c in emulator.ig_comments.values() if c.from_id == user.id and c.text == text
+                )
+
+            publish = f"/{graph_version()}/{user.id}/media_publish"
+            # The contract's create route also covers answers: comments on media, replies to comments.
+            emulator.faults.cover(publish, rf"/{graph_version()}/\d+/(comments|replies)")
             yield ContractEnv(
                 connector=connector,
                 account=account,
-                count_posts_with_text=lambda text: sum(
-                    1 for m in emulator.live_ig_media(user) if m.caption == text
-                ),
+                count_posts_with_text=count,
                 engage=engage,
                 faults=emulator.faults,
-                routes=ContractRoutes(publish=f"/{graph_version()}/{user.id}/media_publish"),
+                routes=ContractRoutes(publish=publish),
                 refreshable=False,
             )
             assert all(u.startswith(public_media) for u in emulator.fetched_urls)

@@ -4,11 +4,13 @@ Reels, the publishing quota, read-back after errors, JPEG conversion, aspect rat
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from django.utils import translation
 
@@ -18,6 +20,7 @@ from resonanz.connectors.base import (
     DraftPart,
     DraftVariant,
     OutcomeUnknown,
+    PublishedRef,
     RateLimited,
     Rejected,
     TemporaryError,
@@ -274,3 +277,55 @@ def test_first_comment_comments_and_insights(
     assert engagement.reply_items[2].in_reply_to_remote_id == fan.id
     insights = emulator.requests_to(f"/{GRAPH_VERSION}/{ref.remote_id}/insights")[-1]
     assert "impressions" not in insights.query["metric"][0]
+
+
+def test_answers_are_comments_on_the_media_or_replies_to_the_top_level_comment(
+    emulator: MetaEmulator, connector: InstagramConnector, account: ChannelAccount, user: IgUser
+) -> None:
+    ref = connector.publish_part(
+        account=account, variant=DraftVariant(parts=[DraftPart(text="Frage?")]), part_index=0, key=_key()
+    )
+    fan = emulator.ig_comment_as("fan_at", ref.remote_id, "Wann?")
+    nested = emulator.ig_comment_as("fan_at", ref.remote_id, "Wirklich?", parent_id=fan.id)
+    emulator.ig_comment_as("fan_at", ref.remote_id, "Morgen", parent_id=fan.id)  # same text, not ours
+    on_media = connector.reply(account=account, text="Danke!", key=_key(), reply_to=ref, root=ref)
+    assert emulator.ig_comments[on_media.remote_id].parent_id is None
+    key = _key()
+    answer = connector.reply(
+        account=account, text="Morgen", key=key, reply_to=PublishedRef(nested.id, ""), root=ref
+    )
+    # Instagram takes replies to top-level comments only: the answer to a reply goes to its parent.
+    created = emulator.ig_comments[answer.remote_id]
+    assert (created.parent_id, created.from_id, created.media_id) == (fan.id, user.id, ref.remote_id)
+    assert [
+        json.loads(r.body) for r in emulator.requests_to(f"/{GRAPH_VERSION}/{fan.id}/replies", "POST")
+    ] == [{"message": "Morgen"}]
+    # The record lost: read back from the parent's replies, where the fan's "Morgen" is not ours.
+    account.settings.pop("reply_keys", None)
+    found = connector.find_reply(
+        account=account, text="Morgen", key=key, reply_to=PublishedRef(nested.id, "")
+    )
+    assert found is not None
+    assert found.remote_id == answer.remote_id
+    # Asked about the media itself (the object answers code 100 to ``parent_id``): its comments are read.
+    account.settings.pop("reply_keys", None)
+    assert connector.find_reply(account=account, text="Danke!", key=_key(), reply_to=ref) is not None
+    assert connector.find_reply(account=account, text="Wann?", key=_key(), reply_to=ref) is None
+
+
+def test_the_emulator_refuses_reply_parameters_the_sdk_does_not_know(
+    emulator: MetaEmulator, connector: InstagramConnector, account: ChannelAccount
+) -> None:
+    ref = connector.publish_part(
+        account=account, variant=DraftVariant(parts=[DraftPart(text="SDK")]), part_index=0, key=_key()
+    )
+    fan = emulator.ig_comment_as("fan_at", ref.remote_id, "Hallo")
+    answer = httpx.post(
+        f"{emulator.base_url}/{GRAPH_VERSION}/{fan.id}/replies",
+        json={"message": "x", "idempotency_key": "k"},
+        headers={"Authorization": f"Bearer {account.credentials['page_access_token']}"},
+    )
+    assert answer.status_code == 400
+    assert "idempotency_key" in answer.json()["error"]["message"]
+    assert [c.text for c in emulator.ig_comments.values()] == ["Hallo"]
+    emulator.clear_request_log()
