@@ -46,6 +46,7 @@ from resonanz.connectors.base import (
     DraftPart,
     DraftVariant,
     Engagement,
+    MentionPage,
     OutcomeUnknown,
     PublishedRef,
     Rejected,
@@ -764,16 +765,15 @@ class XConnector(Connector):
             reply_items=replies,
         )
 
-    def fetch_mentions(self, *, account: ChannelAccount) -> list[RemoteReply]:
-        """New mentions and replies since the last call (``GET /2/users/:id/mentions`` with ``since_id``,
-        https://docs.x.com/x-api/users/get-mentions); the cursor is kept in ``account.settings``."""
-        since = str(account.settings.get("mentions_since_id") or "") or None
+    def fetch_mentions(self, *, account: ChannelAccount, cursor: str | None) -> MentionPage:
+        """New mentions since ``cursor`` (``GET /2/users/:id/mentions`` with ``since_id``,
+        https://docs.x.com/x-api/users/get-mentions; the cursor is the newest post id seen). X counts a
+        reply to our post as a mention too: the inbox keeps those with the replies of that post."""
         with self._session(account) as client:
-            found = self._mentions(client, account, since_id=since)
-        if found:
-            newest = max(found, key=lambda r: int(r.remote_id) if r.remote_id.isdigit() else 0)
-            account.update_settings(mentions_since_id=newest.remote_id)
-        return found
+            found = self._mentions(client, account, since_id=cursor or None)
+        newest = max((int(r.remote_id) for r in found if r.remote_id.isdigit()), default=None)
+        found.sort(key=lambda r: int(r.remote_id) if r.remote_id.isdigit() else 0)
+        return MentionPage(items=found, cursor=str(newest) if newest is not None else cursor)
 
     def _mentions(
         self, client: XClient, account: ChannelAccount, *, since_id: str | None
