@@ -126,6 +126,10 @@ def _cap(value: str) -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
+# Mentions: pages of 100 (the documented maximum) per sync; the rest arrives with the next sync.
+MENTION_PAGES = 5
+
+
 class XConnector(Connector):
     network = "x"
     spec = SPEC
@@ -787,10 +791,20 @@ class XConnector(Connector):
         }
         if since_id:
             params["since_id"] = since_id
-        body = client.get_json(f"/2/users/{user_id}/mentions", params=params)
-        users = {str(u["id"]): u for u in (body.get("includes") or {}).get("users") or []}
+        posts: list[dict[str, Any]] = []
+        users: dict[str, dict[str, Any]] = {}
+        # Newest first; with ``since_id`` the pages (``next_token``) go back to it, so following them
+        # leaves no gap when more than one page arrived between two syncs. Without one: the newest page.
+        for _page in range(MENTION_PAGES):
+            body = client.get_json(f"/2/users/{user_id}/mentions", params=params)
+            posts.extend(body.get("data") or [])
+            users.update({str(u["id"]): u for u in (body.get("includes") or {}).get("users") or []})
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not since_id or not next_token:
+                break
+            params["pagination_token"] = str(next_token)
         found: list[RemoteReply] = []
-        for post in body.get("data") or []:
+        for post in posts:
             author_id = str(post.get("author_id") or "")
             if author_id == account.remote_id:
                 continue

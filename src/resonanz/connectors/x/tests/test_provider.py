@@ -445,6 +445,21 @@ def test_mentions_are_fetched_from_the_cursor_on(
     assert third.cursor == third.items[0].remote_id
 
 
+def test_more_mentions_than_a_page_since_the_cursor_all_arrive(
+    emulator: XEmulator, connector: XConnector, account: ChannelAccount
+) -> None:
+    fan = emulator.create_user("fan", "Fan Name")
+    start = connector.fetch_mentions(account=account, cursor=None)
+    with emulator.lock:
+        for i in range(130):
+            emulator._new_post(fan.id, f"@{account.handle} Nummer {i}")
+
+    page = connector.fetch_mentions(account=account, cursor=start.cursor or "1")
+
+    assert [r.text for r in page.items] == [f"@{account.handle} Nummer {i}" for i in range(130)]
+    assert len(emulator.requests_to(f"/2/users/{account.remote_id}/mentions")) == 3  # start + 2 pages
+
+
 def test_the_emulator_refuses_fields_x_does_not_know(emulator: XEmulator, account: ChannelAccount) -> None:
     answer = httpx.post(
         emulator.base_url + "/2/tweets",
