@@ -7,15 +7,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from resonanz.accounts.models import Role, User, Workspace
 from resonanz.accounts.services import membership_set
 from resonanz.channels.models import Channel, ChannelStatus
+from resonanz.connectors.base import MentionPage, RemoteReply
 from resonanz.connectors.base.spec import InboxKind
 from resonanz.engagement.models import Conversation, Message
 from resonanz.engagement.services import (
     MENTIONS_CURSOR_SETTING,
+    engagement_store_mentions,
     engagement_sync_all,
     engagement_sync_mentions,
     engagement_sync_variant,
@@ -140,3 +145,35 @@ def test_the_periodic_sync_takes_mentions_and_one_failing_channel_does_not_stop_
     broken.refresh_from_db()
     assert broken.status == ChannelStatus.RECONNECT_NEEDED
     assert MENTIONS_CURSOR_SETTING not in broken.settings
+
+
+def test_a_mention_is_listed_under_its_kind_and_its_thread_opens(
+    workspace: Workspace, mastodon: Channel, owner_client: Client
+) -> None:
+    page = MentionPage(
+        items=[
+            RemoteReply(
+                remote_id="m-1",
+                url="https://social.example/@fan/1",
+                author_id="fan-id",
+                author_handle="fan@social.example",
+                author_name="Fan",
+                text="Gibt es Gutscheine?",
+                created_at=timezone.now(),
+                in_reply_to_remote_id="",
+            )
+        ],
+        cursor="1",
+    )
+    assert engagement_store_mentions(workspace=workspace, channel=mastodon, page=page) == 1
+    assert engagement_store_mentions(workspace=workspace, channel=mastodon, page=page) == 0
+    conversation = Conversation.objects.get()
+    inbox = reverse("engagement:inbox", args=[workspace.pk])
+
+    listed = owner_client.get(inbox, {"kind": InboxKind.MENTIONS.value}).content.decode()
+    assert "Gibt es Gutscheine?" in listed
+    other = owner_client.get(inbox, {"kind": InboxKind.REPLIES.value}).content.decode()
+    assert "Gibt es Gutscheine?" not in other
+    thread = owner_client.get(reverse("engagement:thread", args=[workspace.pk, conversation.pk]))
+    assert thread.status_code == 200
+    assert 'href="https://social.example/@fan/1"' in thread.content.decode()
