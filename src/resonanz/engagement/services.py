@@ -16,17 +16,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from resonanz.accounts.models import Role, User, Workspace
-from resonanz.channels.models import ChannelStatus
+from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.channels.services import channel_account, channel_refresh_credentials, channel_store_account
 from resonanz.connectors.base import (
     AuthExpired,
     ConnectorError,
     Engagement,
+    MentionPage,
     NotSupported,
     OutcomeUnknown,
     PublishedRef,
     RateLimited,
     Rejected,
+    RemoteReply,
     TemporaryError,
 )
 from resonanz.connectors.base.provider import PublishKey
@@ -70,7 +72,21 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
             "impressions": engagement.impressions,
         },
     )
-    if engagement.reply_items:
+    # Filed once per channel: a reply the mentions sync already filed as its own conversation stays there
+    # (the rule is described above ``engagement_sync_mentions``).
+    as_mentions = (
+        set(
+            Message.objects.filter(
+                conversation__channel=variant.channel,
+                conversation__kind=InboxKind.MENTIONS.value,
+                remote_id__in=[reply.remote_id for reply in engagement.reply_items],
+            ).values_list("remote_id", flat=True)
+        )
+        if engagement.reply_items
+        else set()
+    )
+    replies = [reply for reply in engagement.reply_items if reply.remote_id not in as_mentions]
+    if replies:
         conversation, created = Conversation.objects.get_or_create(
             channel=variant.channel,
             root_remote_id=variant.remote_id,
@@ -80,7 +96,7 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
             conversation_auto_assign(workspace=workspace, conversation=conversation)
         latest = conversation.last_message_at
         new_ids: list[int] = []
-        for reply in engagement.reply_items:
+        for reply in replies:
             message, message_created = Message.objects.get_or_create(
                 conversation=conversation,
                 remote_id=reply.remote_id,
@@ -162,7 +178,135 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
         except ConnectorError as exc:
             failed += 1
             logger.info("engagement sync of variant %s failed: %s", variant.pk, exc)
-    return {"synced": ok, "failed": failed}
+    # Mentions after the replies: a mention that answers one of our posts is then already filed under
+    # that post (see ``engagement_store_mentions``). Channels the variant sync just flagged "reconnect
+    # needed" are no longer active here.
+    mentions = mentions_failed = 0
+    channels = Channel.objects.filter(status=ChannelStatus.ACTIVE).select_related("workspace").order_by("pk")
+    for channel in channels:
+        try:
+            if InboxKind.MENTIONS not in get_connector(channel.network).spec.inbox:
+                continue
+        except LookupError:
+            continue  # a connector that is no longer installed
+        try:
+            mentions += engagement_sync_mentions(workspace=channel.workspace, channel=channel)
+        except ConnectorError as exc:
+            mentions_failed += 1
+            logger.info("mentions sync of channel %s failed: %s", channel.pk, exc)
+    return {"synced": ok, "failed": failed, "mentions": mentions, "mentions_failed": mentions_failed}
+
+
+# -- mentions ----------------------------------------------------------------------------------------
+#
+# Posts of others that name the account (and quotes, where the network reports them), fetched per
+# channel from a cursor the connector hands back (kept in the channel's settings). Each becomes its own
+# conversation of kind "mentions" whose root is the mentioning post, so answering it replies to that post.
+#
+# One remote post is filed once per channel. The rule: the reply sync owns replies to our own posts (it
+# files them under the post's conversation, with the thread around them), so a mention that answers a
+# post we sync, or a message already in one of the channel's conversations, is left out here; and a reply
+# the reply sync brings later that is already filed as a mention stays where it is (``engagement_store``).
+
+MENTIONS_CURSOR_SETTING = "inbox_mentions_cursor"
+
+
+def engagement_sync_mentions(*, workspace: Workspace, channel: Channel) -> int:
+    """Fetch the channel's new mentions from its cursor and file them; returns how many are new. The
+    cursor moves on only together with what was stored, so a failure fetches the same mentions again."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    connector = get_connector(channel.network)
+    if InboxKind.MENTIONS not in connector.spec.inbox:
+        return 0
+    account = channel_account(channel=channel)
+    cursor = account.settings.get(MENTIONS_CURSOR_SETTING) or None
+    try:
+        try:
+            page = connector.fetch_mentions(account=account, cursor=cursor)
+        except AuthExpired as first:
+            if not channel_refresh_credentials(channel=channel, account=account, cause=first.network_message):
+                raise
+            page = connector.fetch_mentions(account=account, cursor=cursor)
+    except NotSupported:
+        channel_store_account(channel=channel, account=account)
+        return 0
+    with transaction.atomic():
+        created = engagement_store_mentions(workspace=workspace, channel=channel, page=page)
+        if page.cursor != cursor:
+            account.update_settings(**{MENTIONS_CURSOR_SETTING: page.cursor})
+        channel_store_account(channel=channel, account=account)
+    return created
+
+
+@transaction.atomic
+def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: MentionPage) -> int:
+    """File each mention of ``page`` as its own conversation (kind "mentions"); returns how many are new.
+    Storing the same page again adds nothing."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    items = [item for item in page.items if item.remote_id and item.author_id != channel.remote_id]
+    if not items:
+        return 0
+    ids = {item.remote_id for item in items}
+    parents = {item.in_reply_to_remote_id for item in items if item.in_reply_to_remote_id}
+    filed = set(
+        Message.objects.filter(conversation__channel=channel, remote_id__in=ids | parents).values_list(
+            "remote_id", flat=True
+        )
+    )
+    own_posts = set(
+        Variant.objects.filter(
+            channel=channel,
+            status=VariantStatus.PUBLISHED,
+            published_at__gte=timezone.now() - SYNC_WINDOW,
+            remote_id__in=parents,
+        ).values_list("remote_id", flat=True)
+    )
+    reply_threads = set(
+        Message.objects.filter(
+            conversation__channel=channel, conversation__kind=InboxKind.REPLIES.value, remote_id__in=parents
+        ).values_list("remote_id", flat=True)
+    )
+    new_ids: list[int] = []
+    for item in items:
+        if item.remote_id in filed:
+            continue  # already in one of the channel's conversations (as a reply or as a mention)
+        if item.in_reply_to_remote_id and item.in_reply_to_remote_id in own_posts | reply_threads:
+            continue  # an answer to our post: the reply sync files it under that post
+        message = _store_mention(workspace=workspace, channel=channel, item=item)
+        if message is not None:
+            new_ids.append(message.pk)
+            filed.add(item.remote_id)
+    if new_ids:
+        messages_analyse_later(workspace=workspace, message_ids=new_ids)
+    return len(new_ids)
+
+
+def _store_mention(*, workspace: Workspace, channel: Channel, item: RemoteReply) -> Message | None:
+    conversation, created = Conversation.objects.get_or_create(
+        channel=channel,
+        root_remote_id=item.remote_id,
+        defaults={
+            "workspace": workspace,
+            "kind": InboxKind.MENTIONS.value,
+            "last_message_at": item.created_at,
+        },
+    )
+    message, message_created = Message.objects.get_or_create(
+        conversation=conversation,
+        remote_id=item.remote_id,
+        defaults={
+            "url": item.url,
+            "author_id": item.author_id,
+            "author_handle": item.author_handle,
+            "author_name": item.author_name,
+            "text": item.text,
+            "in_reply_to_remote_id": item.in_reply_to_remote_id,
+            "created_at": item.created_at,
+        },
+    )
+    if created:
+        conversation_auto_assign(workspace=workspace, conversation=conversation)
+    return message if message_created else None
 
 
 # -- language and sentiment -------------------------------------------------------------------------

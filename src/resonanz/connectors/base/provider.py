@@ -147,6 +147,18 @@ class Engagement:
 
 
 @dataclass(frozen=True)
+class MentionPage:
+    """What ``Connector.fetch_mentions`` returns: posts of others that name the account (mentions, and
+    quotes where the network reports them), oldest first, and the cursor to ask from next time.
+
+    ``cursor`` is opaque to the caller (a notification id, a post id, a timestamp): pass it back
+    unchanged. It is the one given in when nothing new arrived, so keeping it is always safe."""
+
+    items: list[RemoteReply]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
 class ConnectedAccount:
     """A newly connected account: what the channel stores."""
 
@@ -323,3 +335,10 @@ class Connector(ABC):
     # -- engagement ------------------------------------------------------------------------------
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
         raise NotSupported(f"{self.network}: no engagement data")
+
+    def fetch_mentions(self, *, account: ChannelAccount, cursor: str | None) -> MentionPage:
+        """Posts of others naming the account since ``cursor`` (``None``: the most recent ones), for the
+        inbox. Only called for connectors whose spec declares ``InboxKind.MENTIONS``. Each item's
+        ``remote_id``/``url`` are those of the mentioning post; ``in_reply_to_remote_id`` is its parent
+        (empty when it starts a thread), so the inbox can tell a mention that is a reply to our post."""
+        raise NotSupported(f"{self.network}: no mentions")

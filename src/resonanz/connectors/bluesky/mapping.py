@@ -348,6 +348,36 @@ def remote_reply(node: dict[str, Any], *, web_url: str) -> RemoteReply | None:
     )
 
 
+# Notifications that name the account in someone's post (https://docs.bsky.app/docs/api/app-bsky-
+# notification-list-notifications: ``reason`` is one of like, repost, follow, mention, reply, quote, ...).
+# A plain "reply" is not one of them: replies under our posts come from the thread (above).
+MENTION_REASONS = frozenset({"mention", "quote"})
+
+
+def mention_from_notification(notification: dict[str, Any], *, web_url: str) -> RemoteReply | None:
+    """A mention or quote from one ``app.bsky.notification.listNotifications`` item (``None`` for other
+    reasons); ``record`` is the mentioning post's own ``app.bsky.feed.post`` record."""
+    if notification.get("reason") not in MENTION_REASONS:
+        return None
+    uri = str(notification.get("uri") or "")
+    if not uri.startswith("at://"):
+        return None
+    author = notification.get("author") or {}
+    record = notification.get("record") or {}
+    parent = (record.get("reply") or {}).get("parent") or {}
+    handle = str(author.get("handle") or author.get("did") or "")
+    return RemoteReply(
+        remote_id=uri,
+        url=post_web_url(web_url, handle, AtUri.parse(uri).rkey),
+        author_id=str(author.get("did", "")),
+        author_handle=handle,
+        author_name=str(author.get("displayName") or ""),
+        text=str(record.get("text", "")),
+        created_at=parse_datetime(record.get("createdAt") or notification.get("indexedAt")),
+        in_reply_to_remote_id=str(parent.get("uri", "")),
+    )
+
+
 def engagement_from_thread(response: dict[str, Any], *, web_url: str) -> Engagement:
     """Counts and direct replies from ``app.bsky.feed.getPostThread``
     (https://docs.bsky.app/docs/api/app-bsky-feed-get-post-thread): ``postView`` carries likeCount,

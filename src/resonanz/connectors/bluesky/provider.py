@@ -30,8 +30,10 @@ from resonanz.connectors.base.provider import (
     DraftPart,
     DraftVariant,
     Engagement,
+    MentionPage,
     PublishedRef,
     PublishKey,
+    RemoteReply,
     TextCount,
     ValidationIssue,
 )
@@ -46,6 +48,7 @@ from .mapping import (
     StrongRef,
     build_facets,
     engagement_from_thread,
+    mention_from_notification,
     post_record,
     published_ref,
     tid_from_key,
@@ -68,6 +71,11 @@ def _issue(
     limit: int | None = None,
 ) -> ValidationIssue:
     return ValidationIssue(code=code, message=message, part_index=part, field=field, count=count, limit=limit)
+
+
+# Mentions: notifications per page (the lexicon's maximum is 100) and pages per sync (the rest next run).
+MENTION_PAGE_SIZE = 100
+MENTION_PAGES = 5
 
 
 class BlueskyConnector(Connector):
@@ -521,3 +529,39 @@ class BlueskyConnector(Connector):
                 {"uri": ref.remote_id, "depth": 1, "parentHeight": 0},
             )
         return engagement_from_thread(thread, web_url=self._web_url(account))
+
+    def fetch_mentions(self, *, account: ChannelAccount, cursor: str | None) -> MentionPage:
+        """Mentions and quotes from ``app.bsky.notification.listNotifications``
+        (https://docs.bsky.app/docs/api/app-bsky-notification-list-notifications). Its own ``cursor``
+        pages backwards (newest first) and there is no "since": our cursor is the ``indexedAt`` of the
+        newest notification seen, and paging stops at the first one not newer than it. The ``reasons``
+        filter is applied here rather than sent, so an AppView without it behaves the same. Reading
+        does not mark anything seen (that is ``updateSeen``; the user's own app keeps its badge)."""
+        web_url = self._web_url(account)
+        items: list[RemoteReply] = []
+        newest = cursor
+        page_cursor: str | None = None
+        with self._client(account) as client:
+            for _page in range(MENTION_PAGES):
+                params: dict[str, str | int] = {"limit": MENTION_PAGE_SIZE}
+                if page_cursor:
+                    params["cursor"] = page_cursor
+                body = self._query(account, client, "app.bsky.notification.listNotifications", params)
+                notifications = body.get("notifications") or []
+                reached = False
+                for notification in notifications:
+                    indexed = str(notification.get("indexedAt") or "")
+                    if cursor and indexed <= cursor:
+                        reached = True
+                        break
+                    if not newest or indexed > newest:
+                        newest = indexed
+                    mention = mention_from_notification(notification, web_url=web_url)
+                    if mention is not None and mention.author_id != self._did(account):
+                        items.append(mention)
+                page_cursor = str(body.get("cursor") or "") or None
+                # The first run takes the newest page only: the inbox starts now, not with the past.
+                if reached or not cursor or not page_cursor or not notifications:
+                    break
+        items.sort(key=lambda item: item.created_at)
+        return MentionPage(items=items, cursor=newest)

@@ -43,6 +43,7 @@ from resonanz.connectors.base import (
     DraftPart,
     DraftVariant,
     Engagement,
+    MentionPage,
     OutcomeUnknown,
     PublishedRef,
     Rejected,
@@ -72,6 +73,9 @@ INSTANCE_MAX_AGE = timedelta(days=1)
 FIND_CLOCK_MARGIN = timedelta(minutes=2)
 FIND_PAGE_SIZE = 40
 FIND_MAX_PAGES = 5
+# Mentions: notifications per page (the documented maximum is 80) and pages per sync (the rest next run).
+MENTION_PAGE_SIZE = 80
+MENTION_PAGES = 5
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -848,6 +852,49 @@ class MastodonConnector(Connector):
             impressions=None,
             reply_items=replies,
         )
+
+    def fetch_mentions(self, *, account: ChannelAccount, cursor: str | None) -> MentionPage:
+        """Mentions and quotes of the account from ``GET /api/v1/notifications`` with ``types[]=mention``
+        and ``types[]=quote`` (quote notifications exist from Mastodon 4.5; older servers ignore the
+        unknown type), https://docs.joinmastodon.org/methods/notifications/#get. The cursor is the
+        newest notification id: ``min_id`` returns the page right after it, so paging forward from it
+        leaves no gap however many arrived (``since_id`` would return only the newest page)."""
+        items: list[RemoteReply] = []
+        newest = cursor
+        with self._session(account) as client:
+            for _page in range(MENTION_PAGES):
+                params: list[tuple[str, str]] = [
+                    ("types[]", "mention"),
+                    ("types[]", "quote"),
+                    ("limit", str(MENTION_PAGE_SIZE)),
+                ]
+                if newest:
+                    params.append(("min_id", newest))
+                page = client.get_json("/api/v1/notifications", params=params) or []
+                if not page:
+                    break
+                for notification in sorted(page, key=lambda n: int(str(n.get("id") or 0))):
+                    newest = str(notification["id"])
+                    status = notification.get("status") or {}
+                    author = status.get("account") or notification.get("account") or {}
+                    if not status or str(author.get("id") or "") == account.remote_id:
+                        continue
+                    items.append(
+                        RemoteReply(
+                            remote_id=str(status["id"]),
+                            url=str(status.get("url") or status.get("uri") or ""),
+                            author_id=str(author.get("id") or ""),
+                            author_handle=str(author.get("acct") or author.get("username") or ""),
+                            author_name=str(author.get("display_name") or author.get("username") or ""),
+                            text=html_to_text(str(status.get("content") or "")),
+                            created_at=_parse_time(status.get("created_at")) or datetime.now(UTC),
+                            in_reply_to_remote_id=str(status.get("in_reply_to_id") or ""),
+                        )
+                    )
+                if not cursor or len(page) < MENTION_PAGE_SIZE:
+                    # The first run takes the newest page only: the inbox starts now, not with the past.
+                    break
+        return MentionPage(items=items, cursor=newest)
 
 
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -62,6 +62,9 @@ class ContractEnv:
     count_posts_with_text: Callable[[str], int]
     # Makes a second account like and reply to ``ref`` on the server (for engagement).
     engage: Callable[[PublishedRef], None] | None = None
+    # Makes a second account publish a post with the given text that mentions the account (for the
+    # inbox's mentions; None: the mentions test is skipped for this server).
+    mention: Callable[[str], None] | None = None
     # Fault injection in front of the server (None: the error tests are skipped for this server).
     faults: Faults | None = None
     routes: ContractRoutes | None = None
@@ -315,6 +318,25 @@ class ConnectorContract:
         assert engagement.replies == 1
         assert len(engagement.reply_items) == 1
         assert engagement.reply_items[0].in_reply_to_remote_id == ref.remote_id
+
+    def test_mentions_arrive_once_and_the_cursor_moves_on(self, env: ContractEnv) -> None:
+        if InboxKind.MENTIONS not in env.connector.spec.inbox:
+            pytest.skip("the network declares no mentions")
+        if env.mention is None:
+            pytest.skip("no second account to mention us on this server")
+        start = env.connector.fetch_mentions(account=env.account, cursor=None)
+        text = f"Contract mention {uuid.uuid4().hex[:8]}"
+        env.mention(text)
+        page = env.connector.fetch_mentions(account=env.account, cursor=start.cursor)
+        found = [item for item in page.items if text in item.text]
+        assert len(found) == 1, [item.text for item in page.items]
+        assert found[0].remote_id
+        assert found[0].author_id
+        assert found[0].author_id != env.account.remote_id
+        assert page.cursor
+        again = env.connector.fetch_mentions(account=env.account, cursor=page.cursor)
+        assert again.items == []
+        assert again.cursor == page.cursor
 
     # -- declared capabilities agree with what the server enforces --------------------------------
     # Each check publishes at the declared limit (the server must accept it) and validates one past it

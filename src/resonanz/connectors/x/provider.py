@@ -46,6 +46,7 @@ from resonanz.connectors.base import (
     DraftPart,
     DraftVariant,
     Engagement,
+    MentionPage,
     OutcomeUnknown,
     PublishedRef,
     Rejected,
@@ -123,6 +124,10 @@ def _cap(value: str) -> int | None:
     """The connect form's optional daily cap; anything but a positive whole number is no cap."""
     value = (value or "").strip().replace(".", "").replace(" ", "")
     return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+# Mentions: pages of 100 (the documented maximum) per sync; the rest arrives with the next sync.
+MENTION_PAGES = 5
 
 
 class XConnector(Connector):
@@ -764,16 +769,15 @@ class XConnector(Connector):
             reply_items=replies,
         )
 
-    def fetch_mentions(self, *, account: ChannelAccount) -> list[RemoteReply]:
-        """New mentions and replies since the last call (``GET /2/users/:id/mentions`` with ``since_id``,
-        https://docs.x.com/x-api/users/get-mentions); the cursor is kept in ``account.settings``."""
-        since = str(account.settings.get("mentions_since_id") or "") or None
+    def fetch_mentions(self, *, account: ChannelAccount, cursor: str | None) -> MentionPage:
+        """New mentions since ``cursor`` (``GET /2/users/:id/mentions`` with ``since_id``,
+        https://docs.x.com/x-api/users/get-mentions; the cursor is the newest post id seen). X counts a
+        reply to our post as a mention too: the inbox keeps those with the replies of that post."""
         with self._session(account) as client:
-            found = self._mentions(client, account, since_id=since)
-        if found:
-            newest = max(found, key=lambda r: int(r.remote_id) if r.remote_id.isdigit() else 0)
-            account.update_settings(mentions_since_id=newest.remote_id)
-        return found
+            found = self._mentions(client, account, since_id=cursor or None)
+        newest = max((int(r.remote_id) for r in found if r.remote_id.isdigit()), default=None)
+        found.sort(key=lambda r: int(r.remote_id) if r.remote_id.isdigit() else 0)
+        return MentionPage(items=found, cursor=str(newest) if newest is not None else cursor)
 
     def _mentions(
         self, client: XClient, account: ChannelAccount, *, since_id: str | None
@@ -787,10 +791,20 @@ class XConnector(Connector):
         }
         if since_id:
             params["since_id"] = since_id
-        body = client.get_json(f"/2/users/{user_id}/mentions", params=params)
-        users = {str(u["id"]): u for u in (body.get("includes") or {}).get("users") or []}
+        posts: list[dict[str, Any]] = []
+        users: dict[str, dict[str, Any]] = {}
+        # Newest first; with ``since_id`` the pages (``next_token``) go back to it, so following them
+        # leaves no gap when more than one page arrived between two syncs. Without one: the newest page.
+        for _page in range(MENTION_PAGES):
+            body = client.get_json(f"/2/users/{user_id}/mentions", params=params)
+            posts.extend(body.get("data") or [])
+            users.update({str(u["id"]): u for u in (body.get("includes") or {}).get("users") or []})
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not since_id or not next_token:
+                break
+            params["pagination_token"] = str(next_token)
         found: list[RemoteReply] = []
-        for post in body.get("data") or []:
+        for post in posts:
             author_id = str(post.get("author_id") or "")
             if author_id == account.remote_id:
                 continue

@@ -36,6 +36,13 @@ class Fan:
             response.raise_for_status()
             return str(response.json()["id"])
 
+    def post(self, text: str) -> str:
+        """A post of the fan's own (``@resonanz`` in ``text`` mentions our account on the emulator)."""
+        with self._client() as client:
+            response = client.post("/api/v1/statuses", data={"status": text})
+            response.raise_for_status()
+            return str(response.json()["id"])
+
 
 @pytest.fixture
 def fan(masto: MastodonEmulator) -> Fan:

@@ -54,8 +54,8 @@ def test_running_the_sync_twice_duplicates_nothing(workspace: Workspace, variant
     fan.like(variant.remote_id)
     fan.reply(variant.remote_id, "Toll!")
 
-    assert engagement_sync_all() == {"synced": 1, "failed": 0}
-    assert engagement_sync_all() == {"synced": 1, "failed": 0}
+    assert engagement_sync_all() == {"synced": 1, "failed": 0, "mentions": 0, "mentions_failed": 0}
+    assert engagement_sync_all() == {"synced": 1, "failed": 0, "mentions": 0, "mentions_failed": 0}
 
     assert Conversation.objects.count() == 1
     assert list(Message.objects.values_list("text", flat=True)) == ["Toll!"]
@@ -120,7 +120,7 @@ def test_a_variant_that_is_not_published_is_not_fetched(
     masto.clear_request_log()
 
     assert engagement_sync_variant(workspace=workspace, variant=variant) is None
-    assert engagement_sync_all() == {"synced": 0, "failed": 0}
+    assert engagement_sync_all() == {"synced": 0, "failed": 0, "mentions": 0, "mentions_failed": 0}
     assert masto.requests_to("/api/v1/statuses") == []
 
 
@@ -137,7 +137,7 @@ def test_a_temporary_error_stores_and_marks_nothing_and_the_next_run_retries(
     else:
         masto.faults.rate_limit(route, retry_after=30, method="GET")
 
-    assert engagement_sync_all() == {"synced": 0, "failed": 1}
+    assert engagement_sync_all() == {"synced": 0, "failed": 1, "mentions": 0, "mentions_failed": 0}
 
     assert not MetricSample.objects.exists()
     variant.refresh_from_db()
@@ -145,7 +145,7 @@ def test_a_temporary_error_stores_and_marks_nothing_and_the_next_run_retries(
     assert (variant.status, variant.last_error) == (VariantStatus.PUBLISHED, "")
     assert variant.channel.status == ChannelStatus.ACTIVE
 
-    assert engagement_sync_all() == {"synced": 1, "failed": 0}
+    assert engagement_sync_all() == {"synced": 1, "failed": 0, "mentions": 0, "mentions_failed": 0}
     assert MetricSample.objects.get(variant=variant).likes == 1
 
 
@@ -164,7 +164,7 @@ def test_a_refused_login_flags_the_channel_and_is_not_retried(
     # A stock Mastodon token has no refresh token: a 401 means the user must reconnect.
     masto.revoke_token(variant.channel.credentials["access_token"])
 
-    assert engagement_sync_all() == {"synced": 0, "failed": 1}
+    assert engagement_sync_all() == {"synced": 0, "failed": 1, "mentions": 0, "mentions_failed": 0}
 
     variant.channel.refresh_from_db()
     assert variant.channel.status == ChannelStatus.RECONNECT_NEEDED
@@ -172,7 +172,7 @@ def test_a_refused_login_flags_the_channel_and_is_not_retried(
     assert variant.status == VariantStatus.PUBLISHED
     assert not MetricSample.objects.exists()
     masto.clear_request_log()
-    assert engagement_sync_all() == {"synced": 0, "failed": 0}
+    assert engagement_sync_all() == {"synced": 0, "failed": 0, "mentions": 0, "mentions_failed": 0}
     assert masto.request_log == []
 
 
@@ -181,7 +181,7 @@ def test_a_rejection_by_the_network_stores_nothing_and_leaves_the_post_alone(
 ) -> None:
     masto.faults.fail(f"/api/v1/statuses/{variant.remote_id}", 404, method="GET")
 
-    assert engagement_sync_all() == {"synced": 0, "failed": 1}
+    assert engagement_sync_all() == {"synced": 0, "failed": 1, "mentions": 0, "mentions_failed": 0}
 
     assert not MetricSample.objects.exists()
     assert not Conversation.objects.exists()

@@ -24,7 +24,13 @@ def test_the_sync_task_fetches_and_stores_engagement(variant: Variant, fan: Fan)
 
     result.refresh()
     # The new reply is judged in the same run (its own task then finds nothing left to do).
-    assert result.return_value == {"synced": 1, "failed": 0, "analysed": 1}
+    assert result.return_value == {
+        "synced": 1,
+        "failed": 0,
+        "mentions": 0,
+        "mentions_failed": 0,
+        "analysed": 1,
+    }
     assert MetricSample.objects.get(variant=variant).likes == 1
     assert list(Message.objects.values_list("text", "sentiment")) == [("Super!", "positive")]
 

@@ -112,6 +112,29 @@ def _engage(connected: Connected, ref: PublishedRef) -> None:
     net.wait_for_thread(ref.remote_id, predicate=indexed, timeout=30)
 
 
+def _mention(connected: Connected, text: str) -> None:
+    """Bob names Alice in a post of his own, with the mention facet that makes it a mention
+    (https://docs.bsky.app/docs/advanced-guides/post-richtext: UTF-8 byte offsets), and waits until
+    the AppView lists it among Alice's notifications."""
+    net, alice, bob = connected.net, connected.alice, connected.bob
+    handle = f"@{alice.handle}"
+    full = f"{handle} {text}"
+    facet = {
+        "index": {"byteStart": 0, "byteEnd": len(handle.encode())},
+        "features": [{"$type": "app.bsky.richtext.facet#mention", "did": alice.did}],
+    }
+    ref = net.post(bob, full, facets=[facet])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        listed = net.xrpc_get(
+            "app.bsky.notification.listNotifications", {"limit": 50}, token=alice.access_jwt
+        )
+        if any(n.get("uri") == ref.uri for n in listed.get("notifications") or []):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"mention {ref.uri} not listed")
+
+
 def _key() -> PublishKey:
     return PublishKey(key=f"bluesky-{uuid.uuid4()}", created_at=datetime.now(UTC))
 
@@ -145,6 +168,7 @@ class TestBlueskyContract(ConnectorContract):
                 1 for r in _posts(connected.net, did) if r["value"].get("text") == text
             ),
             engage=lambda ref: _engage(connected, ref),
+            mention=lambda text: _mention(connected, text),
             faults=fault_proxy.faults,
             # https://docs.bsky.app/docs/api/com-atproto-repo-create-record, ...-server-refresh-session,
             # ...-server-create-session (the app password is the connector's last resort).
@@ -202,6 +226,38 @@ def test_rich_post_with_image_shows_facets_and_alt_text(connected: Connected) ->
     assert view["$type"] == "app.bsky.embed.images#view"
     assert view["images"][0]["alt"] == "Rauschen in Grau"
     assert view["images"][0]["fullsize"].startswith("http")
+
+
+def test_quotes_count_as_mentions_and_plain_replies_do_not(connected: Connected) -> None:
+    net, connector, account = connected.net, BlueskyConnector(), _account(connected)
+    start = connector.fetch_mentions(account=account, cursor=None)
+    ref = connector.publish_part(
+        account=account,
+        variant=DraftVariant(parts=[DraftPart(text="Zitiert mich")]),
+        part_index=0,
+        key=_key(),
+    )
+    net.wait_for_thread(ref.remote_id)
+    reply = net.reply(connected.bob, ref.remote_id, ref.cid, ref.remote_id, ref.cid, "Nur eine Antwort")
+    quote = net.post(
+        connected.bob,
+        "Lest das",
+        extra={"embed": {"$type": "app.bsky.embed.record", "record": {"uri": ref.remote_id, "cid": ref.cid}}},
+    )
+    deadline = time.monotonic() + 30
+    listed: set[str] = set()
+    while time.monotonic() < deadline and not {reply.uri, quote.uri} <= listed:
+        body = net.xrpc_get("app.bsky.notification.listNotifications", {}, token=connected.alice.access_jwt)
+        listed = {str(n.get("uri")) for n in body.get("notifications") or []}
+        time.sleep(0.2)
+
+    page = connector.fetch_mentions(account=account, cursor=start.cursor)
+
+    assert [(m.remote_id, m.text, m.author_handle) for m in page.items] == [
+        (quote.uri, "Lest das", "bob.test")
+    ]
+    assert page.cursor is not None
+    assert start.cursor is None or page.cursor > start.cursor
 
 
 def test_duplicate_record_key_is_refused_by_the_pds(connected: Connected) -> None:

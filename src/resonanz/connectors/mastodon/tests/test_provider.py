@@ -93,6 +93,16 @@ def _emulator_engage(masto: MastodonEmulator) -> object:
     return engage
 
 
+def _emulator_mention(masto: MastodonEmulator, handle: str) -> object:
+    fan_token = masto.issue_token("fan")
+
+    def mention(text: str) -> None:
+        with httpx.Client(base_url=masto.base_url, headers={"Authorization": f"Bearer {fan_token}"}) as c:
+            c.post("/api/v1/statuses", data={"status": f"@{handle} {text}"}).raise_for_status()
+
+    return mention
+
+
 class TestEmulatorContract(ConnectorContract):
     """On a server that issues refresh tokens (Doorkeeper's refresh grant), connected through OAuth."""
 
@@ -109,6 +119,7 @@ class TestEmulatorContract(ConnectorContract):
                 account=account,
                 count_posts_with_text=lambda text: sum(1 for s in emulator.statuses if s["text"] == text),
                 engage=_emulator_engage(emulator),  # type: ignore[arg-type]
+                mention=_emulator_mention(emulator, "resonanz"),  # type: ignore[arg-type]
                 faults=emulator.faults,
                 routes=ROUTES,
             )
@@ -127,6 +138,7 @@ class TestStockEmulatorContract(ConnectorContract):
             account=account,
             count_posts_with_text=lambda text: sum(1 for s in emulator.statuses if s["text"] == text),
             engage=_emulator_engage(emulator),  # type: ignore[arg-type]
+            mention=_emulator_mention(emulator, "resonanz"),  # type: ignore[arg-type]
             faults=emulator.faults,
             routes=ROUTES,
             refreshable=False,

@@ -45,11 +45,16 @@ class TestXEmulatorContract(ConnectorContract):
                 emulator.like_as(fan, ref.remote_id)
                 emulator.reply_as(fan, ref.remote_id, "Schöner Beitrag!")
 
+            def mention(text: str) -> None:
+                with emulator.lock:
+                    emulator._new_post(fan.id, f"@{account.handle} {text}")
+
             yield ContractEnv(
                 connector=connector,
                 account=account,
                 count_posts_with_text=lambda text: sum(1 for p in emulator.live_posts() if p.text == text),
                 engage=engage,
+                mention=mention,
                 faults=emulator.faults,
                 routes=ContractRoutes(publish="/2/tweets", credentials=("/2/oauth2/token",)),
                 refreshable=True,

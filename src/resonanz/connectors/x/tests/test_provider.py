@@ -427,17 +427,37 @@ def test_mentions_are_fetched_from_the_cursor_on(
     emulator.reply_as(fan, ref.remote_id, "Eine Frage")
     with emulator.lock:
         emulator._new_post(fan.id, f"Hallo @{account.handle} & Team")
-    first = connector.fetch_mentions(account=account)
-    assert sorted(r.text for r in first) == ["Eine Frage", f"Hallo @{account.handle} & Team"]
-    reply = next(r for r in first if r.text == "Eine Frage")
+    first = connector.fetch_mentions(account=account, cursor=None)
+    assert sorted(r.text for r in first.items) == ["Eine Frage", f"Hallo @{account.handle} & Team"]
+    assert first.items[0].text == "Eine Frage"  # oldest first
+    reply = next(r for r in first.items if r.text == "Eine Frage")
     assert (reply.author_handle, reply.author_name, reply.in_reply_to_remote_id) == (
         "fan",
         "Fan Name",
         ref.remote_id,
     )
-    assert connector.fetch_mentions(account=account) == []
+    assert first.cursor == max((r.remote_id for r in first.items), key=int)
+    again = connector.fetch_mentions(account=account, cursor=first.cursor)
+    assert (again.items, again.cursor) == ([], first.cursor)
     emulator.reply_as(fan, ref.remote_id, "Noch eine")
-    assert [r.text for r in connector.fetch_mentions(account=account)] == ["Noch eine"]
+    third = connector.fetch_mentions(account=account, cursor=first.cursor)
+    assert [r.text for r in third.items] == ["Noch eine"]
+    assert third.cursor == third.items[0].remote_id
+
+
+def test_more_mentions_than_a_page_since_the_cursor_all_arrive(
+    emulator: XEmulator, connector: XConnector, account: ChannelAccount
+) -> None:
+    fan = emulator.create_user("fan", "Fan Name")
+    start = connector.fetch_mentions(account=account, cursor=None)
+    with emulator.lock:
+        for i in range(130):
+            emulator._new_post(fan.id, f"@{account.handle} Nummer {i}")
+
+    page = connector.fetch_mentions(account=account, cursor=start.cursor or "1")
+
+    assert [r.text for r in page.items] == [f"@{account.handle} Nummer {i}" for i in range(130)]
+    assert len(emulator.requests_to(f"/2/users/{account.remote_id}/mentions")) == 3  # start + 2 pages
 
 
 def test_the_emulator_refuses_fields_x_does_not_know(emulator: XEmulator, account: ChannelAccount) -> None:
