@@ -120,11 +120,14 @@ INSTALLED_APPS = [
     "resonanz.overview",
     "resonanz.bulk",
     "resonanz.campaigns",
+    "resonanz.links",
     "resonanz.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Short-link redirects (/l/<code>) answer here, before sessions and authentication (links/middleware.py).
+    "resonanz.links.middleware.ShortLinkMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
