@@ -109,36 +109,50 @@ def click_rows() -> int:
 
 
 async def drive(
-    port: int, codes: list[str], *, requests: int, seconds: float, concurrency: int
+    port: int, codes: list[str], *, requests: int, seconds: float, concurrency: int, keepalive: bool
 ) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     sent = 0
+    connection = "keep-alive" if keepalive else "close"
 
-    async def one() -> None:
-        code = random.choice(codes)
-        request = (
+    def request(code: str) -> bytes:
+        return (
             f"GET /l/{code} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {BROWSER}\r\n"
-            "Accept: text/html\r\nConnection: close\r\n\r\n"
+            f"Accept: text/html\r\nConnection: {connection}\r\n\r\n"
         ).encode()
-        t = time.perf_counter()
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(request)
-            data = await reader.read()
-            writer.close()
-        except OSError as exc:
-            statuses[type(exc).__name__] += 1
-            return
-        latencies.append((time.perf_counter() - t) * 1000)
-        statuses[data[9:12].decode() or "empty"] += 1
 
     async def worker() -> None:
         nonlocal sent
+        reader: asyncio.StreamReader | None = None
+        writer: asyncio.StreamWriter | None = None
         while sent < requests and time.monotonic() < deadline:
             sent += 1
-            await one()
+            t = time.perf_counter()
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                assert reader is not None
+                writer.write(request(random.choice(codes)))
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                if length:
+                    await reader.readexactly(length)
+                if not keepalive or b"connection: close" in head.lower():
+                    writer.close()
+                    reader = writer = None
+            except (OSError, asyncio.IncompleteReadError) as exc:
+                statuses[type(exc).__name__] += 1
+                reader = writer = None
+                continue
+            latencies.append((time.perf_counter() - t) * 1000)
+            statuses[head[9:12].decode() or "empty"] += 1
+        if writer is not None:
+            writer.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -171,6 +185,13 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--redis-url", default="", help="Redis as the cache (the scaled form)")
+    parser.add_argument(
+        "--buffer",
+        type=float,
+        default=0.0,
+        help="RESONANZ_CLICK_BUFFER_SECONDS of the server (0: one insert)",
+    )
+    parser.add_argument("--no-keepalive", action="store_true", help="a new connection per request")
     ns = parser.parse_args()
     ns.seconds = min(ns.seconds, 30.0)
 
@@ -178,6 +199,7 @@ def main() -> int:
     if ns.postgres:
         recreate_pg_database(DB_NAME)
     server_env = configure(ns, data_dir)
+    server_env["RESONANZ_CLICK_BUFFER_SECONDS"] = str(ns.buffer)
     codes = fill(ns.links)
     port = free_port()
     cmd = [sys.executable, "-m", "resonanz", "web", "--bind", f"127.0.0.1:{port}"]
@@ -188,9 +210,16 @@ def main() -> int:
         before = click_rows()
         load = os.getloadavg()[0]
         run = asyncio.run(
-            drive(port, codes, requests=ns.requests, seconds=ns.seconds, concurrency=ns.concurrency)
+            drive(
+                port,
+                codes,
+                requests=ns.requests,
+                seconds=ns.seconds,
+                concurrency=ns.concurrency,
+                keepalive=not ns.no_keepalive,
+            )
         )
-        time.sleep(0.5)
+        time.sleep(0.5 + ns.buffer * 2)  # buffered clicks reach the database within the interval
         written = click_rows() - before
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -209,6 +238,8 @@ def main() -> int:
         "workers": ns.workers,
         "threads": ns.threads,
         "concurrency": ns.concurrency,
+        "keepalive": not ns.no_keepalive,
+        "click_buffer_s": ns.buffer,
         "requests": len(lat),
         "statuses": run["statuses"],
         "wall_s": round(run["wall_s"], 2),
@@ -224,7 +255,8 @@ def main() -> int:
     print(
         f"redirect ({result['backend']}, cache {result['cache']}, "
         f"{ns.workers} workers x {ns.threads} threads, "
-        f"concurrency {ns.concurrency}): {result['requests_per_s']} req/s, p50 {result['p50_ms']} ms, "
+        f"concurrency {ns.concurrency}, keep-alive {not ns.no_keepalive}, click buffer {ns.buffer} s): "
+        f"{result['requests_per_s']} req/s, p50 {result['p50_ms']} ms, "
         f"p99 {result['p99_ms']} ms, {len(lat)} requests {run['statuses']}, click rows written {written} "
         f"(load before {result['loadavg_1m_before']})"
     )

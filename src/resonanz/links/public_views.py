@@ -27,6 +27,9 @@ def link_redirect(request: HttpRequest, code: str) -> HttpResponse:
         )
     response = HttpResponse(status=302)
     response["Location"] = target.destination
+    # Set here because CommonMiddleware (which would) does not run for these paths; without it an HTTP/1.1
+    # server sends the empty body chunked.
+    response["Content-Length"] = "0"
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer-when-downgrade"
     return response

@@ -174,3 +174,16 @@ def test_settings_refuse_bad_base_url(workspace, owner):
     with pytest.raises(ValidationError) as info:
         services.link_settings_update(workspace=workspace, actor=owner, base_url="javascript:x")
     assert "base_url" in info.value.message_dict
+
+
+def test_click_buffer_writes_in_one_batch(make_link, settings):
+    # A long interval: the flusher thread sleeps through the test, the flush is explicit.
+    settings.RESONANZ_CLICK_BUFFER_SECONDS = 3600
+    link = make_link()
+    for i in range(3):
+        services.click_record(link_id=link.pk, ip=f"192.0.2.{i}", user_agent="Mozilla/5.0")
+    services.click_record(link_id=link.pk, ip="192.0.2.9", user_agent="Googlebot/2.1")
+    assert not Click.objects.exists()
+    assert services.click_buffer.flush() == 3
+    assert Click.objects.filter(link=link).values("visitor").distinct().count() == 3
+    assert services.click_buffer.flush() == 0
