@@ -79,7 +79,7 @@ class ShortenTextSerializer(serializers.Serializer[None]):
     links = ShortLinkSerializer(many=True)
 
 
-class DailyClicksSerializer(serializers.Serializer[None]):
+class DailyClicksSerializer(serializers.Serializer[None]):  # the schema of the daily rows
     day = serializers.DateField()
     clicks = serializers.IntegerField()
     unique = serializers.IntegerField()
@@ -133,15 +133,20 @@ class ShortLinkClicksApi(WorkspaceAPIView):
 
     @extend_schema(responses=DailyClicksSerializer(many=True))
     def get(self, request: Request, workspace_id: int) -> Response:
-        params: dict[str, int] = {}
+        ids: dict[str, int | None] = {}
         for name in ("link", "post", "channel", "campaign"):
             raw = request.query_params.get(name)
-            if raw:
-                if not raw.isdigit():
-                    raise serializers.ValidationError({name: "Expected an id."})
-                params[f"{name}_id"] = int(raw)
-        rows = click_daily(workspace=self.workspace, **params)
-        return Response(DailyClicksSerializer(rows, many=True).data)
+            if raw and not raw.isdigit():
+                raise serializers.ValidationError({name: "Expected an id."})
+            ids[name] = int(raw) if raw else None
+        rows = click_daily(
+            workspace=self.workspace,
+            link_id=ids["link"],
+            post_id=ids["post"],
+            channel_id=ids["channel"],
+            campaign_id=ids["campaign"],
+        )
+        return Response([{"day": r.day.isoformat(), "clicks": r.clicks, "unique": r.unique} for r in rows])
 
 
 class ShortenTextApi(WorkspaceAPIView):

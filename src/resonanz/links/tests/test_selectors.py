@@ -63,7 +63,7 @@ def test_link_list_totals_and_groups(workspace, make_link, channel):
     make_link()
     for ip in ["1.1.1.1", "1.1.1.1", "2.2.2.2"]:
         click_record(link_id=link.pk, ip=ip, user_agent="Mozilla/5.0")
-    rows = {r.pk: (r.click_count, r.unique_count) for r in link_list(workspace=workspace)}
+    rows = {r.pk: (r.click_count, r.unique_count) for r in link_list(workspace=workspace)}  # type: ignore[attr-defined]
     assert rows[link.pk] == (3, 2)
     assert sorted(rows.values()) == [(0, 0), (3, 2)]
     [group] = click_totals_by(workspace=workspace, group="channel")
