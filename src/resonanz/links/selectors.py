@@ -83,16 +83,20 @@ class GroupClicks:
     unique: int
 
 
-def click_totals_by(*, workspace: Workspace, group: str, days: int = 30) -> list[GroupClicks]:
+def click_totals_by(
+    *, workspace: Workspace, group: str, days: int = 30, post_id: int | None = None
+) -> list[GroupClicks]:
     """Clicks and unique clicks of the last ``days`` days per ``post``, ``channel`` or ``campaign`` (one
     grouped query; unique = distinct (day, visitor) pairs are not summed but counted per group)."""
     if group not in {"post", "channel", "campaign"}:
         raise ValueError(group)
     since = timezone.now().date() - timedelta(days=days)
     field = f"link__{group}_id"
+    qs = Click.objects.filter(link__workspace=workspace, day__gt=since)
+    if post_id is not None:
+        qs = qs.filter(link__post_id=post_id)
     rows = (
-        Click.objects.filter(link__workspace=workspace, day__gt=since)
-        .values(field)
+        qs.values(field)
         .annotate(clicks=Count("pk"), unique=Count("visitor", distinct=True, filter=~Q(visitor="")))
         .order_by("-clicks")
     )
