@@ -1,5 +1,8 @@
 """Answers ``/l/<code>`` before the rest of the middleware (sessions, authentication, CSRF, locale,
-messages, allauth): the redirect needs none of it, and skipping it keeps the redirect fast."""
+messages, allauth): the redirect needs none of it, and skipping it keeps the redirect fast.
+
+It sits after ``SecurityMiddleware`` (HTTPS redirect and HSTS still apply). The ``Host`` header is not
+validated here (CommonMiddleware would): the redirect builds no address from it, its target is stored."""
 
 from __future__ import annotations
 
