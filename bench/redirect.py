@@ -40,7 +40,7 @@ SRC = ROOT / "src"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.embedded_footprint import free_port  # noqa: E402
+from bench.embedded_footprint import free_port, process_tree  # noqa: E402
 from bench.publish_throughput import percentile, recreate_pg_database  # noqa: E402
 
 ARTIFACTS = Path(os.environ.get("RESONANZ_ARTIFACTS", ROOT / "artifacts")) / "bench"
@@ -160,6 +160,26 @@ async def drive(
     return {"latencies": latencies, "statuses": dict(statuses), "wall_s": wall}
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of live processes (/proc/<pid>/stat fields 14 and 15, in clock ticks)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().startswith("postgres"):
+                    found.append(int(entry.name))
+    return found
+
+
 def wait_ready(port: int, code: str, timeout: float = 60.0) -> None:
     import socket
 
@@ -209,6 +229,9 @@ def main() -> int:
         wait_ready(port, codes[0])
         before = click_rows()
         load = os.getloadavg()[0]
+        pids = process_tree(server.pid)
+        db_pids = postgres_pids() if ns.postgres else []
+        server_cpu, db_cpu, driver_cpu = cpu_seconds(pids), cpu_seconds(db_pids), time.process_time()
         run = asyncio.run(
             drive(
                 port,
@@ -219,6 +242,8 @@ def main() -> int:
                 keepalive=not ns.no_keepalive,
             )
         )
+        server_cpu, db_cpu = cpu_seconds(pids) - server_cpu, cpu_seconds(db_pids) - db_cpu
+        driver_cpu = time.process_time() - driver_cpu
         time.sleep(0.5 + ns.buffer * 2)  # buffered clicks reach the database within the interval
         written = click_rows() - before
     finally:
@@ -248,6 +273,11 @@ def main() -> int:
         "p99_ms": round(percentile(lat, 99) or 0, 2),
         "click_rows_written": written,
         "clicks_per_302": round(written / ok, 3) if ok else None,
+        "cpu_ms_per_request": {
+            "server": round(server_cpu * 1000 / max(len(lat), 1), 3),
+            "postgresql": round(db_cpu * 1000 / max(len(lat), 1), 3) if ns.postgres else None,
+            "driver": round(driver_cpu * 1000 / max(len(lat), 1), 3),
+        },
         "cpu_count": os.cpu_count(),
         "loadavg_1m_before": round(load, 2),
         "targets": {"requests_per_s": TARGET_RPS, "p99_ms": TARGET_P99_MS},
@@ -258,7 +288,7 @@ def main() -> int:
         f"concurrency {ns.concurrency}, keep-alive {not ns.no_keepalive}, click buffer {ns.buffer} s): "
         f"{result['requests_per_s']} req/s, p50 {result['p50_ms']} ms, "
         f"p99 {result['p99_ms']} ms, {len(lat)} requests {run['statuses']}, click rows written {written} "
-        f"(load before {result['loadavg_1m_before']})"
+        f"(load before {result['loadavg_1m_before']}); CPU ms per request {result['cpu_ms_per_request']}"
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "redirect.json").write_text(json.dumps(result, indent=2))
