@@ -6,6 +6,7 @@ from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
 from resonanz.engagement import api as engagement
+from resonanz.links import api as links
 from resonanz.posts import api as posts
 
 app_name = "api"
@@ -57,5 +58,9 @@ urlpatterns = [
     ),
     path(ws + "conversations/", engagement.ConversationListApi.as_view(), name="conversations"),
     path(ws + "campaigns/", campaigns.CampaignListApi.as_view(), name="campaigns"),
+    path(ws + "links/", links.ShortLinkListApi.as_view(), name="links"),
+    path(ws + "links/clicks/", links.ShortLinkClicksApi.as_view(), name="link_clicks"),
+    path(ws + "links/shorten/", links.ShortenTextApi.as_view(), name="links_shorten"),
+    path(ws + "links/<int:short_link_id>/", links.ShortLinkDetailApi.as_view(), name="link"),
     path(ws + "campaigns/<int:campaign_id>/", campaigns.CampaignDetailApi.as_view(), name="campaign"),
 ]

@@ -87,6 +87,9 @@ DEBUG = _env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 BASE_URL = os.environ.get("RESONANZ_BASE_URL", "http://127.0.0.1:8000")
+# Short-link clicks: 0 writes each click in the redirect (one insert); > 0 collects them per process and
+# writes them every that many seconds in one multi-row insert (faster; a killed process loses that much).
+RESONANZ_CLICK_BUFFER_SECONDS = float(os.environ.get("RESONANZ_CLICK_BUFFER_SECONDS", "0"))
 # Servers users name when connecting (their own instance of a network) must be public unless the operator
 # allows private, loopback and link-local addresses (core/server_urls.py: server-side request forgery).
 RESONANZ_ALLOW_PRIVATE_SERVERS = _env_bool("RESONANZ_ALLOW_PRIVATE_SERVERS", default=False)
@@ -120,11 +123,14 @@ INSTALLED_APPS = [
     "resonanz.overview",
     "resonanz.bulk",
     "resonanz.campaigns",
+    "resonanz.links",
     "resonanz.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Short-link redirects (/l/<code>) answer here, before sessions and authentication (links/middleware.py).
+    "resonanz.links.middleware.ShortLinkMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -49,6 +49,7 @@ from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.connectors.registry import network_slugs, network_spec
 from resonanz.engagement.models import Conversation, Message, Note, SavedReply
+from resonanz.links.services import link_create
 from resonanz.notifications.models import Notification
 from resonanz.notifications.services import notification_send
 from resonanz.posts import public_media
@@ -101,6 +102,10 @@ NON_WORKSPACE: dict[str, tuple[str, str]] = {
     "web:api_tokens": (LOGIN, "the signed-in user's own API tokens"),
     "web:api_token_revoke": (LOGIN, "revokes only the user's own tokens"),
     "media_public:file": (TOKEN, "media that networks fetch from a URL, signed and expiring token"),
+    "links_public:redirect": (
+        PUBLIC,
+        "short-link redirect to a public target; unknown codes 404, no data shown",
+    ),
 }
 
 # POSTs of workspace pages that an analyst (and an agent: both are read-only roles) may send, and why.
@@ -194,6 +199,8 @@ class World:
     token_id: int
     conversation_id: int
     saved_reply_id: int
+    short_link_id: int
+    short_link_code: str
 
     def values(self, endpoint: Endpoint, param: str) -> list[Any]:
         """The test values of one URL parameter (a new parameter must be added here)."""
@@ -205,6 +212,7 @@ class World:
             ("bulk_public:feed", "token"): [self.feed_token],
             ("web:invitation_accept", "secret"): [self.invitation_secret],
             ("media_public:file", "token"): [self.media_token],
+            ("links_public:redirect", "code"): [self.short_link_code],
             # Every registered network's connect flow (and its callback).
             ("web:channel_connect", "network"): network_slugs(),
             ("web:channel_callback", "network"): network_slugs(),
@@ -227,6 +235,7 @@ class World:
             "token_id": self.token_id,
             "conversation_id": self.conversation_id,
             "saved_reply_id": self.saved_reply_id,
+            "short_link_id": self.short_link_id,
         }
         if param not in common:
             pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
@@ -356,6 +365,15 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
     )
     Note.objects.create(conversation=conversation, author=owner, text=f"Note {PAYLOAD}")
     saved_reply = SavedReply.objects.create(workspace=workspace, title=f"Saved {IMG}", text=f"Hi {PAYLOAD}")
+    short_link = link_create(
+        workspace=workspace,
+        actor=owner,
+        target_url=f"https://shop.example/?q={SCRIPT}",
+        post=post,
+        channel=channel,
+        campaign=campaign,
+        utm={"utm_term": PAYLOAD[:100]},
+    )
     return World(
         membership_id=workspace.memberships.get(user=owner).pk,
         invitation_id=invitation.invitation.pk,
@@ -382,6 +400,8 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         campaign_id=campaign.pk,
         conversation_id=conversation.pk,
         saved_reply_id=saved_reply.pk,
+        short_link_id=short_link.pk,
+        short_link_code=short_link.code,
     )
 
 
@@ -478,11 +498,7 @@ def read_only_problems(
             label = f"{probe.endpoint.name} {method.upper()} {probe.url}"
             if response.status_code >= 500:
                 problems.append(f"{label}: {response.status_code}")
-            elif (
-                method == "post"
-                and probe.endpoint.name not in allowed
-                and response.status_code != 403
-            ):
+            elif method == "post" and probe.endpoint.name not in allowed and response.status_code != 403:
                 problems.append(f"{label}: {response.status_code}, expected 403")
     return problems
 

@@ -1,0 +1,368 @@
+"""Writes of short links: settings, create (with the UTM builder), shorten the links of a post's text, and
+record a click. Every function but the redirect's ``click_record`` takes the workspace.
+
+Presets: a link made for a channel gets ``utm_source`` from the channel's network (its display name from
+the connector registry, so this module names no network), ``utm_medium=social``; a link in a campaign gets
+``utm_campaign`` from the campaign's name; a link made for a post gets ``utm_content=post-<id>``.
+Explicit values win over presets.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from resonanz.accounts.models import User, Workspace
+from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.accounts.selectors import membership_role
+from resonanz.campaigns.models import Campaign
+from resonanz.channels.models import Channel
+from resonanz.connectors.registry import network_display_name
+from resonanz.core.errors import ensure_same_workspace
+from resonanz.posts.models import Post
+
+from .models import UTM_FIELDS, Click, DailySalt, LinkSettings, ShortLink
+from .selectors import link_base_url
+
+logger = logging.getLogger(__name__)
+
+TARGET_MAX = 2000
+UTM_MAX = 100
+CODE_BYTES = 6  # 8 URL-safe characters: 2^48 codes
+CACHE_PREFIX = "shortlink:"
+CACHE_SECONDS = 24 * 3600
+
+# Clients that are not people: link-preview fetchers, crawlers, monitors, command-line tools. Matched as
+# lower-case substrings of the User-Agent; an empty User-Agent counts as a bot too. Deliberately short and
+# generic (the networks' preview fetchers all say "bot", "externalhit", "preview" or "embed").
+BOT_MARKERS = (
+    "bot",
+    "crawl",
+    "spider",
+    "slurp",
+    "externalhit",
+    "preview",
+    "embed",
+    "fetcher",
+    "monitor",
+    "headless",
+    "curl/",
+    "wget/",
+    "python-requests",
+    "go-http-client",
+    "java/",
+    "okhttp",
+)
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()]+[^\s<>\"'().,;:!?]")
+
+
+def _require(workspace: Workspace, actor: User | None, action: Action = Action.CREATE_POST) -> None:
+    if actor is None:
+        return
+    ensure_allowed(membership_role(workspace=workspace, user=actor), action)
+
+
+def link_target_validate(*, url: str) -> str:
+    """The target as stored; raises ValidationError for anything but an absolute http(s) address."""
+    url = url.strip()
+    if not url:
+        raise ValidationError(_("Enter the address the link leads to."), code="required")
+    if len(url) > TARGET_MAX:
+        raise ValidationError(
+            _("The address is too long (at most %(limit)s characters).") % {"limit": TARGET_MAX}, code="long"
+        )
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ValidationError(_("The address must not contain spaces or control characters."), code="space")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise ValidationError(
+            _("Only web addresses starting with http:// or https:// can be shortened."), code="scheme"
+        )
+    if not parts.hostname:
+        raise ValidationError(_("The address has no host name."), code="host")
+    return url
+
+
+def utm_destination(*, target_url: str, utm: dict[str, str]) -> str:
+    """The target with the UTM parameters set. The target's other query parameters are kept (in their
+    order, blank values too); a UTM parameter given here replaces the target's own of the same name."""
+    parts = urlsplit(target_url)
+    given = {key: value for key, value in utm.items() if value}
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in given]
+    query += [(key, given[key]) for key in UTM_FIELDS if key in given]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def utm_presets(
+    *, channel: Channel | None = None, campaign: Campaign | None = None, post: Post | None = None
+) -> dict[str, str]:
+    presets: dict[str, str] = {}
+    if channel is not None:
+        presets["utm_source"] = slugify(network_display_name(channel.network)) or "social"
+        presets["utm_medium"] = "social"
+    if campaign is not None:
+        presets["utm_campaign"] = slugify(campaign.name)[:UTM_MAX]
+    if post is not None:
+        presets["utm_content"] = f"post-{post.pk}"
+    return presets
+
+
+def _clean_utm(utm: dict[str, str]) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for key in UTM_FIELDS:
+        value = " ".join((utm.get(key) or "").split())
+        if len(value) > UTM_MAX:
+            errors[key] = _("At most %(limit)s characters.") % {"limit": UTM_MAX}
+        cleaned[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def link_settings_update(*, workspace: Workspace, actor: User | None, base_url: str) -> LinkSettings:
+    _require(workspace, actor, Action.MANAGE_WORKSPACE)
+    base_url = base_url.strip().rstrip("/")
+    if base_url:
+        try:
+            link_target_validate(url=base_url)
+        except ValidationError as exc:
+            raise ValidationError({"base_url": exc.messages}) from exc
+    row, _created = LinkSettings.objects.update_or_create(
+        workspace=workspace, defaults={"base_url": base_url}
+    )
+    return row
+
+
+def _owned[T: (Post, Channel, Campaign)](workspace: Workspace, obj: T | None) -> T | None:
+    if obj is not None:
+        ensure_same_workspace(workspace=workspace, obj_workspace_id=obj.workspace_id)
+    return obj
+
+
+def link_create(
+    *,
+    workspace: Workspace,
+    actor: User | None,
+    target_url: str,
+    post: Post | None = None,
+    channel: Channel | None = None,
+    campaign: Campaign | None = None,
+    utm: dict[str, str] | None = None,
+) -> ShortLink:
+    """A new short link (or, for a post and channel and target, the existing one)."""
+    _require(workspace, actor)
+    _owned(workspace, post)
+    _owned(workspace, channel)
+    _owned(workspace, campaign)
+    if campaign is None and post is not None and post.campaign_id is not None:
+        campaign = post.campaign
+    try:
+        target_url = link_target_validate(url=target_url)
+    except ValidationError as exc:
+        raise ValidationError({"target_url": exc.messages}) from exc
+    values = utm_presets(channel=channel, campaign=campaign, post=post) | {
+        k: v for k, v in _clean_utm(utm or {}).items() if v
+    }
+    if post is not None:
+        existing = ShortLink.objects.filter(post=post, channel=channel, target_url=target_url).first()
+        if existing is not None:
+            return existing
+    destination = utm_destination(target_url=target_url, utm=values)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return ShortLink.objects.create(
+                    workspace=workspace,
+                    code=secrets.token_urlsafe(CODE_BYTES),
+                    target_url=target_url,
+                    destination=destination,
+                    post=post,
+                    channel=channel,
+                    campaign=campaign,
+                    created_by=actor,
+                    **{key: values.get(key, "") for key in UTM_FIELDS},
+                )
+        except IntegrityError:
+            # A code collision (or a concurrent create of the same post and channel link): try again.
+            if post is not None:
+                existing = ShortLink.objects.filter(post=post, channel=channel, target_url=target_url).first()
+                if existing is not None:
+                    return existing
+    raise RuntimeError("no free short-link code after 5 attempts")
+
+
+def link_short_url(*, workspace: Workspace, link: ShortLink) -> str:
+    return f"{link_base_url(workspace=workspace)}/l/{link.code}"
+
+
+@dataclass(frozen=True)
+class ShortenedText:
+    text: str
+    links: list[ShortLink]
+
+
+def text_links_shorten(
+    *, workspace: Workspace, actor: User | None, post: Post, channel: Channel, text: str
+) -> ShortenedText:
+    """The text with every web address replaced by the short link for this post and channel (addresses that
+    already are this workspace's short links stay)."""
+    _owned(workspace, post)
+    _owned(workspace, channel)
+    base = link_base_url(workspace=workspace)
+    made: list[ShortLink] = []
+
+    def replace(match: re.Match[str]) -> str:
+        url = match.group(0)
+        if url.startswith(f"{base}/l/"):
+            return url
+        link = link_create(workspace=workspace, actor=actor, target_url=url, post=post, channel=channel)
+        made.append(link)
+        return link_short_url(workspace=workspace, link=link)
+
+    return ShortenedText(text=_URL_IN_TEXT.sub(replace, text), links=made)
+
+
+# -- the redirect's side: no workspace (the code is the key), no personal data -----------------------------
+
+
+def is_bot(*, user_agent: str) -> bool:
+    ua = user_agent.lower()
+    return not ua or any(marker in ua for marker in BOT_MARKERS)
+
+
+_salt_memo: dict[date, str] = {}
+
+
+def daily_salt(*, day: date) -> str:
+    """The salt of ``day`` (made on first use, shared by all processes through the database). Making a
+    day's salt deletes the older ones: past hashes can no longer be linked to an address."""
+    memo = _salt_memo.get(day)
+    if memo is not None:
+        return memo
+    row = DailySalt.objects.filter(day=day).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = DailySalt.objects.create(day=day, salt=secrets.token_hex(32))
+        except IntegrityError:
+            row = DailySalt.objects.get(day=day)
+        DailySalt.objects.filter(day__lt=day).delete()
+    _salt_memo.clear()
+    _salt_memo[day] = row.salt
+    return row.salt
+
+
+def visitor_hash(*, day: date, ip: str, user_agent: str) -> str:
+    """Salted hash of (address, browser) for one day: equal for one visitor on one day, unrelated across
+    days; the address itself is never stored."""
+    if not ip:
+        return ""
+    digest = hashlib.blake2b(
+        f"{ip}\n{user_agent}".encode(), key=daily_salt(day=day).encode()[:64], digest_size=16
+    )
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Target:
+    link_id: int
+    destination: str
+
+
+def link_resolve(*, code: str) -> Target | None:
+    """The link behind a code: from the cache, else one indexed lookup (then cached)."""
+    key = CACHE_PREFIX + code
+    cached = cache.get(key)
+    if cached is not None:
+        return Target(link_id=cached[0], destination=cached[1]) if cached else None
+    row = ShortLink.objects.filter(code=code).values_list("pk", "destination").first()
+    # Unknown codes are cached too (as an empty tuple), for a short while: probing costs no query.
+    cache.set(key, tuple(row) if row else (), CACHE_SECONDS if row else 60)
+    return Target(link_id=row[0], destination=row[1]) if row else None
+
+
+class ClickBuffer:
+    """Clicks collected in this process and written in one multi-row insert every ``seconds`` by a daemon
+    thread (and at exit). Optional (``RESONANZ_CLICK_BUFFER_SECONDS`` > 0): it takes the database write
+    out of the redirect, at the price of losing up to ``seconds`` of clicks if the process is killed."""
+
+    def __init__(self) -> None:
+        self.rows: list[Click] = []
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def add(self, click: Click, *, seconds: float) -> None:
+        with self.lock:
+            self.rows.append(click)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, args=(seconds,), daemon=True, name="clicks")
+                self.thread.start()
+                atexit.register(self.flush)
+
+    def flush(self) -> int:
+        with self.lock:
+            rows, self.rows = self.rows, []
+        if rows:
+            Click.objects.bulk_create(rows, batch_size=500)
+        return len(rows)
+
+    def _run(self, seconds: float) -> None:
+        while True:
+            time.sleep(seconds)
+            try:
+                self.flush()
+            except Exception:  # a failed write must not end the thread; the rows of that batch are lost
+                logger.exception("could not write buffered clicks")
+            finally:
+                close_old_connections()
+
+
+click_buffer = ClickBuffer()
+
+
+def click_record(*, link_id: int, ip: str, user_agent: str, now: datetime | None = None) -> Click | None:
+    """One click, unless a bot made it: one insert (or, with the click buffer on, a row for the next
+    multi-row insert)."""
+    if is_bot(user_agent=user_agent):
+        return None
+    now = now or timezone.now()
+    day = now.astimezone(UTC).date()
+    click = Click(
+        link_id=link_id, at=now, day=day, visitor=visitor_hash(day=day, ip=ip, user_agent=user_agent)
+    )
+    seconds = float(getattr(settings, "RESONANZ_CLICK_BUFFER_SECONDS", 0) or 0)
+    if seconds > 0:
+        click_buffer.add(click, seconds=seconds)
+    elif connection.vendor == "postgresql":
+        # A click may be lost in a database crash, never half-written: without waiting for the WAL flush
+        # the insert costs no disk round trip (synchronous_commit for this transaction only;
+        # https://www.postgresql.org/docs/current/wal-async-commit.html).
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            click.save(force_insert=True)
+    else:
+        click.save(force_insert=True)
+    return click
+
+
+def link_forget_cache(*, link: ShortLink) -> None:
+    cache.delete(CACHE_PREFIX + link.code)
