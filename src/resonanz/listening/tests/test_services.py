@@ -1,0 +1,124 @@
+"""Queries, matching, polling a feed from a local server (dedup, exclusions, cursor), judging mentions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from resonanz.accounts.models import Workspace
+from resonanz.listening.errors import ListeningNotFound
+from resonanz.listening.models import Mention, SavedQuery, Source
+from resonanz.listening.services import (
+    mention_matches,
+    mentions_analyse,
+    query_create,
+    query_update,
+    source_add,
+    source_poll,
+)
+from resonanz.listening.sources import REGISTRY
+from testsupport.emulators.feeds import FeedEntry, FeedServer
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def test_terms_match_whole_words_and_exclusions_win() -> None:
+    terms, exclusions = ["Acme", "#acmefail"], ["Acme Hotel"]
+    assert mention_matches(text="Mein ACME-Router ist kaputt", terms=terms, exclusions=exclusions)
+    assert mention_matches(text="again #acmefail", terms=terms, exclusions=exclusions)
+    assert not mention_matches(text="Acmeville is a town", terms=terms, exclusions=exclusions)
+    assert not mention_matches(text="Schönes Acme Hotel am See", terms=terms, exclusions=exclusions)
+
+
+def test_query_needs_a_term(workspace: Workspace) -> None:
+    with pytest.raises(ValidationError):
+        query_create(workspace=workspace, name="leer", terms=" \n ")
+
+
+def test_query_of_another_workspace_is_not_found(query: SavedQuery, other_workspace: Workspace) -> None:
+    with pytest.raises(ListeningNotFound):
+        query_update(workspace=other_workspace, query_id=query.pk, name="x")
+    with pytest.raises(ListeningNotFound):
+        source_add(workspace=other_workspace, query_id=query.pk, kind="feed", target="http://127.0.0.1/")
+
+
+def _blog(feed_server: FeedServer) -> None:
+    feed_server.add(
+        FeedEntry("post-1", "Acme launches a router", "<p>New hardware.</p>", T0, "http://blog/1", "Ann")
+    )
+    feed_server.add(
+        FeedEntry("post-2", "Weekend at the Acme Hotel", "Lovely.", T0 + timedelta(hours=1), "http://blog/2")
+    )
+    feed_server.add(
+        FeedEntry("post-3", "Gardening tips", "Nothing on brands.", T0 + timedelta(hours=2), "http://blog/3")
+    )
+
+
+@pytest.mark.parametrize("path", ["/rss.xml", "/atom.xml"])
+def test_feed_poll_stores_matches_once(
+    workspace: Workspace, query: SavedQuery, feed_server: FeedServer, path: str
+) -> None:
+    _blog(feed_server)
+    source = source_add(
+        workspace=workspace, query_id=query.pk, kind="feed", target=feed_server.base_url + path
+    )
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    mention = Mention.objects.get(source=source)
+    assert mention.remote_id == "post-1"
+    assert mention.url == "http://blog/1"
+    assert "<p>" not in mention.text
+    assert mention.published_at == T0
+    # Nothing new: the cursor skips what was seen, and even without the cursor dedup holds.
+    assert source_poll(workspace=workspace, source_id=source.pk) == 0
+    Source.objects.filter(pk=source.pk).update(cursor="")
+    assert source_poll(workspace=workspace, source_id=source.pk) == 0
+    feed_server.add(
+        FeedEntry("post-4", "#acmefail again", "Down for hours.", T0 + timedelta(hours=3), "http://blog/4")
+    )
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    assert Mention.objects.filter(source=source).count() == 2
+    assert len(feed_server.requests_to(path)) == 4
+
+
+def test_feed_poll_error_is_kept_on_the_source(
+    workspace: Workspace, query: SavedQuery, feed_server: FeedServer
+) -> None:
+    source = source_add(
+        workspace=workspace, query_id=query.pk, kind="feed", target=feed_server.base_url + "/broken.xml"
+    )
+    assert source_poll(workspace=workspace, source_id=source.pk) == 0
+    source.refresh_from_db()
+    assert "500" in source.last_error
+    assert source.last_polled_at is not None
+
+
+def test_new_mentions_are_judged_after_commit(
+    workspace: Workspace,
+    query: SavedQuery,
+    feed_server: FeedServer,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    feed_server.add(
+        FeedEntry("p", "Acme", "Der Acme Kundenservice ist eine Katastrophe, nie wieder!", T0, "http://b/p")
+    )
+    source = source_add(
+        workspace=workspace, query_id=query.pk, kind="feed", target=feed_server.base_url + "/rss.xml"
+    )
+    with django_capture_on_commit_callbacks() as callbacks:  # type: ignore[operator]
+        source_poll(workspace=workspace, source_id=source.pk)
+    assert len(callbacks) == 1  # the judging task is enqueued after commit, not run inline
+    mention = Mention.objects.get(source=source)
+    assert mention.sentiment is None
+    assert mentions_analyse(workspace=workspace, mention_ids=[mention.pk]) == 1
+    mention.refresh_from_db()
+    assert mention.language == "de"
+    assert mention.sentiment == "negative"
+    # Judged once: a second run finds nothing pending.
+    assert mentions_analyse(workspace=workspace, mention_ids=[mention.pk]) == 0
+
+
+def test_registry_holds_the_feed_plugin() -> None:
+    assert REGISTRY["feed"].kind == "feed"
