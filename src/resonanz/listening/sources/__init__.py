@@ -6,11 +6,12 @@ No network is named here: searching a social network goes through the connector 
 
 from __future__ import annotations
 
-from . import feed
+from . import feed, network
 from .base import FetchResult, FoundItem, SourceError, SourcePlugin
 
 REGISTRY: dict[str, SourcePlugin] = {
     feed.PLUGIN.kind: feed.PLUGIN,
+    network.PLUGIN.kind: network.PLUGIN,
 }
 
 __all__ = ["REGISTRY", "FetchResult", "FoundItem", "SourceError", "SourcePlugin"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from django.core.exceptions import ValidationError
 
 from resonanz.accounts.models import Workspace
+from resonanz.channels.models import Channel
 from resonanz.listening.errors import ListeningNotFound
 from resonanz.listening.models import Mention, SavedQuery, Source
 from resonanz.listening.services import (
@@ -20,6 +23,7 @@ from resonanz.listening.services import (
 )
 from resonanz.listening.sources import REGISTRY
 from testsupport.emulators.feeds import FeedEntry, FeedServer
+from testsupport.emulators.mastodon import MastodonEmulator
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -122,3 +126,34 @@ def test_new_mentions_are_judged_after_commit(
 
 def test_registry_holds_the_feed_plugin() -> None:
     assert REGISTRY["feed"].kind == "feed"
+
+
+def test_network_source_through_the_connector(
+    workspace: Workspace, query: SavedQuery, masto: MastodonEmulator, masto_channel: Channel
+) -> None:
+    token = masto.issue_token("kunde")
+    for text in ("Acme ist offline #acmefail", "Acme Hotel war schön", "nur Wetter"):
+        httpx.post(
+            f"{masto.base_url}/api/v1/statuses",
+            data={"status": text},
+            headers={"Authorization": f"Bearer {token}"},
+        ).raise_for_status()
+    source = source_add(workspace=workspace, query_id=query.pk, kind="network", target=str(masto_channel.pk))
+    # Both terms find the first post ("Acme" by search, "#acmefail" by tag): stored once; no hotel.
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    mention = Mention.objects.get(source=source)
+    assert mention.author == "kunde"
+    assert source_poll(workspace=workspace, source_id=source.pk) == 0
+    source.refresh_from_db()
+    assert set(json.loads(source.cursor)) == {"Acme", "#acmefail"}
+
+
+def test_network_source_refuses_a_foreign_channel(
+    workspace: Workspace, query: SavedQuery, foreign_channel: Channel
+) -> None:
+    source = source_add(
+        workspace=workspace, query_id=query.pk, kind="network", target=str(foreign_channel.pk)
+    )
+    assert source_poll(workspace=workspace, source_id=source.pk) == 0
+    source.refresh_from_db()
+    assert "not in this workspace" in source.last_error
