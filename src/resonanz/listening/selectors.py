@@ -178,7 +178,7 @@ def mention_daily(*, workspace: Workspace, query: SavedQuery, days: int = 30) ->
             negative=Count("pk", filter=Q(sentiment="negative")),
         )
     )
-    by_day: dict[date, dict[str, Any]] = {row["day"]: row for row in rows}
+    by_day: dict[date, Any] = {row["day"]: row for row in rows}
     out = []
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -199,13 +199,14 @@ def mention_daily(*, workspace: Workspace, query: SavedQuery, days: int = 30) ->
 
 
 def mention_top_authors(*, workspace: Workspace, query: SavedQuery, limit: int = 10) -> list[dict[str, Any]]:
-    return list(
-        mention_list(workspace=workspace, query=query)
+    return [
+        dict(row)
+        for row in mention_list(workspace=workspace, query=query)
         .exclude(author="")
         .values("author")
         .annotate(count=Count("pk"), negative=Count("pk", filter=Q(sentiment="negative")))
         .order_by("-count", "author")[:limit]
-    )
+    ]
 
 
 def mention_top_terms(*, workspace: Workspace, query: SavedQuery, limit: int = 15) -> list[tuple[str, int]]:

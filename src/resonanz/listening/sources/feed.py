@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import feedparser
 import httpx
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
@@ -35,9 +36,9 @@ def _when(entry: Any) -> datetime | None:
 
 
 class FeedSource:
-    kind = "feed"
-    label = _("RSS or Atom feed")
-    target_help = _("The feed's address (https://…/feed/).")
+    kind: str = "feed"
+    label: Promise = _("RSS or Atom feed")
+    target_help: Promise = _("The feed's address (https://…/feed/).")
 
     def fetch(self, *, workspace: Workspace, target: str, terms: list[str], cursor: str) -> FetchResult:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from resonanz.channels.models import Channel
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
 
 
 class NetworkSearchSource:
-    kind = "network"
-    label = _("Search on a channel's network")
-    target_help = _("The number of the channel to search with (its network must offer search).")
+    kind: str = "network"
+    label: Promise = _("Search on a channel's network")
+    target_help: Promise = _("The number of the channel to search with (its network must offer search).")
 
     def fetch(self, *, workspace: Workspace, target: str, terms: list[str], cursor: str) -> FetchResult:
         channel = (
