@@ -6,12 +6,13 @@ No network is named here: searching a social network goes through the connector 
 
 from __future__ import annotations
 
-from . import feed, network
+from . import feed, network, wiki
 from .base import FetchResult, FoundItem, SourceError, SourcePlugin
 
 REGISTRY: dict[str, SourcePlugin] = {
     feed.PLUGIN.kind: feed.PLUGIN,
     network.PLUGIN.kind: network.PLUGIN,
+    wiki.PLUGIN.kind: wiki.PLUGIN,
 }
 
 __all__ = ["REGISTRY", "FetchResult", "FoundItem", "SourceError", "SourcePlugin"]

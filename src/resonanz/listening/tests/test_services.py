@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -24,6 +25,7 @@ from resonanz.listening.services import (
 from resonanz.listening.sources import REGISTRY
 from testsupport.emulators.feeds import FeedEntry, FeedServer
 from testsupport.emulators.mastodon import MastodonEmulator
+from testsupport.emulators.mediawiki import MediaWikiEmulator
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -157,3 +159,39 @@ def test_network_source_refuses_a_foreign_channel(
     assert source_poll(workspace=workspace, source_id=source.pk) == 0
     source.refresh_from_db()
     assert "not in this workspace" in source.last_error
+
+
+@pytest.fixture
+def wiki() -> Iterator[MediaWikiEmulator]:
+    with MediaWikiEmulator() as server:
+        yield server
+
+
+def test_wiki_recent_changes(workspace: Workspace, query: SavedQuery, wiki: MediaWikiEmulator) -> None:
+    wiki.edit("Acme Corporation", user="Editor1", comment="Neue Rückrufaktion ergänzt", at=T0)
+    wiki.edit("Gartenbau", user="Editor2", comment="Tippfehler", at=T0 + timedelta(minutes=1))
+    wiki.edit("Acme Hotel", user="Editor3", comment="Zimmerpreise", at=T0 + timedelta(minutes=2))
+    source = source_add(workspace=workspace, query_id=query.pk, kind="wiki", target=wiki.api_url)
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    mention = Mention.objects.get(source=source)
+    assert mention.text == "Acme Corporation: Neue Rückrufaktion ergänzt"
+    assert mention.author == "Editor1"
+    assert "oldid=100" in mention.url
+    wiki.edit("Acme Corporation", user="Editor4", comment="Quelle", at=T0 + timedelta(minutes=2))
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    assert source_poll(workspace=workspace, source_id=source.pk) == 0
+    assert wiki.requests_to("/w/api.php")[-1].query["rcstart"] == ["2026-11-30T09:02:00Z"]
+
+
+def test_wiki_watched_article(workspace: Workspace, wiki: MediaWikiEmulator) -> None:
+    query = query_create(workspace=workspace, name="Artikel", terms="Acme")
+    wiki.edit("Acme Corporation", user="A", comment="Anlage", at=T0)
+    wiki.edit("Gartenbau", user="B", comment="Acme erwähnt", at=T0)
+    source = source_add(
+        workspace=workspace, query_id=query.pk, kind="wiki", target=f"{wiki.api_url} | Acme Corporation"
+    )
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    wiki.edit("Acme Corporation", user="C", comment="Umsatz 2026", at=T0 + timedelta(hours=1))
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    assert sorted(Mention.objects.filter(source=source).values_list("author", flat=True)) == ["A", "C"]
+    assert wiki.requests_to("/w/api.php")[-1].query["rvstartid"] == ["101"]
