@@ -195,6 +195,7 @@ def mention_daily(*, workspace: Workspace, query: SavedQuery, days: int = 30) ->
     peak = max((r["total"] for r in out), default=0) or 1
     for r in out:
         r["height"] = round(100 * r["total"] / peak)
+        r["step"] = round(10 * r["total"] / peak)  # the sparkline's CSS class (h0 … h10)
     return out
 
 

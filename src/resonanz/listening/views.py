@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -188,8 +188,11 @@ def mention_export_view(request: HttpRequest, scope: Scope, query_id: int) -> Ht
 
 
 @require_POST
-@workspace_view(Action.USE_INBOX)
+@workspace_view(Action.VIEW_ANALYTICS)
 def mention_to_inbox_view(request: HttpRequest, scope: Scope, mention_id: int) -> HttpResponse:
+    # Both: listening is for those who see analytics (agents do not), the inbox for those who work it.
+    if not scope.can(Action.USE_INBOX):
+        raise PermissionDenied
     mention = or_404(mention_get, workspace=scope.workspace, mention_id=mention_id)
     form = ConvertForm(request.POST)
     form.fields["channel"].choices = [  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.connectors.registry import network_slugs, network_spec
 from resonanz.engagement.models import Conversation, Message, Note, SavedReply
+from resonanz.listening.models import Mention, SavedQuery, Source
 from resonanz.notifications.models import Notification
 from resonanz.notifications.services import notification_send
 from resonanz.posts import public_media
@@ -194,6 +195,9 @@ class World:
     token_id: int
     conversation_id: int
     saved_reply_id: int
+    query_id: int
+    source_id: int
+    mention_id: int
 
     def values(self, endpoint: Endpoint, param: str) -> list[Any]:
         """The test values of one URL parameter (a new parameter must be added here)."""
@@ -227,6 +231,9 @@ class World:
             "token_id": self.token_id,
             "conversation_id": self.conversation_id,
             "saved_reply_id": self.saved_reply_id,
+            "query_id": self.query_id,
+            "source_id": self.source_id,
+            "mention_id": self.mention_id,
         }
         if param not in common:
             pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
@@ -356,7 +363,28 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
     )
     Note.objects.create(conversation=conversation, author=owner, text=f"Note {PAYLOAD}")
     saved_reply = SavedReply.objects.create(workspace=workspace, title=f"Saved {IMG}", text=f"Hi {PAYLOAD}")
+    # Listening: a saved query, a source whose last error and a mention whose every field carries a payload.
+    query = SavedQuery.objects.create(
+        workspace=workspace, name=f"Query {PAYLOAD}", terms=f"Acme\n{IMG}", exclusions=f"x{PAYLOAD}"
+    )
+    source = Source.objects.create(
+        query=query, kind="feed", target=f"https://{PAYLOAD}", last_error=f"E {PAYLOAD}"
+    )
+    mention = Mention.objects.create(
+        workspace=workspace,
+        query=query,
+        source=source,
+        remote_id="m1",
+        author=f"A {PAYLOAD}",
+        text=f"Acme {PAYLOAD}",
+        url="https://blog.example/1",
+        published_at=timezone.now(),
+        sentiment="negative",
+    )
     return World(
+        query_id=query.pk,
+        source_id=source.pk,
+        mention_id=mention.pk,
         membership_id=workspace.memberships.get(user=owner).pk,
         invitation_id=invitation.invitation.pk,
         invitation_secret=invitation.secret,
@@ -478,11 +506,7 @@ def read_only_problems(
             label = f"{probe.endpoint.name} {method.upper()} {probe.url}"
             if response.status_code >= 500:
                 problems.append(f"{label}: {response.status_code}")
-            elif (
-                method == "post"
-                and probe.endpoint.name not in allowed
-                and response.status_code != 403
-            ):
+            elif method == "post" and probe.endpoint.name not in allowed and response.status_code != 403:
                 problems.append(f"{label}: {response.status_code}, expected 403")
     return problems
 
