@@ -9,6 +9,7 @@ it and sends nothing again. E-mail goes through notifications, the webhook after
 from __future__ import annotations
 
 import logging
+import math
 import re
 import statistics
 from datetime import datetime, timedelta
@@ -33,10 +34,12 @@ logger = logging.getLogger(__name__)
 
 ANALYSE_BATCH = 64
 WEBHOOK_TIMEOUT_SECONDS = 5.0
-# A MAD of 0 (a calm history: the same count every week) would make any single extra mention "infinitely"
-# unusual; the floors keep the alert to real departures.
-MIN_MAD_COUNT = 1.0
-MIN_MAD_SHARE = 0.05
+# The spread is the MAD scaled by 1.4826 (a standard deviation for normal data). Four weeks give only four
+# values, so the spread has floors: counts of independent mentions vary by about the square root of their
+# mean (Poisson), and a share by at least 5 points; without them a calm history (the same count every
+# week: MAD 0) would make one extra mention an alarm.
+MAD_TO_SD = 1.4826
+MIN_SD_SHARE = 0.05
 
 
 # -- queries and sources --------------------------------------------------------------------------------
@@ -286,8 +289,10 @@ def early_warning_check(*, workspace: Workspace, hour_start: datetime) -> Alert 
     ):
         return None
     base = early_warning_baseline(workspace=workspace, hour_start=hour_start, weeks=max(settings.weeks, 1))
-    count_limit = base["count"] + settings.margin * max(base["count_mad"], MIN_MAD_COUNT)
-    share_limit = base["share"] + settings.margin * max(base["share_mad"], MIN_MAD_SHARE)
+    count_sd = max(MAD_TO_SD * base["count_mad"], math.sqrt(max(base["count"], 1.0)))
+    share_sd = max(MAD_TO_SD * base["share_mad"], MIN_SD_SHARE)
+    count_limit = base["count"] + settings.margin * count_sd
+    share_limit = base["share"] + settings.margin * share_sd
     share = negative / total if total else 0.0
     # Both must leave the baseline: more negative mentions than usual, and a larger part of all mentions
     # (a campaign that doubles all traffic doubles the negatives too without being a negative wave).
