@@ -204,7 +204,11 @@ def mention_to_inbox_view(request: HttpRequest, scope: Scope, mention_id: int) -
     conversation = conversation_create_from_mention(
         workspace=scope.workspace,
         channel_id=int(form.cleaned_data["channel"]),
-        remote_id=mention.url or mention.remote_id,
+        # A post found on a network keeps its id there, so an answer from the inbox can reply to it; a blog
+        # post or a wiki edit is known by its address.
+        remote_id=mention.remote_id
+        if mention.source.kind == "network"
+        else (mention.url or mention.remote_id),
         url=mention.url,
         author=mention.author,
         text=mention.text,

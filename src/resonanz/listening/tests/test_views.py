@@ -128,6 +128,9 @@ def test_mention_to_inbox_conversation(
     assert conversation.kind == "mentions"
     message = conversation.messages.get()
     assert (message.text, message.author_handle, message.sentiment) == (mention.text, "ann", "negative")
+    thread = owner_client.get(response["Location"])  # the inbox shows it though no post of ours is behind it
+    assert thread.status_code == 200
+    assert mention.text in thread.content.decode()
     owner_client.post(url, {"channel": str(channel.pk)})  # twice: still one conversation, one message
     assert Conversation.objects.filter(workspace=workspace).count() == 1
     assert conversation.messages.count() == 1
