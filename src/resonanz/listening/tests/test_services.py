@@ -195,3 +195,23 @@ def test_wiki_watched_article(workspace: Workspace, wiki: MediaWikiEmulator) -> 
     assert source_poll(workspace=workspace, source_id=source.pk) == 1
     assert sorted(Mention.objects.filter(source=source).values_list("author", flat=True)) == ["A", "C"]
     assert wiki.requests_to("/w/api.php")[-1].query["rvstartid"] == ["101"]
+
+
+def test_periodic_poll_reaches_every_source_and_survives_a_broken_one(
+    workspace: Workspace, query: SavedQuery, feed_server: FeedServer
+) -> None:
+    from resonanz.listening.services import listening_poll_all
+    from resonanz.taskqueue.periodic import default_jobs
+
+    assert "listening.poll" in {job.name for job in default_jobs()}
+    feed_server.add(FeedEntry("a", "Acme news", "", T0, "http://blog/a"))
+    broken = source_add(
+        workspace=workspace, query_id=query.pk, kind="feed", target=feed_server.base_url + "/broken.xml"
+    )
+    source_add(workspace=workspace, query_id=query.pk, kind="feed", target=feed_server.base_url + "/atom.xml")
+    result = listening_poll_all()
+    assert result["polled"] == 2
+    assert result["found"] == 1
+    assert result["analysed"] == 1  # the catch-up judges what no task has judged yet
+    broken.refresh_from_db()
+    assert broken.last_error
