@@ -591,6 +591,8 @@ class MastodonEmulator(EmulatorServer):
             ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/favourite", self._favourite),
             ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/reblog", self._reblog),
             ("GET", r"/api/v1/notifications", self._list_notifications),
+            ("GET", r"/api/v1/timelines/tag/(?P<hashtag>[^/]+)", self._tag_timeline),
+            ("GET", r"/api/v2/search", self._search),
             ("GET", r"/api/v1/scheduled_statuses", self._list_scheduled),
         ):
             self.route(method, pattern, handler)
@@ -1250,6 +1252,56 @@ class MastodonEmulator(EmulatorServer):
         page = self._paginate(items, params, default_limit=20, max_limit=40)
         return json_response(
             200, [self._serialize_status(s, viewer) for s in page], self._link_header(request, page)
+        )
+
+    def _tag_timeline(self, request: Request, match: re.Match[str]) -> Response:
+        """``GET /api/v1/timelines/tag/:hashtag`` (docs: /methods/timelines/#tag): public statuses with the
+        hashtag (or any of ``any[]``; all of ``all[]``; none of ``none[]``), newest first, ``limit`` (20,
+        max 40), ``max_id``/``since_id``/``min_id``; public, a token is optional."""
+        viewer = self._viewer(request, ("read", "read:statuses"))
+        params = request.params()
+        wanted = {match["hashtag"].lower(), *(t.lower() for t in params.get_list("any"))}
+        every = {t.lower() for t in params.get_list("all")}
+        never = {t.lower() for t in params.get_list("none")}
+        items = [
+            s
+            for s in reversed(self._sorted_statuses())
+            if s.visibility == "public"
+            and self._can_see(s, viewer)
+            and wanted & set(s.tags)
+            and every <= set(s.tags)
+            and not never & set(s.tags)
+        ]
+        page = self._paginate(items, params, default_limit=20, max_limit=40)
+        return json_response(
+            200, [self._serialize_status(s, viewer) for s in page], self._link_header(request, page)
+        )
+
+    def _search(self, request: Request, _match: re.Match[str]) -> Response:
+        """``GET /api/v2/search`` (docs: /methods/search/#v2) with ``type=statuses``: public statuses whose
+        text contains ``q`` (case-insensitive; the real server needs its full-text index for this), newest
+        first, ``limit`` (20, max 40), ``max_id``/``min_id``; accounts and hashtags are not emulated."""
+        viewer = self._viewer(request, ("read", "read:search"))
+        params = request.params()
+        q = (params.get("q") or "").strip().casefold()
+        if not q:
+            raise ApiError(400, "Validation failed: q is missing")
+        kind = params.get("type")
+        statuses: list[_Status] = []
+        if kind in (None, "", "statuses"):
+            statuses = [
+                s
+                for s in reversed(self._sorted_statuses())
+                if s.visibility == "public" and self._can_see(s, viewer) and q in s.text.casefold()
+            ]
+            statuses = self._paginate(statuses, params, default_limit=20, max_limit=40)
+        return json_response(
+            200,
+            {
+                "accounts": [],
+                "statuses": [self._serialize_status(s, viewer) for s in statuses],
+                "hashtags": [],
+            },
         )
 
     # ---- media (docs: /methods/media/) -------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path(ws + "bulk/", include("resonanz.bulk.urls")),
     path(ws + "campaigns/", include("resonanz.campaigns.urls")),
     path(ws + "inbox/", include("resonanz.engagement.urls")),
+    path(ws + "listening/", include("resonanz.listening.urls")),
     path("notifications/", include("resonanz.notifications.urls")),
     path("overview/", include("resonanz.overview.urls")),
     # Public, token-protected pages: external reviewers (no account) and iCal feeds.

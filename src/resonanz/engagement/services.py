@@ -764,3 +764,49 @@ def presence_touch(
     seen[str(user.pk)] = [user.name or user.email, now + PRESENCE_SECONDS, typing]
     cache.set(key, seen, PRESENCE_SECONDS * 2)
     return sorted((str(v[0]), bool(v[2])) for k, v in seen.items() if k != str(user.pk))
+
+
+@transaction.atomic
+def conversation_create_from_mention(
+    *,
+    workspace: Workspace,
+    channel_id: int,
+    remote_id: str,
+    url: str,
+    author: str,
+    text: str,
+    created_at: Any,
+    language: str | None = None,
+    sentiment: str | None = None,
+) -> Conversation:
+    """An inbox conversation for a mention found by listening, on one of the workspace's channels (the one
+    the team answers from). Idempotent: the same mention on the same channel gives the same conversation."""
+    from resonanz.channels.models import Channel
+
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        raise WorkspaceMismatch(workspace_id=workspace.pk, obj_workspace_id=None)
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    conversation, created = Conversation.objects.get_or_create(
+        channel=channel,
+        root_remote_id=remote_id[:500],
+        defaults={"workspace": workspace, "kind": InboxKind.MENTIONS.value, "last_message_at": created_at},
+    )
+    message, message_created = Message.objects.get_or_create(
+        conversation=conversation,
+        remote_id=remote_id[:500],
+        defaults={
+            "url": url[:1000],
+            "author_id": author[:300] or "-",
+            "author_handle": author[:300] or "-",
+            "text": text,
+            "created_at": created_at,
+            "language": language,
+            "sentiment": sentiment,
+        },
+    )
+    if created:
+        conversation_auto_assign(workspace=workspace, conversation=conversation)
+    if message_created and sentiment is None:
+        messages_analyse_later(workspace=workspace, message_ids=[message.pk])
+    return conversation

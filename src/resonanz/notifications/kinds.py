@@ -12,6 +12,7 @@ one renders as an empty string rather than failing. Parameters by kind:
 * ``post_rejected``: post, actor, workspace, message (the reason)
 * ``comment_added``: post, actor, workspace, comment
 * ``inbox_mention``: actor, workspace, conversation (who wrote to us), note
+* ``listening_alert``: workspace, hour, count (negative mentions), baseline (the usual count)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class NotificationKind(models.TextChoices):
     POST_REJECTED = "post_rejected", _("Post rejected")
     COMMENT_ADDED = "comment_added", _("Comment added")
     INBOX_MENTION = "inbox_mention", _("Mentioned in the inbox")
+    LISTENING_ALERT = "listening_alert", _("Negative wave")
 
 
 EMAIL_SUBJECT_PREFIX = "Resonanz: "  # the product's name, not translated
@@ -90,6 +92,13 @@ KINDS: dict[str, KindText] = {
         body=_(
             "%(actor)s mentioned you in a note on the conversation with %(conversation)s in the workspace "
             "%(workspace)s: %(note)s"
+        ),
+    ),
+    NotificationKind.LISTENING_ALERT: KindText(
+        title=_("Negative wave in %(workspace)s"),
+        body=_(
+            "%(count)s negative mentions in the hour from %(hour)s in the workspace %(workspace)s, where "
+            "%(baseline)s are usual at this hour of the week. Look at the mentions driving it."
         ),
     ),
 }

@@ -28,6 +28,7 @@ class PeriodicJob:
 def default_jobs() -> list[PeriodicJob]:
     from resonanz.channels.tasks import verify_channels
     from resonanz.engagement.tasks import sync_engagement
+    from resonanz.listening.tasks import poll_listening
     from resonanz.publishing.tasks import sweep
 
     from .reaper import task_results_prune, tasks_reap
@@ -40,6 +41,9 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("publishing.sweep", float(settings.RESONANZ_SWEEP_INTERVAL_SECONDS), sweep.enqueue),
         PeriodicJob(
             "engagement.sync", float(settings.RESONANZ_ENGAGEMENT_INTERVAL_SECONDS), sync_engagement.enqueue
+        ),
+        PeriodicJob(
+            "listening.poll", float(settings.RESONANZ_LISTENING_INTERVAL_SECONDS), poll_listening.enqueue
         ),
         PeriodicJob(
             "channels.verify",

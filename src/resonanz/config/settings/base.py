@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "resonanz.bulk",
     "resonanz.campaigns",
     "resonanz.links",
+    "resonanz.listening",
     "resonanz.web",
 ]
 
@@ -390,6 +391,8 @@ RESONANZ_TASK_MAX_RECOVERIES = int(os.environ.get("RESONANZ_TASK_MAX_RECOVERIES"
 RESONANZ_TASK_RESULT_DAYS = float(os.environ.get("RESONANZ_TASK_RESULT_DAYS", "7"))
 RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_SECONDS", "5"))
 RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT_INTERVAL_SECONDS", "900"))
+# Listening polls every saved query's sources (from their cursors) this often.
+RESONANZ_LISTENING_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_LISTENING_INTERVAL_SECONDS", "300"))
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
     os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", str(6 * 3600))
 )

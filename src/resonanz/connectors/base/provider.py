@@ -137,6 +137,27 @@ class RemoteReply:
 
 
 @dataclass(frozen=True)
+class FoundPost:
+    """A public post found by a search (listening): who wrote what, when, where."""
+
+    remote_id: str
+    url: str
+    author_handle: str
+    text: str
+    created_at: datetime
+    author_name: str = ""
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of search results, newest first, and the cursor the next poll starts from (opaque to the
+    caller: a connector chooses what it means, e.g. "newer than this id")."""
+
+    posts: list[FoundPost]
+    cursor: str
+
+
+@dataclass(frozen=True)
 class Engagement:
     likes: int = 0
     reposts: int = 0
@@ -342,3 +363,9 @@ class Connector(ABC):
         ``remote_id``/``url`` are those of the mentioning post; ``in_reply_to_remote_id`` is its parent
         (empty when it starts a thread), so the inbox can tell a mention that is a reply to our post."""
         raise NotSupported(f"{self.network}: no mentions")
+
+    # -- listening -------------------------------------------------------------------------------
+    def search_posts(self, *, account: ChannelAccount, query: str, cursor: str) -> SearchPage:
+        """Public posts matching ``query`` (terms separated by spaces, a ``#tag`` a hashtag) that are newer
+        than ``cursor`` (``""``: the latest page). Listening polls this with the cursor it got last time."""
+        raise NotSupported(f"{self.network}: no search")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import regex  # type: ignore[import-untyped]
 
-from resonanz.connectors.base.provider import Engagement, PublishedRef, PublishKey, RemoteReply
+from resonanz.connectors.base.provider import Engagement, FoundPost, PublishedRef, PublishKey, RemoteReply
 from resonanz.connectors.base.text import grapheme_count, utf8_len
 
 POST_COLLECTION = "app.bsky.feed.post"
@@ -324,6 +324,22 @@ def parse_datetime(value: object) -> datetime:
         if parsed is not None:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return _EPOCH
+
+
+def found_post(post: dict[str, Any], *, web_url: str) -> FoundPost:
+    """A ``postView`` of ``app.bsky.feed.searchPosts`` (https://docs.bsky.app/docs/api/app-bsky-feed-search-posts)."""
+    author = post.get("author") or {}
+    record = post.get("record") or {}
+    uri = str(post.get("uri", ""))
+    handle = str(author.get("handle") or author.get("did") or "")
+    return FoundPost(
+        remote_id=uri,
+        url=post_web_url(web_url, handle, AtUri.parse(uri).rkey),
+        author_handle=handle,
+        author_name=str(author.get("displayName") or ""),
+        text=str(record.get("text", "")),
+        created_at=parse_datetime(record.get("createdAt") or post.get("indexedAt")),
+    )
 
 
 def remote_reply(node: dict[str, Any], *, web_url: str) -> RemoteReply | None:

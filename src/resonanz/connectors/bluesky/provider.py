@@ -34,6 +34,7 @@ from resonanz.connectors.base.provider import (
     PublishedRef,
     PublishKey,
     RemoteReply,
+    SearchPage,
     TextCount,
     ValidationIssue,
 )
@@ -48,6 +49,7 @@ from .mapping import (
     StrongRef,
     build_facets,
     engagement_from_thread,
+    found_post,
     mention_from_notification,
     post_record,
     published_ref,
@@ -518,6 +520,24 @@ class BlueskyConnector(Connector):
         )
 
     # -- engagement ------------------------------------------------------------------------------
+    def search_posts(self, *, account: ChannelAccount, query: str, cursor: str) -> SearchPage:
+        """Listening: ``app.bsky.feed.searchPosts`` through the PDS, which proxies it to the AppView
+        (https://docs.bsky.app/docs/api/app-bsky-feed-search-posts). ``sort=latest``; ``since`` (inclusive,
+        an ISO datetime) = the newest ``indexedAt`` seen, so a poll returns only newer posts (the one at the
+        cursor's instant again: deduplicated by the caller). The AppView's own cursor pages to older posts,
+        which a poll does not need."""
+        params: dict[str, str | int] = {"q": query.strip(), "sort": "latest", "limit": 100}
+        if cursor:
+            params["since"] = cursor
+        with self._client(account) as client:
+            page = self._query(account, client, "app.bsky.feed.searchPosts", params)
+        views = [p for p in page.get("posts") or [] if isinstance(p, dict)]
+        newest = max((str(p.get("indexedAt") or "") for p in views), default="")
+        return SearchPage(
+            posts=[found_post(p, web_url=self._web_url(account)) for p in views],
+            cursor=max(newest, cursor),
+        )
+
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
         with self._client(account) as client:
             # Through the PDS, which proxies app.bsky.* to the AppView; depth 1 = direct replies only

@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 from django.utils.translation import gettext
@@ -43,11 +43,13 @@ from resonanz.connectors.base import (
     DraftPart,
     DraftVariant,
     Engagement,
+    FoundPost,
     MentionPage,
     OutcomeUnknown,
     PublishedRef,
     Rejected,
     RemoteReply,
+    SearchPage,
     TemporaryError,
     TextCount,
     ValidationIssue,
@@ -895,6 +897,42 @@ class MastodonConnector(Connector):
                     # The first run takes the newest page only: the inbox starts now, not with the past.
                     break
         return MentionPage(items=items, cursor=newest)
+
+    def search_posts(self, *, account: ChannelAccount, query: str, cursor: str) -> SearchPage:
+        """Listening. A ``#tag`` reads the hashtag timeline (``GET /api/v1/timelines/tag/:hashtag``,
+        https://docs.joinmastodon.org/methods/timelines/#tag: every public post of the tag the server
+        knows); other words the status search (``GET /api/v2/search?type=statuses``,
+        https://docs.joinmastodon.org/methods/search/#v2, which needs the server's full-text search).
+        The cursor is the newest status id seen: ``min_id`` returns the page right after it."""
+        query = query.strip()
+        params: dict[str, str | int] = {"limit": 40}
+        if cursor:
+            params["min_id"] = cursor
+        with self._session(account) as client:
+            if query.startswith("#"):
+                tag = query.lstrip("#")
+                items = client.get_json(f"/api/v1/timelines/tag/{quote(tag, safe='')}", params=params) or []
+            else:
+                params.update({"q": query, "type": "statuses", "resolve": "false"})
+                items = (client.get_json("/api/v2/search", params=params) or {}).get("statuses") or []
+        posts = []
+        newest = int(cursor) if cursor.isdigit() else 0
+        for item in items:
+            author = item.get("account") or {}
+            status_id = str(item.get("id") or "")
+            if status_id.isdigit():
+                newest = max(newest, int(status_id))
+            posts.append(
+                FoundPost(
+                    remote_id=status_id,
+                    url=str(item.get("url") or item.get("uri") or ""),
+                    author_handle=str(author.get("acct") or author.get("username") or ""),
+                    author_name=str(author.get("display_name") or ""),
+                    text=html_to_text(str(item.get("content") or "")),
+                    created_at=_parse_time(item.get("created_at")) or datetime.now(UTC),
+                )
+            )
+        return SearchPage(posts=posts, cursor=str(newest) if newest else cursor)
 
 
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}

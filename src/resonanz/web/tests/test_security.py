@@ -50,6 +50,7 @@ from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.connectors.registry import network_slugs, network_spec
 from resonanz.engagement.models import Conversation, Message, Note, SavedReply
 from resonanz.links.services import link_create
+from resonanz.listening.models import Mention, SavedQuery, Source
 from resonanz.notifications.models import Notification
 from resonanz.notifications.services import notification_send
 from resonanz.posts import public_media
@@ -201,6 +202,9 @@ class World:
     saved_reply_id: int
     short_link_id: int
     short_link_code: str
+    query_id: int
+    source_id: int
+    mention_id: int
 
     def values(self, endpoint: Endpoint, param: str) -> list[Any]:
         """The test values of one URL parameter (a new parameter must be added here)."""
@@ -236,6 +240,9 @@ class World:
             "conversation_id": self.conversation_id,
             "saved_reply_id": self.saved_reply_id,
             "short_link_id": self.short_link_id,
+            "query_id": self.query_id,
+            "source_id": self.source_id,
+            "mention_id": self.mention_id,
         }
         if param not in common:
             pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
@@ -374,7 +381,28 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         campaign=campaign,
         utm={"utm_term": PAYLOAD[:100]},
     )
+    # Listening: a saved query, a source whose last error and a mention whose every field carries a payload.
+    query = SavedQuery.objects.create(
+        workspace=workspace, name=f"Query {PAYLOAD}", terms=f"Acme\n{IMG}", exclusions=f"x{PAYLOAD}"
+    )
+    source = Source.objects.create(
+        query=query, kind="feed", target=f"https://{PAYLOAD}", last_error=f"E {PAYLOAD}"
+    )
+    mention = Mention.objects.create(
+        workspace=workspace,
+        query=query,
+        source=source,
+        remote_id="m1",
+        author=f"A {PAYLOAD}",
+        text=f"Acme {PAYLOAD}",
+        url="https://blog.example/1",
+        published_at=timezone.now(),
+        sentiment="negative",
+    )
     return World(
+        query_id=query.pk,
+        source_id=source.pk,
+        mention_id=mention.pk,
         membership_id=workspace.memberships.get(user=owner).pk,
         invitation_id=invitation.invitation.pk,
         invitation_secret=invitation.secret,
