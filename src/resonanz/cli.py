@@ -79,6 +79,8 @@ def cmd_up(ns: argparse.Namespace) -> int:
     env.setdefault("RESONANZ_ENV", "embedded")
     # --data-dir (whose default is $RESONANZ_DATA_DIR, else ./var) decides, for every child.
     env["RESONANZ_DATA_DIR"] = str(Path(ns.data_dir).resolve())
+    # The port as given (flag or environment), so links in e-mails and short links point here.
+    env["RESONANZ_PORT"] = str(ns.port)
     env.pop("DATABASE_URL", None) if ns.embedded_only else None
     (Path(env["RESONANZ_DATA_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
     me = [sys.executable, "-m", "resonanz"]

@@ -86,7 +86,10 @@ _check_fernet_keys(ENCRYPTION_KEYS)
 DEBUG = _env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-BASE_URL = os.environ.get("RESONANZ_BASE_URL", "http://127.0.0.1:8000")
+# The address links in e-mails and short links point to; by default this machine on RESONANZ_PORT.
+BASE_URL = os.environ.get("RESONANZ_BASE_URL") or (
+    f"http://127.0.0.1:{os.environ.get('RESONANZ_PORT', '8000')}"
+)
 # Short-link clicks: 0 writes each click in the redirect (one insert); > 0 collects them per process and
 # writes them every that many seconds in one multi-row insert (faster; a killed process loses that much).
 RESONANZ_CLICK_BUFFER_SECONDS = float(os.environ.get("RESONANZ_CLICK_BUFFER_SECONDS", "0"))
