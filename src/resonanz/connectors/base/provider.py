@@ -45,6 +45,20 @@ class ChannelAccount:
         self.settings.update(values)
         self.settings_changed = True
 
+    # Networks without an idempotency key (X, Meta, LinkedIn, ...) keep what each publish key created in
+    # the account's settings, so a retry with the same key returns it instead of posting again. One
+    # shared record per ``name`` ("published_keys", "reply_keys", ...), bounded to the newest ``keep``.
+    def key_record_get(self, *, name: str, key: str) -> str | None:
+        record = self.settings.get(name) or {}
+        value = record.get(key) if isinstance(record, dict) else None
+        return str(value) if value else None
+
+    def key_record_put(self, *, name: str, key: str, value: str, keep: int = 200) -> None:
+        record = self.settings.get(name) or {}
+        record = dict(record) if isinstance(record, dict) else {}
+        record[key] = value
+        self.update_settings(**{name: dict(list(record.items())[-keep:])})
+
 
 @dataclass(frozen=True)
 class AccountInfo:

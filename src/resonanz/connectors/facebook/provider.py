@@ -361,15 +361,11 @@ class FacebookConnector(Connector):
 
     @staticmethod
     def _recorded(account: ChannelAccount, key: PublishKey) -> str | None:
-        record = account.settings.get("published_keys") or {}
-        value = record.get(key.key) if isinstance(record, dict) else None
-        return str(value) if value else None
+        return account.key_record_get(name="published_keys", key=key.key)
 
     @staticmethod
     def _record(account: ChannelAccount, key: PublishKey, post_id: str) -> None:
-        record = dict(account.settings.get("published_keys") or {})
-        record[key.key] = post_id
-        account.update_settings(published_keys=dict(list(record.items())[-KEY_RECORD_SIZE:]))
+        account.key_record_put(name="published_keys", key=key.key, value=post_id, keep=KEY_RECORD_SIZE)
 
     def _upload_photo(self, client: GraphClient, page_id: str, media: DraftMedia) -> str:
         """``POST /{page-id}/photos`` with ``published=false``: a photo to attach, not a post yet."""

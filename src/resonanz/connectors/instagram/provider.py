@@ -552,15 +552,11 @@ class InstagramConnector(Connector):
 
     @staticmethod
     def _recorded(account: ChannelAccount, name: str, key: PublishKey) -> str | None:
-        record = account.settings.get(name) or {}
-        value = record.get(key.key) if isinstance(record, dict) else None
-        return str(value) if value else None
+        return account.key_record_get(name=name, key=key.key)
 
     @staticmethod
     def _record(account: ChannelAccount, name: str, key: PublishKey, value: str) -> None:
-        record = dict(account.settings.get(name) or {})
-        record[key.key] = value
-        account.update_settings(**{name: dict(list(record.items())[-KEY_RECORD_SIZE:])})
+        account.key_record_put(name=name, key=key.key, value=value, keep=KEY_RECORD_SIZE)
 
     def publish_part(
         self,

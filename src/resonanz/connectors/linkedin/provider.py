@@ -532,15 +532,11 @@ class LinkedInConnector(Connector):
     # -- publishing ------------------------------------------------------------------------------
     @staticmethod
     def _recorded(account: ChannelAccount, key: PublishKey) -> str | None:
-        record = account.settings.get("published_keys") or {}
-        value = record.get(key.key) if isinstance(record, dict) else None
-        return str(value) if value else None
+        return account.key_record_get(name="published_keys", key=key.key)
 
     @staticmethod
     def _record(account: ChannelAccount, key: PublishKey, urn: str) -> None:
-        record = dict(account.settings.get("published_keys") or {})
-        record[key.key] = urn
-        account.update_settings(published_keys=dict(list(record.items())[-KEY_RECORD_SIZE:]))
+        account.key_record_put(name="published_keys", key=key.key, value=urn, keep=KEY_RECORD_SIZE)
 
     def publish_part(
         self,

@@ -279,9 +279,7 @@ class ThreadsConnector(Connector):
         return dict(record) if isinstance(record, dict) else {}
 
     def _remember(self, account: ChannelAccount, name: str, key: PublishKey, value: str) -> None:
-        record = self._record_of(account, name)
-        record[key.key] = value
-        account.update_settings(**{name: dict(list(record.items())[-KEY_RECORD_SIZE:])})
+        account.key_record_put(name=name, key=key.key, value=value, keep=KEY_RECORD_SIZE)
 
     def _ref(self, account: ChannelAccount, post_id: str) -> PublishedRef:
         return PublishedRef(

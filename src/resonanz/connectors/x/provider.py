@@ -555,21 +555,16 @@ class XConnector(Connector):
 
     @staticmethod
     def _recorded(account: ChannelAccount, key: PublishKey) -> str | None:
-        record = account.settings.get("published_keys") or {}
-        value = record.get(key.key) if isinstance(record, dict) else None
-        return str(value) if value else None
+        return account.key_record_get(name="published_keys", key=key.key)
 
     @staticmethod
     def _record(account: ChannelAccount, key: PublishKey, post_id: str) -> None:
-        record = dict(account.settings.get("published_keys") or {})
-        record[key.key] = post_id
+        account.key_record_put(name="published_keys", key=key.key, value=post_id, keep=KEY_RECORD_SIZE)
         times = [
             float(t) for t in account.settings.get("x_post_times") or [] if time.time() - float(t) < 86400
         ]
         times.append(time.time())
-        account.update_settings(
-            published_keys=dict(list(record.items())[-KEY_RECORD_SIZE:]), x_post_times=times[-1000:]
-        )
+        account.update_settings(x_post_times=times[-1000:])
 
     def publish_part(
         self,
