@@ -67,3 +67,21 @@ def test_in_the_openapi_schema(api):
     schema = api.get("/api/v1/schema/?format=json").json()
     assert "/api/v1/workspaces/{workspace_id}/best-times/" in schema["paths"]
     assert "/api/v1/workspaces/{workspace_id}/forecast/" in schema["paths"]
+
+
+def test_schedule_api_queues_at_the_best_time(api, berlin, channels, history, owner):
+    from zoneinfo import ZoneInfo
+
+    from resonanz.forecasting.selectors import best_times
+    from resonanz.posts.models import Variant
+    from resonanz.posts.services import PostInput, post_create
+
+    post = post_create(
+        workspace=berlin, author=owner, data=PostInput(text="API", channel_ids=[channels[2].pk])
+    )
+    url = f"/api/v1/workspaces/{berlin.pk}/posts/{post.pk}/schedule/"
+    response = api.post(url, {"queue": True, "use_best_time": True}, format="json")
+    assert response.status_code == 200, response.content
+    local = Variant.objects.get(post=post).scheduled_at.astimezone(ZoneInfo("Europe/Berlin"))  # type: ignore[union-attr]
+    slots = best_times(workspace=berlin, channel=channels[2]).slots
+    assert (local.weekday(), local.hour, local.minute) in {(s.weekday, s.hour, 0) for s in slots}

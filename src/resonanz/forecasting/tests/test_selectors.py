@@ -98,3 +98,18 @@ def test_too_little_history_removes_the_model(berlin, channels, history):
     Variant.objects.filter(pk__in=[f.variant_id for f in forecast_history(workspace=berlin)][10:]).delete()
     assert forecast_model_fit(workspace=berlin) is None
     assert not ForecastModel.objects.filter(workspace=berlin).exists()
+
+
+def test_refit_job_enqueues_only_workspaces_with_enough_new_history(
+    berlin, channels, history, other_workspace
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from resonanz.forecasting.services import forecast_models_refit
+    from resonanz.taskqueue.periodic import default_jobs
+
+    assert "forecasting.refit" in {job.name for job in default_jobs()}
+    assert forecast_models_refit() == [berlin.pk]  # the other workspace has no history
+    assert DBTaskResult.objects.filter(task_path__endswith="fit_forecast").count() == 1
+    forecast_model_fit(workspace=berlin)
+    assert forecast_models_refit() == []
