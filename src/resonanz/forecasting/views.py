@@ -6,7 +6,7 @@ channels, the date field, the text or the media change. Viewing it needs what th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -21,7 +21,7 @@ from resonanz.connectors.registry import network_display_name
 from resonanz.core.timezones import LocalTimeError, local_to_utc
 from resonanz.posts.forms import ComposerForm
 from resonanz.posts.media import media_asset_list
-from resonanz.posts.services import PostInput
+from resonanz.posts.services import PostInput, queue_next_free_slot
 from resonanz.web.scope import Scope, workspace_view
 
 from . import model
@@ -72,15 +72,21 @@ def composer_forecast(request: HttpRequest, scope: Scope) -> HttpResponse:
     campaign = data.campaign_id if isinstance(data.campaign_id, int) else None
     selected = [c for c in form.channel_list if c.pk in set(data.channel_ids)]
     rows: list[dict[str, Any]] = []
+    use_best = bool(getattr(form, "cleaned_data", {}).get("use_best_time"))
     for channel in selected:
+        best = best_times(workspace=ws, channel=channel)
+        when = at
+        if use_best and best.slots:
+            # "Add to queue" with "use the best time" would take the next free best slot: forecast that.
+            slots = [(s.weekday, time(s.hour, 0)) for s in best.slots]
+            when = queue_next_free_slot(workspace=ws, channel=channel, slots=slots) or at
         draft = Draft(
             channel=channel,
-            at=at,
+            at=when,
             text=channel_text(data, channel.pk),
             media_mime_types=mimes,
             campaign_id=campaign,
         )
-        best = best_times(workspace=ws, channel=channel)
         rows.append(
             {
                 "channel": channel,
@@ -88,6 +94,8 @@ def composer_forecast(request: HttpRequest, scope: Scope) -> HttpResponse:
                 "best": best,
                 "slots": [slot_view(s) for s in best.slots],
                 "forecast": forecast_draft(workspace=ws, draft=draft),
+                "at": when,
+                "at_best": when != at,
             }
         )
     stored = forecast_model_get(workspace=ws)

@@ -64,3 +64,18 @@ def test_add_to_queue_with_best_time_uses_the_channels_best_slot(owner, login, b
     variant = Variant.objects.filter(channel=channel, status=VariantStatus.SCHEDULED).get()
     local = variant.scheduled_at.astimezone(ZoneInfo("Europe/Berlin"))  # type: ignore[union-attr]
     assert (local.weekday(), local.hour) in {(s.weekday, s.hour) for s in slots}
+
+
+def test_with_use_best_time_the_panel_forecasts_the_next_best_slot(owner, login, berlin, channels, history):
+    forecast_model_fit(workspace=berlin)
+    url = reverse("forecasting:composer", args=[berlin.pk])
+    html = (
+        login(owner, "de")
+        .post(url, {"text": "Hallo", "channels": [channels[1].pk], "use_best_time": "on"})
+        .content.decode()
+    )
+    assert "Zur nächsten besten Zeit" in html
+    top = best_times(workspace=berlin, channel=channels[1]).slots
+    assert any(f"{s.hour:02d}:00." in html for s in top)
+    plain = login(owner, "de").post(url, {"text": "Hallo", "channels": [channels[1].pk]}).content.decode()
+    assert "Zur nächsten besten Zeit" not in plain
