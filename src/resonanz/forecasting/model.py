@@ -231,9 +231,11 @@ class FittedModel:
     spec: FeatureSpec
     reach: Ridge
     engagement: Ridge
-    # log-scale residual quantiles (actual - predicted) on held-out posts: the interval
+    # log-scale residual quantiles (actual - predicted) on held-out posts: the intervals
     residual_low: float
     residual_high: float
+    engagement_residual_low: float = 0.0
+    engagement_residual_high: float = 0.0
 
     def predict(self, fact: PostFacts, history: History) -> Prediction:
         x = self.spec.row(fact, history)[None, :]
@@ -248,8 +250,8 @@ class FittedModel:
             reach_low=back(reach_log + self.residual_low),
             reach_high=back(reach_log + self.residual_high),
             engagement=back(engagement_log),
-            engagement_low=back(engagement_log + self.residual_low),
-            engagement_high=back(engagement_log + self.residual_high),
+            engagement_low=back(engagement_log + self.engagement_residual_low),
+            engagement_high=back(engagement_log + self.engagement_residual_high),
             contributions=self.contributions(x[0]),
         )
 
@@ -267,6 +269,8 @@ class FittedModel:
             "engagement": asdict(self.engagement),
             "residual_low": self.residual_low,
             "residual_high": self.residual_high,
+            "engagement_residual_low": self.engagement_residual_low,
+            "engagement_residual_high": self.engagement_residual_high,
         }
 
     @classmethod
@@ -277,6 +281,8 @@ class FittedModel:
             engagement=Ridge(**data["engagement"]),
             residual_low=float(data["residual_low"]),
             residual_high=float(data["residual_high"]),
+            engagement_residual_low=float(data.get("engagement_residual_low", 0.0)),
+            engagement_residual_high=float(data.get("engagement_residual_high", 0.0)),
         )
 
 
@@ -291,18 +297,34 @@ class Prediction:
     contributions: list[tuple[str, float]] = field(default_factory=list)
 
 
+def _quantiles(residuals: Vector) -> tuple[float, float]:
+    if not residuals.size:
+        return 0.0, 0.0
+    low, high = np.quantile(residuals, INTERVAL)
+    return float(low), float(high)
+
+
 def _fit_model(
-    train: list[PostFacts], history: History, *, time_zone: str, lam: float, residuals: Vector
+    train: list[PostFacts],
+    history: History,
+    *,
+    time_zone: str,
+    lam: float,
+    residuals: Vector,
+    engagement_residuals: Vector,
 ) -> FittedModel:
     spec = spec_for(train, time_zone=time_zone)
     x = spec.matrix(train, history)
-    low, high = (float(q) for q in np.quantile(residuals, INTERVAL)) if residuals.size else (0.0, 0.0)
+    low, high = _quantiles(residuals)
+    engagement_low, engagement_high = _quantiles(engagement_residuals)
     return FittedModel(
         spec=spec,
         reach=Ridge.fit(x, _targets(train, "reach"), lam),
         engagement=Ridge.fit(x, _targets(train, "engagement"), lam),
         residual_low=low,
         residual_high=high,
+        engagement_residual_low=engagement_low,
+        engagement_residual_high=engagement_high,
     )
 
 
@@ -352,6 +374,7 @@ class Holdout:
     model: FittedModel
     scored: list[PostFacts]
     predicted_log: Vector
+    predicted_engagement_log: Vector
     baseline: Vector
 
 
@@ -365,14 +388,28 @@ def holdout(facts: list[PostFacts], *, time_zone: str) -> Holdout:
     lam = _choose_lambda(train, history, time_zone=time_zone)
     cut = _time_cut(train, TRAIN_SHARE)
     inner_spec = spec_for(train[:cut], time_zone=time_zone)
-    inner = Ridge.fit(inner_spec.matrix(train[:cut], history), _targets(train[:cut], "reach"), lam)
-    calibration = _targets(train[cut:], "reach") - inner.predict(inner_spec.matrix(train[cut:], history))
-    evaluated = _fit_model(train, history, time_zone=time_zone, lam=lam, residuals=calibration)
+    x_inner, x_calibration = inner_spec.matrix(train[:cut], history), inner_spec.matrix(train[cut:], history)
+
+    def calibration(attr: str) -> Vector:
+        inner = Ridge.fit(x_inner, _targets(train[:cut], attr), lam)
+        result: Vector = _targets(train[cut:], attr) - inner.predict(x_calibration)
+        return result
+
+    evaluated = _fit_model(
+        train,
+        history,
+        time_zone=time_zone,
+        lam=lam,
+        residuals=calibration("reach"),
+        engagement_residuals=calibration("engagement"),
+    )
     pairs = [(f, baseline_of(history, f)) for f in test]
     scored = [f for f, b in pairs if b is not None]
     baseline = np.array([b for _, b in pairs if b is not None], dtype=np.float64)
-    predicted = evaluated.reach.predict(evaluated.spec.matrix(scored, history)) if scored else np.zeros(0)
-    return Holdout(train, test, evaluated, scored, predicted, baseline)
+    x_test = evaluated.spec.matrix(scored, history)
+    predicted = evaluated.reach.predict(x_test) if scored else np.zeros(0)
+    predicted_engagement = evaluated.engagement.predict(x_test) if scored else np.zeros(0)
+    return Holdout(train, test, evaluated, scored, predicted, predicted_engagement, baseline)
 
 
 def evaluate_and_fit(facts: list[PostFacts], *, time_zone: str) -> Outcome | None:
@@ -406,10 +443,15 @@ def evaluate_and_fit(facts: list[PostFacts], *, time_zone: str) -> Outcome | Non
         nominal_coverage=INTERVAL[1] - INTERVAL[0],
         lam=h.model.reach.lam,
     )
-    residuals = np.log1p(actual) - h.predicted_log
+    engagement = np.array([float(f.engagement or 0.0) for f in h.scored])
     ordered = h.train + h.test
     final = _fit_model(
-        ordered, History(facts), time_zone=time_zone, lam=h.model.reach.lam, residuals=residuals
+        ordered,
+        History(facts),
+        time_zone=time_zone,
+        lam=h.model.reach.lam,
+        residuals=np.log1p(actual) - h.predicted_log,
+        engagement_residuals=np.log1p(engagement) - h.predicted_engagement_log,
     )
     return Outcome(final, evaluation, trained_on=len(ordered), history_until=ordered[-1].at)
 
