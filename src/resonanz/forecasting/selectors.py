@@ -174,14 +174,15 @@ def forecast_draft(*, workspace: Workspace, draft: Draft) -> Forecast | None:
     if stored is None:
         return None
     fitted = model.FittedModel.from_json(stored.params)
-    # The channel's recent trend: its last posts before the draft's time (nothing later can be known).
+    # The channel's recent trend and level: its last posts before the draft's time (the same features as
+    # in training; nothing later can be known).
     recent = [
         f
         for f in forecast_history(
             workspace=workspace, since=draft.at - timedelta(weeks=26), channel_ids=[draft.channel.pk]
         )
         if f.at < draft.at
-    ][-model.TREND_K :]
+    ][-max(model.TREND_K, model.LEVEL_K) :]
     prediction = fitted.predict(draft_facts(draft), model.History(recent))
     return Forecast(
         channel=draft.channel,

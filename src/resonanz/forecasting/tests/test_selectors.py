@@ -113,3 +113,21 @@ def test_refit_job_enqueues_only_workspaces_with_enough_new_history(
     assert DBTaskResult.objects.filter(task_path__endswith="fit_forecast").count() == 1
     forecast_model_fit(workspace=berlin)
     assert forecast_models_refit() == []
+
+
+def test_a_drafts_features_are_those_of_training(berlin, channels, history):
+    from resonanz.forecasting import model
+    from resonanz.forecasting.selectors import draft_facts
+
+    stored = forecast_model_fit(workspace=berlin)
+    assert stored is not None
+    fitted = model.FittedModel.from_json(stored.params)
+    draft = Draft(
+        channel=channels[2], at=timezone.now() + timedelta(days=7), text="Hallo https://a.example #x"
+    )
+    forecast = forecast_draft(workspace=berlin, draft=draft)
+    assert forecast is not None
+    # The same prediction as with the whole history at hand: trend (last 5) and level (last 20) alike.
+    expected = fitted.predict(draft_facts(draft), model.History(forecast_history(workspace=berlin)))
+    assert forecast.prediction.reach == pytest.approx(expected.reach)
+    assert forecast.prediction.engagement == pytest.approx(expected.engagement)
