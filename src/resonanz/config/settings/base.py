@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "resonanz.campaigns",
     "resonanz.links",
     "resonanz.listening",
+    "resonanz.reports",
     "resonanz.web",
 ]
 
@@ -396,6 +397,10 @@ RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_
 RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT_INTERVAL_SECONDS", "900"))
 # Listening polls every saved query's sources (from their cursors) this often.
 RESONANZ_LISTENING_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_LISTENING_INTERVAL_SECONDS", "300"))
+# Scheduled report e-mails (reports.tasks.deliver_reports): how often due schedules are looked for, and
+# how late a missed delivery is still sent (a worker down over the weekend still sends Monday's report).
+RESONANZ_REPORT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_REPORT_INTERVAL_SECONDS", "300"))
+RESONANZ_REPORT_CATCHUP_HOURS = float(os.environ.get("RESONANZ_REPORT_CATCHUP_HOURS", "48"))
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
     os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", str(6 * 3600))
 )
