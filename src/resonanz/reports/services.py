@@ -394,7 +394,7 @@ def report_delivery_send(*, workspace: Workspace, delivery_id: int, now: datetim
         except (smtplib.SMTPException, OSError) as exc:
             # Temporary (server down, refused for now): back to pending; the periodic task retries it
             # until MAX_ATTEMPTS, after which it is failed with the last reason.
-            final = delivery.attempts + 1 >= MAX_ATTEMPTS
+            final = delivery.attempts >= MAX_ATTEMPTS  # read after the claim counted this one
             ReportDelivery.objects.filter(pk=delivery_id).update(
                 status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
                 error=f"{email}: {exc}"[:2000],
