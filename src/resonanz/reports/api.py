@@ -38,7 +38,7 @@ PERIOD_PARAMS = [
 ]
 
 
-class PeriodQuerySerializer(serializers.Serializer[None]):
+class ReportPeriodQuerySerializer(serializers.Serializer[None]):
     period = serializers.ChoiceField(choices=[*PERIOD_NAMES, "custom"], default="last_month")
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
@@ -55,7 +55,7 @@ class PeriodQuerySerializer(serializers.Serializer[None]):
 
 
 def _report(view: WorkspaceAPIView, request: Request) -> ReportData:
-    s = PeriodQuerySerializer(data=request.query_params)
+    s = ReportPeriodQuerySerializer(data=request.query_params)
     s.is_valid(raise_exception=True)
     data = s.validated_data
     if data["period"] == "custom":
@@ -113,13 +113,13 @@ class ReportDownloadApi(WorkspaceAPIView):
         return response
 
 
-class RecipientSerializer(serializers.Serializer[None]):
+class ReportRecipientSerializer(serializers.Serializer[None]):
     email = serializers.CharField()
     language = serializers.CharField(default="de")
 
 
-class ScheduleSerializer(serializers.ModelSerializer[ReportSchedule]):
-    recipients = RecipientSerializer(many=True)
+class ReportScheduleSerializer(serializers.ModelSerializer[ReportSchedule]):
+    recipients = ReportRecipientSerializer(many=True)
     formats = serializers.ListField(child=serializers.ChoiceField(choices=ReportFormat.values))
     frequency = serializers.ChoiceField(choices=Frequency.values)
     period = serializers.ChoiceField(choices=PeriodKind.values, required=False, allow_blank=True)
@@ -143,7 +143,7 @@ class ScheduleSerializer(serializers.ModelSerializer[ReportSchedule]):
 
 
 def _save(view: WorkspaceAPIView, request: Request, schedule: ReportSchedule | None) -> ReportSchedule:
-    s = ScheduleSerializer(data=request.data)
+    s = ReportScheduleSerializer(data=request.data)
     s.is_valid(raise_exception=True)
     d = s.validated_data
     return schedule_save(
@@ -165,29 +165,29 @@ def _save(view: WorkspaceAPIView, request: Request, schedule: ReportSchedule | N
 class ScheduleListApi(WorkspaceAPIView):
     actions = {"GET": Action.VIEW_ANALYTICS, "POST": Action.MANAGE_REPORTS}
 
-    @extend_schema(responses=ScheduleSerializer(many=True))
+    @extend_schema(responses=ReportScheduleSerializer(many=True))
     def get(self, request: Request, workspace_id: int) -> Response:
-        return Response(ScheduleSerializer(schedule_list(workspace=self.workspace), many=True).data)
+        return Response(ReportScheduleSerializer(schedule_list(workspace=self.workspace), many=True).data)
 
-    @extend_schema(request=ScheduleSerializer, responses={201: ScheduleSerializer})
+    @extend_schema(request=ReportScheduleSerializer, responses={201: ReportScheduleSerializer})
     def post(self, request: Request, workspace_id: int) -> Response:
         schedule = _save(self, request, None)
-        return Response(ScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
+        return Response(ReportScheduleSerializer(schedule).data, status=status.HTTP_201_CREATED)
 
 
 class ScheduleDetailApi(WorkspaceAPIView):
     actions = {"GET": Action.VIEW_ANALYTICS, "PUT": Action.MANAGE_REPORTS, "DELETE": Action.MANAGE_REPORTS}
 
-    @extend_schema(responses=ScheduleSerializer)
+    @extend_schema(responses=ReportScheduleSerializer)
     def get(self, request: Request, workspace_id: int, schedule_id: int) -> Response:
         return Response(
-            ScheduleSerializer(schedule_get(workspace=self.workspace, schedule_id=schedule_id)).data
+            ReportScheduleSerializer(schedule_get(workspace=self.workspace, schedule_id=schedule_id)).data
         )
 
-    @extend_schema(request=ScheduleSerializer, responses=ScheduleSerializer)
+    @extend_schema(request=ReportScheduleSerializer, responses=ReportScheduleSerializer)
     def put(self, request: Request, workspace_id: int, schedule_id: int) -> Response:
         schedule = _save(self, request, schedule_get(workspace=self.workspace, schedule_id=schedule_id))
-        return Response(ScheduleSerializer(schedule).data)
+        return Response(ReportScheduleSerializer(schedule).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, workspace_id: int, schedule_id: int) -> Response:
@@ -196,7 +196,7 @@ class ScheduleDetailApi(WorkspaceAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class DeliverySerializer(serializers.ModelSerializer[ReportDelivery]):
+class ReportDeliverySerializer(serializers.ModelSerializer[ReportDelivery]):
     class Meta:
         model = ReportDelivery
         fields = [
@@ -218,16 +218,16 @@ class DeliveryListApi(WorkspaceAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("schedule", int, required=False)],
-        responses=DeliverySerializer(many=True),
+        responses=ReportDeliverySerializer(many=True),
     )
     def get(self, request: Request, workspace_id: int) -> Response:
         raw = request.query_params.get("schedule")
         schedule_id = int(raw) if raw and raw.isdigit() else None
         rows = delivery_list(workspace=self.workspace, schedule_id=schedule_id)[:500]
-        return Response(DeliverySerializer(rows, many=True).data)
+        return Response(ReportDeliverySerializer(rows, many=True).data)
 
 
-class BrandingSerializer(serializers.Serializer[None]):
+class ReportBrandingSerializer(serializers.Serializer[None]):
     primary_color = serializers.CharField(max_length=7)
     accent_color = serializers.CharField(max_length=7)
     footer_text = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -251,13 +251,13 @@ class BrandingApi(WorkspaceAPIView):
             "has_logo": bool(b.logo),
         }
 
-    @extend_schema(responses=BrandingSerializer)
+    @extend_schema(responses=ReportBrandingSerializer)
     def get(self, request: Request, workspace_id: int) -> Response:
         return Response(self._body())
 
-    @extend_schema(request=BrandingSerializer, responses=BrandingSerializer)
+    @extend_schema(request=ReportBrandingSerializer, responses=ReportBrandingSerializer)
     def put(self, request: Request, workspace_id: int) -> Response:
-        s = BrandingSerializer(data=request.data)
+        s = ReportBrandingSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
         upload = d.get("logo")

@@ -145,7 +145,8 @@ def section_keys() -> list[str]:
     return list(_SECTIONS)
 
 
-def _branding(workspace: Workspace) -> Branding:
+def branding_data(*, workspace: Workspace) -> Branding:
+    """The workspace's branding as the renderers use it (the logo inline as a data URI)."""
     row = branding_get(workspace=workspace)
     logo = ""
     if row.logo:
@@ -205,7 +206,7 @@ def report_build(
             previous_period=previous,
             tz=tz,
             language=language,
-            branding=_branding(workspace),
+            branding=branding_data(workspace=workspace),
             variants=variants,
             previous_variants=previous_variants,
             clicks_by_variant=by_variant,
@@ -344,13 +345,14 @@ def _channels_section(ctx: BuildContext) -> Section | None:
         if v.impressions is not None:
             row["impressions"] = (row["impressions"] or 0) + v.impressions
     names = {v.channel_id: v.channel_name for v in ctx.variants}
+    names |= _channel_names({g.channel_id for g in ctx.click_groups if g.channel_id} - set(names))
     for g in ctx.click_groups:
         if g.channel_id is None:
             continue
         row = acc.setdefault(
             g.channel_id,
             {
-                "channel": names.get(g.channel_id) or _channel_name(g.channel_id),
+                "channel": names.get(g.channel_id, "\u2014"),
                 "posts": 0,
                 "likes": 0,
                 "reposts": 0,
@@ -391,15 +393,16 @@ def _channels_section(ctx: BuildContext) -> Section | None:
     return Section("channels", _("Channels"), columns, rows, chart=chart)
 
 
-def _channel_name(channel_id: int) -> str:
+def _channel_names(ids: set[int]) -> dict[int, str]:
+    """Names of channels that had clicks but no published post in the period (one query)."""
     from resonanz.channels.models import Channel
 
-    channel = Channel.objects.filter(pk=channel_id).first()
-    return str(channel) if channel is not None else "—"
+    return {c.pk: str(c) for c in Channel.objects.filter(pk__in=ids)} if ids else {}
 
 
 def _campaigns_section(ctx: BuildContext) -> Section | None:
     acc: dict[int, dict[str, Any]] = {}
+    names = _campaign_names({g.campaign_id for g in ctx.click_groups if g.campaign_id})
     for v in ctx.variants:
         if v.campaign_id is None:
             continue
@@ -415,7 +418,7 @@ def _campaigns_section(ctx: BuildContext) -> Section | None:
         row = acc.setdefault(
             g.campaign_id,
             {
-                "campaign": _campaign_name(g.campaign_id),
+                "campaign": names.get(g.campaign_id, "\u2014"),
                 "posts": set(),
                 "engagement": 0,
                 "clicks": 0,
@@ -438,11 +441,10 @@ def _campaigns_section(ctx: BuildContext) -> Section | None:
     return Section("campaigns", _("Campaigns"), columns, rows)
 
 
-def _campaign_name(campaign_id: int) -> str:
+def _campaign_names(ids: set[int]) -> dict[int, str]:
     from resonanz.campaigns.models import Campaign
 
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    return campaign.name if campaign is not None else "—"
+    return dict(Campaign.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
 
 
 def _clicks_daily_section(ctx: BuildContext) -> Section | None:

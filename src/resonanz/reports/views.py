@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from resonanz.accounts.permissions import Action
 from resonanz.web.scope import Scope, or_404, render_scoped, workspace_view
 
-from .content import report_build
+from .content import branding_data, report_build
 from .forms import BrandingForm, PeriodForm, ScheduleForm
 from .models import ReportLanguage, ReportSchedule
 from .renderers import CONTENT_TYPES, filename, html_context, render
@@ -115,7 +115,15 @@ def branding_view(request: HttpRequest, scope: Scope) -> HttpResponse:
         )
         status = 200
     return render_scoped(
-        request, scope, "reports/branding.html", {"form": form, "branding": branding}, status=status
+        request,
+        scope,
+        "reports/branding.html",
+        {
+            "form": form,
+            "branding": branding,
+            "logo_uri": branding_data(workspace=scope.workspace).logo_data_uri,
+        },
+        status=status,
     )
 
 

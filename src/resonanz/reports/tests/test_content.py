@@ -136,3 +136,34 @@ def test_period_previous() -> None:
     assert Period(date(2026, 3, 1), date(2026, 3, 31)).previous() == Period(
         date(2026, 2, 1), date(2026, 2, 28)
     )
+
+
+def test_query_count_does_not_grow_with_posts(  # type: ignore[no-untyped-def]
+    workspace, owner, channel, second_channel, publish, sample, clicks, django_assert_max_num_queries
+) -> None:
+    from resonanz.campaigns.services import campaign_create
+    from resonanz.links.models import Click
+    from resonanz.links.services import link_create
+
+    campaign = campaign_create(workspace=workspace, actor=owner, name="Herbst", goal="traffic")
+    for i in range(30):
+        v = publish(
+            channel if i % 2 else second_channel,
+            utc(2026, 11, 1 + i % 28, 9),
+            title=f"p{i}",
+            campaign=campaign,
+        )
+        sample(v, utc(2026, 11, 29), likes=i)
+        sample(v, utc(2026, 11, 28), likes=1000)  # older: not the latest
+        clicks(v, utc(2026, 11, 29, 12))
+    # A campaign link without a post (e.g. in a newsletter) counts for the campaign and the totals.
+    loose = link_create(
+        workspace=workspace, actor=None, target_url="https://shop.example/x", campaign=campaign
+    )
+    Click.objects.create(link=loose, at=utc(2026, 11, 15, 12), day=date(2026, 11, 15), visitor="n")
+    with django_assert_max_num_queries(12):
+        report = report_build(workspace=workspace, period=NOVEMBER, language="de")
+    assert _kpi(report, "likes").value == sum(range(30))
+    assert _kpi(report, "clicks").value == 31
+    (row,) = report.section("campaigns").rows  # type: ignore[union-attr]
+    assert (row["campaign"], row["posts"], row["clicks"]) == ("Herbst", 30, 31)

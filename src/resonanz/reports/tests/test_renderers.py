@@ -133,3 +133,17 @@ def test_german_number_and_date_formats_on_the_page(workspace, owner, login, nov
     assert "1.245" in body  # interactions with the German thousands separator
     assert "10.11.2026 10:00" in body
     assert "Bericht für Brand A" in body
+
+
+def test_long_tables_are_cut_in_the_pdf_only(workspace, channel, publish) -> None:  # type: ignore[no-untyped-def]
+    from resonanz.reports.renderers import html_context
+
+    for i in range(3):
+        publish(channel, utc(2026, 11, 2 + i, 9), title=f"p{i}")
+    report = report_build(workspace=workspace, period=NOVEMBER, language="en")
+    tables = {t["section"].key: t for t in html_context(report, chart_format="png", row_limit=2)["tables"]}
+    assert len(tables["posts"]["rows"]) == 2
+    assert tables["posts"]["more"] == "The first 2 of 3 rows; all of them are in the XLSX and CSV download."
+    assert tables["channels"]["more"] == ""
+    rows = list(load_workbook(io.BytesIO(render_xlsx(report)))["Posts"].iter_rows(values_only=True))
+    assert len(rows) == 1 + 3
