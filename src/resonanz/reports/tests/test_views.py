@@ -142,3 +142,25 @@ def test_schedule_form(workspace, owner, login) -> None:  # type: ignore[no-unty
         client.post(reverse("reports:schedule_delete", args=[workspace.pk, schedule.pk])).status_code == 302
     )
     assert not ReportSchedule.objects.exists()
+
+
+def test_delivery_history_in_local_time(workspace, owner, login) -> None:  # type: ignore[no-untyped-def]
+    from resonanz.reports.models import DeliveryStatus, ReportDelivery
+
+    schedule = ReportSchedule.objects.create(
+        workspace=workspace, name="Montagsbericht", recipients=[], formats=["pdf"]
+    )
+    ReportDelivery.objects.create(
+        schedule=schedule,
+        period_start=utc(2026, 10, 26).date(),
+        period_end=utc(2026, 11, 1).date(),
+        due_at=utc(2026, 11, 2, 7),
+        status=DeliveryStatus.SENT,
+        sent_at=utc(2026, 11, 2, 7, 1),
+        sent_to=["lead@kunde.example"],
+    )
+    body = login(owner, "de").get(reverse("reports:deliveries", args=[workspace.pk])).content.decode()
+    assert "26.10.2026 \u2013 01.11.2026" in body
+    assert "02.11.2026 08:00" in body  # 07:00 UTC in Berlin
+    assert "<td>Gesendet</td>" in body
+    assert "lead@kunde.example" in body
