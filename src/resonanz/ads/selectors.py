@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -40,7 +40,7 @@ def ratio(numerator: Decimal | int, divisor: Decimal | int, *, scale: int = 1) -
     """``numerator * scale / divisor``, or ``None`` when the divisor is zero."""
     if not divisor:
         return None
-    return (Decimal(numerator) * scale / Decimal(divisor)).quantize(Decimal("0.01"))
+    return (Decimal(numerator) * scale / Decimal(divisor)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 @dataclass
