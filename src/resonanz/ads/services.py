@@ -167,6 +167,7 @@ def spend_import_csv(*, workspace: Workspace, actor: User | None, data: bytes, s
     transaction: a bad row raises ``SpendFileError`` with its line and nothing is stored."""
     rows = parse_file(data)
     created = updated = 0
+    seen: dict[tuple[str, date], int] = {}
     with transaction.atomic():
         for row in rows:
             campaign, post, channel = _resolve(workspace, row)
@@ -175,6 +176,17 @@ def spend_import_csv(*, workspace: Workspace, actor: User | None, data: bytes, s
             key = row.ad_id or "|".join(
                 [row.campaign.casefold(), row.post, row.channel.casefold(), row.ad.casefold()]
             )
+            if (key, row.day) in seen:
+                # The second row would overwrite the first: say so instead of losing one.
+                raise SpendFileError(
+                    _(
+                        "Line %(line)s is the same ad on the same day as line %(first)s; give each ad its "
+                        "own ad_id or name, or add the two rows up. Nothing was imported."
+                    )
+                    % {"line": row.line, "first": seen[(key, row.day)]},
+                    line=row.line,
+                )
+            seen[(key, row.day)] = row.line
             exists = AdSpend.objects.filter(
                 workspace=workspace, source=SpendSource.CSV, remote_id=key[:300], day=row.day
             ).exists()

@@ -26,6 +26,7 @@ class PeriodicJob:
 
 
 def default_jobs() -> list[PeriodicJob]:
+    from resonanz.ads.tasks import sync_all_ad_results
     from resonanz.channels.tasks import verify_channels
     from resonanz.engagement.tasks import sync_engagement
     from resonanz.listening.tasks import poll_listening
@@ -44,6 +45,9 @@ def default_jobs() -> list[PeriodicJob]:
         ),
         PeriodicJob(
             "listening.poll", float(settings.RESONANZ_LISTENING_INTERVAL_SECONDS), poll_listening.enqueue
+        ),
+        PeriodicJob(
+            "ads.sync", float(settings.RESONANZ_ADS_SYNC_INTERVAL_SECONDS), sync_all_ad_results.enqueue
         ),
         PeriodicJob(
             "channels.verify",

@@ -84,3 +84,12 @@ def test_a_header_without_spend_is_refused(workspace, owner):
     with pytest.raises(SpendFileError) as caught:
         spend_import_csv(workspace=workspace, actor=owner, data=b"Datum;Klicks\n01.11.2026;3\n", save=False)
     assert caught.value.line == 1
+
+
+def test_the_same_ad_twice_on_one_day_is_refused(workspace, owner, campaign):
+    data = b"Datum;Kampagne;Kosten\n01.11.2026;Sommer Aktion;1,00\n01.11.2026;Sommer Aktion;2,00\n"
+    with pytest.raises(SpendFileError) as caught:
+        spend_import_csv(workspace=workspace, actor=owner, data=data, save=True)
+    assert caught.value.line == 3
+    assert "line 2" in caught.value.message
+    assert not AdSpend.objects.exists()

@@ -113,3 +113,50 @@ def test_csv_upload_previews_then_imports(workspace, owner, login, campaign):
     assert broken.status_code == 400
     assert "Zeile 2" in broken.content.decode()
     assert AdSpend.objects.count() == 1
+
+
+def six_leads_each(*, workspace, since, until, group):
+    """A stand-in for the leads app's selector (a LeadCounter), wired through the setting."""
+    from resonanz.campaigns.models import Campaign
+
+    return dict.fromkeys(Campaign.objects.filter(workspace=workspace).values_list("pk", flat=True), 6)
+
+
+def test_the_lead_counter_setting_supplies_the_leads(workspace, owner, login, campaign, make_spend, settings):
+    make_spend("60.00", campaign=campaign, leads=1)
+    settings.RESONANZ_ADS_LEAD_COUNTER = "resonanz.ads.tests.test_views.six_leads_each"
+    html = login(owner, "de").get(reverse("ads:list", args=[workspace.pk]) + PERIOD).content.decode()
+    assert "10,00\u00a0€" in html  # 60 / 6 leads, not 60 / 1
+
+
+def test_the_ad_account_is_chosen_from_the_networks_list(workspace, owner, login, make_channel):
+    from testsupport.emulators.meta import MetaEmulator
+
+    with MetaEmulator() as meta:
+        ad_account = meta.create_ad_account("Werbekonto Nord", currency="EUR")
+        channel = make_channel(
+            "facebook",
+            base_url=meta.base_url,
+            handle="resonanzdemo",
+            credentials={
+                "page_access_token": meta.default_page.token,
+                "user_access_token": meta.user_token(),
+            },
+        )
+        client = login(owner, "de")
+        page = client.get(reverse("ads:channel", args=[workspace.pk, channel.pk]))
+        assert "Werbekonto Nord" in page.content.decode()
+    saved = client.post(
+        reverse("ads:account", args=[workspace.pk, channel.pk]), {"ad_account_id": ad_account.id}
+    )
+    assert saved.status_code == 302
+    channel.refresh_from_db()
+    assert channel.settings["ad_account_id"] == ad_account.id
+    listing = client.get(reverse("ads:list", args=[workspace.pk])).content.decode()
+    assert "Jetzt abgleichen" in listing
+
+
+def test_a_foreign_channel_page_is_404(workspace, owner, login, foreign_channel):
+    assert (
+        login(owner).get(reverse("ads:channel", args=[workspace.pk, foreign_channel.pk])).status_code == 404
+    )
