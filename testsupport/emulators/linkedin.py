@@ -24,6 +24,12 @@ What it holds:
   ``ETag`` per part) → ``finalizeUpload`` with the ETags.
 * ``GET /rest/socialActions/{urn}`` (likes and comments summary), ``GET /rest/socialActions/{urn}/comments``,
   ``GET /rest/organizationalEntityShareStatistics?q=organizationalEntity&shares=List(…)``.
+* The Advertising API (paid posts, https://learn.microsoft.com/en-us/linkedin/marketing/integrations/
+  ads-reporting/ads-reporting): ``GET /rest/adAccounts?q=search``, ``/rest/adAccounts/{id}``,
+  ``/rest/adAccounts/{id}/creatives/{urn}`` (``content.reference``: the promoted post),
+  ``/rest/adAccounts/{id}/adCampaigns/{id}`` (``r_ads``) and ``GET /rest/adAnalytics?q=analytics``
+  (``r_ads_reporting``; Rest.li ``dateRange`` and ``accounts=List(…)`` parsed, ``fields`` checked against
+  the metric list and the 20-field limit, only the named fields returned, not paged).
 * Error bodies in LinkedIn's envelope ``{"status", "serviceErrorCode", "code", "message"}``, every answer
   with an ``x-li-uuid`` request id; ``empty_error_next`` answers the next create with an empty body, and
   ``ghost_next`` accepts the next create (201 and an id) without the post ever appearing.

@@ -20,6 +20,13 @@ What it holds:
   ``GET /{object}/comments`` (``order``, ``limit``); Instagram ``POST /{ig-media}/comments`` and
   ``POST``/``GET /{ig-comment}/replies``
   (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies).
+* Marketing API (paid posts, https://developers.facebook.com/docs/marketing-api/insights), read with a
+  user token holding ``ads_read`` (else code 200): ``GET /{v}/me/adaccounts``, ``GET /{v}/act_{id}/ads``
+  (``creative{effective_object_story_id}``: the boosted Page post) and ``GET /{v}/act_{id}/insights``
+  (``level=ad``, ``time_increment=1``, ``time_range`` as JSON; numbers as strings, ``actions`` and
+  ``action_values`` as ``{action_type, value}`` lists, a lead reported as ``lead`` and again as
+  ``offsite_conversion.fb_pixel_lead`` like Meta does), all cursor-paged (``paging.cursors.after`` while
+  ``paging.next``); an account the person cannot see answers code 100 subcode 33.
 * Error bodies as Meta words them: ``{"error": {"message", "type", "code", "error_subcode",
   "fbtrace_id"}}``; code 190 (subcode 463) for an expired token; rate limits as HTTP 400 with code 4 /
   17 / 32 / 613 plus ``X-App-Usage`` and ``X-Business-Use-Case-Usage`` headers on every answer. One
