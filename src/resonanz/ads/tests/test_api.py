@@ -86,3 +86,26 @@ def test_the_endpoints_are_in_the_openapi_schema(api):
     paths = schema.json()["paths"] if schema.status_code == 200 else {}
     assert "/api/v1/workspaces/{workspace_id}/ads/figures/" in paths
     assert "/api/v1/workspaces/{workspace_id}/ads/budgets/" in paths
+
+
+def test_another_workspaces_budget_is_404_and_stays(api, workspace, other_workspace):
+    from datetime import date
+
+    from resonanz.ads.services import budget_create
+    from resonanz.campaigns.services import campaign_create
+
+    stranger = other_workspace.memberships.get().user
+    foreign = campaign_create(workspace=other_workspace, actor=stranger, name="X", goal="leads")
+    budget = budget_create(
+        workspace=other_workspace,
+        actor=stranger,
+        amount=Decimal("10.00"),
+        currency="EUR",
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        campaign=foreign,
+    )
+    url = f"/api/v1/workspaces/{workspace.pk}/ads/budgets/{budget.pk}/"
+    assert api.get(url).status_code == 404
+    assert api.delete(url).status_code == 404
+    assert AdBudget.objects.filter(pk=budget.pk).exists()
