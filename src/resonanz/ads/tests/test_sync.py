@@ -129,3 +129,15 @@ def test_a_foreign_channel_is_not_synced(workspace, foreign_channel) -> None:
 
     with pytest.raises(Http404):
         ad_sync_channel(workspace=workspace, channel=foreign_channel)
+
+
+def test_the_periodic_job_queues_one_task_per_channel_with_an_ad_account(
+    workspace, make_channel, fb_channel
+) -> None:
+    from resonanz.ads.services import ad_sync_all
+
+    make_channel("linkedin", handle="ohne-konto", credentials={"access_token": "x"})  # no ad account chosen
+    make_channel("mastodon", handle="masto", settings={"ad_account_id": "123"})  # no ad reporting
+    assert ad_sync_all() == 1
+    queued = DBTaskResult.objects.get()
+    assert queued.args_kwargs["kwargs"] == {"workspace_id": workspace.pk, "channel_id": fb_channel.pk}
