@@ -27,7 +27,8 @@ from resonanz.accounts.permissions import Action
 from resonanz.campaigns.models import Campaign
 from resonanz.campaigns.selectors import campaign_choices
 from resonanz.channels.selectors import channel_get
-from resonanz.connectors.base import ConnectorError
+from resonanz.channels.services import channel_account
+from resonanz.connectors.base import AD_ACCOUNT_SETTING, ConnectorError
 from resonanz.connectors.registry import get_connector
 from resonanz.posts.models import Post
 from resonanz.web.scope import Scope, or_404, render_scoped, workspace_view
@@ -223,8 +224,6 @@ def channel_ads_view(request: HttpRequest, scope: Scope, channel_id: int) -> Htt
     """The ad accounts the channel's login may read, to choose one (where the network lists them)."""
     channel = or_404(channel_get, workspace=scope.workspace, channel_id=channel_id)
     accounts, error = [], ""
-    from resonanz.channels.services import channel_account
-
     try:
         accounts = get_connector(channel.network).list_ad_accounts(account=channel_account(channel=channel))
     except ConnectorError as exc:
@@ -238,7 +237,7 @@ def channel_ads_view(request: HttpRequest, scope: Scope, channel_id: int) -> Htt
             "accounts": accounts,
             "error": error,
             "form": AdAccountForm(
-                initial={"ad_account_id": (channel.settings or {}).get("ad_account_id", "")}
+                initial={"ad_account_id": (channel.settings or {}).get(AD_ACCOUNT_SETTING, "")}
             ),
         },
     )
