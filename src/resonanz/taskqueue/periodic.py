@@ -29,6 +29,7 @@ def default_jobs() -> list[PeriodicJob]:
     from resonanz.ads.tasks import sync_all_ad_results
     from resonanz.channels.tasks import verify_channels
     from resonanz.engagement.tasks import sync_engagement
+    from resonanz.forecasting.tasks import refit_forecasts
     from resonanz.listening.tasks import poll_listening
     from resonanz.publishing.tasks import sweep
 
@@ -45,6 +46,10 @@ def default_jobs() -> list[PeriodicJob]:
         ),
         PeriodicJob(
             "listening.poll", float(settings.RESONANZ_LISTENING_INTERVAL_SECONDS), poll_listening.enqueue
+        ),
+        # Refits only the workspaces with enough new history (forecasting/services.py).
+        PeriodicJob(
+            "forecasting.refit", float(settings.RESONANZ_FORECAST_REFIT_SECONDS), refit_forecasts.enqueue
         ),
         PeriodicJob(
             "ads.sync", float(settings.RESONANZ_ADS_SYNC_INTERVAL_SECONDS), sync_all_ad_results.enqueue

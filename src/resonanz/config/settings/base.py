@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "resonanz.bulk",
     "resonanz.campaigns",
     "resonanz.links",
+    "resonanz.forecasting",
     "resonanz.ads",
     "resonanz.listening",
     "resonanz.web",
@@ -398,6 +399,8 @@ RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_
 RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT_INTERVAL_SECONDS", "900"))
 # Listening polls every saved query's sources (from their cursors) this often.
 RESONANZ_LISTENING_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_LISTENING_INTERVAL_SECONDS", "300"))
+# How often the forecast checks for workspaces to refit (each is refit once 5 new posts have figures).
+RESONANZ_FORECAST_REFIT_SECONDS = float(os.environ.get("RESONANZ_FORECAST_REFIT_SECONDS", "86400"))
 # Paid posts: every channel with an ad account is synced this often (the last 30 days each time; the
 # networks still correct recent days). Ad reporting is updated a few times a day at most.
 RESONANZ_ADS_SYNC_INTERVAL_SECONDS = float(
