@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from resonanz.accounts import api as accounts
+from resonanz.ads import api as ads
 from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
@@ -62,6 +63,12 @@ urlpatterns = [
     path(ws + "campaigns/", campaigns.CampaignListApi.as_view(), name="campaigns"),
     path(ws + "best-times/", forecasting.BestTimesApi.as_view(), name="best_times"),
     path(ws + "forecast/", forecasting.ForecastApi.as_view(), name="forecast"),
+    path(ws + "ads/budgets/", ads.BudgetListApi.as_view(), name="ad_budgets"),
+    path(ws + "ads/budgets/<int:budget_id>/", ads.BudgetDetailApi.as_view(), name="ad_budget"),
+    path(ws + "ads/spend/", ads.SpendListApi.as_view(), name="ad_spend"),
+    path(ws + "ads/spend/import/", ads.SpendImportApi.as_view(), name="ad_spend_import"),
+    path(ws + "ads/figures/", ads.FiguresApi.as_view(), name="ad_figures"),
+    path(ws + "ads/channels/<int:channel_id>/sync/", ads.ChannelSyncApi.as_view(), name="ad_sync"),
     path(ws + "links/", links.ShortLinkListApi.as_view(), name="links"),
     path(ws + "links/clicks/", links.ShortLinkClicksApi.as_view(), name="link_clicks"),
     path(ws + "links/shorten/", links.ShortenTextApi.as_view(), name="links_shorten"),

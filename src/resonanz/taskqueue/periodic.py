@@ -26,6 +26,7 @@ class PeriodicJob:
 
 
 def default_jobs() -> list[PeriodicJob]:
+    from resonanz.ads.tasks import sync_all_ad_results
     from resonanz.channels.tasks import verify_channels
     from resonanz.engagement.tasks import sync_engagement
     from resonanz.forecasting.tasks import refit_forecasts
@@ -50,6 +51,9 @@ def default_jobs() -> list[PeriodicJob]:
         # Refits only the workspaces with enough new history (forecasting/services.py).
         PeriodicJob(
             "forecasting.refit", float(settings.RESONANZ_FORECAST_REFIT_SECONDS), refit_forecasts.enqueue
+        ),
+        PeriodicJob(
+            "ads.sync", float(settings.RESONANZ_ADS_SYNC_INTERVAL_SECONDS), sync_all_ad_results.enqueue
         ),
         PeriodicJob(
             "channels.verify",
