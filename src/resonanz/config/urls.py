@@ -26,5 +26,8 @@ urlpatterns = [
     # Short links (links/public_views.py; links/middleware.py answers them before the session middleware).
     path("l/", include("resonanz.links.public_urls")),
     path(ws + "links/", include("resonanz.links.urls")),
+    # Leads: link-in-bio pages /b/<slug>/ and hosted forms /f/<public id>/<slug>/ (no login), team pages.
+    path("", include("resonanz.leads.public_urls")),
+    path(ws + "leads/", include("resonanz.leads.urls")),
     path("", include("resonanz.web.urls")),
 ]

@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "resonanz.bulk",
     "resonanz.campaigns",
     "resonanz.links",
+    "resonanz.leads",
     "resonanz.listening",
     "resonanz.web",
 ]
