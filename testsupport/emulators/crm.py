@@ -44,7 +44,7 @@ class CrmWebhookReceiver(EmulatorServer):
         self.route("POST", r"/reject", lambda request, match: json_response(422, {"error": "invalid lead"}))
 
     def _hook(self, request: Request, match: re.Match[str]) -> Response:
-        header = request.headers.get("Resonanz-Signature", "")
+        header = request.headers.get("resonanz-signature", "")  # the base lower-cases names
         if not signature_valid(secret=self.secret, header=header, body=request.body):
             return json_response(400, {"error": "bad signature"})
         with self.lock:

@@ -6,6 +6,7 @@ from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
 from resonanz.engagement import api as engagement
+from resonanz.leads import api as leads
 from resonanz.links import api as links
 from resonanz.posts import api as posts
 
@@ -58,6 +59,13 @@ urlpatterns = [
     ),
     path(ws + "conversations/", engagement.ConversationListApi.as_view(), name="conversations"),
     path(ws + "campaigns/", campaigns.CampaignListApi.as_view(), name="campaigns"),
+    path(ws + "leads/", leads.LeadListApi.as_view(), name="leads"),
+    path(ws + "leads/export/", leads.LeadExportApi.as_view(), name="leads_export"),
+    path(ws + "leads/counts/", leads.LeadCountApi.as_view(), name="leads_counts"),
+    path(ws + "leads/forms/", leads.LeadFormListApi.as_view(), name="lead_forms"),
+    path(ws + "leads/forms/<int:form_id>/", leads.LeadFormDetailApi.as_view(), name="lead_form"),
+    path(ws + "leads/person/", leads.PersonExportApi.as_view(), name="leads_person"),
+    path(ws + "leads/person/erase/", leads.PersonEraseApi.as_view(), name="leads_person_erase"),
     path(ws + "links/", links.ShortLinkListApi.as_view(), name="links"),
     path(ws + "links/clicks/", links.ShortLinkClicksApi.as_view(), name="link_clicks"),
     path(ws + "links/shorten/", links.ShortenTextApi.as_view(), name="links_shorten"),

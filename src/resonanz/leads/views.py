@@ -7,7 +7,6 @@ need MANAGE_CAMPAIGNS (editors and above); webhooks and erasure need MANAGE_WORK
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import timedelta
 from typing import Any
@@ -28,8 +27,9 @@ from resonanz.channels.models import Channel
 from resonanz.links.selectors import link_base_url, link_list
 from resonanz.web.scope import Scope, or_404, render_scoped, workspace_view
 
+from .export import leads_csv_response
 from .forms import BioItemForm, BioPageForm, LeadFilterForm, LeadFormForm, PersonForm, WebhookForm
-from .models import FIELD_LABELS, OPTIONAL_FIELDS, UTM_FIELDS, Lead, LeadForm
+from .models import FIELD_LABELS, Lead, LeadForm
 from .selectors import (
     LeadFilter,
     bio_item_get,
@@ -60,7 +60,6 @@ from .services import (
     form_static_token,
     form_update,
     lead_space_get,
-    leads_export_record,
     person_erase,
     person_export_record,
     webhook_create,
@@ -140,65 +139,13 @@ def lead_list_view(request: HttpRequest, scope: Scope) -> HttpResponse:
 @require_GET
 @workspace_view(LEADS_ACTION)
 def lead_export_view(request: HttpRequest, scope: Scope) -> HttpResponse:
-    """CSV of the filtered leads: UTF-8 with BOM and ``;`` (Excel in German opens it as it is)."""
     filters = _filters(_filter_form(scope, request.GET or None))
-    leads = lead_list(workspace=scope.workspace, filters=filters)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="leads.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(
-        [
-            _("E-mail address"),
-            *(str(FIELD_LABELS[name]) for name in OPTIONAL_FIELDS),
-            _("Form"),
-            _("Status"),
-            _("Language"),
-            _("Consented at"),
-            _("Confirmed at"),
-            _("Consent version"),
-            _("Consent text"),
-            _("Short link"),
-            _("Post"),
-            _("Channel"),
-            _("Campaign"),
-            *UTM_FIELDS,
-        ]
-    )
-    count = 0
-    for lead in leads.iterator(chunk_size=500):
-        count += 1
-        writer.writerow(
-            [
-                _csv_safe(lead.email),
-                *(_csv_safe(lead.data.get(name, "")) for name in OPTIONAL_FIELDS),
-                _csv_safe(lead.form.name),
-                lead.get_status_display(),
-                lead.language,
-                lead.consented_at.isoformat(),
-                lead.confirmed_at.isoformat() if lead.confirmed_at else "",
-                lead.consent_version,
-                _csv_safe(lead.consent_text),
-                lead.link.code if lead.link else "",
-                lead.post_id or "",
-                _csv_safe(str(lead.channel)) if lead.channel else "",
-                _csv_safe(lead.campaign.name) if lead.campaign else "",
-                *(_csv_safe(lead.utm.get(key, "")) for key in UTM_FIELDS),
-            ]
-        )
-    leads_export_record(
+    return leads_csv_response(
         workspace=scope.workspace,
         actor=scope.user,
-        count=count,
-        filters={k: str(v) for k, v in request.GET.items() if v},
+        filters=filters,
+        described={k: str(v) for k, v in request.GET.items() if v},
     )
-    return response
-
-
-def _csv_safe(value: str) -> str:
-    """Visitors type these values: a leading = + - @ would run as a formula in a spreadsheet (OWASP CSV
-    injection), so such a value is prefixed with an apostrophe."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # -- forms --------------------------------------------------------------------------------------------

@@ -101,3 +101,8 @@ def submit_data(form: LeadForm, **extra: str) -> dict[str, str]:
         "consent": "1",
         "lang": "de",
     } | extra
+
+
+@pytest.fixture
+def hook_url() -> str:
+    return "https://crm.example/hook"
