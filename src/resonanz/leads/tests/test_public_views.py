@@ -314,3 +314,18 @@ def test_bio_page_lists_entries_in_order(visitor: Client, bio, workspace, owner)
     assert html.index("Newsletter") < html.index("Shop")
     assert f"/l/{link.code}" in html
     assert visitor.get(reverse("leads_public:bio", args=["gibt-es-nicht"])).status_code == 404
+
+
+def test_bio_page_costs_few_queries_whatever_its_length(
+    visitor: Client, bio, workspace, owner, django_assert_num_queries
+):
+    for n in range(8):
+        link = link_create(workspace=workspace, actor=owner, target_url=f"https://shop.example/{n}")
+        services.bio_item_add(workspace=workspace, actor=owner, page=bio, label=f"Link {n}", link=link)
+    visitor.get(reverse("leads_public:bio", args=[bio.slug]))
+    # page + workspace, the link domain, the public id, the entries with their links and forms
+    with django_assert_num_queries(4) as captured:
+        response = visitor.get(reverse("leads_public:bio", args=[bio.slug]))
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=60"
+    assert len(captured.captured_queries) == 4
