@@ -46,6 +46,7 @@ from .services import (
     form_token_valid,
     lead_confirm_check,
     lead_confirm_token,
+    lead_space_get,
     lead_submit,
     submission_allowed,
 )
@@ -80,8 +81,6 @@ def bio_page(request: HttpRequest, slug: str) -> HttpResponseBase:
     language = _language(request)
     query = _attribution_query(request.GET)
     base = link_base_url(workspace=page.workspace)
-    from .services import lead_space_get
-
     public_id = lead_space_get(workspace=page.workspace).public_id
     entries = []
     for item in bio_items(page=page):

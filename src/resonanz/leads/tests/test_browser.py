@@ -1,6 +1,7 @@
 """A real browser on a phone-sized screen in German: a short link in a post leads to the link-in-bio page,
-the visitor opens the form, first forgets the consent (a German error, entries kept), then sends it,
-confirms from the e-mail's link, and the lead is confirmed and attributed to the post, channel and campaign.
+the visitor opens the form (both pages without serious axe violations), first forgets the consent (a
+German error, entries kept), then sends it, confirms from the e-mail's link, and the lead is confirmed and
+attributed to the post, channel and campaign.
 
 Screenshots go to ``artifacts/screenshots/leads-<step>.png``.
 """
@@ -17,6 +18,7 @@ from resonanz.leads import services
 from resonanz.leads.models import Lead, LeadStatus
 from resonanz.leads.tasks import send_confirmation
 from resonanz.links.services import link_create
+from resonanz.web.tests.test_accessibility import axe_violations, describe
 from testsupport.browser import (  # noqa: F401 - fixtures
     SCREENSHOTS,
     allow_orm_beside_playwright,
@@ -63,6 +65,8 @@ def test_phone_visitor_signs_up_from_the_bio_page_and_confirms(
     expect(page.locator("#bio-title")).to_have_text("Brand A")
     assert "rzl=" in page.url
     page.screenshot(path=str(SCREENSHOTS / "leads-bio.png"), full_page=True)
+    violations = axe_violations(page)
+    assert not violations, describe(violations)
     entry = page.locator(".bio-form")
     box = entry.bounding_box()
     assert box is not None
@@ -81,6 +85,8 @@ def test_phone_visitor_signs_up_from_the_bio_page_and_confirms(
     expect(page.locator("#lead-company")).to_have_value("Muster GmbH")
     problems.remove(next(p for p in problems if p.startswith("400 ")))  # the refused first try
     page.screenshot(path=str(SCREENSHOTS / "leads-error.png"), full_page=True)
+    violations = axe_violations(page)  # the form with its error, on the phone
+    assert not violations, describe(violations)
     page.check("#lead-consent")
     page.click("#lead-submit")
     expect(page.locator("#thanks-doi")).to_contain_text("Bitte sehen Sie in Ihr Postfach")
