@@ -52,8 +52,9 @@ from .services import (
 )
 
 ATTRIBUTION_KEYS = (ATTRIBUTION_PARAM, *UTM_FIELDS)
-# The embedded form may be framed by any site (that is its purpose); everything else stays as strict.
-EMBED_CSP = {**settings.SECURE_CSP, "frame-ancestors": ["*"]}
+# The embedded form may be framed by any web site (that is its purpose): scheme sources rather than "*",
+# which would also allow data: and other schemes; everything else stays as strict.
+EMBED_CSP = {**settings.SECURE_CSP, "frame-ancestors": ["https:", "http:"]}
 
 
 def _language(request: HttpRequest) -> str:
