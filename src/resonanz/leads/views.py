@@ -108,8 +108,9 @@ def lead_list_view(request: HttpRequest, scope: Scope) -> HttpResponse:
     filter_form = _filter_form(scope, request.GET or None)
     filters = _filters(filter_form)
     leads = list(lead_list(workspace=ws, filters=filters)[:200])
-    end = timezone.now() + timedelta(days=1)
+    # The filter's period (its end day inclusive; leads_count_by's end is exclusive), else the last 90 days.
     start = filters.start or (timezone.now() - timedelta(days=90)).date()
+    end = (filters.end or timezone.now().date()) + timedelta(days=1)
     names: dict[str, dict[int, str]] = {
         "campaign": {c.pk: c.name for c in campaign_choices(workspace=ws)},
         "channel": {c.pk: str(c) for c in Channel.objects.filter(workspace=ws)},
@@ -117,7 +118,7 @@ def lead_list_view(request: HttpRequest, scope: Scope) -> HttpResponse:
     }
     counts = {}
     for by in ("campaign", "channel", "post"):
-        rows = leads_count_by(workspace=ws, start=start, end=filters.end or end.date(), by=by)  # type: ignore[arg-type]
+        rows = leads_count_by(workspace=ws, start=start, end=end, by=by)  # type: ignore[arg-type]
         counts[by] = [
             (names[by].get(key, f"#{key}") if key is not None else "—", count) for key, count in rows.items()
         ]

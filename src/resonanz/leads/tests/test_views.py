@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from resonanz.core.models import AuditLogEntry
 from resonanz.leads import services
@@ -52,6 +53,9 @@ def test_list_filters_and_counts(login, owner, workspace, leads, campaign):
     assert "a@example.de" in filtered
     assert "b@example.de" not in filtered
     assert "b@example.de" not in client.get(url, {"status": "pending"}).content.decode()
+    today = timezone.now().date().isoformat()
+    counted = client.get(url, {"start": today, "end": today}).content.decode()
+    assert "<td>Sommer Aktion 2026</td><td>1</td>" in counted  # the end day is included
 
 
 def test_csv_export_is_filtered_safe_and_audited(login, owner, workspace, leads, campaign):
