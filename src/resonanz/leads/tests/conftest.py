@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from resonanz.accounts.models import User, Workspace
@@ -28,7 +27,8 @@ CONSENT_EN = "Yes, I want to receive the newsletter by e-mail. Unsubscribe at an
 
 @pytest.fixture(autouse=True)
 def _fresh_state() -> None:
-    cache.clear()
+    # A new daily salt per test (its table is rolled back): rate-limit keys, which are salted address
+    # hashes, never carry over from one test to the next, even in a shared Redis (never flushed here).
     link_services._salt_memo.clear()
 
 
