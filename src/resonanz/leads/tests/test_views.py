@@ -130,6 +130,8 @@ def test_form_create_edit_and_snippets(login, owner, workspace):
     assert f"/f/{public_id}/newsletter/embed/" in page
     assert "&lt;iframe" in page
     assert services.form_static_token(form=form) in page
+    assert 'name="extra_fields" value="phone" id="id_extra_fields_2" checked' in page
+    assert 'value="company" id="id_extra_fields_1">' in page  # not chosen, not checked
     assert AuditLogEntry.objects.filter(action="lead_form.create", target_id=str(form.pk)).exists()
 
 
