@@ -1099,6 +1099,11 @@ def test_no_payload_runs_in_a_browser(browser, live_server, transactional_db, wo
         reverse("bulk:import_detail", args=[ws, world.batch.pk]),
         reverse("bulk:feeds", args=[ws]),
         reverse("notifications:list"),
+        reverse("leads:list", args=[ws]),
+        reverse("leads:form_edit", args=[ws, world.lead_form_id]),
+        reverse("leads:bio_edit", args=[ws, world.bio_page_id]),
+        reverse("leads_public:bio", args=[world.bio_slug]),
+        reverse("leads_public:form", args=[world.lead_public_id, world.lead_form_slug]),
     ]
     session = Client()
     session.force_login(world.owner)
