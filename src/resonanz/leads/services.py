@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -746,30 +746,61 @@ def person_erase(*, workspace: Workspace, actor: User | None, email: str) -> int
         raise ValidationError({"email": [_("Enter the e-mail address of the person.")]})
     with transaction.atomic():
         leads = list(Lead.objects.select_for_update().filter(workspace=workspace, email__iexact=email))
-        LeadTally.objects.bulk_create(
-            [
-                LeadTally(
-                    workspace=workspace,
-                    form_id=lead.form_id,
-                    day=lead.consented_at.date(),
-                    confirmed=lead.status == LeadStatus.CONFIRMED,
-                    post_id=lead.post_id,
-                    channel_id=lead.channel_id,
-                    campaign_id=lead.campaign_id,
-                )
-                for lead in leads
-            ]
-        )
-        ids = [lead.pk for lead in leads]
-        deliveries, _deleted = WebhookDelivery.objects.filter(lead_id__in=ids).delete()
-        Lead.objects.filter(pk__in=ids).delete()
+        deliveries = _leads_erase(workspace, leads)
         audit_log_record(
             workspace=workspace,
             actor=actor,
             action="lead.person_erase",
-            data={"leads": len(ids), "deliveries": deliveries},
+            data={"leads": len(leads), "deliveries": deliveries},
         )
-    return len(ids)
+    return len(leads)
+
+
+def _leads_erase(workspace: Workspace, leads: list[Lead]) -> int:
+    """Deletes the leads and their webhook payload copies, leaving one anonymous tally each; returns the
+    number of deliveries deleted. Runs inside the caller's transaction."""
+    LeadTally.objects.bulk_create(
+        [
+            LeadTally(
+                workspace=workspace,
+                form_id=lead.form_id,
+                day=lead.consented_at.date(),
+                confirmed=lead.status == LeadStatus.CONFIRMED,
+                post_id=lead.post_id,
+                channel_id=lead.channel_id,
+                campaign_id=lead.campaign_id,
+            )
+            for lead in leads
+        ]
+    )
+    ids = [lead.pk for lead in leads]
+    deliveries, _deleted = WebhookDelivery.objects.filter(lead_id__in=ids).delete()
+    Lead.objects.filter(pk__in=ids).delete()
+    return int(deliveries)
+
+
+def pending_cutoff(*, now: datetime | None = None) -> datetime:
+    days = _setting("RESONANZ_LEADS_PENDING_DAYS", 30)
+    return (now or timezone.now()) - timedelta(days=days)
+
+
+def lead_pending_purge(*, workspace: Workspace, before: datetime) -> int:
+    """Deletes the workspace's leads still waiting for their confirmation that consented before ``before``:
+    without the confirmation there is no consent to keep the address for (GDPR Art. 5(1)(e)). Their
+    anonymous tallies stay (counted as unconfirmed). The confirmation link of such a lead then answers
+    "not valid". Returns how many were deleted."""
+    with transaction.atomic():
+        leads = list(
+            Lead.objects.select_for_update().filter(
+                workspace=workspace, status=LeadStatus.PENDING, consented_at__lt=before
+            )
+        )
+        if leads:
+            _leads_erase(workspace, leads)
+            audit_log_record(
+                workspace=workspace, actor=None, action="lead.pending_purge", data={"leads": len(leads)}
+            )
+    return len(leads)
 
 
 def person_export_record(*, workspace: Workspace, actor: User | None, count: int) -> None:

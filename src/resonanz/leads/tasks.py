@@ -36,3 +36,15 @@ def deliver_webhook(*, delivery_id: int) -> str:
         run_after = timezone.now() + timedelta(seconds=exc.retry_in)
         deliver_webhook.using(run_after=run_after).enqueue(delivery_id=delivery_id)
         return f"retry in {exc.retry_in:.0f} s"
+
+
+@task()
+def purge_pending_leads() -> int:
+    """Deletes leads that never confirmed their address within RESONANZ_LEADS_PENDING_DAYS (periodic)."""
+    from resonanz.accounts.models import Workspace
+
+    from .services import lead_pending_purge, pending_cutoff
+
+    cutoff = pending_cutoff()
+    workspaces = Workspace.objects.filter(leads__status="pending", leads__consented_at__lt=cutoff).distinct()
+    return sum(lead_pending_purge(workspace=workspace, before=cutoff) for workspace in workspaces)

@@ -28,6 +28,7 @@ class PeriodicJob:
 def default_jobs() -> list[PeriodicJob]:
     from resonanz.channels.tasks import verify_channels
     from resonanz.engagement.tasks import sync_engagement
+    from resonanz.leads.tasks import purge_pending_leads
     from resonanz.listening.tasks import poll_listening
     from resonanz.publishing.tasks import sweep
 
@@ -50,6 +51,8 @@ def default_jobs() -> list[PeriodicJob]:
             float(settings.RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS),
             verify_channels.enqueue,
         ),
+        # Unconfirmed double opt-in addresses are not kept for ever (GDPR Art. 5(1)(e)): hourly purge.
+        PeriodicJob("leads.purge", 3600.0, purge_pending_leads.enqueue),
     ]
 
 

@@ -173,3 +173,31 @@ def test_bio_items_keep_their_order(workspace, owner, bio, lead_form):
             workspace=workspace, actor=owner, page=bio, label="beides", link=link, form=lead_form
         )
     assert AuditLogEntry.objects.filter(action="bio_page.item_move").exists()
+
+
+def test_unconfirmed_leads_are_purged_after_the_period(workspace, other_workspace, make_form):
+    doi = make_form(name="DOI")
+    direct = make_form(name="Direkt", double_opt_in=False)
+    old = NOW - timedelta(days=31)
+    _submit(workspace, doi, email="old@example.de", when=old)
+    _submit(workspace, doi, email="new@example.de", when=NOW)
+    _submit(workspace, direct, email="kept@example.de", when=old)  # confirmed: stays
+    cutoff = services.pending_cutoff(now=NOW)
+    assert services.lead_pending_purge(workspace=other_workspace, before=cutoff) == 0
+    assert services.lead_pending_purge(workspace=workspace, before=cutoff) == 1
+    assert set(Lead.objects.values_list("email", flat=True)) == {"new@example.de", "kept@example.de"}
+    tally = LeadTally.objects.get()
+    assert (tally.day, tally.confirmed, tally.form_id) == (old.date(), False, doi.pk)
+    assert AuditLogEntry.objects.get(action="lead.pending_purge").data == {"leads": 1}
+
+
+def test_the_periodic_purge_task(workspace, make_form):
+    from resonanz.leads.tasks import purge_pending_leads
+    from resonanz.taskqueue.periodic import default_jobs
+
+    assert "leads.purge" in {job.name for job in default_jobs()}
+    doi = make_form(name="DOI")
+    _submit(workspace, doi, email="old@example.de", when=timezone.now() - timedelta(days=40))
+    _submit(workspace, doi, email="new@example.de", when=timezone.now())
+    assert purge_pending_leads.call() == 1
+    assert list(Lead.objects.values_list("email", flat=True)) == ["new@example.de"]
