@@ -8,6 +8,7 @@ from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
 from resonanz.engagement import api as engagement
 from resonanz.forecasting import api as forecasting
+from resonanz.leads import api as leads
 from resonanz.links import api as links
 from resonanz.posts import api as posts
 from resonanz.reports import api as reports
@@ -69,6 +70,13 @@ urlpatterns = [
     path(ws + "ads/spend/import/", ads.SpendImportApi.as_view(), name="ad_spend_import"),
     path(ws + "ads/figures/", ads.FiguresApi.as_view(), name="ad_figures"),
     path(ws + "ads/channels/<int:channel_id>/sync/", ads.ChannelSyncApi.as_view(), name="ad_sync"),
+    path(ws + "leads/", leads.LeadListApi.as_view(), name="leads"),
+    path(ws + "leads/export/", leads.LeadExportApi.as_view(), name="leads_export"),
+    path(ws + "leads/counts/", leads.LeadCountApi.as_view(), name="leads_counts"),
+    path(ws + "leads/forms/", leads.LeadFormListApi.as_view(), name="lead_forms"),
+    path(ws + "leads/forms/<int:form_id>/", leads.LeadFormDetailApi.as_view(), name="lead_form"),
+    path(ws + "leads/person/", leads.PersonExportApi.as_view(), name="leads_person"),
+    path(ws + "leads/person/erase/", leads.PersonEraseApi.as_view(), name="leads_person_erase"),
     path(ws + "links/", links.ShortLinkListApi.as_view(), name="links"),
     path(ws + "links/clicks/", links.ShortLinkClicksApi.as_view(), name="link_clicks"),
     path(ws + "links/shorten/", links.ShortenTextApi.as_view(), name="links_shorten"),

@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "resonanz.links",
     "resonanz.forecasting",
     "resonanz.ads",
+    "resonanz.leads",
     "resonanz.listening",
     "resonanz.reports",
     "resonanz.web",
