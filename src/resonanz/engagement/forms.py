@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors.base.spec import InboxKind
 
-from .models import ConversationStatus, MessageLanguage, Sentiment
+from .models import AssignMode, ConversationStatus, MessageLanguage, Priority, Sentiment
 
 KIND_LABELS = {
     InboxKind.REPLIES.value: _("Replies"),
@@ -85,3 +85,55 @@ class SavedReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Variables: {author_name}, {channel_name}, {agent_name}"),
     )
+
+
+class RuleForm(forms.Form):
+    """An assignment rule: conditions (empty = any) and what to do. The service checks the rest."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    enabled = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    channel = forms.TypedChoiceField(label=_("Channel"), required=False, coerce=int, empty_value=None)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    sentiment = forms.ChoiceField(label=_("Sentiment"), required=False)
+    keywords = forms.CharField(
+        label=_("Keywords"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "One per line; any one suffices. Case and umlauts do not matter (Rückgabe = rueckgabe), "
+            "whole words only; end a word with * to match its beginning (kaputt* finds kaputtes)."
+        ),
+    )
+    assign_mode = forms.ChoiceField(label=_("Assignment"), required=False, choices=AssignMode.choices)
+    assignee = forms.TypedChoiceField(label=_("Person"), required=False, coerce=int, empty_value=None)
+    pool = forms.TypedMultipleChoiceField(
+        label=_("Group (in turn)"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    set_status = forms.ChoiceField(label=_("Set status"), required=False)
+    set_priority = forms.ChoiceField(label=_("Set priority"), required=False)
+
+    def __init__(
+        self,
+        *args: object,
+        channels: list[tuple[int, str]],
+        kinds: list[str],
+        members: list[tuple[int, str]],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        any_label = str(_("Any"))
+        keep = str(_("Leave as it is"))
+        choices: dict[str, list[tuple[Any, Any]]] = {
+            "channel": _blank(any_label) + [(str(pk), name) for pk, name in channels],
+            "kind": _blank(any_label) + [(k, str(KIND_LABELS.get(k, k))) for k in kinds],
+            "language": _blank(any_label) + list(MessageLanguage.choices),
+            "sentiment": _blank(any_label) + list(Sentiment.choices),
+            "assignee": _blank("—") + [(str(pk), name) for pk, name in members],
+            "pool": [(str(pk), name) for pk, name in members],
+            "set_status": _blank(keep) + list(ConversationStatus.choices),
+            "set_priority": _blank(keep) + list(Priority.choices),
+        }
+        for name, values in choices.items():
+            cast(forms.ChoiceField, self.fields[name]).choices = values

@@ -15,6 +15,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "saved-replies/<int:saved_reply_id>/delete/", views.saved_reply_delete_view, name="saved_reply_delete"
     ),
+    path("rules/", views.rules_view, name="rules"),
+    path("rules/preview/", views.rule_preview_view, name="rule_preview"),
+    path("rules/<int:rule_id>/", views.rule_edit_view, name="rule_edit"),
+    path("rules/<int:rule_id>/delete/", views.rule_delete_view, name="rule_delete"),
+    path("rules/<int:rule_id>/move/", views.rule_move_view, name="rule_move"),
     path("<int:conversation_id>/", views.thread_view, name="thread"),
     path("<int:conversation_id>/assign/", views.assign_view, name="assign"),
     path("<int:conversation_id>/status/", views.status_view, name="status"),

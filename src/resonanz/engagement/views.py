@@ -35,12 +35,13 @@ from .forms import (
     AssignForm,
     BulkForm,
     FilterForm,
+    RuleForm,
     SavedReplyForm,
     SettingsForm,
     StatusForm,
     TextForm,
 )
-from .models import Conversation, MessageLanguage, Sentiment
+from .models import AssignmentRule, AssignMode, Conversation, MessageLanguage, Priority, Sentiment
 from .selectors import (
     conversation_get,
     conversation_list,
@@ -49,6 +50,9 @@ from .selectors import (
     first_response_due,
     inbox_members,
     response_report,
+    rule_get,
+    rule_list,
+    rule_preview,
     saved_reply_get,
     saved_reply_list,
 )
@@ -61,6 +65,10 @@ from .services import (
     note_add,
     presence_touch,
     reply_create,
+    rule_create,
+    rule_delete,
+    rule_move,
+    rule_update,
     saved_reply_create,
     saved_reply_delete,
     saved_reply_render,
@@ -414,6 +422,205 @@ def report_view(request: HttpRequest, scope: Scope) -> HttpResponse:
             "settings": inbox_settings_get(workspace=scope.workspace),
         },
     )
+
+
+# -- assignment rules (owners and admins) ---------------------------------------------------------------
+
+
+def _rule_form(scope: Scope, data: Any = None, initial: dict[str, Any] | None = None) -> RuleForm:
+    channels = _channels(scope)
+    members = [(u.pk, u.name or u.email) for u in inbox_members(workspace=scope.workspace)]
+    return RuleForm(
+        data,
+        initial=initial,
+        channels=[(c.pk, c.display_name or c.handle) for c in channels],
+        kinds=_kinds(channels),
+        members=members,
+    )
+
+
+def _rule_values(scope: Scope, cleaned: dict[str, Any]) -> tuple[dict[str, Any], list[User]]:
+    """The form's values as the service takes them: channel and people as objects of this workspace."""
+    channels = {c.pk: c for c in _channels(scope)}
+    people = {u.pk: u for u in inbox_members(workspace=scope.workspace)}
+    values = {k: v for k, v in cleaned.items() if k not in {"channel", "assignee", "pool"}}
+    values["channel"] = channels.get(cleaned["channel"]) if cleaned.get("channel") else None
+    values["assignee"] = people.get(cleaned["assignee"]) if cleaned.get("assignee") else None
+    pool = [people[pk] for pk in cleaned.get("pool") or [] if pk in people]
+    return values, pool
+
+
+def _rule_initial(rule: AssignmentRule) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "enabled": rule.enabled,
+        "channel": rule.channel_id,
+        "kind": rule.kind,
+        "language": rule.language,
+        "sentiment": rule.sentiment,
+        "keywords": rule.keywords,
+        "assign_mode": rule.assign_mode,
+        "assignee": rule.assignee_id,
+        "pool": [u.pk for u in rule.pool.all()],
+        "set_status": rule.set_status,
+        "set_priority": rule.set_priority,
+    }
+
+
+def _rule_rows(scope: Scope) -> list[dict[str, Any]]:
+    statuses = dict(Conversation._meta.get_field("status").choices or [])  # type: ignore[arg-type]
+    rows = []
+    for rule in rule_list(workspace=scope.workspace):
+        conditions = [
+            str(x)
+            for x in (
+                rule.channel.display_name or rule.channel.handle if rule.channel else "",
+                KIND_LABELS.get(rule.kind, rule.kind) if rule.kind else "",
+                LANGUAGES.get(rule.language, "") if rule.language else "",
+                SENTIMENTS.get(rule.sentiment, "") if rule.sentiment else "",
+                ", ".join(rule.keywords.splitlines()),
+            )
+            if x
+        ]
+        actions = []
+        if rule.assign_mode == AssignMode.PERSON and rule.assignee:
+            actions.append(_("assign to %(person)s") % {"person": rule.assignee.name or rule.assignee.email})
+        elif rule.assign_mode == AssignMode.ROUND_ROBIN:
+            names = ", ".join(u.name or u.email for u in rule.pool.all())
+            actions.append(_("assign in turn among %(people)s") % {"people": names})
+        if rule.set_status:
+            actions.append(
+                _("status: %(status)s") % {"status": statuses.get(rule.set_status, rule.set_status)}
+            )
+        if rule.set_priority:
+            actions.append(
+                _("priority: %(priority)s") % {"priority": dict(Priority.choices).get(rule.set_priority, "")}
+            )
+        rows.append({"rule": rule, "conditions": conditions, "actions": actions})
+    return rows
+
+
+def _rules_page(
+    request: HttpRequest,
+    scope: Scope,
+    form: RuleForm,
+    *,
+    rule: AssignmentRule | None = None,
+    preview: list[Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render_scoped(
+        request,
+        scope,
+        "engagement/rules.html",
+        {
+            "form": form,
+            "rows": _rule_rows(scope),
+            "editing": rule,
+            "preview": preview,
+            "preview_matched": sum(1 for item in preview or [] if item["hit"]),
+            "workspace": scope.workspace,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rules_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """The list of rules in order and the form for a new one."""
+    form = _rule_form(scope, request.POST or None, initial={"enabled": True})
+    if request.method == "POST":
+        if form.is_valid():
+            values, pool = _rule_values(scope, form.cleaned_data)
+            try:
+                rule_create(workspace=scope.workspace, actor=scope.user, values=values, pool=pool)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Rule created."))
+                return redirect("engagement:rules", workspace_id=scope.workspace.pk)
+        return _rules_page(request, scope, form, status=400)
+    return _rules_page(request, scope, form)
+
+
+def _form_errors(form: RuleForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rule_edit_view(request: HttpRequest, scope: Scope, rule_id: int) -> HttpResponse:
+    rule = or_404(rule_get, workspace=scope.workspace, rule_id=rule_id)
+    if request.method == "POST":
+        form = _rule_form(scope, request.POST)
+        if form.is_valid():
+            values, pool = _rule_values(scope, form.cleaned_data)
+            try:
+                rule_update(workspace=scope.workspace, rule=rule, actor=scope.user, values=values, pool=pool)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Rule saved."))
+                return redirect("engagement:rules", workspace_id=scope.workspace.pk)
+        return _rules_page(request, scope, form, rule=rule, status=400)
+    return _rules_page(request, scope, _rule_form(scope, initial=_rule_initial(rule)), rule=rule)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rule_delete_view(request: HttpRequest, scope: Scope, rule_id: int) -> HttpResponse:
+    rule = or_404(rule_get, workspace=scope.workspace, rule_id=rule_id)
+    rule_delete(workspace=scope.workspace, rule=rule, actor=scope.user)
+    messages.success(request, _("Rule deleted."))
+    return redirect("engagement:rules", workspace_id=scope.workspace.pk)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rule_move_view(request: HttpRequest, scope: Scope, rule_id: int) -> HttpResponse:
+    rule = or_404(rule_get, workspace=scope.workspace, rule_id=rule_id)
+    offset = -1 if request.POST.get("direction") == "up" else 1
+    rule_move(workspace=scope.workspace, rule=rule, actor=scope.user, offset=offset)
+    return redirect("engagement:rules", workspace_id=scope.workspace.pk)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rule_preview_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """The form's rule, unsaved, tried on the last 50 conversations: which it would take. htmx swaps in
+    the result alone; without JavaScript the page comes back with the form as it was filled in."""
+    form = _rule_form(scope, request.POST)
+    preview: list[Any] | None = None
+    if form.is_valid():
+        values, _pool = _rule_values(scope, form.cleaned_data)
+        draft = AssignmentRule(
+            workspace=scope.workspace,
+            **{
+                k: v
+                for k, v in values.items()
+                if k in {"channel", "kind", "language", "sentiment", "keywords"}
+            },
+        )
+        preview = rule_preview(workspace=scope.workspace, rules=[draft])
+        preview = [{"row": row, "hit": row.rule is not None} for row in preview]
+    if _is_htmx(request):
+        return render(
+            request,
+            "engagement/_rule_preview.html",
+            {
+                "preview": preview,
+                "preview_matched": sum(1 for item in preview or [] if item["hit"]),
+                "form": form,
+                "workspace": scope.workspace,
+            },
+            status=200 if preview is not None else 400,
+        )
+    return _rules_page(request, scope, form, preview=preview, status=200 if preview is not None else 400)
 
 
 __all__ = ["Http404", "ObjectDoesNotExist"]
