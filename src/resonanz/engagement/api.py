@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -24,7 +25,16 @@ from .models import (
     Sentiment,
 )
 from .selectors import conversation_list, inbox_members, metric_series, rule_get, rule_list, rule_preview
-from .services import rule_create, rule_delete, rule_update
+from .services import (
+    inbox_settings_get,
+    inbox_settings_set_retention,
+    inbox_settings_update,
+    person_erase,
+    person_export,
+    rule_create,
+    rule_delete,
+    rule_update,
+)
 
 
 class MetricSerializer(serializers.ModelSerializer[MetricSample]):
@@ -274,4 +284,90 @@ class RulePreviewApi(WorkspaceAPIView):
                 {"conversation_id": r.conversation.pk, "text": r.text, "matches": r.rule is not None}
                 for r in rows
             ]
+        )
+
+
+# -- inbox settings and GDPR ---------------------------------------------------------------------------
+
+
+class InboxSettingsSerializer(serializers.Serializer[None]):
+    round_robin = serializers.BooleanField(required=False)
+    first_response_minutes = serializers.IntegerField(required=False, min_value=1, max_value=60 * 24 * 14)
+    retention_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=3650, help_text="null: keep until deleted"
+    )
+
+
+class InboxSettingsApi(WorkspaceAPIView):
+    actions = {"GET": Action.USE_INBOX, "PATCH": Action.MANAGE_WORKSPACE}
+
+    def _data(self) -> dict[str, Any]:
+        found = inbox_settings_get(workspace=self.workspace)
+        return {
+            "round_robin": found.round_robin,
+            "first_response_minutes": found.first_response_minutes,
+            "retention_days": found.retention_days,
+        }
+
+    @extend_schema(responses=InboxSettingsSerializer)
+    def get(self, request: Request, workspace_id: int) -> Response:
+        return Response(self._data())
+
+    @extend_schema(request=InboxSettingsSerializer, responses=InboxSettingsSerializer)
+    def patch(self, request: Request, workspace_id: int) -> Response:
+        s = InboxSettingsSerializer(data=request.data, partial=True)
+        s.is_valid(raise_exception=True)
+        data = dict(s.validated_data)
+        current = self._data()
+        if "round_robin" in data or "first_response_minutes" in data:
+            inbox_settings_update(
+                workspace=self.workspace,
+                round_robin=data.get("round_robin", current["round_robin"]),
+                first_response_minutes=data.get("first_response_minutes", current["first_response_minutes"]),
+            )
+        if "retention_days" in data:
+            try:
+                inbox_settings_set_retention(
+                    workspace=self.workspace, actor=self.user, days=data["retention_days"]
+                )
+            except ValidationError as exc:
+                raise _refuse(exc) from exc
+        return Response(self._data())
+
+
+class PersonSerializer(serializers.Serializer[None]):
+    person = serializers.CharField(max_length=300, help_text="A handle (with or without @) or account id")
+
+
+class PersonErasedSerializer(serializers.Serializer[None]):
+    messages = serializers.IntegerField()
+    notes = serializers.IntegerField()
+    conversations = serializers.IntegerField()
+
+
+class PersonExportApi(WorkspaceAPIView):
+    """Everything the inbox holds from one person (GDPR Art. 15/20), as the page's JSON download."""
+
+    actions = {"GET": Action.MANAGE_WORKSPACE}
+
+    @extend_schema(parameters=[PersonSerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, workspace_id: int) -> Response:
+        s = PersonSerializer(data=request.query_params)
+        s.is_valid(raise_exception=True)
+        return Response(
+            person_export(workspace=self.workspace, actor=self.user, person=s.validated_data["person"])
+        )
+
+
+class PersonEraseApi(WorkspaceAPIView):
+    """Erase one person's messages (GDPR Art. 17); notes keep their own words."""
+
+    actions = {"POST": Action.MANAGE_WORKSPACE}
+
+    @extend_schema(request=PersonSerializer, responses=PersonErasedSerializer)
+    def post(self, request: Request, workspace_id: int) -> Response:
+        s = PersonSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        return Response(
+            person_erase(workspace=self.workspace, actor=self.user, person=s.validated_data["person"])
         )

@@ -137,3 +137,25 @@ class RuleForm(forms.Form):
         }
         for name, values in choices.items():
             cast(forms.ChoiceField, self.fields[name]).choices = values
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(
+        label=_("Delete closed conversations after (days)"),
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text=_("Empty: keep them until someone deletes them. Checked every hour."),
+    )
+
+
+class PersonForm(forms.Form):
+    person = forms.CharField(
+        label=_("Handle or account id"),
+        max_length=300,
+        help_text=_("As the network shows it, e.g. @kundin@social.example, or the account id."),
+    )
+
+
+class EraseForm(PersonForm):
+    confirm = forms.BooleanField(label=_("Yes, erase these messages for good."))

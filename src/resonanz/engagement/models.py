@@ -130,6 +130,9 @@ class InboxSettings(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"), default=60)
+    # GDPR retention: conversations closed longer than this many days are deleted with their messages,
+    # notes and answers (``services.inbox_retention_apply``, periodic). None = kept until deleted by hand.
+    retention_days = models.PositiveIntegerField(_("retention (days)"), null=True, blank=True)
 
     def __str__(self) -> str:
         return f"inbox settings of {self.workspace_id}"

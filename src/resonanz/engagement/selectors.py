@@ -242,3 +242,26 @@ def rule_preview(
         )
         rows.append(PreviewRow(conversation=conversation, text=inbound[-1].text if inbound else "", rule=hit))
     return rows
+
+
+def _person_variants(person: str) -> tuple[str, set[str]]:
+    raw = person.strip()
+    handle = raw.lstrip("@")
+    return raw, {handle.casefold(), ("@" + handle).casefold()} - {"", "@"}
+
+
+def person_messages(*, workspace: Workspace, person: str) -> QuerySet[Message]:
+    """The messages from the network by ``person`` across the workspace's channels: an author handle
+    (any case, with or without a leading @) or the network's account id, exactly. Our own answers are
+    not theirs. Empty input finds nothing (never "everyone")."""
+    raw, handles = _person_variants(person)
+    if not handles:
+        return Message.objects.none()
+    match = Q(author_id=raw)
+    for handle in handles:
+        match |= Q(author_handle__iexact=handle)
+    return (
+        Message.objects.filter(match, conversation__workspace=workspace, sent_by__isnull=True)
+        .select_related("conversation__channel")
+        .order_by("created_at", "pk")
+    )

@@ -4,7 +4,7 @@ import logging
 import re
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -1083,3 +1083,160 @@ def conversation_route(
                 conversation_auto_assign(workspace=workspace, conversation=conversation)
         Message.objects.filter(pk__in=[m.pk for m in fresh]).update(routed=True)
     return applied
+
+
+# -- GDPR: retention, erasure and export of one person's messages -------------------------------------
+#
+# Retention deletes what was closed long enough ago (Art. 5(1)(e) GDPR, storage limitation); erasure
+# removes one person's messages on request (Art. 17) and export hands them over (Art. 15/20). The audit
+# log records that it happened and how much, never whose data it was (that would keep what was erased).
+
+RETENTION_BATCH = 500
+ERASED_TEXT = "[…]"  # what stands in a note where it quoted an erased message (no language: stored)
+
+
+def inbox_settings_set_retention(
+    *, workspace: Workspace, actor: User | None, days: int | None
+) -> InboxSettings:
+    """Keep closed conversations ``days`` days after closing (None: until deleted by hand)."""
+    _require_rules_manager(workspace, actor)
+    if days is not None and days < 1:
+        raise ValidationError(
+            {"retention_days": _("Keep conversations at least one day, or leave it empty.")}
+        )
+    found = inbox_settings_get(workspace=workspace)
+    found.retention_days = days
+    found.save(update_fields=["retention_days"])
+    audit_log_record(
+        workspace=workspace, actor=actor, action="inbox.retention.set", target=found, data={"days": days}
+    )
+    return found
+
+
+def inbox_retention_apply(
+    *, workspace: Workspace, now: datetime | None = None, batch: int = RETENTION_BATCH
+) -> dict[str, int]:
+    """Delete the workspace's conversations closed longer ago than its retention, with their messages,
+    notes and answers, ``batch`` conversations per transaction (a short lock each, however many there
+    are). Returns the counts; one audit entry when anything was deleted."""
+    settings_row = inbox_settings_get(workspace=workspace)
+    if not settings_row.retention_days:
+        return {"conversations": 0, "messages": 0}
+    cutoff = (now or timezone.now()) - timedelta(days=settings_row.retention_days)
+    conversations = messages = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Conversation.objects.filter(
+                    workspace=workspace, status=ConversationStatus.CLOSED, closed_at__lt=cutoff
+                )
+                .order_by("closed_at", "pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            messages += Message.objects.filter(conversation_id__in=ids).count()
+            Conversation.objects.filter(pk__in=ids).delete()
+            conversations += len(ids)
+    if conversations:
+        audit_log_record(
+            workspace=workspace,
+            actor=None,
+            action="inbox.retention.applied",
+            data={"days": settings_row.retention_days, "conversations": conversations, "messages": messages},
+        )
+    return {"conversations": conversations, "messages": messages}
+
+
+def inbox_retention_apply_all() -> dict[str, int]:
+    """Periodic: every workspace with a retention set."""
+    total = {"conversations": 0, "messages": 0}
+    for settings_row in InboxSettings.objects.filter(retention_days__isnull=False).select_related(
+        "workspace"
+    ):
+        done = inbox_retention_apply(workspace=settings_row.workspace)
+        total = {k: total[k] + done[k] for k in total}
+    return total
+
+
+def _redact_note(text: str, quoted: list[str]) -> str:
+    """``text`` with every erased message it quotes taken out: the whole text where it appears, and
+    quoted lines (``> …``) whose words come from an erased message."""
+    for original in sorted(quoted, key=len, reverse=True):
+        if len(original.strip()) >= 3:
+            text = text.replace(original.strip(), ERASED_TEXT)
+    lines = []
+    for line in text.splitlines():
+        body = line.lstrip()
+        quote = body.lstrip("> ").strip() if body.startswith(">") else ""
+        if quote and any(quote in original for original in quoted):
+            lines.append(line[: len(line) - len(body)] + "> " + ERASED_TEXT)
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def person_erase(*, workspace: Workspace, actor: User | None, person: str) -> dict[str, int]:
+    """Erase every message from the network by ``person`` (a handle, with or without @, or the
+    network's account id) in the workspace. Notes stay, but the text they quote from those messages is
+    removed; a conversation left with nothing (no message, no note) goes too. Our own answers stay."""
+    _require_rules_manager(workspace, actor)
+    from .selectors import person_messages
+
+    found = list(person_messages(workspace=workspace, person=person))
+    if not found:
+        return {"messages": 0, "notes": 0, "conversations": 0}
+    by_conversation: dict[int, list[str]] = {}
+    for message in found:
+        by_conversation.setdefault(message.conversation_id, []).append(message.text)
+    notes = 0
+    for note in Note.objects.filter(conversation_id__in=list(by_conversation)):
+        redacted = _redact_note(note.text, by_conversation[note.conversation_id])
+        if redacted != note.text:
+            note.text = redacted
+            note.save(update_fields=["text"])
+            notes += 1
+    Message.objects.filter(pk__in=[m.pk for m in found]).delete()
+    empty = Conversation.objects.filter(
+        pk__in=list(by_conversation), messages__isnull=True, notes__isnull=True
+    )
+    conversations = empty.count()
+    empty.delete()
+    done = {"messages": len(found), "notes": notes, "conversations": conversations}
+    # How much, never whose: the entry must not keep what was erased.
+    audit_log_record(workspace=workspace, actor=actor, action="inbox.person.erased", data=done)
+    return done
+
+
+def person_export(*, workspace: Workspace, actor: User | None, person: str) -> dict[str, Any]:
+    """Everything the inbox holds from ``person`` as JSON-ready data (Art. 15/20 GDPR)."""
+    _require_rules_manager(workspace, actor)
+    from resonanz.connectors.registry import find_spec
+
+    from .selectors import person_messages
+
+    items = []
+    for m in person_messages(workspace=workspace, person=person):
+        channel = m.conversation.channel
+        spec = find_spec(channel.network)
+        items.append(
+            {
+                "network": spec.display_name if spec else channel.network,
+                "channel": channel.display_name or channel.handle,
+                "conversation": m.conversation_id,
+                "remote_id": m.remote_id,
+                "url": m.url,
+                "author_id": m.author_id,
+                "author_handle": m.author_handle,
+                "author_name": m.author_name,
+                "text": m.text,
+                "created_at": m.created_at.isoformat(),
+                "language": m.language,
+                "sentiment": m.sentiment,
+            }
+        )
+    audit_log_record(
+        workspace=workspace, actor=actor, action="inbox.person.exported", data={"messages": len(items)}
+    )
+    return {"workspace": workspace.name, "exported_at": timezone.now().isoformat(), "messages": items}

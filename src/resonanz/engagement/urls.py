@@ -15,6 +15,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "saved-replies/<int:saved_reply_id>/delete/", views.saved_reply_delete_view, name="saved_reply_delete"
     ),
+    path("privacy/", views.privacy_view, name="privacy"),
+    path("privacy/retention/", views.retention_view, name="retention"),
+    path("privacy/erase/", views.erase_view, name="erase"),
+    path("privacy/export/", views.export_view, name="export"),
     path("rules/", views.rules_view, name="rules"),
     path("rules/preview/", views.rule_preview_view, name="rule_preview"),
     path("rules/<int:rule_id>/", views.rule_edit_view, name="rule_edit"),

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +34,10 @@ from .forms import (
     KIND_LABELS,
     AssignForm,
     BulkForm,
+    EraseForm,
     FilterForm,
+    PersonForm,
+    RetentionForm,
     RuleForm,
     SavedReplyForm,
     SettingsForm,
@@ -49,6 +52,7 @@ from .selectors import (
     conversation_thread,
     first_response_due,
     inbox_members,
+    person_messages,
     response_report,
     rule_get,
     rule_list,
@@ -61,8 +65,11 @@ from .services import (
     conversation_bulk,
     conversation_set_status,
     inbox_settings_get,
+    inbox_settings_set_retention,
     inbox_settings_update,
     note_add,
+    person_erase,
+    person_export,
     presence_touch,
     reply_create,
     rule_create,
@@ -621,6 +628,99 @@ def rule_preview_view(request: HttpRequest, scope: Scope) -> HttpResponse:
             status=200 if preview is not None else 400,
         )
     return _rules_page(request, scope, form, preview=preview, status=200 if preview is not None else 400)
+
+
+# -- privacy (GDPR): retention, one person's messages ------------------------------------------------------
+
+PERSON_SHOWN = 200
+
+
+def _privacy_page(
+    request: HttpRequest,
+    scope: Scope,
+    *,
+    retention_form: RetentionForm | None = None,
+    person_form: PersonForm | None = None,
+    erase_form: EraseForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    settings = inbox_settings_get(workspace=scope.workspace)
+    person = ""
+    if person_form is None:
+        person_form = PersonForm(request.GET or None)
+    if person_form.is_bound and person_form.is_valid():
+        person = person_form.cleaned_data["person"]
+    found = person_messages(workspace=scope.workspace, person=person) if person else None
+    return render_scoped(
+        request,
+        scope,
+        "engagement/privacy.html",
+        {
+            "retention_form": retention_form
+            or RetentionForm(initial={"retention_days": settings.retention_days}),
+            "person_form": person_form,
+            "erase_form": erase_form or EraseForm(initial={"person": person}),
+            "person": person,
+            "found": list(found[:PERSON_SHOWN]) if found is not None else None,
+            "found_count": found.count() if found is not None else 0,
+            "settings_section": "engagement/privacy.html",
+            "workspace": scope.workspace,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@workspace_view(Action.MANAGE_WORKSPACE)
+def privacy_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Retention, and the search for one person's messages with what erasing them would remove."""
+    return _privacy_page(request, scope)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def retention_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    form = RetentionForm(request.POST)
+    if form.is_valid():
+        try:
+            inbox_settings_set_retention(
+                workspace=scope.workspace, actor=scope.user, days=form.cleaned_data["retention_days"]
+            )
+        except ValidationError as exc:
+            form.add_error("retention_days", exc.messages)
+        else:
+            messages.success(request, _("Retention saved."))
+            return redirect("engagement:privacy", workspace_id=scope.workspace.pk)
+    return _privacy_page(request, scope, retention_form=form, status=400)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def erase_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    form = EraseForm(request.POST)
+    if not form.is_valid():
+        return _privacy_page(
+            request, scope, person_form=PersonForm(request.POST), erase_form=form, status=400
+        )
+    done = person_erase(workspace=scope.workspace, actor=scope.user, person=form.cleaned_data["person"])
+    messages.success(
+        request,
+        _("Erased %(messages)s messages; %(notes)s notes no longer quote them.")
+        % {"messages": done["messages"], "notes": done["notes"]},
+    )
+    return redirect("engagement:privacy", workspace_id=scope.workspace.pk)
+
+
+@require_GET
+@workspace_view(Action.MANAGE_WORKSPACE)
+def export_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    form = PersonForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Enter a handle or account id."))
+    data = person_export(workspace=scope.workspace, actor=scope.user, person=form.cleaned_data["person"])
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="inbox-export.json"'
+    return response
 
 
 __all__ = ["Http404", "ObjectDoesNotExist"]
