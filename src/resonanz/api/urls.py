@@ -57,6 +57,7 @@ urlpatterns = [
         name="review-link-revoke",
     ),
     path(ws + "conversations/", engagement.ConversationListApi.as_view(), name="conversations"),
+    path(ws + "conversations/bulk/", engagement.ConversationBulkApi.as_view(), name="conversations-bulk"),
     path(ws + "inbox-settings/", engagement.InboxSettingsApi.as_view(), name="inbox-settings"),
     path(ws + "inbox-person/", engagement.PersonExportApi.as_view(), name="inbox-person"),
     path(ws + "inbox-person/erase/", engagement.PersonEraseApi.as_view(), name="inbox-person-erase"),

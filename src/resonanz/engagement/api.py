@@ -26,6 +26,7 @@ from .models import (
 )
 from .selectors import conversation_list, inbox_members, metric_series, rule_get, rule_list, rule_preview
 from .services import (
+    conversation_bulk,
     inbox_settings_get,
     inbox_settings_set_retention,
     inbox_settings_update,
@@ -93,6 +94,9 @@ class VariantMetricsApi(WorkspaceAPIView):
 
 
 class ConversationListApi(WorkspaceAPIView):
+    # The inbox's own permission, as on the page (agents work here; analysts do not).
+    actions = {"GET": Action.USE_INBOX}
+
     @extend_schema(responses=ConversationSerializer(many=True))
     def get(self, request: Request, workspace_id: int) -> Response:
         qs = conversation_list(
@@ -371,3 +375,43 @@ class PersonEraseApi(WorkspaceAPIView):
         return Response(
             person_erase(workspace=self.workspace, actor=self.user, person=s.validated_data["person"])
         )
+
+
+class BulkSerializer(serializers.Serializer[None]):
+    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
+    action = serializers.ChoiceField(choices=[("assign", "assign"), ("status", "status"), ("close", "close")])
+    assignee_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    status = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="open, pending, closed"
+    )
+
+
+class BulkResultSerializer(serializers.Serializer[None]):
+    changed = serializers.IntegerField()
+
+
+class ConversationBulkApi(WorkspaceAPIView):
+    """The list's bulk actions: all conversations or none (one of another workspace: 404)."""
+
+    actions = {"POST": Action.USE_INBOX}
+
+    @extend_schema(request=BulkSerializer, responses=BulkResultSerializer)
+    def post(self, request: Request, workspace_id: int) -> Response:
+        s = BulkSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = s.validated_data
+        assignee = User.objects.filter(pk=data["assignee_id"]).first() if data["assignee_id"] else None
+        if data["assignee_id"] and assignee is None:
+            raise serializers.ValidationError({"assignee_id": [_("Unknown person.")]})
+        try:
+            changed = conversation_bulk(
+                workspace=self.workspace,
+                conversation_ids=data["ids"],
+                action=data["action"],
+                assignee=assignee,
+                status=data["status"],
+                actor=self.user,
+            )
+        except ValidationError as exc:
+            raise _refuse(exc) from exc
+        return Response({"changed": changed})

@@ -66,8 +66,11 @@ class TextForm(forms.Form):
 class BulkForm(forms.Form):
     # The conversations come as ``ids`` (checkboxes of the list), read by the view; the service checks
     # that every one is the workspace's.
-    action = forms.ChoiceField(choices=[("assign", _("Assign")), ("close", _("Close"))])
+    action = forms.ChoiceField(
+        choices=[("assign", _("Assign")), ("status", _("Set status")), ("close", _("Close"))]
+    )
     assignee = forms.CharField(required=False, max_length=20)
+    status = forms.ChoiceField(required=False, choices=[("", "—"), *ConversationStatus.choices])
 
 
 class SettingsForm(forms.Form):

@@ -443,16 +443,30 @@ def conversation_set_status(
     return conversation
 
 
+BULK_ACTIONS = ("assign", "status", "close")
+
+
 def conversation_bulk(
     *,
     workspace: Workspace,
     conversation_ids: list[int],
     action: str,
     assignee: User | None = None,
+    status: str = "",
     actor: User | None = None,
 ) -> int:
-    """``action`` "assign" (to ``assignee``; None = unassign) or "close" for each conversation. All of
-    them must belong to ``workspace``: one id of another workspace refuses the whole batch (404)."""
+    """``action`` "assign" (to ``assignee``; None = unassign), "status" (to ``status``) or "close" for
+    each conversation. Every one is checked before anything changes: one id of another workspace refuses
+    the whole batch (404), and the actor must hold inbox rights; all of it is one transaction and one
+    audit entry (which conversations, what was done)."""
+    if action not in BULK_ACTIONS:
+        raise ValidationError(_("Unknown action: %(action)s") % {"action": action})
+    if action == "status" and status not in ConversationStatus.values:
+        raise ValidationError(_("Unknown status: %(status)s") % {"status": status})
+    if actor is not None:
+        ensure_allowed(membership_role(workspace=workspace, user=actor), Action.USE_INBOX)
+    if assignee is not None:
+        _ensure_inbox_member(workspace, assignee)
     conversations = list(Conversation.objects.filter(pk__in=conversation_ids))
     if len(conversations) != len(set(conversation_ids)):
         raise WorkspaceMismatch(workspace_id=workspace.pk, obj_workspace_id=None)
@@ -464,15 +478,24 @@ def conversation_bulk(
                 conversation_assign(
                     workspace=workspace, conversation=conversation, assignee=assignee, actor=actor
                 )
-            elif action == "close":
+            else:
                 conversation_set_status(
                     workspace=workspace,
                     conversation=conversation,
-                    status=ConversationStatus.CLOSED,
+                    status=ConversationStatus.CLOSED if action == "close" else status,
                     actor=actor,
                 )
-            else:
-                raise ValidationError(_("Unknown action: %(action)s") % {"action": action})
+        audit_log_record(
+            workspace=workspace,
+            actor=actor,
+            action="inbox.bulk",
+            data={
+                "action": action,
+                "conversations": sorted(c.pk for c in conversations),
+                **({"assignee": assignee.pk if assignee else None} if action == "assign" else {}),
+                **({"status": status} if action == "status" else {}),
+            },
+        )
     return len(conversations)
 
 

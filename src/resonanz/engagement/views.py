@@ -163,6 +163,7 @@ def _list_context(request: HttpRequest, scope: Scope) -> dict[str, Any]:
         "rows": rows,
         "settings": settings,
         "members": list(inbox_members(workspace=scope.workspace)),
+        "statuses": Conversation._meta.get_field("status").choices,  # type: ignore[union-attr]
         "kind_labels": {k: str(v) for k, v in KIND_LABELS.items()},
         "poll_seconds": POLL_SECONDS,
         "rows_url": reverse("engagement:rows", args=[scope.workspace.pk]) + "?" + query,
@@ -359,6 +360,7 @@ def bulk_view(request: HttpRequest, scope: Scope) -> HttpResponse:
             conversation_ids=ids,
             action=form.cleaned_data["action"],
             assignee=assignee,
+            status=form.cleaned_data.get("status") or "",
             actor=scope.user,
         )
     except ValidationError as exc:

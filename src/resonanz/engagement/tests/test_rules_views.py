@@ -87,7 +87,7 @@ def test_bad_input_is_explained_in_german_and_the_form_keeps_what_was_typed(work
     assert "Eine Regel braucht eine Aktion" in html
     assert "Lieferung" in html
     assert "Ohne Aktion" in html
-    assert "An den letzten 50 Unterhaltungen testen" in html
+    assert "An den letzten 50 Gesprächen testen" in html
     assert not AssignmentRule.objects.exists()
 
 
@@ -104,7 +104,7 @@ def test_preview_lists_the_conversations_a_draft_would_take(
     assert f'id="preview-{miss.pk}"' not in html
     assert "1 of 2 conversations would match." in html
     german = login(owner, language="de").post(_url("rule_preview", workspace), data).content.decode()
-    assert "1 von 2 Unterhaltungen würden passen." in german
+    assert "1 von 2 Gesprächen würden passen." in german
     assert 'id="rule-form"' in german  # without htmx: the whole page, the form as filled in
     assert not AssignmentRule.objects.exists()
     assert not Conversation.objects.filter(assignee__isnull=False).exists()
