@@ -57,6 +57,11 @@ urlpatterns = [
         name="review-link-revoke",
     ),
     path(ws + "conversations/", engagement.ConversationListApi.as_view(), name="conversations"),
+    path(
+        ws + "conversations/<int:conversation_id>/messages/<int:message_id>/<slug:action>/",
+        engagement.MessageActionApi.as_view(),
+        name="message-action",
+    ),
     path(ws + "conversations/bulk/", engagement.ConversationBulkApi.as_view(), name="conversations-bulk"),
     path(ws + "inbox-settings/", engagement.InboxSettingsApi.as_view(), name="inbox-settings"),
     path(ws + "inbox-person/", engagement.PersonExportApi.as_view(), name="inbox-person"),

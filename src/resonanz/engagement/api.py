@@ -24,12 +24,21 @@ from .models import (
     MetricSample,
     Sentiment,
 )
-from .selectors import conversation_list, inbox_members, metric_series, rule_get, rule_list, rule_preview
+from .selectors import (
+    conversation_get,
+    conversation_list,
+    inbox_members,
+    metric_series,
+    rule_get,
+    rule_list,
+    rule_preview,
+)
 from .services import (
     conversation_bulk,
     inbox_settings_get,
     inbox_settings_set_retention,
     inbox_settings_update,
+    message_act,
     person_erase,
     person_export,
     rule_create,
@@ -48,6 +57,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
     class Meta:
         model = Message
         fields = [
+            "id",
             "remote_id",
             "url",
             "author_handle",
@@ -58,6 +68,8 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "language",
             "sentiment",
             "sentiment_reasons",
+            "liked_at",
+            "hidden_at",
         ]
 
 
@@ -415,3 +427,24 @@ class ConversationBulkApi(WorkspaceAPIView):
         except ValidationError as exc:
             raise _refuse(exc) from exc
         return Response({"changed": changed})
+
+
+class MessageActionApi(WorkspaceAPIView):
+    """``action`` is like, hide or delete_reply: only what the channel's connector declares."""
+
+    actions = {"POST": Action.USE_INBOX}
+
+    @extend_schema(request=None, responses={200: MessageSerializer, 204: None})
+    def post(
+        self, request: Request, workspace_id: int, conversation_id: int, message_id: int, action: str
+    ) -> Response:
+        conversation = conversation_get(workspace=self.workspace, conversation_id=conversation_id)
+        message = conversation.messages.get(pk=message_id)
+        message.conversation = conversation
+        try:
+            done = message_act(workspace=self.workspace, message=message, action=action, actor=self.user)
+        except ValidationError as exc:
+            raise _refuse(exc) from exc
+        if done is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(MessageSerializer(done).data)

@@ -107,6 +107,9 @@ class Message(models.Model):
     # The assignment rules have seen this message (``services.conversation_route``): set once, so a rule
     # is applied once per new message even when routing waits for the language and sentiment.
     routed = models.BooleanField(default=False)
+    # Done on the network from the inbox (``services.message_act``): our like, and a hidden comment.
+    liked_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]

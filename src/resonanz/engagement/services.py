@@ -34,7 +34,7 @@ from resonanz.connectors.base import (
     TemporaryError,
 )
 from resonanz.connectors.base.provider import PublishKey
-from resonanz.connectors.base.spec import InboxKind
+from resonanz.connectors.base.spec import InboxAction, InboxKind
 from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import WorkspaceMismatch, ensure_same_workspace
 from resonanz.core.services import audit_log_record
@@ -1263,3 +1263,81 @@ def person_export(*, workspace: Workspace, actor: User | None, person: str) -> d
         workspace=workspace, actor=actor, action="inbox.person.exported", data={"messages": len(items)}
     )
     return {"workspace": workspace.name, "exported_at": timezone.now().isoformat(), "messages": items}
+
+
+# -- like, hide, delete on the network ---------------------------------------------------------------------
+#
+# Only what the channel's connector declares (``NetworkSpec.inbox_actions``). Called while the agent waits
+# (one short request, like the channel check), outside any transaction, and recorded after the network
+# said yes: every one of them is idempotent on the network (a like stays one like, a deleted status
+# answers 404 which the connector takes as done), so a retry after an error is safe.
+
+
+def message_actions(*, conversation: Conversation, message: Message) -> list[str]:
+    """What the inbox may offer for ``message``: like and hide for theirs, delete for ours."""
+    try:
+        declared = get_connector(conversation.channel.network).spec.inbox_actions
+    except LookupError:
+        return []
+    if message.sent_by_id is not None:
+        wanted = [InboxAction.DELETE_REPLY]
+    else:
+        wanted = [a for a in (InboxAction.LIKE, InboxAction.HIDE) if not _action_done(message, a)]
+    return [a.value for a in wanted if a in declared]
+
+
+def _action_done(message: Message, action: InboxAction) -> bool:
+    return (action == InboxAction.LIKE and message.liked_at is not None) or (
+        action == InboxAction.HIDE and message.hidden_at is not None
+    )
+
+
+def message_act(*, workspace: Workspace, message: Message, action: str, actor: User | None) -> Message | None:
+    """Like, hide (someone else's message) or delete (our answer) on the network; returns the message as
+    recorded (None once deleted). Refused in the user's language when the network does not allow it."""
+    conversation = message.conversation
+    _ensure_conversation(workspace, conversation)
+    if actor is not None:
+        ensure_allowed(membership_role(workspace=workspace, user=actor), Action.USE_INBOX)
+    if action not in message_actions(conversation=conversation, message=message):
+        raise ValidationError(_("This cannot be done with this message on this network."))
+    channel = conversation.channel
+    connector = get_connector(channel.network)
+    account = channel_account(channel=channel)
+    ref = PublishedRef(remote_id=message.remote_id, url=message.url)
+    call = {
+        InboxAction.LIKE.value: connector.like,
+        InboxAction.HIDE.value: connector.hide,
+        InboxAction.DELETE_REPLY.value: connector.delete_reply,
+    }[action]
+    try:
+        try:
+            call(account=account, ref=ref)
+        except AuthExpired as first:
+            if not channel_refresh_credentials(channel=channel, account=account, cause=first.network_message):
+                raise
+            call(account=account, ref=ref)
+    except TemporaryError as exc:
+        raise ValidationError(
+            _("The network did not answer (%(reason)s). Please try again in a moment.")
+            % {"reason": exc.network_message}
+        ) from exc
+    except ConnectorError as exc:
+        raise ValidationError(_("The network refused: %(reason)s") % {"reason": exc.network_message}) from exc
+    finally:
+        channel_store_account(channel=channel, account=account)
+    audit_log_record(
+        workspace=workspace,
+        actor=actor,
+        action=f"inbox.message.{action}",
+        target=conversation,
+        data={"message": message.pk},
+    )
+    now = timezone.now()
+    if action == InboxAction.DELETE_REPLY:
+        message.delete()
+        return None
+    field = "liked_at" if action == InboxAction.LIKE else "hidden_at"
+    setattr(message, field, now)
+    message.save(update_fields=[field])
+    return message

@@ -30,5 +30,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:conversation_id>/notes/", views.note_view, name="note"),
     path("<int:conversation_id>/reply/", views.reply_view, name="reply"),
     path("<int:conversation_id>/presence/", views.presence_view, name="presence"),
+    path(
+        "<int:conversation_id>/messages/<int:message_id>/<slug:action>/",
+        views.message_action_view,
+        name="message_action",
+    ),
     path("<int:conversation_id>/saved-reply/", views.saved_reply_insert_view, name="saved_reply_insert"),
 ]

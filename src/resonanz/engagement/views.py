@@ -23,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from resonanz.accounts.models import User
@@ -44,7 +45,7 @@ from .forms import (
     StatusForm,
     TextForm,
 )
-from .models import AssignmentRule, AssignMode, Conversation, MessageLanguage, Priority, Sentiment
+from .models import AssignmentRule, AssignMode, Conversation, Message, MessageLanguage, Priority, Sentiment
 from .selectors import (
     conversation_get,
     conversation_list,
@@ -67,6 +68,8 @@ from .services import (
     inbox_settings_get,
     inbox_settings_set_retention,
     inbox_settings_update,
+    message_act,
+    message_actions,
     note_add,
     person_erase,
     person_export,
@@ -196,6 +199,18 @@ def _conversation(scope: Scope, conversation_id: int) -> Conversation:
     return or_404(conversation_get, workspace=scope.workspace, conversation_id=conversation_id)
 
 
+ACTION_LABELS = {"like": _lazy("Like"), "hide": _lazy("Hide"), "delete_reply": _lazy("Delete on the network")}
+
+
+def _with_actions(conversation: Conversation, thread: list[Message]) -> list[Message]:
+    """Each message with the actions its channel's connector declares (``NetworkSpec.inbox_actions``)."""
+    for message in thread:
+        message.inbox_actions = [  # type: ignore[attr-defined]
+            (a, ACTION_LABELS.get(a, a)) for a in message_actions(conversation=conversation, message=message)
+        ]
+    return thread
+
+
 def _thread_context(scope: Scope, conversation: Conversation) -> dict[str, Any]:
     settings = inbox_settings_get(workspace=scope.workspace)
     post = conversation.variant.post if conversation.variant else None
@@ -203,7 +218,9 @@ def _thread_context(scope: Scope, conversation: Conversation) -> dict[str, Any]:
     return {
         "conversation": conversation,
         "post": post,
-        "thread": conversation_thread(workspace=scope.workspace, conversation=conversation),
+        "thread": _with_actions(
+            conversation, conversation_thread(workspace=scope.workspace, conversation=conversation)
+        ),
         "notes": list(conversation.notes.select_related("author")),
         "outgoing": list(conversation_outgoing(workspace=scope.workspace, conversation=conversation)),
         "members": list(inbox_members(workspace=scope.workspace)),
@@ -431,6 +448,31 @@ def report_view(request: HttpRequest, scope: Scope) -> HttpResponse:
             "settings": inbox_settings_get(workspace=scope.workspace),
         },
     )
+
+
+@require_POST
+@workspace_view(Action.USE_INBOX)
+def message_action_view(
+    request: HttpRequest, scope: Scope, conversation_id: int, message_id: int, action: str
+) -> HttpResponse:
+    """Like, hide or delete one message on the network (what its connector declares)."""
+    conversation = _conversation(scope, conversation_id)
+    message = conversation.messages.filter(pk=message_id).first()
+    if message is None:
+        raise Http404
+    message.conversation = conversation
+    try:
+        message_act(workspace=scope.workspace, message=message, action=action, actor=scope.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("engagement:thread", workspace_id=scope.workspace.pk, conversation_id=conversation.pk)
+    done = {
+        "like": _("Liked on the network."),
+        "hide": _("Hidden on the network."),
+        "delete_reply": _("Deleted on the network."),
+    }
+    messages.success(request, done.get(action, ""))
+    return redirect("engagement:thread", workspace_id=scope.workspace.pk, conversation_id=conversation.pk)
 
 
 # -- assignment rules (owners and admins) ---------------------------------------------------------------

@@ -70,6 +70,15 @@ class InboxKind(StrEnum):
     DIRECT_MESSAGES = "direct_messages"
 
 
+class InboxAction(StrEnum):
+    """What the inbox may do to a message on the network besides answering (``NetworkSpec.inbox_actions``;
+    the inbox offers only what the channel's connector declares)."""
+
+    LIKE = "like"  # like / favourite a message of someone else
+    HIDE = "hide"  # hide someone else's comment under our post from the public
+    DELETE_REPLY = "delete_reply"  # delete an answer we sent
+
+
 class ConnectMethod(StrEnum):
     # The form's values are enough: the connector logs in and returns the account (app passwords, tokens).
     CREDENTIALS = "credentials"
@@ -215,6 +224,7 @@ class NetworkSpec:
     link_card_with_media: bool = False  # a card is shown even when the post has attachments
     metrics: frozenset[Metric] = frozenset()
     inbox: frozenset[InboxKind] = frozenset()
+    inbox_actions: frozenset[InboxAction] = frozenset()
     refresh: bool = False  # expired credentials can be renewed without the user
     connect: ConnectSpec | None = None
     preview: PreviewSpec | None = None
@@ -260,6 +270,7 @@ __all__ = [
     "ConnectMethod",
     "ConnectSpec",
     "FieldKind",
+    "InboxAction",
     "InboxKind",
     "MediaKind",
     "MediaRule",

@@ -776,6 +776,16 @@ class MastodonConnector(Connector):
                 if exc.http_status != 404:
                     raise
 
+    def like(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """https://docs.joinmastodon.org/methods/statuses/#favourite: idempotent (a favourited status stays
+        favourited once)."""
+        with self._session(account) as client:
+            client.request("POST", f"/api/v1/statuses/{ref.remote_id}/favourite")
+
+    def delete_reply(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """Our answer is a status of ours: the same call as deleting a post (a 404 means it is gone)."""
+        self.delete(account=account, ref=ref)
+
     def edit(
         self, *, account: ChannelAccount, ref: PublishedRef, variant: DraftVariant, part_index: int
     ) -> PublishedRef:
