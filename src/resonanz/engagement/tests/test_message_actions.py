@@ -117,3 +117,62 @@ def test_another_workspace_s_message_is_a_404(workspace, other_workspace, api, f
     url = f"/api/v1/workspaces/{workspace.pk}/conversations/{fan_reply.conversation_id}/messages/999999/like/"
     assert api.post(url).status_code == 404
     assert Conversation.objects.count() == 1
+
+
+def test_hide_where_the_network_has_it_on_the_meta_emulator(
+    workspace, owner, make_channel, monkeypatch
+) -> None:
+    """A network that declares hide (and not like): the inbox offers hide, the comment is hidden there."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from resonanz.connectors.base import DraftPart, DraftVariant, Engagement, RemoteReply
+    from resonanz.connectors.base.provider import PublishKey
+    from resonanz.connectors.registry import get_connector
+    from resonanz.engagement.services import engagement_store
+    from resonanz.posts.models import Variant, VariantStatus
+    from resonanz.posts.services import PostInput, post_create
+    from testsupport.emulators.meta import MetaEmulator
+
+    with MetaEmulator() as meta:
+        monkeypatch.setenv("RESONANZ_FACEBOOK_API_URL", meta.base_url)
+        channel = make_channel(
+            "facebook",
+            base_url=meta.base_url,
+            remote_id=meta.default_page.id,
+            credentials={"page_access_token": meta.default_page.token},
+        )
+        connector = get_connector("facebook")
+        from resonanz.channels.services import channel_account
+
+        ref = connector.publish_part(
+            account=channel_account(channel=channel),
+            variant=DraftVariant(parts=[DraftPart(text="Neu!")]),
+            part_index=0,
+            key=PublishKey(key="rz-test-fb", created_at=datetime.now(UTC)),
+        )
+        post = post_create(
+            workspace=workspace, author=owner, data=PostInput(text="Neu!", channel_ids=[channel.pk])
+        )
+        Variant.objects.filter(post=post).update(
+            status=VariantStatus.PUBLISHED, remote_id=ref.remote_id, published_at=timezone.now()
+        )
+        variant = Variant.objects.select_related("post", "channel").get(post=post)
+        comment = meta.comment_as(meta.create_person("Fan AT"), ref.remote_id, "Spam spam")
+        item = RemoteReply(
+            remote_id=comment.id,
+            url="",
+            author_id="fan",
+            author_handle="Fan AT",
+            author_name="Fan AT",
+            text="Spam spam",
+            created_at=timezone.now(),
+            in_reply_to_remote_id=ref.remote_id,
+        )
+        engagement_store(workspace=workspace, variant=variant, engagement=Engagement(reply_items=[item]))
+        message = Message.objects.select_related("conversation__channel").get(remote_id=comment.id)
+        assert message_actions(conversation=message.conversation, message=message) == ["hide"]
+        message_act(workspace=workspace, message=message, action="hide", actor=owner)
+        assert meta.comments[comment.id].is_hidden is True
+        assert Message.objects.get(pk=message.pk).hidden_at is not None
