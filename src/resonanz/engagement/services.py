@@ -1067,7 +1067,9 @@ def conversation_route(
     the rule applied. Waits (returns None, messages stay unrouted) when a rule before any match needs
     language or sentiment that is not judged yet: ``messages_analyse`` routes them again."""
     _ensure_conversation(workspace, conversation)
-    with transaction.atomic():
+    # No savepoint: called inside the ingest's transaction (an error fails it as a whole anyway), and
+    # this runs once per conversation with new messages, on the ingest's hot path.
+    with transaction.atomic(savepoint=False):
         fresh = list(
             Message.objects.filter(
                 conversation=conversation, pk__in=message_ids, sent_by__isnull=True, routed=False
@@ -1075,14 +1077,18 @@ def conversation_route(
         )
         if not fresh:
             return None
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        rules = list(
+            AssignmentRule.objects.filter(workspace=workspace, enabled=True).select_related(
+                "assignee", "channel"
+            )
+        )
+        if rules:
+            # Locked while the rules decide, so a person assigning it by hand meanwhile is not overridden.
+            conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         applied: AssignmentRule | None = None
         if conversation.assignee_id is None:
             facts = [MessageFacts(text=m.text, language=m.language, sentiment=m.sentiment) for m in fresh]
             unjudged = any(m.sentiment is None for m in fresh)
-            rules = AssignmentRule.objects.filter(workspace=workspace, enabled=True).select_related(
-                "assignee", "channel"
-            )
             for rule in rules:
                 conditions = rule_conditions(rule)
                 if conditions.needs_analysis and unjudged:
