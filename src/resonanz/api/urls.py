@@ -2,12 +2,15 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from resonanz.accounts import api as accounts
+from resonanz.ads import api as ads
 from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
 from resonanz.engagement import api as engagement
+from resonanz.forecasting import api as forecasting
 from resonanz.links import api as links
 from resonanz.posts import api as posts
+from resonanz.reports import api as reports
 
 app_name = "api"
 ws = "workspaces/<int:workspace_id>/"
@@ -70,9 +73,27 @@ urlpatterns = [
     path(ws + "inbox-rules/preview/", engagement.RulePreviewApi.as_view(), name="inbox-rules-preview"),
     path(ws + "inbox-rules/<int:rule_id>/", engagement.RuleDetailApi.as_view(), name="inbox-rule"),
     path(ws + "campaigns/", campaigns.CampaignListApi.as_view(), name="campaigns"),
+    path(ws + "best-times/", forecasting.BestTimesApi.as_view(), name="best_times"),
+    path(ws + "forecast/", forecasting.ForecastApi.as_view(), name="forecast"),
+    path(ws + "ads/budgets/", ads.BudgetListApi.as_view(), name="ad_budgets"),
+    path(ws + "ads/budgets/<int:budget_id>/", ads.BudgetDetailApi.as_view(), name="ad_budget"),
+    path(ws + "ads/spend/", ads.SpendListApi.as_view(), name="ad_spend"),
+    path(ws + "ads/spend/import/", ads.SpendImportApi.as_view(), name="ad_spend_import"),
+    path(ws + "ads/figures/", ads.FiguresApi.as_view(), name="ad_figures"),
+    path(ws + "ads/channels/<int:channel_id>/sync/", ads.ChannelSyncApi.as_view(), name="ad_sync"),
     path(ws + "links/", links.ShortLinkListApi.as_view(), name="links"),
     path(ws + "links/clicks/", links.ShortLinkClicksApi.as_view(), name="link_clicks"),
     path(ws + "links/shorten/", links.ShortenTextApi.as_view(), name="links_shorten"),
     path(ws + "links/<int:short_link_id>/", links.ShortLinkDetailApi.as_view(), name="link"),
+    path(ws + "reports/", reports.ReportApi.as_view(), name="report"),
+    path(ws + "reports/download/<str:fmt>/", reports.ReportDownloadApi.as_view(), name="report-download"),
+    path(ws + "reports/branding/", reports.BrandingApi.as_view(), name="report-branding"),
+    path(ws + "reports/schedules/", reports.ScheduleListApi.as_view(), name="report-schedules"),
+    path(
+        ws + "reports/schedules/<int:schedule_id>/",
+        reports.ScheduleDetailApi.as_view(),
+        name="report-schedule",
+    ),
+    path(ws + "reports/deliveries/", reports.DeliveryListApi.as_view(), name="report-deliveries"),
     path(ws + "campaigns/<int:campaign_id>/", campaigns.CampaignDetailApi.as_view(), name="campaign"),
 ]

@@ -26,10 +26,13 @@ class PeriodicJob:
 
 
 def default_jobs() -> list[PeriodicJob]:
+    from resonanz.ads.tasks import sync_all_ad_results
     from resonanz.channels.tasks import verify_channels
     from resonanz.engagement.tasks import apply_retention, sync_engagement
+    from resonanz.forecasting.tasks import refit_forecasts
     from resonanz.listening.tasks import poll_listening
     from resonanz.publishing.tasks import sweep
+    from resonanz.reports.tasks import deliver_reports
 
     from .reaper import task_results_prune, tasks_reap
 
@@ -47,10 +50,20 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob(
             "listening.poll", float(settings.RESONANZ_LISTENING_INTERVAL_SECONDS), poll_listening.enqueue
         ),
+        # Refits only the workspaces with enough new history (forecasting/services.py).
+        PeriodicJob(
+            "forecasting.refit", float(settings.RESONANZ_FORECAST_REFIT_SECONDS), refit_forecasts.enqueue
+        ),
+        PeriodicJob(
+            "ads.sync", float(settings.RESONANZ_ADS_SYNC_INTERVAL_SECONDS), sync_all_ad_results.enqueue
+        ),
         PeriodicJob(
             "channels.verify",
             float(settings.RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS),
             verify_channels.enqueue,
+        ),
+        PeriodicJob(
+            "reports.deliver", float(settings.RESONANZ_REPORT_INTERVAL_SECONDS), deliver_reports.enqueue
         ),
     ]
 

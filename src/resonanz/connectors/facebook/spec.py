@@ -87,6 +87,8 @@ SPEC = NetworkSpec(
     # Comments of others can be hidden and our own answers deleted; liking as the Page
     # (POST /{object-id}/likes) is not implemented yet.
     inbox_actions=frozenset({InboxAction.HIDE, InboxAction.DELETE_REPLY}),
+    # Paid posts from the Marketing API's Insights (provider.py, fetch_ad_results).
+    ad_reporting=True,
     refresh=False,  # Page tokens from a long-lived user token do not expire; invalidated = reconnect
     connect=ConnectSpec(
         method=ConnectMethod.OAUTH,
