@@ -297,6 +297,10 @@ class FbComment:
     message: str
     created_at: float
     parent_id: str | None = None
+    # ``POST /{comment-id}`` with ``is_hidden`` (https://developers.facebook.com/docs/graph-api/reference/comment/
+    # "Updating": a Page may hide comments on its posts; hidden ones stay visible to their author).
+    is_hidden: bool = False
+    deleted: bool = False
 
 
 @dataclass
@@ -1015,6 +1019,8 @@ class MetaEmulator(EmulatorServer):
         return json_response(200, self._post_json(post, top_fields(request.params().get("fields") or "id")))
 
     def _edit_post(self, request: Request, match: re.Match[str]) -> Response:
+        if match.group(1) in self.comments and match.group(1) not in self.posts:
+            return self._update_comment(request, match.group(1))
         _page, post = self._post_of(request, match.group(1))
         document = request.document() or {}
         if "message" in document:
@@ -1023,7 +1029,33 @@ class MetaEmulator(EmulatorServer):
             post.message = message
         return json_response(200, {"success": True})
 
+    def _update_comment(self, request: Request, comment_id: str) -> Response:
+        """``POST /{comment-id}``: ``is_hidden`` (true/false) by the Page the comment is under, or a new
+        ``message`` for the Page's own comment (Graph API comment reference, "Updating")."""
+        _page, _post, comment = self._commented_object(request, comment_id)
+        assert comment is not None
+        document = request.document() or {}
+        if "is_hidden" in document:
+            if comment.author.id == _page.id:
+                raise self._invalid("(#100) A Page cannot hide its own comment")
+            comment.is_hidden = str(document["is_hidden"]).lower() in {"true", "1"}
+        if "message" in document:
+            if comment.author.id != _page.id:
+                raise ApiError(
+                    403, "(#200) Permissions error", body=graph_error(200, "(#200) Permissions error")
+                )
+            self._check_message(str(document["message"]))
+            comment.message = str(document["message"])
+        return json_response(200, {"success": True})
+
     def _delete_post(self, request: Request, match: re.Match[str]) -> Response:
+        if match.group(1) in self.comments and match.group(1) not in self.posts:
+            _page, _post, comment = self._commented_object(request, match.group(1))
+            assert comment is not None
+            if comment.deleted:
+                raise self._invalid("(#100) Object does not exist", subcode=33)
+            comment.deleted = True
+            return json_response(200, {"success": True})
         _page, post = self._post_of(request, match.group(1))
         post.deleted = True
         return json_response(200, {"success": True})
@@ -1045,6 +1077,7 @@ class MetaEmulator(EmulatorServer):
             "created_time": _graph_time(comment.created_at),
             "from": {"id": comment.author.id, "name": comment.author.name},
             "permalink_url": f"https://www.facebook.com/{comment.id}",
+            "is_hidden": comment.is_hidden,
         }
         if comment.parent_id:
             entry["parent"] = {"id": comment.parent_id}
@@ -1068,6 +1101,7 @@ class MetaEmulator(EmulatorServer):
         order = params.get("order") or "chronological"
         if order not in {"chronological", "reverse_chronological"}:
             raise self._invalid("(#100) param order must be one of {CHRONOLOGICAL, REVERSE_CHRONOLOGICAL}")
+        found = [c for c in found if not c.deleted]
         ordered = sorted(found, key=lambda c: c.created_at, reverse=order == "reverse_chronological")
         limit = int(params.get("limit") or 25)
         return json_response(200, {"data": [self._comment_json(c) for c in ordered[:limit]]})

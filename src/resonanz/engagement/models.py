@@ -42,6 +42,13 @@ class Sentiment(models.TextChoices):
     NEGATIVE = "negative", _("Negative")
 
 
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
 class Conversation(models.Model):
     """A thread of replies under one of our published posts (the inbox's unit of work)."""
 
@@ -58,6 +65,7 @@ class Conversation(models.Model):
         max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
     )
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Response times: the first answer sent from the inbox, and when it was (last) closed.
@@ -96,6 +104,12 @@ class Message(models.Model):
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices, null=True, blank=True)  # noqa: DJ001
     # Why: e.g. [{"word": "kaputt", "weight": 0.41}, ...], the words that weighed most.
     sentiment_reasons = models.JSONField(null=True, blank=True)
+    # The assignment rules have seen this message (``services.conversation_route``): set once, so a rule
+    # is applied once per new message even when routing waits for the language and sentiment.
+    routed = models.BooleanField(default=False)
+    # Done on the network from the inbox (``services.message_act``): our like, and a hidden comment.
+    liked_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -119,6 +133,9 @@ class InboxSettings(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"), default=60)
+    # GDPR retention: conversations closed longer than this many days are deleted with their messages,
+    # notes and answers (``services.inbox_retention_apply``, periodic). None = kept until deleted by hand.
+    retention_days = models.PositiveIntegerField(_("retention (days)"), null=True, blank=True)
 
     def __str__(self) -> str:
         return f"inbox settings of {self.workspace_id}"
@@ -199,3 +216,51 @@ class OutgoingReply(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AssignMode(models.TextChoices):
+    NONE = "", _("Do not assign")
+    PERSON = "person", _("Assign to a person")
+    ROUND_ROBIN = "round_robin", _("Assign in turn among a group")
+
+
+class AssignmentRule(models.Model):
+    """One rule of a workspace's inbox routing, tried in ``position`` order on an unassigned conversation
+    when it arrives or gets a new message; the first rule whose conditions all hold is applied.
+
+    An empty condition holds for everything. ``keywords`` is one keyword or phrase per line (any one
+    suffices), matched case-insensitively on word boundaries, umlauts and ß folded (``rules.py``)."""
+
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="assignment_rules"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    enabled = models.BooleanField(_("active"), default=True)
+    # -- conditions (blank / NULL = any)
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=30, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=MessageLanguage.choices, blank=True)
+    sentiment = models.CharField(_("sentiment"), max_length=10, choices=Sentiment.choices, blank=True)
+    keywords = models.TextField(_("keywords"), blank=True)
+    # -- actions
+    assign_mode = models.CharField(max_length=20, choices=AssignMode.choices, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    pool = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    # Whom this rule gave its last conversation in turn (the next goes to the member after them).
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    set_status = models.CharField(max_length=10, choices=ConversationStatus.choices, blank=True)
+    set_priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from resonanz.accounts.models import Membership, User, Workspace
@@ -13,7 +14,8 @@ from resonanz.accounts.permissions import Action, role_allows
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.posts.models import Variant
 
-from .models import Conversation, Message, MetricSample, OutgoingReply, SavedReply
+from .models import AssignmentRule, Conversation, Message, MetricSample, OutgoingReply, SavedReply
+from .rules import MessageFacts, conditions_hold, rule_conditions
 
 ASSIGNEE_FILTERS = ("all", "mine", "unassigned")
 
@@ -178,3 +180,88 @@ def response_report(*, workspace: Workspace, since: datetime | None = None) -> d
         ]
         for group, found in groups.items()
     }
+
+
+def rule_list(*, workspace: Workspace) -> QuerySet[AssignmentRule]:
+    """The workspace's assignment rules in the order they are tried."""
+    return (
+        AssignmentRule.objects.filter(workspace=workspace)
+        .select_related("channel", "assignee")
+        .prefetch_related("pool")
+        .order_by("position", "pk")
+    )
+
+
+def rule_get(*, workspace: Workspace, rule_id: int) -> AssignmentRule:
+    found = AssignmentRule.objects.select_related("channel", "assignee").get(pk=rule_id)
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=found.workspace_id)
+    return found
+
+
+PREVIEW_CONVERSATIONS = 50
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    conversation: Conversation
+    text: str  # the newest message from the network
+    rule: AssignmentRule | None  # the first rule that holds, None: no rule
+
+
+def rule_preview(
+    *, workspace: Workspace, rules: Sequence[AssignmentRule], limit: int = PREVIEW_CONVERSATIONS
+) -> list[PreviewRow]:
+    """Which of the workspace's last ``limit`` conversations each rule (tried in the given order, saved
+    or not) would take, judged on all of their messages from the network. Two queries; nothing changes."""
+    for rule in rules:
+        ensure_same_workspace(workspace=workspace, obj_workspace_id=rule.workspace_id)
+    conversations = list(
+        Conversation.objects.filter(workspace=workspace)
+        .select_related("channel", "assignee")
+        .order_by(F("last_message_at").desc(nulls_last=True), "-pk")[:limit]
+    )
+    texts: dict[int, list[Message]] = defaultdict(list)
+    for message in Message.objects.filter(conversation__in=conversations, sent_by__isnull=True).order_by(
+        "created_at", "pk"
+    ):
+        texts[message.conversation_id].append(message)
+    conditions = [(rule, rule_conditions(rule)) for rule in rules]
+    rows = []
+    for conversation in conversations:
+        inbound = texts.get(conversation.pk, [])
+        facts = [MessageFacts(text=m.text, language=m.language, sentiment=m.sentiment) for m in inbound]
+        hit = next(
+            (
+                rule
+                for rule, c in conditions
+                if conditions_hold(
+                    conditions=c, channel_id=conversation.channel_id, kind=conversation.kind, messages=facts
+                )
+            ),
+            None,
+        )
+        rows.append(PreviewRow(conversation=conversation, text=inbound[-1].text if inbound else "", rule=hit))
+    return rows
+
+
+def _person_variants(person: str) -> tuple[str, set[str]]:
+    raw = person.strip()
+    handle = raw.lstrip("@")
+    return raw, {handle.casefold(), ("@" + handle).casefold()} - {"", "@"}
+
+
+def person_messages(*, workspace: Workspace, person: str) -> QuerySet[Message]:
+    """The messages from the network by ``person`` across the workspace's channels: an author handle
+    (any case, with or without a leading @) or the network's account id, exactly. Our own answers are
+    not theirs. Empty input finds nothing (never "everyone")."""
+    raw, handles = _person_variants(person)
+    if not handles:
+        return Message.objects.none()
+    match = Q(author_id=raw)
+    for handle in handles:
+        match |= Q(author_handle__iexact=handle)
+    return (
+        Message.objects.filter(match, conversation__workspace=workspace, sent_by__isnull=True)
+        .select_related("conversation__channel")
+        .order_by("created_at", "pk")
+    )

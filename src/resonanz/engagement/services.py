@@ -4,7 +4,7 @@ import logging
 import re
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from resonanz.accounts.models import Role, User, Workspace
+from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.accounts.selectors import membership_role
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.channels.services import channel_account, channel_refresh_credentials, channel_store_account
 from resonanz.connectors.base import (
@@ -32,24 +34,31 @@ from resonanz.connectors.base import (
     TemporaryError,
 )
 from resonanz.connectors.base.provider import PublishKey
-from resonanz.connectors.base.spec import InboxKind
+from resonanz.connectors.base.spec import InboxAction, InboxKind
 from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import WorkspaceMismatch, ensure_same_workspace
+from resonanz.core.services import audit_log_record
 from resonanz.notifications.kinds import NotificationKind
 from resonanz.notifications.services import notification_send
 from resonanz.posts.models import Variant, VariantStatus
 
 from .models import (
+    AssignmentRule,
+    AssignMode,
     Conversation,
     ConversationStatus,
     InboxSettings,
     Message,
+    MessageLanguage,
     MetricSample,
     Note,
     OutgoingReply,
+    Priority,
     ReplyStatus,
     SavedReply,
+    Sentiment,
 )
+from .rules import MessageFacts, conditions_hold, keyword_list, rule_conditions
 from .selectors import inbox_members
 
 logger = logging.getLogger(__name__)
@@ -87,13 +96,11 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
     )
     replies = [reply for reply in engagement.reply_items if reply.remote_id not in as_mentions]
     if replies:
-        conversation, created = Conversation.objects.get_or_create(
+        conversation, _created = Conversation.objects.get_or_create(
             channel=variant.channel,
             root_remote_id=variant.remote_id,
             defaults={"workspace": workspace, "variant": variant, "kind": InboxKind.REPLIES.value},
         )
-        if created:
-            conversation_auto_assign(workspace=workspace, conversation=conversation)
         latest = conversation.last_message_at
         new_ids: list[int] = []
         for reply in replies:
@@ -123,6 +130,8 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
         if latest != conversation.last_message_at:
             conversation.last_message_at = latest
             conversation.save(update_fields=["last_message_at"])
+        if new_ids:
+            conversation_route(workspace=workspace, conversation=conversation, message_ids=new_ids)
     return sample
 
 
@@ -282,7 +291,7 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
 
 
 def _store_mention(*, workspace: Workspace, channel: Channel, item: RemoteReply) -> Message | None:
-    conversation, created = Conversation.objects.get_or_create(
+    conversation, _created = Conversation.objects.get_or_create(
         channel=channel,
         root_remote_id=item.remote_id,
         defaults={
@@ -304,8 +313,8 @@ def _store_mention(*, workspace: Workspace, channel: Channel, item: RemoteReply)
             "created_at": item.created_at,
         },
     )
-    if created:
-        conversation_auto_assign(workspace=workspace, conversation=conversation)
+    if message_created:
+        conversation_route(workspace=workspace, conversation=conversation, message_ids=[message.pk])
     return message if message_created else None
 
 
@@ -347,6 +356,15 @@ def messages_analyse(*, workspace: Workspace, message_ids: list[int] | None = No
                 {"word": word, "weight": round(weight, 3)} for word, weight in result.reasons[:REASONS_SHOWN]
             ]
         Message.objects.bulk_update(batch, ["language", "sentiment", "sentiment_reasons"])
+    # Now that they are judged, the rules that wait for language or sentiment can decide.
+    waiting: dict[int, list[int]] = {}
+    for message in messages:
+        if not message.routed:
+            waiting.setdefault(message.conversation_id, []).append(message.pk)
+    for conversation in Conversation.objects.filter(pk__in=list(waiting), workspace=workspace):
+        conversation_route(
+            workspace=workspace, conversation=conversation, message_ids=waiting[conversation.pk]
+        )
     return len(messages)
 
 
@@ -425,16 +443,30 @@ def conversation_set_status(
     return conversation
 
 
+BULK_ACTIONS = ("assign", "status", "close")
+
+
 def conversation_bulk(
     *,
     workspace: Workspace,
     conversation_ids: list[int],
     action: str,
     assignee: User | None = None,
+    status: str = "",
     actor: User | None = None,
 ) -> int:
-    """``action`` "assign" (to ``assignee``; None = unassign) or "close" for each conversation. All of
-    them must belong to ``workspace``: one id of another workspace refuses the whole batch (404)."""
+    """``action`` "assign" (to ``assignee``; None = unassign), "status" (to ``status``) or "close" for
+    each conversation. Every one is checked before anything changes: one id of another workspace refuses
+    the whole batch (404), and the actor must hold inbox rights; all of it is one transaction and one
+    audit entry (which conversations, what was done)."""
+    if action not in BULK_ACTIONS:
+        raise ValidationError(_("Unknown action: %(action)s") % {"action": action})
+    if action == "status" and status not in ConversationStatus.values:
+        raise ValidationError(_("Unknown status: %(status)s") % {"status": status})
+    if actor is not None:
+        ensure_allowed(membership_role(workspace=workspace, user=actor), Action.USE_INBOX)
+    if assignee is not None:
+        _ensure_inbox_member(workspace, assignee)
     conversations = list(Conversation.objects.filter(pk__in=conversation_ids))
     if len(conversations) != len(set(conversation_ids)):
         raise WorkspaceMismatch(workspace_id=workspace.pk, obj_workspace_id=None)
@@ -446,15 +478,24 @@ def conversation_bulk(
                 conversation_assign(
                     workspace=workspace, conversation=conversation, assignee=assignee, actor=actor
                 )
-            elif action == "close":
+            else:
                 conversation_set_status(
                     workspace=workspace,
                     conversation=conversation,
-                    status=ConversationStatus.CLOSED,
+                    status=ConversationStatus.CLOSED if action == "close" else status,
                     actor=actor,
                 )
-            else:
-                raise ValidationError(_("Unknown action: %(action)s") % {"action": action})
+        audit_log_record(
+            workspace=workspace,
+            actor=actor,
+            action="inbox.bulk",
+            data={
+                "action": action,
+                "conversations": sorted(c.pk for c in conversations),
+                **({"assignee": assignee.pk if assignee else None} if action == "assign" else {}),
+                **({"status": status} if action == "status" else {}),
+            },
+        )
     return len(conversations)
 
 
@@ -787,7 +828,7 @@ def conversation_create_from_mention(
     if channel is None:
         raise WorkspaceMismatch(workspace_id=workspace.pk, obj_workspace_id=None)
     ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
-    conversation, created = Conversation.objects.get_or_create(
+    conversation, _created = Conversation.objects.get_or_create(
         channel=channel,
         root_remote_id=remote_id[:500],
         defaults={"workspace": workspace, "kind": InboxKind.MENTIONS.value, "last_message_at": created_at},
@@ -805,8 +846,504 @@ def conversation_create_from_mention(
             "sentiment": sentiment,
         },
     )
-    if created:
-        conversation_auto_assign(workspace=workspace, conversation=conversation)
+    if message_created:
+        conversation_route(workspace=workspace, conversation=conversation, message_ids=[message.pk])
     if message_created and sentiment is None:
         messages_analyse_later(workspace=workspace, message_ids=[message.pk])
     return conversation
+
+
+# -- assignment rules ---------------------------------------------------------------------------------
+#
+# A workspace's rules are tried in order on an unassigned conversation when it arrives or gets a new
+# message; the first whose conditions hold is applied (assign to a person or in turn among a group,
+# and/or set status and priority). Without a matching rule a new conversation goes to the round robin
+# (when it is on). Conditions on language or sentiment need the classifier, which runs after commit: the
+# rules are tried at arrival up to the first rule that needs it, and once more when the messages are
+# judged (``messages_analyse``); each message is routed once (``Message.routed``).
+
+RULE_FIELDS = (
+    "name",
+    "enabled",
+    "channel",
+    "kind",
+    "language",
+    "sentiment",
+    "keywords",
+    "assign_mode",
+    "assignee",
+    "set_status",
+    "set_priority",
+)
+
+
+def _require_rules_manager(workspace: Workspace, actor: User | None) -> None:
+    if actor is None:  # system actions carry no user
+        return
+    ensure_allowed(membership_role(workspace=workspace, user=actor), Action.MANAGE_WORKSPACE)
+
+
+def rule_clean(*, workspace: Workspace, rule: AssignmentRule, pool: list[User]) -> None:
+    """Refuse (ValidationError per field, in the user's language) what a rule may not be: a channel of
+    another workspace, people without inbox rights, an action that does nothing."""
+    errors: dict[str, str] = {}
+    rule.name = " ".join(rule.name.split())
+    rule.keywords = "\n".join(keyword_list(rule.keywords))
+    if not rule.name:
+        errors["name"] = _("Give the rule a name.")
+    if rule.channel is not None and rule.channel.workspace_id != workspace.pk:
+        raise WorkspaceMismatch(workspace_id=workspace.pk, obj_workspace_id=rule.channel.workspace_id)
+    if rule.language and rule.language not in MessageLanguage.values:
+        errors["language"] = _("Unknown language.")
+    if rule.sentiment and rule.sentiment not in Sentiment.values:
+        errors["sentiment"] = _("Unknown sentiment.")
+    members = {u.pk for u in inbox_members(workspace=workspace)}
+    if rule.assign_mode == AssignMode.PERSON:
+        if rule.assignee_id is None:
+            errors["assignee"] = _("Choose the person who gets the conversations.")
+        elif rule.assignee_id not in members:
+            errors["assignee"] = _("This person cannot work in this workspace's inbox.")
+    elif rule.assign_mode == AssignMode.ROUND_ROBIN:
+        if not pool:
+            errors["pool"] = _("Choose the people who get the conversations in turn.")
+        elif any(u.pk not in members for u in pool):
+            errors["pool"] = _("Everyone in the group must be able to work in this workspace's inbox.")
+        rule.assignee = None
+    elif rule.assign_mode:
+        errors["assign_mode"] = _("Unknown assignment.")
+    else:
+        rule.assignee = None
+    if rule.set_status and rule.set_status not in ConversationStatus.values:
+        errors["set_status"] = _("Unknown status: %(status)s") % {"status": rule.set_status}
+    if rule.set_priority and rule.set_priority not in Priority.values:
+        errors["set_priority"] = _("Unknown priority.")
+    if not (rule.assign_mode or rule.set_status or rule.set_priority) and "assign_mode" not in errors:
+        errors["assign_mode"] = _("A rule needs an action: assign, set a status or set a priority.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _rule_audit(rule: AssignmentRule) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "enabled": rule.enabled,
+        "channel": rule.channel_id,
+        "kind": rule.kind,
+        "language": rule.language,
+        "sentiment": rule.sentiment,
+        "keywords": keyword_list(rule.keywords),
+        "assign_mode": rule.assign_mode,
+        "assignee": rule.assignee_id,
+        "pool": sorted(rule.pool.values_list("pk", flat=True)),
+        "set_status": rule.set_status,
+        "set_priority": rule.set_priority,
+        "position": rule.position,
+    }
+
+
+@transaction.atomic
+def rule_create(
+    *, workspace: Workspace, actor: User | None, values: dict[str, Any], pool: list[User] | None = None
+) -> AssignmentRule:
+    """A new rule, last in the order. ``values`` holds fields of ``RULE_FIELDS`` (channel and assignee
+    as objects or None)."""
+    _require_rules_manager(workspace, actor)
+    rule = AssignmentRule(workspace=workspace, **{k: v for k, v in values.items() if k in RULE_FIELDS})
+    pool = list(pool or [])
+    rule_clean(workspace=workspace, rule=rule, pool=pool)
+    last = AssignmentRule.objects.filter(workspace=workspace).order_by("-position").first()
+    rule.position = (last.position + 1) if last else 0
+    rule.save()
+    rule.pool.set(pool if rule.assign_mode == AssignMode.ROUND_ROBIN else [])
+    audit_log_record(
+        workspace=workspace, actor=actor, action="inbox.rule.create", target=rule, data=_rule_audit(rule)
+    )
+    return rule
+
+
+@transaction.atomic
+def rule_update(
+    *,
+    workspace: Workspace,
+    rule: AssignmentRule,
+    actor: User | None,
+    values: dict[str, Any],
+    pool: list[User] | None = None,
+) -> AssignmentRule:
+    """Change the fields in ``values`` (``pool`` None: the group stays as it is)."""
+    _require_rules_manager(workspace, actor)
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=rule.workspace_id)
+    for key, value in values.items():
+        if key in RULE_FIELDS:
+            setattr(rule, key, value)
+    members = list(rule.pool.all()) if pool is None else list(pool)
+    rule_clean(workspace=workspace, rule=rule, pool=members)
+    rule.save()
+    rule.pool.set(members if rule.assign_mode == AssignMode.ROUND_ROBIN else [])
+    audit_log_record(
+        workspace=workspace, actor=actor, action="inbox.rule.update", target=rule, data=_rule_audit(rule)
+    )
+    return rule
+
+
+@transaction.atomic
+def rule_delete(*, workspace: Workspace, rule: AssignmentRule, actor: User | None) -> None:
+    _require_rules_manager(workspace, actor)
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=rule.workspace_id)
+    audit_log_record(
+        workspace=workspace, actor=actor, action="inbox.rule.delete", target=rule, data={"name": rule.name}
+    )
+    rule.delete()
+
+
+@transaction.atomic
+def rule_move(*, workspace: Workspace, rule: AssignmentRule, actor: User | None, offset: int) -> list[int]:
+    """Move the rule ``offset`` places (-1: up, 1: down); returns the new order of rule ids."""
+    _require_rules_manager(workspace, actor)
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=rule.workspace_id)
+    rules = list(
+        AssignmentRule.objects.select_for_update().filter(workspace=workspace).order_by("position", "pk")
+    )
+    index = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
+    target = max(0, min(len(rules) - 1, index + offset))
+    rules.insert(target, rules.pop(index))
+    for position, item in enumerate(rules):
+        item.position = position
+    AssignmentRule.objects.bulk_update(rules, ["position"])
+    order = [r.pk for r in rules]
+    audit_log_record(
+        workspace=workspace, actor=actor, action="inbox.rule.move", target=rule, data={"order": order}
+    )
+    return order
+
+
+def _rule_pick_in_turn(*, workspace: Workspace, rule: AssignmentRule) -> User | None:
+    """The next member of the rule's group after the one it gave the last conversation (the rule's row
+    is locked, so two conversations never get the same turn); members who lost inbox rights are skipped."""
+    locked = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+    members = {u.pk for u in inbox_members(workspace=workspace)}
+    pool = sorted((u for u in locked.pool.all() if u.pk in members), key=lambda u: u.pk)
+    if not pool:
+        return None
+    after = locked.last_assignee_id or 0
+    chosen = next((u for u in pool if u.pk > after), pool[0])
+    locked.last_assignee = chosen
+    locked.save(update_fields=["last_assignee"])
+    return chosen
+
+
+def rule_apply(*, workspace: Workspace, rule: AssignmentRule, conversation: Conversation) -> dict[str, Any]:
+    """Do what the rule says to the conversation; returns what changed (also written to the audit log)."""
+    _ensure_conversation(workspace, conversation)
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=rule.workspace_id)
+    done: dict[str, Any] = {"rule": rule.pk, "name": rule.name}
+    with transaction.atomic():
+        assignee: User | None = None
+        if rule.assign_mode == AssignMode.PERSON and rule.assignee is not None:
+            if rule.assignee.pk in {u.pk for u in inbox_members(workspace=workspace)}:
+                assignee = rule.assignee
+        elif rule.assign_mode == AssignMode.ROUND_ROBIN:
+            assignee = _rule_pick_in_turn(workspace=workspace, rule=rule)
+        if assignee is not None:
+            conversation_assign(workspace=workspace, conversation=conversation, assignee=assignee)
+            done["assignee"] = assignee.pk
+        if rule.set_status and rule.set_status != conversation.status:
+            conversation_set_status(workspace=workspace, conversation=conversation, status=rule.set_status)
+            done["status"] = rule.set_status
+        if rule.set_priority and rule.set_priority != conversation.priority:
+            conversation.priority = rule.set_priority
+            conversation.save(update_fields=["priority"])
+            done["priority"] = rule.set_priority
+        audit_log_record(
+            workspace=workspace, actor=None, action="inbox.rule.applied", target=conversation, data=done
+        )
+    return done
+
+
+def conversation_route(
+    *, workspace: Workspace, conversation: Conversation, message_ids: list[int]
+) -> AssignmentRule | None:
+    """Try the rules on the conversation's new messages ``message_ids`` (those not routed yet); returns
+    the rule applied. Waits (returns None, messages stay unrouted) when a rule before any match needs
+    language or sentiment that is not judged yet: ``messages_analyse`` routes them again."""
+    _ensure_conversation(workspace, conversation)
+    # No savepoint: called inside the ingest's transaction (an error fails it as a whole anyway), and
+    # this runs once per conversation with new messages, on the ingest's hot path.
+    with transaction.atomic(savepoint=False):
+        fresh = list(
+            Message.objects.filter(
+                conversation=conversation, pk__in=message_ids, sent_by__isnull=True, routed=False
+            )
+        )
+        if not fresh:
+            return None
+        rules = list(
+            AssignmentRule.objects.filter(workspace=workspace, enabled=True).select_related(
+                "assignee", "channel"
+            )
+        )
+        if rules:
+            # Locked while the rules decide, so a person assigning it by hand meanwhile is not overridden.
+            conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        applied: AssignmentRule | None = None
+        if conversation.assignee_id is None:
+            facts = [MessageFacts(text=m.text, language=m.language, sentiment=m.sentiment) for m in fresh]
+            unjudged = any(m.sentiment is None for m in fresh)
+            for rule in rules:
+                conditions = rule_conditions(rule)
+                if conditions.needs_analysis and unjudged:
+                    return None  # this rule may match once the messages are judged: wait for that
+                if conditions_hold(
+                    conditions=conditions,
+                    channel_id=conversation.channel_id,
+                    kind=conversation.kind,
+                    messages=facts,
+                ):
+                    rule_apply(workspace=workspace, rule=rule, conversation=conversation)
+                    applied = rule
+                    break
+            if (
+                applied is None
+                and not Message.objects.filter(conversation=conversation, sent_by__isnull=True)
+                .exclude(pk__in=[m.pk for m in fresh])
+                .exists()
+            ):
+                # A new conversation (all its messages are these) that no rule took: the round robin.
+                conversation_auto_assign(workspace=workspace, conversation=conversation)
+        Message.objects.filter(pk__in=[m.pk for m in fresh]).update(routed=True)
+    return applied
+
+
+# -- GDPR: retention, erasure and export of one person's messages -------------------------------------
+#
+# Retention deletes what was closed long enough ago (Art. 5(1)(e) GDPR, storage limitation); erasure
+# removes one person's messages on request (Art. 17) and export hands them over (Art. 15/20). The audit
+# log records that it happened and how much, never whose data it was (that would keep what was erased).
+
+RETENTION_BATCH = 500
+ERASED_TEXT = "[…]"  # what stands in a note where it quoted an erased message (no language: stored)
+
+
+def inbox_settings_set_retention(
+    *, workspace: Workspace, actor: User | None, days: int | None
+) -> InboxSettings:
+    """Keep closed conversations ``days`` days after closing (None: until deleted by hand)."""
+    _require_rules_manager(workspace, actor)
+    if days is not None and days < 1:
+        raise ValidationError(
+            {"retention_days": _("Keep conversations at least one day, or leave it empty.")}
+        )
+    found = inbox_settings_get(workspace=workspace)
+    found.retention_days = days
+    found.save(update_fields=["retention_days"])
+    audit_log_record(
+        workspace=workspace, actor=actor, action="inbox.retention.set", target=found, data={"days": days}
+    )
+    return found
+
+
+def inbox_retention_apply(
+    *, workspace: Workspace, now: datetime | None = None, batch: int = RETENTION_BATCH
+) -> dict[str, int]:
+    """Delete the workspace's conversations closed longer ago than its retention, with their messages,
+    notes and answers, ``batch`` conversations per transaction (a short lock each, however many there
+    are). Returns the counts; one audit entry when anything was deleted."""
+    settings_row = inbox_settings_get(workspace=workspace)
+    if not settings_row.retention_days:
+        return {"conversations": 0, "messages": 0}
+    cutoff = (now or timezone.now()) - timedelta(days=settings_row.retention_days)
+    conversations = messages = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Conversation.objects.filter(
+                    workspace=workspace, status=ConversationStatus.CLOSED, closed_at__lt=cutoff
+                )
+                .order_by("closed_at", "pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            messages += Message.objects.filter(conversation_id__in=ids).count()
+            Conversation.objects.filter(pk__in=ids).delete()
+            conversations += len(ids)
+    if conversations:
+        audit_log_record(
+            workspace=workspace,
+            actor=None,
+            action="inbox.retention.applied",
+            data={"days": settings_row.retention_days, "conversations": conversations, "messages": messages},
+        )
+    return {"conversations": conversations, "messages": messages}
+
+
+def inbox_retention_apply_all() -> dict[str, int]:
+    """Periodic: every workspace with a retention set."""
+    total = {"conversations": 0, "messages": 0}
+    for settings_row in InboxSettings.objects.filter(retention_days__isnull=False).select_related(
+        "workspace"
+    ):
+        done = inbox_retention_apply(workspace=settings_row.workspace)
+        total = {k: total[k] + done[k] for k in total}
+    return total
+
+
+def _redact_note(text: str, quoted: list[str]) -> str:
+    """``text`` with every erased message it quotes taken out: the whole text where it appears, and
+    quoted lines (``> …``) whose words come from an erased message."""
+    for original in sorted(quoted, key=len, reverse=True):
+        if len(original.strip()) >= 3:
+            text = text.replace(original.strip(), ERASED_TEXT)
+    lines = []
+    for line in text.splitlines():
+        body = line.lstrip()
+        quote = body.lstrip("> ").strip() if body.startswith(">") else ""
+        if quote and any(quote in original for original in quoted):
+            lines.append(line[: len(line) - len(body)] + "> " + ERASED_TEXT)
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def person_erase(*, workspace: Workspace, actor: User | None, person: str) -> dict[str, int]:
+    """Erase every message from the network by ``person`` (a handle, with or without @, or the
+    network's account id) in the workspace. Notes stay, but the text they quote from those messages is
+    removed; a conversation left with nothing (no message, no note) goes too. Our own answers stay."""
+    _require_rules_manager(workspace, actor)
+    from .selectors import person_messages
+
+    found = list(person_messages(workspace=workspace, person=person))
+    if not found:
+        return {"messages": 0, "notes": 0, "conversations": 0}
+    by_conversation: dict[int, list[str]] = {}
+    for message in found:
+        by_conversation.setdefault(message.conversation_id, []).append(message.text)
+    notes = 0
+    for note in Note.objects.filter(conversation_id__in=list(by_conversation)):
+        redacted = _redact_note(note.text, by_conversation[note.conversation_id])
+        if redacted != note.text:
+            note.text = redacted
+            note.save(update_fields=["text"])
+            notes += 1
+    Message.objects.filter(pk__in=[m.pk for m in found]).delete()
+    empty = Conversation.objects.filter(
+        pk__in=list(by_conversation), messages__isnull=True, notes__isnull=True
+    )
+    conversations = empty.count()
+    empty.delete()
+    done = {"messages": len(found), "notes": notes, "conversations": conversations}
+    # How much, never whose: the entry must not keep what was erased.
+    audit_log_record(workspace=workspace, actor=actor, action="inbox.person.erased", data=done)
+    return done
+
+
+def person_export(*, workspace: Workspace, actor: User | None, person: str) -> dict[str, Any]:
+    """Everything the inbox holds from ``person`` as JSON-ready data (Art. 15/20 GDPR)."""
+    _require_rules_manager(workspace, actor)
+    from resonanz.connectors.registry import find_spec
+
+    from .selectors import person_messages
+
+    items = []
+    for m in person_messages(workspace=workspace, person=person):
+        channel = m.conversation.channel
+        spec = find_spec(channel.network)
+        items.append(
+            {
+                "network": spec.display_name if spec else channel.network,
+                "channel": channel.display_name or channel.handle,
+                "conversation": m.conversation_id,
+                "remote_id": m.remote_id,
+                "url": m.url,
+                "author_id": m.author_id,
+                "author_handle": m.author_handle,
+                "author_name": m.author_name,
+                "text": m.text,
+                "created_at": m.created_at.isoformat(),
+                "language": m.language,
+                "sentiment": m.sentiment,
+            }
+        )
+    audit_log_record(
+        workspace=workspace, actor=actor, action="inbox.person.exported", data={"messages": len(items)}
+    )
+    return {"workspace": workspace.name, "exported_at": timezone.now().isoformat(), "messages": items}
+
+
+# -- like, hide, delete on the network ---------------------------------------------------------------------
+#
+# Only what the channel's connector declares (``NetworkSpec.inbox_actions``). Called while the agent waits
+# (one short request, like the channel check), outside any transaction, and recorded after the network
+# said yes: every one of them is idempotent on the network (a like stays one like, a deleted status
+# answers 404 which the connector takes as done), so a retry after an error is safe.
+
+
+def message_actions(*, conversation: Conversation, message: Message) -> list[str]:
+    """What the inbox may offer for ``message``: like and hide for theirs, delete for ours."""
+    try:
+        declared = get_connector(conversation.channel.network).spec.inbox_actions
+    except LookupError:
+        return []
+    if message.sent_by_id is not None:
+        wanted = [InboxAction.DELETE_REPLY]
+    else:
+        wanted = [a for a in (InboxAction.LIKE, InboxAction.HIDE) if not _action_done(message, a)]
+    return [a.value for a in wanted if a in declared]
+
+
+def _action_done(message: Message, action: InboxAction) -> bool:
+    return (action == InboxAction.LIKE and message.liked_at is not None) or (
+        action == InboxAction.HIDE and message.hidden_at is not None
+    )
+
+
+def message_act(*, workspace: Workspace, message: Message, action: str, actor: User | None) -> Message | None:
+    """Like, hide (someone else's message) or delete (our answer) on the network; returns the message as
+    recorded (None once deleted). Refused in the user's language when the network does not allow it."""
+    conversation = message.conversation
+    _ensure_conversation(workspace, conversation)
+    if actor is not None:
+        ensure_allowed(membership_role(workspace=workspace, user=actor), Action.USE_INBOX)
+    if action not in message_actions(conversation=conversation, message=message):
+        raise ValidationError(_("This cannot be done with this message on this network."))
+    channel = conversation.channel
+    connector = get_connector(channel.network)
+    account = channel_account(channel=channel)
+    ref = PublishedRef(remote_id=message.remote_id, url=message.url)
+    call = {
+        InboxAction.LIKE.value: connector.like,
+        InboxAction.HIDE.value: connector.hide,
+        InboxAction.DELETE_REPLY.value: connector.delete_reply,
+    }[action]
+    try:
+        try:
+            call(account=account, ref=ref)
+        except AuthExpired as first:
+            if not channel_refresh_credentials(channel=channel, account=account, cause=first.network_message):
+                raise
+            call(account=account, ref=ref)
+    except TemporaryError as exc:
+        raise ValidationError(
+            _("The network did not answer (%(reason)s). Please try again in a moment.")
+            % {"reason": exc.network_message}
+        ) from exc
+    except ConnectorError as exc:
+        raise ValidationError(_("The network refused: %(reason)s") % {"reason": exc.network_message}) from exc
+    finally:
+        channel_store_account(channel=channel, account=account)
+    audit_log_record(
+        workspace=workspace,
+        actor=actor,
+        action=f"inbox.message.{action}",
+        target=conversation,
+        data={"message": message.pk},
+    )
+    now = timezone.now()
+    if action == InboxAction.DELETE_REPLY:
+        message.delete()
+        return None
+    field = "liked_at" if action == InboxAction.LIKE else "hidden_at"
+    setattr(message, field, now)
+    message.save(update_fields=[field])
+    return message

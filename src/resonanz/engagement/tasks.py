@@ -35,3 +35,11 @@ def analyse_messages(*, workspace_id: int, message_ids: list[int]) -> int:
     if workspace is None:
         return 0
     return messages_analyse(workspace=workspace, message_ids=message_ids)
+
+
+@task(queue_name="sync")
+def apply_retention() -> dict[str, int]:
+    """Delete conversations closed longer than their workspace's retention (``inbox_retention_apply``)."""
+    from .services import inbox_retention_apply_all
+
+    return inbox_retention_apply_all()

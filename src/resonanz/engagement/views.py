@@ -18,11 +18,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from resonanz.accounts.models import User
@@ -34,13 +35,17 @@ from .forms import (
     KIND_LABELS,
     AssignForm,
     BulkForm,
+    EraseForm,
     FilterForm,
+    PersonForm,
+    RetentionForm,
+    RuleForm,
     SavedReplyForm,
     SettingsForm,
     StatusForm,
     TextForm,
 )
-from .models import Conversation, MessageLanguage, Sentiment
+from .models import AssignmentRule, AssignMode, Conversation, Message, MessageLanguage, Priority, Sentiment
 from .selectors import (
     conversation_get,
     conversation_list,
@@ -48,7 +53,11 @@ from .selectors import (
     conversation_thread,
     first_response_due,
     inbox_members,
+    person_messages,
     response_report,
+    rule_get,
+    rule_list,
+    rule_preview,
     saved_reply_get,
     saved_reply_list,
 )
@@ -57,10 +66,19 @@ from .services import (
     conversation_bulk,
     conversation_set_status,
     inbox_settings_get,
+    inbox_settings_set_retention,
     inbox_settings_update,
+    message_act,
+    message_actions,
     note_add,
+    person_erase,
+    person_export,
     presence_touch,
     reply_create,
+    rule_create,
+    rule_delete,
+    rule_move,
+    rule_update,
     saved_reply_create,
     saved_reply_delete,
     saved_reply_render,
@@ -148,6 +166,7 @@ def _list_context(request: HttpRequest, scope: Scope) -> dict[str, Any]:
         "rows": rows,
         "settings": settings,
         "members": list(inbox_members(workspace=scope.workspace)),
+        "statuses": Conversation._meta.get_field("status").choices,  # type: ignore[union-attr]
         "kind_labels": {k: str(v) for k, v in KIND_LABELS.items()},
         "poll_seconds": POLL_SECONDS,
         "rows_url": reverse("engagement:rows", args=[scope.workspace.pk]) + "?" + query,
@@ -180,6 +199,18 @@ def _conversation(scope: Scope, conversation_id: int) -> Conversation:
     return or_404(conversation_get, workspace=scope.workspace, conversation_id=conversation_id)
 
 
+ACTION_LABELS = {"like": _lazy("Like"), "hide": _lazy("Hide"), "delete_reply": _lazy("Delete on the network")}
+
+
+def _with_actions(conversation: Conversation, thread: list[Message]) -> list[Message]:
+    """Each message with the actions its channel's connector declares (``NetworkSpec.inbox_actions``)."""
+    for message in thread:
+        message.inbox_actions = [  # type: ignore[attr-defined]
+            (a, ACTION_LABELS.get(a, a)) for a in message_actions(conversation=conversation, message=message)
+        ]
+    return thread
+
+
 def _thread_context(scope: Scope, conversation: Conversation) -> dict[str, Any]:
     settings = inbox_settings_get(workspace=scope.workspace)
     post = conversation.variant.post if conversation.variant else None
@@ -187,7 +218,9 @@ def _thread_context(scope: Scope, conversation: Conversation) -> dict[str, Any]:
     return {
         "conversation": conversation,
         "post": post,
-        "thread": conversation_thread(workspace=scope.workspace, conversation=conversation),
+        "thread": _with_actions(
+            conversation, conversation_thread(workspace=scope.workspace, conversation=conversation)
+        ),
         "notes": list(conversation.notes.select_related("author")),
         "outgoing": list(conversation_outgoing(workspace=scope.workspace, conversation=conversation)),
         "members": list(inbox_members(workspace=scope.workspace)),
@@ -344,6 +377,7 @@ def bulk_view(request: HttpRequest, scope: Scope) -> HttpResponse:
             conversation_ids=ids,
             action=form.cleaned_data["action"],
             assignee=assignee,
+            status=form.cleaned_data.get("status") or "",
             actor=scope.user,
         )
     except ValidationError as exc:
@@ -414,6 +448,323 @@ def report_view(request: HttpRequest, scope: Scope) -> HttpResponse:
             "settings": inbox_settings_get(workspace=scope.workspace),
         },
     )
+
+
+@require_POST
+@workspace_view(Action.USE_INBOX)
+def message_action_view(
+    request: HttpRequest, scope: Scope, conversation_id: int, message_id: int, action: str
+) -> HttpResponse:
+    """Like, hide or delete one message on the network (what its connector declares)."""
+    conversation = _conversation(scope, conversation_id)
+    message = conversation.messages.filter(pk=message_id).first()
+    if message is None:
+        raise Http404
+    message.conversation = conversation
+    try:
+        message_act(workspace=scope.workspace, message=message, action=action, actor=scope.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("engagement:thread", workspace_id=scope.workspace.pk, conversation_id=conversation.pk)
+    done = {
+        "like": _("Liked on the network."),
+        "hide": _("Hidden on the network."),
+        "delete_reply": _("Deleted on the network."),
+    }
+    messages.success(request, done.get(action, ""))
+    return redirect("engagement:thread", workspace_id=scope.workspace.pk, conversation_id=conversation.pk)
+
+
+# -- assignment rules (owners and admins) ---------------------------------------------------------------
+
+
+def _rule_form(scope: Scope, data: Any = None, initial: dict[str, Any] | None = None) -> RuleForm:
+    channels = _channels(scope)
+    members = [(u.pk, u.name or u.email) for u in inbox_members(workspace=scope.workspace)]
+    return RuleForm(
+        data,
+        initial=initial,
+        channels=[(c.pk, c.display_name or c.handle) for c in channels],
+        kinds=_kinds(channels),
+        members=members,
+    )
+
+
+def _rule_values(scope: Scope, cleaned: dict[str, Any]) -> tuple[dict[str, Any], list[User]]:
+    """The form's values as the service takes them: channel and people as objects of this workspace."""
+    channels = {c.pk: c for c in _channels(scope)}
+    people = {u.pk: u for u in inbox_members(workspace=scope.workspace)}
+    values = {k: v for k, v in cleaned.items() if k not in {"channel", "assignee", "pool"}}
+    values["channel"] = channels.get(cleaned["channel"]) if cleaned.get("channel") else None
+    values["assignee"] = people.get(cleaned["assignee"]) if cleaned.get("assignee") else None
+    pool = [people[pk] for pk in cleaned.get("pool") or [] if pk in people]
+    return values, pool
+
+
+def _rule_initial(rule: AssignmentRule) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "enabled": rule.enabled,
+        "channel": rule.channel_id,
+        "kind": rule.kind,
+        "language": rule.language,
+        "sentiment": rule.sentiment,
+        "keywords": rule.keywords,
+        "assign_mode": rule.assign_mode,
+        "assignee": rule.assignee_id,
+        "pool": [u.pk for u in rule.pool.all()],
+        "set_status": rule.set_status,
+        "set_priority": rule.set_priority,
+    }
+
+
+def _rule_rows(scope: Scope) -> list[dict[str, Any]]:
+    statuses = dict(Conversation._meta.get_field("status").choices or [])  # type: ignore[arg-type]
+    rows = []
+    for rule in rule_list(workspace=scope.workspace):
+        conditions = [
+            str(x)
+            for x in (
+                rule.channel.display_name or rule.channel.handle if rule.channel else "",
+                KIND_LABELS.get(rule.kind, rule.kind) if rule.kind else "",
+                LANGUAGES.get(rule.language, "") if rule.language else "",
+                SENTIMENTS.get(rule.sentiment, "") if rule.sentiment else "",
+                ", ".join(rule.keywords.splitlines()),
+            )
+            if x
+        ]
+        actions = []
+        if rule.assign_mode == AssignMode.PERSON and rule.assignee:
+            actions.append(_("assign to %(person)s") % {"person": rule.assignee.name or rule.assignee.email})
+        elif rule.assign_mode == AssignMode.ROUND_ROBIN:
+            names = ", ".join(u.name or u.email for u in rule.pool.all())
+            actions.append(_("assign in turn among %(people)s") % {"people": names})
+        if rule.set_status:
+            actions.append(
+                _("status: %(status)s") % {"status": statuses.get(rule.set_status, rule.set_status)}
+            )
+        if rule.set_priority:
+            actions.append(
+                _("priority: %(priority)s") % {"priority": dict(Priority.choices).get(rule.set_priority, "")}
+            )
+        rows.append({"rule": rule, "conditions": conditions, "actions": actions})
+    return rows
+
+
+def _rules_page(
+    request: HttpRequest,
+    scope: Scope,
+    form: RuleForm,
+    *,
+    rule: AssignmentRule | None = None,
+    preview: list[Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render_scoped(
+        request,
+        scope,
+        "engagement/rules.html",
+        {
+            "form": form,
+            "rows": _rule_rows(scope),
+            "editing": rule,
+            "preview": preview,
+            "preview_matched": sum(1 for item in preview or [] if item["hit"]),
+            "workspace": scope.workspace,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rules_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """The list of rules in order and the form for a new one."""
+    form = _rule_form(scope, request.POST or None, initial={"enabled": True})
+    if request.method == "POST":
+        if form.is_valid():
+            values, pool = _rule_values(scope, form.cleaned_data)
+            try:
+                rule_create(workspace=scope.workspace, actor=scope.user, values=values, pool=pool)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Rule created."))
+                return redirect("engagement:rules", workspace_id=scope.workspace.pk)
+        return _rules_page(request, scope, form, status=400)
+    return _rules_page(request, scope, form)
+
+
+def _form_errors(form: RuleForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rule_edit_view(request: HttpRequest, scope: Scope, rule_id: int) -> HttpResponse:
+    rule = or_404(rule_get, workspace=scope.workspace, rule_id=rule_id)
+    if request.method == "POST":
+        form = _rule_form(scope, request.POST)
+        if form.is_valid():
+            values, pool = _rule_values(scope, form.cleaned_data)
+            try:
+                rule_update(workspace=scope.workspace, rule=rule, actor=scope.user, values=values, pool=pool)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, _("Rule saved."))
+                return redirect("engagement:rules", workspace_id=scope.workspace.pk)
+        return _rules_page(request, scope, form, rule=rule, status=400)
+    return _rules_page(request, scope, _rule_form(scope, initial=_rule_initial(rule)), rule=rule)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rule_delete_view(request: HttpRequest, scope: Scope, rule_id: int) -> HttpResponse:
+    rule = or_404(rule_get, workspace=scope.workspace, rule_id=rule_id)
+    rule_delete(workspace=scope.workspace, rule=rule, actor=scope.user)
+    messages.success(request, _("Rule deleted."))
+    return redirect("engagement:rules", workspace_id=scope.workspace.pk)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rule_move_view(request: HttpRequest, scope: Scope, rule_id: int) -> HttpResponse:
+    rule = or_404(rule_get, workspace=scope.workspace, rule_id=rule_id)
+    offset = -1 if request.POST.get("direction") == "up" else 1
+    rule_move(workspace=scope.workspace, rule=rule, actor=scope.user, offset=offset)
+    return redirect("engagement:rules", workspace_id=scope.workspace.pk)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def rule_preview_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """The form's rule, unsaved, tried on the last 50 conversations: which it would take. htmx swaps in
+    the result alone; without JavaScript the page comes back with the form as it was filled in."""
+    form = _rule_form(scope, request.POST)
+    preview: list[Any] | None = None
+    if form.is_valid():
+        values, _pool = _rule_values(scope, form.cleaned_data)
+        draft = AssignmentRule(
+            workspace=scope.workspace,
+            **{
+                k: v
+                for k, v in values.items()
+                if k in {"channel", "kind", "language", "sentiment", "keywords"}
+            },
+        )
+        preview = rule_preview(workspace=scope.workspace, rules=[draft])
+        preview = [{"row": row, "hit": row.rule is not None} for row in preview]
+    if _is_htmx(request):
+        return render(
+            request,
+            "engagement/_rule_preview.html",
+            {
+                "preview": preview,
+                "preview_matched": sum(1 for item in preview or [] if item["hit"]),
+                "form": form,
+                "workspace": scope.workspace,
+            },
+            status=200 if preview is not None else 400,
+        )
+    return _rules_page(request, scope, form, preview=preview, status=200 if preview is not None else 400)
+
+
+# -- privacy (GDPR): retention, one person's messages ------------------------------------------------------
+
+PERSON_SHOWN = 200
+
+
+def _privacy_page(
+    request: HttpRequest,
+    scope: Scope,
+    *,
+    retention_form: RetentionForm | None = None,
+    person_form: PersonForm | None = None,
+    erase_form: EraseForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    settings = inbox_settings_get(workspace=scope.workspace)
+    person = ""
+    if person_form is None:
+        person_form = PersonForm(request.GET or None)
+    if person_form.is_bound and person_form.is_valid():
+        person = person_form.cleaned_data["person"]
+    found = person_messages(workspace=scope.workspace, person=person) if person else None
+    return render_scoped(
+        request,
+        scope,
+        "engagement/privacy.html",
+        {
+            "retention_form": retention_form
+            or RetentionForm(initial={"retention_days": settings.retention_days}),
+            "person_form": person_form,
+            "erase_form": erase_form or EraseForm(initial={"person": person}),
+            "person": person,
+            "found": list(found[:PERSON_SHOWN]) if found is not None else None,
+            "found_count": found.count() if found is not None else 0,
+            "settings_section": "engagement/privacy.html",
+            "workspace": scope.workspace,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@workspace_view(Action.MANAGE_WORKSPACE)
+def privacy_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Retention, and the search for one person's messages with what erasing them would remove."""
+    return _privacy_page(request, scope)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def retention_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    form = RetentionForm(request.POST)
+    if form.is_valid():
+        try:
+            inbox_settings_set_retention(
+                workspace=scope.workspace, actor=scope.user, days=form.cleaned_data["retention_days"]
+            )
+        except ValidationError as exc:
+            form.add_error("retention_days", exc.messages)
+        else:
+            messages.success(request, _("Retention saved."))
+            return redirect("engagement:privacy", workspace_id=scope.workspace.pk)
+    return _privacy_page(request, scope, retention_form=form, status=400)
+
+
+@require_POST
+@workspace_view(Action.MANAGE_WORKSPACE)
+def erase_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    form = EraseForm(request.POST)
+    if not form.is_valid():
+        return _privacy_page(
+            request, scope, person_form=PersonForm(request.POST), erase_form=form, status=400
+        )
+    done = person_erase(workspace=scope.workspace, actor=scope.user, person=form.cleaned_data["person"])
+    messages.success(
+        request,
+        _("Erased %(messages)s messages; %(notes)s notes no longer quote them.")
+        % {"messages": done["messages"], "notes": done["notes"]},
+    )
+    return redirect("engagement:privacy", workspace_id=scope.workspace.pk)
+
+
+@require_GET
+@workspace_view(Action.MANAGE_WORKSPACE)
+def export_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    form = PersonForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Enter a handle or account id."))
+    data = person_export(workspace=scope.workspace, actor=scope.user, person=form.cleaned_data["person"])
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="inbox-export.json"'
+    return response
 
 
 __all__ = ["Http404", "ObjectDoesNotExist"]

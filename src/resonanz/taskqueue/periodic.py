@@ -28,7 +28,7 @@ class PeriodicJob:
 def default_jobs() -> list[PeriodicJob]:
     from resonanz.ads.tasks import sync_all_ad_results
     from resonanz.channels.tasks import verify_channels
-    from resonanz.engagement.tasks import sync_engagement
+    from resonanz.engagement.tasks import apply_retention, sync_engagement
     from resonanz.forecasting.tasks import refit_forecasts
     from resonanz.leads.tasks import purge_pending_leads
     from resonanz.listening.tasks import poll_listening
@@ -46,6 +46,8 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob(
             "engagement.sync", float(settings.RESONANZ_ENGAGEMENT_INTERVAL_SECONDS), sync_engagement.enqueue
         ),
+        # GDPR retention of the inbox: hourly is precise enough for a limit counted in days.
+        PeriodicJob("engagement.retention", 3600.0, apply_retention.enqueue),
         PeriodicJob(
             "listening.poll", float(settings.RESONANZ_LISTENING_INTERVAL_SECONDS), poll_listening.enqueue
         ),

@@ -404,6 +404,19 @@ class Connector(ABC):
         raise NotSupported(f"{self.network}: replies cannot be looked up")
 
     # -- engagement ------------------------------------------------------------------------------
+    # -- inbox actions (optional; declared in ``spec.inbox_actions``) --------------------------------
+    def like(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """Like someone else's message ``ref``. Idempotent: liking twice leaves one like."""
+        raise NotSupported(f"{self.network}: like is not supported")
+
+    def hide(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """Hide someone else's comment ``ref`` under our post from the public (it stays on the network)."""
+        raise NotSupported(f"{self.network}: hide is not supported")
+
+    def delete_reply(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """Delete an answer we sent (``ref`` as ``reply`` returned it). A reply already gone is no error."""
+        raise NotSupported(f"{self.network}: delete_reply is not supported")
+
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
         raise NotSupported(f"{self.network}: no engagement data")
 

@@ -71,6 +71,15 @@ class InboxKind(StrEnum):
     DIRECT_MESSAGES = "direct_messages"
 
 
+class InboxAction(StrEnum):
+    """What the inbox may do to a message on the network besides answering (``NetworkSpec.inbox_actions``;
+    the inbox offers only what the channel's connector declares)."""
+
+    LIKE = "like"  # like / favourite a message of someone else
+    HIDE = "hide"  # hide someone else's comment under our post from the public
+    DELETE_REPLY = "delete_reply"  # delete an answer we sent
+
+
 class ConnectMethod(StrEnum):
     # The form's values are enough: the connector logs in and returns the account (app passwords, tokens).
     CREDENTIALS = "credentials"
@@ -216,6 +225,7 @@ class NetworkSpec:
     link_card_with_media: bool = False  # a card is shown even when the post has attachments
     metrics: frozenset[Metric] = frozenset()
     inbox: frozenset[InboxKind] = frozenset()
+    inbox_actions: frozenset[InboxAction] = frozenset()
     refresh: bool = False  # expired credentials can be renewed without the user
     # The network's ad reporting API can be read (``Connector.fetch_ad_results``, ``list_ad_accounts``);
     # the channel names the ad account in its settings (``AD_ACCOUNT_SETTING``).
@@ -265,6 +275,7 @@ __all__ = [
     "ConnectMethod",
     "ConnectSpec",
     "FieldKind",
+    "InboxAction",
     "InboxKind",
     "MediaKind",
     "MediaRule",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -510,6 +511,38 @@ class BlueskyConnector(Connector):
                 "com.atproto.repo.deleteRecord",
                 {"repo": uri.repo, "collection": uri.collection, "rkey": uri.rkey},
             )
+
+    def like(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """A like is a record in our repo (https://docs.bsky.app/docs/tutorials/like-repost): subject =
+        the post's URI and CID. The CID and whether we like it already come from the AppView
+        (``app.bsky.feed.getPosts``: ``cid``, ``viewer.like``), which also knows posts on other PDSes, so a
+        second like of the same post adds no second record."""
+        with self._client(account) as client:
+            found = self._query(account, client, "app.bsky.feed.getPosts", {"uris": ref.remote_id})
+            posts = found.get("posts") or []
+            if not posts:
+                raise Rejected(
+                    f"bluesky: the post to like no longer exists: {ref.remote_id}",
+                    network_message=_("Bluesky no longer has this post."),
+                )
+            post = posts[0]
+            if (post.get("viewer") or {}).get("like"):
+                return
+            record = {
+                "$type": "app.bsky.feed.like",
+                "subject": {"uri": str(post["uri"]), "cid": str(post["cid"])},
+                "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            }
+            self._procedure(
+                account,
+                client,
+                "com.atproto.repo.createRecord",
+                {"repo": self._did(account), "collection": "app.bsky.feed.like", "record": record},
+            )
+
+    def delete_reply(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """Our answer is a post record of ours: deleted like a post (a missing record is no error)."""
+        self.delete(account=account, ref=ref)
 
     def edit(
         self, *, account: ChannelAccount, ref: PublishedRef, variant: DraftVariant, part_index: int

@@ -14,6 +14,7 @@ from resonanz.connectors.base.spec import (
     ConnectMethod,
     ConnectSpec,
     FieldKind,
+    InboxAction,
     InboxKind,
     MediaKind,
     MediaRule,
@@ -79,6 +80,9 @@ SPEC = NetworkSpec(
     link_card_with_media=False,  # a post embeds either images or one external card
     metrics=frozenset({Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES}),
     inbox=frozenset({InboxKind.REPLIES, InboxKind.MENTIONS}),
+    # A like record (app.bsky.feed.like) and deleting our own reply post. Hiding someone's reply is a
+    # threadgate of the root post (hiddenReplies), not offered yet.
+    inbox_actions=frozenset({InboxAction.LIKE, InboxAction.DELETE_REPLY}),
     refresh=True,
     connect=ConnectSpec(
         method=ConnectMethod.CREDENTIALS,

@@ -516,6 +516,18 @@ class FacebookConnector(Connector):
                 if not (exc.graph_code == 100 and exc.graph_subcode == 33) and exc.http_status != 404:
                     raise
 
+    # -- inbox actions ---------------------------------------------------------------------------
+    def hide(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """``POST /{comment-id}`` with ``is_hidden=true``: the comment disappears for everyone but its
+        author and their friends (https://developers.facebook.com/docs/graph-api/reference/comment/,
+        "Updating"; needs ``pages_manage_engagement``). Hiding twice leaves it hidden."""
+        with self._session(account) as client:
+            client.post_json(f"/{ref.remote_id}", json={"is_hidden": True})
+
+    def delete_reply(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """Our answer is a comment of the Page: ``DELETE /{comment-id}`` like a post (gone = done)."""
+        self.delete(account=account, ref=ref)
+
     # -- answering (the inbox) --------------------------------------------------------------------
     @staticmethod
     def _comment_ref(comment_id: str) -> PublishedRef:

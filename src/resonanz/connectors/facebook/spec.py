@@ -22,6 +22,7 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    InboxAction,
     InboxKind,
     MediaKind,
     MediaRule,
@@ -83,6 +84,9 @@ SPEC = NetworkSpec(
     link_card_with_media=False,
     metrics=frozenset({Metric.LIKES, Metric.REPLIES, Metric.REPOSTS, Metric.IMPRESSIONS}),
     inbox=frozenset({InboxKind.REPLIES}),
+    # Comments of others can be hidden and our own answers deleted; liking as the Page
+    # (POST /{object-id}/likes) is not implemented yet.
+    inbox_actions=frozenset({InboxAction.HIDE, InboxAction.DELETE_REPLY}),
     # Paid posts from the Marketing API's Insights (provider.py, fetch_ad_results).
     ad_reporting=True,
     refresh=False,  # Page tokens from a long-lived user token do not expire; invalidated = reconnect

@@ -654,6 +654,41 @@ class MastodonConnector(Connector):
             raise Rejected("mastodon: the server scheduled the status instead of publishing it")
         return self._ref(status, media)
 
+    def reply(
+        self,
+        *,
+        account: ChannelAccount,
+        text: str,
+        key: PublishKey,
+        reply_to: PublishedRef,
+        root: PublishedRef | None = None,
+    ) -> PublishedRef:
+        """An answer keeps the visibility of what it answers when that is narrower than public, and names
+        its author, as Mastodon's own client does (https://docs.joinmastodon.org/entities/Status/#visibility:
+        a ``direct`` status reaches only the accounts it mentions). Otherwise an answer to a direct
+        message would be published for everyone. A parent we cannot read is answered publicly, as before.
+        Direct answers are not listed on the account's timeline, so after an unknown outcome
+        ``find_reply`` cannot see them; the retry with the same Idempotency-Key is what stays exactly-once."""
+        visibility = "public"
+        with self._session(account) as client:
+            try:
+                parent = client.get_json(f"/api/v1/statuses/{reply_to.remote_id}") or {}
+            except Rejected:
+                parent = {}
+        if isinstance(parent, dict) and parent.get("visibility") in {"unlisted", "private", "direct"}:
+            visibility = str(parent["visibility"])
+            acct = str((parent.get("account") or {}).get("acct") or "")
+            if visibility != "unlisted" and acct and f"@{acct}".casefold() not in text.casefold():
+                text = f"@{acct} {text}"
+        return self.publish_part(
+            account=account,
+            variant=DraftVariant(parts=[DraftPart(text=text)], visibility=visibility),
+            part_index=0,
+            key=key,
+            reply_to=reply_to,
+            root=root,
+        )
+
     def find_published(
         self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey
     ) -> PublishedRef | None:
@@ -775,6 +810,16 @@ class MastodonConnector(Connector):
             except Rejected as exc:
                 if exc.http_status != 404:
                     raise
+
+    def like(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """https://docs.joinmastodon.org/methods/statuses/#favourite: idempotent (a favourited status stays
+        favourited once)."""
+        with self._session(account) as client:
+            client.request("POST", f"/api/v1/statuses/{ref.remote_id}/favourite")
+
+    def delete_reply(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
+        """Our answer is a status of ours: the same call as deleting a post (a 404 means it is gone)."""
+        self.delete(account=account, ref=ref)
 
     def edit(
         self, *, account: ChannelAccount, ref: PublishedRef, variant: DraftVariant, part_index: int

@@ -16,6 +16,7 @@ from resonanz.connectors.base.spec import (
     ConnectMethod,
     ConnectSpec,
     FieldKind,
+    InboxAction,
     InboxKind,
     MediaKind,
     MediaRule,
@@ -109,6 +110,9 @@ SPEC = NetworkSpec(
     link_card_with_media=False,  # the web app shows a card only for statuses without attachments
     metrics=frozenset({Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES}),
     inbox=frozenset({InboxKind.REPLIES, InboxKind.MENTIONS, InboxKind.DIRECT_MESSAGES}),
+    # Favourite (POST /api/v1/statuses/:id/favourite) and deleting our own answer. Mastodon has no way to
+    # hide someone else's reply under our post (only to block or mute its author).
+    inbox_actions=frozenset({InboxAction.LIKE, InboxAction.DELETE_REPLY}),
     refresh=True,
     connect=ConnectSpec(
         method=ConnectMethod.OAUTH,

@@ -50,7 +50,7 @@ def test_dropped_connection_after_create_is_reconciled_not_sent_twice(
 def test_temporary_error_retries_with_the_same_key(workspace, variant, fan, masto, owner) -> None:
     conversation, _fan_status = _conversation(workspace, variant, fan)
     reply = reply_create(workspace=workspace, conversation=conversation, author=owner, text="Gleich!")
-    masto.fail_next("/api/v1/statuses", 503)
+    masto.fail_next("/api/v1/statuses", 503, method="POST")  # the create, not the parent lookup
     assert reply_send(workspace=workspace, reply_id=reply.pk) == "retry"
     assert OutgoingReply.objects.get(pk=reply.pk).status == ReplyStatus.PENDING
     assert _ours(masto, "Gleich!") == []

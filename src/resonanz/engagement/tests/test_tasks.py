@@ -44,7 +44,7 @@ def test_a_reply_goes_out_after_commit_through_the_task_and_a_503_is_retried_lat
     fan.reply(variant.remote_id, "Gibt es das auch in Blau?")
     engagement_sync_variant(workspace=workspace, variant=variant)
     conversation = Conversation.objects.get(variant=variant)
-    masto.fail_next("/api/v1/statuses", 503)
+    masto.fail_next("/api/v1/statuses", 503, method="POST")  # the create, not the parent lookup
     reply = reply_create(workspace=workspace, conversation=conversation, author=owner, text="Ja, in Blau!")
     run_ready_tasks(queues=("publish",))  # committed: the task ran, met the 503, and queued a retry
     found = OutgoingReply.objects.get(pk=reply.pk)

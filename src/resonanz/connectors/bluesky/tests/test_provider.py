@@ -432,3 +432,50 @@ def test_deleted_post_is_not_found_any_more(connected: Connected) -> None:
     connector.delete(account=account, ref=ref)
     assert connector.find_published(account=account, variant=variant, part_index=0, key=key) is None
     connector.delete(account=account, ref=ref)  # a retried delete is harmless
+
+
+# -- inbox actions: like and delete our reply ---------------------------------------------------------------
+
+
+def _likes(net: BlueskyTestNetwork, did: str) -> list[dict[str, Any]]:
+    page = net.xrpc_get("com.atproto.repo.listRecords", {"repo": did, "collection": "app.bsky.feed.like"})
+    return list(page.get("records", []))
+
+
+def test_like_of_a_reply_is_one_like_record_even_when_asked_twice(connected: Connected) -> None:
+    net, connector, account = connected.net, BlueskyConnector(), _account(connected)
+    ours = connector.publish_part(
+        account=account,
+        variant=DraftVariant(parts=[DraftPart(f"Frage {uuid.uuid4().hex[:6]}")]),
+        part_index=0,
+        key=_key(),
+    )
+    theirs = net.reply(connected.bob, ours.remote_id, ours.cid, ours.remote_id, ours.cid, "Wie schön!")
+    net.wait_for_thread(theirs.uri)
+    before = len(_likes(net, connected.alice.did))
+    # The inbox knows the reply by its URI only (no CID): the connector looks the CID up.
+    connector.like(account=account, ref=PublishedRef(remote_id=theirs.uri, url=""))
+    net.wait_for_thread(theirs.uri, predicate=lambda r: r["thread"]["post"].get("likeCount") == 1)
+    connector.like(account=account, ref=PublishedRef(remote_id=theirs.uri, url=""))
+    likes = _likes(net, connected.alice.did)
+    assert len(likes) == before + 1
+    assert likes[0]["value"]["subject"] == {"uri": theirs.uri, "cid": theirs.cid}
+
+
+def test_delete_reply_removes_our_answer(connected: Connected) -> None:
+    net, connector, account = connected.net, BlueskyConnector(), _account(connected)
+    root = net.post(connected.bob, f"Hallo Alice {uuid.uuid4().hex[:6]}")
+    text = f"Danke! {uuid.uuid4().hex[:6]}"
+    ref = PublishedRef(remote_id=root.uri, url="", cid=root.cid)
+    answer = connector.reply(account=account, text=text, key=_key(), reply_to=ref, root=ref)
+    assert answer.remote_id in [r["uri"] for r in _posts(net, connected.alice.did)]
+    connector.delete_reply(account=account, ref=answer)
+    assert answer.remote_id not in [r["uri"] for r in _posts(net, connected.alice.did)]
+    connector.delete_reply(account=account, ref=answer)  # already gone: no error
+
+
+def test_hide_is_not_offered(connected: Connected) -> None:
+    connector = BlueskyConnector()
+    assert "hide" not in connector.spec.inbox_actions
+    with pytest.raises(NotSupported):
+        connector.hide(account=_account(connected), ref=PublishedRef(remote_id="at://x", url=""))

@@ -339,3 +339,28 @@ def test_the_emulator_refuses_comment_parameters_the_sdk_does_not_know(
     assert "idempotency_key" in answer.json()["error"]["message"]
     assert not emulator.comments
     emulator.clear_request_log()
+
+
+def test_hide_a_fan_s_comment_and_delete_our_answer(
+    emulator: MetaEmulator, connector: FacebookConnector, account: ChannelAccount
+) -> None:
+    post = connector.publish_part(
+        account=account, variant=DraftVariant(parts=[DraftPart(text="Neu!")]), part_index=0, key=_key()
+    )
+    fan = emulator.create_person("Fan AT")
+    rude = emulator.comment_as(fan, post.remote_id, "Spam spam")
+    connector.hide(account=account, ref=PublishedRef(rude.id, ""))
+    connector.hide(account=account, ref=PublishedRef(rude.id, ""))  # hidden stays hidden
+    assert emulator.comments[rude.id].is_hidden is True
+    sent = emulator.requests_to(f"/{GRAPH_VERSION}/{rude.id}", method="POST")
+    assert [json.loads(r.body) for r in sent] == [{"is_hidden": True}, {"is_hidden": True}]
+
+    answer = connector.reply(
+        account=account, text="Bitte sachlich", key=_key(), reply_to=PublishedRef(rude.id, ""), root=post
+    )
+    with pytest.raises(Rejected):  # a Page cannot hide its own comment: the Graph API refuses
+        connector.hide(account=account, ref=answer)
+    connector.delete_reply(account=account, ref=answer)
+    connector.delete_reply(account=account, ref=answer)  # gone already: no error
+    assert emulator.comments[answer.remote_id].deleted is True
+    assert emulator.comments[rude.id].deleted is False
