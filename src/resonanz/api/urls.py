@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from resonanz.accounts import api as accounts
+from resonanz.advocacy import api as advocacy
 from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
@@ -63,4 +64,13 @@ urlpatterns = [
     path(ws + "links/shorten/", links.ShortenTextApi.as_view(), name="links_shorten"),
     path(ws + "links/<int:short_link_id>/", links.ShortLinkDetailApi.as_view(), name="link"),
     path(ws + "campaigns/<int:campaign_id>/", campaigns.CampaignDetailApi.as_view(), name="campaign"),
+    path(ws + "advocacy/offers/", advocacy.OfferListApi.as_view(), name="advocacy_offers"),
+    path(ws + "advocacy/offers/<int:offer_id>/", advocacy.OfferDetailApi.as_view(), name="advocacy_offer"),
+    path(
+        ws + "advocacy/offers/<int:offer_id>/shares/",
+        advocacy.OfferShareApi.as_view(),
+        name="advocacy_offer_share",
+    ),
+    path(ws + "advocacy/shares/", advocacy.ShareListApi.as_view(), name="advocacy_shares"),
+    path(ws + "advocacy/channels/", advocacy.PersonalChannelListApi.as_view(), name="advocacy_channels"),
 ]

@@ -151,7 +151,9 @@ def workspace_summaries(
         Post.objects.filter(workspace_id__in=ids, status=PostStatus.DRAFT), "workspace_id"
     ).items():
         rows[ws_id].drafts = n
-    channels = Channel.objects.filter(workspace_id__in=ids).exclude(status=ChannelStatus.DISABLED)
+    channels = Channel.objects.filter(workspace_id__in=ids, owner__isnull=True).exclude(
+        status=ChannelStatus.DISABLED
+    )
     for ws_id, n in _counts(channels, "workspace_id").items():
         rows[ws_id].channels = n
     for ws_id, n in _counts(channels.filter(status=ChannelStatus.RECONNECT_NEEDED), "workspace_id").items():
@@ -227,7 +229,9 @@ class DashboardState:
 
 def dashboard_state(*, workspace: Workspace, user: User) -> DashboardState:
     return DashboardState(
-        channels=Channel.objects.filter(workspace=workspace).exclude(status=ChannelStatus.DISABLED).count(),
+        channels=Channel.objects.filter(workspace=workspace, owner__isnull=True)
+        .exclude(status=ChannelStatus.DISABLED)
+        .count(),
         queue_slots=QueueSlot.objects.filter(channel__workspace=workspace).count(),
         members=Membership.objects.filter(workspace=workspace).count(),
         drafts=list(

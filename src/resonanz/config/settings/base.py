@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "resonanz.campaigns",
     "resonanz.links",
     "resonanz.listening",
+    "resonanz.advocacy",
     "resonanz.web",
 ]
 
