@@ -77,6 +77,8 @@ class OfferInputSerializer(serializers.Serializer[None]):
 
 
 class PersonalChannelSerializer(serializers.ModelSerializer[Channel]):
+    status = serializers.CharField(read_only=True, help_text="active, reconnect_needed or disabled")
+
     class Meta:
         model = Channel
         fields = ["id", "network", "handle", "display_name", "status"]

@@ -30,7 +30,9 @@ def brand_post(workspace: Workspace, owner: User, mastodon: Channel, campaign: C
     post = post_create(
         workspace=workspace,
         author=owner,
-        data=PostInput(text="Unser neues Produkt ist da!", channel_ids=[mastodon.pk], campaign_id=campaign.pk),
+        data=PostInput(
+            text="Unser neues Produkt ist da!", channel_ids=[mastodon.pk], campaign_id=campaign.pk
+        ),
     )
     # Scheduled next week: approved content (a workspace without approval) the brand stands behind.
     from datetime import timedelta

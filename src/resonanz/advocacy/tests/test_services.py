@@ -38,7 +38,8 @@ def test_share_is_a_scheduled_post_on_the_personal_channel_in_the_offers_campaig
     assert variant == share.variant
     assert variant.channel_id == channel.pk
     assert variant.status == VariantStatus.SCHEDULED
-    assert variant.scheduled_at is not None and before <= variant.scheduled_at <= timezone.now()
+    assert variant.scheduled_at is not None
+    assert before <= variant.scheduled_at <= timezone.now()
     # The suggested text for the network, not the post's own text.
     assert variant.parts.get().text == "Schaut euch das an: unser neues Produkt!"
 
@@ -63,7 +64,12 @@ def test_the_database_refuses_a_second_share_row(workspace, offer, advocate, per
     other_variant = Variant.objects.create(post=other_post, channel=channel)
     with pytest.raises(IntegrityError), transaction.atomic():
         AdvocacyShare.objects.create(
-            workspace=workspace, offer=offer, channel=channel, user=advocate, post=other_post, variant=other_variant
+            workspace=workspace,
+            offer=offer,
+            channel=channel,
+            user=advocate,
+            post=other_post,
+            variant=other_variant,
         )
     assert AdvocacyShare.objects.get() == share
 
@@ -86,13 +92,19 @@ def test_edited_text_is_checked_by_the_connector_and_nothing_is_kept(
     assert not AdvocacyShare.objects.exists()
     assert not Variant.objects.filter(channel=channel).exists()
     # Within the limit it goes.
-    assert share_create(workspace=workspace, user=advocate, offer=offer, channel=channel, text="x" * 500).created
+    assert share_create(
+        workspace=workspace, user=advocate, offer=offer, channel=channel, text="x" * 500
+    ).created
 
 
-def test_a_locked_text_ignores_the_advocates_version(workspace, owner, brand_post, advocate, personal_channel) -> None:
+def test_a_locked_text_ignores_the_advocates_version(
+    workspace, owner, brand_post, advocate, personal_channel
+) -> None:
     locked = offer_create(workspace=workspace, actor=owner, post=brand_post, text_editable=False)
     channel = personal_channel(advocate)
-    share = share_create(workspace=workspace, user=advocate, offer=locked, channel=channel, text="Meins").share
+    share = share_create(
+        workspace=workspace, user=advocate, offer=locked, channel=channel, text="Meins"
+    ).share
     assert share.variant.parts.get().text == "Unser neues Produkt ist da!"
 
 
@@ -170,7 +182,9 @@ def test_permissions_per_role(
 
 
 def test_only_approved_or_published_posts_are_offered(workspace, owner, mastodon) -> None:
-    draft = post_create(workspace=workspace, author=owner, data=PostInput(text="Entwurf", channel_ids=[mastodon.pk]))
+    draft = post_create(
+        workspace=workspace, author=owner, data=PostInput(text="Entwurf", channel_ids=[mastodon.pk])
+    )
     with pytest.raises(AdvocacyError) as refused:
         offer_create(workspace=workspace, actor=owner, post=draft)
     assert refused.value.code == "not_offerable"
@@ -189,7 +203,9 @@ def test_another_workspaces_offer_is_refused(
     with pytest.raises(WorkspaceMismatch):
         offer_create(workspace=other_workspace, actor=stranger, post=offer.post)
     with pytest.raises(WorkspaceMismatch):
-        share_create(workspace=other_workspace, user=stranger, offer=offer, channel=personal_channel(advocate))
+        share_create(
+            workspace=other_workspace, user=stranger, offer=offer, channel=personal_channel(advocate)
+        )
 
 
 def test_removing_a_member_disconnects_their_personal_channels(
