@@ -137,3 +137,16 @@ def test_the_schema_has_the_advocacy_endpoints(tmp_path) -> None:
     text = out.read_text()
     assert "/api/v1/workspaces/{workspace_id}/advocacy/offers/{offer_id}/shares/" in text
     assert "/api/v1/workspaces/{workspace_id}/advocacy/channels/" in text
+
+
+def test_a_withdrawn_offer_answers_400_offer_closed(
+    workspace, owner, offer, advocate, personal_channel
+) -> None:
+    channel = personal_channel(advocate)
+    assert _api(owner).delete(f"{_base(workspace)}offers/{offer.pk}/").status_code == 200
+    answer = _api(advocate).post(
+        f"{_base(workspace)}offers/{offer.pk}/shares/", {"channel_id": channel.pk}, format="json"
+    )
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "offer_closed"
+    assert not AdvocacyShare.objects.exists()
