@@ -42,11 +42,13 @@ from PIL import Image
 
 from resonanz.accounts.models import ApprovalMode, Role, User, Workspace
 from resonanz.accounts.services import api_token_create, invitation_create, workspace_create
+from resonanz.advocacy.models import AdvocacyOffer
 from resonanz.approvals.services import approval_comment, post_submit_for_approval, review_link_create
 from resonanz.bulk.models import CalendarFeed, ImportBatch
 from resonanz.bulk.services import calendar_feed_create, import_batch_create
 from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel, ChannelStatus
+from resonanz.channels.services import personal_networks
 from resonanz.connectors.registry import network_slugs, network_spec
 from resonanz.engagement.models import Conversation, Message, Note, SavedReply
 from resonanz.links.services import link_create
@@ -205,6 +207,7 @@ class World:
     query_id: int
     source_id: int
     mention_id: int
+    offer_id: int
 
     def values(self, endpoint: Endpoint, param: str) -> list[Any]:
         """The test values of one URL parameter (a new parameter must be added here)."""
@@ -220,6 +223,8 @@ class World:
             # Every registered network's connect flow (and its callback).
             ("web:channel_connect", "network"): network_slugs(),
             ("web:channel_callback", "network"): network_slugs(),
+            # The networks whose connector lets a person connect their own account (advocacy).
+            ("advocacy:connect", "network"): personal_networks(),
         }
         if (endpoint.name, param) in special:
             return special[endpoint.name, param]
@@ -243,6 +248,7 @@ class World:
             "query_id": self.query_id,
             "source_id": self.source_id,
             "mention_id": self.mention_id,
+            "offer_id": self.offer_id,
         }
         if param not in common:
             pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
@@ -399,7 +405,12 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         published_at=timezone.now(),
         sentiment="negative",
     )
+    # Advocacy: an offer of the post whose suggested text carries a payload.
+    offer = AdvocacyOffer.objects.create(
+        workspace=workspace, post=post, suggested_texts={channel.network: f"S {PAYLOAD}"}, created_by=owner
+    )
     return World(
+        offer_id=offer.pk,
         query_id=query.pk,
         source_id=source.pk,
         mention_id=mention.pk,
