@@ -137,3 +137,36 @@ def test_two_concurrent_share_requests_make_one_share(mock, workspace, offer, ad
     assert share.variant.status == VariantStatus.PUBLISHED, share.variant.last_error
     assert Variant.objects.filter(channel=channel).count() == 1
     assert PublishAttempt.objects.filter(variant=share.variant).count() == 1
+
+
+def test_a_refused_share_fails_clearly_and_tells_only_the_advocate(
+    masto, workspace, owner, offer, advocate
+) -> None:
+    from resonanz.notifications.models import Notification
+    from resonanz.overview.selectors import workspace_summaries
+
+    token = masto.issue_token("anna")
+    account = masto.account("anna")
+    channel = Channel.objects.create(
+        workspace=workspace,
+        network="mastodon",
+        base_url=masto.base_url,
+        remote_id=str(account.id),
+        handle=f"anna@{masto.domain}",
+        credentials={"access_token": token},
+        owner=advocate,
+    )
+    masto.fail_next(
+        "/api/v1/statuses", status=422, method="POST", body={"error": "Validation failed: Text too long"}
+    )
+    share = share_create(workspace=workspace, user=advocate, offer=offer, channel=channel).share
+    run_ready_tasks()
+    share.variant.refresh_from_db()
+    assert share.variant.status == VariantStatus.FAILED
+    assert share.variant.last_error == "Validation failed: Text too long"
+    failed = Notification.objects.filter(kind="publish_failed")
+    assert [n.recipient_id for n in failed] == [advocate.pk]
+    assert failed.get().url == f"/w/{workspace.pk}/advocacy/"
+    # The brand's agency overview does not count the advocate's failure as the brand's.
+    [summary] = workspace_summaries(user=owner)
+    assert summary.failed == 0
