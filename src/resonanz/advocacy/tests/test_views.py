@@ -174,3 +174,28 @@ def test_connect_boxes_only_for_networks_that_allow_personal_accounts(workspace,
     assert personal  # at least one connector declares it
     for network in network_slugs():
         assert (f'id="connect-{network}"' in html) == (network in personal)
+
+
+def test_shares_are_not_in_the_brands_lists_exports_or_calendar(
+    workspace, owner, offer, advocate, personal_channel
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from resonanz.bulk.selectors import calendar_entries
+    from resonanz.calendar.selectors import calendar_channels
+    from resonanz.posts.selectors import post_list
+
+    channel = personal_channel(advocate)
+    share = share_create(workspace=workspace, user=advocate, offer=offer, channel=channel).share
+    now = timezone.now()
+    assert share.post_id not in set(post_list(workspace=workspace).values_list("pk", flat=True))
+    assert offer.post_id in set(post_list(workspace=workspace).values_list("pk", flat=True))
+    exported = calendar_entries(
+        workspace=workspace, start=now - timedelta(days=1), end=now + timedelta(days=30)
+    )
+    assert share.variant_id not in {v.pk for v in exported}
+    assert channel.pk not in {c.pk for c in calendar_channels(workspace=workspace)}
+    listed = _client(owner).get(f"/api/v1/workspaces/{workspace.pk}/posts/").json()["results"]
+    assert [p["id"] for p in listed] == [offer.post_id]
