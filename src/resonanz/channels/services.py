@@ -476,7 +476,11 @@ def _check_login_expiry(*, channel: Channel, expires_at: datetime | None) -> Non
             "date": expires_at.date().isoformat(),
             "days": str(max(0, (expires_at - now).days)),
         },
-        url=f"/w/{workspace.pk}/channels/#channel-{channel.pk}",
+        url=(
+            f"/w/{workspace.pk}/advocacy/"
+            if channel.owner_id
+            else f"/w/{workspace.pk}/channels/#channel-{channel.pk}"
+        ),
     )
     notification_email(notification_ids=[n.pk for n in notifications])
     audit_log_record(

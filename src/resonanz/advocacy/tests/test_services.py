@@ -220,3 +220,36 @@ def test_removing_a_member_disconnects_their_personal_channels(
     assert channel.status == ChannelStatus.DISABLED
     # The share and its post stay: their reach still counts in the campaign.
     assert AdvocacyShare.objects.filter(pk=share.pk).exists()
+
+
+def test_a_personal_channels_reconnect_warning_goes_to_its_owner_only(
+    workspace, advocate, personal_channel
+) -> None:
+    from resonanz.channels.services import channel_mark_reconnect_needed
+    from resonanz.notifications.models import Notification
+
+    channel = personal_channel(advocate)
+    channel_mark_reconnect_needed(channel=channel, message="The access token was revoked")
+    sent = Notification.objects.filter(kind="channel_reconnect_needed")
+    assert [n.recipient_id for n in sent] == [advocate.pk]
+    assert sent.get().url == f"/w/{workspace.pk}/advocacy/"
+
+
+def test_an_account_cannot_be_both_the_brands_and_someones(workspace, advocate, mastodon) -> None:
+    from resonanz.channels.services import ChannelConnectError, _upsert_channel
+    from resonanz.connectors.base import AccountInfo
+
+    info = AccountInfo(remote_id=mastodon.remote_id, handle=mastodon.handle, display_name="", avatar_url="")
+    with pytest.raises(ChannelConnectError):
+        _upsert_channel(
+            workspace=workspace,
+            network=mastodon.network,
+            base_url=mastodon.base_url,
+            info=info,
+            credentials={"access_token": "mine"},
+            actor=advocate,
+            owner=advocate,
+        )
+    mastodon.refresh_from_db()
+    assert mastodon.owner_id is None
+    assert mastodon.credentials == {"access_token": "x"}
