@@ -199,3 +199,38 @@ def test_shares_are_not_in_the_brands_lists_exports_or_calendar(
     assert channel.pk not in {c.pk for c in calendar_channels(workspace=workspace)}
     listed = _client(owner).get(f"/api/v1/workspaces/{workspace.pk}/posts/").json()["results"]
     assert [p["id"] for p in listed] == [offer.post_id]
+
+
+def test_advocate_connects_a_personal_channel_through_the_networks_sign_in(
+    workspace, advocate, masto
+) -> None:
+    """The advocacy page's connect box → the network's sign-in (the emulator approves as "anna") → the
+    shared callback → back on the advocacy page with a personal channel nobody else has."""
+    import re
+    from html import unescape
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    from resonanz.channels.models import PendingOAuth
+
+    masto.issue_token("anna")
+    masto.approve_as("anna")
+    client = _client(advocate)
+    begin = client.post(
+        f"/w/{workspace.pk}/advocacy/connect/mastodon/", {"mastodon-instance_url": masto.base_url}
+    )
+    assert begin.status_code == 200, begin.content.decode()[:500]
+    assert PendingOAuth.objects.get().personal is True
+    link = re.search(r'href="([^"]*/oauth/authorize[^"]*)"', begin.content.decode())
+    assert link is not None
+    approved = httpx.get(unescape(link.group(1)), follow_redirects=False)
+    assert approved.status_code == 302
+    back = urlsplit(approved.headers["location"])
+    done = client.get(f"{back.path}?{back.query}")
+    assert done.status_code == 302
+    assert done["Location"] == f"/w/{workspace.pk}/advocacy/"
+    channel = Channel.objects.get()
+    assert channel.owner_id == advocate.pk
+    assert channel.handle.startswith("anna")
+    assert "anna" in client.get(done["Location"]).content.decode()
