@@ -65,13 +65,25 @@ def test_advocate_shares_an_offer_once(
         shot("01-offer")
 
         page.evaluate("window.__noReload = true")
+        # Too long for the server: refused in place with the network's limit, the text kept.
+        slot.locator("textarea").fill("ü" * 501)
+        slot.get_by_role("button", name="Teilen").click()
+        expect(slot.locator(".error")).to_contain_text("500")
+        expect(slot.locator("textarea")).to_have_value("ü" * 501)
+        assert problems == [
+            f"400 {live_server.url}/w/{workspace.pk}/advocacy/offers/{offer.pk}/share/{channel.pk}/"
+        ]
+        problems.clear()
+        assert not AdvocacyShare.objects.exists()
+        shot("02-refused")
+
         slot.locator("textarea").fill("Schaut euch das an: unser neues Produkt! Ich nutze es täglich.")
         slot.get_by_role("button", name="Teilen").click()
         done = page.locator(f"#slot-{offer.pk}-{channel.pk} .share-done")
         expect(done).to_contain_text(f"Geteilt auf anna@{masto.domain} am")
         expect(page.locator(f"#slot-{offer.pk}-{channel.pk} button")).to_be_disabled()
         assert page.evaluate("window.__noReload") is True  # htmx swapped the slot, no reload
-        shot("02-shared")
+        shot("03-shared")
         assert problems == []
 
         run_ready_tasks()
@@ -85,6 +97,6 @@ def test_advocate_shares_an_offer_once(
         page.reload()
         expect(page.locator(f"#slot-{offer.pk}-{channel.pk} .share-done")).to_be_visible()
         expect(page.locator("#my-shares")).to_contain_text("Veröffentlicht")
-        shot("03-after-publish")
+        shot("04-after-publish")
     finally:
         context.close()
