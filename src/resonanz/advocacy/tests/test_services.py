@@ -253,3 +253,13 @@ def test_an_account_cannot_be_both_the_brands_and_someones(workspace, advocate, 
     mastodon.refresh_from_db()
     assert mastodon.owner_id is None
     assert mastodon.credentials == {"access_token": "x"}
+
+
+def test_the_share_is_one_of_the_campaigns_posts(
+    workspace, offer, advocate, personal_channel, campaign
+) -> None:
+    from resonanz.campaigns.selectors import campaign_list
+
+    before = campaign_list(workspace=workspace).get(pk=campaign.pk).post_count
+    share_create(workspace=workspace, user=advocate, offer=offer, channel=personal_channel(advocate))
+    assert campaign_list(workspace=workspace).get(pk=campaign.pk).post_count == before + 1
