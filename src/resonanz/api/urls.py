@@ -7,6 +7,7 @@ from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
 from resonanz.engagement import api as engagement
+from resonanz.forecasting import api as forecasting
 from resonanz.links import api as links
 from resonanz.posts import api as posts
 
@@ -59,6 +60,8 @@ urlpatterns = [
     ),
     path(ws + "conversations/", engagement.ConversationListApi.as_view(), name="conversations"),
     path(ws + "campaigns/", campaigns.CampaignListApi.as_view(), name="campaigns"),
+    path(ws + "best-times/", forecasting.BestTimesApi.as_view(), name="best_times"),
+    path(ws + "forecast/", forecasting.ForecastApi.as_view(), name="forecast"),
     path(ws + "links/", links.ShortLinkListApi.as_view(), name="links"),
     path(ws + "links/clicks/", links.ShortLinkClicksApi.as_view(), name="link_clicks"),
     path(ws + "links/shorten/", links.ShortenTextApi.as_view(), name="links_shorten"),

@@ -27,5 +27,6 @@ urlpatterns = [
     # Short links (links/public_views.py; links/middleware.py answers them before the session middleware).
     path("l/", include("resonanz.links.public_urls")),
     path(ws + "links/", include("resonanz.links.urls")),
+    path(ws + "forecasting/", include("resonanz.forecasting.urls")),
     path("", include("resonanz.web.urls")),
 ]

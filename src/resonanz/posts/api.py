@@ -15,6 +15,7 @@ from resonanz.api.base import WallClockField, WorkspaceAPIView, idempotent
 from resonanz.api.errors import report_json
 from resonanz.approvals.services import post_approve, post_reject, post_submit_for_approval
 from resonanz.channels.services import channel_warm_limits
+from resonanz.forecasting.selectors import best_time_slots
 
 from .models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantPart
 from .selectors import post_events, post_get, post_list, variant_get
@@ -217,6 +218,11 @@ class ScheduleSerializer(serializers.Serializer[None]):
     queue = serializers.BooleanField(
         required=False, default=False, help_text="Next free queue slot per channel"
     )
+    use_best_time = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With queue: the next free of each channel's best times (its posting times without them)",
+    )
     now = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -347,7 +353,13 @@ class PostScheduleApi(WorkspaceAPIView):
         post = post_get(workspace=self.workspace, post_id=post_id)
         actor = self.user
         if d.get("queue"):
-            post_add_to_queue(workspace=self.workspace, post=post, actor=actor)
+            prefer = None
+            if d.get("use_best_time"):  # asked here, handed to posts as plain slots (layers)
+                prefer = {
+                    v.channel_id: best_time_slots(workspace=self.workspace, channel=v.channel)
+                    for v in post.variants.select_related("channel")
+                }
+            post_add_to_queue(workspace=self.workspace, post=post, actor=actor, prefer=prefer)
         elif d.get("now"):
             post_schedule(workspace=self.workspace, post=post, actor=actor, at=None)
         elif d.get("at") is not None:

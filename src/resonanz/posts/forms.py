@@ -54,6 +54,8 @@ class ScheduleForm(LocalTimeForm):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+    # "Add to queue" at the channels' best times (from the forecast) instead of their posting times.
+    use_best_time = forms.BooleanField(label=_("Use the best time"), required=False)
 
     def clean_action(self) -> str:
         action: str = self.cleaned_data.get("action") or self.ACTIONS[0]

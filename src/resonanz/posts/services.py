@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import mimetypes
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import Enum
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -496,11 +497,19 @@ def queue_next_free_slot(
     channel: Channel,
     after: datetime | None = None,
     taken: set[datetime] | None = None,
+    slots: Sequence[tuple[int, time]] | None = None,
 ) -> datetime | None:
-    """The next weekly slot of ``channel`` (workspace time zone) with nothing scheduled on it."""
+    """The next weekly slot of ``channel`` (workspace time zone) with nothing scheduled on it.
+
+    ``slots`` (weekday 0 = Monday, wall-clock time) replaces the channel's posting times, e.g. the best
+    times the view got from the forecast (posts never asks the forecast itself: layers)."""
     ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
-    slots = list(QueueSlot.objects.filter(channel=channel))
-    if not slots:
+    weekly = (
+        [(s.weekday, s.time) for s in QueueSlot.objects.filter(channel=channel)]
+        if slots is None
+        else list(slots)
+    )
+    if not weekly:
         return None
     tz = zone(workspace.time_zone)
     start = (after or timezone.now()).astimezone(tz)
@@ -513,8 +522,8 @@ def queue_next_free_slot(
     ) | (taken or set())
     for day in range(7 * 8 + 1):
         date = (start + timedelta(days=day)).date()
-        for slot in sorted((s for s in slots if s.weekday == date.weekday()), key=lambda s: s.time):
-            naive = datetime.combine(date, slot.time)
+        for _weekday, at_time in sorted(s for s in weekly if s[0] == date.weekday()):
+            naive = datetime.combine(date, at_time)
             try:
                 when = local_to_utc(naive, workspace.time_zone, fold=0)
             except ValueError:
@@ -525,12 +534,27 @@ def queue_next_free_slot(
 
 
 @transaction.atomic
-def post_add_to_queue(*, workspace: Workspace, post: Post, actor: User | None) -> Post:
+def post_add_to_queue(
+    *,
+    workspace: Workspace,
+    post: Post,
+    actor: User | None,
+    prefer: Mapping[int, Sequence[tuple[int, time]]] | None = None,
+) -> Post:
+    """Schedule each variant in its channel's next free queue slot. ``prefer`` maps a channel id to
+    weekly slots (weekday, wall-clock time) to use instead, e.g. the channel's best times ("use best
+    time"); a channel without preferred slots, or none free, falls back to its posting times."""
     post = _lock_post(workspace, post.pk)
     _ready_to_schedule(workspace, post, actor)
     times: dict[int, datetime] = {}
     for variant in post.variants.select_related("channel"):
-        when = queue_next_free_slot(workspace=workspace, channel=variant.channel)
+        when = None
+        if prefer and prefer.get(variant.channel_id):
+            when = queue_next_free_slot(
+                workspace=workspace, channel=variant.channel, slots=prefer[variant.channel_id]
+            )
+        if when is None:
+            when = queue_next_free_slot(workspace=workspace, channel=variant.channel)
         if when is None:
             raise PostError(
                 _("%(channel)s has no free queue slot. Add posting times first.")

@@ -42,6 +42,7 @@ from resonanz.channels.selectors import channel_list
 from resonanz.connectors.base import ConnectorError, ValidationIssue
 from resonanz.connectors.registry import find_spec, registered_connectors
 from resonanz.core.timezones import LocalTimeError
+from resonanz.forecasting.selectors import best_time_slots
 from resonanz.posts.media import media_asset_get, media_asset_list
 from resonanz.posts.models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantStatus
 from resonanz.posts.rules import VariantReport, post_input_check
@@ -161,7 +162,14 @@ def _schedule(scope: Scope, post: Post, form: ScheduleForm) -> Post:
     if action == PostAction.PUBLISH_NOW:
         return post_schedule(workspace=scope.workspace, post=post, actor=scope.user, at=None)
     if action == PostAction.QUEUE:
-        return post_add_to_queue(workspace=scope.workspace, post=post, actor=scope.user)
+        prefer = None
+        if d.get("use_best_time"):
+            # The view asks the forecast and hands posts plain slots: posts never imports forecasting.
+            prefer = {
+                v.channel_id: best_time_slots(workspace=scope.workspace, channel=v.channel)
+                for v in post.variants.select_related("channel")
+            }
+        return post_add_to_queue(workspace=scope.workspace, post=post, actor=scope.user, prefer=prefer)
     return post_schedule_local(
         workspace=scope.workspace, post=post, actor=scope.user, local=d["schedule_at"], fold=d["fold"]
     )

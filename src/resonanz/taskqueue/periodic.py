@@ -28,6 +28,7 @@ class PeriodicJob:
 def default_jobs() -> list[PeriodicJob]:
     from resonanz.channels.tasks import verify_channels
     from resonanz.engagement.tasks import sync_engagement
+    from resonanz.forecasting.tasks import refit_forecasts
     from resonanz.listening.tasks import poll_listening
     from resonanz.publishing.tasks import sweep
 
@@ -44,6 +45,10 @@ def default_jobs() -> list[PeriodicJob]:
         ),
         PeriodicJob(
             "listening.poll", float(settings.RESONANZ_LISTENING_INTERVAL_SECONDS), poll_listening.enqueue
+        ),
+        # Refits only the workspaces with enough new history (forecasting/services.py).
+        PeriodicJob(
+            "forecasting.refit", float(settings.RESONANZ_FORECAST_REFIT_SECONDS), refit_forecasts.enqueue
         ),
         PeriodicJob(
             "channels.verify",

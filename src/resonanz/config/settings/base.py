@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "resonanz.bulk",
     "resonanz.campaigns",
     "resonanz.links",
+    "resonanz.forecasting",
     "resonanz.listening",
     "resonanz.advocacy",
     "resonanz.web",
@@ -397,6 +398,8 @@ RESONANZ_SWEEP_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_SWEEP_INTERVAL_
 RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT_INTERVAL_SECONDS", "900"))
 # Listening polls every saved query's sources (from their cursors) this often.
 RESONANZ_LISTENING_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_LISTENING_INTERVAL_SECONDS", "300"))
+# How often the forecast checks for workspaces to refit (each is refit once 5 new posts have figures).
+RESONANZ_FORECAST_REFIT_SECONDS = float(os.environ.get("RESONANZ_FORECAST_REFIT_SECONDS", "86400"))
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
     os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", str(6 * 3600))
 )

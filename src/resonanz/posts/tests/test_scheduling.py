@@ -1,6 +1,6 @@
 """Scheduling rules: UTC storage, DST, queue slots, approval, and 'an old schedule never fires'."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -169,3 +169,22 @@ def test_approval_required_and_edit_after_approval_sends_back(workspace, owner, 
         publish_variant.call(variant_id=variant.pk, schedule_version=variant.schedule_version - 1)
         == "skipped"
     )
+
+
+def test_add_to_queue_prefers_given_slots_and_falls_back_to_posting_times(workspace, owner, channel) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    workspace.time_zone = "Europe/Berlin"
+    workspace.save(update_fields=["time_zone"])
+    queue_slot_set(workspace=workspace, channel=channel, actor=owner, slots=[(d, "09:00") for d in range(7)])
+    p = post_create(
+        workspace=workspace, author=owner, data=PostInput(text="Beste Zeit", channel_ids=[channel.pk])
+    )
+    post_add_to_queue(workspace=workspace, post=p, actor=owner, prefer={channel.pk: [(2, time(18, 0))]})
+    local = Variant.objects.get(post=p).scheduled_at.astimezone(berlin)  # type: ignore[union-attr]
+    assert (local.weekday(), local.hour, local.minute) == (2, 18, 0)
+    # No preferred slot for this channel: its own posting times, as before.
+    q = post_create(
+        workspace=workspace, author=owner, data=PostInput(text="Normal", channel_ids=[channel.pk])
+    )
+    post_add_to_queue(workspace=workspace, post=q, actor=owner, prefer={channel.pk: []})
+    assert Variant.objects.get(post=q).scheduled_at.astimezone(berlin).hour == 9  # type: ignore[union-attr]
