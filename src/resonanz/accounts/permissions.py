@@ -24,6 +24,7 @@ class Action(StrEnum):
     VIEW_ANALYTICS = "view_analytics"
     USE_INBOX = "use_inbox"
     MANAGE_CAMPAIGNS = "manage_campaigns"  # create, edit, archive campaigns (editors and above)
+    MANAGE_REPORTS = "manage_reports"  # report branding and scheduled report e-mails (editors and above)
     # Create another workspace in the organisation of a workspace where the role allows this (owners and
     # admins of any of the organisation's workspaces: ``selectors.organisation_list_for_workspace_create``).
     CREATE_WORKSPACE = "create_workspace"
@@ -61,6 +62,7 @@ ACTION_LABELS: dict[Action, Promise] = {
     Action.MANAGE_CAMPAIGNS: gettext_lazy("Create, edit and archive campaigns"),
     Action.MANAGE_CHANNELS: gettext_lazy("Connect, verify and remove channels"),
     Action.VIEW_ANALYTICS: gettext_lazy("See analytics"),
+    Action.MANAGE_REPORTS: gettext_lazy("Brand reports and schedule report e-mails"),
     Action.USE_INBOX: gettext_lazy("Answer in the inbox"),
     Action.SHARE_ADVOCACY: gettext_lazy("Share offered posts on their own channels"),
     Action.MANAGE_MEMBERS: gettext_lazy("Invite members, change their roles, remove them"),

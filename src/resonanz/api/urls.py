@@ -10,6 +10,7 @@ from resonanz.engagement import api as engagement
 from resonanz.forecasting import api as forecasting
 from resonanz.links import api as links
 from resonanz.posts import api as posts
+from resonanz.reports import api as reports
 
 app_name = "api"
 ws = "workspaces/<int:workspace_id>/"
@@ -66,6 +67,16 @@ urlpatterns = [
     path(ws + "links/clicks/", links.ShortLinkClicksApi.as_view(), name="link_clicks"),
     path(ws + "links/shorten/", links.ShortenTextApi.as_view(), name="links_shorten"),
     path(ws + "links/<int:short_link_id>/", links.ShortLinkDetailApi.as_view(), name="link"),
+    path(ws + "reports/", reports.ReportApi.as_view(), name="report"),
+    path(ws + "reports/download/<str:fmt>/", reports.ReportDownloadApi.as_view(), name="report-download"),
+    path(ws + "reports/branding/", reports.BrandingApi.as_view(), name="report-branding"),
+    path(ws + "reports/schedules/", reports.ScheduleListApi.as_view(), name="report-schedules"),
+    path(
+        ws + "reports/schedules/<int:schedule_id>/",
+        reports.ScheduleDetailApi.as_view(),
+        name="report-schedule",
+    ),
+    path(ws + "reports/deliveries/", reports.DeliveryListApi.as_view(), name="report-deliveries"),
     path(ws + "campaigns/<int:campaign_id>/", campaigns.CampaignDetailApi.as_view(), name="campaign"),
     path(ws + "advocacy/offers/", advocacy.OfferListApi.as_view(), name="advocacy_offers"),
     path(ws + "advocacy/offers/<int:offer_id>/", advocacy.OfferDetailApi.as_view(), name="advocacy_offer"),

@@ -28,5 +28,6 @@ urlpatterns = [
     path("l/", include("resonanz.links.public_urls")),
     path(ws + "links/", include("resonanz.links.urls")),
     path(ws + "forecasting/", include("resonanz.forecasting.urls")),
+    path(ws + "reports/", include("resonanz.reports.urls")),
     path("", include("resonanz.web.urls")),
 ]

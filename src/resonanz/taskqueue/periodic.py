@@ -31,6 +31,7 @@ def default_jobs() -> list[PeriodicJob]:
     from resonanz.forecasting.tasks import refit_forecasts
     from resonanz.listening.tasks import poll_listening
     from resonanz.publishing.tasks import sweep
+    from resonanz.reports.tasks import deliver_reports
 
     from .reaper import task_results_prune, tasks_reap
 
@@ -54,6 +55,9 @@ def default_jobs() -> list[PeriodicJob]:
             "channels.verify",
             float(settings.RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS),
             verify_channels.enqueue,
+        ),
+        PeriodicJob(
+            "reports.deliver", float(settings.RESONANZ_REPORT_INTERVAL_SECONDS), deliver_reports.enqueue
         ),
     ]
 

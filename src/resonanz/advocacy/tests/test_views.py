@@ -234,3 +234,29 @@ def test_advocate_connects_a_personal_channel_through_the_networks_sign_in(
     assert channel.owner_id == advocate.pk
     assert channel.handle.startswith("anna")
     assert "anna" in client.get(done["Location"]).content.decode()
+
+
+def test_reports_count_shares_without_naming_the_personal_account(
+    workspace, offer, advocate, personal_channel
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from resonanz.posts.models import Variant, VariantStatus
+    from resonanz.reports.periods import Period
+    from resonanz.reports.selectors import variant_facts
+
+    channel = personal_channel(advocate, handle="anna-privat@social.example")
+    share = share_create(workspace=workspace, user=advocate, offer=offer, channel=channel).share
+    Variant.objects.filter(pk=share.variant_id).update(
+        status=VariantStatus.PUBLISHED, published_at=timezone.now()
+    )
+    today = timezone.now().date()
+    facts = variant_facts(
+        workspace=workspace, period=Period(start=today - timedelta(days=1), end=today + timedelta(days=1))
+    )
+    [fact] = [f for f in facts if f.variant_id == share.variant_id]
+    assert fact.channel_name == "Shares by advocates"
+    assert fact.channel_id == 0
+    assert fact.campaign_id == offer.campaign_id

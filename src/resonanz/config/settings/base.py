@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "resonanz.forecasting",
     "resonanz.listening",
     "resonanz.advocacy",
+    "resonanz.reports",
     "resonanz.web",
 ]
 
@@ -400,6 +401,10 @@ RESONANZ_ENGAGEMENT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_ENGAGEMENT
 RESONANZ_LISTENING_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_LISTENING_INTERVAL_SECONDS", "300"))
 # How often the forecast checks for workspaces to refit (each is refit once 5 new posts have figures).
 RESONANZ_FORECAST_REFIT_SECONDS = float(os.environ.get("RESONANZ_FORECAST_REFIT_SECONDS", "86400"))
+# Scheduled report e-mails (reports.tasks.deliver_reports): how often due schedules are looked for, and
+# how late a missed delivery is still sent (a worker down over the weekend still sends Monday's report).
+RESONANZ_REPORT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_REPORT_INTERVAL_SECONDS", "300"))
+RESONANZ_REPORT_CATCHUP_HOURS = float(os.environ.get("RESONANZ_REPORT_CATCHUP_HOURS", "48"))
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
     os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", str(6 * 3600))
 )
