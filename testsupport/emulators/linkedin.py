@@ -24,6 +24,12 @@ What it holds:
   ``ETag`` per part) → ``finalizeUpload`` with the ETags.
 * ``GET /rest/socialActions/{urn}`` (likes and comments summary), ``GET /rest/socialActions/{urn}/comments``,
   ``GET /rest/organizationalEntityShareStatistics?q=organizationalEntity&shares=List(…)``.
+* The Advertising API (paid posts, https://learn.microsoft.com/en-us/linkedin/marketing/integrations/
+  ads-reporting/ads-reporting): ``GET /rest/adAccounts?q=search``, ``/rest/adAccounts/{id}``,
+  ``/rest/adAccounts/{id}/creatives/{urn}`` (``content.reference``: the promoted post),
+  ``/rest/adAccounts/{id}/adCampaigns/{id}`` (``r_ads``) and ``GET /rest/adAnalytics?q=analytics``
+  (``r_ads_reporting``; Rest.li ``dateRange`` and ``accounts=List(…)`` parsed, ``fields`` checked against
+  the metric list and the 20-field limit, only the named fields returned, not paged).
 * Error bodies in LinkedIn's envelope ``{"status", "serviceErrorCode", "code", "message"}``, every answer
   with an ``x-li-uuid`` request id; ``empty_error_next`` answers the next create with an empty body, and
   ``ghost_next`` accepts the next create (201 and an id) without the post ever appearing.
@@ -37,6 +43,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -208,6 +215,62 @@ class _AuthCode:
     member_id: str
 
 
+@dataclass
+class LiAdAccount:
+    id: int
+    name: str
+    currency: str
+    members: set[str] = field(default_factory=set)
+
+
+@dataclass
+class LiCreative:
+    urn: str  # urn:li:sponsoredCreative:<id>
+    account_id: int
+    campaign: str  # urn:li:sponsoredCampaign:<id>
+    reference: str = ""  # the promoted post (urn:li:share:… / urn:li:ugcPost:…)
+
+
+@dataclass
+class LiAdDay:
+    creative: str
+    day: date
+    cost: str  # costInLocalCurrency: a decimal string in the account's currency
+    impressions: int = 0
+    clicks: int = 0
+    conversions: int = 0
+    leads: int = 0
+    value: str = "0"
+
+
+# https://learn.microsoft.com/en-us/linkedin/marketing/integrations/ads-reporting/ads-reporting (pivots and a
+# subset of the metrics the schema lists; a field not listed is refused as LinkedIn does).
+ANALYTICS_PIVOTS = frozenset(
+    {"COMPANY", "ACCOUNT", "SHARE", "CAMPAIGN", "CREATIVE", "CAMPAIGN_GROUP", "CONVERSION", "MEMBER_COMPANY"}
+)
+ANALYTICS_METRICS = frozenset(
+    {
+        "pivotValues",
+        "dateRange",
+        "costInLocalCurrency",
+        "costInUsd",
+        "impressions",
+        "clicks",
+        "landingPageClicks",
+        "externalWebsiteConversions",
+        "oneClickLeads",
+        "oneClickLeadFormOpens",
+        "conversionValueInLocalCurrency",
+        "likes",
+        "shares",
+        "comments",
+        "follows",
+        "videoViews",
+        "totalEngagements",
+    }
+)
+
+
 VIDEO_PART_SIZE = 4 * 1024 * 1024  # the Videos API splits uploads into 4 MB parts
 
 
@@ -232,6 +295,10 @@ class LinkedInEmulator(EmulatorServer):
         self.posts: dict[str, Post] = {}
         self.assets: dict[str, Asset] = {}
         self._codes: dict[str, _AuthCode] = {}
+        self.ad_accounts: dict[int, LiAdAccount] = {}
+        self.creatives: dict[str, LiCreative] = {}
+        self.ad_campaigns: dict[str, str] = {}  # campaign URN -> name
+        self.ad_days: list[LiAdDay] = []
         self.default_member = self.create_member("Rita Resonanz")
         self.default_organization = self.create_organization("Resonanz GmbH", admin=self.default_member)
         self.route("GET", r"/oauth/v2/authorization", self._authorize)
@@ -250,6 +317,11 @@ class LinkedInEmulator(EmulatorServer):
         self.route("GET", r"/rest/socialActions/([^/]+)/comments", self._comments)
         self.route("POST", r"/rest/socialActions/([^/]+)/comments", self._create_comment)
         self.route("GET", r"/rest/organizationalEntityShareStatistics", self._share_statistics)
+        self.route("GET", r"/rest/adAccounts", self._ad_accounts)
+        self.route("GET", r"/rest/adAccounts/(\d+)", self._ad_account)
+        self.route("GET", r"/rest/adAccounts/(\d+)/creatives/([^/]+)", self._creative)
+        self.route("GET", r"/rest/adAccounts/(\d+)/adCampaigns/(\d+)", self._ad_campaign)
+        self.route("GET", r"/rest/adAnalytics", self._ad_analytics)
 
     # -- test helpers ------------------------------------------------------------------------------
     def create_member(self, name: str) -> Member:
@@ -276,6 +348,8 @@ class LinkedInEmulator(EmulatorServer):
                 "w_organization_social",
                 "r_organization_social",
                 "rw_organization_admin",
+                "r_ads",
+                "r_ads_reporting",
             ],
             ttl=ttl,
             refreshable=True,
@@ -326,6 +400,155 @@ class LinkedInEmulator(EmulatorServer):
             if c["actor"] == author
         ]
         return texts
+
+    # -- Advertising API ---------------------------------------------------------------------------
+    def create_ad_account(
+        self, name: str, *, currency: str = "EUR", member: Member | None = None
+    ) -> LiAdAccount:
+        ad_account = LiAdAccount(
+            next(self._ids) % 1_000_000_000, name, currency, {(member or self.default_member).id}
+        )
+        self.ad_accounts[ad_account.id] = ad_account
+        return ad_account
+
+    def create_creative(
+        self, ad_account: LiAdAccount, *, reference: str = "", campaign: str = "Kampagne"
+    ) -> str:
+        campaign_urn = next((u for u, n in self.ad_campaigns.items() if n == campaign), "")
+        if not campaign_urn:
+            campaign_urn = f"urn:li:sponsoredCampaign:{next(self._ids) % 1_000_000_000}"
+            self.ad_campaigns[campaign_urn] = campaign
+        urn = f"urn:li:sponsoredCreative:{next(self._ids) % 1_000_000_000}"
+        self.creatives[urn] = LiCreative(urn, ad_account.id, campaign_urn, reference)
+        return urn
+
+    def add_ad_day(self, creative: str, day: date, **values: Any) -> None:
+        self.ad_days.append(LiAdDay(creative, day, **values))
+
+    def _ads_member(self, request: Request, scope: str) -> Member:
+        member, token = self._member(request)
+        if scope not in token.scopes:
+            raise ApiError(
+                403,
+                f"Not enough permissions to access: {scope}",
+                body={
+                    "status": 403,
+                    "serviceErrorCode": 100,
+                    "code": "ACCESS_DENIED",
+                    "message": f"Not enough permissions to access: {request.method} {request.path}",
+                },
+            )
+        return member
+
+    def _ad_account_or_404(self, member: Member, raw: str) -> LiAdAccount:
+        ad_account = self.ad_accounts.get(int(raw))
+        if ad_account is None or member.id not in ad_account.members:
+            raise ApiError(404, f"Ad account {raw} not found or not accessible")
+        return ad_account
+
+    @staticmethod
+    def _account_json(ad_account: LiAdAccount) -> JSONDict:
+        return {
+            "id": ad_account.id,
+            "name": ad_account.name,
+            "currency": ad_account.currency,
+            "status": "ACTIVE",
+            "type": "BUSINESS",
+            "reference": "urn:li:organization:1",
+        }
+
+    def _ad_accounts(self, request: Request, _match: re.Match[str]) -> Response:
+        member = self._ads_member(request, "r_ads")
+        if request.params().get("q") != "search":
+            raise ApiError(400, "q=search is required")
+        elements = [self._account_json(a) for a in self.ad_accounts.values() if member.id in a.members]
+        return json_response(200, {"elements": elements, "paging": {"start": 0, "count": 1000, "links": []}})
+
+    def _ad_account(self, request: Request, match: re.Match[str]) -> Response:
+        member = self._ads_member(request, "r_ads")
+        return json_response(200, self._account_json(self._ad_account_or_404(member, match.group(1))))
+
+    def _creative(self, request: Request, match: re.Match[str]) -> Response:
+        member = self._ads_member(request, "r_ads")
+        ad_account = self._ad_account_or_404(member, match.group(1))
+        creative = self.creatives.get(unquote(match.group(2)))
+        if creative is None or creative.account_id != ad_account.id:
+            raise ApiError(404, "Creative not found")
+        content: JSONDict = {"reference": creative.reference} if creative.reference else {}
+        return json_response(
+            200,
+            {
+                "id": creative.urn,
+                "account": f"urn:li:sponsoredAccount:{ad_account.id}",
+                "campaign": creative.campaign,
+                "content": content,
+                "intendedStatus": "ACTIVE",
+            },
+        )
+
+    def _ad_campaign(self, request: Request, match: re.Match[str]) -> Response:
+        member = self._ads_member(request, "r_ads")
+        self._ad_account_or_404(member, match.group(1))
+        urn = f"urn:li:sponsoredCampaign:{match.group(2)}"
+        if urn not in self.ad_campaigns:
+            raise ApiError(404, "Campaign not found")
+        return json_response(
+            200, {"id": int(match.group(2)), "name": self.ad_campaigns[urn], "status": "ACTIVE"}
+        )
+
+    @staticmethod
+    def _date(raw: str) -> date:
+        match = re.fullmatch(r"\(year:(\d{4}),month:(\d{1,2}),day:(\d{1,2})\)", raw)
+        if match is None:
+            raise ApiError(400, f"Invalid date {raw}")
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+
+    def _ad_analytics(self, request: Request, _match: re.Match[str]) -> Response:
+        """The Analytics finder (one pivot, not paged, at most 15,000 elements and 20 fields)."""
+        member = self._ads_member(request, "r_ads_reporting")
+        params = request.params()
+        if params.get("q") != "analytics":
+            raise ApiError(400, "q=analytics is required (the statistics finder is not emulated)")
+        if params.get("pivot") not in ANALYTICS_PIVOTS:
+            raise ApiError(400, f"Invalid pivot {params.get('pivot')}")
+        if params.get("timeGranularity") not in {"ALL", "DAILY", "MONTHLY", "YEARLY"}:
+            raise ApiError(400, "timeGranularity must be one of ALL, DAILY, MONTHLY, YEARLY")
+        match = re.fullmatch(r"\(start:(\([^)]*\))(?:,end:(\([^)]*\)))?\)", params.get("dateRange") or "")
+        if match is None:
+            raise ApiError(400, "dateRange is required: dateRange=(start:(year:…,month:…,day:…),end:(…))")
+        since = self._date(match.group(1))
+        until = self._date(match.group(2)) if match.group(2) else date.max
+        accounts = re.fullmatch(r"List\((.*)\)", params.get("accounts") or "")
+        if accounts is None:
+            raise ApiError(400, "At least one facet (accounts, campaigns, creatives, …) is required")
+        wanted_accounts = set()
+        for urn in accounts.group(1).split(","):
+            ad_account = self._ad_account_or_404(member, unquote(urn).rsplit(":", 1)[-1])
+            wanted_accounts.add(ad_account.id)
+        fields = [f for f in (params.get("fields") or "impressions,clicks").split(",") if f]
+        unknown = [f for f in fields if f not in ANALYTICS_METRICS]
+        if unknown or len(fields) > 20:
+            raise ApiError(400, f"Invalid fields: {', '.join(unknown) or 'more than 20'}")
+        if params.get("pivot") != "CREATIVE" or params.get("timeGranularity") != "DAILY":
+            raise ApiError(400, "This emulator answers pivot=CREATIVE with timeGranularity=DAILY only")
+        elements = []
+        for day in sorted(self.ad_days, key=lambda d: (d.day, d.creative)):
+            creative = self.creatives[day.creative]
+            if creative.account_id not in wanted_accounts or not since <= day.day <= until:
+                continue
+            moment = {"year": day.day.year, "month": day.day.month, "day": day.day.day}
+            full: JSONDict = {
+                "pivotValues": [creative.urn],
+                "dateRange": {"start": moment, "end": moment},
+                "costInLocalCurrency": day.cost,
+                "impressions": day.impressions,
+                "clicks": day.clicks,
+                "externalWebsiteConversions": day.conversions,
+                "oneClickLeads": day.leads,
+                "conversionValueInLocalCurrency": day.value,
+            }
+            elements.append({k: v for k, v in full.items() if k in fields})
+        return json_response(200, {"elements": elements, "paging": {"start": 0, "count": 10, "links": []}})
 
     # -- plumbing ----------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:

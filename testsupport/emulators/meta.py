@@ -20,6 +20,13 @@ What it holds:
   ``GET /{object}/comments`` (``order``, ``limit``); Instagram ``POST /{ig-media}/comments`` and
   ``POST``/``GET /{ig-comment}/replies``
   (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment/replies).
+* Marketing API (paid posts, https://developers.facebook.com/docs/marketing-api/insights), read with a
+  user token holding ``ads_read`` (else code 200): ``GET /{v}/me/adaccounts``, ``GET /{v}/act_{id}/ads``
+  (``creative{effective_object_story_id}``: the boosted Page post) and ``GET /{v}/act_{id}/insights``
+  (``level=ad``, ``time_increment=1``, ``time_range`` as JSON; numbers as strings, ``actions`` and
+  ``action_values`` as ``{action_type, value}`` lists, a lead reported as ``lead`` and again as
+  ``offsite_conversion.fb_pixel_lead`` like Meta does), all cursor-paged (``paging.cursors.after`` while
+  ``paging.next``); an account the person cannot see answers code 100 subcode 33.
 * Error bodies as Meta words them: ``{"error": {"message", "type", "code", "error_subcode",
   "fbtrace_id"}}``; code 190 (subcode 463) for an expired token; rate limits as HTTP 400 with code 4 /
   17 / 32 / 613 plus ``X-App-Usage`` and ``X-Business-Use-Case-Usage`` headers on every answer. One
@@ -45,17 +52,21 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
+from facebook_business.adobjects.ad import Ad as SdkAd
+from facebook_business.adobjects.adaccount import AdAccount as SdkAdAccount
+from facebook_business.adobjects.adsinsights import AdsInsights as SdkAdsInsights
 from facebook_business.adobjects.comment import Comment as SdkComment
 from facebook_business.adobjects.igcomment import IGComment as SdkIGComment
 from facebook_business.adobjects.igmedia import IGMedia as SdkIGMedia
 from facebook_business.adobjects.iguser import IGUser as SdkIGUser
 from facebook_business.adobjects.page import Page as SdkPage
 from facebook_business.adobjects.pagepost import PagePost as SdkPagePost
+from facebook_business.adobjects.user import User as SdkUser
 
 from .base import (
     ApiError,
@@ -352,6 +363,35 @@ class IgComment:
 
 
 @dataclass
+class FbAdAccount:
+    id: str  # the number; the Graph node is ``act_<id>``
+    name: str
+    currency: str
+    users: set[str] = field(default_factory=set)  # person ids with access
+
+
+@dataclass
+class FbAd:
+    id: str
+    account_id: str
+    name: str
+    campaign_id: str
+    campaign_name: str
+    story_id: str = ""  # the creative's effective_object_story_id: the boosted Page post
+
+
+@dataclass
+class FbAdDay:
+    ad_id: str
+    day: date
+    spend: str  # Meta sends money as a decimal string in the account's currency
+    impressions: int
+    clicks: int
+    leads: int = 0
+    purchase_value: str = "0"
+
+
+@dataclass
 class _Code:
     redirect_uri: str
     person_id: str
@@ -394,12 +434,27 @@ class MetaEmulator(EmulatorServer):
         self.fail_after_publish = 0
         # Set to leave the Page token out of /me/accounts (a login without pages_manage_posts).
         self.omit_page_tokens = False
+        self.ad_accounts: dict[str, FbAdAccount] = {}
+        self.ads: dict[str, FbAd] = {}
+        self.ad_days: list[FbAdDay] = []
         self.default_person = self.create_person("Erika Muster")
         self.default_page = self.create_page("Resonanz Demo", "resonanzdemo", admin=self.default_person)
         # Login
         self.route("GET", V + r"/dialog/oauth", self._dialog)
         self.route("GET", V + r"/oauth/access_token", self._access_token)
         self.route("GET", V + r"/me/accounts", self._accounts)
+        # Marketing API (https://developers.facebook.com/docs/marketing-api/reference/ad-account/insights)
+        self.route("GET", V + r"/me/adaccounts", self._ad_accounts_list)
+        self.route("GET", V + r"/act_(\d+)/ads", self._ads_list)
+        self.route("GET", V + r"/act_(\d+)/insights", self._ad_insights)
+        self.validate("GET", V + r"/me/adaccounts", fields_validator(sdk_fields(SdkAdAccount)))
+        self.validate("GET", V + r"/me/adaccounts", params_validator(sdk_params(SdkUser, "get_ad_accounts")))
+        self.validate("GET", V + r"/act_\d+/ads", fields_validator(sdk_fields(SdkAd)))
+        self.validate("GET", V + r"/act_\d+/ads", params_validator(sdk_params(SdkAdAccount, "get_ads")))
+        self.validate("GET", V + r"/act_\d+/insights", fields_validator(sdk_fields(SdkAdsInsights)))
+        self.validate(
+            "GET", V + r"/act_\d+/insights", params_validator(sdk_params(SdkAdAccount, "get_insights"))
+        )
         self.route("GET", V + r"/me", self._me)
         # Pages
         self.route("POST", V + r"/(\d+)/feed", self._create_feed)
@@ -470,6 +525,33 @@ class MetaEmulator(EmulatorServer):
         self.pages[page.id] = page
         self.page_admins.setdefault(admin.id, []).append(page.id)
         return page
+
+    def create_ad_account(
+        self, name: str, *, currency: str = "EUR", user: Person | None = None
+    ) -> FbAdAccount:
+        account = FbAdAccount(self.new_id(), name, currency, {(user or self.default_person).id})
+        self.ad_accounts[account.id] = account
+        return account
+
+    def create_ad(
+        self, account: FbAdAccount, name: str, *, campaign: str = "Kampagne", story_id: str = ""
+    ) -> FbAd:
+        campaign_id = next(
+            (a.campaign_id for a in self.ads.values() if a.campaign_name == campaign), self.new_id()
+        )
+        ad = FbAd(self.new_id(), account.id, name, campaign_id, campaign, story_id)
+        self.ads[ad.id] = ad
+        return ad
+
+    def add_ad_day(self, ad: FbAd, day: date, **values: Any) -> None:
+        self.ad_days.append(FbAdDay(ad.id, day, **values))
+
+    def user_token(self, person: Person | None = None, *, scopes: Sequence[str] = ("ads_read",)) -> str:
+        """A long-lived user token, as the login hands out (what ad reporting reads with)."""
+        person = person or self.default_person
+        return self.tokens.issue(
+            subject=f"user:{person.id}", client_id=self.app_id, scopes=list(scopes), ttl=LONG_USER_TOKEN_TTL
+        ).access_token
 
     def live_posts(self, page: FbPage | None = None) -> list[FbPost]:
         page_id = (page or self.default_page).id
@@ -654,6 +736,147 @@ class MetaEmulator(EmulatorServer):
                 "picture": {"data": {"url": f"https://scontent.example/{page.id}.jpg"}},
             },
         )
+
+    # -- Marketing API ----------------------------------------------------------------------------
+    def _ads_person(self, request: Request) -> Person:
+        """Ads are read with a user token that holds ``ads_read``
+        (https://developers.facebook.com/docs/marketing-api/overview/authorization)."""
+        token = self._token(request)
+        subject = str(token.subject or "")
+        if not subject.startswith("user:"):
+            raise ApiError(
+                400, "user token", body=graph_error(190, "Invalid OAuth access token - user token required")
+            )
+        if "ads_read" not in token.scopes and "ads_management" not in token.scopes:
+            raise ApiError(
+                400,
+                "permission",
+                body=graph_error(
+                    200, "(#200) Requires ads_read or ads_management permission to manage the object"
+                ),
+            )
+        return self.people[subject.removeprefix("user:")]
+
+    def _ad_account_of(self, request: Request, account_id: str) -> FbAdAccount:
+        person = self._ads_person(request)
+        account = self.ad_accounts.get(account_id)
+        if account is None or person.id not in account.users:
+            raise ApiError(
+                400,
+                "missing",
+                body=graph_error(
+                    100,
+                    f"Unsupported get request. Object with ID 'act_{account_id}' does not exist, cannot be "
+                    "loaded due to missing permissions, or does not support this operation.",
+                    subcode=33,
+                    kind="GraphMethodException",
+                ),
+            )
+        return account
+
+    @staticmethod
+    def _page(items: list[JSONDict], params: Any, *, default_limit: int = 25) -> JSONDict:
+        """Cursor paging as the Graph API answers it: ``paging.cursors.after`` and ``paging.next`` while
+        more follow (https://developers.facebook.com/docs/graph-api/results)."""
+        limit = min(int(params.get("limit") or default_limit), 500)
+        after = params.get("after") or "0"
+        offset = int(after) if after.isdigit() else 0
+        body: JSONDict = {"data": items[offset : offset + limit]}
+        body["paging"] = {"cursors": {"before": str(offset), "after": str(offset + limit)}}
+        if offset + limit < len(items):
+            body["paging"]["next"] = f"https://graph.facebook.com/next?after={offset + limit}"
+        return body
+
+    def _ad_accounts_list(self, request: Request, _m: re.Match[str]) -> Response:
+        person = self._ads_person(request)
+        fields = top_fields(request.params().get("fields") or "id,account_id")
+        data = []
+        for account in self.ad_accounts.values():
+            if person.id not in account.users:
+                continue
+            full: JSONDict = {
+                "id": f"act_{account.id}",
+                "account_id": account.id,
+                "name": account.name,
+                "currency": account.currency,
+                "account_status": 1,
+            }
+            data.append({k: v for k, v in full.items() if k in fields or k == "id"})
+        return json_response(200, self._page(data, request.params()))
+
+    def _ads_list(self, request: Request, match: re.Match[str]) -> Response:
+        account = self._ad_account_of(request, match.group(1))
+        wanted = request.params().get("fields") or "id"
+        names = top_fields(wanted)
+        data = []
+        for ad in self.ads.values():
+            if ad.account_id != account.id:
+                continue
+            entry: JSONDict = {"id": ad.id}
+            if "name" in names:
+                entry["name"] = ad.name
+            if "campaign_id" in names:
+                entry["campaign_id"] = ad.campaign_id
+            if "creative" in names:
+                creative: JSONDict = {"id": f"{ad.id}0"}
+                if "effective_object_story_id" in wanted and ad.story_id:
+                    creative["effective_object_story_id"] = ad.story_id
+                entry["creative"] = creative
+            data.append(entry)
+        return json_response(200, self._page(data, request.params()))
+
+    def _ad_insights(self, request: Request, match: re.Match[str]) -> Response:
+        """``level=ad``, ``time_increment=1`` (one row per ad and day), ``time_range={"since","until"}``;
+        numbers as strings, ``actions``/``action_values`` as lists of ``{action_type, value}``
+        (https://developers.facebook.com/docs/marketing-api/reference/ads-action-stats)."""
+        account = self._ad_account_of(request, match.group(1))
+        params = request.params()
+        level = params.get("level") or "account"
+        if level not in {"ad", "adset", "campaign", "account"}:
+            raise self._invalid(
+                "(#100) level must be one of the following values: ad, adset, campaign, account"
+            )
+        if level != "ad" or (params.get("time_increment") or "all_days") != "1":
+            raise self._invalid("(#100) This emulator answers level=ad with time_increment=1 only")
+        try:
+            window = json.loads(params.get("time_range") or "{}")
+            since = date.fromisoformat(window["since"])
+            until = date.fromisoformat(window["until"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise self._invalid("(#100) Param time_range must be a JSON object with since and until") from exc
+        if until < since:
+            raise self._invalid("(#100) time_range: since must be on or before until")
+        if until - since > timedelta(days=37 * 31):
+            raise self._invalid("(#3018) The start date of the time range cannot be beyond 37 months")
+        fields = set(top_fields(params.get("fields") or "impressions,spend"))
+        rows = []
+        for day in sorted(self.ad_days, key=lambda d: (d.day, d.ad_id)):
+            ad = self.ads[day.ad_id]
+            if ad.account_id != account.id or not since <= day.day <= until:
+                continue
+            full: JSONDict = {
+                "account_id": account.id,
+                "account_currency": account.currency,
+                "ad_id": ad.id,
+                "ad_name": ad.name,
+                "campaign_id": ad.campaign_id,
+                "campaign_name": ad.campaign_name,
+                "spend": day.spend,
+                "impressions": str(day.impressions),
+                "clicks": str(day.clicks),
+                "date_start": day.day.isoformat(),
+                "date_stop": day.day.isoformat(),
+            }
+            if day.leads:
+                full["actions"] = [
+                    {"action_type": "link_click", "value": str(day.clicks)},
+                    {"action_type": "lead", "value": str(day.leads)},
+                    {"action_type": "offsite_conversion.fb_pixel_lead", "value": str(day.leads)},
+                ]
+            if day.purchase_value != "0":
+                full["action_values"] = [{"action_type": "purchase", "value": day.purchase_value}]
+            rows.append({k: v for k, v in full.items() if k in fields or k in {"date_start", "date_stop"}})
+        return json_response(200, self._page(rows, params))
 
     # -- pages --------------------------------------------------------------------------------------
     def _check_message(self, message: str) -> None:

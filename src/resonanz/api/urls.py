@@ -2,12 +2,14 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from resonanz.accounts import api as accounts
+from resonanz.ads import api as ads
 from resonanz.advocacy import api as advocacy
 from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
 from resonanz.engagement import api as engagement
 from resonanz.forecasting import api as forecasting
+from resonanz.leads import api as leads
 from resonanz.links import api as links
 from resonanz.posts import api as posts
 from resonanz.reports import api as reports
@@ -63,6 +65,19 @@ urlpatterns = [
     path(ws + "campaigns/", campaigns.CampaignListApi.as_view(), name="campaigns"),
     path(ws + "best-times/", forecasting.BestTimesApi.as_view(), name="best_times"),
     path(ws + "forecast/", forecasting.ForecastApi.as_view(), name="forecast"),
+    path(ws + "ads/budgets/", ads.BudgetListApi.as_view(), name="ad_budgets"),
+    path(ws + "ads/budgets/<int:budget_id>/", ads.BudgetDetailApi.as_view(), name="ad_budget"),
+    path(ws + "ads/spend/", ads.SpendListApi.as_view(), name="ad_spend"),
+    path(ws + "ads/spend/import/", ads.SpendImportApi.as_view(), name="ad_spend_import"),
+    path(ws + "ads/figures/", ads.FiguresApi.as_view(), name="ad_figures"),
+    path(ws + "ads/channels/<int:channel_id>/sync/", ads.ChannelSyncApi.as_view(), name="ad_sync"),
+    path(ws + "leads/", leads.LeadListApi.as_view(), name="leads"),
+    path(ws + "leads/export/", leads.LeadExportApi.as_view(), name="leads_export"),
+    path(ws + "leads/counts/", leads.LeadCountApi.as_view(), name="leads_counts"),
+    path(ws + "leads/forms/", leads.LeadFormListApi.as_view(), name="lead_forms"),
+    path(ws + "leads/forms/<int:form_id>/", leads.LeadFormDetailApi.as_view(), name="lead_form"),
+    path(ws + "leads/person/", leads.PersonExportApi.as_view(), name="leads_person"),
+    path(ws + "leads/person/erase/", leads.PersonEraseApi.as_view(), name="leads_person_erase"),
     path(ws + "links/", links.ShortLinkListApi.as_view(), name="links"),
     path(ws + "links/clicks/", links.ShortLinkClicksApi.as_view(), name="link_clicks"),
     path(ws + "links/shorten/", links.ShortenTextApi.as_view(), name="links_shorten"),

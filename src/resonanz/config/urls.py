@@ -29,5 +29,9 @@ urlpatterns = [
     path(ws + "links/", include("resonanz.links.urls")),
     path(ws + "forecasting/", include("resonanz.forecasting.urls")),
     path(ws + "reports/", include("resonanz.reports.urls")),
+    path(ws + "ads/", include("resonanz.ads.urls")),
+    # Leads: link-in-bio pages /b/<slug>/ and hosted forms /f/<public id>/<slug>/ (no login), team pages.
+    path("", include("resonanz.leads.public_urls")),
+    path(ws + "leads/", include("resonanz.leads.urls")),
     path("", include("resonanz.web.urls")),
 ]

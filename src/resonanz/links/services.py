@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, close_old_connections, connection, transaction
@@ -293,10 +294,60 @@ def link_resolve(*, code: str) -> Target | None:
     cached = cache.get(key)
     if cached is not None:
         return Target(link_id=cached[0], destination=cached[1]) if cached else None
-    row = ShortLink.objects.filter(code=code).values_list("pk", "destination").first()
-    # Unknown codes are cached too (as an empty tuple), for a short while: probing costs no query.
-    cache.set(key, tuple(row) if row else (), CACHE_SECONDS if row else 60)
-    return Target(link_id=row[0], destination=row[1]) if row else None
+    row = ShortLink.objects.filter(code=code).values_list("pk", "destination", "workspace_id").first()
+    if row is None:
+        # Unknown codes are cached too (as an empty tuple), for a short while: probing costs no query.
+        cache.set(key, (), 60)
+        return None
+    destination = attribution_add(link_id=row[0], workspace_id=row[2], destination=row[1])
+    cache.set(key, (row[0], destination), CACHE_SECONDS)
+    return Target(link_id=row[0], destination=destination)
+
+
+# -- attribution to this site's own pages (the link-in-bio page, hosted lead forms) ------------------------
+#
+# A short link that leads to a page of this site (its BASE_URL or the workspace's short-link domain) carries
+# ``rzl=<signed link id>`` to it, so that a lead submitted there can be attributed to the link and through it
+# to the post, channel and campaign. The value names a link, never a person; it is signed so that nobody can
+# attribute leads to another link (or another workspace's link) by editing the address. It is computed once
+# per code on the cache miss, so the redirect costs nothing more. Other sites get only the UTM parameters.
+
+ATTRIBUTION_PARAM = "rzl"
+_ATTRIBUTION_SALT = "resonanz.links.attribution"
+
+
+def attribution_sign(*, link_id: int) -> str:
+    return signing.Signer(salt=_ATTRIBUTION_SALT).sign(str(link_id))
+
+
+def attribution_unsign(*, value: str) -> int | None:
+    """The link id of a signed ``rzl`` value; None for a missing or forged one."""
+    if not value:
+        return None
+    try:
+        raw = signing.Signer(salt=_ATTRIBUTION_SALT).unsign(value)
+    except signing.BadSignature:
+        return None
+    return int(raw) if raw.isdigit() else None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return (parts.scheme.lower(), parts.netloc.lower())
+
+
+def attribution_add(*, link_id: int, workspace_id: int, destination: str) -> str:
+    """``destination`` with ``rzl`` added when it is a page of this site; otherwise unchanged."""
+    own = {_origin(settings.BASE_URL)}
+    base = LinkSettings.objects.filter(workspace_id=workspace_id).values_list("base_url", flat=True).first()
+    if base:
+        own.add(_origin(base))
+    if _origin(destination) not in own:
+        return destination
+    parts = urlsplit(destination)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != ATTRIBUTION_PARAM]
+    query.append((ATTRIBUTION_PARAM, attribution_sign(link_id=link_id)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 class ClickBuffer:

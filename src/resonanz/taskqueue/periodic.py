@@ -26,9 +26,11 @@ class PeriodicJob:
 
 
 def default_jobs() -> list[PeriodicJob]:
+    from resonanz.ads.tasks import sync_all_ad_results
     from resonanz.channels.tasks import verify_channels
     from resonanz.engagement.tasks import sync_engagement
     from resonanz.forecasting.tasks import refit_forecasts
+    from resonanz.leads.tasks import purge_pending_leads
     from resonanz.listening.tasks import poll_listening
     from resonanz.publishing.tasks import sweep
     from resonanz.reports.tasks import deliver_reports
@@ -52,6 +54,9 @@ def default_jobs() -> list[PeriodicJob]:
             "forecasting.refit", float(settings.RESONANZ_FORECAST_REFIT_SECONDS), refit_forecasts.enqueue
         ),
         PeriodicJob(
+            "ads.sync", float(settings.RESONANZ_ADS_SYNC_INTERVAL_SECONDS), sync_all_ad_results.enqueue
+        ),
+        PeriodicJob(
             "channels.verify",
             float(settings.RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS),
             verify_channels.enqueue,
@@ -59,6 +64,8 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob(
             "reports.deliver", float(settings.RESONANZ_REPORT_INTERVAL_SECONDS), deliver_reports.enqueue
         ),
+        # Unconfirmed double opt-in addresses are not kept for ever (GDPR Art. 5(1)(e)): hourly purge.
+        PeriodicJob("leads.purge", 3600.0, purge_pending_leads.enqueue),
     ]
 
 

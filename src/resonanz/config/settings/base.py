@@ -128,6 +128,8 @@ INSTALLED_APPS = [
     "resonanz.campaigns",
     "resonanz.links",
     "resonanz.forecasting",
+    "resonanz.ads",
+    "resonanz.leads",
     "resonanz.listening",
     "resonanz.advocacy",
     "resonanz.reports",
@@ -268,6 +270,7 @@ STATICFILES_FINDERS = [
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
+
 def _mailer() -> dict[str, object]:
     """The e-mail backend: the console outside production (mails are printed), SMTP in production.
 
@@ -405,6 +408,14 @@ RESONANZ_FORECAST_REFIT_SECONDS = float(os.environ.get("RESONANZ_FORECAST_REFIT_
 # how late a missed delivery is still sent (a worker down over the weekend still sends Monday's report).
 RESONANZ_REPORT_INTERVAL_SECONDS = float(os.environ.get("RESONANZ_REPORT_INTERVAL_SECONDS", "300"))
 RESONANZ_REPORT_CATCHUP_HOURS = float(os.environ.get("RESONANZ_REPORT_CATCHUP_HOURS", "48"))
+# Paid posts: every channel with an ad account is synced this often (the last 30 days each time; the
+# networks still correct recent days). Ad reporting is updated a few times a day at most.
+RESONANZ_ADS_SYNC_INTERVAL_SECONDS = float(
+    os.environ.get("RESONANZ_ADS_SYNC_INTERVAL_SECONDS", str(6 * 3600))
+)
+# Where the paid-posts figures take their leads from: "" = the ad rows' own counts; else the dotted path of
+# a callable matching resonanz.ads.selectors.LeadCounter (e.g. the leads app's selector, docs/ads.md).
+RESONANZ_ADS_LEAD_COUNTER = os.environ.get("RESONANZ_ADS_LEAD_COUNTER", "")
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
     os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", str(6 * 3600))
 )

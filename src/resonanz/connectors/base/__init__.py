@@ -12,7 +12,10 @@ from .errors import (
     TemporaryError,
 )
 from .provider import (
+    AD_ACCOUNT_SETTING,
     AccountInfo,
+    AdAccount,
+    AdResult,
     ChannelAccount,
     ClientRegistry,
     ConnectedAccount,
@@ -33,7 +36,10 @@ from .provider import (
 from .spec import Capability
 
 __all__ = [
+    "AD_ACCOUNT_SETTING",
     "AccountInfo",
+    "AdAccount",
+    "AdResult",
     "AuthExpired",
     "Capability",
     "ChannelAccount",

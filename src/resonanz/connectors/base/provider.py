@@ -12,7 +12,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .errors import NotSupported
@@ -191,6 +192,41 @@ class MentionPage:
 
     items: list[RemoteReply]
     cursor: str | None
+
+
+# The key of ``ChannelAccount.settings`` that names the ad account a channel reports paid posts from.
+AD_ACCOUNT_SETTING = "ad_account_id"
+
+
+@dataclass(frozen=True)
+class AdAccount:
+    """An ad account the login may read (``Connector.list_ad_accounts``)."""
+
+    remote_id: str  # as the channel stores it in ``settings[AD_ACCOUNT_SETTING]``
+    name: str
+    currency: str = ""  # ISO 4217
+
+
+@dataclass(frozen=True)
+class AdResult:
+    """Spend and results of one ad (or sponsored creative) on one day, as the network reports them.
+
+    ``spend`` is in ``currency`` (the ad account's, ISO 4217), never converted. ``post_remote_id`` is the
+    remote id of the organic post the ad promotes when the network says so (a boosted post), so the
+    caller can match it to the variant it published; empty for an ad made from scratch."""
+
+    remote_id: str  # the ad's / creative's id
+    day: date
+    spend: Decimal
+    currency: str
+    impressions: int = 0
+    clicks: int = 0
+    leads: int = 0  # leads and conversions as the network counts them
+    conversion_value: Decimal = Decimal(0)
+    post_remote_id: str = ""
+    campaign_remote_id: str = ""
+    campaign_name: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -377,6 +413,17 @@ class Connector(ABC):
         ``remote_id``/``url`` are those of the mentioning post; ``in_reply_to_remote_id`` is its parent
         (empty when it starts a thread), so the inbox can tell a mention that is a reply to our post."""
         raise NotSupported(f"{self.network}: no mentions")
+
+    # -- paid posts (``spec.ad_reporting``) -----------------------------------------------------------
+    def list_ad_accounts(self, *, account: ChannelAccount) -> list[AdAccount]:
+        """The ad accounts this login may read, for choosing ``settings[AD_ACCOUNT_SETTING]``."""
+        raise NotSupported(f"{self.network}: no ad reporting")
+
+    def fetch_ad_results(self, *, account: ChannelAccount, since: date, until: date) -> list[AdResult]:
+        """Spend and results per ad and day from ``since`` to ``until`` (both inclusive) of the ad account
+        the channel names in ``settings[AD_ACCOUNT_SETTING]``. The same day asked twice gives the same
+        rows (the network may still correct recent days), so the caller upserts by ad and day."""
+        raise NotSupported(f"{self.network}: no ad reporting")
 
     # -- listening -------------------------------------------------------------------------------
     def search_posts(self, *, account: ChannelAccount, query: str, cursor: str) -> SearchPage:

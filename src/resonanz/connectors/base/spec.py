@@ -38,6 +38,7 @@ class Capability(StrEnum):
     CONTENT_WARNING = "content_warning"
     VISIBILITY = "visibility"
     REFRESH = "refresh"
+    AD_REPORTING = "ad_reporting"  # spend and results of paid posts (``Connector.fetch_ad_results``)
 
 
 class TextUnit(StrEnum):
@@ -220,6 +221,9 @@ class NetworkSpec:
     metrics: frozenset[Metric] = frozenset()
     inbox: frozenset[InboxKind] = frozenset()
     refresh: bool = False  # expired credentials can be renewed without the user
+    # The network's ad reporting API can be read (``Connector.fetch_ad_results``, ``list_ad_accounts``);
+    # the channel names the ad account in its settings (``AD_ACCOUNT_SETTING``).
+    ad_reporting: bool = False
     connect: ConnectSpec | None = None
     preview: PreviewSpec | None = None
     # Requests in flight to this network across all workers (settings.RESONANZ_NETWORK_CONCURRENCY wins).
@@ -252,6 +256,7 @@ class NetworkSpec:
             (self.content_warning is not None, Capability.CONTENT_WARNING),
             (bool(self.visibility), Capability.VISIBILITY),
             (self.refresh, Capability.REFRESH),
+            (self.ad_reporting, Capability.AD_REPORTING),
         )
         found.update(cap for present, cap in flags if present)
         return frozenset(found)

@@ -40,7 +40,9 @@ from resonanz.connectors.base.http import NetworkHttpClient
 
 GRAPH_VERSION = "v26.0"
 GRAPH_URL = "https://graph.facebook.com"
-RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80001, 80002})
+# 80000 / 80004: the Marketing API's business use cases ads_insights / ads_management
+# (https://developers.facebook.com/docs/marketing-api/overview/rate-limiting).
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80000, 80001, 80002, 80004})
 TRANSIENT_CODES = frozenset({1, 2})
 EXPIRED_TOKEN_CODE = 190
 # Without ``estimated_time_to_regain_access`` the engine waits this long (Meta's windows are one hour

@@ -25,19 +25,25 @@ one video goes to ``POST /{page-id}/videos``. An orphaned unpublished photo is i
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
 from django.utils.translation import gettext
 
 from resonanz.connectors.base import (
+    AD_ACCOUNT_SETTING,
     AccountInfo,
+    AdAccount,
+    AdResult,
     AuthExpired,
     ChannelAccount,
     ClientRegistry,
@@ -76,6 +82,30 @@ SCOPES = (
     "pages_read_engagement",
     "business_management",
 )
+# Paid posts: the Marketing API's Insights are read with the user token and need ``ads_read``
+# (https://developers.facebook.com/docs/marketing-api/insights, "Before you begin"). Asked for only when
+# the operator turns ad reporting on (``RESONANZ_FACEBOOK_ADS=1``): without Advanced Access from Meta's
+# app review the permission works only for people with a role on the app (docs/ads.md).
+ADS_SCOPES = ("ads_read",)
+
+
+def login_scopes() -> tuple[str, ...]:
+    return SCOPES + ADS_SCOPES if os.environ.get("RESONANZ_FACEBOOK_ADS") == "1" else SCOPES
+
+
+# Which of an ad's ``actions`` count as leads, and which ``action_values`` as the value of conversions
+# (ROAS). Meta reports each event under several overlapping types (``lead``, ``onsite_conversion.
+# lead_grouped``, ``offsite_conversion.fb_pixel_lead``); ``lead`` is the aggregate of form and pixel
+# leads, so only it is counted, never its parts (https://developers.facebook.com/docs/marketing-api/
+# reference/ads-action-stats). The same for ``purchase``.
+LEAD_ACTIONS = frozenset({"lead"})
+VALUE_ACTIONS = frozenset({"purchase"})
+INSIGHTS_FIELDS = (
+    "ad_id,ad_name,campaign_id,campaign_name,account_currency,spend,impressions,clicks,actions,action_values"
+)
+ADS_PAGE_SIZE = 200
+INSIGHTS_PAGE_SIZE = 200
+ADS_MAX_PAGES = 100
 KEY_RECORD_SIZE = 200
 FIND_CLOCK_MARGIN = timedelta(minutes=2)
 FIND_PAGE_SIZE = 50
@@ -147,6 +177,26 @@ class FacebookConnector(Connector):
                 account.settings["graph_app_usage"] = client.usage
             client.close()
 
+    @contextmanager
+    def _ads_session(self, account: ChannelAccount) -> Iterator[GraphClient]:
+        """The Marketing API is read with the *user* token (``ads_read`` is a user permission; a Page token
+        sees no ad account)."""
+        token = str(account.credentials.get("user_access_token") or "")
+        if not token:
+            raise AuthExpired(
+                "facebook: no user token stored",
+                network_message=gettext(
+                    "This Facebook channel has no login that may read ads. Please reconnect it."
+                ),
+            )
+        client = GraphClient(
+            account.base_url, access_token=token, timeout=self.timeout, transport=self.transport
+        )
+        try:
+            yield client
+        finally:
+            client.close()
+
     def refresh_credentials(self, *, account: ChannelAccount) -> None:
         """Page tokens have no refresh: one that Facebook refuses (190) was invalidated (password change,
         role removed, app removed), and only a new login brings it back."""
@@ -172,7 +222,7 @@ class FacebookConnector(Connector):
             raise Rejected("facebook: RESONANZ_FACEBOOK_APP_ID/SECRET not set", network_message=message)
         return ConnectStart(
             authorize_url=login.authorization_url(
-                config=config, redirect_uri=redirect_uri, state=state, scopes=SCOPES
+                config=config, redirect_uri=redirect_uri, state=state, scopes=login_scopes()
             ),
             base_url=config.api_url,
             state_data={"redirect_uri": redirect_uri, "page": str(values.get("page") or "")},
@@ -530,6 +580,125 @@ class FacebookConnector(Connector):
                     break
                 params["after"] = after
         return None
+
+    # -- paid posts ------------------------------------------------------------------------------
+    @staticmethod
+    def _pages(client: GraphClient, path: str, params: dict[str, Any], *, max_pages: int) -> Iterator[Any]:
+        """Every item of a cursor-paged edge: follow ``paging.cursors.after`` while ``paging.next`` is
+        there (https://developers.facebook.com/docs/graph-api/results)."""
+        query = dict(params)
+        for _page in range(max_pages):
+            body = client.get_json(path, params=query)
+            yield from body.get("data") or []
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return
+            query["after"] = after
+
+    def list_ad_accounts(self, *, account: ChannelAccount) -> list[AdAccount]:
+        """``GET /me/adaccounts`` (https://developers.facebook.com/docs/marketing-api/reference/user/adaccounts)."""
+        with self._ads_session(account) as client:
+            items = list(
+                self._pages(
+                    client,
+                    "/me/adaccounts",
+                    {"fields": "id,account_id,name,currency", "limit": 100},
+                    max_pages=10,
+                )
+            )
+        return [
+            AdAccount(
+                remote_id=str(item.get("account_id") or str(item.get("id", "")).removeprefix("act_")),
+                name=str(item.get("name") or item.get("id") or ""),
+                currency=str(item.get("currency") or ""),
+            )
+            for item in items
+            if isinstance(item, dict)
+        ]
+
+    @staticmethod
+    def _ad_account_node(account: ChannelAccount) -> str:
+        raw = str(account.settings.get(AD_ACCOUNT_SETTING) or "").strip().removeprefix("act_")
+        if not raw.isdigit():
+            raise Rejected(
+                "facebook: no ad account chosen",
+                network_message=gettext(
+                    "Choose the Facebook ad account of this channel first (the number after act_)."
+                ),
+            )
+        return f"act_{raw}"
+
+    def fetch_ad_results(self, *, account: ChannelAccount, since: date, until: date) -> list[AdResult]:
+        """One row per ad and day from the ad account's Insights
+        (``GET /act_<id>/insights?level=ad&time_increment=1&time_range=…``,
+        https://developers.facebook.com/docs/marketing-api/reference/ad-account/insights), and which Page
+        post each ad promotes from its creative's ``effective_object_story_id`` (``GET /act_<id>/ads``,
+        https://developers.facebook.com/docs/marketing-api/reference/ad-creative): a boosted post's id is
+        the ``{page-id}_{post-id}`` the connector stored when it published it."""
+        node = self._ad_account_node(account)
+        with self._ads_session(account) as client:
+            stories: dict[str, str] = {}
+            for ad in self._pages(
+                client,
+                f"/{node}/ads",
+                {"fields": "id,creative{effective_object_story_id}", "limit": ADS_PAGE_SIZE},
+                max_pages=ADS_MAX_PAGES,
+            ):
+                story = ((ad.get("creative") or {}) if isinstance(ad, dict) else {}).get(
+                    "effective_object_story_id"
+                )
+                if story:
+                    stories[str(ad["id"])] = str(story)
+            rows = list(
+                self._pages(
+                    client,
+                    f"/{node}/insights",
+                    {
+                        "level": "ad",
+                        "time_increment": 1,
+                        "time_range": json.dumps({"since": since.isoformat(), "until": until.isoformat()}),
+                        "fields": INSIGHTS_FIELDS,
+                        "limit": INSIGHTS_PAGE_SIZE,
+                    },
+                    max_pages=ADS_MAX_PAGES,
+                )
+            )
+        return [self._ad_result(row, stories) for row in rows if isinstance(row, dict) and row.get("ad_id")]
+
+    @staticmethod
+    def _ad_result(row: Mapping[str, Any], stories: Mapping[str, str]) -> AdResult:
+        def decimal(value: Any) -> Decimal:
+            try:
+                return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+            except InvalidOperation:
+                return Decimal(0)
+
+        def summed(key: str, types: frozenset[str]) -> Decimal:
+            return sum(
+                (
+                    decimal(a.get("value"))
+                    for a in row.get(key) or []
+                    if isinstance(a, dict) and a.get("action_type") in types
+                ),
+                Decimal(0),
+            )
+
+        ad_id = str(row["ad_id"])
+        return AdResult(
+            remote_id=ad_id,
+            day=date.fromisoformat(str(row.get("date_start"))),
+            spend=decimal(row.get("spend")),
+            currency=str(row.get("account_currency") or ""),
+            impressions=int(decimal(row.get("impressions"))),
+            clicks=int(decimal(row.get("clicks"))),
+            leads=int(summed("actions", LEAD_ACTIONS)),
+            conversion_value=summed("action_values", VALUE_ACTIONS),
+            post_remote_id=stories.get(ad_id, ""),
+            campaign_remote_id=str(row.get("campaign_id") or ""),
+            campaign_name=str(row.get("campaign_name") or ""),
+            name=str(row.get("ad_name") or ""),
+        )
 
     # -- engagement ------------------------------------------------------------------------------
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:

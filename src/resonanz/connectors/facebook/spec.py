@@ -83,6 +83,8 @@ SPEC = NetworkSpec(
     link_card_with_media=False,
     metrics=frozenset({Metric.LIKES, Metric.REPLIES, Metric.REPOSTS, Metric.IMPRESSIONS}),
     inbox=frozenset({InboxKind.REPLIES}),
+    # Paid posts from the Marketing API's Insights (provider.py, fetch_ad_results).
+    ad_reporting=True,
     refresh=False,  # Page tokens from a long-lived user token do not expire; invalidated = reconnect
     connect=ConnectSpec(
         method=ConnectMethod.OAUTH,

@@ -64,8 +64,16 @@ def app_config(*, api_url: str = "") -> AppConfig:
     )
 
 
+# Paid posts (Advertising API, https://learn.microsoft.com/en-us/linkedin/marketing/integrations/ads-reporting/
+# ads-reporting): ``r_ads`` lists the ad accounts and reads creatives, ``r_ads_reporting`` reads adAnalytics.
+# Both need LinkedIn's approval of the app for the Advertising API; LinkedIn refuses the whole authorization
+# for a scope the app lacks, so they are asked for only with ``RESONANZ_LINKEDIN_ADS=1`` (docs/ads.md).
+ADS_SCOPES = ("r_ads", "r_ads_reporting")
+
+
 def scopes_for(*, page: bool) -> tuple[str, ...]:
-    return MEMBER_SCOPES + PAGE_SCOPES if page else MEMBER_SCOPES
+    scopes = MEMBER_SCOPES + PAGE_SCOPES if page else MEMBER_SCOPES
+    return scopes + ADS_SCOPES if os.environ.get("RESONANZ_LINKEDIN_ADS") == "1" else scopes
 
 
 def authorization_url(*, config: AppConfig, redirect_uri: str, state: str, scopes: tuple[str, ...]) -> str:

@@ -98,6 +98,8 @@ SPEC = NetworkSpec(
     link_card_with_media=False,
     metrics=frozenset({Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.IMPRESSIONS}),
     inbox=frozenset({InboxKind.REPLIES}),
+    # Paid posts from the Advertising API's adAnalytics (provider.py, fetch_ad_results).
+    ad_reporting=True,
     refresh=True,  # refresh tokens for approved partners (365 days); otherwise reconnect every 60 days
     connect=ConnectSpec(
         method=ConnectMethod.OAUTH,

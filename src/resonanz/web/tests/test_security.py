@@ -51,6 +51,7 @@ from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.channels.services import personal_networks
 from resonanz.connectors.registry import network_slugs, network_spec
 from resonanz.engagement.models import Conversation, Message, Note, SavedReply
+from resonanz.leads import services as lead_services
 from resonanz.links.services import link_create
 from resonanz.listening.models import Mention, SavedQuery, Source
 from resonanz.notifications.models import Notification
@@ -109,6 +110,23 @@ NON_WORKSPACE: dict[str, tuple[str, str]] = {
         PUBLIC,
         "short-link redirect to a public target; unknown codes 404, no data shown",
     ),
+    "leads_public:bio": (PUBLIC, "a workspace's link-in-bio page: public by design, unknown slugs 404"),
+    "leads_public:form": (
+        PUBLIC,
+        "a hosted lead form: public by design; a submission needs the signed form token",
+    ),
+    "leads_public:embed": (PUBLIC, "the same form for an iframe on the customer's site"),
+    "leads_public:submit": (PUBLIC, "POST endpoint of the pasted HTML form; needs the signed form token"),
+    "leads_public:thanks": (PUBLIC, "the form's thank-you text, nothing about the visitor"),
+    "leads_public:confirm": (TOKEN, "double opt-in link, signed and expiring token"),
+}
+
+# POST endpoints without Django's CSRF check, and what protects them instead (leads/public_views.py).
+CSRF_EXEMPT = {
+    "leads_public:form": "posted cross-site without a session; a signed form token replaces the CSRF cookie",
+    "leads_public:embed": "posted from an iframe on another site (no third-party cookies); signed form token",
+    "leads_public:submit": "posted by a plain HTML form on another site; signed form token",
+    "leads_public:confirm": "the signed token in the URL is the permission; there is no session to abuse",
 }
 
 # POSTs of workspace pages that an analyst (and an agent: both are read-only roles) may send, and why.
@@ -208,6 +226,14 @@ class World:
     source_id: int
     mention_id: int
     offer_id: int
+    lead_form_id: int
+    lead_form_slug: str
+    lead_public_id: str
+    bio_page_id: int
+    bio_slug: str
+    bio_item_id: int
+    lead_webhook_id: int
+    lead_confirm_token: str
 
     def values(self, endpoint: Endpoint, param: str) -> list[Any]:
         """The test values of one URL parameter (a new parameter must be added here)."""
@@ -220,6 +246,13 @@ class World:
             ("web:invitation_accept", "secret"): [self.invitation_secret],
             ("media_public:file", "token"): [self.media_token],
             ("links_public:redirect", "code"): [self.short_link_code],
+            ("leads_public:bio", "slug"): [self.bio_slug],
+            ("leads_public:confirm", "token"): [self.lead_confirm_token],
+            **{
+                (f"leads_public:{name}", param): [value]
+                for name in ("form", "embed", "submit", "thanks")
+                for param, value in (("public_id", self.lead_public_id), ("slug", self.lead_form_slug))
+            },
             # Every registered network's connect flow (and its callback).
             ("web:channel_connect", "network"): network_slugs(),
             ("web:channel_callback", "network"): network_slugs(),
@@ -249,6 +282,10 @@ class World:
             "source_id": self.source_id,
             "mention_id": self.mention_id,
             "offer_id": self.offer_id,
+            "form_id": self.lead_form_id,
+            "page_id": self.bio_page_id,
+            "item_id": self.bio_item_id,
+            "webhook_id": self.lead_webhook_id,
         }
         if param not in common:
             pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
@@ -409,8 +446,55 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
     offer = AdvocacyOffer.objects.create(
         workspace=workspace, post=post, suggested_texts={channel.network: f"S {PAYLOAD}"}, created_by=owner
     )
+    # Leads: a form, a bio page with an entry, a webhook and a lead whose shown fields carry payloads.
+    lead_form = lead_services.form_create(
+        workspace=workspace,
+        actor=owner,
+        data=lead_services.FormInput(
+            name=f"Form {PAYLOAD}",
+            slug="form",
+            fields=["name", "company", "message"],
+            title_de=f"Titel {PAYLOAD}",
+            title_en=f"Title {PAYLOAD}",
+            consent_de=f"Einwilligung {PAYLOAD}",
+            consent_en=f"Consent {PAYLOAD}",
+            thank_you_de=f"Danke {PAYLOAD}",
+            thank_you_en=f"Thanks {PAYLOAD}",
+        ),
+    )
+    bio = lead_services.bio_page_create(
+        workspace=workspace, actor=owner, slug="bio", title=f"Bio {PAYLOAD}", intro=f"Intro {PAYLOAD}"
+    )
+    bio_item = lead_services.bio_item_add(
+        workspace=workspace, actor=owner, page=bio, label=f"Entry {PAYLOAD}", form=lead_form
+    )
+    lead_webhook = lead_services.webhook_create(
+        workspace=workspace, actor=owner, url="https://crm.example/hook"
+    )
+    lead = lead_services.lead_submit(
+        workspace=workspace,
+        form=lead_form,
+        data={
+            "email": "lead@example.com",
+            "name": f"Lead {PAYLOAD}",
+            "company": PAYLOAD,
+            "consent": "1",
+            "consent_version": "1",
+        },
+        language="en",
+        attribution=lead_services.AttributionInput(utm={"utm_campaign": PAYLOAD}),
+    ).lead
+    assert lead is not None
     return World(
         offer_id=offer.pk,
+        lead_form_id=lead_form.pk,
+        lead_form_slug=lead_form.slug,
+        lead_public_id=lead_services.lead_space_get(workspace=workspace).public_id,
+        bio_page_id=bio.pk,
+        bio_slug=bio.slug,
+        bio_item_id=bio_item.pk,
+        lead_webhook_id=lead_webhook.pk,
+        lead_confirm_token=lead_services.confirmation_token(lead=lead),
         query_id=query.pk,
         source_id=source.pk,
         mention_id=mention.pk,
@@ -650,7 +734,11 @@ def test_user_scoped_pages_show_only_own_things(world: World) -> None:
 def test_every_post_endpoint_refuses_a_request_without_csrf_token(world: World) -> None:
     strict = _client(world.owner, enforce_csrf_checks=True)
     problems, checked = [], 0
-    targets = [(p.endpoint.name, p.url) for p in probes(world) if "post" in p.methods]
+    targets = [
+        (p.endpoint.name, p.url)
+        for p in probes(world)
+        if "post" in p.methods and p.endpoint.name not in CSRF_EXEMPT
+    ]
     targets += [("account_login", reverse("account_login")), ("account_logout", reverse("account_logout"))]
     for name, url in targets:
         response = strict.post(url, {"text": "x", "name": "x", "language": "de", "all": "1"})
@@ -1022,6 +1110,11 @@ def test_no_payload_runs_in_a_browser(browser, live_server, transactional_db, wo
         reverse("bulk:import_detail", args=[ws, world.batch.pk]),
         reverse("bulk:feeds", args=[ws]),
         reverse("notifications:list"),
+        reverse("leads:list", args=[ws]),
+        reverse("leads:form_edit", args=[ws, world.lead_form_id]),
+        reverse("leads:bio_edit", args=[ws, world.bio_page_id]),
+        reverse("leads_public:bio", args=[world.bio_slug]),
+        reverse("leads_public:form", args=[world.lead_public_id, world.lead_form_slug]),
     ]
     session = Client()
     session.force_login(world.owner)
