@@ -257,10 +257,9 @@ class FiguresApi(WorkspaceAPIView):
     def get(self, request: Request, workspace_id: int) -> Response:
         since, until = _period(request)
         group: Group = "post" if request.query_params.get("group") == "post" else "campaign"
-        from .views import lead_counter
 
         rows = ad_figures(
-            workspace=self.workspace, since=since, until=until, group=group, lead_counts=lead_counter()
+            workspace=self.workspace, since=since, until=until, group=group
         )
         return Response([FiguresSerializer(row).data for row in rows])
 

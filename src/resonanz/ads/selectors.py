@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal, Protocol
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
 from resonanz.accounts.models import Workspace
@@ -24,6 +25,7 @@ from resonanz.channels.models import Channel
 from resonanz.connectors.base.spec import Capability
 from resonanz.connectors.registry import find_spec
 from resonanz.core.errors import ensure_same_workspace
+from resonanz.leads.selectors import leads_count_by
 
 from .models import AdBudget, AdSpend, AdSync
 
@@ -34,6 +36,13 @@ class LeadCounter(Protocol):
     """Leads per campaign id or post id (``group``) from ``since`` to ``until``; a key missing = 0."""
 
     def __call__(self, *, workspace: Workspace, since: date, until: date, group: Group) -> dict[int, int]: ...
+
+
+def form_leads(*, workspace: Workspace, since: date, until: date, group: Group) -> dict[int, int]:
+    """Confirmed leads of Resonanz's own lead forms attributed to each campaign or post (through a short
+    link or ``utm_content``), consent given from ``since`` to ``until`` inclusive."""
+    counted = leads_count_by(workspace=workspace, start=since, end=until + timedelta(days=1), by=group)
+    return {key: n for key, n in counted.items() if key is not None}
 
 
 def ratio(numerator: Decimal | int, divisor: Decimal | int, *, scale: int = 1) -> Decimal | None:
@@ -121,7 +130,15 @@ def ad_figures(
     lead_counts: LeadCounter | None = None,
 ) -> list[Figures]:
     """One row per (campaign or post, currency) with spend in the period, plus every budget overlapping it
-    (a budget without spend yet shows 0 spent). Two grouped queries."""
+    (a budget without spend yet shows 0 spent). Two grouped queries, and one for the leads.
+
+    Leads: where Resonanz's own lead forms brought leads to a campaign or post (``form_leads``), those
+    count — the team's own, confirmed (double opt-in) leads; elsewhere the leads the ad network reports
+    for the ads. ``RESONANZ_ADS_LEAD_SOURCE`` = "networks" uses only the networks' figures, "forms" only
+    the forms' (docs/ads.md). ``lead_counts`` replaces the forms' counter (tests)."""
+    source = settings.RESONANZ_ADS_LEAD_SOURCE
+    if lead_counts is None and source != "networks":
+        lead_counts = form_leads
     field_name = "campaign" if group == "campaign" else "post"
     rows = (
         AdSpend.objects.filter(workspace=workspace, day__gte=since, day__lte=until)
@@ -165,7 +182,7 @@ def ad_figures(
     if lead_counts is not None:
         counted = lead_counts(workspace=workspace, since=since, until=until, group=group)
         for (key, _currency), figures in found.items():
-            if key is not None:
+            if key is not None and (counted.get(key) or source == "forms"):
                 figures.leads = counted.get(key, 0)
                 figures.leads_from = "leads"
     names = _names(workspace=workspace, group=group, keys={k for k, _c in found if k is not None})

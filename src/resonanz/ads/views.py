@@ -9,17 +9,15 @@ channel's ad account needs ``MANAGE_CHANNELS``.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,7 +33,7 @@ from resonanz.web.scope import Scope, or_404, render_scoped, workspace_view
 
 from .forms import AdAccountForm, BudgetForm, PeriodForm, SpendForm, SpendImportForm
 from .importer import SpendFileError
-from .selectors import LeadCounter, ad_channels, ad_figures, ad_totals, budget_get, budget_list, spend_list
+from .selectors import ad_channels, ad_figures, ad_totals, budget_get, budget_list, spend_list
 from .services import (
     ad_sync_enqueue,
     budget_create,
@@ -44,13 +42,6 @@ from .services import (
     spend_create,
     spend_import_csv,
 )
-
-
-def lead_counter() -> LeadCounter | None:
-    """The seam to the ``leads`` app (built in parallel): ``settings.RESONANZ_ADS_LEAD_COUNTER`` names its
-    selector (a :class:`~.selectors.LeadCounter`); unset, the figures use the leads of the ad rows."""
-    path = settings.RESONANZ_ADS_LEAD_COUNTER
-    return cast("LeadCounter", import_string(path)) if path else None
 
 
 def period_of(request: HttpRequest) -> tuple[date, date]:
@@ -84,9 +75,9 @@ def _page(
     ws = scope.workspace
     since, until = period_of(request)
     by_campaign = ad_figures(
-        workspace=ws, since=since, until=until, group="campaign", lead_counts=lead_counter()
+        workspace=ws, since=since, until=until, group="campaign"
     )
-    by_post = ad_figures(workspace=ws, since=since, until=until, group="post", lead_counts=lead_counter())
+    by_post = ad_figures(workspace=ws, since=since, until=until, group="post")
     return render_scoped(
         request,
         scope,

@@ -25,6 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from resonanz.accounts.models import Workspace
+from resonanz.ads.selectors import ad_figures, ad_totals
+from resonanz.leads.selectors import leads_count_by
 
 from . import charts
 from .periods import Period
@@ -269,10 +271,18 @@ def _posts_section(ctx: BuildContext) -> Section | None:
         Column("engagement", _("Interactions")),
         Column("clicks", _("Link clicks")),
         Column("unique_clicks", _("Unique link clicks")),
+        Column("leads", _("Leads")),
     ]
+    start, end = ctx.period.bounds(ctx.tz)
+    leads_by_post = leads_count_by(workspace=ctx.workspace, start=start, end=end, by="post")
     rows: list[dict[str, Any]] = []
+    counted_posts: set[int] = set()
     for v in ctx.variants:
         clicks, unique = ctx.clicks_by_variant.get((v.post_id, v.channel_id), (0, 0))
+        # A lead names the post (and the channel when it came through that channel's short link); it is
+        # shown on the post's first row so a post on three channels does not count it three times.
+        leads = 0 if v.post_id in counted_posts else leads_by_post.get(v.post_id, 0)
+        counted_posts.add(v.post_id)
         rows.append(
             {
                 "post": v.post_label,
@@ -286,12 +296,13 @@ def _posts_section(ctx: BuildContext) -> Section | None:
                 "engagement": v.engagement,
                 "clicks": clicks,
                 "unique_clicks": unique,
+                "leads": leads,
                 "post_id": v.post_id,
                 "variant_id": v.variant_id,
             }
         )
     # Traffic first (what the marketing lead asks), then interactions; stable for equal figures.
-    rows.sort(key=lambda r: (-r["clicks"], -r["engagement"], r["published_at"]))
+    rows.sort(key=lambda r: (-r["leads"], -r["clicks"], -r["engagement"], r["published_at"]))
     top = rows[:10]
     chart = None
     if any(r["clicks"] or r["engagement"] for r in top):
@@ -473,11 +484,118 @@ def _clicks_daily_section(ctx: BuildContext) -> Section | None:
     )
 
 
+def _leads_section(ctx: BuildContext) -> Section | None:
+    """Confirmed leads of the workspace's lead forms by the campaign and channel that brought them."""
+    start, end = ctx.period.bounds(ctx.tz)
+    before_start, before_end = ctx.previous_period.bounds(ctx.tz)
+    by_campaign = leads_count_by(workspace=ctx.workspace, start=start, end=end, by="campaign")
+    by_channel = leads_count_by(workspace=ctx.workspace, start=start, end=end, by="channel")
+    before = leads_count_by(workspace=ctx.workspace, start=before_start, end=before_end, by="campaign")
+    total, total_before = sum(by_campaign.values()), sum(before.values())
+    if not total and not total_before:
+        return None
+    campaigns = _campaign_names({k for k in by_campaign if k is not None})
+    channels = _channel_names({k for k in by_channel if k is not None})
+    rows: list[dict[str, Any]] = [
+        {"source": _("Campaign"), "name": campaigns.get(k, "\u2014") if k else _("No campaign"), "leads": n}
+        for k, n in by_campaign.items()
+    ] + [
+        {"source": _("Channel"), "name": channels.get(k, "\u2014") if k else _("No channel"), "leads": n}
+        for k, n in by_channel.items()
+    ]
+    rows.sort(key=lambda r: (r["source"], -r["leads"], r["name"]))
+    return Section(
+        "leads",
+        _("Leads"),
+        [Column("source", _("By"), "text"), Column("name", _("Name"), "text"), Column("leads", _("Leads"))],
+        rows,
+        kpis=[Kpi("leads", _("Leads"), total, total_before)],
+        note=_(
+            "Confirmed leads of your lead forms (double opt-in), by the campaign and channel that "
+            "brought them."
+        ),
+    )
+
+
+def _paid_section(ctx: BuildContext) -> Section | None:
+    """What the paid posts cost and brought, per campaign and currency (ads.selectors.ad_figures)."""
+    rows_now = ad_figures(
+        workspace=ctx.workspace, since=ctx.period.start, until=ctx.period.end, group="campaign"
+    )
+    if not rows_now:
+        return None
+
+    def num(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    rows = [
+        {
+            "campaign": f.label or _("No campaign"),
+            "currency": f.currency,
+            "spend": float(f.spend),
+            "budget_used": None if f.budget_used is None else float(f.budget_used) / 100,
+            "impressions": f.impressions,
+            "clicks": f.clicks,
+            "cpc": num(f.cpc),
+            "cpm": num(f.cpm),
+            "leads": f.leads,
+            "cost_per_lead": num(f.cost_per_lead),
+            "roas": num(f.roas),
+        }
+        for f in rows_now
+    ]
+    kpis: list[Kpi] = []
+    totals = ad_totals(rows_now)
+    if len(totals) == 1:  # money is never added across currencies
+        [now] = totals
+        before = ad_totals(
+            ad_figures(
+                workspace=ctx.workspace,
+                since=ctx.previous_period.start,
+                until=ctx.previous_period.end,
+                group="campaign",
+            )
+        )
+        prev = before[0] if len(before) == 1 and before[0].currency == now.currency else None
+        kpis = [
+            Kpi(
+                "ad_spend",
+                _("Ad spend (%(currency)s)") % {"currency": now.currency},
+                float(now.spend),
+                float(prev.spend) if prev else None,
+                "money",
+            ),
+            Kpi(
+                "cost_per_lead",
+                _("Cost per lead (%(currency)s)") % {"currency": now.currency},
+                num(now.cost_per_lead),
+                num(prev.cost_per_lead) if prev else None,
+                "money",
+            ),
+        ]
+    columns = [
+        Column("campaign", _("Campaign"), "text"),
+        Column("currency", _("Currency"), "text"),
+        Column("spend", _("Spend"), "money"),
+        Column("budget_used", _("Budget used"), "percent"),
+        Column("impressions", _("Impressions")),
+        Column("clicks", _("Clicks")),
+        Column("cpc", _("CPC"), "money"),
+        Column("cpm", _("CPM"), "money"),
+        Column("leads", _("Leads")),
+        Column("cost_per_lead", _("Cost per lead"), "money"),
+        Column("roas", _("ROAS"), "float"),
+    ]
+    return Section("paid", _("Paid posts"), columns, rows, kpis=kpis)
+
+
 def _register_builtin() -> None:
     section_register("channels", _channels_section)
     section_register("posts", _posts_section)
     section_register("campaigns", _campaigns_section)
     section_register("clicks_daily", _clicks_daily_section)
+    section_register("leads", _leads_section)
+    section_register("paid", _paid_section)
 
 
 _register_builtin()

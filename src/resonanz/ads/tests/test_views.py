@@ -115,18 +115,49 @@ def test_csv_upload_previews_then_imports(workspace, owner, login, campaign):
     assert AdSpend.objects.count() == 1
 
 
-def six_leads_each(*, workspace, since, until, group):
-    """A stand-in for the leads app's selector (a LeadCounter), wired through the setting."""
-    from resonanz.campaigns.models import Campaign
+def _form_lead(workspace, campaign, *, day: date, confirmed: bool = True):
+    """A lead of Resonanz's own lead form, attributed to the campaign (as a short link's click makes it)."""
+    from datetime import UTC, datetime
 
-    return dict.fromkeys(Campaign.objects.filter(workspace=workspace).values_list("pk", flat=True), 6)
+    from resonanz.leads.models import Lead, LeadForm, LeadStatus
+
+    form, _ = LeadForm.objects.get_or_create(
+        workspace=workspace,
+        slug="newsletter",
+        defaults={"name": "Newsletter", "consent_de": "Ja", "consent_en": "Yes"},
+    )
+    at = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+    return Lead.objects.create(
+        workspace=workspace,
+        form=form,
+        email=f"lead{Lead.objects.count()}@example.org",
+        language="de",
+        status=LeadStatus.CONFIRMED if confirmed else LeadStatus.PENDING,
+        consent_text="Ja",
+        consent_version=1,
+        consented_at=at,
+        confirmed_at=at if confirmed else None,
+        campaign=campaign,
+    )
 
 
-def test_the_lead_counter_setting_supplies_the_leads(workspace, owner, login, campaign, make_spend, settings):
+def test_own_form_leads_make_the_cost_per_lead(workspace, owner, login, campaign, make_spend, settings):
     make_spend("60.00", campaign=campaign, leads=1)
-    settings.RESONANZ_ADS_LEAD_COUNTER = "resonanz.ads.tests.test_views.six_leads_each"
+    for n in range(6):
+        _form_lead(workspace, campaign, day=date(2026, 11, 3 + n))
+    _form_lead(workspace, campaign, day=date(2026, 11, 4), confirmed=False)  # not confirmed: not a lead yet
     html = login(owner, "de").get(reverse("ads:list", args=[workspace.pk]) + PERIOD).content.decode()
-    assert "10,00\u00a0€" in html  # 60 / 6 leads, not 60 / 1
+    assert "10,00\u00a0€" in html  # 60 € / 6 confirmed form leads, not / 1 network lead
+    settings.RESONANZ_ADS_LEAD_SOURCE = "networks"
+    html = login(owner, "de").get(reverse("ads:list", args=[workspace.pk]) + PERIOD).content.decode()
+    assert "60,00\u00a0€" in html
+    assert "10,00\u00a0€" not in html
+
+
+def test_without_form_leads_the_networks_count_stays(workspace, owner, login, campaign, make_spend):
+    make_spend("60.00", campaign=campaign, leads=4)
+    html = login(owner, "de").get(reverse("ads:list", args=[workspace.pk]) + PERIOD).content.decode()
+    assert "15,00\u00a0€" in html
 
 
 def test_the_ad_account_is_chosen_from_the_networks_list(workspace, owner, login, make_channel):

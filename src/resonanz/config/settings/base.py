@@ -413,9 +413,12 @@ RESONANZ_REPORT_CATCHUP_HOURS = float(os.environ.get("RESONANZ_REPORT_CATCHUP_HO
 RESONANZ_ADS_SYNC_INTERVAL_SECONDS = float(
     os.environ.get("RESONANZ_ADS_SYNC_INTERVAL_SECONDS", str(6 * 3600))
 )
-# Where the paid-posts figures take their leads from: "" = the ad rows' own counts; else the dotted path of
-# a callable matching resonanz.ads.selectors.LeadCounter (e.g. the leads app's selector, docs/ads.md).
-RESONANZ_ADS_LEAD_COUNTER = os.environ.get("RESONANZ_ADS_LEAD_COUNTER", "")
+# Where the paid-posts figures take their leads from (ads.selectors.ad_figures, docs/ads.md): "auto" = the
+# leads of Resonanz's own forms attributed to the campaign or post where there are any, else the ad
+# networks' counts; "forms" = only the forms'; "networks" = only the networks'.
+RESONANZ_ADS_LEAD_SOURCE = os.environ.get("RESONANZ_ADS_LEAD_SOURCE", "auto")
+if RESONANZ_ADS_LEAD_SOURCE not in {"auto", "forms", "networks"}:
+    raise ImproperlyConfigured("RESONANZ_ADS_LEAD_SOURCE must be auto, forms or networks")
 RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
     os.environ.get("RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS", str(6 * 3600))
 )

@@ -106,27 +106,27 @@ def test_other_workspaces_are_invisible(
 def test_sections_are_pluggable(workspace: Workspace) -> None:
     from resonanz.reports import content
 
-    def leads(ctx: content.BuildContext) -> Section:
+    def feedback(ctx: content.BuildContext) -> Section:
         return Section(
-            "leads",
+            "feedback",
             "Leads",
             [content.Column("source", "Source", "text"), content.Column("cpl", "Cost per lead", "money")],
             [{"source": "x", "cpl": 12.5}],
-            kpis=[content.Kpi("leads", "Leads", 4, 2)],
+            kpis=[content.Kpi("feedback", "Leads", 4, 2)],
         )
 
-    section_register("leads", leads)
+    section_register("feedback", feedback)
     try:
         with pytest.raises(ValueError, match="registered already"):
-            section_register("leads", leads)
+            section_register("feedback", feedback)
         report = report_build(workspace=workspace, period=NOVEMBER, language="en")
-        assert report.sections[-1].key == "leads"
-        assert _kpi(report, "leads").change == pytest.approx(1.0)
-        only = report_build(workspace=workspace, period=NOVEMBER, language="en", sections=["leads"])
-        assert [s.key for s in only.sections] == ["leads"]
+        assert report.sections[-1].key == "feedback"
+        assert _kpi(report, "feedback").change == pytest.approx(1.0)
+        only = report_build(workspace=workspace, period=NOVEMBER, language="en", sections=["feedback"])
+        assert [s.key for s in only.sections] == ["feedback"]
     finally:
-        content._SECTIONS.pop("leads")
-    assert "leads" not in section_keys()
+        content._SECTIONS.pop("feedback")
+    assert "feedback" not in section_keys()
 
 
 def test_period_previous() -> None:
@@ -161,9 +161,88 @@ def test_query_count_does_not_grow_with_posts(  # type: ignore[no-untyped-def]
         workspace=workspace, actor=None, target_url="https://shop.example/x", campaign=campaign
     )
     Click.objects.create(link=loose, at=utc(2026, 11, 15, 12), day=date(2026, 11, 15), visitor="n")
-    with django_assert_max_num_queries(12):
+    # 12 for engagement, clicks and campaigns, 10 for leads (per post, per campaign and channel, the
+    # previous period: two grouped queries each) and up to 8 for paid posts; none of them per post.
+    with django_assert_max_num_queries(30):
         report = report_build(workspace=workspace, period=NOVEMBER, language="de")
     assert _kpi(report, "likes").value == sum(range(30))
     assert _kpi(report, "clicks").value == 31
     (row,) = report.section("campaigns").rows  # type: ignore[union-attr]
     assert (row["campaign"], row["posts"], row["clicks"]) == ("Herbst", 30, 31)
+
+
+def _lead(workspace, *, at, campaign=None, post=None, channel=None, confirmed=True):  # type: ignore[no-untyped-def]
+    from resonanz.leads.models import Lead, LeadForm, LeadStatus
+
+    form, _ = LeadForm.objects.get_or_create(
+        workspace=workspace,
+        slug="katalog",
+        defaults={"name": "Katalog", "consent_de": "Ja", "consent_en": "Yes"},
+    )
+    return Lead.objects.create(
+        workspace=workspace,
+        form=form,
+        email=f"p{Lead.objects.count()}@example.org",
+        language="de",
+        status=LeadStatus.CONFIRMED if confirmed else LeadStatus.PENDING,
+        consent_text="Ja",
+        consent_version=1,
+        consented_at=at,
+        confirmed_at=at if confirmed else None,
+        campaign=campaign,
+        post=post,
+        channel=channel,
+    )
+
+
+def test_leads_and_paid_posts_with_cost_per_lead(  # type: ignore[no-untyped-def]
+    workspace, owner, channel, publish
+) -> None:
+    """The month's report says which posts brought leads and what the paid posts cost per lead."""
+    from decimal import Decimal
+
+    from resonanz.ads.services import spend_create
+    from resonanz.campaigns.services import campaign_create
+
+    campaign = campaign_create(workspace=workspace, actor=owner, name="Winter", goal="leads")
+    v = publish(channel, utc(2026, 11, 5, 9), title="Katalog bestellen", campaign=campaign)
+    publish(channel, utc(2026, 11, 6, 9), title="Ohne Leads", campaign=campaign)
+    for day in (6, 7, 8, 9):
+        _lead(workspace, at=utc(2026, 11, day, 10), campaign=campaign, post=v.post, channel=channel)
+    _lead(workspace, at=utc(2026, 11, 9, 11), campaign=campaign, post=v.post, confirmed=False)  # not yet
+    _lead(workspace, at=utc(2026, 12, 1, 10), campaign=campaign, post=v.post)  # next month
+    _lead(workspace, at=utc(2026, 10, 20, 10), campaign=campaign)  # previous month
+    spend_create(
+        workspace=workspace,
+        actor=owner,
+        spend=Decimal("120.00"),
+        campaign=campaign,
+        day=date(2026, 11, 10),
+        currency="EUR",
+        clicks=60,
+        impressions=12000,
+        leads=1,
+    )
+
+    report = report_build(workspace=workspace, period=NOVEMBER, language="de")
+    assert (_kpi(report, "leads").value, _kpi(report, "leads").previous) == (4, 1)
+    posts = report.section("posts").rows  # type: ignore[union-attr]
+    assert (posts[0]["post"], posts[0]["leads"]) == ("Katalog bestellen", 4)  # the lead bringer first
+    (paid,) = report.section("paid").rows  # type: ignore[union-attr]
+    assert (paid["campaign"], paid["spend"], paid["cost_per_lead"], paid["cpc"]) == (
+        "Winter",
+        120.0,
+        30.0,
+        2.0,
+    )
+    assert _kpi(report, "cost_per_lead").value == 30.0  # 120 € / 4 confirmed form leads, not / 1
+    assert "Kosten pro Lead (EUR)" in _kpi(report, "cost_per_lead").label
+    by = {(r["source"], r["name"]): r["leads"] for r in report.section("leads").rows}  # type: ignore[union-attr]
+    assert by[("Kampagne", "Winter")] == 4
+
+
+def test_no_leads_and_no_spend_leave_the_sections_out(workspace, channel, publish) -> None:  # type: ignore[no-untyped-def]
+    publish(channel, utc(2026, 11, 5, 9))
+    report = report_build(workspace=workspace, period=NOVEMBER, language="en")
+    assert report.section("leads") is None
+    assert report.section("paid") is None
