@@ -113,6 +113,8 @@ class Role(models.TextChoices):
     CONTRIBUTOR = "contributor", _("Contributor")
     ANALYST = "analyst", _("Analyst")
     AGENT = "agent", _("Agent")
+    # Employee advocacy (advocacy app): shares offered brand posts on their own personal channels.
+    ADVOCATE = "advocate", _("Advocate")
 
 
 class Membership(models.Model):

@@ -30,6 +30,9 @@ class Action(StrEnum):
     CREATE_WORKSPACE = "create_workspace"
     # Archive (and restore) a workspace: owners only, it takes the workspace away from everyone.
     ARCHIVE_WORKSPACE = "archive_workspace"
+    # See the advocacy offers, connect personal channels and share offered posts on them (advocates,
+    # editors and above; docs/advocacy.md).
+    SHARE_ADVOCACY = "share_advocacy"
 
 
 _ALL = set(Action)
@@ -44,6 +47,9 @@ ROLE_ACTIONS: dict[str, set[Action]] = {
     # Agents answer in the inbox and nowhere else (issue 8): the inbox shows them what a reply needs
     # (the conversation, our original post, the channel), so they need no VIEW of posts and channels.
     Role.AGENT: {Action.USE_INBOX},
+    # Advocates (employees) see the offers and share them on their own channels, nothing of the brand's
+    # posts, channels or analytics beyond that (docs/advocacy.md).
+    Role.ADVOCATE: {Action.SHARE_ADVOCACY},
 }
 
 # What each action means, for the "who can do what" page (accounts/permissions.html), in table order.
@@ -58,6 +64,7 @@ ACTION_LABELS: dict[Action, Promise] = {
     Action.VIEW_ANALYTICS: gettext_lazy("See analytics"),
     Action.MANAGE_REPORTS: gettext_lazy("Brand reports and schedule report e-mails"),
     Action.USE_INBOX: gettext_lazy("Answer in the inbox"),
+    Action.SHARE_ADVOCACY: gettext_lazy("Share offered posts on their own channels"),
     Action.MANAGE_MEMBERS: gettext_lazy("Invite members, change their roles, remove them"),
     Action.MANAGE_WORKSPACE: gettext_lazy("Change the workspace's name, time zone and approval"),
     Action.CREATE_WORKSPACE: gettext_lazy("Create workspaces in the organisation"),

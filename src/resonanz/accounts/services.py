@@ -25,7 +25,7 @@ from resonanz.core.timezones import zone
 from .models import ApiToken, ApprovalMode, Invitation, Membership, Organisation, Role, User, Workspace
 from .permissions import Action, ensure_allowed, role_allows
 from .selectors import membership_role
-from .signals import workspace_archiving
+from .signals import membership_removing, workspace_archiving
 
 TOKEN_PREFIX = "rz_"  # noqa: S105 - a public prefix, not a secret
 
@@ -347,6 +347,7 @@ def membership_remove(*, workspace: Workspace, actor: User, membership_id: int) 
     # The removed member's API tokens no longer reach this workspace.
     for token in ApiToken.objects.filter(user=membership.user, workspaces=workspace):
         token.workspaces.remove(workspace)
+    membership_removing.send(sender=Membership, workspace=workspace, user=membership.user)
     membership.delete()
 
 

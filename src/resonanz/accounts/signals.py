@@ -9,3 +9,7 @@ then refused with every message given.
 from django.dispatch import Signal
 
 workspace_archiving = Signal()  # sender=Workspace, workspace=Workspace
+
+# Sent inside ``services.membership_remove``'s transaction, before the membership is deleted: the apps
+# above take away what the member had there (channels: their personal channels are disconnected).
+membership_removing = Signal()  # sender=Membership, workspace=Workspace, user=User

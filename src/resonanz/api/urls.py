@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from resonanz.accounts import api as accounts
 from resonanz.ads import api as ads
+from resonanz.advocacy import api as advocacy
 from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
@@ -104,4 +105,13 @@ urlpatterns = [
     ),
     path(ws + "reports/deliveries/", reports.DeliveryListApi.as_view(), name="report-deliveries"),
     path(ws + "campaigns/<int:campaign_id>/", campaigns.CampaignDetailApi.as_view(), name="campaign"),
+    path(ws + "advocacy/offers/", advocacy.OfferListApi.as_view(), name="advocacy_offers"),
+    path(ws + "advocacy/offers/<int:offer_id>/", advocacy.OfferDetailApi.as_view(), name="advocacy_offer"),
+    path(
+        ws + "advocacy/offers/<int:offer_id>/shares/",
+        advocacy.OfferShareApi.as_view(),
+        name="advocacy_offer_share",
+    ),
+    path(ws + "advocacy/shares/", advocacy.ShareListApi.as_view(), name="advocacy_shares"),
+    path(ws + "advocacy/channels/", advocacy.PersonalChannelListApi.as_view(), name="advocacy_channels"),
 ]

@@ -98,7 +98,8 @@ def calendar_entries(
     their schedule, drafts and posts in review at their planned time. Ordered by that time (``at``).
     Each with its post's campaign (``post.campaign``, None for none) at no extra query."""
     qs = (
-        Variant.objects.filter(post__workspace=workspace)
+        # The brand's channels only: shares on employees' personal channels (advocacy) are not exported.
+        Variant.objects.filter(post__workspace=workspace, channel__owner__isnull=True)
         .annotate(at=Coalesce("published_at", "scheduled_at", "post__scheduled_at"))
         .filter(at__gte=start, at__lt=end)
     )

@@ -128,7 +128,7 @@ def _entries_query(
     campaign_ids: Iterable[int] | None = None,
 ) -> QuerySet[Variant]:
     qs = (
-        Variant.objects.filter(post__workspace=workspace)
+        Variant.objects.filter(post__workspace=workspace, channel__owner__isnull=True)
         .annotate(
             when=Coalesce("published_at", "scheduled_at"),
             shown_status=Case(
@@ -286,7 +286,9 @@ def calendar_capped(
 
 def calendar_channels(*, workspace: Workspace) -> QuerySet[Channel]:
     """The workspace's channels for the filter and the legend."""
-    return Channel.objects.filter(workspace=workspace).only("pk", "network", "handle", "color")
+    return Channel.objects.filter(workspace=workspace, owner__isnull=True).only(
+        "pk", "network", "handle", "color"
+    )
 
 
 def calendar_authors(*, workspace: Workspace) -> QuerySet[User]:

@@ -41,6 +41,18 @@ class Channel(models.Model):
     login_expires_at = models.DateTimeField(_("login expires"), null=True, blank=True)
     login_expiry_warned_at = models.DateTimeField(null=True, blank=True)
     color = models.CharField(max_length=7, default="#3b82f6")
+    # A personal channel (employee advocacy, docs/advocacy.md): the account of one member, connected by
+    # them, seen and used by them only. None: one of the brand's channels. A member leaving a workspace
+    # (membership_remove) has their personal channels disconnected, tokens deleted, rows kept, so the
+    # reach of earlier shares stays in the campaign figures; only erasing the user deletes them.
+    owner = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="personal_channels",
+        verbose_name=_("owner"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,6 +91,8 @@ class PendingOAuth(models.Model):
     network = models.CharField(max_length=32)
     base_url = models.URLField(max_length=300)
     state = models.CharField(max_length=100, unique=True)
+    # The authorization connects a personal channel of ``user`` (advocacy page), not a brand channel.
+    personal = models.BooleanField(default=False)
     data = EncryptedJSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -78,7 +78,17 @@ def _upsert_channel(
     info: AccountInfo,
     credentials: dict[str, object],
     actor: User | None,
+    owner: User | None = None,
 ) -> Channel:
+    # One account is either the brand's or one person's: connecting it the other way (an advocate
+    # connecting the brand's account, or an editor an advocate's) would hand one side the other's channel.
+    existing = Channel.objects.filter(workspace=workspace, network=network, remote_id=info.remote_id).first()
+    if existing is not None and existing.owner_id != (owner.pk if owner is not None else None):
+        raise ChannelConnectError(
+            _("This account is already connected in this workspace by someone else.")
+            if owner is not None
+            else _("This account is already connected in this workspace as someone's personal channel.")
+        )
     channel, created = Channel.objects.update_or_create(
         workspace=workspace,
         network=network,
@@ -95,6 +105,7 @@ def _upsert_channel(
             "last_verified_at": timezone.now(),
             "login_expires_at": None,
             "login_expiry_warned_at": None,
+            "owner": owner,
         },
     )
     audit_log_record(
@@ -129,14 +140,21 @@ class OAuthClientRegistry:
         return dict(client.credentials)
 
 
-def _connect_spec(network: str) -> ConnectSpec:
+def _connect_spec(network: str, *, personal: bool = False) -> ConnectSpec:
     try:
         spec = network_spec(network).connect
     except UnknownNetwork as exc:
         raise ChannelConnectError(_("This network is not available.")) from exc
-    if spec is None:
+    if spec is None or (personal and not spec.personal):
         raise ChannelConnectError(_("This network is not available."))
     return spec
+
+
+def personal_networks() -> list[str]:
+    """The registered networks whose connector lets a person connect their own account (advocacy)."""
+    from resonanz.connectors.registry import network_slugs
+
+    return [n for n in network_slugs() if (spec := network_spec(n).connect) is not None and spec.personal]
 
 
 def _checked_values(spec: ConnectSpec, values: Mapping[str, str]) -> dict[str, str]:
@@ -176,7 +194,12 @@ def _connect_error(network: str, exc: ConnectorError, *, refused: str) -> Channe
 
 
 def _store_connected(
-    *, workspace: Workspace, network: str, connected: ConnectedAccount, actor: User | None
+    *,
+    workspace: Workspace,
+    network: str,
+    connected: ConnectedAccount,
+    actor: User | None,
+    owner: User | None = None,
 ) -> Channel:
     channel = _upsert_channel(
         workspace=workspace,
@@ -185,6 +208,7 @@ def _store_connected(
         info=connected.info,
         credentials=connected.credentials,
         actor=actor,
+        owner=owner,
     )
     if connected.settings:
         channel.settings = dict(connected.settings)
@@ -193,10 +217,17 @@ def _store_connected(
 
 
 def channel_connect_credentials(
-    *, workspace: Workspace, network: str, values: Mapping[str, str], actor: User | None = None
+    *,
+    workspace: Workspace,
+    network: str,
+    values: Mapping[str, str],
+    actor: User | None = None,
+    personal: bool = False,
 ) -> Channel:
-    """Connect with what the user entered (``ConnectMethod.CREDENTIALS``, e.g. an app password)."""
-    spec = _connect_spec(network)
+    """Connect with what the user entered (``ConnectMethod.CREDENTIALS``, e.g. an app password).
+    ``personal``: the actor's own personal channel (advocacy), else one of the brand's."""
+    owner = _personal_owner(workspace=workspace, actor=actor, personal=personal)
+    spec = _connect_spec(network, personal=personal)
     if spec.method != ConnectMethod.CREDENTIALS:
         raise ChannelConnectError(_("This network is connected through its own sign-in page."))
     checked = _checked_values(spec, values)
@@ -206,14 +237,34 @@ def channel_connect_credentials(
         raise _connect_error(
             network, exc, refused=_("%(network)s did not accept the login: %(message)s")
         ) from exc
-    return _store_connected(workspace=workspace, network=network, connected=connected, actor=actor)
+    return _store_connected(
+        workspace=workspace, network=network, connected=connected, actor=actor, owner=owner
+    )
+
+
+def _personal_owner(*, workspace: Workspace, actor: User | None, personal: bool) -> User | None:
+    """Who owns the channel being connected: the actor for a personal one (they must be allowed to share
+    offers), nobody for a brand channel."""
+    if not personal:
+        return None
+    if actor is None:
+        raise ChannelConnectError(_("A personal channel needs the person who connects it."))
+    ensure_allowed(membership_role(workspace=workspace, user=actor), Action.SHARE_ADVOCACY)
+    return actor
 
 
 def channel_connect_begin(
-    *, workspace: Workspace, user: User, network: str, values: Mapping[str, str], redirect_uri: str
+    *,
+    workspace: Workspace,
+    user: User,
+    network: str,
+    values: Mapping[str, str],
+    redirect_uri: str,
+    personal: bool = False,
 ) -> str:
     """Start an authorization on the network (``ConnectMethod.OAUTH``); returns where to send the user."""
-    spec = _connect_spec(network)
+    _personal_owner(workspace=workspace, actor=user, personal=personal)
+    spec = _connect_spec(network, personal=personal)
     if spec.method != ConnectMethod.OAUTH:
         raise ChannelConnectError(_("This network is connected with the form, not a sign-in page."))
     checked = _checked_values(spec, values)
@@ -230,6 +281,7 @@ def channel_connect_begin(
         network=network,
         base_url=start.base_url,
         state=state,
+        personal=personal,
         data=dict(start.state_data),
     )
     return start.authorize_url
@@ -247,7 +299,8 @@ def channel_connect_complete(*, user: User, network: str, params: Mapping[str, s
     if pending is None or pending.created_at < timezone.now() - OAUTH_STATE_TTL:
         raise ChannelConnectError(_("This authorization link has expired. Please connect again."))
     # Roles may have changed while the user was on the network: check again before connecting.
-    ensure_allowed(membership_role(workspace=pending.workspace, user=user), Action.MANAGE_CHANNELS)
+    role = membership_role(workspace=pending.workspace, user=user)
+    ensure_allowed(role, Action.SHARE_ADVOCACY if pending.personal else Action.MANAGE_CHANNELS)
     try:
         connected = get_connector(network).connect_complete(
             base_url=pending.base_url,
@@ -259,7 +312,13 @@ def channel_connect_complete(*, user: User, network: str, params: Mapping[str, s
         raise _connect_error(
             network, exc, refused=_("%(network)s did not accept the authorization: %(message)s")
         ) from exc
-    channel = _store_connected(workspace=pending.workspace, network=network, connected=connected, actor=user)
+    channel = _store_connected(
+        workspace=pending.workspace,
+        network=network,
+        connected=connected,
+        actor=user,
+        owner=user if pending.personal else None,
+    )
     pending.delete()
     return channel
 
@@ -274,9 +333,15 @@ def _notify_reconnect(channel: Channel, message: str) -> None:
     )
 
     workspace = channel.workspace
+    # A personal channel concerns its owner only (nobody else may see it, docs/advocacy.md).
+    recipients = (
+        [channel.owner]
+        if channel.owner is not None
+        else notification_recipients(workspace=workspace, roles={Role.OWNER, Role.ADMIN})
+    )
     notifications = notification_send(
         workspace=workspace,
-        recipients=notification_recipients(workspace=workspace, roles={Role.OWNER, Role.ADMIN}),
+        recipients=recipients,
         kind="channel_reconnect_needed",
         params={
             "network": network_display_name(channel.network),
@@ -284,7 +349,7 @@ def _notify_reconnect(channel: Channel, message: str) -> None:
             "workspace": workspace.name,
             "message": message,
         },
-        url=f"/w/{workspace.pk}/channels/",
+        url=f"/w/{workspace.pk}/advocacy/" if channel.owner_id else f"/w/{workspace.pk}/channels/",
     )
     # The channel's flag above is written outside any transaction of ours, so the mail need not wait
     # for a commit (notification_send also queues it after commit; the second send is a no-op).
@@ -395,9 +460,14 @@ def _check_login_expiry(*, channel: Channel, expires_at: datetime | None) -> Non
         return  # another check warned at the same moment
     channel.login_expiry_warned_at = now
     workspace = channel.workspace
+    recipients = (
+        [channel.owner]
+        if channel.owner is not None
+        else notification_recipients(workspace=workspace, roles={Role.OWNER, Role.ADMIN})
+    )
     notifications = notification_send(
         workspace=workspace,
-        recipients=notification_recipients(workspace=workspace, roles={Role.OWNER, Role.ADMIN}),
+        recipients=recipients,
         kind="channel_login_expires_soon",
         params={
             "network": network_display_name(channel.network),
@@ -406,7 +476,11 @@ def _check_login_expiry(*, channel: Channel, expires_at: datetime | None) -> Non
             "date": expires_at.date().isoformat(),
             "days": str(max(0, (expires_at - now).days)),
         },
-        url=f"/w/{workspace.pk}/channels/#channel-{channel.pk}",
+        url=(
+            f"/w/{workspace.pk}/advocacy/"
+            if channel.owner_id
+            else f"/w/{workspace.pk}/channels/#channel-{channel.pk}"
+        ),
     )
     notification_email(notification_ids=[n.pk for n in notifications])
     audit_log_record(
@@ -445,5 +519,40 @@ def channel_verify_all() -> dict[str, int]:
 
 def channel_disconnect(*, workspace: Workspace, channel: Channel, actor: User | None) -> None:
     ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    if channel.owner_id is not None:
+        # Brand pages never reach a personal channel (selectors hide it); this guards the service too.
+        raise ChannelConnectError(_("This is someone's personal channel."))
     audit_log_record(workspace=workspace, actor=actor, action="channel.disconnect", target=channel)
     channel.delete()
+
+
+def channel_personal_disconnect(*, workspace: Workspace, channel: Channel, actor: User | None) -> Channel:
+    """Disconnect a personal channel: its tokens are deleted and it can publish no more. The row stays
+    (disabled, without credentials) so the owner's earlier shares and their reach stay in the campaign
+    figures; connecting the same account again revives it. Only the owner does this by hand;
+    ``actor=None`` is the system (a member removed from the workspace)."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    if channel.owner_id is None or (actor is not None and channel.owner_id != actor.pk):
+        raise ChannelConnectError(_("Only its owner can disconnect a personal channel."))
+    Channel.objects.filter(pk=channel.pk).update(
+        credentials={},
+        status=ChannelStatus.DISABLED,
+        last_error="",
+        last_error_at=None,
+        login_expires_at=None,
+        login_expiry_warned_at=None,
+        updated_at=timezone.now(),
+    )
+    audit_log_record(workspace=workspace, actor=actor, action="channel.personal_disconnect", target=channel)
+    channel.refresh_from_db()
+    return channel
+
+
+def channel_personal_disconnect_all(*, workspace: Workspace, user: User) -> int:
+    """Every personal channel of ``user`` in ``workspace`` disconnected (the member was removed)."""
+    channels = Channel.objects.filter(workspace=workspace, owner=user).exclude(status=ChannelStatus.DISABLED)
+    count = 0
+    for channel in channels:
+        channel_personal_disconnect(workspace=workspace, channel=channel, actor=None)
+        count += 1
+    return count

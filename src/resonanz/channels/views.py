@@ -184,6 +184,8 @@ def channel_callback(request: HttpRequest, network: str) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("web:home")
     messages.success(request, _("Connected %(handle)s.") % {"handle": channel.handle})
+    if channel.owner_id is not None:  # a personal channel, connected from the advocacy page
+        return redirect("advocacy:page", workspace_id=channel.workspace_id)
     return redirect("web:channels", workspace_id=channel.workspace_id)
 
 

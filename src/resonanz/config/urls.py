@@ -13,6 +13,7 @@ urlpatterns = [
     path(ws + "calendar/", include("resonanz.calendar.urls")),
     path(ws + "approvals/", include("resonanz.approvals.urls")),
     path(ws + "bulk/", include("resonanz.bulk.urls")),
+    path(ws + "advocacy/", include("resonanz.advocacy.urls")),
     path(ws + "campaigns/", include("resonanz.campaigns.urls")),
     path(ws + "inbox/", include("resonanz.engagement.urls")),
     path(ws + "listening/", include("resonanz.listening.urls")),

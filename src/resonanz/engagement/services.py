@@ -95,6 +95,10 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
         else set()
     )
     replies = [reply for reply in engagement.reply_items if reply.remote_id not in as_mentions]
+    if variant.channel.owner_id is not None:
+        # A personal channel's replies are the owner's conversation, not the brand's inbox (advocacy:
+        # only the counts of an employee's share belong to the brand, docs/advocacy.md).
+        replies = []
     if replies:
         conversation, _created = Conversation.objects.get_or_create(
             channel=variant.channel,
@@ -191,7 +195,12 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
     # that post (see ``engagement_store_mentions``). Channels the variant sync just flagged "reconnect
     # needed" are no longer active here.
     mentions = mentions_failed = 0
-    channels = Channel.objects.filter(status=ChannelStatus.ACTIVE).select_related("workspace").order_by("pk")
+    # Personal channels (advocacy) have no mentions inbox: a person's mentions are not the brand's.
+    channels = (
+        Channel.objects.filter(status=ChannelStatus.ACTIVE, owner__isnull=True)
+        .select_related("workspace")
+        .order_by("pk")
+    )
     for channel in channels:
         try:
             if InboxKind.MENTIONS not in get_connector(channel.network).spec.inbox:

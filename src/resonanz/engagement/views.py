@@ -96,7 +96,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _channels(scope: Scope) -> list[Any]:
-    return list(scope.workspace.channels.all())
+    return list(scope.workspace.channels.filter(owner__isnull=True))
 
 
 def _kinds(channels: list[Any]) -> list[str]:

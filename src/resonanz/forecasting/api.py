@@ -111,7 +111,8 @@ class BestTimesApi(WorkspaceAPIView):
         raw = request.query_params.get("channel")
         if raw and not raw.isdigit():
             raise serializers.ValidationError({"channel": _("Expected an id.")})
-        channels = Channel.objects.filter(workspace=self.workspace).order_by("pk")
+        # The brand's channels: personal ones (advocacy) are only their owner's.
+        channels = Channel.objects.filter(workspace=self.workspace, owner__isnull=True).order_by("pk")
         if raw:
             channels = channels.filter(pk=int(raw))
             if not channels.exists():
@@ -133,7 +134,7 @@ class ForecastApi(WorkspaceAPIView):
         s = DraftSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        channel = Channel.objects.get(workspace=self.workspace, pk=d["channel_id"])
+        channel = Channel.objects.get(workspace=self.workspace, owner__isnull=True, pk=d["channel_id"])
         if d.get("at") is not None:
             at = d["at"]
         elif d.get("local") is not None:

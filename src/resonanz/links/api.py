@@ -160,7 +160,9 @@ class ShortenTextApi(WorkspaceAPIView):
         s = ShortenTextInputSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         post = Post.objects.get(workspace=self.workspace, pk=s.validated_data["post_id"])
-        channel = Channel.objects.get(workspace=self.workspace, pk=s.validated_data["channel_id"])
+        channel = Channel.objects.get(
+            workspace=self.workspace, owner__isnull=True, pk=s.validated_data["channel_id"]
+        )
         result = text_links_shorten(
             workspace=self.workspace,
             actor=self.user,

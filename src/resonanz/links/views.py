@@ -26,7 +26,7 @@ from .services import link_create, link_settings_update
 
 def _link_form(scope: Scope, data: dict[str, str] | None = None) -> LinkForm:
     form = LinkForm(data)
-    channels = Channel.objects.filter(workspace=scope.workspace)
+    channels = Channel.objects.filter(workspace=scope.workspace, owner__isnull=True)
     form.fields["channel"].choices = [("", "—"), *((c.pk, str(c)) for c in channels)]  # type: ignore[attr-defined]
     campaigns = campaign_choices(workspace=scope.workspace)
     form.fields["campaign"].choices = [("", "—"), *((c.pk, c.name) for c in campaigns)]  # type: ignore[attr-defined]
@@ -43,7 +43,7 @@ def _list_page(
 ) -> HttpResponse:
     ws = scope.workspace
     links = list(link_list(workspace=ws)[:200])
-    channels = {c.pk: str(c) for c in Channel.objects.filter(workspace=ws)}
+    channels = {c.pk: str(c) for c in Channel.objects.filter(workspace=ws, owner__isnull=True)}
     by_channel = [(channels.get(g.key or 0, "—"), g) for g in click_totals_by(workspace=ws, group="channel")]
     campaigns = {c.pk: c.name for c in campaign_choices(workspace=ws)}
     by_campaign = [
@@ -88,7 +88,7 @@ def link_create_view(request: HttpRequest, scope: Scope) -> HttpResponse:
             workspace=ws,
             actor=scope.user,
             target_url=data["target_url"],
-            channel=Channel.objects.filter(workspace=ws, pk=data["channel"]).first()
+            channel=Channel.objects.filter(workspace=ws, owner__isnull=True, pk=data["channel"]).first()
             if data["channel"]
             else None,
             campaign=campaign_choices(workspace=ws).filter(pk=data["campaign"]).first()

@@ -117,7 +117,7 @@ def query_delete_view(request: HttpRequest, scope: Scope, query_id: int) -> Http
 @workspace_view(Action.VIEW_ANALYTICS)
 def query_detail_view(request: HttpRequest, scope: Scope, query_id: int) -> HttpResponse:
     query = or_404(query_get, workspace=scope.workspace, query_id=query_id)
-    channels = Channel.objects.filter(workspace=scope.workspace).order_by("handle")
+    channels = Channel.objects.filter(workspace=scope.workspace, owner__isnull=True).order_by("handle")
     return render_scoped(
         request,
         scope,
@@ -196,7 +196,7 @@ def mention_to_inbox_view(request: HttpRequest, scope: Scope, mention_id: int) -
     mention = or_404(mention_get, workspace=scope.workspace, mention_id=mention_id)
     form = ConvertForm(request.POST)
     form.fields["channel"].choices = [  # type: ignore[attr-defined]
-        (str(c.pk), c.handle) for c in Channel.objects.filter(workspace=scope.workspace)
+        (str(c.pk), c.handle) for c in Channel.objects.filter(workspace=scope.workspace, owner__isnull=True)
     ]
     if not form.is_valid():
         messages.error(request, _("Choose the channel to answer from."))

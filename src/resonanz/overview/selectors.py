@@ -121,7 +121,10 @@ def workspace_summaries(
     days = {ws_id: workspace_day(workspace=r.workspace, now=now) for ws_id, r in rows.items()}
     weeks = {ws_id: workspace_week(workspace=r.workspace, now=now) for ws_id, r in rows.items()}
     # "Goes out" = still to go out: scheduled and not yet published, from now to the end of the period.
-    upcoming = Post.objects.filter(workspace_id__in=ids, status=PostStatus.SCHEDULED, scheduled_at__gte=now)
+    # Shares on employees' personal channels (advocacy) are theirs, not the brand's schedule or failures.
+    upcoming = Post.objects.filter(
+        workspace_id__in=ids, status=PostStatus.SCHEDULED, scheduled_at__gte=now
+    ).exclude(variants__channel__owner__isnull=False)
     for ws_id, n in _counts(
         upcoming.filter(_in_periods(days, "scheduled_at", "workspace_id")), "workspace_id"
     ).items():
@@ -131,7 +134,10 @@ def workspace_summaries(
     ).items():
         rows[ws_id].due_week = n
     failed = Variant.objects.filter(
-        post__workspace_id__in=ids, status=VariantStatus.FAILED, updated_at__gte=now - FAILURE_WINDOW
+        post__workspace_id__in=ids,
+        status=VariantStatus.FAILED,
+        updated_at__gte=now - FAILURE_WINDOW,
+        channel__owner__isnull=True,
     )
     for ws_id, n in _counts(failed, "post__workspace_id").items():
         rows[ws_id].failed = n
@@ -151,7 +157,9 @@ def workspace_summaries(
         Post.objects.filter(workspace_id__in=ids, status=PostStatus.DRAFT), "workspace_id"
     ).items():
         rows[ws_id].drafts = n
-    channels = Channel.objects.filter(workspace_id__in=ids).exclude(status=ChannelStatus.DISABLED)
+    channels = Channel.objects.filter(workspace_id__in=ids, owner__isnull=True).exclude(
+        status=ChannelStatus.DISABLED
+    )
     for ws_id, n in _counts(channels, "workspace_id").items():
         rows[ws_id].channels = n
     for ws_id, n in _counts(channels.filter(status=ChannelStatus.RECONNECT_NEEDED), "workspace_id").items():
@@ -193,6 +201,7 @@ def agenda_across_workspaces(
             scheduled_at__gte=start,
             scheduled_at__lt=end,
         )
+        .exclude(variants__channel__owner__isnull=False)
         .prefetch_related("variants__channel")
         .order_by("scheduled_at", "pk")[: limit + 1]
     )
@@ -227,7 +236,9 @@ class DashboardState:
 
 def dashboard_state(*, workspace: Workspace, user: User) -> DashboardState:
     return DashboardState(
-        channels=Channel.objects.filter(workspace=workspace).exclude(status=ChannelStatus.DISABLED).count(),
+        channels=Channel.objects.filter(workspace=workspace, owner__isnull=True)
+        .exclude(status=ChannelStatus.DISABLED)
+        .count(),
         queue_slots=QueueSlot.objects.filter(channel__workspace=workspace).count(),
         members=Membership.objects.filter(workspace=workspace).count(),
         drafts=list(

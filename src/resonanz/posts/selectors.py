@@ -22,7 +22,9 @@ def post_list(
 ) -> QuerySet[Post]:
     """The workspace's posts, with author, campaign, variants (and their channels) and parts.
     ``campaign_id``: only that campaign's posts; ``without_campaign``: only posts in no campaign."""
-    qs = Post.objects.filter(workspace=workspace)
+    # Shares on employees' personal channels (advocacy) are theirs, not the brand's posts: they count in
+    # their campaign's figures but are listed on the advocacy pages only.
+    qs = Post.objects.filter(workspace=workspace).exclude(variants__channel__owner__isnull=False)
     if status:
         qs = qs.filter(status=status)
     if campaign_id:
@@ -55,4 +57,6 @@ def post_events(*, workspace: Workspace, post: Post) -> QuerySet[PostEvent]:
 
 
 def variant_get(*, workspace: Workspace, variant_id: int) -> Variant:
-    return Variant.objects.select_related("post", "channel").get(post__workspace=workspace, pk=variant_id)
+    return Variant.objects.select_related("post", "channel").get(
+        post__workspace=workspace, pk=variant_id, channel__owner__isnull=True
+    )

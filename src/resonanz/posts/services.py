@@ -123,6 +123,9 @@ class PostInput:
     overrides: list[VariantInput] = field(default_factory=list)
     # A campaign of the same workspace, None for none; by default an edit keeps the post's campaign.
     campaign_id: int | Unchanged | None = Unchanged.CAMPAIGN
+    # The channels' owner: None for the brand's channels (every composer, import and API), a user's id
+    # for a share on that user's personal channels (advocacy). A post never mixes both.
+    personal_owner_id: int | None = None
 
 
 def _require(workspace: Workspace, actor: User | None, action: Action) -> None:
@@ -201,8 +204,11 @@ def media_asset_create(
 # -- create / edit ------------------------------------------------------------------------------
 
 
-def _channels(workspace: Workspace, channel_ids: list[int]) -> dict[int, Channel]:
-    channels = {c.pk: c for c in Channel.objects.filter(workspace=workspace, pk__in=channel_ids)}
+def _channels(workspace: Workspace, channel_ids: list[int], *, owner_id: int | None) -> dict[int, Channel]:
+    # Personal channels are only their owner's: to anybody else they are unknown, like another workspace's.
+    channels = {
+        c.pk: c for c in Channel.objects.filter(workspace=workspace, pk__in=channel_ids, owner_id=owner_id)
+    }
     missing = set(channel_ids) - set(channels)
     if missing:
         raise PostError(
@@ -216,7 +222,7 @@ def _channels(workspace: Workspace, channel_ids: list[int]) -> dict[int, Channel
 
 
 def _write_variants(post: Post, data: PostInput) -> None:
-    channels = _channels(post.workspace, data.channel_ids)
+    channels = _channels(post.workspace, data.channel_ids, owner_id=data.personal_owner_id)
     assets = {
         a.pk: a
         for a in MediaAsset.objects.filter(workspace=post.workspace, pk__in=[m.asset_id for m in data.media])

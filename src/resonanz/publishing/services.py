@@ -204,12 +204,18 @@ def _fail(variant: Variant, *, code: str, message: str) -> PublishResult:
         from resonanz.notifications.services import notification_recipients, notification_send
 
         channel = variant.channel
+        # A share on a personal channel (advocacy) concerns its owner only: nobody else sees that channel.
+        personal = channel.owner_id is not None
         notification_send(
             workspace=post.workspace,
             recipients=[
                 *([post.author] if post.author else []),
-                *notification_recipients(
-                    workspace=post.workspace, roles={Role.OWNER, Role.ADMIN, Role.EDITOR}
+                *(
+                    []
+                    if personal
+                    else notification_recipients(
+                        workspace=post.workspace, roles={Role.OWNER, Role.ADMIN, Role.EDITOR}
+                    )
                 ),
             ],
             kind="publish_failed",
@@ -219,7 +225,9 @@ def _fail(variant: Variant, *, code: str, message: str) -> PublishResult:
                 "workspace": post.workspace.name,
                 "message": message,
             },
-            url=f"/w/{post.workspace_id}/posts/{post.pk}/",
+            url=f"/w/{post.workspace_id}/advocacy/"
+            if personal
+            else f"/w/{post.workspace_id}/posts/{post.pk}/",
         )
     return PublishResult("failed", message)
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext as _
 
 from resonanz.accounts.models import Workspace
 from resonanz.core.timezones import zone
@@ -84,8 +85,10 @@ def variant_facts(*, workspace: Workspace, period: Period) -> list[VariantFacts]
                 variant_id=v.pk,
                 post_id=post.pk,
                 post_label=post.title or " ".join(post.text.split())[:80] or f"#{post.pk}",
-                channel_id=v.channel_id,
-                channel_name=str(v.channel),
+                # Shares on employees' personal channels (advocacy) count in the figures, but a report
+                # names no personal account: they are one row, "Shares by advocates" (docs/advocacy.md).
+                channel_id=0 if v.channel.owner_id else v.channel_id,
+                channel_name=_("Shares by advocates") if v.channel.owner_id else str(v.channel),
                 campaign_id=post.campaign_id,
                 campaign_name=post.campaign.name if post.campaign is not None else "",
                 published_at=v.published_at or start,  # never None: filtered above

@@ -106,9 +106,11 @@ def render_scoped(
 
 def landing_url(*, workspace: Workspace, role: str) -> str:
     """Where a member of ``workspace`` starts: the dashboard, or the inbox for a role that works only
-    there (agents)."""
+    there (agents), or the advocacy page for advocates."""
     if not role_allows(role, Action.VIEW) and role_allows(role, Action.USE_INBOX):
         return reverse("engagement:inbox", args=[workspace.pk])
+    if not role_allows(role, Action.VIEW) and role_allows(role, Action.SHARE_ADVOCACY):
+        return reverse("advocacy:page", args=[workspace.pk])  # advocates: their offers
     return reverse("web:dashboard", args=[workspace.pk])
 
 

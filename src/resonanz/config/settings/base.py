@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "resonanz.ads",
     "resonanz.leads",
     "resonanz.listening",
+    "resonanz.advocacy",
     "resonanz.reports",
     "resonanz.web",
 ]

@@ -187,6 +187,10 @@ class ConnectSpec:
     # also covers redirects after a form submission), rendered with ``authorize_url`` and ``network_name``.
     # "" = the generic ``channels/connect_continue.html``.
     continue_template: str = ""
+    # A person may connect their own account of this network as a personal channel for employee
+    # advocacy (docs/advocacy.md): the network has personal accounts that post in the person's name
+    # and the connect flow signs in as that person (not as a page or business account).
+    personal: bool = False
 
 
 @dataclass(frozen=True)

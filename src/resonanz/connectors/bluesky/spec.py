@@ -114,6 +114,8 @@ SPEC = NetworkSpec(
                 ),
             ),
         ),
+        # A Bluesky account is a person's own; the app password signs in as that person (advocacy).
+        personal=True,
     ),
     preview=PreviewSpec.in_folder("bluesky"),
     network_concurrency=10,

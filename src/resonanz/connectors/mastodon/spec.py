@@ -128,6 +128,8 @@ SPEC = NetworkSpec(
             ),
         ),
         continue_template="connectors/mastodon/connect_continue.html",
+        # Every Mastodon account is a person's own; OAuth signs in as that person (advocacy).
+        personal=True,
     ),
     preview=PreviewSpec.in_folder("mastodon"),
     network_concurrency=10,

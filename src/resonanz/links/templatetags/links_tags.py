@@ -17,7 +17,7 @@ register = template.Library()
 @register.inclusion_tag("links/_post_clicks.html")
 def post_link_clicks(post: Post) -> dict[str, Any]:
     totals = click_totals_by(workspace=post.workspace, group="channel", post_id=post.pk)
-    names = {c.pk: str(c) for c in Channel.objects.filter(workspace_id=post.workspace_id)}
+    names = {c.pk: str(c) for c in Channel.objects.filter(workspace_id=post.workspace_id, owner__isnull=True)}
     return {
         "has_links": post.short_links.exists(),
         "rows": [(names.get(g.key or 0, "—"), g) for g in totals],

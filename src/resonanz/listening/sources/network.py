@@ -31,7 +31,9 @@ class NetworkSearchSource:
 
     def fetch(self, *, workspace: Workspace, target: str, terms: list[str], cursor: str) -> FetchResult:
         channel = (
-            Channel.objects.filter(pk=int(target), workspace=workspace).first() if target.isdigit() else None
+            Channel.objects.filter(pk=int(target), workspace=workspace, owner__isnull=True).first()
+            if target.isdigit()
+            else None
         )
         if channel is None:
             raise SourceError(f"channel {target} is not in this workspace")

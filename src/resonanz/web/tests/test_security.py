@@ -42,11 +42,13 @@ from PIL import Image
 
 from resonanz.accounts.models import ApprovalMode, Role, User, Workspace
 from resonanz.accounts.services import api_token_create, invitation_create, workspace_create
+from resonanz.advocacy.models import AdvocacyOffer
 from resonanz.approvals.services import approval_comment, post_submit_for_approval, review_link_create
 from resonanz.bulk.models import CalendarFeed, ImportBatch
 from resonanz.bulk.services import calendar_feed_create, import_batch_create
 from resonanz.campaigns.services import campaign_create
 from resonanz.channels.models import Channel, ChannelStatus
+from resonanz.channels.services import personal_networks
 from resonanz.connectors.registry import network_slugs, network_spec
 from resonanz.engagement.models import Conversation, Message, Note, SavedReply
 from resonanz.leads import services as lead_services
@@ -223,6 +225,7 @@ class World:
     query_id: int
     source_id: int
     mention_id: int
+    offer_id: int
     lead_form_id: int
     lead_form_slug: str
     lead_public_id: str
@@ -253,6 +256,8 @@ class World:
             # Every registered network's connect flow (and its callback).
             ("web:channel_connect", "network"): network_slugs(),
             ("web:channel_callback", "network"): network_slugs(),
+            # The networks whose connector lets a person connect their own account (advocacy).
+            ("advocacy:connect", "network"): personal_networks(),
         }
         if (endpoint.name, param) in special:
             return special[endpoint.name, param]
@@ -276,6 +281,7 @@ class World:
             "query_id": self.query_id,
             "source_id": self.source_id,
             "mention_id": self.mention_id,
+            "offer_id": self.offer_id,
             "form_id": self.lead_form_id,
             "page_id": self.bio_page_id,
             "item_id": self.bio_item_id,
@@ -436,6 +442,10 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         published_at=timezone.now(),
         sentiment="negative",
     )
+    # Advocacy: an offer of the post whose suggested text carries a payload.
+    offer = AdvocacyOffer.objects.create(
+        workspace=workspace, post=post, suggested_texts={channel.network: f"S {PAYLOAD}"}, created_by=owner
+    )
     # Leads: a form, a bio page with an entry, a webhook and a lead whose shown fields carry payloads.
     lead_form = lead_services.form_create(
         workspace=workspace,
@@ -476,6 +486,7 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
     ).lead
     assert lead is not None
     return World(
+        offer_id=offer.pk,
         lead_form_id=lead_form.pk,
         lead_form_slug=lead_form.slug,
         lead_public_id=lead_services.lead_space_get(workspace=workspace).public_id,
