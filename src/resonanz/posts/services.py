@@ -604,8 +604,10 @@ def post_status_derive(*, variant_statuses: set[str], current: str) -> str:
         return PostStatus.FAILED
     if VariantStatus.SCHEDULED in statuses:
         return PostStatus.SCHEDULED
+    if statuses == {VariantStatus.DELETED}:
+        return PostStatus.DELETED  # gone from every network: no longer "published"
     if statuses <= {VariantStatus.DELETED, VariantStatus.PUBLISHED}:
-        return PostStatus.PUBLISHED
+        return PostStatus.PUBLISHED  # still live on the networks it was not deleted from
     return current
 
 
