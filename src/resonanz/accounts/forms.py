@@ -33,10 +33,24 @@ class WorkspaceForm(WebForm):
     approval_mode = forms.TypedChoiceField(
         label=_("Approval"), choices=ApprovalMode.choices, coerce=int, initial=ApprovalMode.NONE
     )
+    # Not required, so a form posted without it (an older page, a script) keeps the current language.
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        required=False,
+        help_text=_(
+            "For people whose own language Resonanz does not know: reviewers of review links, invitations,"
+            " e-mails to members who never chose a language."
+        ),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["time_zone"].choices = time_zone_choices()  # type: ignore[attr-defined]
+
+    def clean_language(self) -> str | None:
+        return self.cleaned_data.get("language") or None
 
 
 class WorkspaceCreateForm(WorkspaceForm):
@@ -48,7 +62,7 @@ class WorkspaceCreateForm(WorkspaceForm):
         if len(organisations) == 1:
             self.fields["organisation"].widget = forms.HiddenInput()
             self.fields["organisation"].initial = organisations[0][0]
-        self.order_fields(["organisation", "name", "time_zone", "approval_mode"])
+        self.order_fields(["organisation", "name", "time_zone", "language", "approval_mode"])
 
 
 class InvitationForm(WebForm):

@@ -90,6 +90,15 @@ class Workspace(models.Model):
     approval_mode = models.PositiveSmallIntegerField(
         _("approval"), choices=ApprovalMode.choices, default=ApprovalMode.NONE
     )
+    # The language of what goes out on the workspace's behalf when no person's language is known: the
+    # review page of a reviewer without an account, e-mails to invitees and to members who never chose one.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("For review links, invitations and e-mails to people whose language is not known."),
+    )
     # Archived: gone from the switchers, the pages and the API (only its settings page stays, to restore
     # it); archiving is refused while posts are scheduled (``services.workspace_archive``).
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)

@@ -65,6 +65,12 @@ def _clean_name(name: str) -> str:
     return name[:200]
 
 
+def _clean_language(language: str) -> str:
+    if language not in dict(settings.LANGUAGES):
+        raise AccountsError("invalid_language", _("Unknown language."))
+    return language
+
+
 def _clean_approval_mode(approval_mode: int) -> int:
     if approval_mode not in ApprovalMode.values:
         raise AccountsError("invalid_approval_mode", _("Unknown approval mode."))
@@ -79,6 +85,7 @@ def workspace_create(
     owner: User,
     time_zone: str = settings.DEFAULT_WORKSPACE_TIME_ZONE,
     approval_mode: int = ApprovalMode.NONE,
+    language: str = settings.LANGUAGE_CODE,
 ) -> Workspace:
     """A new workspace (a brand or client) of ``organisation``; ``owner`` becomes its owner. Who may
     create one is the caller's check (``selectors.organisation_list_for_workspace_create``)."""
@@ -90,6 +97,7 @@ def workspace_create(
         slug=_unique_workspace_slug(organisation, name),
         time_zone=time_zone,
         approval_mode=_clean_approval_mode(approval_mode),
+        language=_clean_language(language),
     )
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
     audit_log_record(
@@ -97,7 +105,7 @@ def workspace_create(
         actor=owner,
         action="workspace.create",
         target=workspace,
-        data={"name": name, "time_zone": time_zone, "approval_mode": approval_mode},
+        data={"name": name, "time_zone": time_zone, "approval_mode": approval_mode, "language": language},
     )
     return workspace
 
@@ -110,8 +118,9 @@ def workspace_update(
     name: str | None = None,
     time_zone: str | None = None,
     approval_mode: int | None = None,
+    language: str | None = None,
 ) -> Workspace:
-    """Rename the workspace, change its time zone or approval mode (``None``: unchanged). Scheduled
+    """Rename the workspace, change its time zone, approval mode or language (``None``: unchanged). Scheduled
     posts keep their instant; new wall-clock times are read in the new zone."""
     ensure_allowed(membership_role(workspace=workspace, user=actor), Action.MANAGE_WORKSPACE)
     changes: dict[str, Any] = {}
@@ -122,6 +131,8 @@ def workspace_update(
         changes["time_zone"] = time_zone
     if approval_mode is not None and approval_mode != workspace.approval_mode:
         changes["approval_mode"] = _clean_approval_mode(approval_mode)
+    if language is not None and language != workspace.language:
+        changes["language"] = _clean_language(language)
     if changes:
         before = {field: getattr(workspace, field) for field in changes}
         for field, value in changes.items():
@@ -415,13 +426,13 @@ def _new_invitation_secret() -> str:
     return INVITATION_PREFIX + secrets.token_urlsafe(32)
 
 
-def _invitation_language(email: str, actor: User) -> str:
-    """The invitee's own language when she has an account with one, else the inviter's (saved, or the
-    one she is using right now)."""
+def _invitation_language(email: str, workspace: Workspace) -> str:
+    """The invitee's own language when she has an account with one, else the workspace's: the mail goes
+    out on the workspace's behalf to someone whose language we do not know (a client's approver)."""
     invitee = User.objects.filter(email__iexact=email).first()
     if invitee is not None and invitee.language:
         return invitee.language
-    return actor.language or translation.get_language() or settings.LANGUAGE_CODE
+    return workspace.language
 
 
 def _schedule_invitation_email(invitation: Invitation, secret: str) -> None:
@@ -458,7 +469,7 @@ def invitation_create(*, workspace: Workspace, actor: User, email: str, role: st
         email=email,
         role=role,
         secret_hash=_hash(secret),
-        language=_invitation_language(email, actor),
+        language=_invitation_language(email, workspace),
         invited_by=actor,
         sent_at=now,
         expires_at=now + timedelta(days=invitation_days()),
@@ -532,7 +543,7 @@ def invitation_email_send(*, invitation_id: int, secret: str) -> bool:
     inviter = invitation.invited_by
     link = absolute_url(reverse("web:invitation_accept", args=[secret]))
     language = invitation.language if invitation.language in dict(settings.LANGUAGES) else None
-    with translation.override(language or settings.LANGUAGE_CODE):
+    with translation.override(language or invitation.workspace.language):
         params = {
             "inviter": (inviter.name or inviter.email) if inviter else "Resonanz",
             "workspace": invitation.workspace.name,
@@ -605,8 +616,9 @@ def invitation_accept(*, secret: str, user: User) -> Membership:
 
 
 @transaction.atomic
-def invitation_accept_new_user(*, secret: str, name: str, password: str) -> Membership:
-    """Accepting creates the account with the invited address (the invitation proves it)."""
+def invitation_accept_new_user(*, secret: str, name: str, password: str, language: str = "") -> Membership:
+    """Accepting creates the account with the invited address (the invitation proves it). Its language:
+    the one she accepted in (``language``, now known), else the invitation's."""
     invitation = invitation_lookup(secret=secret)
     if User.objects.filter(email__iexact=invitation.email).exists():
         raise InvitationInvalid(
@@ -618,7 +630,10 @@ def invitation_accept_new_user(*, secret: str, name: str, password: str) -> Memb
     except ValidationError as exc:
         raise AccountsError("invalid_password", " ".join(exc.messages)) from exc
     user = User.objects.create_user(
-        email=invitation.email, password=password, name=name.strip()[:150], language=invitation.language
+        email=invitation.email,
+        password=password,
+        name=name.strip()[:150],
+        language=language if language in dict(settings.LANGUAGES) else invitation.language,
     )
     return invitation_accept(secret=secret, user=user)
 

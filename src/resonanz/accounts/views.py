@@ -95,7 +95,12 @@ def _settings_page(
 @workspace_view(Action.MANAGE_WORKSPACE, allow_archived=True)
 def workspace_settings(request: HttpRequest, scope: Scope) -> HttpResponse:
     ws = scope.workspace
-    initial = {"name": ws.name, "time_zone": ws.time_zone, "approval_mode": ws.approval_mode}
+    initial = {
+        "name": ws.name,
+        "time_zone": ws.time_zone,
+        "approval_mode": ws.approval_mode,
+        "language": ws.language,
+    }
     form = WorkspaceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -130,10 +135,13 @@ def workspace_new(request: HttpRequest, scope: Scope) -> HttpResponse:
     organisations.sort(key=lambda org: org.pk != scope.workspace.organisation_id)
     choices = [(org.pk, org.name) for org in organisations]
     form = WorkspaceCreateForm(
-        request.POST or None, organisations=choices, initial={"organisation": choices[0][0]}
+        request.POST or None,
+        organisations=choices,
+        # A new client is likely to speak like the one the user is in now.
+        initial={"organisation": choices[0][0], "language": scope.workspace.language},
     )
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+        data = {key: value for key, value in form.cleaned_data.items() if value is not None}
         organisation = next(org for org in organisations if org.pk == data.pop("organisation"))
         try:
             created = workspace_create(organisation=organisation, owner=scope.user, **data)
@@ -331,7 +339,10 @@ def invitation_accept_view(request: HttpRequest, secret: str) -> HttpResponse:
                 return _after_accept(request, user, membership.workspace_id)
             if form is not None and form.is_valid():
                 membership = invitation_accept_new_user(
-                    secret=secret, name=form.cleaned_data["name"], password=form.cleaned_data["password1"]
+                    secret=secret,
+                    name=form.cleaned_data["name"],
+                    password=form.cleaned_data["password1"],
+                    language=translation.get_language() or "",
                 )
                 login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
                 # She has just set her password: tell allauth, so that its pages that want a recent

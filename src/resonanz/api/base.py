@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
@@ -83,6 +85,17 @@ class WorkspaceAPIView(APIView):
         ensure_allowed(self.role, self.actions.get(request.method or "GET", Action.VIEW))
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Optional. The first response to a key is stored and replayed for the same request (header"
+        " Idempotent-Replayed: true); the same key with a different body answers 422."
+    ),
+)
+
+
 def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
     """Honour ``Idempotency-Key`` on POST: the first response is stored and replayed for the same key;
     the same key with a different body is refused (422), like Stripe's API does."""
@@ -135,4 +148,7 @@ def idempotent(view: Callable[..., Response]) -> Callable[..., Response]:
             )
         return response
 
-    return wrapper
+    # Documented on every operation that honours it (the parameters of the view's own extend_schema are
+    # added to this one).
+    documented: Callable[..., Response] = extend_schema(parameters=[IDEMPOTENCY_KEY])(wrapper)
+    return documented

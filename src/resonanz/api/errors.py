@@ -8,6 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from resonanz.accounts.services import AccountsError
 from resonanz.channels.services import ChannelConnectError
 from resonanz.connectors.base import ConnectorError, NotSupported
 from resonanz.core.errors import WorkspaceMismatch
@@ -58,6 +59,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             else status.HTTP_400_BAD_REQUEST
         )
         return Response({"code": exc.code, "detail": exc.message}, status=code)
+    if isinstance(exc, AccountsError):
+        return Response({"code": exc.code, "detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, LocalTimeError):
         return Response({"code": exc.code, "detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ChannelConnectError):

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -45,6 +47,19 @@ def _private(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespons
         return response
 
     return wrapper
+
+
+def _reviewer_language(request: HttpRequest, link: ReviewLink) -> str:
+    """The reviewer has no account: the language she picked with the switcher (the cookie), or a
+    signed-in user's own, else the workspace's language (a German client reads German, whatever the
+    browser's default)."""
+    languages = dict(settings.LANGUAGES)
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    user_language = getattr(getattr(request, "user", None), "language", "")
+    for language in (chosen, user_language):
+        if language in languages:
+            return language
+    return link.post.workspace.language
 
 
 def _unavailable(request: HttpRequest, error: ReviewLinkError) -> HttpResponse:
@@ -111,6 +126,11 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
         link = review_link_resolve(token=token)
     except ReviewLinkError as error:
         return _unavailable(request, error)
+    with translation.override(_reviewer_language(request, link)):
+        return _review(request, link, token)
+
+
+def _review(request: HttpRequest, link: ReviewLink, token: str) -> HttpResponse:
     if request.method == "GET":
         return _review_page(request, link, token)
     form = ExternalReviewForm(request.POST, initial={"name": link.reviewer_name})

@@ -524,7 +524,7 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
         workspace=ws, start=now - FEED_PAST, end=now + FEED_FUTURE, statuses=FEED_STATUSES
     )
     domain = request.get_host().split(":", 1)[0] or "resonanz"
-    with translation.override(feed.created_by.language):
+    with translation.override(feed.created_by.language or ws.language):
         body = exports.ical_bytes(
             entries,
             calendar_name=f"Resonanz · {ws.name}",

@@ -10,7 +10,8 @@ with hundreds of posts costs the same as one with four (``calendar_capped``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -64,6 +65,8 @@ class Entry:
     campaign_id: int | None = None
     campaign: str = ""
     campaign_color: str = ""
+    # Set by ``calendar_entries_across`` (entries of several workspaces on one grid), else None.
+    workspace_id: int | None = None
 
     @property
     def is_scheduled(self) -> bool:
@@ -119,16 +122,21 @@ _COLUMNS = (
 
 def _entries_query(
     *,
-    workspace: Workspace,
+    workspace: Workspace | None,
     start: datetime,
     end: datetime,
     channel_ids: Iterable[int] | None,
     author_ids: Iterable[int] | None,
     statuses: Iterable[str] | None,
     campaign_ids: Iterable[int] | None = None,
+    workspace_ids: Sequence[int] = (),
 ) -> QuerySet[Variant]:
+    """``workspace``, or with ``None`` the workspaces ``workspace_ids`` (the cross-workspace grid)."""
+    in_workspace = (
+        Q(post__workspace=workspace) if workspace is not None else Q(post__workspace_id__in=workspace_ids)
+    )
     qs = (
-        Variant.objects.filter(post__workspace=workspace, channel__owner__isnull=True)
+        Variant.objects.filter(in_workspace, channel__owner__isnull=True)
         .annotate(
             when=Coalesce("published_at", "scheduled_at"),
             shown_status=Case(
@@ -161,7 +169,9 @@ def _entries_query(
 _GRID_COLUMNS = _COLUMNS[:-3]
 
 
-def _to_entries(rows: Iterable[tuple[Any, ...]], time_zone: str) -> list[Entry]:
+def _to_entries(
+    rows: Iterable[tuple[Any, ...]], time_zone: str, workspace_id: int | None = None
+) -> list[Entry]:
     """Entries from rows of ``_COLUMNS``, or of ``_GRID_COLUMNS`` (no author)."""
     tz = zone(time_zone)
     labels = dict(calendar_statuses())
@@ -196,6 +206,7 @@ def _to_entries(rows: Iterable[tuple[Any, ...]], time_zone: str) -> list[Entry]:
                 campaign_id=campaign_id,
                 campaign=campaign or "",
                 campaign_color=campaign_checked,
+                workspace_id=workspace_id,
             )
         )
     return entries
@@ -284,6 +295,40 @@ def calendar_capped(
     return CappedEntries(entries, totals)
 
 
+def calendar_entries_across(
+    *, workspaces: Sequence[Workspace], start: datetime, end: datetime, limit: int
+) -> tuple[list[Entry], bool]:
+    """The entries of several workspaces in ``[start, end)``, each in its own workspace's time zone (its
+    ``when`` and so its local day) and tagged with ``workspace_id``; ordered by instant. One query
+    whatever the number of workspaces, at most ``limit`` rows (``True``: there were more).
+
+    The caller decides who may see which workspace; this only reads the ones it is given."""
+    zones = {ws.pk: ws.time_zone for ws in workspaces}
+    if not zones:
+        return [], False
+    qs = _entries_query(
+        workspace=None,
+        workspace_ids=list(zones),
+        start=start,
+        end=end,
+        channel_ids=None,
+        author_ids=None,
+        statuses=None,
+    )
+    rows = list(qs.order_by(*_ORDER).values_list(*_GRID_COLUMNS, "post__workspace_id")[: limit + 1])
+    cut = len(rows) > limit
+    by_workspace: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows[:limit]:
+        by_workspace[row[-1]].append(row[:-1])
+    entries = [
+        entry
+        for ws_id, ws_rows in by_workspace.items()
+        for entry in _to_entries(ws_rows, zones[ws_id], workspace_id=ws_id)
+    ]
+    entries.sort(key=lambda e: (e.when, e.post_id, e.network, e.handle))
+    return entries, cut
+
+
 def calendar_channels(*, workspace: Workspace) -> QuerySet[Channel]:
     """The workspace's channels for the filter and the legend."""
     return Channel.objects.filter(workspace=workspace, owner__isnull=True).only(
@@ -310,6 +355,7 @@ __all__ = [
     "calendar_capped",
     "calendar_channels",
     "calendar_entries",
+    "calendar_entries_across",
     "calendar_statuses",
     "safe_color",
 ]

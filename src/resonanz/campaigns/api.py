@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from resonanz.accounts.permissions import Action
 from resonanz.api.base import WorkspaceAPIView, idempotent
 
-from .models import DEFAULT_COLOUR, Campaign, Goal
+from .models import Campaign, Goal
 from .selectors import campaign_editable_values, campaign_list
 from .services import NAME_MAX, campaign_archive, campaign_create, campaign_update
 
@@ -50,7 +50,12 @@ class CampaignInputSerializer(serializers.Serializer[None]):
     name = serializers.CharField(max_length=NAME_MAX)
     goal = serializers.ChoiceField(choices=Goal.choices)
     target_audience = serializers.CharField(required=False, allow_blank=True, default="")
-    colour = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False, default=DEFAULT_COLOUR)
+    colour = serializers.RegexField(
+        r"^#[0-9a-fA-F]{6}$",
+        required=False,
+        default="",
+        help_text="Omitted: the next colour no active campaign of the workspace uses",
+    )
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
     ends_on = serializers.DateField(required=False, allow_null=True, default=None)
 

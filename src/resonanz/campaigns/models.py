@@ -8,6 +8,18 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 DEFAULT_COLOUR = "#7c3aed"
+# A new campaign without a chosen colour gets the first of these its workspace's active campaigns do not
+# use yet (issue 8: every campaign had the same colour in the calendar).
+CAMPAIGN_COLOURS = (
+    DEFAULT_COLOUR,
+    "#0891b2",
+    "#ea580c",
+    "#16a34a",
+    "#db2777",
+    "#ca8a04",
+    "#2563eb",
+    "#dc2626",
+)
 
 
 class Goal(models.TextChoices):

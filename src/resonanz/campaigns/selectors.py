@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 
 from resonanz.accounts.models import Workspace
 
-from .models import Campaign
+from .models import CAMPAIGN_COLOURS, Campaign
 
 
 def campaign_list(*, workspace: Workspace, include_archived: bool = True) -> QuerySet[Campaign]:
@@ -48,3 +48,16 @@ def campaign_choices(*, workspace: Workspace, keep_id: int | None = None) -> Que
 def campaign_options(*, workspace: Workspace) -> QuerySet[Campaign]:
     """Every campaign of the workspace for filters (active first, by name): few columns, no counts."""
     return Campaign.objects.filter(workspace=workspace).only("pk", "name", "colour", "archived")
+
+
+def campaign_next_colour(*, workspace: Workspace) -> str:
+    """The colour for a new campaign: the first of ``CAMPAIGN_COLOURS`` no active campaign of the workspace
+    uses, else the palette again in turn."""
+    used = [
+        c.lower()
+        for c in Campaign.objects.filter(workspace=workspace, archived=False).values_list("colour", flat=True)
+    ]
+    for colour in CAMPAIGN_COLOURS:
+        if colour not in used:
+            return colour
+    return CAMPAIGN_COLOURS[len(used) % len(CAMPAIGN_COLOURS)]

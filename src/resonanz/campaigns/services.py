@@ -19,6 +19,7 @@ from resonanz.accounts.selectors import membership_role
 from resonanz.core.services import audit_log_record
 
 from .models import DEFAULT_COLOUR, Campaign, Goal
+from .selectors import campaign_next_colour
 
 NAME_MAX = 120
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -73,11 +74,13 @@ def campaign_create(
     name: str,
     goal: str,
     target_audience: str = "",
-    colour: str = DEFAULT_COLOUR,
+    colour: str = "",
     starts_on: date | None = None,
     ends_on: date | None = None,
 ) -> Campaign:
+    """A new campaign; without a colour it gets the next one its workspace does not use yet."""
     _require(workspace, actor)
+    colour = colour.strip() or campaign_next_colour(workspace=workspace)
     name, colour = _clean(
         workspace=workspace, name=name, goal=goal, colour=colour, starts_on=starts_on, ends_on=ends_on
     )

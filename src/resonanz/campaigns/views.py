@@ -23,7 +23,7 @@ from resonanz.web.scope import Scope, or_404, render_scoped, workspace_view
 
 from .forms import ArchiveForm, CampaignForm
 from .models import Campaign
-from .selectors import campaign_editable_values, campaign_get, campaign_list
+from .selectors import campaign_editable_values, campaign_get, campaign_list, campaign_next_colour
 from .services import campaign_archive, campaign_create, campaign_update
 
 
@@ -99,7 +99,8 @@ def _service_kwargs(form: CampaignForm) -> dict[str, Any]:
 @workspace_view(Action.MANAGE_CAMPAIGNS)
 def campaign_create_view(request: HttpRequest, scope: Scope) -> HttpResponse:
     if request.method == "GET":
-        return _form_page(request, scope, CampaignForm(), None)
+        initial = {"colour": campaign_next_colour(workspace=scope.workspace)}
+        return _form_page(request, scope, CampaignForm(initial=initial), None)
     form = CampaignForm(request.POST)
     if form.is_valid():
         try:

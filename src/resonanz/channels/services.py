@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from resonanz.connectors.base import (
 )
 from resonanz.connectors.base.spec import ConnectMethod, ConnectSpec, FieldKind
 from resonanz.connectors.registry import UnknownNetwork, get_connector, network_display_name, network_spec
+from resonanz.core.crypto import DecryptionError
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.server_urls import ServerUrlError, server_url_check
 from resonanz.core.services import audit_log_record
@@ -42,6 +43,35 @@ class ChannelConnectError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def channels_load_for_publishing(*, channel_ids: Iterable[int]) -> dict[int, Channel]:
+    """The channels with their decrypted logins, in one query. A channel whose stored login cannot be
+    decrypted with the configured keys (a wrong or removed key) does not stop the others (issue 8): only
+    then each login is read on its own, the unreadable ones are marked "reconnect needed" with the reason
+    (``channel_mark_reconnect_needed``: audit log, owners notified) and come back without a login, so
+    their posts fail as any post of a channel to reconnect does."""
+    ids = set(channel_ids)
+    try:
+        return {c.pk: c for c in Channel.objects.filter(pk__in=ids)}
+    except DecryptionError:
+        pass
+    channels = {c.pk: c for c in Channel.objects.filter(pk__in=ids).defer("credentials")}
+    unreadable: list[int] = []
+    for pk, channel in channels.items():
+        try:
+            channel.credentials = Channel.objects.values_list("credentials", flat=True).get(pk=pk)
+        except DecryptionError:
+            channel.credentials = {}
+            unreadable.append(pk)
+    if unreadable:
+        reason = _(
+            "The stored login cannot be read with the configured encryption keys: connect the channel"
+            " again, or restore the key it was saved with."
+        )
+        for pk in unreadable:  # rare: marked, audit-logged, the owners told once per incident
+            channel_mark_reconnect_needed(channel=channels[pk], message=reason)
+    return channels
 
 
 def channel_account(*, channel: Channel) -> ChannelAccount:

@@ -82,14 +82,16 @@ def notification_email(*, notification_ids: Iterable[int]) -> int:
     """
     sent = 0
     pending = Notification.objects.filter(pk__in=list(notification_ids), emailed_at__isnull=True)
-    for notification in pending.select_related("recipient"):
+    for notification in pending.select_related("recipient", "workspace"):
         user = notification.recipient
         if not user.email or not user.is_active:
             continue
-        subject, body = render_email(notification.kind, notification.params, language=user.language)
+        # The member's own language; one who never chose is written to in the workspace's language.
+        language = user.language or notification.workspace.language
+        subject, body = render_email(notification.kind, notification.params, language=language)
         link = absolute_url(notification.url)
         if link:
-            with translation.override(language_for(user.language)):
+            with translation.override(language_for(language)):
                 body = f"{body}\n\n{_('Open in Resonanz: %(url)s') % {'url': link}}"
         # Claim first so two callers never send the same mail twice.
         if not Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(

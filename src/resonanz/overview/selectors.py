@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from resonanz.accounts.models import Membership, User, Workspace
 from resonanz.accounts.permissions import Action, role_allows
+from resonanz.calendar.selectors import Entry, calendar_entries_across
 from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.posts.models import Post, PostStatus, QueueSlot, Variant, VariantStatus
 
@@ -252,3 +253,68 @@ def dashboard_state(*, workspace: Workspace, user: User) -> DashboardState:
             ]
         ),
     )
+
+
+# -- the calendar across workspaces ---------------------------------------------------------------------
+
+# Colours of the workspaces on the cross-workspace calendar, by their place in the user's list: the
+# Okabe-Ito palette (distinguishable with the common colour-vision deficiencies), then Paul Tol's.
+WORKSPACE_COLOURS = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#D55E00",
+    "#56B4E9",
+    "#882255",
+    "#117733",
+    "#332288",
+    "#999933",
+    "#44AA99",
+    "#AA4499",
+)
+# No time zone is more than 14 hours from UTC (Pacific/Kiritimati +14, Etc/GMT+12 -12): a range of
+# local days in any zone lies within the same UTC days widened by that much.
+_MAX_OFFSET = timedelta(hours=14)
+
+
+@dataclass(frozen=True)
+class CalendarWorkspace:
+    workspace: Workspace
+    colour: str
+
+
+@dataclass(frozen=True)
+class CrossCalendar:
+    workspaces: list[CalendarWorkspace]  # the user's viewable workspaces shown, in list order
+    entries: list[Entry]  # each in its own workspace's time zone (its local day), ordered by instant
+    cut: bool  # more than ``limit`` entries: the rest are not shown
+
+
+def calendar_workspaces(*, user: User) -> list[CalendarWorkspace]:
+    """Every workspace the user may see posts of, each with its colour (stable for the user's list, so a
+    client keeps its colour when others are filtered out)."""
+    return [
+        CalendarWorkspace(m.workspace, WORKSPACE_COLOURS[i % len(WORKSPACE_COLOURS)])
+        for i, m in enumerate(overview_memberships(user=user))
+    ]
+
+
+def calendar_across_workspaces(
+    *, user: User, first: date, last: date, workspace_ids: Sequence[int] | None = None, limit: int = 2000
+) -> CrossCalendar:
+    """The calendar entries (variants with a time) of the user's viewable workspaces, or of the chosen
+    ones among them, whose local day in their own workspace's time zone lies in ``[first, last]``.
+
+    Two queries whatever the number of workspaces: the memberships, then the entries of all of them at
+    once (``calendar.selectors.calendar_entries_across``)."""
+    shown = calendar_workspaces(user=user)
+    if workspace_ids is not None:
+        chosen = set(workspace_ids)
+        shown = [w for w in shown if w.workspace.pk in chosen]
+    start = datetime.combine(first, time.min, tzinfo=UTC) - _MAX_OFFSET
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC) + _MAX_OFFSET
+    entries, cut = calendar_entries_across(
+        workspaces=[w.workspace for w in shown], start=start, end=end, limit=limit
+    )
+    return CrossCalendar(shown, [e for e in entries if first <= e.when.date() <= last], cut)

@@ -8,4 +8,5 @@ from . import views
 app_name = "overview"
 urlpatterns: list[URLPattern] = [
     path("", views.agency_overview, name="agency"),
+    path("calendar/", views.agency_calendar, name="calendar"),
 ]

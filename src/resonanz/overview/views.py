@@ -3,24 +3,36 @@ they read through ``selectors`` and render)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from resonanz.accounts.models import User
 from resonanz.accounts.selectors import workspace_list_for_user
+from resonanz.calendar.grid import GridRenderer
+from resonanz.calendar.periods import MONTH_ENTRIES_PER_DAY, Period, View, month_weeks, parse_anchor
 from resonanz.channels.models import ChannelStatus
 from resonanz.channels.selectors import channel_list
 from resonanz.posts.models import PostStatus, VariantStatus
 from resonanz.posts.selectors import post_list
 from resonanz.web.scope import Scope, render_scoped, workspace_view
 
-from .selectors import agenda_across_workspaces, dashboard_state, overview_memberships, workspace_summaries
+from .grid import WorkspaceEntryRenderer
+from .selectors import (
+    agenda_across_workspaces,
+    calendar_across_workspaces,
+    dashboard_state,
+    overview_memberships,
+    workspace_summaries,
+)
 
 AGENDA_DAYS = 7
 
@@ -90,3 +102,60 @@ def agency_overview(request: HttpRequest) -> HttpResponse:
             "workspaces": workspace_list_for_user(user=user),
         },
     )
+
+
+def _day(value: str | None) -> date | None:
+    """``?day=2026-12-03``: the list of that day (where "+N more" leads); anything else: the month."""
+    if not value:
+        return None
+    parsed = parse_anchor(value, date.min)
+    return None if parsed == date.min else parsed
+
+
+@require_GET
+@login_required
+def agency_calendar(request: HttpRequest) -> HttpResponse:
+    """A month grid across all the user's viewable workspaces (or the chosen clients): each entry in its
+    own workspace's local day, labelled and coloured by workspace, linking to the post. ``?date=`` picks
+    the month, ``?day=`` lists one day in full."""
+    user = request.user
+    if not isinstance(user, User):  # login_required stops anonymous users; this narrows the type
+        raise PermissionDenied
+    chosen = _chosen_ids(request)
+    today = timezone.localtime(timezone.now()).date()
+    day = _day(request.GET.get("day"))
+    period = Period.around(View.MONTH, parse_anchor(request.GET.get("date"), day or today))
+    first, last = (day, day) if day is not None else (period.start, period.end - timedelta(days=1))
+    cal = calendar_across_workspaces(user=user, first=first, last=last, workspace_ids=chosen)
+    renderer = WorkspaceEntryRenderer(workspaces=cal.workspaces, no_text=_("(no text)"))
+    base = reverse("overview:calendar")
+    clients = [("client", str(pk)) for pk in chosen or []]
+
+    def url(**params: str) -> str:
+        return f"{base}?{urlencode([*clients, *params.items()])}"
+
+    context: dict[str, object] = {
+        "period": period,
+        "day": day,
+        "today": today,
+        "calendar": cal,
+        "clients": overview_memberships(user=user),
+        "chosen": chosen or [],
+        "urls": {
+            "previous": url(date=period.previous.isoformat()),
+            "next": url(date=period.next.isoformat()),
+            "today": url(date=today.isoformat()),
+            "month": url(date=(day or period.anchor).isoformat()),
+            "overview": f"{reverse('overview:agency')}?{urlencode(clients)}",
+        },
+    }
+    if day is None:
+        weeks = month_weeks(period, cal.entries, today, cap=MONTH_ENTRIES_PER_DAY)
+        for cell in (c for week in weeks for c in week if c.entries):
+            cell.html = renderer.items(cell.entries)
+        grid = GridRenderer(day_url=url(day=""), can_move=False)  # "+N more": the list of that day
+        context["weeks"] = weeks
+        context["grid_body"] = grid.month_body(weeks)
+    else:
+        context["day_entries"] = renderer.items(cal.entries)
+    return render(request, "overview/calendar.html", context)

@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -250,15 +251,42 @@ class MediaSerializer(serializers.ModelSerializer[MediaAsset]):
         fields = ["id", "original_name", "mime_type", "size", "width", "height", "alt_text", "created_at"]
 
 
+class PostPageSerializer(serializers.Serializer[Any]):
+    """A page of posts: how many there are, the links to the next and previous pages, this page's posts."""
+
+    # The list is paged with LimitOffsetPagination (limit, offset): this envelope, not a bare array.
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PostSerializer(many=True)
+
+
 class PostListApi(WorkspaceAPIView):
     actions = {"POST": Action.CREATE_POST}
 
-    @extend_schema(responses=PostSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, enum=PostStatus.values, description="Only this status"
+            ),
+            OpenApiParameter(
+                "channel", OpenApiTypes.INT, description="Only posts with a variant on this channel"
+            ),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size"),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="Posts to skip"),
+        ],
+        responses=PostPageSerializer,
+        operation_id="workspaces_posts_list",  # an envelope, so not "many": name it as the list it is
+    )
     def get(self, request: Request, workspace_id: int) -> Response:
+        channel = request.query_params.get("channel")
+        if channel is not None and not channel.isdigit():
+            raise serializers.ValidationError({"channel": ["A channel id (a whole number)."]})
         qs = post_list(
             workspace=self.workspace,
             status=request.query_params.get("status"),
-            channel_id=int(request.query_params["channel"]) if "channel" in request.query_params else None,
+            channel_id=int(channel) if channel is not None else None,
         )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(qs.order_by("-created_at"), request, view=self)
@@ -448,13 +476,22 @@ class VariantActionSerializer(serializers.Serializer[None]):
     text = serializers.CharField(required=False, trim_whitespace=False)
 
 
+VARIANT_ACTIONS = ["delete", "edit", "retry", "repost"]
+
+
 class VariantRemoteApi(WorkspaceAPIView):
     """Actions on a published variant: delete on the network, edit (where the network can edit:
     ``spec.edit``), delete-and-repost."""
 
     actions = {"POST": Action.DELETE_PUBLISHED}
 
-    @extend_schema(request=VariantActionSerializer, responses=VariantSerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=VARIANT_ACTIONS)
+        ],
+        request=VariantActionSerializer,
+        responses=VariantSerializer,
+    )
     def post(self, request: Request, workspace_id: int, variant_id: int, action: str) -> Response:
         from resonanz.publishing.services import (
             variant_delete_remote,
@@ -479,7 +516,7 @@ class VariantRemoteApi(WorkspaceAPIView):
         elif action == "repost":
             variant = variant_repost(workspace=self.workspace, variant=variant, actor=self.user)
         else:
-            raise PostError("Unknown action.", code="not_found")
+            raise PostError(f"Unknown action. Valid actions: {', '.join(VARIANT_ACTIONS)}.", code="not_found")
         return Response(VariantSerializer(variant_get(workspace=self.workspace, variant_id=variant.pk)).data)
 
 

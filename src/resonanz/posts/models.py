@@ -18,6 +18,7 @@ class PostStatus(models.TextChoices):
     PARTIALLY_PUBLISHED = "partially_published", _("Partially published")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    DELETED = "deleted", _("Deleted")  # every variant was deleted on its network (issue 8)
 
 
 class VariantStatus(models.TextChoices):

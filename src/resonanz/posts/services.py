@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from resonanz.accounts.models import ApprovalMode, User, Workspace
-from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.accounts.permissions import Action, ensure_allowed, role_allows
 from resonanz.accounts.selectors import membership_role
 from resonanz.campaigns.models import Campaign
 from resonanz.channels.models import Channel
@@ -307,8 +307,13 @@ def _lock_post(workspace: Workspace, post_id: int) -> Post:
 @transaction.atomic
 def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: PostInput) -> Post:
     """Edit content. A scheduled post is re-armed (old tasks become no-ops); an approved one goes back
-    to review when the workspace requires approval."""
+    to review when the workspace requires approval. An edit by someone who may not schedule (a
+    contributor) takes a scheduled post out of the schedule: back to review, or to draft where the
+    workspace has no approval; the text that goes out is always one that someone who may schedule saw."""
     _require(workspace, actor, Action.CREATE_POST)
+    may_schedule = actor is None or role_allows(
+        membership_role(workspace=workspace, user=actor), Action.SCHEDULE_POST
+    )
     post = _lock_post(workspace, post.pk)
     variants = list(post.variants.select_for_update())
     if any(v.status not in EDITABLE_STATUSES for v in variants):
@@ -328,6 +333,22 @@ def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: P
         _event(post, "sent_back_to_review", actor=actor, message=_("Edited after approval."))
         post.status = PostStatus.IN_REVIEW
         post.save(update_fields=["status"])
+    elif was_scheduled and not may_schedule:
+        _disarm(post, VariantStatus.DRAFT)
+        if workspace.approval_mode != ApprovalMode.NONE:
+            _event(
+                post,
+                "sent_back_to_review",
+                actor=actor,
+                message=_("Edited by someone who may not schedule posts."),
+            )
+            post.status = PostStatus.IN_REVIEW
+        else:
+            _event(
+                post, "unscheduled", actor=actor, message=_("Edited by someone who may not schedule posts.")
+            )
+            post.status = PostStatus.DRAFT
+        post.save(update_fields=["status"])  # the planned time stays, for whoever schedules it again
     elif was_scheduled and post.scheduled_at is not None:
         _arm(post, {v.channel_id: v.scheduled_at or post.scheduled_at for v in was_scheduled}, actor=actor)
     # Autosave edits every few seconds: consecutive edits by the same person within 10 minutes are one
@@ -613,8 +634,10 @@ def post_status_derive(*, variant_statuses: set[str], current: str) -> str:
         return PostStatus.FAILED
     if VariantStatus.SCHEDULED in statuses:
         return PostStatus.SCHEDULED
+    if statuses == {VariantStatus.DELETED}:
+        return PostStatus.DELETED  # gone from every network: no longer "published"
     if statuses <= {VariantStatus.DELETED, VariantStatus.PUBLISHED}:
-        return PostStatus.PUBLISHED
+        return PostStatus.PUBLISHED  # still live on the networks it was not deleted from
     return current
 
 

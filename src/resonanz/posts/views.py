@@ -712,6 +712,7 @@ def event_labels() -> dict[str, str]:
         "commented": _("Commented"),
         "rejected": _("Rejected"),
         "sent_back_to_review": _("Sent back to review"),
+        "unscheduled": _("Taken out of the schedule"),
         "scheduled": _("Scheduled"),
         "planned": _("Planned time set"),
         "plan_removed": _("Planned time removed"),

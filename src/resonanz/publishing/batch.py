@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from resonanz.accounts.models import Workspace
 from resonanz.channels.models import Channel, ChannelStatus
-from resonanz.channels.services import channel_account, channel_store_account
+from resonanz.channels.services import channel_account, channel_store_account, channels_load_for_publishing
 from resonanz.connectors.base import (
     AuthExpired,
     ChannelAccount,
@@ -267,7 +267,8 @@ def _run_lane(lane: _Lane, gate: threading.Semaphore) -> None:
 def _load(ids: list[int]) -> tuple[list[Variant], dict[int, list[VariantPart]], dict[int, list[PartMedia]]]:
     """The claimed variants with post, channel and workspace (each channel/workspace loaded once)."""
     variants = list(Variant.objects.filter(pk__in=ids).select_related("post"))
-    channels = {c.pk: c for c in Channel.objects.filter(pk__in={v.channel_id for v in variants})}
+    # One channel whose login cannot be decrypted must not stop the others' posts (it is marked instead).
+    channels = channels_load_for_publishing(channel_ids={v.channel_id for v in variants})
     workspace_ids = {c.workspace_id for c in channels.values()} | {v.post.workspace_id for v in variants}
     workspaces = {w.pk: w for w in Workspace.objects.filter(pk__in=workspace_ids)}
     for c in channels.values():

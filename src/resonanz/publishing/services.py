@@ -582,6 +582,7 @@ def variant_delete_remote(*, workspace: Workspace, variant: Variant, actor: obje
     channel_store_account(channel=variant.channel, account=account)
     Variant.objects.filter(pk=variant.pk).update(status=VariantStatus.DELETED)
     _event(variant, "deleted")
+    post_refresh_status(post=variant.post)  # the post's status reflects its variants
     audit_log_record(
         workspace=workspace,
         actor=actor if hasattr(actor, "is_authenticated") else None,  # type: ignore[arg-type]

@@ -1,3 +1,6 @@
+import json
+from typing import Any
+
 from django.core.management import call_command
 
 
@@ -7,3 +10,47 @@ def test_openapi_schema_is_valid_without_warnings(tmp_path) -> None:
     text = out.read_text()
     assert "/api/v1/workspaces/{workspace_id}/posts/{post_id}/schedule/" in text
     assert "apiToken" in text
+
+
+def _schema(tmp_path) -> dict[str, Any]:
+    out = tmp_path / "schema.json"
+    call_command("spectacular", "--format", "openapi-json", "--file", str(out))
+    schema: dict[str, Any] = json.loads(out.read_text())
+    return schema
+
+
+def test_schema_matches_the_posts_list_idempotency_and_actions(tmp_path, api, workspace) -> None:
+    """Issue 8: the posts list answers a page envelope, so the schema says so; POSTs that honour
+    Idempotency-Key document the header; the variant actions are listed (and named in the error)."""
+    schema = _schema(tmp_path)
+    paths = schema["paths"]
+    listing = paths["/api/v1/workspaces/{workspace_id}/posts/"]
+    ok = listing["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    page = schema["components"]["schemas"][ok["$ref"].rsplit("/", 1)[1]]
+    assert set(page["properties"]) == {"count", "next", "previous", "results"}
+    assert page["properties"]["results"]["type"] == "array"
+    body = api.get(f"/api/v1/workspaces/{workspace.pk}/posts/").json()
+    assert set(body) == set(page["properties"])  # what the server answers is what the schema says
+    headers = [p["name"] for p in listing["post"]["parameters"] if p["in"] == "header"]
+    assert headers == ["Idempotency-Key"]
+    action = paths["/api/v1/workspaces/{workspace_id}/variants/{variant_id}/{action}/"]["post"]
+    [param] = [p for p in action["parameters"] if p["name"] == "action"]
+    assert sorted(param["schema"]["enum"]) == ["delete", "edit", "repost", "retry"]
+
+
+def test_posts_list_refuses_a_channel_that_is_not_a_number(api, workspace) -> None:
+    response = api.get(f"/api/v1/workspaces/{workspace.pk}/posts/", {"channel": "x"})
+    assert response.status_code == 400  # was a 500 (int("x"))
+    assert "channel" in response.json()
+
+
+def test_an_unknown_variant_action_names_the_valid_ones(api, workspace, mastodon) -> None:
+    created = api.post(
+        f"/api/v1/workspaces/{workspace.pk}/posts/",
+        {"text": "Hallo", "channel_ids": [mastodon.pk]},
+        format="json",
+    ).json()
+    variant_id = created["variants"][0]["id"]
+    response = api.post(f"/api/v1/workspaces/{workspace.pk}/variants/{variant_id}/frobnicate/", format="json")
+    assert response.status_code == 404
+    assert "delete, edit, retry, repost" in response.json()["detail"]

@@ -18,6 +18,14 @@ def channel(make_channel: Callable[..., Channel]) -> Channel:
     return make_channel("mastodon", handle="brand@social.example")
 
 
+@pytest.fixture(autouse=True)
+def english_workspace(workspace: Workspace) -> None:
+    """The public review page speaks the workspace's language (the reviewer has no account); these tests
+    assert English. German: ``test_public_page_in_german`` and accounts/tests/test_workspace_language.py."""
+    workspace.language = "en"
+    workspace.save(update_fields=["language"])
+
+
 @pytest.fixture
 def set_mode(workspace: Workspace) -> Callable[..., Workspace]:
     def apply(mode: int, *, external: bool = False) -> Workspace:

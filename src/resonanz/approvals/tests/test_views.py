@@ -456,9 +456,11 @@ def test_public_tampered_token_is_404(external_post) -> None:
     assert post.status == PostStatus.IN_REVIEW
 
 
-def test_public_page_in_german(external_post) -> None:
+def test_public_page_in_german(external_post, workspace) -> None:
     _post, token, _asset = external_post
-    html = Client(HTTP_ACCEPT_LANGUAGE="de").get(review_url(token)).content.decode()
+    workspace.language = "de"  # a German client: German whatever the reviewer's browser says
+    workspace.save()
+    html = Client(HTTP_ACCEPT_LANGUAGE="en").get(review_url(token)).content.decode()
     assert '<html lang="de">' in html
     assert "01.07.2099 10:00" in html
 
@@ -539,7 +541,9 @@ def test_post_page_without_images_has_no_image_section(workspace, owner, contrib
 
 def test_review_page_shows_thumbnails_with_alt_text(external_post) -> None:
     _post, token, asset = external_post
-    html = Client(HTTP_ACCEPT_LANGUAGE="de").get(review_url(token)).content.decode()
+    german = Client(HTTP_ACCEPT_LANGUAGE="de")
+    german.cookies["django_language"] = "de"  # chosen with the switcher (the workspace is English here)
+    html = german.get(review_url(token)).content.decode()
     [thumb] = _thumbs(html)
     src = reverse("approvals_public:review_media", args=[token, asset.pk])
     assert f'<a href="{src}" class="media-thumb-link"><img src="{src}" alt="Rotes Bild"' in thumb

@@ -359,6 +359,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # A workspace's language (de/en) is not a message's detected language (de/en/other): two enums.
+    "ENUM_NAME_OVERRIDES": {"WorkspaceLanguageEnum": LANGUAGES},
 }
 
 # Explicit connector registry (network slug -> provider class). Only what is listed here exists; each

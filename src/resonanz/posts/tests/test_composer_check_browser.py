@@ -105,3 +105,42 @@ def test_empty_text_is_quiet_until_touched_and_publish_now_asks_first(
     finally:
         context.close()
     assert not problems, problems
+
+
+def test_over_the_limit_the_post_cannot_be_scheduled_or_queued(
+    browser, live_server, transactional_db, owner, workspace, mastodon
+) -> None:
+    """Issue 8 defect: over-limit posts kept "Planen" and "Zur Warteschlange hinzufügen" enabled."""
+    from playwright.sync_api import expect
+
+    context, page, problems = new_page(browser, "de")
+    try:
+        login(page, live_server.url, owner.email)
+        page.goto(f"{live_server.url}/w/{workspace.pk}/posts/new/")
+        page.check(f"input[name=channels][value='{mastodon.pk}']")
+        row = page.locator(f"#composer-check .check-channel[data-channel='{mastodon.pk}']")
+        text = page.locator("#id_text")
+        schedule, queue, draft = (
+            page.locator("#schedule"),
+            page.locator("#add-to-queue"),
+            page.locator("#save-draft"),
+        )
+        text.fill("x" * 500)
+        text.press_sequentially("x")  # 501 of 500: a real key stroke for the live check
+        expect(row.locator(".count.is-over")).to_have_text("501 / 500")
+        expect(schedule).to_be_disabled()
+        expect(queue).to_be_disabled()
+        expect(draft).to_be_enabled()
+        expect(page.locator("#blocked-hint")).to_be_visible()
+        expect(page.locator("#blocked-hint")).to_have_text(
+            tr("de", "Fix the problems shown in the check first; you can save the draft meanwhile.")
+        )
+        page.screenshot(path=str(SCREENSHOTS / "composer-check-over-limit.png"), full_page=True)
+        text.press("Backspace")
+        expect(row.locator(".ok-text")).to_have_text(tr("de", "Ready to publish."))
+        expect(schedule).to_be_enabled()
+        expect(queue).to_be_enabled()
+        expect(page.locator("#blocked-hint")).to_be_hidden()
+        assert problems == []
+    finally:
+        context.close()

@@ -92,6 +92,7 @@ TOKEN = "token"  # the secret in the URL is the permission
 NON_WORKSPACE: dict[str, tuple[str, str]] = {
     "web:home": (LOGIN, "redirects to the user's only workspace, or to the overview when there are several"),
     "overview:agency": (LOGIN, "the user's own workspaces only; a foreign ?client= id is ignored"),
+    "overview:calendar": (LOGIN, "the user's own viewable workspaces only; a foreign ?client= id is ignored"),
     "web:set_language": (PUBLIC, "Django's set_language: only sets the visitor's language cookie"),
     "web:channel_callback": (LOGIN, "OAuth callback; the state names the workspace and the user"),
     "notifications:list": (LOGIN, "the signed-in user's own notifications"),

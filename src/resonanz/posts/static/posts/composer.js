@@ -185,9 +185,24 @@
     if (d && d.matches && d.matches("details[data-cw]")) openWarnings[d.getAttribute("data-cw")] = d.open;
   }, true);
 
+  // -- a post the check refuses (over a limit, or any other problem) cannot be scheduled, queued or
+  // published from here: the server would refuse it anyway (issue 8). "Save draft" stays.
+  function updateBlocked(check) {
+    var blocked = !!check.querySelector(".check-channel.has-issues, [data-over]");
+    ["schedule", "add-to-queue", "publish-now"].forEach(function (id) {
+      var button = document.getElementById(id);
+      if (button) button.disabled = blocked;
+    });
+    var hint = document.getElementById("blocked-hint");
+    if (hint) hint.hidden = !blocked;
+  }
+
   document.body.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail && event.detail.target;
-    if (target && target.id === "composer-check") fillCounters();
+    if (target && target.id === "composer-check") {
+      fillCounters();
+      updateBlocked(target);
+    }
     document.querySelectorAll("#composer-preview details[data-cw]").forEach(function (d) {
       if (openWarnings[d.getAttribute("data-cw")]) d.open = true;
     });
