@@ -150,6 +150,7 @@ AGENT_MAY_POST = {
     "engagement:bulk": "assign or close several conversations",
     "engagement:saved_replies": "create a saved reply",
     "engagement:saved_reply_delete": "delete a saved reply",
+    "engagement:message_action": "like, hide or delete a message on the network (what its connector allows)",
 }
 
 
@@ -235,6 +236,10 @@ class World:
     bio_item_id: int
     lead_webhook_id: int
     lead_confirm_token: str
+    message_id: int
+    rule_id: int
+    schedule_id: int
+    budget_id: int
 
     def values(self, endpoint: Endpoint, param: str) -> list[Any]:
         """The test values of one URL parameter (a new parameter must be added here)."""
@@ -259,6 +264,8 @@ class World:
             ("web:channel_callback", "network"): network_slugs(),
             # The networks whose connector lets a person connect their own account (advocacy).
             ("advocacy:connect", "network"): personal_networks(),
+            ("reports:download", "fmt"): ["pdf", "xlsx", "csv"],
+            ("engagement:message_action", "action"): ["like", "hide", "delete_reply"],
         }
         if (endpoint.name, param) in special:
             return special[endpoint.name, param]
@@ -287,6 +294,10 @@ class World:
             "page_id": self.bio_page_id,
             "item_id": self.bio_item_id,
             "webhook_id": self.lead_webhook_id,
+            "message_id": self.message_id,
+            "rule_id": self.rule_id,
+            "schedule_id": self.schedule_id,
+            "budget_id": self.budget_id,
         }
         if param not in common:
             pytest.fail(f"{endpoint.name} ({endpoint.route}): no test value for <{param}>; add one to World")
@@ -402,7 +413,7 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
     conversation = Conversation.objects.create(
         workspace=workspace, channel=channel, variant=post.variants.get(), root_remote_id="root", kind=PAYLOAD
     )
-    Message.objects.create(
+    message = Message.objects.create(
         conversation=conversation,
         remote_id="m1",
         author_id="a1",
@@ -486,7 +497,34 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         attribution=lead_services.AttributionInput(utm={"utm_campaign": PAYLOAD}),
     ).lead
     assert lead is not None
+    # Inbox rules, report schedules and ad budgets: one each, their names carrying payloads.
+    from datetime import date
+    from decimal import Decimal
+
+    from resonanz.ads.models import AdBudget
+    from resonanz.engagement.models import AssignmentRule
+    from resonanz.reports.models import ReportSchedule
+
+    rule = AssignmentRule.objects.create(workspace=workspace, name=f"Rule {PAYLOAD}", keywords=PAYLOAD)
+    schedule = ReportSchedule.objects.create(
+        workspace=workspace,
+        name=f"Schedule {PAYLOAD}",
+        recipients=[{"email": "boss@example.com", "language": "de"}],
+        formats=["pdf"],
+    )
+    budget = AdBudget.objects.create(
+        workspace=workspace,
+        campaign_id=campaign.pk,
+        amount=Decimal("100.00"),
+        currency="EUR",
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+    )
     return World(
+        message_id=message.pk,
+        rule_id=rule.pk,
+        schedule_id=schedule.pk,
+        budget_id=budget.pk,
         offer_id=offer.pk,
         lead_form_id=lead_form.pk,
         lead_form_slug=lead_form.slug,
