@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from resonanz.accounts import api as accounts
+from resonanz.analytics import api as analytics
 from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
@@ -57,6 +58,7 @@ urlpatterns = [
         name="review-link-revoke",
     ),
     path(ws + "conversations/", engagement.ConversationListApi.as_view(), name="conversations"),
+    path(ws + "analytics/", analytics.AnalyticsApi.as_view(), name="analytics"),
     path(ws + "campaigns/", campaigns.CampaignListApi.as_view(), name="campaigns"),
     path(ws + "links/", links.ShortLinkListApi.as_view(), name="links"),
     path(ws + "links/clicks/", links.ShortLinkClicksApi.as_view(), name="link_clicks"),

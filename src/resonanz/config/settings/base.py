@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "resonanz.bulk",
     "resonanz.campaigns",
     "resonanz.links",
+    "resonanz.analytics",
     "resonanz.listening",
     "resonanz.web",
 ]
@@ -264,6 +265,7 @@ STATICFILES_FINDERS = [
     "resonanz.connectors.finders.ConnectorFinder",  # connectors/<network>/static
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
 
 def _mailer() -> dict[str, object]:
     """The e-mail backend: the console outside production (mails are printed), SMTP in production.

@@ -13,6 +13,7 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    EngagementRate,
     FieldKind,
     InboxKind,
     MediaKind,
@@ -21,6 +22,7 @@ from resonanz.connectors.base.spec import (
     Metric,
     NetworkSpec,
     PreviewSpec,
+    RateBase,
     TextLimit,
     TextUnit,
 )
@@ -78,6 +80,11 @@ SPEC = NetworkSpec(
     link_cards=True,
     link_card_with_media=False,  # a post embeds either images or one external card
     metrics=frozenset({Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES}),
+    # Bluesky reports no impressions: the rate is per follower.
+    engagement_rate=EngagementRate(
+        counted=(Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES), base=RateBase.FOLLOWERS
+    ),
+    followers=True,
     inbox=frozenset({InboxKind.REPLIES, InboxKind.MENTIONS}),
     refresh=True,
     connect=ConnectSpec(

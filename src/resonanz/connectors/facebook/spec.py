@@ -22,12 +22,14 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    EngagementRate,
     InboxKind,
     MediaKind,
     MediaRule,
     MediaSpec,
     Metric,
     NetworkSpec,
+    RateBase,
     TextLimit,
     TextUnit,
 )
@@ -82,6 +84,9 @@ SPEC = NetworkSpec(
     link_cards=True,
     link_card_with_media=False,
     metrics=frozenset({Metric.LIKES, Metric.REPLIES, Metric.REPOSTS, Metric.IMPRESSIONS}),
+    engagement_rate=EngagementRate(
+        counted=(Metric.LIKES, Metric.REPOSTS, Metric.REPLIES), base=RateBase.IMPRESSIONS
+    ),
     inbox=frozenset({InboxKind.REPLIES}),
     refresh=False,  # Page tokens from a long-lived user token do not expire; invalidated = reconnect
     connect=ConnectSpec(
