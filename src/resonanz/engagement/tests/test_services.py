@@ -7,13 +7,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.utils import timezone
 
 from resonanz.accounts.models import Workspace
 from resonanz.channels.models import ChannelStatus
 from resonanz.connectors.base import Engagement, RemoteReply, ServerError
-from resonanz.engagement.models import Conversation, ConversationStatus, Message, MetricSample
+from resonanz.engagement.models import (
+    Conversation,
+    ConversationStatus,
+    FollowerSample,
+    Message,
+    MetricDaily,
+    MetricSample,
+)
 from resonanz.engagement.services import engagement_store, engagement_sync_all, engagement_sync_variant
 from resonanz.posts.models import Variant, VariantStatus
 from testsupport.emulators.mastodon import MastodonEmulator
@@ -251,12 +259,8 @@ def test_the_sync_of_one_workspace_never_files_a_reply_under_another(
 def test_the_sync_samples_followers_once_a_day_and_fills_the_daily_rollup(
     workspace: Workspace, variant: Variant, fan: Fan, masto: MastodonEmulator
 ) -> None:
-    from resonanz.engagement.models import FollowerSample, MetricDaily
-
     token = masto.issue_token("fan")
     me = variant.channel.remote_id
-    import httpx
-
     with httpx.Client(base_url=masto.base_url, headers={"Authorization": f"Bearer {token}"}) as client:
         client.post(f"/api/v1/accounts/{me}/follow").raise_for_status()
     fan.like(variant.remote_id)
