@@ -79,7 +79,13 @@ def line_with_previous(
     date_format = _date_format(language)
     base = alt.Chart(_data(rows)).encode(
         x=alt.X(
-            "day:T", title=day_label, axis=alt.Axis(format="%d.%m." if language.startswith("de") else "%b %d")
+            "day:T",
+            title=day_label,
+            axis=alt.Axis(
+                format="%d.%m." if language.startswith("de") else "%b %d",
+                tickCount="day",  # one tick per day at most, never two labels for one date
+                labelOverlap=True,
+            ),
         ),
         y=alt.Y("value:Q", title=value_label, axis=alt.Axis(format=_number_format(language))),
         color=alt.Color(

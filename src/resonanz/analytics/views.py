@@ -4,8 +4,11 @@ chart script and a chart as SVG. Thin: parse the period, read through ``selector
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -152,7 +155,29 @@ def analytics_chart_svg(request: HttpRequest, scope: Scope) -> HttpResponse:
 def vega_script(request: HttpRequest) -> HttpResponse:
     """vega + vega-lite + vega-embed from the vl-convert wheel; the URL carries its version (``?v=``), so
     browsers keep it for a month."""
-    return HttpResponse(charts.javascript_bundle(), content_type="text/javascript; charset=utf-8")
+    return HttpResponse(_script_text(), content_type="text/javascript; charset=utf-8")
+
+
+_script_memo: dict[str, str] = {}
+
+
+def _script_text() -> str:
+    """The bundle, built once per installation: vl-convert takes seconds to bundle it, so it is kept in
+    ``DATA_DIR/cache`` under the wheel's version (and in memory per process)."""
+    version = charts.BUNDLE_VERSION
+    if version in _script_memo:
+        return _script_memo[version]
+    path = Path(settings.DATA_DIR) / "cache" / f"vega-bundle-{version}.js"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        text = charts.javascript_bundle()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)  # atomic: another process never reads half a file
+    _script_memo[version] = text
+    return text
 
 
 @require_GET

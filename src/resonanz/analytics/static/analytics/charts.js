@@ -8,8 +8,7 @@
     const optionsNode = document.getElementById("vega-embed-options");
     const base = optionsNode ? JSON.parse(optionsNode.textContent) : {};
     const options = Object.assign({}, base, {
-      ast: true,
-      expr: window.vega.expressionInterpreter,
+      ast: true, // vega-embed then runs expressions through vega's interpreter, never eval
       defaultStyle: false,
       tooltip: { disableDefaultStyle: true, theme: "resonanz" },
     });
