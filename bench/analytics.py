@@ -5,7 +5,8 @@
     RESONANZ_BENCH_KEEP=1 …                                               # keep the bench workspace
 
 A point is one row of the daily rollup ``engagement.MetricDaily`` (a variant's latest counts of one day
-and its gains), which is what the selectors read; the raw ``MetricSample`` rows behind them are not built
+and its gains; the per-channel rollup ``MetricChannelDaily`` is summed from them), which is what the
+selectors read; the raw ``MetricSample`` rows behind them are not built
 (nothing reads them for analytics). The points belong to one bench workspace with 8 channels and
 variants published over 180 days, each sampled daily for 30 days after publishing (the sync window), so
 a 28-day period touches about 28/180 of them. Prints p50/p95 per selector over ``RESONANZ_BENCH_RUNS``
@@ -31,6 +32,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.db.models import Sum  # noqa: E402
 
 from resonanz.accounts.models import User, Workspace  # noqa: E402
 from resonanz.accounts.services import organisation_create, workspace_create  # noqa: E402
@@ -43,7 +45,7 @@ from resonanz.analytics.selectors import (  # noqa: E402
     analytics_totals,
 )
 from resonanz.channels.models import Channel  # noqa: E402
-from resonanz.engagement.models import FollowerSample, MetricDaily  # noqa: E402
+from resonanz.engagement.models import FollowerSample, MetricChannelDaily, MetricDaily  # noqa: E402
 from resonanz.posts.models import Post, Variant, VariantStatus  # noqa: E402
 
 POINTS = int(os.environ.get("RESONANZ_BENCH_POINTS", "20000"))
@@ -129,6 +131,14 @@ def build() -> Workspace:
                 batch = []
         made += n
     MetricDaily.objects.bulk_create(batch)
+    sums = {f"gain_{n}": Sum(f"gain_{n}") for n in ("likes", "reposts", "replies", "impressions")}
+    MetricChannelDaily.objects.bulk_create(
+        MetricChannelDaily(workspace=ws, channel_id=r.pop("channel_id"), day=r.pop("day"), **r)
+        for r in MetricDaily.objects.filter(workspace=ws)
+        .values("channel_id", "day")
+        .annotate(**sums)
+        .order_by()
+    )
     print(
         f"built {MetricDaily.objects.filter(workspace=ws).count():,} points for {variants_needed:,} variants "
         f"in {time.perf_counter() - t0:.1f} s on {connection.vendor}"
@@ -136,6 +146,7 @@ def build() -> Workspace:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE engagement_metricdaily")
+            cursor.execute("ANALYZE engagement_metricchanneldaily")
     return ws
 
 

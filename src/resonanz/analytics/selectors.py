@@ -1,8 +1,9 @@
 """Reads of analytics: a workspace's figures for a period, compared with the period before.
 
-Everything reads the daily rollup ``engagement.MetricDaily`` (one row per variant and day with the day's
-latest counts and the gains over the variant's previous day), never the raw samples, so a period costs a
-handful of grouped queries on an index whatever the number of samples:
+Everything reads the daily rollups, never the raw samples: ``engagement.MetricDaily`` (one row per
+variant and day with the day's latest counts and the gains over the variant's previous day) for posts and
+campaigns, and ``engagement.MetricChannelDaily`` (those gains summed per channel and day) for totals, the
+daily series, channels and the agency view, so a period costs a handful of grouped queries on an index:
 
 * *what happened in the period* (totals, the daily series, per channel, per campaign) is the sum of the
   gains of the period's days (a post's latest counts minus those before the period);
@@ -32,7 +33,7 @@ from resonanz.connectors.base.spec import EngagementRate
 from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.timezones import zone
-from resonanz.engagement.models import METRIC_FIELDS, FollowerSample, MetricDaily
+from resonanz.engagement.models import METRIC_FIELDS, FollowerSample, MetricChannelDaily, MetricDaily
 from resonanz.links.models import Click
 from resonanz.posts.models import Post, Variant
 
@@ -300,7 +301,7 @@ def _link_clicks_by(*, workspace: Workspace, period: Period, group: str) -> dict
 def metrics_daily(*, workspace: Workspace, period: Period) -> dict[date, Figures]:
     """The gains of each day of the period (days without rows left out): one grouped query."""
     rows = (
-        MetricDaily.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end)
+        MetricChannelDaily.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end)
         .values("day")
         .annotate(**_gain_sums())
         .order_by()
@@ -331,7 +332,7 @@ def analytics_series(*, workspace: Workspace, period: Period) -> list[DayPoint]:
 
 
 def analytics_totals(*, workspace: Workspace, period: Period) -> Figures:
-    row = MetricDaily.objects.filter(
+    row = MetricChannelDaily.objects.filter(
         workspace=workspace, day__gte=period.start, day__lte=period.end
     ).aggregate(**_gain_sums())
     figures = Figures.from_row(row)
@@ -341,7 +342,7 @@ def analytics_totals(*, workspace: Workspace, period: Period) -> Figures:
 
 def _by_channel(*, workspace: Workspace, period: Period) -> dict[int, Figures]:
     rows = (
-        MetricDaily.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end)
+        MetricChannelDaily.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end)
         .values("channel_id")
         .annotate(**_gain_sums())
         .order_by()
@@ -560,7 +561,7 @@ def analytics_across_workspaces(*, workspaces: Iterable[Workspace], period: Peri
 
     def grouped(p: Period) -> dict[int, Figures]:
         rows = (
-            MetricDaily.objects.filter(workspace_id__in=ids, day__gte=p.start, day__lte=p.end)
+            MetricChannelDaily.objects.filter(workspace_id__in=ids, day__gte=p.start, day__lte=p.end)
             .values("workspace_id")
             .annotate(**_gain_sums())
             .order_by()

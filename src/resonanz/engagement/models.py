@@ -87,6 +87,33 @@ class MetricDaily(models.Model):
         return f"{self.variant_id}@{self.day}"
 
 
+class MetricChannelDaily(models.Model):
+    """The second rollup: per channel and day, the sum of its variants' gains that day (kept equal to
+    summing ``MetricDaily`` by channel and day: ``metric_daily_store`` adds the difference each time it
+    changes a variant's day). Totals, daily series and per-channel figures read this, so their cost grows
+    with channels times days, not with the number of posts."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    gain_likes = models.IntegerField(default=0)
+    gain_reposts = models.IntegerField(default=0)
+    gain_replies = models.IntegerField(default=0)
+    gain_quotes = models.IntegerField(null=True, blank=True)
+    gain_impressions = models.IntegerField(null=True, blank=True)
+    gain_reach = models.IntegerField(null=True, blank=True)
+    gain_saves = models.IntegerField(null=True, blank=True)
+    gain_clicks = models.IntegerField(null=True, blank=True)
+    gain_video_views = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "day"], name="metric_channel_daily_unique")]
+        indexes = [models.Index(fields=["workspace", "day"], name="metric_chday_ws_day")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}@{self.day}"
+
+
 class FollowerSample(models.Model):
     """A channel's follower count at one time, for the networks that report it
     (``NetworkSpec.followers``); taken by the engagement sync about once a day."""

@@ -4,13 +4,14 @@ import logging
 import re
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +48,7 @@ from .models import (
     FollowerSample,
     InboxSettings,
     Message,
+    MetricChannelDaily,
     MetricDaily,
     MetricSample,
     Note,
@@ -141,6 +143,13 @@ def metric_daily_store(
         value = values.get(name)
         previous = getattr(before, name) if before is not None else None
         gains[f"gain_{name}"] = None if value is None else value - (previous or 0)
+    _channel_day_add(
+        workspace=workspace,
+        channel_id=variant.channel_id,
+        day=day,
+        old={g: getattr(existing, g) for g in gains} if existing is not None else {},
+        new=gains,
+    )
     row, _created = MetricDaily.objects.update_or_create(
         variant=variant,
         day=day,
@@ -155,11 +164,37 @@ def metric_daily_store(
     return row
 
 
+def _channel_day_add(
+    *,
+    workspace: Workspace,
+    channel_id: int,
+    day: date,
+    old: dict[str, int | None],
+    new: dict[str, int | None],
+) -> None:
+    """Add what changed in one variant's day to its channel's day (``MetricChannelDaily``), atomically in
+    the database (``F`` expressions), so concurrent syncs of one channel add up."""
+    changes = {}
+    for field, value in new.items():
+        before = old.get(field)
+        if value is None and before is None:
+            continue
+        delta = (value or 0) - (before or 0)
+        changes[field] = Coalesce(F(field), Value(0)) + Value(delta)
+    if not changes:
+        return
+    row, _created = MetricChannelDaily.objects.get_or_create(
+        channel_id=channel_id, day=day, defaults={"workspace": workspace}
+    )
+    MetricChannelDaily.objects.filter(pk=row.pk).update(**changes)
+
+
 def metric_daily_rebuild(*, workspace: Workspace) -> int:
     """Rebuild the workspace's rollup from its samples (after a time-zone change or for samples taken
     before the rollup existed); returns the number of rows written. Day by day, oldest first, so each
     day's gains see the day before."""
     MetricDaily.objects.filter(workspace=workspace).delete()
+    MetricChannelDaily.objects.filter(workspace=workspace).delete()
     samples = (
         MetricSample.objects.filter(variant__post__workspace=workspace)
         .select_related("variant__post")

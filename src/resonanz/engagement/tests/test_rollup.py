@@ -10,7 +10,7 @@ import pytest
 from resonanz.accounts.models import User, Workspace
 from resonanz.channels.models import Channel
 from resonanz.connectors.base import Engagement
-from resonanz.engagement.models import MetricDaily
+from resonanz.engagement.models import MetricChannelDaily, MetricDaily
 from resonanz.engagement.services import engagement_store, metric_daily_rebuild
 from resonanz.posts.models import Post, Variant, VariantStatus
 
@@ -34,6 +34,14 @@ def _rows(variant: Variant) -> list[tuple[date, int, int, int | None]]:
     )
 
 
+def _channel_days(variant: Variant) -> list[tuple[date, int, int | None]]:
+    return list(
+        MetricChannelDaily.objects.filter(channel=variant.channel)
+        .order_by("day")
+        .values_list("day", "gain_likes", "gain_impressions")
+    )
+
+
 def test_gains_over_the_previous_sampled_day_and_the_latest_of_a_day(
     workspace: Workspace, variant: Variant
 ) -> None:
@@ -45,10 +53,29 @@ def test_gains_over_the_previous_sampled_day_and_the_latest_of_a_day(
     store(datetime(2026, 12, 4, 9, tzinfo=UTC), likes=9, impressions=100)  # two days without a sample
     store(datetime(2026, 12, 1, 10, tzinfo=UTC), likes=3)  # late and older: the day keeps its latest
     assert _rows(variant) == [(date(2026, 12, 1), 5, 5, None), (date(2026, 12, 4), 9, 4, 100)]
+    assert _channel_days(variant) == [(date(2026, 12, 1), 5, None), (date(2026, 12, 4), 4, 100)]
 
     MetricDaily.objects.filter(variant=variant).update(gain_likes=0)
     assert metric_daily_rebuild(workspace=workspace) == 4
     assert _rows(variant) == [(date(2026, 12, 1), 5, 5, None), (date(2026, 12, 4), 9, 4, 100)]
+    assert _channel_days(variant) == [(date(2026, 12, 1), 5, None), (date(2026, 12, 4), 4, 100)]
+
+
+def test_the_channel_day_is_the_sum_of_its_variants_days(
+    workspace: Workspace, owner: User, mastodon: Channel, variant: Variant
+) -> None:
+    other = Variant.objects.create(
+        post=Post.objects.create(workspace=workspace, author=owner, text="Zwei"),
+        channel=mastodon,
+        status=VariantStatus.PUBLISHED,
+        remote_id="r2",
+    )
+    other = Variant.objects.select_related("post", "channel").get(pk=other.pk)
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    for v, likes in ((variant, 3), (other, 4), (variant, 6), (other, 4)):
+        engagement_store(workspace=workspace, variant=v, engagement=Engagement(likes=likes), taken_at=at)
+        at = at.replace(hour=at.hour + 1)
+    assert _channel_days(variant) == [(date(2026, 12, 1), 10, None)]
 
 
 def test_the_day_is_the_workspaces_day(workspace: Workspace, variant: Variant) -> None:
