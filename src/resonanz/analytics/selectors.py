@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from resonanz.accounts.models import Workspace
@@ -250,7 +250,7 @@ def _followers_at(channel_ids: Iterable[int], moment: datetime) -> dict[int, int
         .values_list("channel_id", "followers")
     )
     # Per channel the first row is the latest; a handful of rows per channel and day at most.
-    for channel_id, followers in rows.iterator():
+    for channel_id, followers in rows:
         found.setdefault(channel_id, followers)
     return found
 
@@ -274,10 +274,22 @@ def _follower_series(*, channel_ids: list[int], period: Period, tz_name: str) ->
     return out
 
 
-def _link_clicks_by_day(*, workspace: Workspace, period: Period) -> dict[date, int]:
+def _clicks(*, workspace: Workspace, period: Period) -> QuerySet[Click]:
+    """The period's clicks by their time in the workspace's zone; the UTC ``day`` around it (one day
+    either side covers every time zone) lets the database use the ``click_link_day`` index first."""
     start, end = period.bounds(workspace.time_zone)
+    return Click.objects.filter(
+        link__workspace=workspace,
+        day__gte=period.start - timedelta(days=1),
+        day__lte=period.end + timedelta(days=1),
+        at__gte=start,
+        at__lt=end,
+    )
+
+
+def _link_clicks_by_day(*, workspace: Workspace, period: Period) -> dict[date, int]:
     rows = (
-        Click.objects.filter(link__workspace=workspace, at__gte=start, at__lt=end)
+        _clicks(workspace=workspace, period=period)
         .annotate(local_day=TruncDate("at", tzinfo=zone(workspace.time_zone)))
         .values("local_day")
         .annotate(n=Count("pk"))
@@ -287,14 +299,8 @@ def _link_clicks_by_day(*, workspace: Workspace, period: Period) -> dict[date, i
 
 
 def _link_clicks_by(*, workspace: Workspace, period: Period, group: str) -> dict[int | None, int]:
-    start, end = period.bounds(workspace.time_zone)
     key = f"link__{group}_id"
-    rows = (
-        Click.objects.filter(link__workspace=workspace, at__gte=start, at__lt=end)
-        .values(key)
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    rows = _clicks(workspace=workspace, period=period).values(key).annotate(n=Count("pk")).order_by()
     return {r[key]: r["n"] for r in rows}
 
 
