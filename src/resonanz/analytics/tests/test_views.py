@@ -142,3 +142,5 @@ def test_agency_view_lists_the_workspaces_with_analytics(
     assert f'id="agency-row-{workspace.pk}"' in html
     assert f'id="agency-row-{other_workspace.pk}"' not in html  # not the user's
     assert "1,239" in html
+    overview = owner_client.get(reverse("overview:agency")).content.decode()
+    assert f'href="{reverse("analytics_agency:agency")}"' in overview  # reached from the agency overview
