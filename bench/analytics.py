@@ -98,7 +98,7 @@ def build() -> Workspace:
                 channel=channels[(made + i) % CHANNELS],
                 status=VariantStatus.PUBLISHED,
                 remote_id=f"b{made + i}",
-                published_at=start + timedelta(minutes=(made + i) * 7 % (SPREAD_DAYS * 1440)),
+                published_at=start + timedelta(minutes=(made + i) * SPREAD_DAYS * 1440 // variants_needed),
             )
             for i, p in enumerate(posts)
         )

@@ -463,19 +463,21 @@ def analytics_posts(*, workspace: Workspace, period: Period) -> list[PostRow]:
     """Every post on a channel (variant) published in the period, with its latest counts as of the
     period's end and its network's engagement rate."""
     start, end = period.bounds(workspace.time_zone)
+    # The period's variants first, then their rows through the (variant, -day) index: the cost follows
+    # the posts of the period, not all rows of the workspace up to its end.
+    variants = list(
+        Variant.objects.filter(post__workspace=workspace, published_at__gte=start, published_at__lt=end)
+        .select_related("post", "channel")
+        .order_by("pk")
+    )
     rows = (
-        MetricDaily.objects.filter(
-            workspace=workspace,
-            day__lte=period.end,
-            variant__published_at__gte=start,
-            variant__published_at__lt=end,
-        )
+        MetricDaily.objects.filter(variant_id__in=[v.pk for v in variants], day__lte=period.end)
         .values("variant_id")
         .annotate(**_gain_sums())
         .order_by()
     )
     figures = {r["variant_id"]: Figures.from_row(r) for r in rows}
-    variants = Variant.objects.filter(pk__in=list(figures)).select_related("post", "channel")
+    variants = [v for v in variants if v.pk in figures]
     followers = _followers_at({v.channel_id for v in variants}, end)
     return [_post_row(variant, variant.post, figures[variant.pk], followers) for variant in variants]
 
