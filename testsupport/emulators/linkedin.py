@@ -181,6 +181,8 @@ class Post:
     likes: set[str] = field(default_factory=set)
     comments: list[JSONDict] = field(default_factory=list)
     impressions: int = 0
+    unique_impressions: int | None = None  # members reached; None = as many as impressions
+    clicks: int = 0
     deleted: bool = False
     ghost: bool = False
 
@@ -1056,10 +1058,12 @@ class LinkedInEmulator(EmulatorServer):
                     "organizationalEntity": entity,
                     "share": post.urn,
                     "totalShareStatistics": {
-                        "uniqueImpressionsCount": post.impressions,
+                        "uniqueImpressionsCount": post.impressions
+                        if post.unique_impressions is None
+                        else post.unique_impressions,
                         "impressionCount": post.impressions,
                         "shareCount": 0,
-                        "clickCount": 0,
+                        "clickCount": post.clicks,
                         "likeCount": len(post.likes),
                         "commentCount": len(post.comments),
                         "engagement": 0.0,

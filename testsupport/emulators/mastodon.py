@@ -561,6 +561,7 @@ class MastodonEmulator(EmulatorServer):
         self._media: dict[str, _Media] = {}
         self._statuses: dict[str, _Status] = {}
         self._favourites: dict[tuple[str, str], datetime] = {}
+        self._follows: set[tuple[str, str]] = set()  # (follower id, followed id)
         self._notifications: list[_Notification] = []
         self._scheduled: dict[str, _Scheduled] = {}
         self._idempotency: dict[tuple[str, str], tuple[float, str]] = {}
@@ -577,6 +578,7 @@ class MastodonEmulator(EmulatorServer):
             ("POST", r"/oauth/revoke", self._oauth_revoke),
             ("GET", r"/api/v1/accounts/verify_credentials", self._verify_credentials),
             ("GET", r"/api/v1/accounts/(?P<id>[^/]+)/statuses", self._account_statuses),
+            ("POST", r"/api/v1/accounts/(?P<id>[^/]+)/follow", self._follow),
             ("POST", r"/api/v2/media", self._upload_media),
             ("POST", r"/api/v1/media", self._upload_media),
             ("GET", r"/api/v1/media/(?P<id>[^/]+)", self._get_media),
@@ -1689,6 +1691,37 @@ class MastodonEmulator(EmulatorServer):
             ],
         )
 
+    def _follow(self, request: Request, match: re.Match[str]) -> Response:
+        """``POST /api/v1/accounts/:id/follow`` (docs: /methods/accounts/#follow): idempotent; returns the
+        Relationship (no locked accounts here: the follow takes effect at once); following oneself is 403."""
+        _token, account = self._user(request, ("write", "write:follows", "follow"))
+        target = self._accounts.get(match["id"])
+        if target is None:
+            raise ApiError(404, "Record not found")
+        if target.id == account.id:
+            raise ApiError(403, "This action is not allowed")
+        if (account.id, target.id) not in self._follows:
+            self._follows.add((account.id, target.id))
+            self._notify("follow", target.id, account.id, None)
+        return json_response(
+            200,
+            {
+                "id": target.id,
+                "following": True,
+                "showing_reblogs": True,
+                "notifying": False,
+                "followed_by": (target.id, account.id) in self._follows,
+                "blocking": False,
+                "blocked_by": False,
+                "muting": False,
+                "muting_notifications": False,
+                "requested": False,
+                "domain_blocking": False,
+                "endorsed": False,
+                "note": "",
+            },
+        )
+
     def _favourite(self, request: Request, match: re.Match[str]) -> Response:
         """``POST /api/v1/statuses/:id/favourite`` (docs: /methods/statuses/#favourite): idempotent;
         notifies the author (``favourite``) once."""
@@ -1843,8 +1876,8 @@ class MastodonEmulator(EmulatorServer):
             "avatar_static": f"{self.base_url}/avatars/original/missing.png",
             "header": f"{self.base_url}/headers/original/missing.png",
             "header_static": f"{self.base_url}/headers/original/missing.png",
-            "followers_count": 0,
-            "following_count": 0,
+            "followers_count": sum(1 for _f, followed in self._follows if followed == account.id),
+            "following_count": sum(1 for follower, _f in self._follows if follower == account.id),
             "statuses_count": sum(1 for s in statuses if s.reblog_of_id is None),
             "last_status_at": last.strftime("%Y-%m-%d") if last else None,
             "emojis": [],

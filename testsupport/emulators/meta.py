@@ -353,6 +353,8 @@ class IgMedia:
     children: list[str] = field(default_factory=list)
     likes: set[str] = field(default_factory=set)
     views: int = 0
+    reach: int = 0
+    saved: int = 0
 
 
 @dataclass
@@ -1490,6 +1492,8 @@ class MetaEmulator(EmulatorServer):
                 )
             value = {
                 "views": media.views,
+                "reach": media.reach,
+                "saved": media.saved,
                 "likes": len(media.likes),
                 "comments": sum(1 for c in self.ig_comments.values() if c.media_id == media.id),
             }.get(metric, 0)

@@ -172,6 +172,7 @@ class XPost:
     media_ids: list[str] = field(default_factory=list)
     likes: set[str] = field(default_factory=set)
     impressions: int = 0
+    bookmarks: int = 0
     deleted: bool = False
 
 
@@ -374,7 +375,7 @@ class XEmulator(EmulatorServer):
                 "reply_count": replies,
                 "like_count": len(post.likes),
                 "quote_count": quotes,
-                "bookmark_count": 0,
+                "bookmark_count": post.bookmarks,
                 "impression_count": post.impressions,
             }
         private = {"non_public_metrics", "organic_metrics"} & fields

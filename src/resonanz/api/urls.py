@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from resonanz.accounts import api as accounts
 from resonanz.ads import api as ads
 from resonanz.advocacy import api as advocacy
+from resonanz.analytics import api as analytics
 from resonanz.approvals import api as approvals
 from resonanz.campaigns import api as campaigns
 from resonanz.channels import api as channels
@@ -74,6 +75,7 @@ urlpatterns = [
     path(ws + "inbox-rules/", engagement.RuleListApi.as_view(), name="inbox-rules"),
     path(ws + "inbox-rules/preview/", engagement.RulePreviewApi.as_view(), name="inbox-rules-preview"),
     path(ws + "inbox-rules/<int:rule_id>/", engagement.RuleDetailApi.as_view(), name="inbox-rule"),
+    path(ws + "analytics/", analytics.AnalyticsApi.as_view(), name="analytics"),
     path(ws + "campaigns/", campaigns.CampaignListApi.as_view(), name="campaigns"),
     path(ws + "best-times/", forecasting.BestTimesApi.as_view(), name="best_times"),
     path(ws + "forecast/", forecasting.ForecastApi.as_view(), name="forecast"),

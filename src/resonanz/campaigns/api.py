@@ -32,6 +32,7 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
             "name",
             "goal",
             "target_audience",
+            "kpi_target",
             "colour",
             "starts_on",
             "ends_on",
@@ -50,6 +51,7 @@ class CampaignInputSerializer(serializers.Serializer[None]):
     name = serializers.CharField(max_length=NAME_MAX)
     goal = serializers.ChoiceField(choices=Goal.choices)
     target_audience = serializers.CharField(required=False, allow_blank=True, default="")
+    kpi_target = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
     colour = serializers.RegexField(
         r"^#[0-9a-fA-F]{6}$",
         required=False,

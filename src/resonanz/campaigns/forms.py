@@ -26,6 +26,15 @@ class CampaignForm(WebForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Who the posts are for, e.g. “parents of young children in Cologne”."),
     )
+    kpi_target = forms.IntegerField(
+        label=_("KPI target"),
+        required=False,
+        min_value=0,
+        help_text=_(
+            "The number you report against for the goal, e.g. impressions for awareness or link clicks "
+            "for traffic; analytics shows how far the campaign has come."
+        ),
+    )
     colour = forms.RegexField(
         label=_("Colour"),
         regex=r"^#[0-9a-fA-F]{6}$",

@@ -38,6 +38,9 @@ class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=120)
     goal = models.CharField(_("goal"), max_length=20, choices=Goal.choices, default=Goal.AWARENESS)
     target_audience = models.TextField(_("target audience"), blank=True)
+    # The number the team reports against for the goal (analytics measures the goal's figure, e.g.
+    # impressions for awareness, link clicks for traffic); empty = no target set.
+    kpi_target = models.PositiveIntegerField(_("KPI target"), null=True, blank=True)
     colour = models.CharField(_("colour"), max_length=7, default=DEFAULT_COLOUR)
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)

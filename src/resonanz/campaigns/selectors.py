@@ -27,7 +27,7 @@ def campaign_get(*, workspace: Workspace, campaign_id: int) -> Campaign:
 
 
 # What ``campaign_update`` takes, i.e. what the edit form and the API's PATCH may change.
-EDITABLE_FIELDS = ("name", "goal", "target_audience", "colour", "starts_on", "ends_on")
+EDITABLE_FIELDS = ("name", "goal", "target_audience", "kpi_target", "colour", "starts_on", "ends_on")
 
 
 def campaign_editable_values(*, campaign: Campaign) -> dict[str, Any]:

@@ -74,6 +74,7 @@ def campaign_create(
     name: str,
     goal: str,
     target_audience: str = "",
+    kpi_target: int | None = None,
     colour: str = "",
     starts_on: date | None = None,
     ends_on: date | None = None,
@@ -89,6 +90,7 @@ def campaign_create(
         name=name,
         goal=goal,
         target_audience=target_audience.strip(),
+        kpi_target=kpi_target,
         colour=colour,
         starts_on=starts_on,
         ends_on=ends_on,
@@ -107,6 +109,7 @@ def campaign_update(
     name: str,
     goal: str,
     target_audience: str = "",
+    kpi_target: int | None = None,
     colour: str = DEFAULT_COLOUR,
     starts_on: date | None = None,
     ends_on: date | None = None,
@@ -124,6 +127,7 @@ def campaign_update(
     )
     campaign.name, campaign.goal, campaign.colour = name, goal, colour
     campaign.target_audience = target_audience.strip()
+    campaign.kpi_target = kpi_target
     campaign.starts_on, campaign.ends_on = starts_on, ends_on
     campaign.save()
     audit_log_record(workspace=workspace, actor=actor, action="campaign.update", target=campaign)

@@ -89,6 +89,7 @@ def _service_kwargs(form: CampaignForm) -> dict[str, Any]:
         "name": d["name"],
         "goal": d["goal"],
         "target_audience": d.get("target_audience") or "",
+        "kpi_target": d.get("kpi_target"),
         "colour": d["colour"],
         "starts_on": d.get("starts_on"),
         "ends_on": d.get("ends_on"),

@@ -124,6 +124,14 @@ def network_description(slug: str) -> dict[str, Any]:
         "edit": spec.edit,
         "delete": spec.delete,
         "metrics": sorted(spec.metrics),
+        "engagement_rate": None
+        if spec.engagement_rate is None
+        else {
+            "counted": [m.value for m in spec.engagement_rate.counted],
+            "base": spec.engagement_rate.base.value,
+            "definition": spec.engagement_rate.definition,
+        },
+        "followers": spec.followers,
         "inbox": sorted(spec.inbox),
         "connect": None
         if connect is None

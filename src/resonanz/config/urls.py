@@ -18,6 +18,8 @@ urlpatterns = [
     path(ws + "inbox/", include("resonanz.engagement.urls")),
     path(ws + "listening/", include("resonanz.listening.urls")),
     path("notifications/", include("resonanz.notifications.urls")),
+    path(ws + "analytics/", include("resonanz.analytics.urls")),
+    path("overview/analytics/", include("resonanz.analytics.agency_urls")),
     path("overview/", include("resonanz.overview.urls")),
     # Public, token-protected pages: external reviewers (no account) and iCal feeds.
     path("review/", include("resonanz.approvals.public_urls")),

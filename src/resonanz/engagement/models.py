@@ -15,6 +15,11 @@ class MetricSample(models.Model):
     replies = models.PositiveIntegerField(default=0)
     quotes = models.PositiveIntegerField(null=True, blank=True)
     impressions = models.PositiveIntegerField(null=True, blank=True)
+    # Reported by some networks only (see the connector's ``NetworkSpec.metrics``); None = not reported.
+    reach = models.PositiveIntegerField(null=True, blank=True)
+    saves = models.PositiveIntegerField(null=True, blank=True)
+    clicks = models.PositiveIntegerField(null=True, blank=True)
+    video_views = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["taken_at"]
@@ -22,6 +27,107 @@ class MetricSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant_id}@{self.taken_at:%Y-%m-%d %H:%M}"
+
+
+# The counts a sample carries, in the order of ``connectors.base.spec.Metric``.
+METRIC_FIELDS = (
+    "likes",
+    "reposts",
+    "replies",
+    "quotes",
+    "impressions",
+    "reach",
+    "saves",
+    "clicks",
+    "video_views",
+)
+
+
+class MetricDaily(models.Model):
+    """The rollup analytics reads: per variant and day (in the workspace's time zone when written), the
+    latest sample's counts, and what they grew by since the variant's previous day (``gain_*``: the
+    latest values minus those of the day before; the first day's gain is its value). Sums of gains
+    over days are therefore "what happened in the period" and never add up samples of one day.
+    Written by ``engagement_store`` with every sample; ``workspace``/``channel`` are copied in so the
+    period queries need no join on 50 million rows."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey("posts.Variant", on_delete=models.CASCADE, related_name="metric_days")
+    day = models.DateField()
+    taken_at = models.DateTimeField()
+    likes = models.PositiveIntegerField(default=0)
+    reposts = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    quotes = models.PositiveIntegerField(null=True, blank=True)
+    impressions = models.PositiveIntegerField(null=True, blank=True)
+    reach = models.PositiveIntegerField(null=True, blank=True)
+    saves = models.PositiveIntegerField(null=True, blank=True)
+    clicks = models.PositiveIntegerField(null=True, blank=True)
+    video_views = models.PositiveIntegerField(null=True, blank=True)
+    # Signed: a like can be taken back.
+    gain_likes = models.IntegerField(default=0)
+    gain_reposts = models.IntegerField(default=0)
+    gain_replies = models.IntegerField(default=0)
+    gain_quotes = models.IntegerField(null=True, blank=True)
+    gain_impressions = models.IntegerField(null=True, blank=True)
+    gain_reach = models.IntegerField(null=True, blank=True)
+    gain_saves = models.IntegerField(null=True, blank=True)
+    gain_clicks = models.IntegerField(null=True, blank=True)
+    gain_video_views = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["variant", "day"], name="metric_daily_unique_day")]
+        indexes = [
+            models.Index(fields=["workspace", "day"], name="metric_daily_ws_day"),
+            models.Index(fields=["variant", "-day"], name="metric_daily_variant_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}@{self.day}"
+
+
+class MetricChannelDaily(models.Model):
+    """The second rollup: per channel and day, the sum of its variants' gains that day (kept equal to
+    summing ``MetricDaily`` by channel and day: ``metric_daily_store`` adds the difference each time it
+    changes a variant's day). Totals, daily series and per-channel figures read this, so their cost grows
+    with channels times days, not with the number of posts."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    gain_likes = models.IntegerField(default=0)
+    gain_reposts = models.IntegerField(default=0)
+    gain_replies = models.IntegerField(default=0)
+    gain_quotes = models.IntegerField(null=True, blank=True)
+    gain_impressions = models.IntegerField(null=True, blank=True)
+    gain_reach = models.IntegerField(null=True, blank=True)
+    gain_saves = models.IntegerField(null=True, blank=True)
+    gain_clicks = models.IntegerField(null=True, blank=True)
+    gain_video_views = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "day"], name="metric_channel_daily_unique")]
+        indexes = [models.Index(fields=["workspace", "day"], name="metric_chday_ws_day")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}@{self.day}"
+
+
+class FollowerSample(models.Model):
+    """A channel's follower count at one time, for the networks that report it
+    (``NetworkSpec.followers``); taken by the engagement sync about once a day."""
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="follower_samples")
+    taken_at = models.DateTimeField()
+    followers = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["taken_at"]
+        indexes = [models.Index(fields=["channel", "-taken_at"], name="follower_channel_time")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}@{self.taken_at:%Y-%m-%d}: {self.followers}"
 
 
 class ConversationStatus(models.TextChoices):

@@ -4,13 +4,14 @@ import logging
 import re
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,18 +39,23 @@ from resonanz.connectors.base.spec import InboxAction, InboxKind
 from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import WorkspaceMismatch, ensure_same_workspace
 from resonanz.core.services import audit_log_record
+from resonanz.core.timezones import zone
 from resonanz.notifications.kinds import NotificationKind
 from resonanz.notifications.services import notification_send
 from resonanz.posts.models import Variant, VariantStatus
 
 from .models import (
+    METRIC_FIELDS,
     AssignmentRule,
     AssignMode,
     Conversation,
     ConversationStatus,
+    FollowerSample,
     InboxSettings,
     Message,
     MessageLanguage,
+    MetricChannelDaily,
+    MetricDaily,
     MetricSample,
     Note,
     OutgoingReply,
@@ -66,21 +72,16 @@ SYNC_WINDOW = timedelta(days=30)
 
 
 @transaction.atomic
-def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Engagement) -> MetricSample:
-    """Store one sample and upsert replies. Re-running with the same data adds no duplicate message."""
+def engagement_store(
+    *, workspace: Workspace, variant: Variant, engagement: Engagement, taken_at: datetime | None = None
+) -> MetricSample:
+    """Store one sample (taken now, or at ``taken_at`` when importing history) with the day's rollup row,
+    and upsert replies. Re-running with the same data adds no duplicate message."""
     ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
-    now = timezone.now().replace(microsecond=0)
-    sample, _created = MetricSample.objects.update_or_create(
-        variant=variant,
-        taken_at=now,
-        defaults={
-            "likes": engagement.likes,
-            "reposts": engagement.reposts,
-            "replies": engagement.replies,
-            "quotes": engagement.quotes,
-            "impressions": engagement.impressions,
-        },
-    )
+    now = (taken_at or timezone.now()).replace(microsecond=0)
+    values = {name: getattr(engagement, name) for name in METRIC_FIELDS}
+    sample, _created = MetricSample.objects.update_or_create(variant=variant, taken_at=now, defaults=values)
+    metric_daily_store(workspace=workspace, variant=variant, taken_at=now, values=values)
     # Filed once per channel: a reply the mentions sync already filed as its own conversation stays there
     # (the rule is described above ``engagement_sync_mentions``).
     as_mentions = (
@@ -139,6 +140,125 @@ def engagement_store(*, workspace: Workspace, variant: Variant, engagement: Enga
     return sample
 
 
+def metric_daily_store(
+    *, workspace: Workspace, variant: Variant, taken_at: datetime, values: dict[str, int | None]
+) -> MetricDaily:
+    """Put ``values`` (the latest counts) into the variant's row of the day ``taken_at`` falls on in the
+    workspace's time zone, with the gains over the variant's previous day (see ``MetricDaily``)."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
+    day = taken_at.astimezone(zone(workspace.time_zone)).date()
+    existing = MetricDaily.objects.filter(variant=variant, day=day).first()
+    if existing is not None and existing.taken_at > taken_at:
+        return existing  # an older sample never overwrites the day's latest
+    before = MetricDaily.objects.filter(variant=variant, day__lt=day).order_by("-day").first()
+    gains: dict[str, int | None] = {}
+    for name in METRIC_FIELDS:
+        value = values.get(name)
+        previous = getattr(before, name) if before is not None else None
+        gains[f"gain_{name}"] = None if value is None else value - (previous or 0)
+    _channel_day_add(
+        workspace=workspace,
+        channel_id=variant.channel_id,
+        day=day,
+        old={g: getattr(existing, g) for g in gains} if existing is not None else {},
+        new=gains,
+    )
+    row, _created = MetricDaily.objects.update_or_create(
+        variant=variant,
+        day=day,
+        defaults={
+            "workspace": workspace,
+            "channel_id": variant.channel_id,
+            "taken_at": taken_at,
+            **{name: values.get(name) for name in METRIC_FIELDS},
+            **gains,
+        },
+    )
+    return row
+
+
+def _channel_day_add(
+    *,
+    workspace: Workspace,
+    channel_id: int,
+    day: date,
+    old: dict[str, int | None],
+    new: dict[str, int | None],
+) -> None:
+    """Add what changed in one variant's day to its channel's day (``MetricChannelDaily``), atomically in
+    the database (``F`` expressions), so concurrent syncs of one channel add up."""
+    changes = {}
+    for field, value in new.items():
+        before = old.get(field)
+        if value is None and before is None:
+            continue
+        delta = (value or 0) - (before or 0)
+        changes[field] = Coalesce(F(field), Value(0)) + Value(delta)
+    if not changes:
+        return
+    row, _created = MetricChannelDaily.objects.get_or_create(
+        channel_id=channel_id, day=day, defaults={"workspace": workspace}
+    )
+    MetricChannelDaily.objects.filter(pk=row.pk).update(**changes)
+
+
+def metric_daily_rebuild(*, workspace: Workspace) -> int:
+    """Rebuild the workspace's rollup from its samples (after a time-zone change or for samples taken
+    before the rollup existed); returns the number of rows written. Day by day, oldest first, so each
+    day's gains see the day before."""
+    MetricDaily.objects.filter(workspace=workspace).delete()
+    MetricChannelDaily.objects.filter(workspace=workspace).delete()
+    samples = (
+        MetricSample.objects.filter(variant__post__workspace=workspace)
+        .select_related("variant__post")
+        .order_by("variant_id", "taken_at")
+    )
+    written = 0
+    for sample in samples.iterator(chunk_size=2000):
+        values = {name: getattr(sample, name) for name in METRIC_FIELDS}
+        metric_daily_store(
+            workspace=workspace, variant=sample.variant, taken_at=sample.taken_at, values=values
+        )
+        written += 1
+    return written
+
+
+FOLLOWER_INTERVAL = timedelta(hours=23)  # "about once a day", a little less so a daily run never skips
+
+
+def follower_sample_store(
+    *, workspace: Workspace, channel: Channel, followers: int, taken_at: datetime
+) -> FollowerSample:
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    return FollowerSample.objects.create(channel=channel, taken_at=taken_at, followers=followers)
+
+
+def follower_sync_channel(*, workspace: Workspace, channel: Channel) -> FollowerSample | None:
+    """Ask the channel's network for its follower count unless it was asked less than a day ago or the
+    network does not report it (``NetworkSpec.followers``)."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    connector = get_connector(channel.network)
+    if not connector.spec.followers:
+        return None
+    now = timezone.now().replace(microsecond=0)
+    if FollowerSample.objects.filter(channel=channel, taken_at__gt=now - FOLLOWER_INTERVAL).exists():
+        return None
+    account = channel_account(channel=channel)
+    try:
+        try:
+            followers = connector.fetch_followers(account=account)
+        except AuthExpired as first:
+            # The rule of every other call: refresh once; a refusal flags the channel and propagates.
+            if not channel_refresh_credentials(channel=channel, account=account, cause=first.network_message):
+                raise
+            followers = connector.fetch_followers(account=account)
+    finally:
+        channel_store_account(channel=channel, account=account)
+    if followers is None:
+        return None
+    return follower_sample_store(workspace=workspace, channel=channel, followers=followers, taken_at=now)
+
+
 def engagement_sync_variant(*, workspace: Workspace, variant: Variant) -> MetricSample | None:
     if variant.status != VariantStatus.PUBLISHED or not variant.remote_id:
         return None
@@ -194,7 +314,7 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
     # Mentions after the replies: a mention that answers one of our posts is then already filed under
     # that post (see ``engagement_store_mentions``). Channels the variant sync just flagged "reconnect
     # needed" are no longer active here.
-    mentions = mentions_failed = 0
+    mentions = mentions_failed = followers = followers_failed = 0
     # Personal channels (advocacy) have no mentions inbox: a person's mentions are not the brand's.
     channels = (
         Channel.objects.filter(status=ChannelStatus.ACTIVE, owner__isnull=True)
@@ -203,16 +323,31 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
     )
     for channel in channels:
         try:
-            if InboxKind.MENTIONS not in get_connector(channel.network).spec.inbox:
-                continue
+            spec = get_connector(channel.network).spec
         except LookupError:
             continue  # a connector that is no longer installed
+        if spec.followers:
+            try:
+                if follower_sync_channel(workspace=channel.workspace, channel=channel) is not None:
+                    followers += 1
+            except ConnectorError as exc:
+                followers_failed += 1
+                logger.info("follower sync of channel %s failed: %s", channel.pk, exc)
+        if InboxKind.MENTIONS not in spec.inbox:
+            continue
         try:
             mentions += engagement_sync_mentions(workspace=channel.workspace, channel=channel)
         except ConnectorError as exc:
             mentions_failed += 1
             logger.info("mentions sync of channel %s failed: %s", channel.pk, exc)
-    return {"synced": ok, "failed": failed, "mentions": mentions, "mentions_failed": mentions_failed}
+    return {
+        "synced": ok,
+        "failed": failed,
+        "mentions": mentions,
+        "mentions_failed": mentions_failed,
+        "followers": followers,
+        "followers_failed": followers_failed,
+    }
 
 
 # -- mentions ----------------------------------------------------------------------------------------

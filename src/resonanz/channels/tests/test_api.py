@@ -26,6 +26,17 @@ def test_networks_lists_every_registered_network_with_its_spec(api, workspace) -
         assert item["display_name"] == spec.brand.display_name
         assert item["max_thread_parts"] == spec.max_thread_parts
         assert item["edit"] is spec.edit
+        assert item["followers"] is spec.followers
+        rate = spec.engagement_rate
+        assert item["engagement_rate"] == (
+            None
+            if rate is None
+            else {
+                "counted": [m.value for m in rate.counted],
+                "base": rate.base.value,
+                "definition": rate.definition,
+            }
+        )
         declared = [f.name for f in connect_fields(item["network"])]
         assert [f["name"] for f in item["connect"]["fields"]] == declared
 

@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "resonanz.forecasting",
     "resonanz.ads",
     "resonanz.leads",
+    "resonanz.analytics",
     "resonanz.listening",
     "resonanz.advocacy",
     "resonanz.reports",

@@ -179,6 +179,10 @@ class Engagement:
     replies: int = 0
     quotes: int | None = None  # None = the network does not report it
     impressions: int | None = None
+    reach: int | None = None
+    saves: int | None = None
+    clicks: int | None = None
+    video_views: int | None = None
     reply_items: list[RemoteReply] = field(default_factory=list)
 
 
@@ -419,6 +423,11 @@ class Connector(ABC):
 
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
         raise NotSupported(f"{self.network}: no engagement data")
+
+    def fetch_followers(self, *, account: ChannelAccount) -> int | None:
+        """The account's follower count now; ``None`` = the network does not report it (the default).
+        A connector that implements it sets ``NetworkSpec.followers``."""
+        return None
 
     def fetch_mentions(self, *, account: ChannelAccount, cursor: str | None) -> MentionPage:
         """Posts of others naming the account since ``cursor`` (``None``: the most recent ones), for the

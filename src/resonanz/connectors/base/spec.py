@@ -12,10 +12,12 @@ import time and shown in the user's language later.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -63,6 +65,62 @@ class Metric(StrEnum):
     REPLIES = "replies"
     QUOTES = "quotes"
     IMPRESSIONS = "impressions"
+    REACH = "reach"  # distinct accounts that saw the post (impressions count each view)
+    SAVES = "saves"  # bookmarks / saves
+    CLICKS = "clicks"  # clicks on the post counted by the network (short-link clicks are our own)
+    VIDEO_VIEWS = "video_views"
+
+
+METRIC_LABELS: dict[Metric, Label] = {
+    Metric.LIKES: _("likes"),
+    Metric.REPOSTS: _("reposts"),
+    Metric.REPLIES: _("replies"),
+    Metric.QUOTES: _("quotes"),
+    Metric.IMPRESSIONS: _("impressions"),
+    Metric.REACH: _("reach"),
+    Metric.SAVES: _("saves"),
+    Metric.CLICKS: _("clicks"),
+    Metric.VIDEO_VIEWS: _("video views"),
+}
+
+
+class RateBase(StrEnum):
+    """What an engagement rate divides by."""
+
+    IMPRESSIONS = "impressions"
+    REACH = "reach"
+    FOLLOWERS = "followers"  # the channel's followers at the end of the period
+
+
+RATE_BASE_LABELS: dict[RateBase, Label] = {
+    RateBase.IMPRESSIONS: _("impressions"),
+    RateBase.REACH: _("reach"),
+    RateBase.FOLLOWERS: _("followers"),
+}
+
+
+@dataclass(frozen=True)
+class EngagementRate:
+    """A network's definition of the engagement rate, as data: the sum of ``counted`` metrics divided by
+    ``base``. Analytics evaluates it (``evaluate``) and shows it in words (``definition``), so the number
+    and its explanation cannot disagree."""
+
+    counted: tuple[Metric, ...]
+    base: RateBase
+
+    @property
+    def definition(self) -> str:
+        """ "(likes + reposts + replies) ÷ impressions" in the active language."""
+        summed = " + ".join(str(METRIC_LABELS[m]) for m in self.counted)
+        return f"({summed}) ÷ {RATE_BASE_LABELS[self.base]}"
+
+    def evaluate(self, values: Mapping[str, int | None], *, followers: int | None = None) -> float | None:
+        """The rate (0.05 = 5 %) from metric values keyed by ``Metric`` value; ``None`` when the base is
+        unknown or zero (a rate of nothing is not 0 %)."""
+        base = followers if self.base == RateBase.FOLLOWERS else values.get(self.base.value)
+        if not base:
+            return None
+        return sum(values.get(m.value) or 0 for m in self.counted) / base
 
 
 class InboxKind(StrEnum):
@@ -228,6 +286,10 @@ class NetworkSpec:
     link_cards: bool = False  # a link in the text becomes a card
     link_card_with_media: bool = False  # a card is shown even when the post has attachments
     metrics: frozenset[Metric] = frozenset()
+    # How the network's engagement rate is computed (None: no rate is shown for it).
+    engagement_rate: EngagementRate | None = None
+    # The connector's ``fetch_followers`` reports the account's follower count.
+    followers: bool = False
     inbox: frozenset[InboxKind] = frozenset()
     inbox_actions: frozenset[InboxAction] = frozenset()
     refresh: bool = False  # expired credentials can be renewed without the user
@@ -273,11 +335,14 @@ class NetworkSpec:
 
 
 __all__ = [
+    "METRIC_LABELS",
+    "RATE_BASE_LABELS",
     "Brand",
     "Choice",
     "ConnectField",
     "ConnectMethod",
     "ConnectSpec",
+    "EngagementRate",
     "FieldKind",
     "InboxAction",
     "InboxKind",
@@ -287,6 +352,7 @@ __all__ = [
     "Metric",
     "NetworkSpec",
     "PreviewSpec",
+    "RateBase",
     "TextLimit",
     "TextUnit",
 ]

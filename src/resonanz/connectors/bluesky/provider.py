@@ -583,6 +583,14 @@ class BlueskyConnector(Connector):
             )
         return engagement_from_thread(thread, web_url=self._web_url(account))
 
+    def fetch_followers(self, *, account: ChannelAccount) -> int | None:
+        """``followersCount`` of ``app.bsky.actor.getProfile``
+        (https://docs.bsky.app/docs/api/app-bsky-actor-get-profile)."""
+        with self._client(account) as client:
+            profile = self._query(account, client, "app.bsky.actor.getProfile", {"actor": self._did(account)})
+        count = profile.get("followersCount")
+        return int(count) if isinstance(count, int) else None
+
     def fetch_mentions(self, *, account: ChannelAccount, cursor: str | None) -> MentionPage:
         """Mentions and quotes from ``app.bsky.notification.listNotifications``
         (https://docs.bsky.app/docs/api/app-bsky-notification-list-notifications). Its own ``cursor``

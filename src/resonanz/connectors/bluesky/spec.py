@@ -13,6 +13,7 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    EngagementRate,
     FieldKind,
     InboxAction,
     InboxKind,
@@ -22,6 +23,7 @@ from resonanz.connectors.base.spec import (
     Metric,
     NetworkSpec,
     PreviewSpec,
+    RateBase,
     TextLimit,
     TextUnit,
 )
@@ -79,6 +81,11 @@ SPEC = NetworkSpec(
     link_cards=True,
     link_card_with_media=False,  # a post embeds either images or one external card
     metrics=frozenset({Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES}),
+    # Bluesky reports no impressions: the rate is per follower.
+    engagement_rate=EngagementRate(
+        counted=(Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES), base=RateBase.FOLLOWERS
+    ),
+    followers=True,
     inbox=frozenset({InboxKind.REPLIES, InboxKind.MENTIONS}),
     # A like record (app.bsky.feed.like) and deleting our own reply post. Hiding someone's reply is a
     # threadgate of the root post (hiddenReplies), not offered yet.

@@ -22,6 +22,7 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    EngagementRate,
     InboxAction,
     InboxKind,
     MediaKind,
@@ -29,6 +30,7 @@ from resonanz.connectors.base.spec import (
     MediaSpec,
     Metric,
     NetworkSpec,
+    RateBase,
     TextLimit,
     TextUnit,
 )
@@ -83,6 +85,9 @@ SPEC = NetworkSpec(
     link_cards=True,
     link_card_with_media=False,
     metrics=frozenset({Metric.LIKES, Metric.REPLIES, Metric.REPOSTS, Metric.IMPRESSIONS}),
+    engagement_rate=EngagementRate(
+        counted=(Metric.LIKES, Metric.REPOSTS, Metric.REPLIES), base=RateBase.IMPRESSIONS
+    ),
     inbox=frozenset({InboxKind.REPLIES}),
     # Comments of others can be hidden and our own answers deleted; liking as the Page
     # (POST /{object-id}/likes) is not implemented yet.

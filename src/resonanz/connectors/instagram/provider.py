@@ -803,6 +803,9 @@ class InstagramConnector(Connector):
             replies=int(media.get("comments_count") or 0),
             quotes=None,
             impressions=values.get("views"),
+            # ``reach`` = unique accounts that saw the media, ``saved`` = saves (Media Insights reference).
+            reach=values.get("reach"),
+            saves=values.get("saved"),
             reply_items=replies,
         )
 

@@ -20,12 +20,14 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    EngagementRate,
     InboxKind,
     MediaKind,
     MediaRule,
     MediaSpec,
     Metric,
     NetworkSpec,
+    RateBase,
     TextLimit,
     TextUnit,
 )
@@ -100,7 +102,13 @@ SPEC = NetworkSpec(
     first_comment=True,  # InstagramConnector.publish_first_comment
     link_cards=False,
     link_card_with_media=False,
-    metrics=frozenset({Metric.LIKES, Metric.REPLIES, Metric.REPOSTS, Metric.IMPRESSIONS}),
+    metrics=frozenset(
+        {Metric.LIKES, Metric.REPLIES, Metric.REPOSTS, Metric.IMPRESSIONS, Metric.REACH, Metric.SAVES}
+    ),
+    # Instagram reports interactions against accounts reached (Media Insights: reach).
+    engagement_rate=EngagementRate(
+        counted=(Metric.LIKES, Metric.REPLIES, Metric.REPOSTS, Metric.SAVES), base=RateBase.REACH
+    ),
     inbox=frozenset({InboxKind.REPLIES}),
     refresh=False,  # the Page token from Facebook Login does not expire; invalidated = reconnect
     connect=ConnectSpec(

@@ -880,12 +880,19 @@ class LinkedInConnector(Connector):
         likes = int((summary.get("likesSummary") or {}).get("totalLikes") or 0)
         replies = int((summary.get("commentsSummary") or {}).get("aggregatedTotalComments") or len(items))
         impressions = statistics.get("impressionCount")
+        # totalShareStatistics: ``uniqueImpressionsCount`` (members reached) and ``clickCount`` (clicks on
+        # the post, its content or the company name;
+        # https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/share-statistics).
+        reach = statistics.get("uniqueImpressionsCount")
+        clicks = statistics.get("clickCount")
         return Engagement(
             likes=likes,
             reposts=int(statistics.get("shareCount") or 0),
             replies=replies,
             quotes=None,
             impressions=int(impressions) if impressions is not None else None,
+            reach=int(reach) if reach is not None else None,
+            clicks=int(clicks) if clicks is not None else None,
             reply_items=items,
         )
 

@@ -18,6 +18,7 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    EngagementRate,
     InboxKind,
     MediaKind,
     MediaRule,
@@ -25,6 +26,7 @@ from resonanz.connectors.base.spec import (
     Metric,
     NetworkSpec,
     PreviewSpec,
+    RateBase,
     TextLimit,
     TextUnit,
 )
@@ -96,7 +98,13 @@ SPEC = NetworkSpec(
     first_comment=False,
     link_cards=True,
     link_card_with_media=False,
-    metrics=frozenset({Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.IMPRESSIONS}),
+    metrics=frozenset(
+        {Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.IMPRESSIONS, Metric.REACH, Metric.CLICKS}
+    ),
+    # LinkedIn's own "engagement" counts clicks, likes, comments and shares per impression (share statistics).
+    engagement_rate=EngagementRate(
+        counted=(Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.CLICKS), base=RateBase.IMPRESSIONS
+    ),
     inbox=frozenset({InboxKind.REPLIES}),
     # Paid posts from the Advertising API's adAnalytics (provider.py, fetch_ad_results).
     ad_reporting=True,

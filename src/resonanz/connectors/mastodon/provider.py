@@ -900,6 +900,14 @@ class MastodonConnector(Connector):
             reply_items=replies,
         )
 
+    def fetch_followers(self, *, account: ChannelAccount) -> int | None:
+        """``followers_count`` of the Account entity (https://docs.joinmastodon.org/entities/Account/#followers_count)
+        from ``verify_credentials``."""
+        with self._session(account) as client:
+            me = client.get_json("/api/v1/accounts/verify_credentials")
+        count = me.get("followers_count") if isinstance(me, dict) else None
+        return int(count) if isinstance(count, int) else None
+
     def fetch_mentions(self, *, account: ChannelAccount, cursor: str | None) -> MentionPage:
         """Mentions and quotes of the account from ``GET /api/v1/notifications`` with ``types[]=mention``
         and ``types[]=quote`` (quote notifications exist from Mastodon 4.5; older servers ignore the

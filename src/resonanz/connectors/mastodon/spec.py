@@ -15,6 +15,7 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    EngagementRate,
     FieldKind,
     InboxAction,
     InboxKind,
@@ -24,6 +25,7 @@ from resonanz.connectors.base.spec import (
     Metric,
     NetworkSpec,
     PreviewSpec,
+    RateBase,
     TextLimit,
     TextUnit,
 )
@@ -109,6 +111,11 @@ SPEC = NetworkSpec(
     link_cards=True,
     link_card_with_media=False,  # the web app shows a card only for statuses without attachments
     metrics=frozenset({Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES}),
+    # Mastodon reports no impressions: the rate is per follower.
+    engagement_rate=EngagementRate(
+        counted=(Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES), base=RateBase.FOLLOWERS
+    ),
+    followers=True,
     inbox=frozenset({InboxKind.REPLIES, InboxKind.MENTIONS, InboxKind.DIRECT_MESSAGES}),
     # Favourite (POST /api/v1/statuses/:id/favourite) and deleting our own answer. Mastodon has no way to
     # hide someone else's reply under our post (only to block or mute its author).

@@ -18,11 +18,13 @@ from resonanz.connectors.base.spec import (
     Brand,
     ConnectMethod,
     ConnectSpec,
+    EngagementRate,
     InboxKind,
     MediaSpec,
     Metric,
     NetworkSpec,
     PreviewSpec,
+    RateBase,
     TextLimit,
     TextUnit,
 )
@@ -54,6 +56,9 @@ SPEC = NetworkSpec(
     first_comment=False,
     link_cards=True,
     metrics=frozenset({Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES, Metric.IMPRESSIONS}),
+    engagement_rate=EngagementRate(
+        counted=(Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES), base=RateBase.IMPRESSIONS
+    ),
     inbox=frozenset({InboxKind.REPLIES}),
     refresh=True,  # a long-lived token (60 days) is refreshed before it ends
     connect=ConnectSpec(

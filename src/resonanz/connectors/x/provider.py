@@ -761,6 +761,9 @@ class XConnector(Connector):
             replies=int(public.get("reply_count") or 0),
             quotes=int(public.get("quote_count") or 0),
             impressions=int(impressions) if impressions is not None else None,
+            # ``bookmark_count`` is public_metrics' count of bookmarks
+            # (https://docs.x.com/x-api/fundamentals/metrics#public-metrics).
+            saves=int(public["bookmark_count"]) if "bookmark_count" in public else None,
             reply_items=replies,
         )
 

@@ -19,6 +19,7 @@ from resonanz.connectors.base.spec import (
     ConnectField,
     ConnectMethod,
     ConnectSpec,
+    EngagementRate,
     InboxKind,
     MediaKind,
     MediaRule,
@@ -26,6 +27,7 @@ from resonanz.connectors.base.spec import (
     Metric,
     NetworkSpec,
     PreviewSpec,
+    RateBase,
     TextLimit,
     TextUnit,
 )
@@ -92,7 +94,13 @@ SPEC = NetworkSpec(
     first_comment=False,
     link_cards=True,
     link_card_with_media=False,
-    metrics=frozenset({Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES, Metric.IMPRESSIONS}),
+    metrics=frozenset(
+        {Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES, Metric.IMPRESSIONS, Metric.SAVES}
+    ),
+    engagement_rate=EngagementRate(
+        counted=(Metric.LIKES, Metric.REPOSTS, Metric.REPLIES, Metric.QUOTES, Metric.SAVES),
+        base=RateBase.IMPRESSIONS,
+    ),
     inbox=frozenset({InboxKind.MENTIONS, InboxKind.REPLIES}),
     refresh=True,  # refresh tokens with the offline.access scope
     connect=ConnectSpec(

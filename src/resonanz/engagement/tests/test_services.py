@@ -7,13 +7,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.utils import timezone
 
 from resonanz.accounts.models import Workspace
 from resonanz.channels.models import ChannelStatus
 from resonanz.connectors.base import Engagement, RemoteReply, ServerError
-from resonanz.engagement.models import Conversation, ConversationStatus, Message, MetricSample
+from resonanz.engagement.models import (
+    Conversation,
+    ConversationStatus,
+    FollowerSample,
+    Message,
+    MetricDaily,
+    MetricSample,
+)
 from resonanz.engagement.services import engagement_store, engagement_sync_all, engagement_sync_variant
 from resonanz.posts.models import Variant, VariantStatus
 from testsupport.emulators.mastodon import MastodonEmulator
@@ -21,6 +29,11 @@ from testsupport.emulators.mastodon import MastodonEmulator
 from .conftest import Fan
 
 pytestmark = pytest.mark.django_db
+
+
+def _without_followers(result: dict[str, int]) -> dict[str, int]:
+    """The counts of posts and mentions (the follower counts have their own test)."""
+    return {k: v for k, v in result.items() if not k.startswith("followers")}
 
 
 def test_sync_stores_the_counts_and_the_reply_as_a_conversation(
@@ -54,8 +67,10 @@ def test_running_the_sync_twice_duplicates_nothing(workspace: Workspace, variant
     fan.like(variant.remote_id)
     fan.reply(variant.remote_id, "Toll!")
 
-    assert engagement_sync_all() == {"synced": 1, "failed": 0, "mentions": 0, "mentions_failed": 0}
-    assert engagement_sync_all() == {"synced": 1, "failed": 0, "mentions": 0, "mentions_failed": 0}
+    sync = {"synced": 1, "failed": 0, "mentions": 0, "mentions_failed": 0, "followers_failed": 0}
+    # The channel's followers are asked once a day: the second run leaves them.
+    assert engagement_sync_all() == {**sync, "followers": 1}
+    assert engagement_sync_all() == {**sync, "followers": 0}
 
     assert Conversation.objects.count() == 1
     assert list(Message.objects.values_list("text", flat=True)) == ["Toll!"]
@@ -120,7 +135,14 @@ def test_a_variant_that_is_not_published_is_not_fetched(
     masto.clear_request_log()
 
     assert engagement_sync_variant(workspace=workspace, variant=variant) is None
-    assert engagement_sync_all() == {"synced": 0, "failed": 0, "mentions": 0, "mentions_failed": 0}
+    assert engagement_sync_all() == {
+        "synced": 0,
+        "failed": 0,
+        "mentions": 0,
+        "mentions_failed": 0,
+        "followers": 1,
+        "followers_failed": 0,
+    }
     assert masto.requests_to("/api/v1/statuses") == []
 
 
@@ -137,7 +159,12 @@ def test_a_temporary_error_stores_and_marks_nothing_and_the_next_run_retries(
     else:
         masto.faults.rate_limit(route, retry_after=30, method="GET")
 
-    assert engagement_sync_all() == {"synced": 0, "failed": 1, "mentions": 0, "mentions_failed": 0}
+    assert _without_followers(engagement_sync_all()) == {
+        "synced": 0,
+        "failed": 1,
+        "mentions": 0,
+        "mentions_failed": 0,
+    }
 
     assert not MetricSample.objects.exists()
     variant.refresh_from_db()
@@ -145,7 +172,12 @@ def test_a_temporary_error_stores_and_marks_nothing_and_the_next_run_retries(
     assert (variant.status, variant.last_error) == (VariantStatus.PUBLISHED, "")
     assert variant.channel.status == ChannelStatus.ACTIVE
 
-    assert engagement_sync_all() == {"synced": 1, "failed": 0, "mentions": 0, "mentions_failed": 0}
+    assert _without_followers(engagement_sync_all()) == {
+        "synced": 1,
+        "failed": 0,
+        "mentions": 0,
+        "mentions_failed": 0,
+    }
     assert MetricSample.objects.get(variant=variant).likes == 1
 
 
@@ -164,7 +196,12 @@ def test_a_refused_login_flags_the_channel_and_is_not_retried(
     # A stock Mastodon token has no refresh token: a 401 means the user must reconnect.
     masto.revoke_token(variant.channel.credentials["access_token"])
 
-    assert engagement_sync_all() == {"synced": 0, "failed": 1, "mentions": 0, "mentions_failed": 0}
+    assert _without_followers(engagement_sync_all()) == {
+        "synced": 0,
+        "failed": 1,
+        "mentions": 0,
+        "mentions_failed": 0,
+    }
 
     variant.channel.refresh_from_db()
     assert variant.channel.status == ChannelStatus.RECONNECT_NEEDED
@@ -172,7 +209,12 @@ def test_a_refused_login_flags_the_channel_and_is_not_retried(
     assert variant.status == VariantStatus.PUBLISHED
     assert not MetricSample.objects.exists()
     masto.clear_request_log()
-    assert engagement_sync_all() == {"synced": 0, "failed": 0, "mentions": 0, "mentions_failed": 0}
+    assert _without_followers(engagement_sync_all()) == {
+        "synced": 0,
+        "failed": 0,
+        "mentions": 0,
+        "mentions_failed": 0,
+    }
     assert masto.request_log == []
 
 
@@ -181,7 +223,12 @@ def test_a_rejection_by_the_network_stores_nothing_and_leaves_the_post_alone(
 ) -> None:
     masto.faults.fail(f"/api/v1/statuses/{variant.remote_id}", 404, method="GET")
 
-    assert engagement_sync_all() == {"synced": 0, "failed": 1, "mentions": 0, "mentions_failed": 0}
+    assert _without_followers(engagement_sync_all()) == {
+        "synced": 0,
+        "failed": 1,
+        "mentions": 0,
+        "mentions_failed": 0,
+    }
 
     assert not MetricSample.objects.exists()
     assert not Conversation.objects.exists()
@@ -207,3 +254,26 @@ def test_the_sync_of_one_workspace_never_files_a_reply_under_another(
         c.workspace_id: list(c.messages.values_list("text", flat=True)) for c in Conversation.objects.all()
     }
     assert by_workspace == {workspace.pk: ["An uns"], other_workspace.pk: ["An die anderen"]}
+
+
+def test_the_sync_samples_followers_once_a_day_and_fills_the_daily_rollup(
+    workspace: Workspace, variant: Variant, fan: Fan, masto: MastodonEmulator
+) -> None:
+    token = masto.issue_token("fan")
+    me = variant.channel.remote_id
+    with httpx.Client(base_url=masto.base_url, headers={"Authorization": f"Bearer {token}"}) as client:
+        client.post(f"/api/v1/accounts/{me}/follow").raise_for_status()
+    fan.like(variant.remote_id)
+
+    engagement_sync_all()
+    engagement_sync_all()
+
+    assert list(FollowerSample.objects.values_list("channel_id", "followers")) == [(variant.channel_id, 1)]
+    [day] = MetricDaily.objects.filter(variant=variant)
+    assert (day.likes, day.gain_likes, day.workspace_id, day.channel_id) == (
+        1,
+        1,
+        workspace.pk,
+        variant.channel_id,
+    )
+    assert MetricSample.objects.filter(variant=variant).count() >= 1

@@ -279,6 +279,18 @@ def test_first_comment_comments_and_insights(
     assert "impressions" not in insights.query["metric"][0]
 
 
+def test_insights_bring_reach_and_saves(
+    emulator: MetaEmulator, connector: InstagramConnector, account: ChannelAccount
+) -> None:
+    ref = connector.publish_part(
+        account=account, variant=DraftVariant(parts=[DraftPart(text="Speichern")]), part_index=0, key=_key()
+    )
+    media = emulator.ig_media[ref.remote_id]
+    media.views, media.reach, media.saved = 120, 80, 9
+    engagement = connector.fetch_engagement(account=account, ref=ref)
+    assert (engagement.impressions, engagement.reach, engagement.saves) == (120, 80, 9)
+
+
 def test_answers_are_comments_on_the_media_or_replies_to_the_top_level_comment(
     emulator: MetaEmulator, connector: InstagramConnector, account: ChannelAccount, user: IgUser
 ) -> None:

@@ -309,6 +309,19 @@ def test_page_engagement_has_impressions(emulator: LinkedInEmulator, connector: 
     assert engagement.reply_items[0].author_id == fan.urn
 
 
+def test_page_engagement_has_reach_and_clicks(
+    emulator: LinkedInEmulator, connector: LinkedInConnector
+) -> None:
+    account = emulator_account(emulator)
+    account.settings["organization_urn"] = emulator.default_organization.urn
+    ref = connector.publish_part(account=account, variant=_one("Reichweite"), part_index=0, key=_key())
+    post = emulator.posts[ref.remote_id]
+    post.impressions, post.unique_impressions, post.clicks = 500, 320, 17
+    engagement = connector.fetch_engagement(account=account, ref=ref)
+    assert (engagement.impressions, engagement.reach, engagement.clicks) == (500, 320, 17)
+    assert engagement.saves is None  # LinkedIn reports no saves
+
+
 def test_a_429_without_retry_after_waits_until_midnight_utc(
     emulator: LinkedInEmulator, connector: LinkedInConnector
 ) -> None:

@@ -532,6 +532,20 @@ def test_engagement_lists_only_direct_replies_of_others(
     assert engagement.impressions is None
 
 
+def test_followers_are_the_accounts_followers_count(
+    emulator: MastodonEmulator, connector: MastodonConnector, account: ChannelAccount
+) -> None:
+    assert connector.spec.followers
+    assert connector.fetch_followers(account=account) == 0
+    me = connector.verify(account=account).remote_id
+    for name in ("fan", "fan2"):
+        token = emulator.issue_token(name)
+        with httpx.Client(base_url=emulator.base_url, headers={"Authorization": f"Bearer {token}"}) as c:
+            c.post(f"/api/v1/accounts/{me}/follow").raise_for_status()
+            c.post(f"/api/v1/accounts/{me}/follow").raise_for_status()  # idempotent
+    assert connector.fetch_followers(account=account) == 2
+
+
 # -- mastodon-mock -------------------------------------------------------------------------------------
 
 

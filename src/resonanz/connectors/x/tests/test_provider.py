@@ -395,6 +395,14 @@ def test_validation(connector: XConnector, account: ChannelAccount) -> None:
 
 
 # -- metrics and mentions ----------------------------------------------------------------------------
+def test_bookmarks_are_saves(emulator: XEmulator, connector: XConnector, account: ChannelAccount) -> None:
+    ref = connector.publish_part(account=account, variant=_one("Merken"), part_index=0, key=_key())
+    emulator.posts[ref.remote_id].bookmarks = 7
+    engagement = connector.fetch_engagement(account=account, ref=ref)
+    assert engagement.saves == 7
+    assert engagement.reach is None  # X reports impressions, not reach
+
+
 def test_metrics_private_within_30_days_public_after(
     emulator: XEmulator, connector: XConnector, account: ChannelAccount
 ) -> None:

@@ -1,0 +1,165 @@
+"""Charts of analytics as Vega-Lite (built with altair), and their server-side images (vl-convert).
+
+Pure functions: data in, a Vega-Lite spec (a dict, validated by altair when it is built) or image bytes
+out, so the page, the API and reports (PDF) draw the same chart. Labels arrive translated from the
+caller; ``language`` picks the number and date format ("de": 1.234,5 and German month names), both for
+vega-embed in the browser (``embed_options``) and for vl-convert on the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any, Literal
+
+import altair as alt
+import vl_convert as vlc
+
+WIDTH = 640
+HEIGHT = 220
+CURRENT_COLOUR = "#7c3aed"
+PREVIOUS_COLOUR = "#a8a29e"
+# The chart script's URL carries it, so a new wheel busts browser caches.
+BUNDLE_VERSION = str(getattr(vlc, "__version__", "1"))
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    day: date
+    value: float | None
+
+
+def _data(rows: list[dict[str, Any]]) -> alt.Data:
+    return alt.Data(values=rows)  # type: ignore[no-untyped-call]
+
+
+def _locale(language: str) -> Literal["de-DE", "en-US"]:
+    return "de-DE" if language.lower().startswith("de") else "en-US"
+
+
+def _number_format(language: str) -> str:
+    return ",d"  # thousands separator from the format locale: 1.234 in German, 1,234 in English
+
+
+def _date_format(language: str) -> str:
+    return "%d.%m.%Y" if _locale(language) == "de-DE" else "%b %d, %Y"
+
+
+def line_with_previous(
+    *,
+    current: Sequence[SeriesPoint],
+    previous: Sequence[SeriesPoint],
+    value_label: str,
+    day_label: str,
+    current_label: str,
+    previous_label: str,
+    language: str = "en",
+) -> dict[str, Any]:
+    """A daily line of ``current`` with the previous period drawn on the same days (day n of the
+    previous period over day n of this one); hovering a point shows both dates and the value."""
+    rows: list[dict[str, Any]] = []
+    for series, label, points in (
+        ("current", current_label, current),
+        ("previous", previous_label, previous),
+    ):
+        for index, point in enumerate(points):
+            if index >= len(current):
+                break
+            rows.append(
+                {
+                    "day": current[index].day.isoformat(),
+                    "actual_day": point.day.isoformat(),
+                    "value": point.value,
+                    "series": label,
+                    "kind": series,
+                }
+            )
+    date_format = _date_format(language)
+    base = alt.Chart(_data(rows)).encode(
+        x=alt.X(
+            "day:T",
+            title=day_label,
+            axis=alt.Axis(
+                format="%d.%m." if language.startswith("de") else "%b %d",
+                tickCount="day",  # one tick per day at most, never two labels for one date
+                labelOverlap=True,
+            ),
+        ),
+        y=alt.Y("value:Q", title=value_label, axis=alt.Axis(format=_number_format(language))),
+        color=alt.Color(
+            "series:N",
+            title=None,
+            scale=alt.Scale(domain=[current_label, previous_label], range=[CURRENT_COLOUR, PREVIOUS_COLOUR]),
+            legend=alt.Legend(orient="top"),
+        ),
+        strokeDash=alt.StrokeDash(
+            "series:N",
+            scale=alt.Scale(domain=[current_label, previous_label], range=[[1, 0], [4, 3]]),
+            legend=None,
+        ),
+        tooltip=[
+            alt.Tooltip("series:N", title=" "),
+            alt.Tooltip("actual_day:T", title=day_label, format=date_format),
+            alt.Tooltip("value:Q", title=value_label, format=_number_format(language)),
+        ],
+    )
+    chart = (base.mark_line() + base.mark_point(filled=True, size=50)).properties(width=WIDTH, height=HEIGHT)
+    spec: dict[str, Any] = chart.to_dict()  # validates against the Vega-Lite schema
+    return spec
+
+
+def bars(
+    *,
+    items: Sequence[tuple[str, float | None]],
+    value_label: str,
+    category_label: str,
+    language: str = "en",
+) -> dict[str, Any]:
+    """Horizontal bars, one per ``(name, value)`` (per channel, per campaign), with the value on hover."""
+    rows = [{"name": name, "value": value} for name, value in items]
+    chart = (
+        alt.Chart(_data(rows))
+        .mark_bar(color=CURRENT_COLOUR)
+        .encode(
+            y=alt.Y("name:N", title=category_label, sort="-x"),
+            x=alt.X("value:Q", title=value_label, axis=alt.Axis(format=_number_format(language))),
+            tooltip=[
+                alt.Tooltip("name:N", title=category_label),
+                alt.Tooltip("value:Q", title=value_label, format=_number_format(language)),
+            ],
+        )
+        .properties(width=WIDTH - 160, height=max(40, 28 * len(rows)))
+    )
+    spec: dict[str, Any] = chart.to_dict()  # validates against the Vega-Lite schema
+    return spec
+
+
+@cache
+def _format_locales(language: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    locale = _locale(language)
+    return vlc.get_format_locale(locale), vlc.get_time_format_locale(locale)
+
+
+def embed_options(*, language: str) -> dict[str, Any]:
+    """The options for ``vegaEmbed`` in the browser: the language's number and date format."""
+    number, when = _format_locales(language)
+    return {"formatLocale": number, "timeFormatLocale": when, "actions": False, "renderer": "svg"}
+
+
+def chart_svg(spec: dict[str, Any], *, language: str = "en") -> str:
+    number, when = _format_locales(language)
+    return str(vlc.vegalite_to_svg(spec, format_locale=number, time_format_locale=when))
+
+
+def chart_png(spec: dict[str, Any], *, language: str = "en", scale: float = 2.0) -> bytes:
+    number, when = _format_locales(language)
+    return bytes(vlc.vegalite_to_png(spec, scale=scale, format_locale=number, time_format_locale=when))
+
+
+@cache
+def javascript_bundle() -> str:
+    """vega, vega-lite and vega-embed in one script, from the vl-convert wheel (no npm, no CDN); the
+    default snippet puts ``vegaEmbed`` on ``window``. Built once per process (about a second)."""
+    return str(vlc.javascript_bundle())  # type: ignore[call-arg]  # the stub misses snippet=None
