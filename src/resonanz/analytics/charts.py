@@ -8,6 +8,7 @@ vega-embed in the browser (``embed_options``) and for vl-convert on the server.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -136,6 +137,46 @@ def bars(
     return spec
 
 
+def grouped_bars(values: list[dict[str, Any]], *, colors: tuple[str, str]) -> dict[str, Any]:
+    """Horizontal bars per ``label``, one bar per ``measure`` (two measures, in the two colours)."""
+    measures = list(dict.fromkeys(v["measure"] for v in values))
+    chart = (
+        alt.Chart(_data(values))
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", title=None, sort=None),
+            yOffset=alt.YOffset("measure:N", sort=measures),
+            x=alt.X("value:Q", title=None),
+            color=alt.Color(
+                "measure:N",
+                title=None,
+                sort=measures,
+                scale=alt.Scale(domain=measures, range=list(colors[: len(measures)])),
+                legend=alt.Legend(orient="bottom"),
+            ),
+        )
+        .properties(width=420)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def daily_bars(values: list[dict[str, Any]], *, y_title: str, color: str) -> dict[str, Any]:
+    chart = (
+        alt.Chart(_data(values))
+        .mark_bar(color=color)
+        .encode(
+            x=alt.X(
+                "day:O", title=None, timeUnit="yearmonthdate", axis=alt.Axis(format="%d.%m.", labelAngle=-45)
+            ),
+            y=alt.Y("value:Q", title=y_title),
+        )
+        .properties(width=460, height=180)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
 @cache
 def _format_locales(language: str) -> tuple[dict[str, Any], dict[str, Any]]:
     locale = _locale(language)
@@ -156,6 +197,13 @@ def chart_svg(spec: dict[str, Any], *, language: str = "en") -> str:
 def chart_png(spec: dict[str, Any], *, language: str = "en", scale: float = 2.0) -> bytes:
     number, when = _format_locales(language)
     return bytes(vlc.vegalite_to_png(spec, scale=scale, format_locale=number, time_format_locale=when))
+
+
+def chart_png_data_uri(spec: dict[str, Any], *, language: str = "en") -> str:
+    """The PNG as a ``data:`` URI: PDFs (WeasyPrint) and e-mails embed it without any file or URL
+    access. PNG rather than SVG in PDFs: vl-convert draws the text with its own fonts, so the chart
+    looks the same whatever fonts the machine has (WeasyPrint would lay out SVG text with the system's)."""
+    return "data:image/png;base64," + base64.b64encode(chart_png(spec, language=language)).decode()
 
 
 @cache

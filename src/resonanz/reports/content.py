@@ -26,9 +26,9 @@ from django.utils.translation import gettext as _
 
 from resonanz.accounts.models import Workspace
 from resonanz.ads.selectors import ad_figures, ad_totals
+from resonanz.analytics import charts
 from resonanz.leads.selectors import leads_count_by
 
-from . import charts
 from .periods import Period
 from .selectors import (
     VariantFacts,

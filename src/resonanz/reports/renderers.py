@@ -16,7 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from . import charts
+from resonanz.analytics import charts
+
 from .content import Column, Kpi, ReportData
 from .periods import Period
 
