@@ -34,6 +34,7 @@ from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.timezones import zone
 from resonanz.engagement.models import METRIC_FIELDS, FollowerSample, MetricChannelDaily, MetricDaily
+from resonanz.leads.selectors import leads_count_by
 from resonanz.links.models import Click
 from resonanz.posts.models import Post, Variant
 
@@ -397,13 +398,14 @@ def analytics_channels(*, workspace: Workspace, period: Period) -> list[ChannelR
     return rows
 
 
-# Which figure a campaign goal is measured by. Leads and sales are counted outside the networks (the
-# leads app and the shop); until they report here those goals show their target without a figure.
+# Which figure a campaign goal is measured by. Leads are the confirmed leads of Resonanz's lead forms
+# attributed to the campaign (the leads app); sales are counted in the shop, so that goal shows its
+# target without a figure.
 GOAL_METRIC: dict[str, str] = {
     Goal.AWARENESS: "impressions",
     Goal.REACH: "reach",
     Goal.TRAFFIC: "link_clicks",
-    Goal.LEADS: "",
+    Goal.LEADS: "leads",
     Goal.SALES: "",
     Goal.LOYALTY: "engagements",
     Goal.SUPPORT: "replies",
@@ -437,6 +439,8 @@ def analytics_campaigns(*, workspace: Workspace, period: Period) -> list[Campaig
         .order_by()
     )
     figures = {r["variant__post__campaign_id"]: Figures.from_row(r) for r in rows}
+    start, end = period.bounds(workspace.time_zone)
+    leads = leads_count_by(workspace=workspace, start=start, end=end, by="campaign")
     for campaign_id, n in _link_clicks_by(workspace=workspace, period=period, group="campaign").items():
         if campaign_id is not None:
             figures.setdefault(campaign_id, Figures()).link_clicks = n
@@ -452,7 +456,7 @@ def analytics_campaigns(*, workspace: Workspace, period: Period) -> list[Campaig
                 campaign=campaign,
                 figures=f,
                 goal_metric=metric,
-                actual=_goal_actual(f, metric),
+                actual=leads.get(campaign.pk, 0) if metric == "leads" else _goal_actual(f, metric),
                 target=campaign.kpi_target,
             )
         )

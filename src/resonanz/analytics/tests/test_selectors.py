@@ -161,6 +161,38 @@ def test_campaign_against_its_kpi_target(
     assert row.figures.likes == 3
 
 
+def test_a_leads_campaign_counts_the_confirmed_form_leads(
+    workspace: Workspace, owner: User, channel: Channel, publish: Publish
+) -> None:
+    from resonanz.leads.models import Lead, LeadForm, LeadStatus
+
+    campaign = campaign_create(workspace=workspace, actor=owner, name="Katalog", goal="leads", kpi_target=8)
+    publish(channel, utc(2026, 12, 2, 8), campaign=campaign)
+    form = LeadForm.objects.create(workspace=workspace, name="K", slug="k", consent_de="Ja", consent_en="Yes")
+
+    def lead(at: datetime, status: str) -> None:
+        Lead.objects.create(
+            workspace=workspace,
+            form=form,
+            email=f"x{Lead.objects.count()}@example.org",
+            language="de",
+            status=status,
+            consent_text="Ja",
+            consent_version=1,
+            consented_at=at,
+            campaign=campaign,
+        )
+
+    lead(utc(2026, 12, 3, 9), LeadStatus.CONFIRMED)
+    lead(utc(2026, 12, 4, 9), LeadStatus.CONFIRMED)
+    lead(utc(2026, 12, 4, 10), LeadStatus.PENDING)  # not confirmed (double opt-in): not a lead yet
+    lead(utc(2026, 11, 20, 9), LeadStatus.CONFIRMED)  # before the period
+
+    [row] = analytics_summary(workspace=workspace, period=DEC).campaigns
+    assert (row.goal_metric, row.actual, row.target) == ("leads", 2, 8)
+    assert row.progress == pytest.approx(0.25)
+
+
 def test_another_workspace_never_shows(
     workspace: Workspace,
     other_workspace: Workspace,
