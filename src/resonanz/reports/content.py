@@ -264,14 +264,15 @@ def _posts_section(ctx: BuildContext) -> Section | None:
         Column("channel", _("Channel"), "text"),
         Column("campaign", _("Campaign"), "text"),
         Column("published_at", _("Published"), "datetime"),
+        # What the marketing lead asks first (traffic and leads), then the interactions in detail.
+        Column("clicks", _("Link clicks")),
+        Column("leads", _("Leads")),
+        Column("engagement", _("Interactions")),
+        Column("impressions", _("Impressions")),
         Column("likes", _("Likes")),
         Column("reposts", _("Reposts")),
         Column("replies", _("Replies")),
-        Column("impressions", _("Impressions")),
-        Column("engagement", _("Interactions")),
-        Column("clicks", _("Link clicks")),
         Column("unique_clicks", _("Unique link clicks")),
-        Column("leads", _("Leads")),
     ]
     start, end = ctx.period.bounds(ctx.tz)
     leads_by_post = leads_count_by(workspace=ctx.workspace, start=start, end=end, by="post")

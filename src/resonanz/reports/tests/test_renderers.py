@@ -101,7 +101,9 @@ def test_xlsx_has_a_sheet_per_section_with_typed_cells(workspace, november) -> N
     assert posts[0][:4] == ("Beitrag", "Kanal", "Kampagne", "Veröffentlicht")
     assert posts[1][0] == "Sommeraktion Müsli"
     assert posts[1][3] == datetime(2026, 11, 10, 10, 0)  # 09:00 UTC is 10:00 in Berlin
-    assert posts[1][4] == 1234
+    assert posts[0][4:6] == ("Link-Klicks", "Kontakte (Leads)")  # traffic and leads first
+    assert posts[1][4] == 2
+    assert posts[1][8] == 1234  # likes
     assert isinstance(posts[1][9], int)
 
 
