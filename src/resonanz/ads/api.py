@@ -82,7 +82,7 @@ class SpendInputSerializer(serializers.Serializer[None]):
     )
 
 
-class FiguresSerializer(serializers.Serializer[Figures]):
+class AdFiguresSerializer(serializers.Serializer[Figures]):
     key = serializers.IntegerField(
         allow_null=True, help_text="The campaign's or post's id; null = not assigned"
     )
@@ -252,7 +252,7 @@ class FiguresApi(WorkspaceAPIView):
 
     @extend_schema(
         parameters=[*PERIOD, OpenApiParameter("group", str, enum=["campaign", "post"])],
-        responses=FiguresSerializer(many=True),
+        responses=AdFiguresSerializer(many=True),
     )
     def get(self, request: Request, workspace_id: int) -> Response:
         since, until = _period(request)
@@ -261,7 +261,7 @@ class FiguresApi(WorkspaceAPIView):
         rows = ad_figures(
             workspace=self.workspace, since=since, until=until, group=group
         )
-        return Response([FiguresSerializer(row).data for row in rows])
+        return Response([AdFiguresSerializer(row).data for row in rows])
 
 
 class ChannelSyncApi(WorkspaceAPIView):

@@ -42,7 +42,7 @@ class ReportPeriodQuerySerializer(serializers.Serializer[None]):
     period = serializers.ChoiceField(choices=[*PERIOD_NAMES, "custom"], default="last_month")
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
-    language = serializers.ChoiceField(choices=ReportLanguage.values, default="de")
+    language = serializers.ChoiceField(choices=ReportLanguage.choices, default="de")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["period"] == "custom":
