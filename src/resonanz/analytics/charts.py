@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any, Literal
 
@@ -107,6 +107,40 @@ def line_with_previous(
         ],
     )
     chart = (base.mark_line() + base.mark_point(filled=True, size=50)).properties(width=WIDTH, height=HEIGHT)
+    spec: dict[str, Any] = chart.to_dict()  # validates against the Vega-Lite schema
+    return spec
+
+
+def counts_over_time(
+    *,
+    points: Sequence[tuple[datetime, str, int | None]],
+    time_label: str,
+    value_label: str,
+    metric_label: str,
+    language: str = "en",
+) -> dict[str, Any]:
+    """One line per count (``(taken_at, metric name, value)``; ``None`` = not reported, left out) over
+    the time of each sample, as the post page shows a variant's counts. ``taken_at`` is given as wall
+    time (the workspace's zone, no offset): Vega then draws it as it is, whatever the browser's zone."""
+    rows = [
+        {"at": at.replace(tzinfo=None).isoformat(timespec="minutes"), "metric": name, "value": value}
+        for at, name, value in points
+        if value is not None
+    ]
+    when = "%d.%m. %H:%M" if _locale(language) == "de-DE" else "%b %d, %H:%M"
+    base = alt.Chart(_data(rows)).encode(
+        x=alt.X("at:T", title=time_label, axis=alt.Axis(format=when, labelAngle=0, tickCount=4)),
+        y=alt.Y("value:Q", title=value_label, axis=alt.Axis(format=_number_format(language))),
+        color=alt.Color("metric:N", title=metric_label),
+        tooltip=[
+            alt.Tooltip("metric:N", title=metric_label),
+            alt.Tooltip("at:T", title=time_label, format=when),
+            alt.Tooltip("value:Q", title=value_label, format=_number_format(language)),
+        ],
+    )
+    chart = (base.mark_line() + base.mark_point(filled=True, size=30)).properties(
+        width=WIDTH - 200, height=160
+    )
     spec: dict[str, Any] = chart.to_dict()  # validates against the Vega-Lite schema
     return spec
 

@@ -42,6 +42,11 @@ urlpatterns = [
     path(ws + "posts/<int:post_id>/reject/", posts.PostRejectApi.as_view(), name="post-reject"),
     path(ws + "posts/<int:post_id>/events/", posts.PostEventsApi.as_view(), name="post-events"),
     path(
+        ws + "posts/<int:post_id>/engagement/refresh/",
+        engagement.PostEngagementRefreshApi.as_view(),
+        name="post-engagement-refresh",
+    ),
+    path(
         ws + "variants/<int:variant_id>/metrics/",
         engagement.VariantMetricsApi.as_view(),
         name="variant-metrics",

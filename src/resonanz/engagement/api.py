@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 from resonanz.accounts.models import User
 from resonanz.accounts.permissions import Action
 from resonanz.api.base import WorkspaceAPIView
-from resonanz.posts.selectors import variant_get
+from resonanz.posts.selectors import post_get, variant_get
 
 from .models import (
     AssignmentRule,
@@ -29,6 +30,7 @@ from .selectors import (
     conversation_list,
     inbox_members,
     metric_series,
+    post_last_sample_at,
     rule_get,
     rule_list,
     rule_preview,
@@ -44,6 +46,7 @@ from .services import (
     rule_create,
     rule_delete,
     rule_update,
+    variant_engagement_refresh,
 )
 
 
@@ -103,6 +106,60 @@ class VariantMetricsApi(WorkspaceAPIView):
         return Response(
             MetricSerializer(metric_series(workspace=self.workspace, variant=variant), many=True).data
         )
+
+
+class EngagementRefreshSerializer(serializers.Serializer[Any]):
+    queued = serializers.BooleanField(help_text="True: the syncs were queued; false: nothing new was asked.")
+    variants = serializers.IntegerField(help_text="How many published variants are being fetched.")
+    requested_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the refresh that counts was asked for (an earlier one when limited)."
+    )
+    next_at = serializers.DateTimeField(allow_null=True, help_text="When the next refresh may be asked for.")
+    last_sample_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the newest stored counts of the post were taken."
+    )
+
+
+class PostEngagementRefreshApi(WorkspaceAPIView):
+    """ "Refresh now": fetch the post's counts and replies from the networks in the background (202).
+    Once per post and minute: a second request within it answers 429 with ``Retry-After`` and says
+    when the last refresh was asked for; a post with nothing published answers 409."""
+
+    # Whoever may see the post may ask for fresher counts (the same as the post page's button).
+    actions = {"POST": Action.VIEW}
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: EngagementRefreshSerializer,
+            409: EngagementRefreshSerializer,
+            429: EngagementRefreshSerializer,
+        },
+    )
+    def post(self, request: Request, workspace_id: int, post_id: int) -> Response:
+        post = post_get(workspace=self.workspace, post_id=post_id)
+        result = variant_engagement_refresh(workspace=self.workspace, post=post)
+        data = EngagementRefreshSerializer(
+            {
+                "queued": result.queued,
+                "variants": result.variants,
+                "requested_at": result.requested_at,
+                "next_at": result.next_at,
+                "last_sample_at": post_last_sample_at(workspace=self.workspace, post=post),
+            }
+        ).data
+        if result.queued:
+            return Response(data, status=status.HTTP_202_ACCEPTED)
+        if result.requested_at is None:
+            return Response(
+                {
+                    **data,
+                    "detail": _("Nothing of this post has been published, so there is nothing to refresh."),
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        wait = max(1, int((result.next_at - timezone.now()).total_seconds() + 0.999)) if result.next_at else 1
+        return Response(data, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)})
 
 
 class ConversationListApi(WorkspaceAPIView):

@@ -11,13 +11,76 @@ from django.utils import timezone
 
 from resonanz.accounts.models import Membership, User, Workspace
 from resonanz.accounts.permissions import Action, role_allows
+from resonanz.channels.models import ChannelStatus
 from resonanz.core.errors import ensure_same_workspace
-from resonanz.posts.models import Variant
+from resonanz.posts.models import Post, Variant, VariantStatus
 
 from .models import AssignmentRule, Conversation, Message, MetricSample, OutgoingReply, SavedReply
 from .rules import MessageFacts, conditions_hold, rule_conditions
 
 ASSIGNEE_FILTERS = ("all", "mine", "unassigned")
+
+# -- the periodic sync's cadence (issue 8, #13) -------------------------------------------------------
+#
+# Counts move fast in a post's first day and hardly at all after a week, so the periodic sync (every
+# ``RESONANZ_ENGAGEMENT_INTERVAL_SECONDS``, 15 minutes by default) asks the network about a variant by
+# its age (``published_at``) and the time of its last stored sample:
+#   younger than 24 hours        every run
+#   1 to 7 days old              when the last sample is an hour old or older
+#   7 to 30 days old             when the last sample is a day old or older
+#   older than 30 days           no more (``SYNC_WINDOW``)
+# A variant without any sample is always due. ``CADENCE_SLACK`` lets a run that starts a few seconds
+# before the full hour after the last sample take it (else the hourly posts would slip to 75 minutes).
+SYNC_WINDOW = timedelta(days=30)
+CADENCE_YOUNG = timedelta(hours=24)
+CADENCE_WEEK = timedelta(days=7)
+CADENCE_HOURLY = timedelta(hours=1)
+CADENCE_DAILY = timedelta(days=1)
+CADENCE_SLACK = timedelta(minutes=5)
+
+
+def variants_due_for_sync(*, now: datetime, limit: int = 500) -> QuerySet[Variant]:
+    """The published variants (active channels, last 30 days) the periodic sync asks about now, by the
+    cadence above; the longest-waiting first (never sampled, then the oldest last sample), so a limit
+    that cuts the list leaves out those asked most recently. Across workspaces: the sync is the system's."""
+    last_sample = MetricSample.objects.filter(variant=OuterRef("pk")).order_by("-taken_at").values("taken_at")
+    due = (
+        Q(last_sample__isnull=True)
+        | Q(published_at__gt=now - CADENCE_YOUNG)
+        | Q(published_at__gt=now - CADENCE_WEEK, last_sample__lte=now - CADENCE_HOURLY + CADENCE_SLACK)
+        | Q(last_sample__lte=now - CADENCE_DAILY + CADENCE_SLACK)
+    )
+    return (
+        Variant.objects.filter(
+            status=VariantStatus.PUBLISHED,
+            published_at__gte=now - SYNC_WINDOW,
+            channel__status=ChannelStatus.ACTIVE,
+        )
+        .annotate(last_sample=Subquery(last_sample[:1]))
+        .filter(due)
+        .select_related("post__workspace", "channel")
+        .order_by(F("last_sample").asc(nulls_first=True), "published_at", "pk")[:limit]
+    )
+
+
+def post_last_sample_at(*, workspace: Workspace, post: Post) -> datetime | None:
+    """When the newest sample of any of the post's variants was taken (None: never)."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
+    newest = MetricSample.objects.filter(variant__post=post).order_by("-taken_at").first()
+    return newest.taken_at if newest else None
+
+
+def variant_replies(*, workspace: Workspace, variant: Variant, limit: int = 20) -> list[Message]:
+    """The replies others wrote under one of our published variants (its conversations' messages not
+    sent by us), newest first, with their conversation (for the link into the inbox)."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=variant.post.workspace_id)
+    return list(
+        Message.objects.filter(
+            conversation__workspace=workspace, conversation__variant=variant, sent_by__isnull=True
+        )
+        .select_related("conversation")
+        .order_by("-created_at", "-pk")[:limit]
+    )
 
 
 def metric_series(*, workspace: Workspace, variant: Variant) -> QuerySet[MetricSample]:

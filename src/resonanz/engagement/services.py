@@ -4,7 +4,8 @@ import logging
 import re
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -42,7 +43,7 @@ from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import zone
 from resonanz.notifications.kinds import NotificationKind
 from resonanz.notifications.services import notification_send
-from resonanz.posts.models import Variant, VariantStatus
+from resonanz.posts.models import Post, Variant, VariantStatus
 
 from .models import (
     METRIC_FIELDS,
@@ -65,10 +66,9 @@ from .models import (
     Sentiment,
 )
 from .rules import MessageFacts, conditions_hold, keyword_list, rule_conditions
-from .selectors import inbox_members
+from .selectors import SYNC_WINDOW, inbox_members, variants_due_for_sync
 
 logger = logging.getLogger(__name__)
-SYNC_WINDOW = timedelta(days=30)
 
 
 @transaction.atomic
@@ -287,22 +287,15 @@ def engagement_sync_variant(*, workspace: Workspace, variant: Variant) -> Metric
 
 
 def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
-    """Periodic: every variant published in the last 30 days. One failure does not stop the rest.
+    """Periodic: the variants published in the last 30 days that are due by their age
+    (``selectors.variants_due_for_sync``: under a day every run, up to a week hourly, then daily). One
+    failure does not stop the rest.
 
     The next run is the retry: a temporary error (5xx, 429, no connection) leaves everything as it was
-    and the variant is fetched again next time. A channel whose login the network refused is flagged
-    "reconnect needed" and its variants are left out until it is reconnected (asking again with dead
-    credentials cannot succeed)."""
-    since = timezone.now() - SYNC_WINDOW
-    variants = (
-        Variant.objects.filter(
-            status=VariantStatus.PUBLISHED,
-            published_at__gte=since,
-            channel__status=ChannelStatus.ACTIVE,
-        )
-        .select_related("post__workspace", "channel")
-        .order_by("published_at")[:limit]
-    )
+    and the variant is fetched again next time (no new sample, so it stays due). A channel whose login
+    the network refused is flagged "reconnect needed" and its variants are left out until it is
+    reconnected (asking again with dead credentials cannot succeed)."""
+    variants = variants_due_for_sync(now=timezone.now(), limit=limit)
     ok = failed = 0
     for variant in variants:
         try:
@@ -348,6 +341,70 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
         "followers": followers,
         "followers_failed": followers_failed,
     }
+
+
+# -- "refresh now" (issue 8, #13) ---------------------------------------------------------------------
+
+REFRESH_INTERVAL = timedelta(seconds=60)  # per post: one network call per variant and minute at most
+
+
+@dataclass(frozen=True)
+class EngagementRefresh:
+    """What a "refresh now" did: ``queued`` the syncs of ``variants`` published variants, or (a second
+    click within ``REFRESH_INTERVAL``) nothing, and ``requested_at`` is then when the earlier refresh
+    was asked for; ``next_at`` is when the next one may be."""
+
+    queued: bool
+    variants: int
+    requested_at: datetime | None
+    next_at: datetime | None
+
+
+def _refresh_key(post_id: int) -> str:
+    return f"rz:engagement-refresh:{post_id}"
+
+
+def variant_engagement_refresh(*, workspace: Workspace, post: Post) -> EngagementRefresh:
+    """Ask the networks for the post's counts and replies now: after commit, one
+    ``refresh_variant_engagement`` task per published variant (the same ``engagement_sync_variant`` the
+    periodic sync runs). At most once per post and ``REFRESH_INTERVAL``: the slot is taken with one
+    atomic ``cache.add`` (the same coalescing as ``publishing.services.publish_wakeup``), so two clicks
+    at once make one call. A post with nothing published queues nothing and takes no slot."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
+    variant_ids = list(
+        post.variants.filter(status=VariantStatus.PUBLISHED)
+        .exclude(remote_id="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not variant_ids:
+        return EngagementRefresh(queued=False, variants=0, requested_at=None, next_at=None)
+    now = timezone.now().replace(microsecond=0)
+    key = _refresh_key(post.pk)
+    if not cache.add(key, now.timestamp(), timeout=int(REFRESH_INTERVAL.total_seconds())):
+        stamp = cache.get(key)
+        earlier = datetime.fromtimestamp(float(stamp), tz=UTC) if stamp is not None else now
+        return EngagementRefresh(
+            queued=False, variants=0, requested_at=earlier, next_at=earlier + REFRESH_INTERVAL
+        )
+
+    def enqueue() -> None:
+        from .tasks import refresh_variant_engagement
+
+        for variant_id in variant_ids:
+            refresh_variant_engagement.enqueue(variant_id=variant_id)
+
+    transaction.on_commit(enqueue)
+    return EngagementRefresh(
+        queued=True, variants=len(variant_ids), requested_at=now, next_at=now + REFRESH_INTERVAL
+    )
+
+
+def engagement_refresh_last(*, workspace: Workspace, post: Post) -> datetime | None:
+    """When "refresh now" was last asked for this post, while it still blocks another (else None)."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=post.workspace_id)
+    stamp = cache.get(_refresh_key(post.pk))
+    return datetime.fromtimestamp(float(stamp), tz=UTC) if stamp is not None else None
 
 
 # -- mentions ----------------------------------------------------------------------------------------

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.tasks import task
+from django.utils import timezone
+
+REFRESH_MAX_ATTEMPTS = 4
+REFRESH_RETRY_BASE_SECONDS = 30.0
 
 
 @task(queue_name="sync")
@@ -9,6 +15,37 @@ def sync_engagement() -> dict[str, int]:
 
     # Then the messages still without a sentiment (their task was lost in a crash): nothing stays unjudged.
     return {**engagement_sync_all(), "analysed": messages_analyse_pending()}
+
+
+@task(queue_name="sync")
+def refresh_variant_engagement(*, variant_id: int, attempt: int = 1) -> str:
+    """ "Refresh now" for one variant (``services.variant_engagement_refresh`` queues it): the periodic
+    sync's ``engagement_sync_variant``. Only typed temporary errors are retried, after the network's
+    ``retry_after`` when it gave one, else with exponential backoff; anything else is final (the
+    periodic sync still comes by)."""
+    from resonanz.connectors.base import ConnectorError, RateLimited, TemporaryError
+    from resonanz.posts.models import Variant
+
+    from .services import engagement_sync_variant
+
+    variant = Variant.objects.select_related("post__workspace", "channel").filter(pk=variant_id).first()
+    if variant is None:
+        return "skipped: variant gone"
+    try:
+        sample = engagement_sync_variant(workspace=variant.post.workspace, variant=variant)
+    except TemporaryError as exc:
+        if attempt >= REFRESH_MAX_ATTEMPTS:
+            return f"gave up: {exc.code}"
+        wait = REFRESH_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            wait = max(wait, exc.retry_after)
+        refresh_variant_engagement.using(run_after=timezone.now() + timedelta(seconds=wait)).enqueue(
+            variant_id=variant_id, attempt=attempt + 1
+        )
+        return f"retry in {wait:.0f}s"
+    except ConnectorError as exc:  # refused login (the channel is flagged), rejected: asking again won't help
+        return f"failed: {exc.code}"
+    return "synced" if sample is not None else "skipped: nothing to fetch"
 
 
 @task(queue_name="publish")

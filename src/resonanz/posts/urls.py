@@ -20,6 +20,8 @@ workspace_urlpatterns = [
     path("<int:post_id>/", views.post_detail, name="post_detail"),
     path("<int:post_id>/edit/", views.post_compose, name="post_edit"),
     path("<int:post_id>/actions/<slug:action>/", views.post_transition, name="post_action"),
+    path("<int:post_id>/engagement/", views.post_engagement, name="post_engagement"),
+    path("<int:post_id>/engagement/refresh/", views.post_engagement_refresh, name="post_engagement_refresh"),
     path(
         "<int:post_id>/variants/<int:variant_id>/<slug:action>/",
         views.variant_remote,

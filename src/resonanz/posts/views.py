@@ -29,10 +29,13 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from resonanz.accounts.permissions import Action, ensure_allowed
+from resonanz.analytics import charts
+from resonanz.analytics.selectors import analytics_post
 from resonanz.approvals.forms import CommentForm, RejectForm
 from resonanz.approvals.panel import decision_outcome, plan_not_scheduled_text
 from resonanz.approvals.services import post_approve, post_reject, post_submit_for_approval
@@ -40,8 +43,15 @@ from resonanz.campaigns.selectors import campaign_choices, campaign_options
 from resonanz.channels.models import Channel
 from resonanz.channels.selectors import channel_list
 from resonanz.connectors.base import ConnectorError, ValidationIssue
+from resonanz.connectors.base.spec import METRIC_LABELS, Metric
 from resonanz.connectors.registry import find_spec, registered_connectors
-from resonanz.core.timezones import LocalTimeError
+from resonanz.core.timezones import LocalTimeError, zone
+from resonanz.engagement.selectors import metric_series, post_last_sample_at, variant_replies
+from resonanz.engagement.services import (
+    EngagementRefresh,
+    engagement_refresh_last,
+    variant_engagement_refresh,
+)
 from resonanz.forecasting.selectors import best_time_slots
 from resonanz.posts.media import media_asset_get, media_asset_list
 from resonanz.posts.models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantStatus
@@ -795,6 +805,7 @@ def _post_detail_page(
             "schedule_form": schedule_form or _schedule_form(scope, post),
             "approve_form": CommentForm(prefix="approve"),
             "reject_form": reject_form or RejectForm(prefix="reject"),
+            **(_engagement_panel(request, scope, post) if scope.can(Action.VIEW_ANALYTICS) else {}),
         },
         status=status,
     )
@@ -943,3 +954,132 @@ def variant_remote(
     except SERVICE_ERRORS as exc:
         messages.error(request, getattr(exc, "message", str(exc)))
     return HttpResponseRedirect(detail_url)
+
+
+# -- the post's engagement (issue 8, #13 and #14) ------------------------------------------------------
+#
+# Per channel the post went out on: the latest counts the network reports, a chart of them over time, the
+# network's engagement rate with its stated definition, and the replies (newest first, linked into the
+# inbox for those who may use it). "Refresh now" queues the syncs (engagement.services) and the panel polls
+# itself every few seconds until a sample newer than the request has arrived.
+
+ENGAGEMENT_POLL_SECONDS = 3
+REPLIES_SHOWN = 20
+
+
+def _engagement_channels(scope: Scope, post: Post) -> list[dict[str, Any]]:
+    ws = scope.workspace
+    language = get_language() or "en"
+    rates = {row.variant_id: row for row in analytics_post(workspace=ws, post=post)}
+    may_inbox = scope.can(Action.USE_INBOX)
+    channels: list[dict[str, Any]] = []
+    for variant in (
+        post.variants.select_related("channel", "post").filter(published_at__isnull=False).order_by("pk")
+    ):
+        spec = find_spec(variant.channel.network)
+        reported = [m for m in Metric if spec is not None and m in spec.metrics]
+        samples = list(metric_series(workspace=ws, variant=variant).order_by("taken_at"))
+        latest = samples[-1] if samples else None
+        tz = zone(ws.time_zone)
+        points = [
+            (s.taken_at.astimezone(tz), str(METRIC_LABELS[m]).capitalize(), getattr(s, m.value))
+            for s in samples
+            for m in reported
+        ]
+        row = rates.get(variant.pk)
+        channels.append(
+            {
+                "variant": variant,
+                "counts": [(str(METRIC_LABELS[m]).capitalize(), getattr(latest, m.value)) for m in reported]
+                if latest
+                else [],
+                "latest": latest,
+                "rate": row.rate if row else None,
+                "rate_definition": row.rate_definition if row else "",
+                "chart": {
+                    "id": f"engagement-chart-{variant.pk}",
+                    "spec_id": f"engagement-chart-{variant.pk}-spec",
+                    "title": _("Counts over time"),
+                    "spec": charts.counts_over_time(
+                        points=points,
+                        time_label=_("Time"),
+                        value_label=_("Count"),
+                        metric_label=_("Figure"),
+                        language=language,
+                    ),
+                }
+                if len(samples) > 1
+                else None,
+                "replies": [
+                    {
+                        "message": m,
+                        "thread_url": reverse(
+                            "engagement:thread",
+                            kwargs={"workspace_id": ws.pk, "conversation_id": m.conversation_id},
+                        )
+                        if may_inbox
+                        else "",
+                    }
+                    for m in variant_replies(workspace=ws, variant=variant, limit=REPLIES_SHOWN)
+                ],
+            }
+        )
+    return channels
+
+
+def _engagement_panel(
+    request: HttpRequest, scope: Scope, post: Post, *, refresh: EngagementRefresh | None = None
+) -> dict[str, Any]:
+    ws = scope.workspace
+    last_sample = post_last_sample_at(workspace=ws, post=post)
+    requested = refresh.requested_at if refresh else engagement_refresh_last(workspace=ws, post=post)
+    # Waiting while the newest sample is older than the request (the task has not stored its sample yet).
+    waiting = requested is not None and (last_sample is None or last_sample < requested)
+    return {
+        "engagement_channels": _engagement_channels(scope, post),
+        "engagement_last_sample": last_sample,
+        "engagement_waiting": waiting,
+        "engagement_refresh": refresh,
+        "engagement_poll_seconds": ENGAGEMENT_POLL_SECONDS,
+        "embed_options": charts.embed_options(language=get_language() or "en"),
+        "vega_version": charts.BUNDLE_VERSION,
+    }
+
+
+@require_GET
+@workspace_view(Action.VIEW_ANALYTICS)
+def post_engagement(request: HttpRequest, scope: Scope, post_id: int) -> HttpResponse:
+    """The engagement panel alone (htmx polls it after "refresh now")."""
+    post = _or_404(post_get, workspace=scope.workspace, post_id=post_id)
+    return _render(
+        request, scope, "posts/_engagement.html", {"post": post, **_engagement_panel(request, scope, post)}
+    )
+
+
+@require_POST
+@workspace_view()
+def post_engagement_refresh(request: HttpRequest, scope: Scope, post_id: int) -> HttpResponse:
+    """ "Refresh now": anyone who may see the post (as ``POST …/engagement/refresh/`` in the API)."""
+    post = _or_404(post_get, workspace=scope.workspace, post_id=post_id)
+    refresh = variant_engagement_refresh(workspace=scope.workspace, post=post)
+    if request.headers.get("HX-Request") and scope.can(Action.VIEW_ANALYTICS):
+        return _render(
+            request,
+            scope,
+            "posts/_engagement.html",
+            {"post": post, **_engagement_panel(request, scope, post, refresh=refresh)},
+        )
+    messages.info(request, _engagement_refresh_message(scope, refresh))
+    return redirect("web:post_detail", workspace_id=scope.workspace.pk, post_id=post.pk)
+
+
+def _engagement_refresh_message(scope: Scope, refresh: EngagementRefresh) -> str:
+    if refresh.queued:
+        return _("The latest counts and replies are being fetched.")
+    if refresh.requested_at is None:
+        return _("Nothing of this post has been published, so there is nothing to refresh.")
+    tz = zone(scope.workspace.time_zone)
+    return _("Already refreshed at %(time)s; you can refresh again from %(next)s.") % {
+        "time": refresh.requested_at.astimezone(tz).strftime("%H:%M:%S"),
+        "next": (refresh.next_at or refresh.requested_at).astimezone(tz).strftime("%H:%M:%S"),
+    }

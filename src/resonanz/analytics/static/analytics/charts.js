@@ -23,4 +23,6 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
   else draw();
+  // A chart that arrives in an htmx swap (the post page's engagement panel after a refresh) is drawn too.
+  document.addEventListener("htmx:afterSettle", draw);
 })();
