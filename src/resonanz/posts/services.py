@@ -368,6 +368,20 @@ def post_update(*, workspace: Workspace, post: Post, actor: User | None, data: P
     return post
 
 
+@transaction.atomic
+def post_discard_empty_draft(*, workspace: Workspace, post: Post, actor: User | None) -> None:
+    """Delete a draft whose text and media were all removed again (issue 8, #15: "never keep empty
+    drafts"). The caller decides what counts as empty (the composer's form); this refuses anything that is
+    not a draft, so a scheduled, approved or published post is never lost this way."""
+    _require(workspace, actor, Action.CREATE_POST)
+    post = _lock_post(workspace, post.pk)
+    variants = list(post.variants.select_for_update())
+    if post.status != PostStatus.DRAFT or any(v.status != VariantStatus.DRAFT for v in variants):
+        raise PostError(_("Only an empty draft can be discarded."), code="not_a_draft")
+    audit_log_record(workspace=workspace, actor=actor, action="post.discard_empty", target=post)
+    post.delete()
+
+
 # -- validation ---------------------------------------------------------------------------------
 
 

@@ -67,6 +67,7 @@ from resonanz.posts.services import (
     post_add_to_queue,
     post_cancel,
     post_create,
+    post_discard_empty_draft,
     post_plan,
     post_plan_local,
     post_schedule,
@@ -612,8 +613,18 @@ def post_autosave(request: HttpRequest, scope: Scope) -> HttpResponse:
     errors = _content_errors(form)
     if errors:
         return _autosave_status(request, scope, "error", message=" ".join(errors))
-    if post is None and not form.has_content():
-        return HttpResponse(status=204)  # nothing typed yet: nothing to save, nothing to say
+    if not form.has_content():
+        if post is None:
+            return HttpResponse(status=204)  # nothing typed yet: nothing to save, nothing to say
+        # Everything typed was removed again: no empty draft is kept (issue 8, #15); the page composes a
+        # new post again, so a later keystroke creates a fresh draft.
+        try:
+            post_discard_empty_draft(workspace=scope.workspace, post=post, actor=scope.user)
+        except SERVICE_ERRORS as exc:
+            return _autosave_status(request, scope, "error", message=getattr(exc, "message", str(exc)))
+        response = _autosave_status(request, scope, "discarded")
+        response["HX-Replace-Url"] = reverse("web:post_new", args=[scope.workspace.pk])
+        return response
     data = form.to_post_input()
     if not data.channel_ids:
         return _autosave_status(request, scope, "no_channel")

@@ -248,10 +248,11 @@ def test_decision_on_a_changed_post_is_refused(
 def test_notifications_follow_the_chain(workspace, owner, editor, contributor, post, set_mode) -> None:
     set_mode(ApprovalMode.TWO_STEPS)
     approval_submit(workspace=workspace, post=post, actor=contributor)
-    requested = set(
+    requested = sorted(
         Notification.objects.filter(kind="approval_requested").values_list("recipient", flat=True)
     )
-    assert requested == {owner.pk, editor.pk}
+    # Exactly one per approver (issue 8, #21): a list, not a set, so a duplicate would show.
+    assert requested == sorted([owner.pk, editor.pk])
     Notification.objects.all().delete()
 
     post_approve(workspace=workspace, post=post, actor=editor)

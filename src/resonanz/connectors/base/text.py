@@ -12,8 +12,8 @@ _GRAPHEME = regex.compile(r"\X")
 # Deliberately close to what the networks' own clients detect: an http(s) URL up to whitespace,
 # minus trailing punctuation that usually ends a sentence.
 URL_RE = re.compile(r"https?://[^\s<>\"]+[^\s<>\"'.,;:!?)\]}]")
-# A bare domain link like example.com/path is also linked by Bluesky's client; kept out on purpose for
-# now: only explicit http(s) links become link facets (documented in docs/connectors.md).
+# Bare domains (example.com/path) are left to the connectors that link them (the TLD check is theirs):
+# this shared detector finds explicit http(s) URLs only.
 
 
 def grapheme_count(text: str) -> int:

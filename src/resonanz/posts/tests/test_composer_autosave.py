@@ -213,3 +213,59 @@ def test_autosave_needs_csrf(owner, workspace, mastodon) -> None:
     client.force_login(owner)
     assert autosave(client, workspace, text="x", channels=[mastodon.pk]).status_code == 403
     assert not Post.objects.exists()
+
+
+# -- no empty drafts (issue 8, #15) ----------------------------------------------------------------
+
+
+def test_opening_the_composer_and_leaving_keeps_no_draft(owner_client, workspace, mastodon) -> None:
+    response = owner_client.get(reverse("web:post_new", args=[workspace.pk]))
+    assert response.status_code == 200
+    autosave_url = reverse("web:post_autosave", args=[workspace.pk])
+    assert f'hx-post="{autosave_url}"' in response.content.decode()
+    # The first autosave fires on "change" too: ticking a channel alone is not "written something".
+    assert autosave(owner_client, workspace, channels=[mastodon.pk]).status_code == 204
+    assert not Post.objects.exists()
+
+
+def test_a_rejected_upload_without_text_keeps_no_draft(owner_client, workspace, mastodon) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from resonanz.posts.models import MediaAsset
+
+    rejected = owner_client.post(
+        reverse("web:post_media", args=[workspace.pk]),
+        {"file": SimpleUploadedFile("kaputt.png", b"not an image", content_type="image/png")},
+    )
+    assert rejected.status_code == 400
+    # The composer's "composer-changed" event then autosaves the form: no text, no attached image.
+    assert autosave(owner_client, workspace, title="", text="", channels=[mastodon.pk]).status_code == 204
+    assert not Post.objects.exists()
+    assert not MediaAsset.objects.exists()
+
+
+def test_clearing_the_text_after_an_autosave_discards_the_draft(owner_client, workspace, mastodon) -> None:
+    autosave(owner_client, workspace, text="Tippfehler", channels=[mastodon.pk])
+    post = Post.objects.get(workspace=workspace)
+    response = autosave(owner_client, workspace, post=post.pk, title=" ", text="", channels=[mastodon.pk])
+    assert response.status_code == 200
+    assert not Post.objects.exists()
+    html = response.content.decode()
+    assert "Empty draft discarded." in html
+    # The page composes a new post again: the form forgets the id, the address is "new post".
+    assert '<input type="hidden" name="post" value="" id="composer-post" hx-swap-oob="true">' in html
+    assert response["HX-Replace-Url"] == reverse("web:post_new", args=[workspace.pk])
+    # Typing again creates a fresh draft.
+    assert autosave(owner_client, workspace, text="Neu", channels=[mastodon.pk]).status_code == 200
+    assert Post.objects.get(workspace=workspace).text == "Neu"
+
+
+def test_clearing_a_scheduled_post_deletes_nothing(owner_client, workspace, owner, mastodon) -> None:
+    post = post_create(
+        workspace=workspace, author=owner, data=PostInput(text="Geplant", channel_ids=[mastodon.pk])
+    )
+    post_schedule_local(workspace=workspace, post=post, actor=owner, local=datetime(2099, 12, 1, 9, 0))
+    response = autosave(owner_client, workspace, post=post.pk, text="", channels=[mastodon.pk])
+    assert response.status_code == 200
+    post.refresh_from_db()
+    assert (post.status, post.text) == (PostStatus.SCHEDULED, "Geplant")

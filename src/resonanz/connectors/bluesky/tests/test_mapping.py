@@ -370,3 +370,53 @@ def test_link_card_only_without_images() -> None:
     record = post_record(text=text, created_at=datetime(2026, 1, 1, tzinfo=UTC))
     assert record["embed"] == card
     assert link_card("no link here") is None
+
+
+# Bare domains and URLs, after the detection cases of the atproto client's own tests
+# (packages/api/tests/rich-text-detection.test.ts), as (text, [(byteStart, byteEnd, uri)]).
+LINK_CASES: list[tuple[str, list[tuple[int, int, str]]]] = [
+    ("start middle end", []),
+    ("start https://middle.com end", [(6, 24, "https://middle.com")]),
+    ("start https://middle.com/foo/bar end", [(6, 32, "https://middle.com/foo/bar")]),
+    ("start middle.com end", [(6, 16, "https://middle.com")]),
+    ("start middle.com/foo/bar end", [(6, 24, "https://middle.com/foo/bar")]),
+    ("start middle.com/foo/bar?baz=bux end", [(6, 32, "https://middle.com/foo/bar?baz=bux")]),
+    ("start middle.com/foo/bar?baz=bux#hash end", [(6, 37, "https://middle.com/foo/bar?baz=bux#hash")]),
+    ("Mehr auf example.com/path heute", [(9, 25, "https://example.com/path")]),
+    ("newline1.com\nnewline2.com", [(0, 12, "https://newline1.com"), (13, 25, "https://newline2.com")]),
+    ("a example.com/index.php php link", [(2, 23, "https://example.com/index.php")]),
+    ("a trailing bsky.app: colon", [(11, 19, "https://bsky.app")]),
+    ("Siehe example.de. Danke!", [(6, 16, "https://example.de")]),
+    (
+        "(example.org/a) und example.org/b_(c) dort",
+        [(1, 14, "https://example.org/a"), (20, 37, "https://example.org/b_(c)")],
+    ),
+    (
+        "punctuation https://foo.com, https://bar.com/whatever; https://baz.com.",
+        [
+            (12, 27, "https://foo.com"),
+            (29, 53, "https://bar.com/whatever"),
+            (55, 70, "https://baz.com"),
+        ],
+    ),
+    # Not links: an unknown top-level domain, abbreviations, file names, versions, e-mail and handles.
+    ("example.notatld/path", []),
+    ("sub.example.notatld und example.com.jpg", []),
+    ("not.. a..url ..here", []),
+    ("e.g. z.B. u.a. v1.2", []),
+    ("e.g./foo website.com.jpg/foo something-cool.jpg", []),
+    ("Post an info@example.com", []),
+    ("x.example.com", [(0, 13, "https://x.example.com")]),
+    # Byte offsets behind umlauts (2 bytes) and emoji (4 bytes; the family is 25 bytes, one grapheme).
+    ("Grüße: example.com/ä.", [(9, 23, "https://example.com/ä")]),
+    ("👋 example.com 👨‍👩‍👧‍👦 example.de", [(5, 16, "https://example.com"), (43, 53, "https://example.de")]),
+    ("Köln (köln.de) münchen.de", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LINK_CASES)
+def test_bare_domains_with_a_known_tld_become_links(text: str, expected: list[tuple[int, int, str]]) -> None:
+    facets = [f for f in build_facets(text, DIDS.get) if _feature(f)["$type"].endswith("#link")]
+    assert [(f["index"]["byteStart"], f["index"]["byteEnd"], _feature(f)["uri"]) for f in facets] == expected
+    for facet in facets:  # the range covers what the reader sees, without the added scheme
+        assert _feature(facet)["uri"].endswith(_slice(text, facet).split("://")[-1])

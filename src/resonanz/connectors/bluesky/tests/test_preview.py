@@ -49,3 +49,12 @@ def test_bluesky_example_ranges() -> None:
         ("tag", "#Köln"),
         ("link", "https://example.com/a"),  # the sentence's full stop is not part of the link
     ]
+
+
+def test_bluesky_preview_highlights_bare_domains_with_a_known_tld() -> None:
+    text = "Mehr auf example.com/path, nicht auf example.notatld. Grüße 👋 shop.example.de! münchen.de"
+    assert highlighted(bluesky_segments(text)) == [
+        ("link", "example.com/path"),  # shown as typed; the facet links https://example.com/path
+        ("link", "shop.example.de"),
+        # "münchen.de" stays text: the client's bare-domain pattern is ASCII only.
+    ]
