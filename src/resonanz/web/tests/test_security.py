@@ -93,6 +93,8 @@ NON_WORKSPACE: dict[str, tuple[str, str]] = {
     "web:home": (LOGIN, "redirects to the user's only workspace, or to the overview when there are several"),
     "overview:agency": (LOGIN, "the user's own workspaces only; a foreign ?client= id is ignored"),
     "overview:calendar": (LOGIN, "the user's own viewable workspaces only; a foreign ?client= id is ignored"),
+    "analytics_agency:agency": (LOGIN, "figures of the user's own workspaces where the role sees analytics"),
+    "analytics_agency:script": (PUBLIC, "the vega/vega-lite/vega-embed script from the vl-convert wheel"),
     "web:set_language": (PUBLIC, "Django's set_language: only sets the visitor's language cookie"),
     "web:channel_callback": (LOGIN, "OAuth callback; the state names the workspace and the user"),
     "notifications:list": (LOGIN, "the signed-in user's own notifications"),
@@ -137,6 +139,8 @@ CSRF_EXEMPT = {
 READ_ONLY_MAY_POST = {
     "bulk:feeds": "subscribing to the calendar (a personal iCal feed) is reading; revoking is limited to "
     "one's own feeds by the service (an analyst revoking another's feed gets 403, checked in the walk)",
+    "web:post_engagement_refresh": "asks the networks for fresh counts of a post one may see: reading, "
+    "rate-limited per post (agents, who may not see posts, get 403: engagement/tests/test_refresh.py)",
 }
 READ_ONLY_ROLES = [Role.ANALYST, Role.AGENT]
 # The agent answers customers: the inbox's POSTs are its work (issue 10). Everything else stays 403 for
