@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -82,6 +82,8 @@ class SpendInputSerializer(serializers.Serializer[None]):
     )
 
 
+# Not "Figures": analytics has its own (other fields); one name for both made the schema of one wrong.
+@extend_schema_serializer(component_name="AdFigures")
 class FiguresSerializer(serializers.Serializer[Figures]):
     key = serializers.IntegerField(
         allow_null=True, help_text="The campaign's or post's id; null = not assigned"

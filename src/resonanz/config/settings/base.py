@@ -361,7 +361,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # A workspace's language (de/en) is not a message's detected language (de/en/other): two enums.
-    "ENUM_NAME_OVERRIDES": {"WorkspaceLanguageEnum": LANGUAGES},
+    "ENUM_NAME_OVERRIDES": {
+        "WorkspaceLanguageEnum": LANGUAGES,
+        "MessageLanguageEnum": "resonanz.engagement.models.MessageLanguage",
+    },
+    # The default hook (enums as components) and the shared error answers of every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "resonanz.api.schema.document_error_responses",
+    ],
 }
 
 # Explicit connector registry (network slug -> provider class). Only what is listed here exists; each
