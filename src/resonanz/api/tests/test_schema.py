@@ -88,4 +88,5 @@ def test_a_bare_list_error_gets_the_error_shape(api, workspace) -> None:
     response = api.get(f"/api/v1/workspaces/{workspace.pk}/ads/spend/", {"since": "gestern"})
     assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "invalid" and isinstance(body["detail"], list)
+    assert body["code"] == "invalid"
+    assert isinstance(body["detail"], list)
