@@ -26,6 +26,14 @@ from resonanz.accounts.selectors import membership_role
 
 from .models import IdempotencyRecord
 
+# A row id: positive and within a 64-bit integer, so an id out of range is a 400, not a database
+# overflow (SQLite and PostgreSQL both refuse a bigger number: a 500 that schemathesis found, issue 8).
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class WallClockField(serializers.DateTimeField):
     """A wall-clock time in the workspace's time zone, e.g. ``2026-12-03T09:00``: naive on purpose.

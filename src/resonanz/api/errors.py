@@ -4,6 +4,8 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -79,9 +81,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"code": "forbidden", "detail": str(exc) or "Forbidden"}, status=status.HTTP_403_FORBIDDEN
         )
     response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # ``raise ValidationError("…")`` outside a serializer answers a bare list: every error has the
+        # one documented shape (api/schema.py ``Error``), a code and the messages as detail.
+        response.data = {"code": getattr(exc, "default_code", "error"), "detail": response.data}
     if response is not None and isinstance(response.data, dict) and "code" not in response.data:
         response.data["code"] = getattr(exc, "default_code", "error")
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 handler: JSON with the API's error shape under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
 
 
 report_json = _report

@@ -2,6 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from resonanz.accounts.views import login_unlock
+from resonanz.api.errors import not_found
+
+# An address under /api/ that resolves to no route (e.g. a negative id) answers the API's JSON error,
+# not the HTML page; everything else keeps Django's page (api/errors.py ``not_found``).
+handler404 = not_found
 
 ws = "w/<int:workspace_id>/"
 urlpatterns = [

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from resonanz.accounts.permissions import Action
-from resonanz.api.base import WallClockField, WorkspaceAPIView, idempotent
+from resonanz.api.base import WallClockField, WorkspaceAPIView, id_field, idempotent
 from resonanz.api.errors import report_json
 from resonanz.approvals.services import post_approve, post_reject, post_submit_for_approval
 from resonanz.channels.services import channel_warm_limits
@@ -176,14 +176,14 @@ class PlanInputSerializer(serializers.Serializer[None]):
 
 class PostInputSerializer(PlanInputSerializer):
     text = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    channel_ids = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    channel_ids = serializers.ListField(child=id_field(), allow_empty=False)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     thread = serializers.ListField(
         child=serializers.CharField(trim_whitespace=False), required=False, default=list
     )
     media = MediaInputSerializer(many=True, required=False, default=list)
     overrides = VariantInputSerializer(many=True, required=False, default=list)
-    campaign_id = serializers.IntegerField(
+    campaign_id = id_field(
         required=False,
         allow_null=True,
         help_text="A campaign of the workspace; null for none. Omitted on PUT: the post keeps its campaign.",

@@ -54,3 +54,39 @@ def test_an_unknown_variant_action_names_the_valid_ones(api, workspace, mastodon
     response = api.post(f"/api/v1/workspaces/{workspace.pk}/variants/{variant_id}/frobnicate/", format="json")
     assert response.status_code == 404
     assert "delete, edit, retry, repost" in response.json()["detail"]
+
+
+def test_every_operation_documents_the_shared_error_answers(tmp_path) -> None:
+    """Issue 8 #6: the error answers of the shared plumbing are documented on every operation, once
+    (api/schema.py), with the one error shape."""
+    schema = _schema(tmp_path)
+    assert schema["components"]["schemas"]["Error"]["required"] == ["code"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            expected = {"400", "401", "403", "404", "429"} | ({"409", "422"} if method != "get" else set())
+            assert expected <= set(operation["responses"]), (method, path)
+
+
+def test_an_address_without_route_under_the_api_answers_json(api, workspace) -> None:
+    response = api.get(f"/api/v1/workspaces/{workspace.pk}/ads/budgets/-1/")  # <int:> takes no sign
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
+    assert "text/html" in api.get("/no-such-page/").headers["Content-Type"]  # the UI keeps its page
+
+
+def test_an_id_out_of_range_is_invalid_input_not_a_server_error(api, workspace, mastodon) -> None:
+    response = api.post(
+        f"/api/v1/workspaces/{workspace.pk}/posts/",
+        {"text": "Hallo", "channel_ids": [mastodon.pk, 9883493251065006080]},
+        format="json",
+    )
+    assert response.status_code == 400  # was a 500: the number overflows the database's integer
+    assert "channel_ids" in response.json()
+
+
+def test_a_bare_list_error_gets_the_error_shape(api, workspace) -> None:
+    response = api.get(f"/api/v1/workspaces/{workspace.pk}/ads/spend/", {"since": "gestern"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert isinstance(body["detail"], list)

@@ -365,6 +365,11 @@ SPECTACULAR_SETTINGS = {
         "WorkspaceLanguageEnum": LANGUAGES,
         "MessageLanguageEnum": "resonanz.engagement.models.MessageLanguage",
     },
+    # The default hook (enums as components) and the shared error answers of every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "resonanz.api.schema.document_error_responses",
+    ],
 }
 
 # Explicit connector registry (network slug -> provider class). Only what is listed here exists; each
