@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -36,6 +37,13 @@ def campaign(berlin: Workspace, owner: User) -> Campaign:
 
 @pytest.fixture
 def history(berlin: Workspace, owner: User, channels: list[Channel], campaign: Campaign) -> int:
-    """26 weeks of generated posts up to yesterday (seed 42), one metric sample each."""
-    plan = history_plan(seed=42, weeks=26, end=timezone.now() - timedelta(days=1), time_zone=TZ)
+    """26 weeks of generated posts up to the last Monday's midnight (seed 42), one metric sample each.
+    The end is aligned to a week so the same seed gives the same posts on the same weekdays whatever the
+    day and time the suite runs (ending at "now - 1 day" moved posts across days, and the planted peak hour
+    lost to its neighbour on some runs)."""
+    tz = ZoneInfo(TZ)
+    today = timezone.now().astimezone(tz).date()
+    monday = today - timedelta(days=today.weekday() or 7)
+    end = datetime.combine(monday, time.min, tzinfo=tz)
+    plan = history_plan(seed=42, weeks=26, end=end, time_zone=TZ)
     return history_write(workspace=berlin, author=owner, channels=channels, plan=plan, campaign=campaign)
