@@ -43,9 +43,18 @@ def media_kind_of(mime_types: list[str]) -> str:
 def forecast_history(
     *, workspace: Workspace, since: datetime | None = None, channel_ids: list[int] | None = None
 ) -> list[model.PostFacts]:
-    """The workspace's published variants that have a metric sample, with reach from the latest one."""
+    """The workspace's published variants on its brand channels that have a metric sample, with reach
+    from the latest one.
+
+    Employees' personal channels (advocacy: ``Channel.owner`` set) are left out: a share reaches the
+    employee's own followers, not the brand's audience, so it would pull the brand channels' best hours and
+    reach levels towards people the brand does not post to (their reach is credited to the campaign in
+    analytics, not here)."""
     variants = Variant.objects.filter(
-        post__workspace=workspace, status=VariantStatus.PUBLISHED, published_at__isnull=False
+        post__workspace=workspace,
+        status=VariantStatus.PUBLISHED,
+        published_at__isnull=False,
+        channel__owner__isnull=True,
     )
     if since is not None:
         variants = variants.filter(published_at__gte=since)

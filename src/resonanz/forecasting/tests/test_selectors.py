@@ -6,6 +6,7 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
+from resonanz.channels.models import Channel
 from resonanz.engagement.models import MetricSample
 from resonanz.forecasting.models import ForecastModel
 from resonanz.forecasting.reach import sample_engagement, sample_reach
@@ -40,6 +41,16 @@ def test_history_uses_the_latest_sample_and_only_published_variants(berlin, chan
     assert all(f.media_count >= 1 for f in media)
     assert any(f.has_link for f in facts)
     assert any(f.hashtags for f in facts)
+
+
+def test_history_leaves_out_employees_personal_channels(berlin, channels, history, owner):
+    facts = forecast_history(workspace=berlin)
+    shared = Variant.objects.get(pk=facts[0].variant_id)
+    Channel.objects.filter(pk=shared.channel_id).update(owner=owner)
+    again = forecast_history(workspace=berlin)
+    assert again
+    assert {f.channel_id for f in again} == {c.pk for c in channels} - {shared.channel_id}
+    assert len(again) == len(facts) - sum(1 for f in facts if f.channel_id == shared.channel_id)
 
 
 def test_best_times_from_the_database_find_each_channels_peak(berlin, channels, history):
