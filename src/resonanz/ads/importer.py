@@ -7,7 +7,8 @@
   ``Anzeigen-ID``, ``ad``/``Anzeige`` (a name), ``impressions``/``Impressionen``, ``clicks``/``Klicks``,
   ``leads``, ``conversion_value``/``Umsatz`` (also ``Conversion-Wert``);
 * delimiter ``,`` ``;`` or tab (the one under which the header names the most known columns);
-  UTF-8 with or without BOM, else Windows-1252;
+  UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252 (``core/csvfile.py``, shared with
+  ``bulk``);
 * dates ``2026-12-01`` or ``01.12.2026``; amounts ``1234.56``, ``1.234,56`` (German) or ``1,234.56``,
   a currency sign or code beside them is allowed (``12,50 €``);
 * one row = one ad (or one entry) on one day. Importing again updates the rows with the same key (the
@@ -18,11 +19,7 @@ Line numbers are the file's: the header is line 1.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -30,9 +27,18 @@ from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
+from resonanz.core.csvfile import (
+    CsvUnclosedQuote,
+    CsvUndecodable,
+    csv_date_parse,
+    csv_decode,
+    csv_delimiter_detect,
+    csv_header_normalise,
+    csv_records_read,
+)
+
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 10000
-DELIMITERS = (",", ";", "\t")
 
 
 class Column(StrEnum):
@@ -70,8 +76,6 @@ _ALIASES: dict[str, Column] = {
         Column.CONVERSION_VALUE,
     ),
 }
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$")
 _CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP"}
 
 
@@ -99,23 +103,6 @@ class SpendRow:
     clicks: int = 0
     leads: int = 0
     conversion_value: Decimal = Decimal(0)
-
-
-def normalise_header(name: str) -> str:
-    name = name.strip().casefold()
-    for umlaut, spelled in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        name = name.replace(umlaut, spelled)
-    name = unicodedata.normalize("NFKD", name)
-    return "".join(ch for ch in name if ch.isascii() and ch.isalnum())
-
-
-def decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return data.decode("utf-8-sig", errors="strict")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
 
 
 def parse_amount(value: str) -> Decimal:
@@ -150,16 +137,7 @@ def parse_amount(value: str) -> Decimal:
 
 
 def parse_date(value: str) -> date:
-    value = value.strip()
-    try:
-        if match := _ISO_DATE.match(value):
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        if match := _GERMAN_DATE.match(value):
-            year = int(match[3])
-            return date(year + 2000 if year < 100 else year, int(match[2]), int(match[1]))
-    except ValueError:
-        pass
-    raise ValueError(value)
+    return csv_date_parse(value=value)
 
 
 def _count(value: str) -> int:
@@ -182,7 +160,7 @@ def _currency(value: str) -> str:
 def _header(record: list[str]) -> dict[Column, int]:
     positions: dict[Column, int] = {}
     for index, name in enumerate(record):
-        column = _ALIASES.get(normalise_header(name))
+        column = _ALIASES.get(csv_header_normalise(name=name))
         if column is not None and column not in positions:
             positions[column] = index
     missing = [c.value for c in REQUIRED if c not in positions]
@@ -199,22 +177,21 @@ def parse_file(data: bytes) -> list[SpendRow]:
     """Every row, or ``SpendFileError`` at the first bad one (nothing is imported then)."""
     if len(data) > MAX_BYTES:
         raise SpendFileError(_("The file is larger than 2 MB."))
-    text = decode(data)
+    try:
+        text, _encoding = csv_decode(data=data)
+    except CsvUndecodable as exc:
+        raise SpendFileError(
+            _("The file's text encoding was not recognised. Save it as “CSV UTF-8” and upload it again.")
+        ) from exc
     if not text.strip():
         raise SpendFileError(_("The file is empty."))
-    first = text.splitlines()[0]
-
-    def score(delimiter: str) -> int:
-        return sum(
-            1 for h in next(csv.reader([first], delimiter=delimiter)) if _ALIASES.get(normalise_header(h))
-        )
-
-    delimiter = max(DELIMITERS, key=score)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    delimiter = csv_delimiter_detect(
+        text=text, known=lambda header: csv_header_normalise(name=header) in _ALIASES
+    )
     try:
-        records = list(reader)
-    except csv.Error as exc:
-        raise SpendFileError(_("A quotation mark is not closed."), line=reader.line_num) from exc
+        records = list(csv_records_read(text=text, delimiter=delimiter))
+    except CsvUnclosedQuote as exc:
+        raise SpendFileError(_("A quotation mark is not closed."), line=exc.line) from exc
     positions = _header(records[0])
     rows: list[SpendRow] = []
     for line, record in enumerate(records[1:], start=2):

@@ -21,12 +21,8 @@ Row numbers are those of the spreadsheet: the header is row 1, the first post ro
 
 from __future__ import annotations
 
-import codecs
-import csv
 import functools
-import io
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -37,11 +33,19 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from resonanz.core.csvfile import (
+    CsvUnclosedQuote,
+    CsvUndecodable,
+    csv_date_parse,
+    csv_decode,
+    csv_delimiter_detect,
+    csv_header_normalise,
+    csv_records_read,
+)
 from resonanz.core.timezones import LocalTimeError, local_to_utc
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
-DELIMITERS = (",", ";", "\t")
 
 
 class Column(StrEnum):
@@ -96,7 +100,7 @@ def _visibilities_of(_registry: tuple[tuple[str, str], ...]) -> dict[str, str]:
                 with translation.override(code):
                     words.append(str(choice.label))
             for word in words:
-                found.setdefault(normalise_header(word), choice.value)
+                found.setdefault(csv_header_normalise(name=word), choice.value)
     return found
 
 
@@ -111,8 +115,6 @@ def _visibility_labels() -> dict[str, str]:
     return labels
 
 
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?(?:\s*(?:uhr|h))?$", re.IGNORECASE)
 _THREAD_SEPARATOR = re.compile(r"^\s*-{3,}\s*$", re.MULTILINE)
 _CHANNEL_SEPARATOR = re.compile(r"[|,;\n]")
@@ -186,57 +188,22 @@ class ParsedFile:
 
 def decode(data: bytes) -> tuple[str, str]:
     """The text of the file and the name of its encoding."""
-    boms = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-    for bom, name in boms:
-        if data.startswith(bom):
-            try:
-                return data.decode(name), name
-            except UnicodeDecodeError as exc:
-                raise _undecodable() from exc
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        raise _undecodable() from exc
-
-
-def _undecodable() -> ImportFileError:
-    return ImportFileError(
-        "encoding",
-        _("The file's text encoding was not recognised. Save it as “CSV UTF-8” and upload it again."),
-    )
-
-
-def normalise_header(name: str) -> str:
-    name = name.strip().casefold()
-    for umlaut, spelled in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        name = name.replace(umlaut, spelled)
-    name = unicodedata.normalize("NFKD", name)
-    return "".join(ch for ch in name if ch.isascii() and ch.isalnum())
+        return csv_decode(data=data)
+    except CsvUndecodable as exc:
+        raise ImportFileError(
+            "encoding",
+            _("The file's text encoding was not recognised. Save it as “CSV UTF-8” and upload it again."),
+        ) from exc
 
 
 def column_for(header: str) -> Column | None:
-    return _ALIASES.get(normalise_header(header))
-
-
-def _first_record(text: str, delimiter: str) -> list[str]:
-    try:
-        return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    except csv.Error:
-        return []
+    return _ALIASES.get(csv_header_normalise(name=header))
 
 
 def detect_delimiter(text: str) -> str:
     """The delimiter under which the header row names the most known columns (ties: more fields)."""
-
-    def score(delimiter: str) -> tuple[int, int]:
-        header = _first_record(text, delimiter)
-        return sum(1 for h in header if column_for(h) is not None), len(header)
-
-    return max(DELIMITERS, key=score)
+    return csv_delimiter_detect(text=text, known=lambda header: column_for(header) is not None)
 
 
 def _map_header(header: list[str]) -> tuple[dict[Column, int], dict[str, str], list[str]]:
@@ -285,30 +252,19 @@ def read_records(data: bytes) -> tuple[str, str, list[list[str]]]:
     if not text.strip():
         raise ImportFileError("empty", _("The file is empty."))
     delimiter = detect_delimiter(text)
-    records: list[list[str]] = []
-    # strict: a quotation mark that is never closed (or is followed by more text before the delimiter)
-    # is an error instead of silently taking the following lines into the post text, where a whole
-    # next row would vanish into the text of this one and both would look fine.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    while True:
-        first_line = reader.line_num + 1  # where the record being read starts
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise ImportFileError(
-                "unclosed_quote",
-                _(
-                    "Line %(line)s: a quotation mark in this row is not closed, or more text follows "
-                    "the closing one. Close the quote, or write a quotation mark inside a text as two "
-                    "(\"\"); nothing was imported."
-                )
-                % {"line": first_line},
-            ) from exc
-        records.append(record)
-        if len(records) > MAX_ROWS + 1 + 1000:  # + header + some empty rows; stop reading early
-            break
+    try:
+        # + header + some empty rows; stop reading early
+        records = list(csv_records_read(text=text, delimiter=delimiter, limit=MAX_ROWS + 1 + 1000 + 1))
+    except CsvUnclosedQuote as exc:
+        raise ImportFileError(
+            "unclosed_quote",
+            _(
+                "Line %(line)s: a quotation mark in this row is not closed, or more text follows "
+                "the closing one. Close the quote, or write a quotation mark inside a text as two "
+                "(\"\"); nothing was imported."
+            )
+            % {"line": exc.line},
+        ) from exc
     return encoding, delimiter, records
 
 
@@ -316,20 +272,12 @@ def read_records(data: bytes) -> tuple[str, str, list[list[str]]]:
 
 
 def parse_date(value: str) -> date:
-    value = value.strip()
-    match = _ISO_DATE.match(value)
     try:
-        if match:
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        match = _GERMAN_DATE.match(value)
-        if match:
-            year = int(match[3])
-            return date(year + 2000 if year < 100 else year, int(match[2]), int(match[1]))
+        return csv_date_parse(value=value)
     except ValueError:
-        pass
-    raise ValueError(
-        _("“%(value)s” is not a date. Write it like 2026-12-01 or 01.12.2026.") % {"value": value}
-    )
+        raise ValueError(
+            _("“%(value)s” is not a date. Write it like 2026-12-01 or 01.12.2026.") % {"value": value.strip()}
+        ) from None
 
 
 def parse_time(value: str) -> time:
@@ -393,7 +341,7 @@ def split_thread(value: str) -> list[str]:
 
 def parse_visibility(value: str) -> str:
     known = _visibilities()
-    visibility = known.get(normalise_header(value))
+    visibility = known.get(csv_header_normalise(name=value))
     if visibility is None:
         # Each value with its label in the reader's language: the cell may hold either (or an alias).
         values = ", ".join(f"{label} ({value})" if label.casefold() != value else value
