@@ -332,23 +332,25 @@ def _short(text: str, n: int = 32) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _channel_row(name: str) -> dict[str, Any]:
+    """An empty row of the channels table (a channel may first appear through its posts or its clicks)."""
+    return {
+        "channel": name,
+        "posts": 0,
+        "likes": 0,
+        "reposts": 0,
+        "replies": 0,
+        "engagement": 0,
+        "impressions": None,
+        "clicks": 0,
+        "unique_clicks": 0,
+    }
+
+
 def _channels_section(ctx: BuildContext) -> Section | None:
     acc: dict[int, dict[str, Any]] = {}
     for v in ctx.variants:
-        row = acc.setdefault(
-            v.channel_id,
-            {
-                "channel": v.channel_name,
-                "posts": 0,
-                "likes": 0,
-                "reposts": 0,
-                "replies": 0,
-                "engagement": 0,
-                "impressions": None,
-                "clicks": 0,
-                "unique_clicks": 0,
-            },
-        )
+        row = acc.setdefault(v.channel_id, _channel_row(v.channel_name))
         row["posts"] += 1
         row["likes"] += v.likes
         row["reposts"] += v.reposts
@@ -361,20 +363,7 @@ def _channels_section(ctx: BuildContext) -> Section | None:
     for g in ctx.click_groups:
         if g.channel_id is None:
             continue
-        row = acc.setdefault(
-            g.channel_id,
-            {
-                "channel": names.get(g.channel_id, "\u2014"),
-                "posts": 0,
-                "likes": 0,
-                "reposts": 0,
-                "replies": 0,
-                "engagement": 0,
-                "impressions": None,
-                "clicks": 0,
-                "unique_clicks": 0,
-            },
-        )
+        row = acc.setdefault(g.channel_id, _channel_row(names.get(g.channel_id, "\u2014")))
         row["clicks"] += g.clicks
         row["unique_clicks"] += g.unique
     if not acc:
@@ -412,31 +401,23 @@ def _channel_names(ids: set[int]) -> dict[int, str]:
     return {c.pk: str(c) for c in Channel.objects.filter(pk__in=ids)} if ids else {}
 
 
+def _campaign_row(name: str) -> dict[str, Any]:
+    return {"campaign": name, "posts": set(), "engagement": 0, "clicks": 0, "unique_clicks": 0}
+
+
 def _campaigns_section(ctx: BuildContext) -> Section | None:
     acc: dict[int, dict[str, Any]] = {}
     names = _campaign_names({g.campaign_id for g in ctx.click_groups if g.campaign_id})
     for v in ctx.variants:
         if v.campaign_id is None:
             continue
-        row = acc.setdefault(
-            v.campaign_id,
-            {"campaign": v.campaign_name, "posts": set(), "engagement": 0, "clicks": 0, "unique_clicks": 0},
-        )
+        row = acc.setdefault(v.campaign_id, _campaign_row(v.campaign_name))
         row["posts"].add(v.post_id)
         row["engagement"] += v.engagement
     for g in ctx.click_groups:
         if g.campaign_id is None:
             continue
-        row = acc.setdefault(
-            g.campaign_id,
-            {
-                "campaign": names.get(g.campaign_id, "\u2014"),
-                "posts": set(),
-                "engagement": 0,
-                "clicks": 0,
-                "unique_clicks": 0,
-            },
-        )
+        row = acc.setdefault(g.campaign_id, _campaign_row(names.get(g.campaign_id, "\u2014")))
         row["clicks"] += g.clicks
         row["unique_clicks"] += g.unique
     if not acc:
