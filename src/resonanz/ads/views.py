@@ -8,6 +8,7 @@ channel's ad account needs ``MANAGE_CHANNELS``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -74,9 +75,7 @@ def _page(
 ) -> HttpResponse:
     ws = scope.workspace
     since, until = period_of(request)
-    by_campaign = ad_figures(
-        workspace=ws, since=since, until=until, group="campaign"
-    )
+    by_campaign = ad_figures(workspace=ws, since=since, until=until, group="campaign")
     by_post = ad_figures(workspace=ws, since=since, until=until, group="post")
     return render_scoped(
         request,
@@ -118,10 +117,18 @@ def _targets(scope: Scope, data: dict[str, Any]) -> tuple[Campaign | None, Post 
     return campaign, post
 
 
-@require_POST
-@workspace_view(Action.MANAGE_CAMPAIGNS)
-def budget_create_view(request: HttpRequest, scope: Scope) -> HttpResponse:
-    form = _with_choices(BudgetForm(request.POST), scope)
+def _entry_save[F: (BudgetForm, SpendForm)](
+    request: HttpRequest,
+    scope: Scope,
+    *,
+    form: F,
+    save: Callable[[dict[str, Any], Campaign | None, Post | None], object],
+    saved: str,
+) -> HttpResponse:
+    """The budget and spend forms: validate, resolve campaign and post in the workspace, save, or show the
+    page again with the errors and the entries kept (400). A ``ValidationError`` of the service lands on
+    its field."""
+    form = _with_choices(form, scope)
     if form.is_valid():
         data = form.cleaned_data
         campaign, post = _targets(scope, data)
@@ -129,23 +136,41 @@ def budget_create_view(request: HttpRequest, scope: Scope) -> HttpResponse:
             form.add_error("post", _("The workspace has no post with this number."))
         else:
             try:
-                budget_create(
-                    workspace=scope.workspace,
-                    actor=scope.user,
-                    amount=data["amount"],
-                    currency=data["currency"],
-                    period_start=data["period_start"],
-                    period_end=data["period_end"],
-                    campaign=campaign,
-                    post=post,
-                )
+                save(data, campaign, post)
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
     if not form.is_valid():
-        return _page(request, scope, budget_form=form, status=400)
-    messages.success(request, _("Budget saved."))
+        return _page(
+            request,
+            scope,
+            budget_form=form if isinstance(form, BudgetForm) else None,
+            spend_form=form if isinstance(form, SpendForm) else None,
+            status=400,
+        )
+    messages.success(request, saved)
     return redirect(reverse("ads:list", args=[scope.workspace.pk]))
+
+
+@require_POST
+@workspace_view(Action.MANAGE_CAMPAIGNS)
+def budget_create_view(request: HttpRequest, scope: Scope) -> HttpResponse:
+    return _entry_save(
+        request,
+        scope,
+        form=BudgetForm(request.POST),
+        save=lambda data, campaign, post: budget_create(
+            workspace=scope.workspace,
+            actor=scope.user,
+            amount=data["amount"],
+            currency=data["currency"],
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+            campaign=campaign,
+            post=post,
+        ),
+        saved=_("Budget saved."),
+    )
 
 
 @require_POST
@@ -160,30 +185,25 @@ def budget_delete_view(request: HttpRequest, scope: Scope, budget_id: int) -> Ht
 @require_POST
 @workspace_view(Action.MANAGE_CAMPAIGNS)
 def spend_create_view(request: HttpRequest, scope: Scope) -> HttpResponse:
-    form = _with_choices(SpendForm(request.POST), scope)
-    if form.is_valid():
-        data = form.cleaned_data
-        campaign, post = _targets(scope, data)
-        if data["post"] and post is None:
-            form.add_error("post", _("The workspace has no post with this number."))
-        else:
-            spend_create(
-                workspace=scope.workspace,
-                actor=scope.user,
-                day=data["day"],
-                spend=data["spend"],
-                currency=data["currency"],
-                campaign=campaign,
-                post=post,
-                impressions=data["impressions"],
-                clicks=data["clicks"],
-                leads=data["leads"],
-                conversion_value=data["conversion_value"],
-            )
-    if not form.is_valid():
-        return _page(request, scope, spend_form=form, status=400)
-    messages.success(request, _("Spend saved."))
-    return redirect(reverse("ads:list", args=[scope.workspace.pk]))
+    return _entry_save(
+        request,
+        scope,
+        form=SpendForm(request.POST),
+        save=lambda data, campaign, post: spend_create(
+            workspace=scope.workspace,
+            actor=scope.user,
+            day=data["day"],
+            spend=data["spend"],
+            currency=data["currency"],
+            campaign=campaign,
+            post=post,
+            impressions=data["impressions"],
+            clicks=data["clicks"],
+            leads=data["leads"],
+            conversion_value=data["conversion_value"],
+        ),
+        saved=_("Spend saved."),
+    )
 
 
 @require_POST
