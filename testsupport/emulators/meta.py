@@ -366,7 +366,7 @@ class IgUser:
 class Container:
     id: str
     ig_id: str
-    media_type: str  # IMAGE | VIDEO | REELS | CAROUSEL
+    media_type: str  # IMAGE | VIDEO | REELS | CAROUSEL | STORIES
     caption: str
     created_at: float
     children: list[str] = field(default_factory=list)
@@ -375,6 +375,7 @@ class Container:
     status: str = "IN_PROGRESS"
     media_id: str | None = None
     error: str = ""
+    story_video: bool = False
 
 
 @dataclass
@@ -389,6 +390,9 @@ class IgMedia:
     views: int = 0
     reach: int = 0
     saved: int = 0
+    # FEED | REELS | STORY (``media_product_type``); a story's media_type is IMAGE or VIDEO.
+    product: str = "FEED"
+    story_replies: int = 0
 
 
 @dataclass
@@ -553,6 +557,8 @@ class MetaEmulator(EmulatorServer):
         self.route("POST", V + r"/(\d+)/media_publish", self._media_publish)
         self.route("GET", V + r"/(\d+)/media", self._ig_media_list)
         self.route("GET", V + r"/(\d+)/content_publishing_limit", self._publishing_limit)
+        self.route("GET", V + r"/(\d+)/stories", self._ig_stories_list)
+        self.validate("GET", V + r"/\d+/stories", fields_validator(sdk_fields(SdkIGMedia)))
         self.route("GET", V + r"/(\d+)/comments", self._ig_comments_list)
         self.route("POST", V + r"/(\d+)/comments", self._ig_comment_create)
         self.route("GET", V + r"/(\d+)/replies", self._ig_replies_list)
@@ -1429,7 +1435,20 @@ class MetaEmulator(EmulatorServer):
         return user
 
     def live_ig_media(self, user: IgUser) -> list[IgMedia]:
-        return [m for m in self.ig_media.values() if m.ig_id == user.id and m.media_type != "CAROUSEL_ITEM"]
+        """The account's posts as ``/media`` lists them: no carousel items, no stories."""
+        return [
+            m
+            for m in self.ig_media.values()
+            if m.ig_id == user.id and m.media_type != "CAROUSEL_ITEM" and m.product != "STORY"
+        ]
+
+    def live_ig_stories(self, user: IgUser) -> list[IgMedia]:
+        """The stories still up (24 hours, ``GET /{ig-user-id}/stories``)."""
+        return [
+            m
+            for m in self.ig_media.values()
+            if m.ig_id == user.id and m.product == "STORY" and self.now() - m.created_at < 86400
+        ]
 
     def ig_comment_as(
         self, username: str, media_id: str, text: str, *, parent_id: str | None = None
@@ -1466,8 +1485,9 @@ class MetaEmulator(EmulatorServer):
         body["error"]["error_user_msg"] = message
         return ApiError(400, message, body=body)
 
-    def _fetch_image(self, url: str) -> None:
-        """Fetch the image as Meta's crawler would and check it (JPEG, 8 MB, 4:5 - 1.91:1)."""
+    def _fetch_image(self, url: str, *, story: bool = False) -> None:
+        """Fetch the image as Meta's crawler would and check it (JPEG, 8 MB, 4:5 - 1.91:1 except for a
+        story, which is shown full screen)."""
         from PIL import Image
 
         self.fetched_urls.append(url)
@@ -1493,7 +1513,7 @@ class MetaEmulator(EmulatorServer):
             raise self._ig_error(9004, 2207004, "The image is too large to download.", "Image too large")
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-        if not 0.8 - 0.005 <= width / height <= 1.91 + 0.005:
+        if not story and not 0.8 - 0.005 <= width / height <= 1.91 + 0.005:
             raise self._ig_error(36003, 2207009, "The aspect ratio is not supported.", "Aspect ratio")
 
     def _create_container(self, request: Request, match: re.Match[str]) -> Response:
@@ -1519,6 +1539,18 @@ class MetaEmulator(EmulatorServer):
                     raise self._ig_error(100, 2207027, f"Child {child} is not ready.", "Carousel")
             container.children = children
             container.checks_left = 0
+        elif media_type == "STORIES":
+            # One picture or one video; captions are for feed media, Reels and carousels only (the IG
+            # User Media reference lists ``caption`` for those), so a story with one is refused here.
+            if caption:
+                raise self._ig_error(100, 2207067, "Stories do not support captions.", "Caption")
+            image_url, video_url = str(document.get("image_url") or ""), str(document.get("video_url") or "")
+            if bool(image_url) == bool(video_url):
+                raise self._invalid("(#100) A story takes exactly one of image_url or video_url")
+            if image_url:
+                self._fetch_image(image_url, story=True)
+            container.story_video = bool(video_url)
+            container.checks_left = self.video_checks if video_url else self.image_checks
         elif media_type in ("REELS", "VIDEO"):
             if not document.get("video_url"):
                 raise self._invalid("(#100) video_url is required")
@@ -1564,7 +1596,10 @@ class MetaEmulator(EmulatorServer):
                 "Media not ready",
             )
         media_type = {"REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}.get(container.media_type, "IMAGE")
-        media = IgMedia(self.new_id(), user.id, container.caption, media_type, self.now())
+        product = {"REELS": "REELS", "STORIES": "STORY"}.get(container.media_type, "FEED")
+        if container.media_type == "STORIES":
+            media_type = "VIDEO" if container.story_video else "IMAGE"
+        media = IgMedia(self.new_id(), user.id, container.caption, media_type, self.now(), product=product)
         for _child in container.children:
             item = IgMedia(self.new_id(), user.id, "", "CAROUSEL_ITEM", self.now())
             self.ig_media[item.id] = item
@@ -1591,8 +1626,15 @@ class MetaEmulator(EmulatorServer):
             out["timestamp"] = _graph_time(media.created_at)
         if "media_type" in fields:
             out["media_type"] = media.media_type
+        if "media_product_type" in fields:
+            out["media_product_type"] = media.product
         if "permalink" in fields:
-            out["permalink"] = f"https://www.instagram.com/p/{media.id}/"
+            username = self.ig_users[media.ig_id].username
+            out["permalink"] = (
+                f"https://www.instagram.com/stories/{username}/{media.id}/"
+                if media.product == "STORY"
+                else f"https://www.instagram.com/p/{media.id}/"
+            )
         if "children" in fields and media.children:
             out["children"] = {"data": [{"id": c} for c in media.children]}
         if "like_count" in fields:
@@ -1607,6 +1649,12 @@ class MetaEmulator(EmulatorServer):
         limit = min(int(request.params().get("limit") or 25), 100)
         media = sorted(self.live_ig_media(user), key=lambda m: m.created_at, reverse=True)[:limit]
         return json_response(200, {"data": [self._media_json(m, fields) for m in media]})
+
+    def _ig_stories_list(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        fields = top_fields(request.params().get("fields") or "id")
+        stories = sorted(self.live_ig_stories(user), key=lambda m: m.created_at, reverse=True)
+        return json_response(200, {"data": [self._media_json(m, fields) for m in stories]})
 
     def _publishing_limit(self, request: Request, match: re.Match[str]) -> Response:
         user = self._ig_user_for(request, match.group(1))
@@ -1758,6 +1806,11 @@ class MetaEmulator(EmulatorServer):
         media = self._ig_media_of(request, match.group(1))
         metrics = [m for m in (request.params().get("metric") or "").split(",") if m]
         known = {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions"}
+        if media.product == "STORY":
+            # Story metrics (Media Insights reference), only while the story is up.
+            if self.now() - media.created_at >= 86400:
+                raise self._invalid(f"(#100) Object with ID '{media.id}' does not exist", subcode=33)
+            known = {"views", "reach", "replies", "shares", "navigation", "total_interactions", "follows"}
         data = []
         for metric in metrics:
             if metric not in known:  # ``impressions`` and ``plays`` were deprecated with v22.0
@@ -1770,6 +1823,7 @@ class MetaEmulator(EmulatorServer):
                 "saved": media.saved,
                 "likes": len(media.likes),
                 "comments": sum(1 for c in self.ig_comments.values() if c.media_id == media.id),
+                "replies": media.story_replies,
             }.get(metric, 0)
             data.append({"name": metric, "period": "lifetime", "values": [{"value": value}]})
         return json_response(200, {"data": data})
