@@ -2,6 +2,9 @@
 container state machine exactly once, their insights while they are up, Reels as one video, and the
 format rules before scheduling."""
 
+# The fixtures come from test_provider (imported below); pytest passes them in by name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import json

@@ -115,7 +115,8 @@ def test_a_mixed_carousel_of_twenty_and_twenty_one_refused(
     assert (post.media_type, post.children) == ("CAROUSEL_ALBUM", 20)
     forms = _forms(emulator)
     assert sum(1 for f in forms if f.get("is_carousel_item") == ["true"]) == 20
-    assert forms[-1]["media_type"] == ["CAROUSEL"] and len(forms[-1]["children"][0].split(",")) == 20
+    assert forms[-1]["media_type"] == ["CAROUSEL"]
+    assert len(forms[-1]["children"][0].split(",")) == 20
     assert "text" not in forms[0]  # the text belongs to the carousel, not its items
     too_many = DraftVariant(parts=[DraftPart(text="Zu viel", media=[*media, _jpeg(99)])])
     issues = connector.validate(account=account, variant=too_many)
