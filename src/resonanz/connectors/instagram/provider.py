@@ -639,6 +639,11 @@ class InstagramConnector(Connector):
             return self._ref(recorded)
         part = variant.parts[part_index]
         story = variant.format == FORMAT_STORY
+        if story and len(part.media) != 1:  # validate says so before scheduling; never guess here
+            raise Rejected(
+                "instagram: a story needs one picture or video",
+                network_message=gettext("An Instagram Story is exactly one picture or one video."),
+            )
         ig_id = account.remote_id
         with self._session(account) as client:
             self._check_quota(client, ig_id)

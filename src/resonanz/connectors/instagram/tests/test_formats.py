@@ -162,3 +162,13 @@ def test_a_reel_is_one_video_as_reels(
     ref = connector.publish_part(account=account, variant=reel, part_index=0, key=_key())
     assert _containers(emulator)[0]["media_type"] == "REELS"
     assert emulator.ig_media[ref.remote_id].product == "REELS"
+
+
+def test_a_story_without_exactly_one_file_is_never_sent(
+    emulator: MetaEmulator, connector: InstagramConnector, account: ChannelAccount
+) -> None:
+    with pytest.raises(Rejected):
+        connector.publish_part(
+            account=account, variant=_story(_image(), _image(seed=2)), part_index=0, key=_key()
+        )
+    assert _containers(emulator) == []
