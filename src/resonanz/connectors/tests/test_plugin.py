@@ -166,6 +166,11 @@ def test_the_networks_formats_are_offered_checked_stored_and_accepted_by_the_api
     assert response.status_code == 302
     variant = Variant.objects.get(channel=channel)
     assert variant.format == "clip"
+    # Scheduling and publishing check the stored variant the same way (the draft carries the format).
+    from resonanz.posts.rules import variant_check, variant_draft
+
+    assert variant_draft(variant=variant).format == "clip"
+    assert "clip_needs_video" in [i.code for i in variant_check(variant=variant).issues]
     edit = owner_client.get(reverse("web:post_edit", args=[workspace.pk, variant.post_id])).content.decode()
     assert '<option value="clip" selected>Clip</option>' in edit
     # The API: the format per channel override, an unknown one refused with a clear code.
