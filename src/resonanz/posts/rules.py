@@ -105,6 +105,18 @@ def draft_check(*, channel: Channel, draft: DraftVariant, variant_id: int | None
         counts = []
         issues = [ValidationIssue(code="limits_unavailable", message=exc.network_message)]
     channel_store_account(channel=channel, account=account)
+    if (
+        draft.format
+        and draft.format not in connector.spec.format_labels()
+        and not any(i.field == "format" for i in issues)
+    ):
+        # A format another network declares (the API accepts every registered one): said once here, so a
+        # connector without formats need not know the others'.
+        message = gettext("%(network)s has no format “%(format)s”.") % {
+            "network": connector.spec.display_name,
+            "format": draft.format,
+        }
+        issues = [*issues, ValidationIssue(code="invalid_format", message=message, field="format")]
     if not draft.parts or all(not p.text.strip() and not p.media for p in draft.parts):
         issues = [ValidationIssue(code="empty", message=gettext("The post is empty.")), *issues]
     return VariantReport(
