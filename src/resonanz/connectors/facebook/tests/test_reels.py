@@ -227,3 +227,31 @@ def test_a_published_reel_has_comments_plays_an_edit_and_a_delete(
     connector.delete(account=account, ref=ref)
     assert emulator.live_reels(emulator.default_page) == []
     connector.delete(account=account, ref=ref)  # gone already: done
+
+
+def test_the_emulator_refuses_reel_parameters_and_fields_the_sdk_does_not_know(
+    emulator: MetaEmulator, account: ChannelAccount
+) -> None:
+    import httpx
+
+    auth = {"Authorization": f"Bearer {account.credentials['page_access_token']}"}
+    base = f"{emulator.base_url}/{graph_version()}"
+    answer = httpx.post(
+        f"{base}/{emulator.default_page.id}/video_reels",
+        json={"upload_phase": "start", "share_to_feed": True},  # an Instagram parameter, not the Page's
+        headers=auth,
+    )
+    assert answer.status_code == 400
+    assert "share_to_feed" in answer.json()["error"]["message"]
+    start = httpx.post(
+        f"{base}/{emulator.default_page.id}/video_reels", json={"upload_phase": "start"}, headers=auth
+    )
+    video_id = start.json()["video_id"]
+    field = httpx.get(f"{base}/{video_id}", params={"fields": "status,caption"}, headers=auth)
+    assert field.status_code == 400
+    assert "caption" in field.json()["error"]["message"]
+    # The upload host wants the Page token as ``OAuth`` and the size of what is sent.
+    upload = httpx.post(start.json()["upload_url"], content=b"abc", headers={"Authorization": "OAuth nope"})
+    assert upload.status_code == 401
+    assert "debug_info" in upload.json()
+    emulator.clear_request_log()
