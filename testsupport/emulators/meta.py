@@ -60,6 +60,7 @@ from urllib.parse import urlencode
 from facebook_business.adobjects.ad import Ad as SdkAd
 from facebook_business.adobjects.adaccount import AdAccount as SdkAdAccount
 from facebook_business.adobjects.adsinsights import AdsInsights as SdkAdsInsights
+from facebook_business.adobjects.advideo import AdVideo as SdkAdVideo
 from facebook_business.adobjects.comment import Comment as SdkComment
 from facebook_business.adobjects.igcomment import IGComment as SdkIGComment
 from facebook_business.adobjects.igmedia import IGMedia as SdkIGMedia
@@ -99,6 +100,20 @@ DEPRECATED_POST_METRICS = frozenset(
     }
 )
 POST_METRICS = frozenset({"post_total_media_view_unique", "post_media_view", "post_reactions_by_type_total"})
+# Reels metrics of ``/{video-id}/video_insights`` (reels-publishing guide, "Insights"), without the
+# ``post_impressions_unique`` deprecated on 15 June 2025 (refused like the post metrics above).
+REEL_METRICS = frozenset(
+    {
+        "blue_reels_play_count",
+        "fb_reels_total_plays",
+        "fb_reels_replay_count",
+        "post_video_avg_time_watched",
+        "post_video_view_time",
+        "post_video_followers",
+        "post_video_likes_by_reaction_type",
+        "post_video_social_actions",
+    }
+)
 # Parameters every Graph call takes besides the endpoint's own (https://developers.facebook.com/docs/graph-api/overview).
 TRANSPORT_PARAMS = frozenset(
     {"access_token", "appsecret_proof", "fields", "limit", "after", "before", "since", "until"}
@@ -178,18 +193,19 @@ class MetaFaults(Faults):
 
     def __init__(self, server: EmulatorServer) -> None:
         super().__init__(server)
-        self._covers: list[tuple[str, re.Pattern[str]]] = []
+        self._covers: list[tuple[str, re.Pattern[str], Callable[[Request], bool] | None]] = []
 
-    def cover(self, route: str, pattern: str) -> None:
-        """Faults injected for ``route`` also hit requests whose whole path matches ``pattern``."""
-        self._covers.append((route, re.compile(pattern)))
+    def cover(self, route: str, pattern: str, *, when: Callable[[Request], bool] | None = None) -> None:
+        """Faults injected for ``route`` also hit requests whose whole path matches ``pattern`` (and, with
+        ``when``, that it accepts: one phase of a call, e.g. ``upload_phase=finish`` of ``video_reels``)."""
+        self._covers.append((route, re.compile(pattern), when))
 
     def take(self, request: Request, kinds: Sequence[FaultKind]) -> Any:
         fault = super().take(request, kinds)
-        for route, pattern in self._covers:
+        for route, pattern, when in self._covers:
             if fault is not None:
                 break
-            if pattern.fullmatch(request.path):
+            if pattern.fullmatch(request.path) and (when is None or when(request)):
                 fault = super().take(replace(request, path=route), kinds)
         return fault
 
@@ -319,6 +335,24 @@ class FbPost:
 
 
 @dataclass
+class Reel:
+    """A Reel's upload session (``POST /{page-id}/video_reels``, reels-publishing guide): ``start`` makes
+    it, the bytes arrive at the upload host, ``finish`` with ``video_state=PUBLISHED`` starts processing,
+    and after ``processing_checks`` status reads it is published (a feed object with the video's id)."""
+
+    id: str  # the video id
+    page_id: str
+    created_at: float
+    data: bytes = b""
+    file_size: int = 0
+    finished: bool = False
+    description: str = ""
+    processing_checks: int = 0
+    published: bool = False
+    error: str = ""
+
+
+@dataclass
 class IgUser:
     id: str
     username: str
@@ -332,7 +366,7 @@ class IgUser:
 class Container:
     id: str
     ig_id: str
-    media_type: str  # IMAGE | VIDEO | REELS | CAROUSEL
+    media_type: str  # IMAGE | VIDEO | REELS | CAROUSEL | STORIES
     caption: str
     created_at: float
     children: list[str] = field(default_factory=list)
@@ -341,6 +375,7 @@ class Container:
     status: str = "IN_PROGRESS"
     media_id: str | None = None
     error: str = ""
+    story_video: bool = False
 
 
 @dataclass
@@ -355,6 +390,9 @@ class IgMedia:
     views: int = 0
     reach: int = 0
     saved: int = 0
+    # FEED | REELS | STORY (``media_product_type``); a story's media_type is IMAGE or VIDEO.
+    product: str = "FEED"
+    story_replies: int = 0
 
 
 @dataclass
@@ -427,6 +465,11 @@ class MetaEmulator(EmulatorServer):
         self.photos: dict[str, Photo] = {}
         self.comments: dict[str, FbComment] = {}
         self.videos: dict[str, bytes] = {}
+        self.reels: dict[str, Reel] = {}
+        # Status reads a finished Reel answers "processing" before it is published.
+        self.reel_checks = 1
+        # Set to make the processing of the next finished Reel fail (as Meta does with a bad file).
+        self.fail_reel_processing = ""
         self.calls = 0
         self.ig_users: dict[str, IgUser] = {}
         self.containers: dict[str, Container] = {}
@@ -467,6 +510,22 @@ class MetaEmulator(EmulatorServer):
         self.route("POST", V + r"/(\d+)/photos", self._create_photo)
         self.route("POST", V + r"/(\d+)/videos", self._create_video)
         self.route("GET", V + r"/(\d+)/posts", self._page_posts)
+        # Reels (https://developers.facebook.com/documentation/video-api/guides/reels-publishing): the
+        # three phases, the upload host (rupload.facebook.com, here on the same server), the video.
+        self.route("POST", V + r"/(\d+)/video_reels", self._video_reels)
+        self.route("POST", r"/video-upload" + V + r"/(\d+)", self._rupload)
+        self.route("GET", V + r"/(\d+)/video_insights", self._video_insights)
+        self.route("POST", V + r"/(\d+)", self._update_video)
+        self.route("DELETE", V + r"/(\d+)", self._delete_video)
+        self.validate(
+            "POST", V + r"/\d+/video_reels", params_validator(sdk_params(SdkPage, "create_video_reel"))
+        )
+        self.validate(
+            "GET",
+            V + r"/\d+/video_insights",
+            params_validator(sdk_params(SdkAdVideo, "get_video_insights")),
+        )
+        self.validate("POST", V + r"/\d+", params_validator(sdk_params(SdkAdVideo, "api_update")))
         self.route("GET", V + r"/(\d+_\d+)/comments", self._post_comments)
         self.route("POST", V + r"/(\d+_\d+)/comments", self._create_comment)
         self.route("GET", V + r"/(\d+_\d+)/insights", self._post_insights)
@@ -498,6 +557,8 @@ class MetaEmulator(EmulatorServer):
         self.route("POST", V + r"/(\d+)/media_publish", self._media_publish)
         self.route("GET", V + r"/(\d+)/media", self._ig_media_list)
         self.route("GET", V + r"/(\d+)/content_publishing_limit", self._publishing_limit)
+        self.route("GET", V + r"/(\d+)/stories", self._ig_stories_list)
+        self.validate("GET", V + r"/\d+/stories", fields_validator(sdk_fields(SdkIGMedia)))
         self.route("GET", V + r"/(\d+)/comments", self._ig_comments_list)
         self.route("POST", V + r"/(\d+)/comments", self._ig_comment_create)
         self.route("GET", V + r"/(\d+)/replies", self._ig_replies_list)
@@ -509,10 +570,8 @@ class MetaEmulator(EmulatorServer):
             "POST", V + r"/\d+/media_publish", params_validator(sdk_params(SdkIGUser, "create_media_publish"))
         )
         self.validate("GET", V + r"/\d+/media", fields_validator(sdk_fields(SdkIGMedia)))
-        self.validate("GET", V + r"/\d+/comments", fields_validator(sdk_fields(SdkIGComment)))
-        self.validate(
-            "POST", V + r"/\d+/comments", params_validator(sdk_params(SdkIGMedia, "create_comment"))
-        )
+        self.validate("GET", V + r"/\d+/comments", self._comments_fields)
+        self.validate("POST", V + r"/\d+/comments", self._comments_params)
         self.validate("GET", V + r"/\d+/replies", fields_validator(sdk_fields(SdkIGComment)))
         self.validate("POST", V + r"/\d+/replies", params_validator(sdk_params(SdkIGComment, "create_reply")))
 
@@ -962,6 +1021,221 @@ class MetaEmulator(EmulatorServer):
         self.posts[post.id] = post
         return json_response(200, {"id": video_id})
 
+    # -- Reels --------------------------------------------------------------------------------------
+    def _reel_of(self, request: Request, video_id: str) -> Reel:
+        page = self._page_for(request)
+        reel = self.reels.get(video_id)
+        if reel is None or reel.page_id != page.id:
+            raise ApiError(
+                400,
+                "missing",
+                body=graph_error(
+                    100,
+                    f"Unsupported post request. Object with ID '{video_id}' does not exist, cannot be "
+                    "loaded due to missing permissions, or does not support this operation.",
+                    subcode=33,
+                    kind="GraphMethodException",
+                ),
+            )
+        return reel
+
+    def _video_reels(self, request: Request, match: re.Match[str]) -> Response:
+        """``upload_phase=start`` -> ``{video_id, upload_url}``; ``finish`` with ``video_id``,
+        ``video_state`` and ``description`` -> ``{"success": true}`` and processing starts."""
+        page = self._page_for(request, match.group(1))
+        params = request.params()
+        phase = params.get("upload_phase") or ""
+        if phase == "start":
+            reel = Reel(self.new_id(), page.id, self.now())
+            self.reels[reel.id] = reel
+            version = request.path.split("/")[1]
+            return json_response(
+                200, {"video_id": reel.id, "upload_url": f"{self.base_url}/video-upload/{version}/{reel.id}"}
+            )
+        if phase != "finish":
+            raise self._invalid("(#100) param upload_phase must be one of {START, TRANSFER, FINISH, CANCEL}")
+        reel = self._reel_of(request, params.get("video_id") or "")
+        state = params.get("video_state") or ""
+        if state not in {"PUBLISHED", "DRAFT", "SCHEDULED"}:
+            raise self._invalid("(#100) param video_state must be one of {DRAFT, PUBLISHED, SCHEDULED}")
+        if not reel.data or len(reel.data) != reel.file_size:
+            # Video API error 6000 ("There was a problem uploading your video file").
+            raise ApiError(
+                400,
+                "upload incomplete",
+                body=graph_error(
+                    6000, "There was a problem uploading your video file. Please try again.", subcode=1363130
+                ),
+            )
+        if reel.finished:
+            raise self._invalid("(#100) The video has already been published.")
+        description = params.get("description") or ""
+        self._check_message(description)
+        reel.finished, reel.description = True, description
+        reel.processing_checks = self.reel_checks
+        if self.fail_reel_processing:
+            reel.error, self.fail_reel_processing = self.fail_reel_processing, ""
+        return json_response(200, {"success": True})
+
+    def _rupload(self, request: Request, match: re.Match[str]) -> Response:
+        """The upload host: ``Authorization: OAuth <page token>``, the bytes with ``offset`` and
+        ``file_size``, or a hosted file named in ``file_url`` (fetched). Errors come as
+        ``{"debug_info": {"retriable", "type", "message"}}``."""
+
+        def refused(status: int, kind: str, message: str) -> ApiError:
+            body = {"debug_info": {"retriable": False, "type": kind, "message": message}}
+            return ApiError(status, message, body=body)
+
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        token = self.tokens.find(value.strip()) if scheme.lower() == "oauth" else None
+        if token is None or not str(token.subject or "").startswith("page:"):
+            raise refused(401, "OAuthException", "Invalid OAuth access token")
+        reel = self.reels.get(match.group(1))
+        if reel is None or f"page:{reel.page_id}" != token.subject:
+            raise refused(400, "NotFound", f"Video {match.group(1)} not found")
+        if reel.finished:
+            raise refused(400, "ParameterValidationError", "The upload of this video is complete.")
+        file_url = request.headers.get("file_url", "")
+        if file_url:
+            try:
+                with urllib.request.urlopen(file_url, timeout=10) as answer:  # noqa: S310 - a test fetch
+                    data = answer.read()
+            except (OSError, ValueError) as exc:
+                raise refused(400, "ParameterValidationError", f"Could not fetch file_url: {exc}") from exc
+            reel.data, reel.file_size = data, len(data)
+            return json_response(200, {"success": True})
+        try:
+            offset = int(request.headers.get("offset", ""))
+            size = int(request.headers.get("file_size", ""))
+        except ValueError as exc:
+            raise refused(
+                400,
+                "ParameterValidationError",
+                "HeaderValuePredicate: Header Offset not convertable to unsigned long",
+            ) from exc
+        if offset != 0 or size != len(request.body) or not request.body:
+            raise refused(400, "ParameterValidationError", "file_size does not match the bytes sent")
+        reel.data, reel.file_size = request.body, size
+        return json_response(200, {"success": True})
+
+    def _reel_status(self, reel: Reel) -> JSONDict:
+        """``status`` of the video: ``video_status`` and the three phases (reels-publishing guide,
+        "Check the status"). Each read of a finished Reel moves its processing on."""
+        uploaded = bool(reel.data) and len(reel.data) == reel.file_size
+        status: JSONDict = {
+            "video_status": "upload_complete" if uploaded else "uploading",
+            "uploading_phase": {
+                "status": "complete" if uploaded else "in_progress",
+                "bytes_transfered": len(reel.data),
+            },
+            "processing_phase": {"status": "not_started"},
+            "publishing_phase": {"status": "not_started"},
+        }
+        if not reel.finished:
+            return status
+        if reel.processing_checks > 0:
+            reel.processing_checks -= 1
+            status["video_status"] = "processing"
+            status["processing_phase"] = {"status": "in_progress"}
+            return status
+        if reel.error:
+            status["video_status"] = "error"
+            status["processing_phase"] = {
+                "status": "error",
+                "errors": [{"code": 1363011, "message": reel.error}],
+            }
+            return status
+        if not reel.published:
+            reel.published = True
+            post = FbPost(reel.id, reel.page_id, reel.description, self.now(), video_id=reel.id)
+            self.posts[post.id] = post
+        status["video_status"] = "ready"
+        status["processing_phase"] = {"status": "complete"}
+        status["publishing_phase"] = {
+            "status": "complete",
+            "publish_status": "published",
+            "publish_time": int(self.now()),
+        }
+        return status
+
+    def _video_json(self, request: Request, reel: Reel) -> Response:
+        fields = top_fields(request.params().get("fields") or "id")
+        unknown = [f for f in fields if f not in sdk_fields(SdkAdVideo)]
+        if unknown:
+            raise self._invalid(
+                f"(#100) Tried accessing nonexisting field ({unknown[0]}) on node type (Video)"
+            )
+        post = self.posts.get(reel.id)
+        if post is not None and post.deleted:
+            raise self._invalid(f"(#100) Object with ID '{reel.id}' does not exist", subcode=33)
+        out: JSONDict = {"id": reel.id}
+        if "status" in fields:
+            out["status"] = self._reel_status(reel)
+        if "description" in fields and reel.description:
+            out["description"] = reel.description
+        if "permalink_url" in fields:
+            out["permalink_url"] = f"/reel/{reel.id}/"
+        if "likes" in fields:
+            out["likes"] = {"data": [], "summary": {"total_count": len(post.reactions) if post else 0}}
+        if "comments" in fields:
+            count = sum(1 for c in self.comments.values() if c.object_id == reel.id and not c.deleted)
+            out["comments"] = {"data": [], "summary": {"total_count": count}}
+        return json_response(200, out)
+
+    def _video_insights(self, request: Request, match: re.Match[str]) -> Response:
+        reel = self._reel_of(request, match.group(1))
+        post = self.posts.get(reel.id)
+        data = []
+        for metric in [m for m in (request.params().get("metric") or "").split(",") if m]:
+            if metric not in REEL_METRICS:
+                raise self._invalid("(#100) The value must be a valid insights metric")
+            data.append(
+                {
+                    "name": metric,
+                    "period": "lifetime",
+                    "values": [{"value": post.views if post else 0}],
+                    "id": f"{reel.id}/video_insights/{metric}/lifetime",
+                }
+            )
+        return json_response(200, {"data": data})
+
+    def _update_video(self, request: Request, match: re.Match[str]) -> Response:
+        reel = self._reel_of(request, match.group(1))
+        description = request.params().get("description")
+        if description is not None:
+            self._check_message(description)
+            reel.description = description
+            if reel.id in self.posts:
+                self.posts[reel.id].message = description
+        return json_response(200, {"success": True})
+
+    def _delete_video(self, request: Request, match: re.Match[str]) -> Response:
+        reel = self._reel_of(request, match.group(1))
+        post = self.posts.get(reel.id)
+        if post is None or post.deleted:
+            raise self._invalid(f"(#100) Object with ID '{reel.id}' does not exist", subcode=33)
+        post.deleted = True
+        return json_response(200, {"success": True})
+
+    def live_reels(self, page: FbPage) -> list[FbPost]:
+        return [
+            p for p in self.posts.values() if p.page_id == page.id and p.id in self.reels and not p.deleted
+        ]
+
+    def _comments_fields(self, request: Request) -> list[str]:
+        """``GET /{id}/comments``: a Reel's comments are a Page object's (``Comment`` fields), else the
+        media's (``IGComment``)."""
+        object_id = request.path.rstrip("/").split("/")[-2]
+        sdk = SdkComment if object_id in self.reels else SdkIGComment
+        return fields_validator(sdk_fields(sdk))(request)
+
+    def _comments_params(self, request: Request) -> list[str]:
+        object_id = request.path.rstrip("/").split("/")[-2]
+        if object_id in self.reels:
+            return params_validator(sdk_params(SdkAdVideo, "create_comment"))(request)
+        return params_validator(sdk_params(SdkIGMedia, "create_comment"))(request)
+
     def _post_json(self, post: FbPost, fields: list[str]) -> JSONDict:
         out: JSONDict = {"id": post.id}
         if "message" in fields and post.message:
@@ -1161,7 +1435,20 @@ class MetaEmulator(EmulatorServer):
         return user
 
     def live_ig_media(self, user: IgUser) -> list[IgMedia]:
-        return [m for m in self.ig_media.values() if m.ig_id == user.id and m.media_type != "CAROUSEL_ITEM"]
+        """The account's posts as ``/media`` lists them: no carousel items, no stories."""
+        return [
+            m
+            for m in self.ig_media.values()
+            if m.ig_id == user.id and m.media_type != "CAROUSEL_ITEM" and m.product != "STORY"
+        ]
+
+    def live_ig_stories(self, user: IgUser) -> list[IgMedia]:
+        """The stories still up (24 hours, ``GET /{ig-user-id}/stories``)."""
+        return [
+            m
+            for m in self.ig_media.values()
+            if m.ig_id == user.id and m.product == "STORY" and self.now() - m.created_at < 86400
+        ]
 
     def ig_comment_as(
         self, username: str, media_id: str, text: str, *, parent_id: str | None = None
@@ -1198,8 +1485,9 @@ class MetaEmulator(EmulatorServer):
         body["error"]["error_user_msg"] = message
         return ApiError(400, message, body=body)
 
-    def _fetch_image(self, url: str) -> None:
-        """Fetch the image as Meta's crawler would and check it (JPEG, 8 MB, 4:5 - 1.91:1)."""
+    def _fetch_image(self, url: str, *, story: bool = False) -> None:
+        """Fetch the image as Meta's crawler would and check it (JPEG, 8 MB, 4:5 - 1.91:1 except for a
+        story, which is shown full screen)."""
         from PIL import Image
 
         self.fetched_urls.append(url)
@@ -1225,7 +1513,7 @@ class MetaEmulator(EmulatorServer):
             raise self._ig_error(9004, 2207004, "The image is too large to download.", "Image too large")
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-        if not 0.8 - 0.005 <= width / height <= 1.91 + 0.005:
+        if not story and not 0.8 - 0.005 <= width / height <= 1.91 + 0.005:
             raise self._ig_error(36003, 2207009, "The aspect ratio is not supported.", "Aspect ratio")
 
     def _create_container(self, request: Request, match: re.Match[str]) -> Response:
@@ -1251,6 +1539,18 @@ class MetaEmulator(EmulatorServer):
                     raise self._ig_error(100, 2207027, f"Child {child} is not ready.", "Carousel")
             container.children = children
             container.checks_left = 0
+        elif media_type == "STORIES":
+            # One picture or one video; captions are for feed media, Reels and carousels only (the IG
+            # User Media reference lists ``caption`` for those), so a story with one is refused here.
+            if caption:
+                raise self._ig_error(100, 2207067, "Stories do not support captions.", "Caption")
+            image_url, video_url = str(document.get("image_url") or ""), str(document.get("video_url") or "")
+            if bool(image_url) == bool(video_url):
+                raise self._invalid("(#100) A story takes exactly one of image_url or video_url")
+            if image_url:
+                self._fetch_image(image_url, story=True)
+            container.story_video = bool(video_url)
+            container.checks_left = self.video_checks if video_url else self.image_checks
         elif media_type in ("REELS", "VIDEO"):
             if not document.get("video_url"):
                 raise self._invalid("(#100) video_url is required")
@@ -1296,7 +1596,10 @@ class MetaEmulator(EmulatorServer):
                 "Media not ready",
             )
         media_type = {"REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}.get(container.media_type, "IMAGE")
-        media = IgMedia(self.new_id(), user.id, container.caption, media_type, self.now())
+        product = {"REELS": "REELS", "STORIES": "STORY"}.get(container.media_type, "FEED")
+        if container.media_type == "STORIES":
+            media_type = "VIDEO" if container.story_video else "IMAGE"
+        media = IgMedia(self.new_id(), user.id, container.caption, media_type, self.now(), product=product)
         for _child in container.children:
             item = IgMedia(self.new_id(), user.id, "", "CAROUSEL_ITEM", self.now())
             self.ig_media[item.id] = item
@@ -1323,8 +1626,15 @@ class MetaEmulator(EmulatorServer):
             out["timestamp"] = _graph_time(media.created_at)
         if "media_type" in fields:
             out["media_type"] = media.media_type
+        if "media_product_type" in fields:
+            out["media_product_type"] = media.product
         if "permalink" in fields:
-            out["permalink"] = f"https://www.instagram.com/p/{media.id}/"
+            username = self.ig_users[media.ig_id].username
+            out["permalink"] = (
+                f"https://www.instagram.com/stories/{username}/{media.id}/"
+                if media.product == "STORY"
+                else f"https://www.instagram.com/p/{media.id}/"
+            )
         if "children" in fields and media.children:
             out["children"] = {"data": [{"id": c} for c in media.children]}
         if "like_count" in fields:
@@ -1340,6 +1650,12 @@ class MetaEmulator(EmulatorServer):
         media = sorted(self.live_ig_media(user), key=lambda m: m.created_at, reverse=True)[:limit]
         return json_response(200, {"data": [self._media_json(m, fields) for m in media]})
 
+    def _ig_stories_list(self, request: Request, match: re.Match[str]) -> Response:
+        user = self._ig_user_for(request, match.group(1))
+        fields = top_fields(request.params().get("fields") or "id")
+        stories = sorted(self.live_ig_stories(user), key=lambda m: m.created_at, reverse=True)
+        return json_response(200, {"data": [self._media_json(m, fields) for m in stories]})
+
     def _publishing_limit(self, request: Request, match: re.Match[str]) -> Response:
         user = self._ig_user_for(request, match.group(1))
         fields = top_fields(request.params().get("fields") or "quota_usage")
@@ -1350,6 +1666,8 @@ class MetaEmulator(EmulatorServer):
 
     def _get_object(self, request: Request, match: re.Match[str]) -> Response:
         object_id = match.group(1)
+        if object_id in self.reels:
+            return self._video_json(request, self._reel_of(request, object_id))
         fields = top_fields(request.params().get("fields") or "id")
         if object_id in self.ig_users:
             user = self._ig_user_for(request, object_id)
@@ -1427,6 +1745,8 @@ class MetaEmulator(EmulatorServer):
         return entry
 
     def _ig_comments_list(self, request: Request, match: re.Match[str]) -> Response:
+        if match.group(1) in self.reels:  # a Reel is a Page video: its comments are the Page's kind
+            return self._post_comments(request, match)
         media = self._ig_media_of(request, match.group(1))
         top = [c for c in self.ig_comments.values() if c.media_id == media.id and c.parent_id is None]
         data = []
@@ -1439,6 +1759,8 @@ class MetaEmulator(EmulatorServer):
         return json_response(200, {"data": data})
 
     def _ig_comment_create(self, request: Request, match: re.Match[str]) -> Response:
+        if match.group(1) in self.reels:
+            return self._create_comment(request, match)
         media = self._ig_media_of(request, match.group(1))
         message = str((request.document() or {}).get("message") or "")
         if not message:
@@ -1484,6 +1806,11 @@ class MetaEmulator(EmulatorServer):
         media = self._ig_media_of(request, match.group(1))
         metrics = [m for m in (request.params().get("metric") or "").split(",") if m]
         known = {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions"}
+        if media.product == "STORY":
+            # Story metrics (Media Insights reference), only while the story is up.
+            if self.now() - media.created_at >= 86400:
+                raise self._invalid(f"(#100) Object with ID '{media.id}' does not exist", subcode=33)
+            known = {"views", "reach", "replies", "shares", "navigation", "total_interactions", "follows"}
         data = []
         for metric in metrics:
             if metric not in known:  # ``impressions`` and ``plays`` were deprecated with v22.0
@@ -1496,6 +1823,7 @@ class MetaEmulator(EmulatorServer):
                 "saved": media.saved,
                 "likes": len(media.likes),
                 "comments": sum(1 for c in self.ig_comments.values() if c.media_id == media.id),
+                "replies": media.story_replies,
             }.get(metric, 0)
             data.append({"name": metric, "period": "lifetime", "values": [{"value": value}]})
         return json_response(200, {"data": data})

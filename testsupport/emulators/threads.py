@@ -13,6 +13,12 @@ What it holds:
   and at most 5 unique links (``THREADS_API__LINK_LIMIT_EXCEEDED``); ``GET /v1.0/{container}?fields=status``
   (FINISHED → PUBLISHED); ``POST /v1.0/{user}/threads_publish`` (``creation_id``; a container publishes
   once; 250 posts per 24 hours).
+* Media (same page, "Carousel Posts", "Media Specifications"): ``media_type=IMAGE`` / ``VIDEO`` with
+  ``image_url`` / ``video_url`` (fetched over HTTP as Threads' crawler does; JPEG or PNG up to 8 MB),
+  ``alt_text``, ``is_carousel_item``; ``CAROUSEL`` with ``children`` (2 to 20 FINISHED items of the same
+  user). A media container answers IN_PROGRESS for ``image_checks`` / ``video_checks`` reads of
+  ``GET /v1.0/{container}?fields=status,error_message``, then FINISHED (or ERROR with ``error_message``
+  such as ``FAILED_DOWNLOADING_VIDEO``); publishing one that is not FINISHED is refused.
 * ``GET /v1.0/me``, ``GET /v1.0/{user}/threads`` (newest first, ``since``), ``DELETE /v1.0/{post}``,
   ``GET /v1.0/{post}/insights``, ``GET /v1.0/{post}/replies``.
 * Graph error objects ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``; an
@@ -25,6 +31,7 @@ import itertools
 import re
 import secrets
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +89,9 @@ class ThreadsPost:
     likes: set[str] = field(default_factory=set)
     views: int = 0
     deleted: bool = False
+    media_type: str = "TEXT_POST"  # TEXT_POST | IMAGE | VIDEO | CAROUSEL_ALBUM
+    children: int = 0
+    alt_texts: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -92,6 +102,12 @@ class Container:
     reply_to: str | None
     status: str = "FINISHED"
     post_id: str = ""
+    media_type: str = "TEXT"
+    is_carousel_item: bool = False
+    children: list[str] = field(default_factory=list)
+    checks_left: int = 0
+    error_message: str = ""
+    alt_text: str = ""
 
 
 class ThreadsEmulator(EmulatorServer):
@@ -108,6 +124,12 @@ class ThreadsEmulator(EmulatorServer):
         self.posts: dict[str, ThreadsPost] = {}
         self.containers: dict[str, Container] = {}
         self._codes: dict[str, tuple[str, str]] = {}  # code -> (redirect_uri, user id)
+        self.fetched_urls: list[str] = []
+        # Status reads a media container answers IN_PROGRESS before FINISHED.
+        self.image_checks = 1
+        self.video_checks = 2
+        # Set to make the next video fail processing with this ``error_message``.
+        self.fail_next_video = ""
         self.default_user = self.create_user("resonanz.de", "Resonanz")
         self.route("GET", r"/oauth/authorize", self._authorize)
         self.route("POST", r"/oauth/access_token", self._code_token)
@@ -244,11 +266,44 @@ class ThreadsEmulator(EmulatorServer):
             {"id": user.id, "username": user.username, "name": user.name, "threads_profile_picture_url": ""},
         )
 
+    def _fetch(self, url: str, *, image: bool) -> bytes:
+        """Fetch the file as Threads' crawler would; a picture must be JPEG or PNG of at most 8 MB."""
+        self.fetched_urls.append(url)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - a test fetch, http(s) only
+                data: bytes = answer.read()
+        except (OSError, ValueError) as exc:
+            raise ApiError(
+                400, "fetch", body=graph_error(f"Failed to download the media from {url}: {exc}", code=100)
+            ) from exc
+        if image and not data.startswith((b"\xff\xd8", b"\x89PNG")):
+            raise ApiError(
+                400, "format", body=graph_error("The image format is not supported (JPEG or PNG).", code=100)
+            )
+        if image and len(data) > 8 * 1024 * 1024:
+            raise ApiError(400, "size", body=graph_error("The image is larger than 8 MB.", code=100))
+        return data
+
     def _create_container(self, request: Request, match: re.Match[str]) -> Response:
         user = self._own(request, match.group(1))
         params = request.params()
-        if params.get("media_type") != "TEXT":
+        media_type = params.get("media_type") or ""
+        if media_type not in {"TEXT", "IMAGE", "VIDEO", "CAROUSEL"}:
             raise ApiError(400, "bad", body=graph_error("The parameter media_type is required.", code=100))
+        known = {
+            "media_type",
+            "text",
+            "reply_to_id",
+            "image_url",
+            "video_url",
+            "is_carousel_item",
+            "children",
+            "alt_text",
+            "access_token",
+        }
+        unknown = sorted(set(params.values) - known)
+        if unknown:
+            raise ApiError(400, "bad", body=graph_error(f"Unknown parameter: {unknown[0]}", code=100))
         text = params.get("text") or ""
         if threads_length(text) > TEXT_LIMIT:
             raise ApiError(
@@ -273,7 +328,52 @@ class ThreadsEmulator(EmulatorServer):
         reply_to = params.get("reply_to_id")
         if reply_to and (reply_to not in self.posts or self.posts[reply_to].deleted):
             raise ApiError(400, "bad", body=graph_error("The reply_to_id is invalid.", code=100))
-        container = Container(id=str(next(self._ids)), owner=user.id, text=text, reply_to=reply_to)
+        if media_type == "TEXT" and not text:
+            raise ApiError(
+                400, "bad", body=graph_error("Param text is required for media_type TEXT.", code=100)
+            )
+        container = Container(
+            id=str(next(self._ids)),
+            owner=user.id,
+            text=text,
+            reply_to=reply_to,
+            media_type=media_type,
+            is_carousel_item=params.get_bool("is_carousel_item"),
+            alt_text=params.get("alt_text") or "",
+        )
+        if container.is_carousel_item and (text or reply_to):
+            raise ApiError(
+                400, "bad", body=graph_error("A carousel item takes no text or reply_to_id.", code=100)
+            )
+        if media_type in ("IMAGE", "VIDEO"):
+            url = params.get("image_url" if media_type == "IMAGE" else "video_url") or ""
+            if not url:
+                raise ApiError(
+                    400, "bad", body=graph_error(f"Param {media_type.lower()}_url is required.", code=100)
+                )
+            self._fetch(url, image=media_type == "IMAGE")
+            container.status = "IN_PROGRESS"
+            container.checks_left = self.image_checks if media_type == "IMAGE" else self.video_checks
+            if media_type == "VIDEO" and self.fail_next_video:
+                container.error_message, self.fail_next_video = self.fail_next_video, ""
+        elif media_type == "CAROUSEL":
+            children = [c for c in (params.get("children") or "").split(",") if c]
+            if not 2 <= len(children) <= 20:
+                raise ApiError(400, "bad", body=graph_error("A carousel takes 2 to 20 children.", code=100))
+            for child in children:
+                item = self.containers.get(child)
+                if (
+                    item is None
+                    or item.owner != user.id
+                    or not item.is_carousel_item
+                    or item.status != "FINISHED"
+                ):
+                    raise ApiError(
+                        400,
+                        "bad",
+                        body=graph_error(f"Child {child} is not a finished carousel item.", code=100),
+                    )
+            container.children = children
         self.containers[container.id] = container
         return json_response(200, {"id": container.id})
 
@@ -290,6 +390,13 @@ class ThreadsEmulator(EmulatorServer):
                 "bad",
                 body=graph_error("The media container has been published.", code=24, subcode=4279005),
             )
+        if container.status != "FINISHED" or container.is_carousel_item:
+            # Graph code 24 as for the other container errors above; the subcode is not documented.
+            raise ApiError(
+                400,
+                "bad",
+                body=graph_error("The media is not ready for publishing, please wait for a moment.", code=24),
+            )
         today = [
             p
             for p in self.posts.values()
@@ -298,6 +405,12 @@ class ThreadsEmulator(EmulatorServer):
         if len(today) >= POSTS_PER_DAY:
             raise ApiError(400, "limit", body=graph_error("Application request limit reached", code=4))
         post = self._new_post(user.id, container.text, reply_to=container.reply_to)
+        post.media_type = {"TEXT": "TEXT_POST", "CAROUSEL": "CAROUSEL_ALBUM"}.get(
+            container.media_type, container.media_type
+        )
+        post.children = len(container.children)
+        items = [self.containers[c] for c in container.children] or [container]
+        post.alt_texts = [c.alt_text for c in items if c.media_type != "TEXT"]
         container.status, container.post_id = "PUBLISHED", post.id
         return json_response(200, {"id": post.id})
 
@@ -313,14 +426,32 @@ class ThreadsEmulator(EmulatorServer):
             key=lambda p: -p.created_at,
         )
         return json_response(
-            200, {"data": [{"id": p.id, "text": p.text, "timestamp": self._iso(p.created_at)} for p in posts]}
+            200,
+            {
+                "data": [
+                    {
+                        "id": p.id,
+                        "text": p.text,
+                        "timestamp": self._iso(p.created_at),
+                        "media_type": p.media_type,
+                    }
+                    for p in posts
+                ]
+            },
         )
 
     def _get(self, request: Request, match: re.Match[str]) -> Response:
         self._user(request)
         container = self.containers.get(match.group(1))
         if container is not None:
-            return json_response(200, {"id": container.id, "status": container.status})
+            if container.status == "IN_PROGRESS":
+                container.checks_left -= 1
+                if container.checks_left <= 0:
+                    container.status = "ERROR" if container.error_message else "FINISHED"
+            out: JSONDict = {"id": container.id, "status": container.status}
+            if container.status == "ERROR" and "error_message" in (request.params().get("fields") or ""):
+                out["error_message"] = container.error_message
+            return json_response(200, out)
         post = self.posts.get(match.group(1))
         if post is None or post.deleted:
             raise ApiError(400, "bad", body=graph_error("Object does not exist", code=100, subcode=33))

@@ -121,6 +121,9 @@ def network_description(slug: str) -> dict[str, Any]:
         "alt_text_limit": spec.alt_text.limit if spec.alt_text else None,
         "content_warning": spec.content_warning is not None,
         "visibility": [{"value": c.value, "label": str(c.label)} for c in spec.visibility],
+        "formats": [
+            {"value": c.value, "label": str(c.label), "description": str(c.description)} for c in spec.formats
+        ],
         "edit": spec.edit,
         "delete": spec.delete,
         "metrics": sorted(spec.metrics),

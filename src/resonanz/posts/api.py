@@ -62,6 +62,7 @@ class VariantSerializer(serializers.ModelSerializer[Variant]):
             "content_warning",
             "visibility",
             "language",
+            "format",
             "attempt_count",
             "last_error",
             "last_error_code",
@@ -126,6 +127,13 @@ class VariantInputSerializer(serializers.Serializer[None]):
         choices=["public", "unlisted", "private", "direct"], default="public"
     )
     language = serializers.CharField(required=False, allow_blank=True, default="", max_length=8)
+    format = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=20,
+        help_text="One of the channel's network's formats (GET …/networks/: formats); empty = its default",
+    )
 
 
 class PlanInputSerializer(serializers.Serializer[None]):

@@ -174,6 +174,18 @@ class ComposerForm(ScheduleForm):
                 required=False,
                 widget=PlainSelect,
             )
+        formats = spec.formats if spec is not None else ()
+        if formats:
+            # What kind of post this channel gets (capability data of the connector's spec: feed post,
+            # Reel, Story ...); the first is the network's default.
+            self.fields[p + "format"] = forms.ChoiceField(
+                label=_("Format"),
+                choices=[(c.value, str(c.label)) for c in formats],
+                initial=formats[0].value,
+                required=False,
+                widget=PlainSelect,
+                help_text=" ".join(f"{c.label}: {c.description}" for c in formats if c.description),
+            )
         self.fields[p + "language"] = forms.ChoiceField(
             label=_("Language"), choices=language_choices(), required=False, widget=PlainSelect
         )
@@ -252,6 +264,7 @@ class ComposerForm(ScheduleForm):
             content_warning=(d.get(p + "cw") or "").strip() if p + "cw" in self.fields else "",
             visibility=(d.get(p + "visibility") or "public") if p + "visibility" in self.fields else "public",
             language=d.get(p + "language") or "",
+            format=(d.get(p + "format") or "") if p + "format" in self.fields else "",
         )
 
     def to_post_input(self) -> PostInput:
@@ -313,6 +326,8 @@ def composer_initial(post: Post, time_zone: str) -> dict[str, Any]:
         initial[p + "cw"] = variant.content_warning
         initial[p + "visibility"] = variant.visibility or "public"
         initial[p + "language"] = variant.language
+        if variant.format:
+            initial[p + "format"] = variant.format
     first_parts = [v.parts.all()[0] for v in variants if v.parts.all()]
     if first_parts:
         attached = first_parts[0].partmedia_set.select_related("asset").order_by("position")

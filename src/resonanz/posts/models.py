@@ -94,6 +94,8 @@ class Variant(models.Model):
     content_warning = models.CharField(_("content warning"), max_length=500, blank=True)
     visibility = models.CharField(_("visibility"), max_length=20, default="public")
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # The kind of post on the network, one of its connector's ``spec.formats`` ("" = the default).
+    format = models.CharField(_("format"), max_length=20, blank=True, default="")
     status = models.CharField(max_length=20, choices=VariantStatus.choices, default=VariantStatus.DRAFT)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every schedule change; a task carrying an older version is a no-op ("no drift").

@@ -70,6 +70,7 @@ def variant_draft_of(
         content_warning=variant.content_warning,
         visibility=variant.visibility,
         language=variant.language,
+        format=variant.format,
     )
 
 
@@ -104,6 +105,18 @@ def draft_check(*, channel: Channel, draft: DraftVariant, variant_id: int | None
         counts = []
         issues = [ValidationIssue(code="limits_unavailable", message=exc.network_message)]
     channel_store_account(channel=channel, account=account)
+    if (
+        draft.format
+        and draft.format not in connector.spec.format_labels()
+        and not any(i.field == "format" for i in issues)
+    ):
+        # A format another network declares (the API accepts every registered one): said once here, so a
+        # connector without formats need not know the others'.
+        message = gettext("%(network)s has no format “%(format)s”.") % {
+            "network": connector.spec.display_name,
+            "format": draft.format,
+        }
+        issues = [*issues, ValidationIssue(code="invalid_format", message=message, field="format")]
     if not draft.parts or all(not p.text.strip() and not p.media for p in draft.parts):
         issues = [ValidationIssue(code="empty", message=gettext("The post is empty.")), *issues]
     return VariantReport(
@@ -134,7 +147,7 @@ def post_input_drafts(
     """
     from django.utils.translation import ngettext
 
-    from .services import PostError, known_visibilities  # services imports this module
+    from .services import PostError, known_formats, known_visibilities  # services imports this module
 
     by_id = {c.pk: c for c in channels if c.workspace_id == workspace.pk}
     selected = list(dict.fromkeys(data.channel_ids))
@@ -160,6 +173,8 @@ def post_input_drafts(
             raise PostError(
                 gettext("Unknown visibility %(v)s.") % {"v": o.visibility}, code="invalid_visibility"
             )
+        if o.format not in known_formats():
+            raise PostError(gettext("Unknown format %(f)s.") % {"f": o.format}, code="invalid_format")
     contents = {pk: _read(files[pk]) for pk in dict.fromkeys(m.asset_id for m in data.media)}
     drafts = []
     for channel_id in selected:
@@ -184,6 +199,7 @@ def post_input_drafts(
                     content_warning=override.content_warning if override is not None else "",
                     visibility=override.visibility if override is not None else "public",
                     language=override.language if override is not None else "",
+                    format=override.format if override is not None else "",
                 ),
             )
         )

@@ -57,6 +57,14 @@ def known_visibilities() -> set[str]:
     return {"public", *(c.value for conn in registered_connectors() for c in conn.spec.visibility)}
 
 
+def known_formats() -> set[str]:
+    """ "" (the network's default) and every format a registered network declares (each channel's
+    connector then checks that the format is its own and what the format needs, in ``validate``)."""
+    from resonanz.connectors.registry import registered_connectors
+
+    return {"", *(c.value for conn in registered_connectors() for c in conn.spec.formats)}
+
+
 EDITABLE_STATUSES = {
     VariantStatus.DRAFT,
     VariantStatus.SCHEDULED,
@@ -99,6 +107,7 @@ class VariantInput:
     content_warning: str = ""
     visibility: str = "public"
     language: str = ""
+    format: str = ""  # one of the channel's network's formats; "" = its default
 
 
 @dataclass
@@ -235,6 +244,8 @@ def _write_variants(post: Post, data: PostInput) -> None:
             raise PostError(_("An override names a channel that is not selected."), code="unknown_channel")
         if o.visibility not in known_visibilities():
             raise PostError(_("Unknown visibility %(v)s.") % {"v": o.visibility}, code="invalid_visibility")
+        if o.format not in known_formats():
+            raise PostError(_("Unknown format %(f)s.") % {"f": o.format}, code="invalid_format")
     # Variants of channels no longer selected go away (only while unpublished).
     post.variants.exclude(channel_id__in=channels).delete()
     for channel_id in data.channel_ids:
@@ -247,12 +258,14 @@ def _write_variants(post: Post, data: PostInput) -> None:
                 "content_warning": o.content_warning,
                 "visibility": o.visibility,
                 "language": o.language,
+                "format": o.format,
             },
             # A channel added to a post with a planned time is planned at that time too (calendar).
             create_defaults={
                 "content_warning": o.content_warning,
                 "visibility": o.visibility,
                 "language": o.language,
+                "format": o.format,
                 "scheduled_at": post.scheduled_at if post.status in PLANNABLE_STATUSES else None,
             },
         )

@@ -92,6 +92,8 @@ class DraftVariant:
     content_warning: str = ""  # Mastodon spoiler_text
     visibility: str = "public"  # Mastodon: public | unlisted | private | direct
     language: str = ""  # ISO 639-1, e.g. "de"
+    # One of the network's ``spec.formats`` ("reel", "story", ...); "" = its default (the first).
+    format: str = ""
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,10 @@ class NetworkSpec:
     alt_text: TextLimit | None = None  # None = the network takes no alt text
     content_warning: TextLimit | None = None  # None = no free-text content warning
     visibility: tuple[Choice, ...] = ()  # empty = every post is public
+    # What kind of post a variant becomes (Facebook: feed post / Reel; Instagram: feed / Reel / Story).
+    # The first is the default (a variant that names none gets it); empty = the network has one format.
+    # The connector's ``validate`` checks each format's own rules (``DraftVariant.format``).
+    formats: tuple[Choice, ...] = ()
     edit: bool = False  # published posts can be edited in place
     delete: bool = False
     native_scheduling: bool = False  # the network can hold a post until a time itself
@@ -314,6 +318,13 @@ class NetworkSpec:
 
     def visibility_labels(self) -> dict[str, str]:
         return {c.value: str(c.label) for c in self.visibility}
+
+    def format_labels(self) -> dict[str, str]:
+        return {c.value: str(c.label) for c in self.formats}
+
+    def default_format(self) -> str:
+        """The format a variant without one gets ("" when the network has only one)."""
+        return self.formats[0].value if self.formats else ""
 
     def capabilities(self) -> frozenset[Capability]:
         """The coarse capability set, derived (never declared twice)."""

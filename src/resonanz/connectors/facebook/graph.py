@@ -138,6 +138,10 @@ class GraphClient(NetworkHttpClient):
             return response.text[:500] or response.reason_phrase
         error = graph_error(body)
         message = str(error.get("error_user_msg") or error.get("message") or "")
+        # The video upload host (rupload.facebook.com) answers ``{"debug_info": {"type", "message"}}``.
+        debug = body.get("debug_info") if isinstance(body, dict) else None
+        if not message and isinstance(debug, dict):
+            message = str(debug.get("message") or debug.get("type") or "")
         return message or response.text[:500]
 
     def classify(self, response: httpx.Response) -> ConnectorError:

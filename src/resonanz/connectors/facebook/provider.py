@@ -18,6 +18,14 @@ cancelling it in Resonanz would need a second call that can fail), and an unknow
 would have to be reconciled against ``/scheduled_posts`` as well; publishing at the planned time keeps the
 one reconcile path above.
 
+Reels (``DraftVariant.format == "reel"``, https://developers.facebook.com/documentation/video-api/guides/reels-publishing)
+are three phases on ``POST /{page-id}/video_reels``: ``upload_phase=start`` gives a video id and an upload
+address, the bytes go there (``rupload.facebook.com``, headers ``offset``/``file_size``; the bytes rather than
+a ``file_url`` so no public address of Resonanz is needed), and ``upload_phase=finish`` with
+``video_state=PUBLISHED`` publishes it. The video id is recorded per key right after ``start``; ``finish`` is
+the create. A retry or a reconcile first reads ``GET /{video-id}?fields=status``: once Facebook has the
+finish (its processing or publishing phase moved), ``finish`` is never sent again.
+
 Media: photos are uploaded with the bytes (``source``, multipart) and ``published=false``, then attached
 to one feed post (``attached_media``), https://developers.facebook.com/docs/pages-api/posts#publish-a-photo;
 one video goes to ``POST /{page-id}/videos``. An orphaned unpublished photo is invisible and harmless.
@@ -29,6 +37,7 @@ import json
 import logging
 import os
 import re
+import time
 import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -57,8 +66,10 @@ from resonanz.connectors.base import (
     Engagement,
     OutcomeUnknown,
     PublishedRef,
+    RateLimited,
     Rejected,
     RemoteReply,
+    TemporaryError,
     TextCount,
     ValidationIssue,
 )
@@ -67,7 +78,7 @@ from resonanz.connectors.base.spec import MediaKind, TextUnit
 
 from . import login
 from .graph import GraphClient, GraphRejected
-from .spec import SPEC, TEXT_LIMIT
+from .spec import FORMAT_FEED, FORMAT_REEL, SPEC, TEXT_LIMIT
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +123,12 @@ FIND_PAGE_SIZE = 50
 FIND_MAX_PAGES = 3
 # Post insights in force since the 2025 deprecations (spec.py): unique viewers of the post's media.
 VIEWS_METRIC = "post_total_media_view_unique"
+# Reel insights (``GET /{video-id}/video_insights``, Reels metrics of the Video Insights API,
+# https://developers.facebook.com/docs/video-api/guides/reels-publishing#insights): plays. The reach metric
+# of that list, ``post_impressions_unique``, is one of the metrics deprecated on 15 June 2025 and is not read.
+REEL_PLAYS_METRIC = "blue_reels_play_count"
+REEL_RECORD = "reel_uploads"  # key -> video id of the Reel's upload session
+REEL_UPLOAD_RECORD = "reel_upload_urls"  # key -> where its bytes go (the answer of ``start``)
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _WS = re.compile(r"\s+")
 
@@ -154,9 +171,20 @@ class FacebookConnector(Connector):
     network = "facebook"
     spec = SPEC
 
-    def __init__(self, *, timeout: float | None = None, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        poll_interval: float = 2.0,
+        reel_timeout: float = 60.0,
+    ) -> None:
         self.timeout = timeout
         self.transport = transport
+        # A Reel's status is polled after ``finish`` until it is published, at most ``reel_timeout``
+        # seconds; still processing then, it is accepted (Facebook publishes it once processed).
+        self.poll_interval = poll_interval
+        self.reel_timeout = reel_timeout
 
     # -- plumbing --------------------------------------------------------------------------------
     @contextmanager
@@ -327,9 +355,43 @@ class FacebookConnector(Connector):
                     limit=1,
                 )
             )
+        fmt = variant.format or FORMAT_FEED
+        if fmt not in self.spec.format_labels():
+            issues.append(
+                ValidationIssue(
+                    code="invalid_format",
+                    message=gettext("Facebook has no format %(format)s; choose a feed post or a Reel.")
+                    % {"format": variant.format},
+                    field="format",
+                )
+            )
         for index, part in enumerate(variant.parts[:1]):
             issues.extend(self._validate_part(index, part))
+            if fmt == FORMAT_REEL:
+                issues.extend(self._validate_reel(index, part))
         return issues
+
+    @staticmethod
+    def _validate_reel(index: int, part: DraftPart) -> list[ValidationIssue]:
+        """A Reel is one video (the reels guide's specifications); its duration (3-90 s), 9:16 shape and
+        resolution are checked by Facebook while processing, as Resonanz reads no video metadata yet."""
+        kinds = [_media_kind(m.mime_type) for m in part.media]
+        if kinds == [MediaKind.VIDEO]:
+            return []
+        return [
+            ValidationIssue(
+                code="reel_needs_one_video",
+                message=gettext(
+                    "A Facebook Reel is exactly one video (vertical, 9:16, 3 to 90 seconds); this post has "
+                    "%(count)s attachments and %(videos)s videos."
+                )
+                % {"count": len(part.media), "videos": kinds.count(MediaKind.VIDEO)},
+                part_index=index,
+                field="media",
+                count=len(part.media),
+                limit=1,
+            )
+        ]
 
     def _validate_part(self, index: int, part: DraftPart) -> list[ValidationIssue]:
         issues: list[ValidationIssue] = []
@@ -441,8 +503,10 @@ class FacebookConnector(Connector):
     ) -> PublishedRef:
         recorded = self._recorded(account, key)
         if recorded:
-            return self._ref(recorded)
+            return self._reel_ref(recorded) if variant.format == FORMAT_REEL else self._ref(recorded)
         part = variant.parts[part_index]
+        if variant.format == FORMAT_REEL:
+            return self._publish_reel(account, part, key)
         with self._session(account) as client:
             page_id = account.remote_id or self.verify(account=account).remote_id
             kinds = [_media_kind(m.mime_type) for m in part.media]
@@ -468,12 +532,193 @@ class FacebookConnector(Connector):
         self._record(account, key, post_id)
         return self._ref(post_id)
 
+    # -- Reels ------------------------------------------------------------------------------------
+    @staticmethod
+    def _reel_ref(video_id: str) -> PublishedRef:
+        return PublishedRef(
+            remote_id=video_id, url=f"https://www.facebook.com/reel/{video_id}", extra={"format": FORMAT_REEL}
+        )
+
+    @staticmethod
+    def _is_reel(ref: PublishedRef) -> bool:
+        # The engagement sync hands over id and URL only, so the URL says it too.
+        return ref.extra.get("format") == FORMAT_REEL or "/reel/" in ref.url
+
+    @staticmethod
+    def _reel_status(client: GraphClient, video_id: str) -> dict[str, Any]:
+        body = client.get_json(f"/{video_id}", params={"fields": "id,status"})
+        status = body.get("status") if isinstance(body, dict) else None
+        return dict(status) if isinstance(status, dict) else {}
+
+    @staticmethod
+    def _phase(status: Mapping[str, Any], name: str) -> str:
+        phase = status.get(name)
+        return str(phase.get("status") or "") if isinstance(phase, dict) else ""
+
+    @classmethod
+    def _reel_state(cls, status: Mapping[str, Any]) -> str:
+        """What the status (``video_status`` and the uploading / processing / publishing phases) says
+        about our calls: ``published``; ``finished`` (Facebook has the finish and is publishing);
+        ``failed``; ``processing`` (it may or may not have the finish: ask again later); ``uploaded``
+        (the bytes are there, no finish yet); ``empty`` (the upload must be sent)."""
+        publishing = cls._phase(status, "publishing_phase")
+        processing = cls._phase(status, "processing_phase")
+        video_status = str(status.get("video_status") or "")
+        if (
+            publishing == "complete"
+            or (status.get("publishing_phase") or {}).get("publish_status") == "published"
+        ):
+            return "published"
+        if (
+            "error" in (publishing, processing, cls._phase(status, "uploading_phase"))
+            or video_status == "error"
+        ):
+            return "failed"
+        if publishing == "in_progress":
+            return "finished"
+        if processing == "in_progress":
+            return "processing"
+        if cls._phase(status, "uploading_phase") == "complete":
+            return "uploaded"
+        return "empty"
+
+    @classmethod
+    def _reel_error(cls, status: Mapping[str, Any]) -> Rejected:
+        detail = ""
+        for name in ("uploading_phase", "processing_phase", "publishing_phase"):
+            phase = status.get(name)
+            errors = phase.get("errors") if isinstance(phase, dict) else None
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                detail = str(errors[0].get("message") or "")
+                break
+        detail = detail or str(status.get("video_status") or "error")
+        return Rejected(
+            f"facebook: reel failed: {detail}",
+            network_message=gettext("Facebook could not publish the Reel: %(detail)s") % {"detail": detail},
+        )
+
+    def _upload_reel(
+        self, client: GraphClient, account: ChannelAccount, upload_url: str, video: DraftMedia
+    ) -> None:
+        """The bytes in one request to the upload address ``start`` gave (``Authorization: OAuth``,
+        ``offset``, ``file_size``). An upload without an answer is harmless: the retry reads the status
+        and sends it again."""
+        token = str(account.credentials.get("page_access_token") or "")
+        try:
+            client.post_json(
+                upload_url,
+                content=video.data,
+                headers={
+                    "Authorization": f"OAuth {token}",
+                    "offset": "0",
+                    "file_size": str(len(video.data)),
+                    "Content-Type": "application/octet-stream",
+                },
+            )
+        except OutcomeUnknown as exc:
+            raise ConnectionFailed(f"facebook: reel upload got no answer: {exc}") from exc
+
+    def _publish_reel(self, account: ChannelAccount, part: DraftPart, key: PublishKey) -> PublishedRef:
+        video = part.media[0] if part.media else None
+        if video is None or _media_kind(video.mime_type) != MediaKind.VIDEO:
+            raise Rejected(
+                "facebook: a reel needs one video",
+                network_message=gettext("A Facebook Reel is exactly one video."),
+            )
+        with self._session(account) as client:
+            page_id = account.remote_id or self.verify(account=account).remote_id
+            video_id = account.key_record_get(name=REEL_RECORD, key=key.key)
+            state = "empty"
+            if video_id:
+                state = self._reel_state(self._reel_status(client, video_id))
+                if state == "processing":
+                    raise TemporaryError(
+                        f"facebook: reel {video_id} still processing",
+                        network_message=gettext(
+                            "Facebook is still processing the Reel; Resonanz will look again."
+                        ),
+                    )
+            if state in ("published", "finished"):  # an earlier attempt's finish arrived: never again
+                return self._reel_done(client, account, key, str(video_id))
+            if not video_id or state == "failed":
+                try:
+                    start = client.post_json(f"/{page_id}/video_reels", json={"upload_phase": "start"})
+                except OutcomeUnknown as exc:  # an upload session without a video expires unused
+                    raise ConnectionFailed(f"facebook: reel start got no answer: {exc}") from exc
+                video_id = str(start["video_id"])
+                account.key_record_put(name=REEL_RECORD, key=key.key, value=video_id, keep=KEY_RECORD_SIZE)
+                account.key_record_put(
+                    name=REEL_UPLOAD_RECORD, key=key.key, value=str(start["upload_url"]), keep=KEY_RECORD_SIZE
+                )
+                self._upload_reel(client, account, str(start["upload_url"]), video)
+            elif state == "empty":  # the session is there, its bytes are not (an upload without answer)
+                upload_url = account.key_record_get(name=REEL_UPLOAD_RECORD, key=key.key) or ""
+                self._upload_reel(client, account, upload_url, video)
+            try:
+                client.post_json(
+                    f"/{page_id}/video_reels",
+                    json={
+                        "upload_phase": "finish",
+                        "video_id": video_id,
+                        "video_state": "PUBLISHED",
+                        "description": part.text,
+                    },
+                )
+            except (OutcomeUnknown, RateLimited, AuthExpired):
+                raise  # no answer: the engine reconciles through find_published, which reads the status
+            except (Rejected, TemporaryError):
+                if self._reel_state(self._reel_status(client, str(video_id))) not in (
+                    "published",
+                    "finished",
+                ):
+                    raise
+            return self._reel_done(client, account, key, str(video_id))
+
+    def _reel_done(
+        self, client: GraphClient, account: ChannelAccount, key: PublishKey, video_id: str
+    ) -> PublishedRef:
+        """Poll the status until the Reel is published (an error is a rejection with Facebook's words);
+        still processing after ``reel_timeout``, it is accepted: Facebook publishes it when done."""
+        deadline = time.monotonic() + self.reel_timeout
+        while True:
+            status = self._reel_status(client, video_id)
+            state = self._reel_state(status)
+            if state == "failed":
+                raise self._reel_error(status)
+            if state == "published" or time.monotonic() > deadline:
+                break
+            time.sleep(self.poll_interval)
+        self._record(account, key, video_id)
+        return self._reel_ref(video_id)
+
+    def _find_reel(self, account: ChannelAccount, key: PublishKey) -> PublishedRef | None:
+        """After an unknown outcome: no recorded upload session = no Reel (``start`` comes first); else
+        the status decides: finish received -> the Reel; still processing -> cannot tell yet (temporary,
+        the engine asks again); only uploaded -> certainly not published."""
+        video_id = account.key_record_get(name=REEL_RECORD, key=key.key)
+        if not video_id:
+            return None
+        with self._session(account) as client:
+            status = self._reel_status(client, video_id)
+        state = self._reel_state(status)
+        if state in ("published", "finished"):
+            self._record(account, key, video_id)
+            return self._reel_ref(video_id)
+        if state == "processing":
+            raise TemporaryError(
+                f"facebook: reel {video_id} still processing",
+                network_message=gettext("Facebook is still processing the Reel; Resonanz will look again."),
+            )
+        return None
+
     def find_published(
         self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey
     ) -> PublishedRef | None:
         recorded = self._recorded(account, key)
         if recorded:
-            return self._ref(recorded)
+            return self._reel_ref(recorded) if variant.format == FORMAT_REEL else self._ref(recorded)
+        if variant.format == FORMAT_REEL:
+            return self._find_reel(account, key)
         part = variant.parts[part_index]
         want = normalise_text(part.text)
         with self._session(account) as client:
@@ -503,8 +748,9 @@ class FacebookConnector(Connector):
     ) -> PublishedRef:
         """``POST /{post-id}`` with a new ``message`` (https://developers.facebook.com/docs/pages-api/posts#update-a-post);
         photos and video of a published post cannot be changed."""
+        field = "description" if self._is_reel(ref) else "message"  # a Reel is a video: its description
         with self._session(account) as client:
-            client.post_json(f"/{ref.remote_id}", json={"message": variant.parts[part_index].text})
+            client.post_json(f"/{ref.remote_id}", json={field: variant.parts[part_index].text})
         return ref
 
     def delete(self, *, account: ChannelAccount, ref: PublishedRef) -> None:
@@ -717,7 +963,10 @@ class FacebookConnector(Connector):
         """Counts from the post (``reactions``/``comments`` summaries, ``shares``,
         https://developers.facebook.com/docs/graph-api/reference/pagepost), comments from
         ``/{post-id}/comments`` (``filter=stream``: replies to comments too) and the views from
-        ``/{post-id}/insights`` (``post_total_media_view_unique``)."""
+        ``/{post-id}/insights`` (``post_total_media_view_unique``). A Reel is a video: its counts come from
+        the video, its plays from ``/{video-id}/video_insights``."""
+        if self._is_reel(ref):
+            return self._reel_engagement(account, ref)
         with self._session(account) as client:
             post = client.get_json(
                 f"/{ref.remote_id}",
@@ -752,6 +1001,43 @@ class FacebookConnector(Connector):
             quotes=None,
             impressions=impressions,
             reply_items=reply_items,
+        )
+
+    def _reel_engagement(self, account: ChannelAccount, ref: PublishedRef) -> Engagement:
+        with self._session(account) as client:
+            video = client.get_json(
+                f"/{ref.remote_id}",
+                params={
+                    "fields": "likes.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
+                },
+            )
+            comments = client.get_json(
+                f"/{ref.remote_id}/comments",
+                params={
+                    "fields": "id,message,from,created_time,parent,permalink_url",
+                    "filter": "stream",
+                    "limit": 100,
+                },
+            )
+            plays: int | None = None
+            try:
+                insights = client.get_json(
+                    f"/{ref.remote_id}/video_insights", params={"metric": REEL_PLAYS_METRIC}
+                )
+            except Rejected as exc:
+                logger.info("facebook reel insights unavailable for %s: %s", ref.remote_id, exc)
+            else:
+                for metric in insights.get("data") or []:
+                    if metric.get("name") == REEL_PLAYS_METRIC and metric.get("values"):
+                        plays = int(metric["values"][-1].get("value") or 0)
+        return Engagement(
+            likes=int(((video.get("likes") or {}).get("summary") or {}).get("total_count") or 0),
+            reposts=0,  # Facebook reports no shares count on a video object
+            replies=int(((video.get("comments") or {}).get("summary") or {}).get("total_count") or 0),
+            quotes=None,
+            impressions=plays,
+            video_views=plays,
+            reply_items=[self._reply(c, ref) for c in comments.get("data") or [] if isinstance(c, dict)],
         )
 
     @staticmethod

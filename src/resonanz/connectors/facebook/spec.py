@@ -8,6 +8,12 @@ Page insights https://developers.facebook.com/docs/platforminsights/page and the
 15 June and 15 November 2025 (https://developers.facebook.com/docs/platforminsights/page/deprecated-metrics:
 ``post_impressions_unique`` -> ``post_total_media_view_unique``).
 
+Reels: https://developers.facebook.com/documentation/video-api/guides/reels-publishing (three phases on
+``POST /{page-id}/video_reels``: ``upload_phase=start`` -> the bytes to ``rupload.facebook.com`` ->
+``upload_phase=finish`` with ``video_state=PUBLISHED``; ``GET /{video-id}?fields=status``; specs: MP4, 9:16,
+1080 x 1920 recommended, at least 540 x 960, 24-60 fps, 3 to 90 seconds; 30 API-published Reels per Page in
+24 hours).
+
 Text: Meta publishes no limit for a Page post's ``message``; 63,206 characters is the long-standing
 composer limit (reference/networks.md marks it unconfirmed), so Resonanz refuses above it and the emulator
 does the same.
@@ -19,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors.base.spec import (
     Brand,
+    Choice,
     ConnectField,
     ConnectMethod,
     ConnectSpec,
@@ -42,6 +49,17 @@ MAX_PHOTOS = 10
 # /photos: 4 MB (reference/networks.md, second-hand); JPEG, PNG, GIF, BMP, TIFF are accepted.
 PHOTO_MAX_BYTES = 4 * 1024 * 1024
 VIDEO_MAX_BYTES = 1024 * 1024 * 1024  # non-resumable upload via ``source``: 1 GB
+
+# Reels (reels-publishing guide, "Video specifications"). Resonanz reads no video metadata yet, so duration,
+# aspect ratio and resolution are checked by Meta when it processes the upload (its message is shown).
+REEL_MIN_SECONDS = 3
+REEL_MAX_SECONDS = 90
+REEL_ASPECT = 9 / 16
+REEL_MIN_SIZE = (540, 960)
+REELS_PER_DAY = 30  # "30 API-published posts within a 24-hour moving period", enforced by Meta
+
+FORMAT_FEED = "feed"
+FORMAT_REEL = "reel"
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif")
 VIDEO_TYPES = ("video/mp4", "video/quicktime")
@@ -77,6 +95,15 @@ SPEC = NetworkSpec(
     alt_text=None,  # photos take ``alt_text_custom``, but Meta names no limit; sent when given
     content_warning=None,
     visibility=(),  # a Page's posts are public
+    formats=(
+        Choice(FORMAT_FEED, _("Feed post"), _("text, a link, up to 10 photos or one video")),
+        Choice(
+            FORMAT_REEL,
+            _("Reel"),
+            _("one vertical video (9:16, 3 to 90 seconds, checked by Facebook); the text is its description"),
+            aliases=("reels",),
+        ),
+    ),
     edit=True,  # the message of a post; its photos cannot be changed
     delete=True,
     # Resonanz publishes at the planned time itself (docs/connectors.md, "Facebook Pages: scheduling").

@@ -15,6 +15,12 @@ a container (``POST /{ig-user-id}/media``; for a carousel one per item plus the 
   deciding; a timeout (unknown outcome) is raised, and the engine's reconcile (``find_published``) reads
   back the same way. The record of keys (key -> media id, key -> container id) makes retries idempotent.
 
+Formats (``DraftVariant.format``): a feed post (picture, carousel, or one video, which Instagram shares as
+a Reel), a Reel (one video, ``media_type=REELS``) or a Story (``media_type=STORIES``, one picture or video,
+no caption). A Story goes the same container -> FINISHED -> ``media_publish`` way; after an unknown outcome
+its container must say PUBLISHED before the account's stories (``GET /{ig-user-id}/stories``) are read for
+it, since a story has no caption to recognise it by.
+
 Media are fetched by Instagram from a public URL (``connectors.base.media``): images are converted to
 JPEG (Pillow), scaled up to 320 px where narrower, and handed to the media host; an address a server on
 the internet cannot reach is refused with a clear message before anything is sent.
@@ -49,6 +55,7 @@ from resonanz.connectors.base import (
     DraftPart,
     DraftVariant,
     Engagement,
+    NotSupported,
     OutcomeUnknown,
     PublishedRef,
     RateLimited,
@@ -68,6 +75,9 @@ from .spec import (
     ASPECT_MAX,
     ASPECT_MIN,
     CAPTION_LIMIT,
+    FORMAT_FEED,
+    FORMAT_REEL,
+    FORMAT_STORY,
     MAX_CAROUSEL,
     MAX_HASHTAGS,
     MAX_MENTIONS,
@@ -94,6 +104,8 @@ FIND_PAGE_SIZE = 50
 FIND_MAX_PAGES = 3  # comments read back per reconcile: at most 150 on the object answered
 # Media insights since v22.0 (``impressions`` deprecated): views, reach and the interaction counts.
 INSIGHT_METRICS = ("views", "reach", "likes", "comments", "shares", "saved")
+# Story insights (Media Insights reference, "Stories"): what Resonanz reads while the story is up (24 h).
+STORY_METRICS = ("views", "reach", "replies", "shares")
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 _WS = re.compile(r"\s+")
@@ -343,11 +355,62 @@ class InstagramConnector(Connector):
                     limit=1,
                 )
             )
+        fmt = variant.format or FORMAT_FEED
+        if fmt not in self.spec.format_labels():
+            issues.append(
+                ValidationIssue(
+                    code="invalid_format",
+                    message=gettext(
+                        "Instagram has no format %(format)s; choose a feed post, a Reel or a Story."
+                    )
+                    % {"format": variant.format},
+                    field="format",
+                )
+            )
         if variant.parts:
-            issues.extend(self._validate_part(0, variant.parts[0]))
+            issues.extend(self._validate_part(0, variant.parts[0], story=fmt == FORMAT_STORY))
+            if fmt in (FORMAT_REEL, FORMAT_STORY):
+                issues.extend(self._validate_single(fmt, variant.parts[0]))
         return issues
 
-    def _validate_part(self, index: int, part: DraftPart) -> list[ValidationIssue]:
+    @staticmethod
+    def _validate_single(fmt: str, part: DraftPart) -> list[ValidationIssue]:
+        """A Reel is one video; a Story one picture or one video. Durations (Reel 3 s - 15 min, Story up
+        to 60 s) are checked by Instagram when it fetches the file: Resonanz reads no video metadata."""
+        kinds = [_kind(m.mime_type) for m in part.media]
+        if fmt == FORMAT_REEL and kinds != [MediaKind.VIDEO]:
+            return [
+                ValidationIssue(
+                    code="reel_needs_one_video",
+                    message=gettext(
+                        "An Instagram Reel is exactly one video; this post has %(count)s attachments and "
+                        "%(videos)s videos."
+                    )
+                    % {"count": len(part.media), "videos": kinds.count(MediaKind.VIDEO)},
+                    part_index=0,
+                    field="media",
+                    count=len(part.media),
+                    limit=1,
+                )
+            ]
+        if fmt == FORMAT_STORY and (len(kinds) != 1 or kinds[0] not in (MediaKind.IMAGE, MediaKind.VIDEO)):
+            return [
+                ValidationIssue(
+                    code="story_needs_one_media",
+                    message=gettext(
+                        "An Instagram Story is exactly one picture or one video; this post has %(count)s "
+                        "attachments."
+                    )
+                    % {"count": len(part.media)},
+                    part_index=0,
+                    field="media",
+                    count=len(part.media),
+                    limit=1,
+                )
+            ]
+        return []
+
+    def _validate_part(self, index: int, part: DraftPart, *, story: bool = False) -> list[ValidationIssue]:
         issues: list[ValidationIssue] = []
         if len(part.text) > CAPTION_LIMIT:
             issues.append(
@@ -399,10 +462,10 @@ class InstagramConnector(Connector):
                 )
             )
         for media in part.media:
-            issues.extend(self._validate_media(index, media))
+            issues.extend(self._validate_media(index, media, story=story))
         return issues
 
-    def _validate_media(self, index: int, media: DraftMedia) -> list[ValidationIssue]:
+    def _validate_media(self, index: int, media: DraftMedia, *, story: bool = False) -> list[ValidationIssue]:
         kind = _kind(media.mime_type)
         name = media.filename or media.mime_type or "?"
         rule = self.spec.media.rule(kind) if kind else None
@@ -442,7 +505,8 @@ class InstagramConnector(Connector):
                 )
             else:
                 ratio = size[0] / size[1]
-                if not ASPECT_MIN - 0.005 <= ratio <= ASPECT_MAX + 0.005:
+                # The feed's 4:5 - 1.91:1 rule; a Story is shown full screen (9:16) whatever its shape.
+                if not story and not ASPECT_MIN - 0.005 <= ratio <= ASPECT_MAX + 0.005:
                     issues.append(
                         ValidationIssue(
                             code="aspect_ratio",
@@ -471,10 +535,10 @@ class InstagramConnector(Connector):
             raise Rejected(f"instagram: media URL not public ({reason}): {url!r}", network_message=message)
         return url
 
-    def _container_params(self, media: DraftMedia, *, child: bool) -> dict[str, Any]:
+    def _container_params(self, media: DraftMedia, *, child: bool, story: bool = False) -> dict[str, Any]:
         if _kind(media.mime_type) == MediaKind.VIDEO:
             params: dict[str, Any] = {
-                "media_type": "VIDEO" if child else "REELS",
+                "media_type": "STORIES" if story else "VIDEO" if child else "REELS",
                 "video_url": self._media_url(media.data, media.mime_type, media.filename),
             }
         else:
@@ -484,7 +548,9 @@ class InstagramConnector(Connector):
                 else to_jpeg(media.data)
             )
             params = {"image_url": self._media_url(data, "image/jpeg", media.filename)}
-            if media.alt_text and not child:
+            if story:
+                params["media_type"] = "STORIES"
+            elif media.alt_text and not child:
                 params["alt_text"] = media.alt_text
         if child:
             params["is_carousel_item"] = True
@@ -572,17 +638,33 @@ class InstagramConnector(Connector):
         if recorded:
             return self._ref(recorded)
         part = variant.parts[part_index]
+        story = variant.format == FORMAT_STORY
+        if story and len(part.media) != 1:  # validate says so before scheduling; never guess here
+            raise Rejected(
+                "instagram: a story needs one picture or video",
+                network_message=gettext("An Instagram Story is exactly one picture or one video."),
+            )
         ig_id = account.remote_id
         with self._session(account) as client:
             self._check_quota(client, ig_id)
             container = self._recorded(account, "containers", key)
             status = self._wait_finished(client, container) if container else "EXPIRED"
             if status == "PUBLISHED":  # an earlier attempt went live: find its media
-                found = self._find_recent(client, account, part, key)
+                found = (
+                    self._find_story(client, account, key)
+                    if story
+                    else self._find_recent(client, account, part, key)
+                )
                 if found is not None:
                     return found
             if status != "FINISHED":
-                container = self._build_container(client, ig_id, part)
+                container = (
+                    self._create_container(
+                        client, ig_id, self._container_params(part.media[0], child=False, story=True)
+                    )
+                    if story
+                    else self._build_container(client, ig_id, part)
+                )
                 self._record(account, "containers", key, container)
                 self._wait_finished(client, container)
             if container is None:  # pragma: no cover - set above for every status but FINISHED
@@ -593,13 +675,13 @@ class InstagramConnector(Connector):
                 raise
             except (Rejected, TemporaryError):
                 # Instagram answers errors for posts that went live: read back before deciding.
-                found = self._read_back(client, account, part, key, container)
+                found = self._read_back(client, account, part, key, container, story=story)
                 if found is None:
                     raise
                 return found
         media_id = str(body["id"])
         self._record(account, "published_keys", key, media_id)
-        return self._ref(media_id)
+        return self._story_ref(account, media_id) if story else self._ref(media_id)
 
     def _build_container(self, client: GraphClient, ig_id: str, part: DraftPart) -> str:
         media = list(part.media) or [
@@ -619,13 +701,24 @@ class InstagramConnector(Connector):
         )
 
     def _read_back(
-        self, client: GraphClient, account: ChannelAccount, part: DraftPart, key: PublishKey, container: str
+        self,
+        client: GraphClient,
+        account: ChannelAccount,
+        part: DraftPart,
+        key: PublishKey,
+        container: str,
+        *,
+        story: bool = False,
     ) -> PublishedRef | None:
         try:
             status = client.get_json(f"/{container}", params={"fields": "status_code"}).get("status_code")
             if status != "PUBLISHED":
                 return None
-            return self._find_recent(client, account, part, key)
+            return (
+                self._find_story(client, account, key)
+                if story
+                else self._find_recent(client, account, part, key)
+            )
         except (Rejected, TemporaryError) as exc:
             logger.info("instagram read-back failed: %s", exc)
             return None
@@ -657,13 +750,54 @@ class InstagramConnector(Connector):
             return self._ref(str(media["id"]), str(media.get("permalink") or ""))
         return None
 
+    @staticmethod
+    def _story_ref(account: ChannelAccount, media_id: str, permalink: str = "") -> PublishedRef:
+        url = permalink or f"https://www.instagram.com/stories/{account.handle}/{media_id}/"
+        return PublishedRef(remote_id=media_id, url=url, extra={"format": FORMAT_STORY})
+
+    @staticmethod
+    def _is_story(ref: PublishedRef) -> bool:
+        return ref.extra.get("format") == FORMAT_STORY or "/stories/" in ref.url
+
+    def _find_story(
+        self, client: GraphClient, account: ChannelAccount, key: PublishKey
+    ) -> PublishedRef | None:
+        """Only after the key's container said PUBLISHED: the newest of the account's stories
+        (``GET /{ig-user-id}/stories``) made since the key that no other key of ours claims. A story has
+        no caption, so time and ownership are all there is to match."""
+        since = key.created_at - FIND_CLOCK_MARGIN
+        claimed = set((account.settings.get("published_keys") or {}).values())
+        body = client.get_json(
+            f"/{account.remote_id}/stories",
+            params={"fields": "id,media_type,timestamp,permalink", "limit": FIND_PAGE_SIZE},
+        )
+        candidates = [
+            s
+            for s in body.get("data") or []
+            if isinstance(s, dict)
+            and str(s.get("id")) not in claimed
+            and (_parse_time(s.get("timestamp")) or since) >= since
+        ]
+        if not candidates:
+            return None
+        story = max(candidates, key=lambda s: str(s.get("timestamp") or ""))
+        self._record(account, "published_keys", key, str(story["id"]))
+        return self._story_ref(account, str(story["id"]), str(story.get("permalink") or ""))
+
     def find_published(
         self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey
     ) -> PublishedRef | None:
+        story = variant.format == FORMAT_STORY
         recorded = self._recorded(account, "published_keys", key)
         if recorded:
-            return self._ref(recorded)
+            return self._story_ref(account, recorded) if story else self._ref(recorded)
         with self._session(account) as client:
+            if story:
+                container = self._recorded(account, "containers", key)
+                if not container:
+                    return None  # the container comes first: without one nothing was published
+                status = client.get_json(f"/{container}", params={"fields": "status_code"}).get("status_code")
+                return self._find_story(client, account, key) if status == "PUBLISHED" else None
             return self._find_recent(client, account, variant.parts[part_index], key)
 
     def publish_first_comment(
@@ -773,7 +907,10 @@ class InstagramConnector(Connector):
     # -- engagement ------------------------------------------------------------------------------
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
         """Counts from the media (``like_count``, ``comments_count``), comments with their replies, and
-        insights (``views``, ``shares``; https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights)."""
+        insights (``views``, ``shares``; https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights).
+        A Story has insights only (views, reach, replies, shares) and only while it is up."""
+        if self._is_story(ref):
+            return self._story_engagement(account, ref)
         with self._session(account) as client:
             media = client.get_json(f"/{ref.remote_id}", params={"fields": "like_count,comments_count"})
             comments = client.get_json(
@@ -807,6 +944,32 @@ class InstagramConnector(Connector):
             reach=values.get("reach"),
             saves=values.get("saved"),
             reply_items=replies,
+        )
+
+    def _story_engagement(self, account: ChannelAccount, ref: PublishedRef) -> Engagement:
+        """Story insights (``GET /{ig-media-id}/insights?metric=views,reach,replies,shares``); a story's
+        replies are direct messages, not comments, so no conversation items. After 24 hours the story
+        and its insights are gone: ``NotSupported`` keeps the last sample instead of zeros."""
+        with self._session(account) as client:
+            try:
+                insights = client.get_json(
+                    f"/{ref.remote_id}/insights", params={"metric": ",".join(STORY_METRICS)}
+                )
+            except Rejected as exc:
+                raise NotSupported(f"instagram: story insights gone (24 hours): {exc}") from exc
+        values = {
+            str(m.get("name")): int(m["values"][-1].get("value") or 0)
+            for m in insights.get("data") or []
+            if isinstance(m, dict) and m.get("values")
+        }
+        return Engagement(
+            likes=0,
+            reposts=values.get("shares", 0),
+            replies=values.get("replies", 0),
+            quotes=None,
+            impressions=values.get("views"),
+            reach=values.get("reach"),
+            reply_items=[],
         )
 
     @staticmethod

@@ -9,6 +9,12 @@ https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/refe
 Reels: MP4/MOV, 3 s - 15 min, at most 300 MB); caption 2,200 characters, at most 30 hashtags and 20
 mentions; insights https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights
 (``views`` replaced ``impressions``, deprecated with v22.0 on 21 April 2025).
+
+Stories (``media_type=STORIES`` with ``image_url`` or ``video_url``, same container -> FINISHED ->
+``media_publish`` path; https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media):
+one picture or one video (3 to 60 seconds), no caption, gone after 24 hours
+(https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories,
+"Stories are only available for 24 hours"); their insights can be read while they are up.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from resonanz.connectors.base.spec import (
     Brand,
+    Choice,
     ConnectField,
     ConnectMethod,
     ConnectSpec,
@@ -44,6 +51,13 @@ ASPECT_MIN = 4 / 5
 ASPECT_MAX = 1.91
 MIN_WIDTH = 320
 MAX_WIDTH = 1440
+
+STORY_MAX_SECONDS = 60.0
+STORY_HOURS = 24
+
+FORMAT_FEED = "feed"
+FORMAT_REEL = "reel"
+FORMAT_STORY = "story"
 
 # PNG, WebP and GIF are accepted from the user and converted to JPEG before publishing (Instagram takes
 # JPEG only).
@@ -96,6 +110,28 @@ SPEC = NetworkSpec(
     alt_text=None,  # ``alt_text`` exists for single images, but Meta names no limit
     content_warning=None,
     visibility=(),
+    formats=(
+        Choice(
+            FORMAT_FEED,
+            _("Feed post"),
+            _("a picture, a carousel of up to 10, or one video (shared as a Reel, as Instagram does)"),
+        ),
+        Choice(
+            FORMAT_REEL,
+            _("Reel"),
+            _("one video, 3 seconds to 15 minutes, 9:16 recommended (duration checked by Instagram)"),
+            aliases=("reels",),
+        ),
+        Choice(
+            FORMAT_STORY,
+            _("Story"),
+            _(
+                "one picture or one video up to 60 seconds; no caption (the text is not shown), "
+                "cannot be edited, disappears after 24 hours"
+            ),
+            aliases=("stories",),
+        ),
+    ),
     edit=False,  # the API cannot change a published caption
     delete=False,  # the Instagram Graph API offers no delete of published media
     native_scheduling=False,

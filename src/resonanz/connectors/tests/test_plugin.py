@@ -43,6 +43,7 @@ TINY = NetworkSpec(
     text=(TextLimit(42, TextUnit.CHARACTERS),),
     max_thread_parts=3,
     visibility=(Choice("everyone", "Everyone"), Choice("friends", "Friends only")),
+    formats=(Choice("note", "Note", "text and pictures"), Choice("clip", "Clip", "exactly one video")),
     delete=True,
     connect=ConnectSpec(
         method=ConnectMethod.CREDENTIALS,
@@ -76,11 +77,16 @@ class TinyConnector(Connector):
         return TextCount(count=len(text), limit=42, unit="characters")
 
     def validate(self, *, account: ChannelAccount, variant: DraftVariant) -> list[ValidationIssue]:
-        return [
+        issues = [
             ValidationIssue(code="too_long", message=f"Part {i + 1} is over 42.", part_index=i)
             for i, part in enumerate(variant.parts)
             if len(part.text) > 42
         ]
+        if variant.format == "clip" and not any(
+            m.mime_type.startswith("video/") for m in variant.parts[0].media
+        ):
+            issues.append(ValidationIssue(code="clip_needs_video", message="A Tinynet clip needs one video."))
+        return issues
 
     def preview_segments(self, *, text: str) -> list[Segment]:
         return split(text, [Span(m.start(), m.end(), "tag") for m in re.finditer(r"\+\w+", text)])
@@ -136,3 +142,68 @@ def test_composer_uses_the_networks_options_check_and_preview(tiny, owner_client
     assert "Part 1 is over 42." in check  # the connector's own validation message
     assert f'id="tiny-preview-{channel.pk}"' in check  # its own preview partial, from its folder
     assert '<b data-kind="tag">+welt</b>' in check  # split the way the network links text
+
+
+def test_the_networks_formats_are_offered_checked_stored_and_accepted_by_the_api(
+    tiny, owner_client, api, workspace, make_channel
+) -> None:
+    from resonanz.posts.models import Variant
+
+    channel = make_channel("tiny", handle="brand", base_url="https://tiny.example")
+    html = owner_client.get(reverse("web:post_new", args=[workspace.pk])).content.decode()
+    assert f'name="ov{channel.pk}_format"' in html  # declared in the spec, rendered generically
+    assert '<option value="clip">Clip</option>' in html
+    assert "exactly one video" in html  # the format's description as the field's help
+    data = {"text": "Hallo", "channels": [channel.pk], f"ov{channel.pk}_format": "clip", "check_touched": "1"}
+    check = owner_client.post(reverse("web:post_check", args=[workspace.pk]), data).content.decode()
+    assert "A Tinynet clip needs one video." in check  # the connector checks the chosen format
+    as_note = {**data, f"ov{channel.pk}_format": "note"}
+    assert (
+        "clip needs"
+        not in owner_client.post(reverse("web:post_check", args=[workspace.pk]), as_note).content.decode()
+    )
+    response = owner_client.post(reverse("web:post_new", args=[workspace.pk]), {**data, "action": "draft"})
+    assert response.status_code == 302
+    variant = Variant.objects.get(channel=channel)
+    assert variant.format == "clip"
+    # Scheduling and publishing check the stored variant the same way (the draft carries the format).
+    from resonanz.posts.rules import variant_check, variant_draft
+
+    assert variant_draft(variant=variant).format == "clip"
+    assert "clip_needs_video" in [i.code for i in variant_check(variant=variant).issues]
+    edit = owner_client.get(reverse("web:post_edit", args=[workspace.pk, variant.post_id])).content.decode()
+    assert '<option value="clip" selected>Clip</option>' in edit
+    # The API: the format per channel override, an unknown one refused with a clear code.
+    base = f"/api/v1/workspaces/{workspace.pk}"
+    created = api.post(
+        f"{base}/posts/",
+        {
+            "text": "API",
+            "channel_ids": [channel.pk],
+            "overrides": [{"channel_id": channel.pk, "format": "note"}],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["variants"][0]["format"] == "note"
+    bad = api.post(
+        f"{base}/posts/",
+        {
+            "text": "API",
+            "channel_ids": [channel.pk],
+            "overrides": [{"channel_id": channel.pk, "format": "hologram"}],
+        },
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert "hologram" in bad.content.decode()
+    # A format of another network is accepted by the API (it is registered) but not by this channel's.
+    from resonanz.connectors.base import DraftPart, DraftVariant
+    from resonanz.posts.rules import draft_check
+
+    report = draft_check(channel=channel, draft=DraftVariant(parts=[DraftPart(text="x")], format="reel"))
+    assert [i.code for i in report.issues] == ["invalid_format"]
+    assert "Tinynet has no format “reel”." in report.issues[0].message
+    networks = api.get(f"{base}/networks/").json()
+    tiny_spec = next(n for n in networks if n["network"] == "tiny")
+    assert [f["value"] for f in tiny_spec["formats"]] == ["note", "clip"]

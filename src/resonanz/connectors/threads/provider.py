@@ -7,17 +7,26 @@ id is recorded per key before publishing, so a retry publishes the same containe
 outcome :meth:`ThreadsConnector.find_published` asks the container (``GET /{container-id}?fields=status``):
 ``PUBLISHED`` means it went live and the post is found on the profile's timeline by its text, any other
 status means it certainly did not.
+
+Media (https://developers.facebook.com/documentation/threads/posts): one picture or video is a container
+with ``media_type=IMAGE``/``VIDEO`` and ``image_url``/``video_url``; several make a carousel, one
+``is_carousel_item`` container per item and a ``CAROUSEL`` container with their ``children``. Threads fetches
+each file from a public address (``connectors.base.media``, as for Instagram) and processes it: every media
+container is polled (``GET /{container}?fields=status,error_message``) until FINISHED before it is used;
+ERROR is a rejection with Threads' ``error_message``, still IN_PROGRESS past ``container_timeout`` a
+temporary error (the recorded container is polled again by the retry, never made twice).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.utils.translation import gettext
 
 from resonanz.connectors.base import (
@@ -29,22 +38,26 @@ from resonanz.connectors.base import (
     ConnectionFailed,
     Connector,
     ConnectStart,
+    DraftMedia,
+    DraftPart,
     DraftVariant,
     Engagement,
     OutcomeUnknown,
     PublishedRef,
     Rejected,
     RemoteReply,
+    TemporaryError,
     TextCount,
     ValidationIssue,
 )
+from resonanz.connectors.base.media import media_host, unreachable_reason
 from resonanz.connectors.base.preview import Segment, Span, split
 from resonanz.connectors.base.provider import PublishKey
-from resonanz.connectors.base.spec import TextUnit
+from resonanz.connectors.base.spec import MediaKind, TextUnit
 
 from . import oauth
 from .client import API_VERSION, ThreadsClient
-from .spec import SPEC
+from .spec import MAX_CAROUSEL, SPEC
 from .text import LINK_RE, MAX_LINKS, TEXT_LIMIT, threads_length, unique_links
 
 # Refresh a long-lived token this long before it ends (it must be at least 24 hours old).
@@ -69,9 +82,23 @@ class ThreadsConnector(Connector):
     network = "threads"
     spec = SPEC
 
-    def __init__(self, *, timeout: float | None = None, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        poll_interval: float = 2.0,
+        container_timeout: float = 120.0,
+        allow_private_media_urls: bool = False,
+    ) -> None:
         self.timeout = timeout
         self.transport = transport
+        # Threads processes media before a container can be published; its docs suggest waiting for
+        # FINISHED (status polled every ``poll_interval`` seconds, at most ``container_timeout``).
+        self.poll_interval = poll_interval
+        self.container_timeout = container_timeout
+        # Tests only: the emulator runs on this machine and fetches from 127.0.0.1.
+        self.allow_private_media_urls = allow_private_media_urls
 
     # -- plumbing --------------------------------------------------------------------------------
     @contextmanager
@@ -247,22 +274,8 @@ class ThreadsConnector(Connector):
                         limit=MAX_LINKS,
                     )
                 )
-            if part.media:
-                issues.append(
-                    ValidationIssue(
-                        code="too_many_media",
-                        message=gettext(
-                            "Part %(part)s has attachments; Resonanz posts text only to Threads for now "
-                            "(Threads fetches media from a public address)."
-                        )
-                        % {"part": number},
-                        part_index=index,
-                        field="media",
-                        count=len(part.media),
-                        limit=0,
-                    )
-                )
-            if not part.text.strip():
+            issues.extend(self._validate_media(index, part.media))
+            if not part.text.strip() and not part.media:
                 issues.append(
                     ValidationIssue(
                         code="empty_part",
@@ -271,6 +284,129 @@ class ThreadsConnector(Connector):
                     )
                 )
         return issues
+
+    def _validate_media(self, index: int, media: Sequence[DraftMedia]) -> list[ValidationIssue]:
+        number = index + 1
+        issues: list[ValidationIssue] = []
+        if len(media) > MAX_CAROUSEL:
+            issues.append(
+                ValidationIssue(
+                    code="too_many_media",
+                    message=gettext(
+                        "Part %(part)s has %(count)s attachments; a Threads carousel takes at most %(limit)s."
+                    )
+                    % {"part": number, "count": len(media), "limit": MAX_CAROUSEL},
+                    part_index=index,
+                    field="media",
+                    count=len(media),
+                    limit=MAX_CAROUSEL,
+                )
+            )
+        for item in media:
+            rule = self.spec.media.rule_for_mime(item.mime_type or "")
+            name = item.filename or item.mime_type or "?"
+            if rule is None:
+                issues.append(
+                    ValidationIssue(
+                        code="unsupported_media_type",
+                        message=gettext("Threads does not accept %(type)s files (%(name)s).")
+                        % {"type": item.mime_type or "?", "name": name},
+                        part_index=index,
+                        field="media",
+                    )
+                )
+            elif rule.max_bytes is not None and len(item.data) > rule.max_bytes:
+                issues.append(
+                    ValidationIssue(
+                        code=f"{rule.kind.value}_too_large",
+                        message=gettext("%(name)s has %(count)s bytes; Threads allows %(limit)s.")
+                        % {"name": name, "count": len(item.data), "limit": rule.max_bytes},
+                        part_index=index,
+                        field="media",
+                        count=len(item.data),
+                        limit=rule.max_bytes,
+                    )
+                )
+        return issues
+
+    # -- media -----------------------------------------------------------------------------------
+    def _media_url(self, media: DraftMedia) -> str:
+        url = media_host().public_url(data=media.data, mime_type=media.mime_type, filename=media.filename)
+        reason = unreachable_reason(url)
+        allow_private = self.allow_private_media_urls or settings.RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE
+        if reason and not (allow_private and reason in ("loopback", "private")):
+            message = gettext(
+                "Threads must fetch pictures and videos from a public address; set RESONANZ_PUBLIC_URL to "
+                "the address where the internet reaches this Resonanz (see docs/operations.md). Current "
+                "address: %(url)s"
+            ) % {"url": url or "-"}
+            raise Rejected(f"threads: media URL not public ({reason}): {url!r}", network_message=message)
+        return url
+
+    def _media_form(self, media: DraftMedia) -> dict[str, str]:
+        rule = self.spec.media.rule_for_mime(media.mime_type or "")
+        video = rule is not None and rule.kind == MediaKind.VIDEO
+        form = {
+            "media_type": "VIDEO" if video else "IMAGE",
+            ("video_url" if video else "image_url"): self._media_url(media),
+        }
+        if media.alt_text:
+            form["alt_text"] = media.alt_text
+        return form
+
+    def _create(self, client: ThreadsClient, account: ChannelAccount, form: Mapping[str, str]) -> str:
+        try:
+            created = client.post_json(self._path(account, "threads"), data=dict(form))
+        except OutcomeUnknown as exc:  # an orphaned container is never shown
+            raise ConnectionFailed(f"threads: container creation got no answer: {exc}") from exc
+        return str(created["id"])
+
+    def _wait_finished(self, client: ThreadsClient, container: str) -> str:
+        """Poll the container until FINISHED (or PUBLISHED / EXPIRED, returned as they are)."""
+        deadline = time.monotonic() + self.container_timeout
+        while True:
+            body = client.get_json(
+                f"/{API_VERSION}/{container}", params={"fields": "id,status,error_message"}
+            )
+            status = str(body.get("status") or "")
+            if status in ("FINISHED", "PUBLISHED", "EXPIRED"):
+                return status
+            if status == "ERROR":
+                detail = str(body.get("error_message") or "ERROR")
+                raise Rejected(
+                    f"threads: container {container}: {detail}",
+                    network_message=gettext("Threads could not process the media: %(detail)s")
+                    % {"detail": detail},
+                )
+            if time.monotonic() > deadline:
+                raise TemporaryError(
+                    f"threads: container {container} still {status or 'IN_PROGRESS'}",
+                    network_message=gettext(
+                        "Threads is still processing the media; Resonanz will try again."
+                    ),
+                )
+            time.sleep(self.poll_interval)
+
+    def _build_container(
+        self, client: ThreadsClient, account: ChannelAccount, part: DraftPart, reply_to: PublishedRef | None
+    ) -> str:
+        """The part's container: text only, one picture or video, or a carousel of its items."""
+        form: dict[str, str] = {"text": part.text} if part.text else {}
+        if reply_to is not None:
+            form["reply_to_id"] = reply_to.remote_id
+        if not part.media:
+            return self._create(client, account, {"media_type": "TEXT", **form})
+        if len(part.media) == 1:
+            return self._create(client, account, {**self._media_form(part.media[0]), **form})
+        children = [
+            self._create(client, account, {**self._media_form(m), "is_carousel_item": "true"})
+            for m in part.media
+        ]
+        for child in children:
+            self._wait_finished(client, child)
+        return self._create(
+            client, account, {"media_type": "CAROUSEL", "children": ",".join(children), **form}
+        )
 
     # -- publishing ------------------------------------------------------------------------------
     @staticmethod
@@ -304,16 +440,21 @@ class ThreadsConnector(Connector):
             if not account.remote_id:
                 self.verify(account=account)
             container = self._record_of(account, "containers").get(key.key)
+            if container and part.media:
+                status = self._wait_finished(client, container)
+                if status == "PUBLISHED":  # an earlier attempt went live: the reconcile finds it
+                    found = self.find_published(
+                        account=account, variant=variant, part_index=part_index, key=key
+                    )
+                    if found is not None:
+                        return found
+                if status != "FINISHED":  # expired (24 hours): a new container
+                    container = ""
             if not container:
-                form: dict[str, str] = {"media_type": "TEXT", "text": part.text}
-                if reply_to is not None:
-                    form["reply_to_id"] = reply_to.remote_id
-                try:
-                    created = client.post_json(self._path(account, "threads"), data=form)
-                except OutcomeUnknown as exc:  # an orphaned container is never shown
-                    raise ConnectionFailed(f"threads: container creation got no answer: {exc}") from exc
-                container = str(created["id"])
+                container = self._build_container(client, account, part, reply_to)
                 self._remember(account, "containers", key, container)
+                if part.media:
+                    self._wait_finished(client, container)
             answer = client.post_json(self._path(account, "threads_publish"), data={"creation_id": container})
         post_id = str(answer.get("id") or "")
         if not post_id:

@@ -136,3 +136,48 @@ def test_instagram_carousel_live_despite_an_error_is_published_once(
     run_ready_tasks()
     texts = list(Message.objects.filter(conversation__variant=variant).values_list("text", flat=True))
     assert texts == ["Wunderbar!"]
+
+
+def test_a_facebook_reel_through_the_engine_once_despite_a_lost_finish(
+    emulator: MetaEmulator, workspace, owner, fast_retries
+) -> None:
+    from resonanz.posts.services import VariantInput
+
+    channel = _connect("facebook", workspace, owner)
+    video = media_asset_create(
+        workspace=workspace,
+        data=b"\x00\x00\x00\x18ftypmp42" + b"\x05" * 2048,
+        filename="reel.mp4",
+        actor=owner,
+        mime_type="video/mp4",
+    )
+    emulator.faults.cover(
+        "/reel-finish",
+        rf"/{GRAPH_VERSION}/\d+/video_reels",
+        when=lambda r: r.params().get("upload_phase") == "finish",
+    )
+    emulator.faults.timeout_after_accept("/reel-finish")
+    post = post_create(
+        workspace=workspace,
+        author=owner,
+        data=PostInput(
+            text="Unser Reel",
+            channel_ids=[channel.pk],
+            media=[MediaInput(asset_id=video.pk)],
+            overrides=[VariantInput(channel_id=channel.pk, format="reel")],
+        ),
+    )
+    post_schedule(workspace=workspace, post=post, actor=owner, at=None)
+    drive(lambda: _done(post))
+    variant = Variant.objects.get(post=post)
+    assert variant.status == VariantStatus.PUBLISHED, variant.last_error
+    reels = emulator.live_reels(emulator.default_page)
+    assert [(r.id, r.message) for r in reels] == [(variant.remote_id, "Unser Reel")]
+    assert variant.remote_url == f"https://www.facebook.com/reel/{variant.remote_id}"
+    finishes = [r for r in emulator.request_log if r.path.endswith("/video_reels") and b'"finish"' in r.body]
+    assert len(finishes) == 1  # lost, read back, never sent again
+    emulator.posts[variant.remote_id].views = 7
+    for _ in range(2):
+        engagement_sync_all()
+    sample = MetricSample.objects.filter(variant=variant).latest("taken_at")
+    assert sample.impressions == 7  # plays from video_insights, chosen by the Reel's URL

@@ -1,9 +1,12 @@
-"""The shared contract suite on the Threads emulator (testsupport/emulators/threads.py)."""
+"""The shared contract suite on the Threads emulator (testsupport/emulators/threads.py). The emulator
+fetches every picture from Resonanz's own signed media address (a live server on 127.0.0.1), as Threads'
+crawler would."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -26,12 +29,19 @@ def emulator_account(emulator: ThreadsEmulator) -> ChannelAccount:
     )
 
 
+@pytest.fixture
+def public_media(live_server: Any, settings: Any, tmp_path: Any) -> str:
+    settings.RESONANZ_PUBLIC_URL = live_server.url
+    settings.MEDIA_ROOT = tmp_path
+    return str(live_server.url)
+
+
 class TestThreadsEmulatorContract(ConnectorContract):
     @pytest.fixture
-    def env(self) -> Iterator[ContractEnv]:
+    def env(self, public_media: str) -> Iterator[ContractEnv]:
         with ThreadsEmulator() as emulator:
             account = emulator_account(emulator)
-            connector = ThreadsConnector()
+            connector = ThreadsConnector(poll_interval=0.01, allow_private_media_urls=True)
             connector.verify(account=account)
             fan = emulator.create_user("fan.at", "Fan")
 
@@ -51,4 +61,5 @@ class TestThreadsEmulatorContract(ConnectorContract):
                 ),
                 refreshable=True,
             )
+            assert all(u.startswith(public_media) for u in emulator.fetched_urls)
             assert not emulator.errors, emulator.errors
