@@ -1,8 +1,8 @@
 """RSS and Atom feeds of blogs and news sites, read with feedparser (https://feedparser.readthedocs.io).
 
 The feed is fetched with httpx (a timeout, no redirects to other schemes) and parsed from the bytes:
-feedparser's own fetching has no timeout. Every entry newer than the cursor (the newest ``published`` or
-``updated`` seen) is offered; the services keep those that match the query and drop duplicates by id.
+feedparser's own fetching has no timeout. Every entry from the cursor's second on (the newest ``published``
+or ``updated`` seen) is offered; the services keep those that match the query and drop duplicates by id.
 """
 
 from __future__ import annotations
@@ -54,7 +54,10 @@ class FeedSource:
         items = []
         for entry in parsed.entries:
             when = _when(entry) or timezone.now()
-            if since is not None and when <= since:
+            # Inclusive: feed times have whole seconds (RFC 822 / RFC 3339 as WordPress writes them), so a
+            # post published in the second of the cursor but after the last poll must come again; the
+            # services drop what was seen by id.
+            if since is not None and when < since:
                 continue
             newest = when if newest is None or when > newest else newest
             title = strip_tags(entry.get("title", ""))
