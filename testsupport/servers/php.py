@@ -44,7 +44,11 @@ def free_port() -> int:
 
 
 def run_php(
-    args: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 120
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
 ) -> str:
     """Run a PHP CLI script; its stdout, or :class:`PhpServerError` with stderr on failure."""
     php = php_binary()
@@ -61,7 +65,8 @@ def run_php(
     )
     if result.returncode != 0:
         raise PhpServerError(
-            f"php {' '.join(args[:2])} failed ({result.returncode}):\n{result.stderr[-2000:]}{result.stdout[-2000:]}"
+            f"php {' '.join(args[:2])} failed ({result.returncode}):\n"
+            f"{result.stderr[-2000:]}{result.stdout[-2000:]}"
         )
     return result.stdout
 

@@ -49,11 +49,14 @@ def test_wordpress_blog_feed(workspace: Workspace, wordpress: WordPressTestSite,
     assert f"{brand}-Router" in mention.text
     assert "<p>" not in mention.text
     source.refresh_from_db()
-    assert source.cursor and not source.last_error
+    assert source.cursor
+    assert not source.last_error
 
     # A second poll adds nothing; an edit of the post is the same item (same guid/id), not a new mention.
     assert source_poll(workspace=workspace, source_id=source.pk) == 0
-    wordpress.update_post(int(post["id"]), content=f"<p>Der neue {brand}-Router ist da. Update: lieferbar.</p>")
+    wordpress.update_post(
+        int(post["id"]), content=f"<p>Der neue {brand}-Router ist da. Update: lieferbar.</p>"
+    )
     assert source_poll(workspace=workspace, source_id=source.pk) == 0
 
     later = wordpress.create_post(f"{brand} im Test", f"Wir haben den {brand} getestet.")
@@ -112,7 +115,9 @@ def test_mediawiki_recent_changes(workspace: Workspace, mediawiki: MediaWikiTest
 
     # rcstart is inclusive: the last edit's second comes again and is dropped; nothing new is stored.
     assert source_poll(workspace=workspace, source_id=source.pk) == 0
-    again = mediawiki.edit(f"{brand} GmbH", f"Die '''{brand} GmbH''' baut Router und Modems.", summary="Modems")
+    again = mediawiki.edit(
+        f"{brand} GmbH", f"Die '''{brand} GmbH''' baut Router und Modems.", summary="Modems"
+    )
     assert source_poll(workspace=workspace, source_id=source.pk) == 1
     assert Mention.objects.filter(source=source, remote_id=str(again)).exists()
     source.refresh_from_db()
@@ -125,7 +130,9 @@ def test_mediawiki_watched_article(workspace: Workspace, mediawiki: MediaWikiTes
     title = f"{brand} Corporation"
     first = mediawiki.edit(title, f"'''{brand}''' ist ein Unternehmen.", summary="Anlage")
     mediawiki.edit("Gartenbau", "Beete.", summary=f"{brand} erwähnt")  # another article: not watched
-    source = source_add(workspace=workspace, query_id=query.pk, kind="wiki", target=f"{mediawiki.api_url} | {title}")
+    source = source_add(
+        workspace=workspace, query_id=query.pk, kind="wiki", target=f"{mediawiki.api_url} | {title}"
+    )
 
     assert source_poll(workspace=workspace, source_id=source.pk) == 1
     assert list(Mention.objects.filter(source=source).values_list("remote_id", flat=True)) == [str(first)]
@@ -134,7 +141,9 @@ def test_mediawiki_watched_article(workspace: Workspace, mediawiki: MediaWikiTes
     edited = mediawiki.edit(title, f"'''{brand}''' ist ein Unternehmen in Kiel.", summary="Sitz ergänzt")
     assert source_poll(workspace=workspace, source_id=source.pk) == 1
     assert source_poll(workspace=workspace, source_id=source.pk) == 0
-    assert sorted(int(r) for r in Mention.objects.filter(source=source).values_list("remote_id", flat=True)) == [
+    assert sorted(
+        int(r) for r in Mention.objects.filter(source=source).values_list("remote_id", flat=True)
+    ) == [
         first,
         edited,
     ]
