@@ -9,12 +9,15 @@ an application password, wiki edits through the Action API with a bot password.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
 from resonanz.accounts.models import Workspace
 from resonanz.listening.models import Mention, SavedQuery
 from resonanz.listening.services import query_create, source_add, source_poll
+from testsupport.emulators.base import FaultProxy
 from testsupport.servers.mediawiki import MediaWikiTestSite
 from testsupport.servers.wordpress import WordPressTestSite
 
@@ -46,6 +49,7 @@ def test_wordpress_blog_feed(workspace: Workspace, wordpress: WordPressTestSite,
     mention = Mention.objects.get(source=source)
     assert mention.url == post["link"]
     assert mention.author == wordpress.admin_user
+    assert mention.published_at == datetime.fromisoformat(post["date_gmt"] + "+00:00")
     assert f"{brand}-Router" in mention.text
     assert "<p>" not in mention.text
     source.refresh_from_db()
@@ -162,3 +166,55 @@ def test_mediawiki_missing_article_is_no_error(workspace: Workspace, mediawiki: 
     created = mediawiki.edit(f"{brand} Nirgendwo", f"{brand} gibt es jetzt.", summary="Anlage")
     assert source_poll(workspace=workspace, source_id=source.pk) == 1
     assert Mention.objects.get(source=source).remote_id == str(created)
+
+
+@pytest.fixture
+def wiki_proxy(mediawiki: MediaWikiTestSite) -> Iterator[FaultProxy]:
+    # In front of the real wiki: logs what the source asks for and injects the faults a wiki behind a
+    # proxy shows (the real server cannot be made to fail on demand).
+    with FaultProxy(mediawiki.url) as proxy:
+        yield proxy
+
+
+def test_mediawiki_cursor_on_the_wire_and_faults(
+    workspace: Workspace, mediawiki: MediaWikiTestSite, wiki_proxy: FaultProxy
+) -> None:
+    brand = _brand()
+    query = _query(workspace, brand)
+    title = f"{brand} AG"
+    first = mediawiki.edit(title, f"{brand} AG.", summary="Anlage")
+    source = source_add(
+        workspace=workspace, query_id=query.pk, kind="wiki", target=f"{wiki_proxy.base_url}/api.php | {title}"
+    )
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    second = mediawiki.edit(title, f"{brand} AG in Kiel.", summary="Sitz")
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    asked = wiki_proxy.requests_to("/api.php")
+    assert "rvstartid" not in asked[0].query
+    assert asked[1].query["rvstartid"] == [str(first + 1)]  # the revision after the cursor's
+    source.refresh_from_db()
+    cursor = source.cursor
+    assert cursor.startswith(f"{second}@")
+
+    # A proxy's 503: kept on the source; the cursor stays.
+    wiki_proxy.faults.fail("/api.php", 503)
+    assert source_poll(workspace=workspace, source_id=source.pk) == 0
+    source.refresh_from_db()
+    assert "503" in source.last_error
+    assert source.cursor == cursor
+    # A wiki that became private answers 200 with an error object (https://www.mediawiki.org/wiki/API:Errors_and_warnings).
+    wiki_proxy.faults.fail(
+        "/api.php",
+        200,
+        body={"error": {"code": "readapidenied", "info": "You need read permission to use this module."}},
+    )
+    assert source_poll(workspace=workspace, source_id=source.pk) == 0
+    source.refresh_from_db()
+    assert source.last_error == "You need read permission to use this module."
+    assert source.cursor == cursor
+    # Healthy again: nothing is read twice, the next edit once.
+    assert source_poll(workspace=workspace, source_id=source.pk) == 0
+    third = mediawiki.edit(title, f"{brand} AG in Kiel, gegründet 1990.", summary="Gründung")
+    assert source_poll(workspace=workspace, source_id=source.pk) == 1
+    assert Mention.objects.filter(source=source).count() == 3
+    assert Mention.objects.filter(source=source, remote_id=str(third)).exists()
