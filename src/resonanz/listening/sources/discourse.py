@@ -183,7 +183,7 @@ class DiscourseSource:
         """Read ``/posts.json`` back to the cursor; the newest post id seen."""
         newest, before = after, None
         for _page in range(MAX_PAGES if after else 1):
-            params = {"before": before} if before else {}
+            params: dict[str, int] = {"before": before} if before else {}
             posts = forum.get("/posts.json", params).get("latest_posts") or []
             if not posts:
                 break
