@@ -6,13 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from resonanz.accounts.models import Workspace
+from resonanz.core import crypto
 from resonanz.listening.models import Mention, SavedQuery, Source
 from resonanz.listening.services import source_add, source_poll
 from resonanz.listening.sources import REGISTRY
@@ -242,3 +246,24 @@ def test_a_forum_error_is_kept_in_its_words(
     source_poll(workspace=workspace, source_id=not_a_forum.pk)
     not_a_forum.refresh_from_db()
     assert "not a forum address" in not_a_forum.last_error
+
+
+def test_a_source_api_key_survives_key_rotation(
+    workspace: Workspace, query: SavedQuery, settings: Any
+) -> None:
+    source = _source(workspace, query, "https://forum.example", api_key="k-123", api_username="listener")
+    old_key = settings.ENCRYPTION_KEYS[0]
+    new_key = Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [new_key, old_key]
+    crypto.reset_key_cache()
+    try:
+        call_command("rotate_keys", verbosity=0)
+        settings.ENCRYPTION_KEYS = [new_key]  # the old key removed: the value must still decrypt
+        crypto.reset_key_cache()
+        assert Source.objects.get(pk=source.pk).credentials == {
+            "api_key": "k-123",
+            "api_username": "listener",
+        }
+    finally:
+        settings.ENCRYPTION_KEYS = [old_key]
+        crypto.reset_key_cache()
