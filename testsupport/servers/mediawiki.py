@@ -7,7 +7,9 @@ records, not our reading of the documentation.
 ``start()`` touches nothing outside a temporary directory: ``maintenance/install.php --dbtype sqlite``
 writes ``LocalSettings.php`` and the SQLite files there (under a second); MediaWiki finds that file through
 the ``MW_CONFIG_FILE`` environment variable (includes/BootstrapHelperFunctions.php, 1.39), so the server's
-document root is ``/usr/share/mediawiki`` itself and Debian's ``/etc/mediawiki`` stays empty. A bot
+document root is ``/usr/share/mediawiki`` itself and Debian's ``/etc/mediawiki`` stays empty. Our own
+settings (``devservers/mediawiki/settings.php``: a file cache, no mail, bot passwords) are required at
+the end of the generated file. A bot
 password (``maintenance/createBotPassword.php``) is what edits log in with, as a bot or a tool would
 (https://www.mediawiki.org/wiki/Manual:Bot_passwords): ``action=login`` with a login token, then a CSRF
 token, then ``action=edit`` (https://www.mediawiki.org/wiki/API:Edit).
@@ -32,15 +34,7 @@ __all__ = ["MEDIAWIKI_ROOT", "MediaWikiTestSite", "mediawiki_missing"]
 
 MEDIAWIKI_ROOT = Path(os.environ.get("RESONANZ_MEDIAWIKI_ROOT", "/usr/share/mediawiki"))
 
-# Appended to the generated LocalSettings.php: a file cache for the interface messages (faster first
-# requests than the SQLite l10n store), no e-mail, no uploads, jobs run by requests (search index).
-_EXTRA_SETTINGS = """
-$wgCacheDirectory = "{cache}";
-$wgEnableEmail = false;
-$wgEnableUploads = false;
-$wgEnableBotPasswords = true;
-$wgJobRunRate = 1;
-"""
+DEVSERVER_DIR = Path(__file__).resolve().parents[2] / "devservers" / "mediawiki"
 
 
 def mediawiki_missing() -> str | None:
@@ -93,9 +87,9 @@ class MediaWikiTestSite:
         t0 = time.monotonic()
         try:
             self._dir = Path(tempfile.mkdtemp(prefix="resonanz-mediawiki-"))
-            data, cache = self._dir / "data", self._dir / "cache"
+            data = self._dir / "data"
             data.mkdir()
-            cache.mkdir()
+            (self._dir / "cache").mkdir()
             env = {"MW_CONFIG_FILE": str(self._dir / "LocalSettings.php")}
             run_php(
                 [
@@ -114,8 +108,9 @@ class MediaWikiTestSite:
                 ],
                 cwd=MEDIAWIKI_ROOT,
             )  # fmt: skip
+            extra = str(DEVSERVER_DIR / "settings.php").replace("\\", "\\\\").replace("'", "\\'")
             with (self._dir / "LocalSettings.php").open("a") as settings:
-                settings.write(_EXTRA_SETTINGS.format(cache=cache))
+                settings.write(f"\nrequire_once '{extra}';\n")  # a PHP single-quoted string
             run_php(
                 [
                     "maintenance/createBotPassword.php",
