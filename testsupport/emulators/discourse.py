@@ -283,8 +283,10 @@ class DiscourseEmulator(EmulatorServer):
             raise ApiError(400, "Your search term is too short.", error="invalid_parameters")
         page = int(params.get("page") or 1)
         words, order_latest, category, user, after, before = [], False, None, None, None, None
-        for token in q.split():
-            if token == "order:latest":
+        for phrase, token in re.findall(r'"([^"]*)"|(\S+)', q):
+            if phrase:
+                words.append(phrase.lower())  # "exact phrase"
+            elif token == "order:latest":
                 order_latest = True
             elif token.startswith("#"):
                 category = token[1:].lower()

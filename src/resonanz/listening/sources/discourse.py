@@ -94,6 +94,20 @@ def _error(response: httpx.Response) -> SourceError:
     return SourceError(f"HTTP {response.status_code}: {response.text[:300]}")
 
 
+def _search_words(term: str) -> str | None:
+    """A query term as Discourse search words, or None if it cannot be searched.
+
+    In Discourse's search ``#name`` is a category or tag filter and ``@name`` a user filter
+    (https://docs.discourse.org, ``GET /search.json``, parameter ``q``), so a ``#hashtag`` or ``@handle``
+    term is searched as its word (the services then match the term itself); several words are a phrase in
+    double quotes. Shorter than 3 characters is refused by Discourse (``min_search_term_length``).
+    """
+    word = " ".join(term.lstrip("#@").replace('"', " ").split())
+    if len(word) < 3:
+        return None
+    return f'"{word}"' if " " in word else word
+
+
 class _Forum:
     def __init__(self, base: str, credentials: Mapping[str, str]) -> None:
         headers = {"Accept": "application/json"}
@@ -213,9 +227,10 @@ class DiscourseSource:
         """The first poll's look back: each term searched, newest first (one page of 50 hits a term)."""
         hits: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
         for term in terms:
-            if len(term) < 3:  # Discourse refuses shorter search terms (min_search_term_length)
+            words = _search_words(term)
+            if words is None:
                 continue
-            data = forum.get("/search.json", {"q": f"{term} order:latest"})
+            data = forum.get("/search.json", {"q": f"{words} order:latest"})
             topics = {int(t["id"]): t for t in data.get("topics") or []}
             for post in data.get("posts") or []:
                 topic = topics.get(int(post.get("topic_id") or 0), {})

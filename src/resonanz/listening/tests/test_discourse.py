@@ -18,7 +18,7 @@ from django.urls import reverse
 from resonanz.accounts.models import Workspace
 from resonanz.core import crypto
 from resonanz.listening.models import Mention, SavedQuery, Source
-from resonanz.listening.services import source_add, source_poll
+from resonanz.listening.services import query_create, source_add, source_poll
 from resonanz.listening.sources import REGISTRY
 from testsupport.emulators.discourse import DiscourseEmulator
 
@@ -74,7 +74,8 @@ def test_first_poll_looks_back_through_search_then_follows_the_latest_posts(
     assert mentions[str(named)].url == f"{forum.base_url}/t/acme-router-drops-wi-fi/{topic}/2"
     assert mentions[str(named)].published_at == T0 + timedelta(hours=1)
     searched = forum.requests_to("/search.json")
-    assert [r.query["q"] for r in searched] == [["Acme order:latest"], ["#acmefail order:latest"]]
+    # A #hashtag term is searched as its word: "#name" in Discourse's search is a category filter.
+    assert [r.query["q"] for r in searched] == [["Acme order:latest"], ["acmefail order:latest"]]
     assert forum.requests_to(f"/t/{topic}.json")
     source.refresh_from_db()
     assert source.cursor == str(max(forum.posts))
@@ -91,6 +92,24 @@ def test_first_poll_looks_back_through_search_then_follows_the_latest_posts(
     assert source_poll(workspace=workspace, source_id=source.pk) == 0
     assert Mention.objects.filter(source=source, remote_id=str(new)).exists()
     assert {r.path for r in forum.request_log} == {"/posts.json"}
+
+
+def test_a_phrase_and_a_hashtag_are_searched_as_words(workspace: Workspace, forum: DiscourseEmulator) -> None:
+    query = query_create(workspace=workspace, name="Phrasen", terms="Acme Cloud\n#acmefail\nAB")
+    _topic, phrase = forum.create_topic("Outage", "The Acme Cloud is down.", username="b", at=T0)
+    forum.create_topic("Clouds", "Cloud by Acme, and Acme-Cloud.", username="c", at=T0)  # not the phrase
+    _topic, tagged = forum.create_topic("Again", "Down again #acmefail", username="d", at=T0)
+    source = _source(workspace, query, forum.base_url)
+
+    assert source_poll(workspace=workspace, source_id=source.pk) == 2
+    assert set(Mention.objects.filter(source=source).values_list("remote_id", flat=True)) == {
+        str(phrase),
+        str(tagged),
+    }
+    assert [r.query["q"] for r in forum.requests_to("/search.json")] == [
+        ['"Acme Cloud" order:latest'],
+        ["acmefail order:latest"],
+    ]  # "AB" is too short for Discourse's search: not asked
 
 
 def test_later_polls_page_back_to_the_cursor(
