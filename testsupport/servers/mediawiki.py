@@ -74,6 +74,11 @@ class MediaWikiTestSite:
     def api_url(self) -> str:
         return f"{self.url}/api.php"
 
+    @property
+    def directory(self) -> Path | None:
+        """The per-run directory while the site runs (removed by ``stop()``)."""
+        return self._dir
+
     def __enter__(self) -> Self:
         self.start()
         return self

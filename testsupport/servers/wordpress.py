@@ -96,6 +96,11 @@ class WordPressTestSite:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def directory(self) -> Path | None:
+        """The per-run directory while the site runs (removed by ``stop()``)."""
+        return self._dir
+
     def __enter__(self) -> Self:
         self.start()
         return self
