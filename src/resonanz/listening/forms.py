@@ -22,6 +22,14 @@ class QueryForm(forms.ModelForm[SavedQuery]):
 class SourceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=[])
     target = forms.CharField(label=_("Address"), max_length=1000)
+    # Only for private sources (a forum that needs a login); stored encrypted, never shown again.
+    api_key = forms.CharField(
+        label=_("API key (private sources only)"),
+        required=False,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False),
+    )
+    api_username = forms.CharField(label=_("API user name"), required=False, max_length=150)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

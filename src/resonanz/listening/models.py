@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from resonanz.core.crypto import EncryptedJSONField
+
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
@@ -55,6 +57,9 @@ class Source(models.Model):
     kind = models.CharField(_("kind"), max_length=30)
     target = models.CharField(_("target"), max_length=1000)
     cursor = models.TextField(blank=True)
+    # What a private source needs to be read (a forum's API key and user name), encrypted at rest; handed
+    # to the source's plugin and never shown again.
+    credentials = EncryptedJSONField(default=dict, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 

@@ -12,6 +12,7 @@ import logging
 import math
 import re
 import statistics
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,13 +73,23 @@ def query_delete(*, workspace: Workspace, query_id: int) -> None:
     _query(workspace=workspace, query_id=query_id).delete()
 
 
-def source_add(*, workspace: Workspace, query_id: int, kind: str, target: str) -> Source:
+def source_add(
+    *,
+    workspace: Workspace,
+    query_id: int,
+    kind: str,
+    target: str,
+    credentials: Mapping[str, str] | None = None,
+) -> Source:
+    """Add a place to poll. ``credentials`` (e.g. a private forum's API key and user name) are stored
+    encrypted and handed to the source's plugin at each poll; empty values are left out."""
     query = _query(workspace=workspace, query_id=query_id)
     if kind not in REGISTRY:
         raise ValidationError({"kind": _("Unknown kind of source.")})
     if not target.strip():
         raise ValidationError({"target": _("Enter the source's address.")})
-    return Source.objects.create(query=query, kind=kind, target=target.strip())
+    secrets = {key: value.strip() for key, value in (credentials or {}).items() if value and value.strip()}
+    return Source.objects.create(query=query, kind=kind, target=target.strip(), credentials=secrets)
 
 
 def source_remove(*, workspace: Workspace, source_id: int) -> None:
@@ -127,7 +138,11 @@ def source_poll(*, workspace: Workspace, source_id: int) -> int:
         return 0
     try:
         result = plugin.fetch(
-            workspace=workspace, target=source.target, terms=query.term_list, cursor=source.cursor
+            workspace=workspace,
+            target=source.target,
+            terms=query.term_list,
+            cursor=source.cursor,
+            credentials=dict(source.credentials or {}),
         )
     except SourceError as exc:
         Source.objects.filter(pk=source.pk).update(last_polled_at=now, last_error=str(exc)[:2000])

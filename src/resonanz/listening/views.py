@@ -145,7 +145,16 @@ def source_add_view(request: HttpRequest, scope: Scope, query_id: int) -> HttpRe
     form = SourceForm(request.POST)
     if form.is_valid():
         try:
-            source_add(workspace=scope.workspace, query_id=query.pk, **form.cleaned_data)
+            source_add(
+                workspace=scope.workspace,
+                query_id=query.pk,
+                kind=form.cleaned_data["kind"],
+                target=form.cleaned_data["target"],
+                credentials={
+                    "api_key": form.cleaned_data["api_key"],
+                    "api_username": form.cleaned_data["api_username"],
+                },
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

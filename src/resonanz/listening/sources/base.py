@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -37,4 +38,15 @@ class SourcePlugin(Protocol):
     #: Help for the target field ("the feed's address", "the channel to search with").
     target_help: Promise
 
-    def fetch(self, *, workspace: Workspace, target: str, terms: list[str], cursor: str) -> FetchResult: ...
+    def fetch(
+        self,
+        *,
+        workspace: Workspace,
+        target: str,
+        terms: list[str],
+        cursor: str,
+        credentials: Mapping[str, str],
+    ) -> FetchResult:
+        """Read the source from ``cursor`` on. ``credentials``: the source's own secrets (empty for public
+        sources), stored encrypted on the source."""
+        ...

@@ -1,8 +1,8 @@
 """RSS and Atom feeds of blogs and news sites, read with feedparser (https://feedparser.readthedocs.io).
 
 The feed is fetched with httpx (a timeout, no redirects to other schemes) and parsed from the bytes:
-feedparser's own fetching has no timeout. Every entry newer than the cursor (the newest ``published`` or
-``updated`` seen) is offered; the services keep those that match the query and drop duplicates by id.
+feedparser's own fetching has no timeout. Every entry from the cursor's second on (the newest ``published``
+or ``updated`` seen) is offered; the services keep those that match the query and drop duplicates by id.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from .base import FetchResult, FoundItem, SourceError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from resonanz.accounts.models import Workspace
 
 TIMEOUT_SECONDS = 10.0
@@ -40,7 +42,15 @@ class FeedSource:
     label: Promise = _("RSS or Atom feed")
     target_help: Promise = _("The feed's address (https://…/feed/).")
 
-    def fetch(self, *, workspace: Workspace, target: str, terms: list[str], cursor: str) -> FetchResult:
+    def fetch(
+        self,
+        *,
+        workspace: Workspace,
+        target: str,
+        terms: list[str],
+        cursor: str,
+        credentials: Mapping[str, str],
+    ) -> FetchResult:
         try:
             response = httpx.get(target, timeout=TIMEOUT_SECONDS, follow_redirects=True)
             response.raise_for_status()
@@ -54,7 +64,10 @@ class FeedSource:
         items = []
         for entry in parsed.entries:
             when = _when(entry) or timezone.now()
-            if since is not None and when <= since:
+            # Inclusive: feed times have whole seconds (RFC 822 / RFC 3339, as blog engines write them), so a
+            # post published in the second of the cursor but after the last poll must come again; the
+            # services drop what was seen by id.
+            if since is not None and when < since:
                 continue
             newest = when if newest is None or when > newest else newest
             title = strip_tags(entry.get("title", ""))

@@ -21,6 +21,8 @@ from resonanz.connectors.registry import get_connector
 from .base import FetchResult, FoundItem, SourceError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from resonanz.accounts.models import Workspace
 
 
@@ -29,7 +31,15 @@ class NetworkSearchSource:
     label: Promise = _("Search on a channel's network")
     target_help: Promise = _("The number of the channel to search with (its network must offer search).")
 
-    def fetch(self, *, workspace: Workspace, target: str, terms: list[str], cursor: str) -> FetchResult:
+    def fetch(
+        self,
+        *,
+        workspace: Workspace,
+        target: str,
+        terms: list[str],
+        cursor: str,
+        credentials: Mapping[str, str],
+    ) -> FetchResult:
         channel = (
             Channel.objects.filter(pk=int(target), workspace=workspace, owner__isnull=True).first()
             if target.isdigit()

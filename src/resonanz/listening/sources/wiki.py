@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from .base import FetchResult, FoundItem, SourceError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from resonanz.accounts.models import Workspace
 
 TIMEOUT_SECONDS = 10.0
@@ -45,7 +47,15 @@ class WikiSource:
     label: Promise = _("Wiki (recent changes or one article's edits)")
     target_help: Promise = _("The wiki's api.php address, optionally followed by | and an article's title.")
 
-    def fetch(self, *, workspace: Workspace, target: str, terms: list[str], cursor: str) -> FetchResult:
+    def fetch(
+        self,
+        *,
+        workspace: Workspace,
+        target: str,
+        terms: list[str],
+        cursor: str,
+        credentials: Mapping[str, str],
+    ) -> FetchResult:
         api_url, _sep, title = (part.strip() for part in target.partition("|"))
         last_revid, _sep, since = cursor.partition("@")
         after = int(last_revid) if last_revid.isdigit() else 0

@@ -1,4 +1,5 @@
-"""Fixtures of the listening tests: a local blog feed server, a webhook receiver, queries and mentions."""
+"""Fixtures of the listening tests: a local blog feed server, a webhook receiver, queries and mentions, and
+the real Debian WordPress and MediaWiki (``testsupport/servers/``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from resonanz.accounts.models import Workspace
 from resonanz.listening.models import Mention, SavedQuery, Source
 from resonanz.listening.services import query_create
 from testsupport.emulators.feeds import FeedServer, WebhookReceiver
+from testsupport.servers.mediawiki import MediaWikiTestSite, mediawiki_missing
+from testsupport.servers.wordpress import WordPressTestSite, wordpress_missing
 
 
 @pytest.fixture
@@ -51,3 +54,24 @@ def make_mention(workspace: Workspace, query: SavedQuery) -> Callable[..., Menti
         )
 
     return make
+
+
+# -- the real Debian WordPress and MediaWiki (one of each per test session: ~1 s each to start) -------
+
+
+@pytest.fixture(scope="session")
+def wordpress() -> Iterator[WordPressTestSite]:
+    reason = wordpress_missing()
+    if reason:
+        pytest.skip(reason)
+    with WordPressTestSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def mediawiki() -> Iterator[MediaWikiTestSite]:
+    reason = mediawiki_missing()
+    if reason:
+        pytest.skip(reason)
+    with MediaWikiTestSite() as site:
+        yield site

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,7 +12,7 @@ from django.core.exceptions import ValidationError
 from resonanz.accounts.models import Workspace
 from resonanz.channels.models import Channel
 from resonanz.listening.errors import ListeningNotFound
-from resonanz.listening.models import Mention, SavedQuery, Source
+from resonanz.listening.models import Mention, SavedQuery
 from resonanz.listening.services import (
     mention_matches,
     mentions_analyse,
@@ -25,7 +24,6 @@ from resonanz.listening.services import (
 from resonanz.listening.sources import REGISTRY
 from testsupport.emulators.feeds import FeedEntry, FeedServer
 from testsupport.emulators.mastodon import MastodonEmulator
-from testsupport.emulators.mediawiki import MediaWikiEmulator
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -49,44 +47,6 @@ def test_query_of_another_workspace_is_not_found(query: SavedQuery, other_worksp
         query_update(workspace=other_workspace, query_id=query.pk, name="x")
     with pytest.raises(ListeningNotFound):
         source_add(workspace=other_workspace, query_id=query.pk, kind="feed", target="http://127.0.0.1/")
-
-
-def _blog(feed_server: FeedServer) -> None:
-    feed_server.add(
-        FeedEntry("post-1", "Acme launches a router", "<p>New hardware.</p>", T0, "http://blog/1", "Ann")
-    )
-    feed_server.add(
-        FeedEntry("post-2", "Weekend at the Acme Hotel", "Lovely.", T0 + timedelta(hours=1), "http://blog/2")
-    )
-    feed_server.add(
-        FeedEntry("post-3", "Gardening tips", "Nothing on brands.", T0 + timedelta(hours=2), "http://blog/3")
-    )
-
-
-@pytest.mark.parametrize("path", ["/rss.xml", "/atom.xml"])
-def test_feed_poll_stores_matches_once(
-    workspace: Workspace, query: SavedQuery, feed_server: FeedServer, path: str
-) -> None:
-    _blog(feed_server)
-    source = source_add(
-        workspace=workspace, query_id=query.pk, kind="feed", target=feed_server.base_url + path
-    )
-    assert source_poll(workspace=workspace, source_id=source.pk) == 1
-    mention = Mention.objects.get(source=source)
-    assert mention.remote_id == "post-1"
-    assert mention.url == "http://blog/1"
-    assert "<p>" not in mention.text
-    assert mention.published_at == T0
-    # Nothing new: the cursor skips what was seen, and even without the cursor dedup holds.
-    assert source_poll(workspace=workspace, source_id=source.pk) == 0
-    Source.objects.filter(pk=source.pk).update(cursor="")
-    assert source_poll(workspace=workspace, source_id=source.pk) == 0
-    feed_server.add(
-        FeedEntry("post-4", "#acmefail again", "Down for hours.", T0 + timedelta(hours=3), "http://blog/4")
-    )
-    assert source_poll(workspace=workspace, source_id=source.pk) == 1
-    assert Mention.objects.filter(source=source).count() == 2
-    assert len(feed_server.requests_to(path)) == 4
 
 
 def test_feed_poll_error_is_kept_on_the_source(
@@ -159,42 +119,6 @@ def test_network_source_refuses_a_foreign_channel(
     assert source_poll(workspace=workspace, source_id=source.pk) == 0
     source.refresh_from_db()
     assert "not in this workspace" in source.last_error
-
-
-@pytest.fixture
-def wiki() -> Iterator[MediaWikiEmulator]:
-    with MediaWikiEmulator() as server:
-        yield server
-
-
-def test_wiki_recent_changes(workspace: Workspace, query: SavedQuery, wiki: MediaWikiEmulator) -> None:
-    wiki.edit("Acme Corporation", user="Editor1", comment="Neue Rückrufaktion ergänzt", at=T0)
-    wiki.edit("Gartenbau", user="Editor2", comment="Tippfehler", at=T0 + timedelta(minutes=1))
-    wiki.edit("Acme Hotel", user="Editor3", comment="Zimmerpreise", at=T0 + timedelta(minutes=2))
-    source = source_add(workspace=workspace, query_id=query.pk, kind="wiki", target=wiki.api_url)
-    assert source_poll(workspace=workspace, source_id=source.pk) == 1
-    mention = Mention.objects.get(source=source)
-    assert mention.text == "Acme Corporation: Neue Rückrufaktion ergänzt"
-    assert mention.author == "Editor1"
-    assert "oldid=100" in mention.url
-    wiki.edit("Acme Corporation", user="Editor4", comment="Quelle", at=T0 + timedelta(minutes=2))
-    assert source_poll(workspace=workspace, source_id=source.pk) == 1
-    assert source_poll(workspace=workspace, source_id=source.pk) == 0
-    assert wiki.requests_to("/w/api.php")[-1].query["rcstart"] == ["2026-11-30T09:02:00Z"]
-
-
-def test_wiki_watched_article(workspace: Workspace, wiki: MediaWikiEmulator) -> None:
-    query = query_create(workspace=workspace, name="Artikel", terms="Acme")
-    wiki.edit("Acme Corporation", user="A", comment="Anlage", at=T0)
-    wiki.edit("Gartenbau", user="B", comment="Acme erwähnt", at=T0)
-    source = source_add(
-        workspace=workspace, query_id=query.pk, kind="wiki", target=f"{wiki.api_url} | Acme Corporation"
-    )
-    assert source_poll(workspace=workspace, source_id=source.pk) == 1
-    wiki.edit("Acme Corporation", user="C", comment="Umsatz 2026", at=T0 + timedelta(hours=1))
-    assert source_poll(workspace=workspace, source_id=source.pk) == 1
-    assert sorted(Mention.objects.filter(source=source).values_list("author", flat=True)) == ["A", "C"]
-    assert wiki.requests_to("/w/api.php")[-1].query["rvstartid"] == ["101"]
 
 
 def test_periodic_poll_reaches_every_source_and_survives_a_broken_one(

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from resonanz.channels.models import Channel, OAuthClient, PendingOAuth
-from resonanz.core.crypto import rotate_token
+from resonanz.core.crypto import EncryptedJSONField, rotate_token
 
 
 class Command(BaseCommand):
@@ -19,17 +19,23 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         total = 0
-        for model, field in ((Channel, "credentials"), (OAuthClient, "credentials"), (PendingOAuth, "data")):
-            table = model._meta.db_table
-            column = model._meta.get_field(field).column  # type: ignore[union-attr]
+        # Every encrypted field of every installed model (channel logins, OAuth clients, pending
+        # authorisations, listening sources' API keys...), so a new one cannot be forgotten here.
+        encrypted = [
+            (model._meta.db_table, model._meta.pk.column, field.column)  # type: ignore[union-attr]
+            for model in apps.get_models()
+            for field in model._meta.concrete_fields
+            if isinstance(field, EncryptedJSONField)
+        ]
+        for table, pk_column, column in encrypted:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SELECT id, {column} FROM {table}")  # noqa: S608 - names from our models
+                cursor.execute(f"SELECT {pk_column}, {column} FROM {table}")  # noqa: S608 - names from our models
                 rows = cursor.fetchall()
                 for pk, token in rows:
                     if not token:
                         continue
                     cursor.execute(
-                        f"UPDATE {table} SET {column} = %s WHERE id = %s",  # noqa: S608
+                        f"UPDATE {table} SET {column} = %s WHERE {pk_column} = %s",  # noqa: S608
                         [rotate_token(token), pk],
                     )
                     total += 1
