@@ -25,6 +25,7 @@ from resonanz.channels.services import channel_account, channel_refresh_credenti
 from resonanz.connectors.base import (
     AuthExpired,
     ConnectorError,
+    DirectMessagePage,
     Engagement,
     MentionPage,
     NotSupported,
@@ -307,7 +308,7 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
     # Mentions after the replies: a mention that answers one of our posts is then already filed under
     # that post (see ``engagement_store_mentions``). Channels the variant sync just flagged "reconnect
     # needed" are no longer active here.
-    mentions = mentions_failed = followers = followers_failed = 0
+    mentions = mentions_failed = followers = followers_failed = direct = direct_failed = 0
     # Personal channels (advocacy) have no mentions inbox: a person's mentions are not the brand's.
     channels = (
         Channel.objects.filter(status=ChannelStatus.ACTIVE, owner__isnull=True)
@@ -326,18 +327,26 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
             except ConnectorError as exc:
                 followers_failed += 1
                 logger.info("follower sync of channel %s failed: %s", channel.pk, exc)
-        if InboxKind.MENTIONS not in spec.inbox:
-            continue
-        try:
-            mentions += engagement_sync_mentions(workspace=channel.workspace, channel=channel)
-        except ConnectorError as exc:
-            mentions_failed += 1
-            logger.info("mentions sync of channel %s failed: %s", channel.pk, exc)
+        if InboxKind.MENTIONS in spec.inbox:
+            try:
+                mentions += engagement_sync_mentions(workspace=channel.workspace, channel=channel)
+            except ConnectorError as exc:
+                mentions_failed += 1
+                logger.info("mentions sync of channel %s failed: %s", channel.pk, exc)
+                continue  # the same login and server: the direct messages wait for the next run too
+        if InboxKind.DIRECT_MESSAGES in spec.inbox:
+            try:
+                direct += engagement_sync_direct_messages(workspace=channel.workspace, channel=channel)
+            except ConnectorError as exc:
+                direct_failed += 1
+                logger.info("direct messages sync of channel %s failed: %s", channel.pk, exc)
     return {
         "synced": ok,
         "failed": failed,
         "mentions": mentions,
         "mentions_failed": mentions_failed,
+        "direct_messages": direct,
+        "direct_messages_failed": direct_failed,
         "followers": followers,
         "followers_failed": followers_failed,
     }
@@ -477,9 +486,12 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
         ).values_list("remote_id", flat=True)
     )
     new_ids: list[int] = []
+    direct_elsewhere = InboxKind.DIRECT_MESSAGES in get_connector(channel.network).spec.inbox
     for item in items:
         if item.remote_id in filed:
             continue  # already in one of the channel's conversations (as a reply or as a mention)
+        if item.direct and direct_elsewhere:
+            continue  # a direct message: the direct-messages sync files it under its conversation
         if item.in_reply_to_remote_id and item.in_reply_to_remote_id in own_posts | reply_threads:
             continue  # an answer to our post: the reply sync files it under that post
         message = _store_mention(workspace=workspace, channel=channel, item=item)
@@ -489,6 +501,122 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
     if new_ids:
         messages_analyse_later(workspace=workspace, message_ids=new_ids)
     return len(new_ids)
+
+
+DIRECT_CURSOR_SETTING = "inbox_direct_cursor"
+
+
+def engagement_sync_direct_messages(*, workspace: Workspace, channel: Channel) -> int:
+    """Fetch the channel's direct conversations with new activity since its cursor and file them; returns
+    how many messages are new. As for mentions, the cursor moves only together with what was stored."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    connector = get_connector(channel.network)
+    if InboxKind.DIRECT_MESSAGES not in connector.spec.inbox:
+        return 0
+    account = channel_account(channel=channel)
+    cursor = account.settings.get(DIRECT_CURSOR_SETTING) or None
+    try:
+        try:
+            page = connector.fetch_direct_messages(account=account, cursor=cursor)
+        except AuthExpired as first:
+            if not channel_refresh_credentials(channel=channel, account=account, cause=first.network_message):
+                raise
+            page = connector.fetch_direct_messages(account=account, cursor=cursor)
+    except NotSupported:
+        channel_store_account(channel=channel, account=account)
+        return 0
+    with transaction.atomic():
+        created = engagement_store_direct_messages(workspace=workspace, channel=channel, page=page)
+        if page.cursor != cursor:
+            account.update_settings(**{DIRECT_CURSOR_SETTING: page.cursor})
+        channel_store_account(channel=channel, account=account)
+    return created
+
+
+@transaction.atomic
+def engagement_store_direct_messages(
+    *, workspace: Workspace, channel: Channel, page: DirectMessagePage
+) -> int:
+    """File each direct conversation of ``page`` as one conversation of kind "direct_messages" (its
+    ``root_remote_id`` is the network's conversation id); returns how many messages are new. Storing the
+    same page again adds nothing. A message the channel already has (filed as a mention before this kind
+    existed) takes its conversation along: that conversation becomes the direct one, so one conversation
+    on the network stays one in the inbox."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    entries = [
+        (entry, [m for m in entry.messages if m.remote_id and m.author_id != channel.remote_id])
+        for entry in page.conversations
+        if entry.remote_id
+    ]
+    entries = [(entry, items) for entry, items in entries if items]
+    if not entries:
+        return 0
+    existing = {
+        c.root_remote_id: c
+        for c in Conversation.objects.filter(
+            channel=channel, root_remote_id__in=[e.remote_id for e, _ in entries]
+        )
+    }
+    filed: dict[str, int] = dict(
+        Message.objects.filter(
+            conversation__channel=channel, remote_id__in=[m.remote_id for _, items in entries for m in items]
+        ).values_list("remote_id", "conversation_id")
+    )
+    new_total = 0
+    for entry, items in entries:
+        conversation = existing.get(entry.remote_id)
+        if conversation is None:
+            earlier = Conversation.objects.filter(
+                pk__in=[filed[m.remote_id] for m in items if m.remote_id in filed],
+                kind=InboxKind.MENTIONS.value,
+            ).first()
+            if earlier is not None:
+                # Filed as a mention before: it becomes the conversation's (a direct answer filed under
+                # our public post stays there, with the post's other replies, and is skipped below).
+                conversation = earlier
+                conversation.kind = InboxKind.DIRECT_MESSAGES.value
+                conversation.root_remote_id = entry.remote_id[:500]
+                conversation.save(update_fields=["kind", "root_remote_id"])
+        fresh = [m for m in items if m.remote_id not in filed]
+        if not fresh:
+            continue
+        if conversation is None:
+            conversation = Conversation.objects.create(
+                workspace=workspace,
+                channel=channel,
+                root_remote_id=entry.remote_id[:500],
+                kind=InboxKind.DIRECT_MESSAGES.value,
+                last_message_at=max(m.created_at for m in fresh),
+            )
+        created = Message.objects.bulk_create([_message_row(conversation, m) for m in fresh])
+        new_ids = [m.pk for m in created]
+        filed.update((m.remote_id, conversation.pk) for m in fresh)
+        new_total += len(new_ids)
+        latest = max(filter(None, [conversation.last_message_at, *(m.created_at for m in fresh)]))
+        if conversation.status == ConversationStatus.CLOSED:
+            conversation_set_status(
+                workspace=workspace, conversation=conversation, status=ConversationStatus.OPEN
+            )
+        if latest != conversation.last_message_at:
+            conversation.last_message_at = latest
+            conversation.save(update_fields=["last_message_at"])
+        messages_analyse_later(workspace=workspace, message_ids=new_ids)
+        conversation_route(workspace=workspace, conversation=conversation, message_ids=new_ids)
+    return new_total
+
+
+def _message_row(conversation: Conversation, item: RemoteReply) -> Message:
+    return Message(
+        conversation=conversation,
+        remote_id=item.remote_id[:500],
+        url=item.url[:1000],
+        author_id=item.author_id[:300],
+        author_handle=item.author_handle[:300],
+        author_name=item.author_name[:300],
+        text=item.text,
+        in_reply_to_remote_id=item.in_reply_to_remote_id[:500],
+        created_at=item.created_at,
+    )
 
 
 def _store_mention(*, workspace: Workspace, channel: Channel, item: RemoteReply) -> Message | None:
