@@ -6,7 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -69,6 +69,9 @@ from .models import (
 from .rules import MessageFacts, conditions_hold, keyword_list, rule_conditions
 from .selectors import SYNC_WINDOW, inbox_members, variants_due_for_sync
 
+if TYPE_CHECKING:
+    from resonanz.language.sentiment import Tier
+
 logger = logging.getLogger(__name__)
 
 
@@ -107,25 +110,16 @@ def engagement_store(
             root_remote_id=variant.remote_id,
             defaults={"workspace": workspace, "variant": variant, "kind": InboxKind.REPLIES.value},
         )
-        latest = conversation.last_message_at
-        new_ids: list[int] = []
-        for reply in replies:
-            message, message_created = Message.objects.get_or_create(
-                conversation=conversation,
-                remote_id=reply.remote_id,
-                defaults={
-                    "url": reply.url,
-                    "author_id": reply.author_id,
-                    "author_handle": reply.author_handle,
-                    "author_name": reply.author_name,
-                    "text": reply.text,
-                    "in_reply_to_remote_id": reply.in_reply_to_remote_id,
-                    "created_at": reply.created_at,
-                },
-            )
-            if message_created:
-                new_ids.append(message.pk)
-            latest = max(filter(None, [latest, reply.created_at]))
+        latest = max(filter(None, [conversation.last_message_at, *(r.created_at for r in replies)]))
+        # One query for what is there and one insert for what is not (a get_or_create per reply cost
+        # four statements each: bench/ingest.py).
+        known = set(
+            Message.objects.filter(
+                conversation=conversation, remote_id__in=[r.remote_id for r in replies]
+            ).values_list("remote_id", flat=True)
+        )
+        fresh = list({r.remote_id: r for r in replies if r.remote_id not in known}.values())
+        new_ids = [m.pk for m in Message.objects.bulk_create([_message_row(conversation, r) for r in fresh])]
         if new_ids:
             messages_analyse_later(workspace=workspace, message_ids=new_ids)
         if conversation.status == ConversationStatus.CLOSED and latest != conversation.last_message_at:
@@ -485,21 +479,54 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
             conversation__channel=channel, conversation__kind=InboxKind.REPLIES.value, remote_id__in=parents
         ).values_list("remote_id", flat=True)
     )
-    new_ids: list[int] = []
     direct_elsewhere = InboxKind.DIRECT_MESSAGES in get_connector(channel.network).spec.inbox
+    answers = own_posts | reply_threads
+    todo: dict[str, RemoteReply] = {}
     for item in items:
-        if item.remote_id in filed:
+        if item.remote_id in filed or item.remote_id in todo:
             continue  # already in one of the channel's conversations (as a reply or as a mention)
         if item.direct and direct_elsewhere:
             continue  # a direct message: the direct-messages sync files it under its conversation
-        if item.in_reply_to_remote_id and item.in_reply_to_remote_id in own_posts | reply_threads:
+        if item.in_reply_to_remote_id and item.in_reply_to_remote_id in answers:
             continue  # an answer to our post: the reply sync files it under that post
-        message = _store_mention(workspace=workspace, channel=channel, item=item)
-        if message is not None:
-            new_ids.append(message.pk)
-            filed.add(item.remote_id)
-    if new_ids:
-        messages_analyse_later(workspace=workspace, message_ids=new_ids)
+        todo[item.remote_id] = item
+    if not todo:
+        return 0
+    # In bulk: one query for conversations rooted there already (a listening mention turned into one),
+    # one insert for the new conversations, one for the messages, routing for the page at once.
+    conversations = {
+        c.root_remote_id: c
+        for c in Conversation.objects.filter(channel=channel, root_remote_id__in=list(todo))
+    }
+    made = Conversation.objects.bulk_create(
+        [
+            Conversation(
+                workspace=workspace,
+                channel=channel,
+                root_remote_id=remote_id,
+                kind=InboxKind.MENTIONS.value,
+                last_message_at=item.created_at,
+            )
+            for remote_id, item in todo.items()
+            if remote_id not in conversations
+        ]
+    )
+    conversations.update((c.root_remote_id, c) for c in made)
+    messages = Message.objects.bulk_create(
+        [_message_row(conversations[remote_id], item) for remote_id, item in todo.items()]
+    )
+    fresh = {c.pk for c in made}
+    conversations_route_new(
+        workspace=workspace,
+        arrived=[(m.conversation, [m]) for m in messages if m.conversation.pk in fresh],
+    )
+    for message in messages:
+        if message.conversation.pk not in fresh:
+            conversation_route(
+                workspace=workspace, conversation=message.conversation, message_ids=[message.pk]
+            )
+    new_ids = [m.pk for m in messages]
+    messages_analyse_later(workspace=workspace, message_ids=new_ids)
     return len(new_ids)
 
 
@@ -619,34 +646,6 @@ def _message_row(conversation: Conversation, item: RemoteReply) -> Message:
     )
 
 
-def _store_mention(*, workspace: Workspace, channel: Channel, item: RemoteReply) -> Message | None:
-    conversation, _created = Conversation.objects.get_or_create(
-        channel=channel,
-        root_remote_id=item.remote_id,
-        defaults={
-            "workspace": workspace,
-            "kind": InboxKind.MENTIONS.value,
-            "last_message_at": item.created_at,
-        },
-    )
-    message, message_created = Message.objects.get_or_create(
-        conversation=conversation,
-        remote_id=item.remote_id,
-        defaults={
-            "url": item.url,
-            "author_id": item.author_id,
-            "author_handle": item.author_handle,
-            "author_name": item.author_name,
-            "text": item.text,
-            "in_reply_to_remote_id": item.in_reply_to_remote_id,
-            "created_at": item.created_at,
-        },
-    )
-    if message_created:
-        conversation_route(workspace=workspace, conversation=conversation, message_ids=[message.pk])
-    return message if message_created else None
-
-
 # -- language and sentiment -------------------------------------------------------------------------
 #
 # Each message from the network gets its language and sentiment, with the words that weighed most, from
@@ -665,9 +664,16 @@ def messages_analyse_later(*, workspace: Workspace, message_ids: list[int]) -> N
     transaction.on_commit(lambda: analyse_messages.enqueue(workspace_id=workspace.pk, message_ids=ids))
 
 
-def messages_analyse(*, workspace: Workspace, message_ids: list[int] | None = None, limit: int = 500) -> int:
+def messages_analyse(
+    *,
+    workspace: Workspace,
+    message_ids: list[int] | None = None,
+    limit: int = 500,
+    tier: Tier = "combined",
+) -> int:
     """Judge the workspace's messages that are not judged yet (of ``message_ids``, or any); returns how
-    many. Our own answers (``sent_by``) are not judged. Idempotent: a message judged once is skipped."""
+    many. Our own answers (``sent_by``) are not judged. Idempotent: a message judged once is skipped.
+    ``tier`` is the classifier's (docs/language.md); the task uses the default, "combined"."""
     from resonanz.language import texts_analyse  # the models load only in the processes that judge
 
     qs = Message.objects.filter(
@@ -678,7 +684,8 @@ def messages_analyse(*, workspace: Workspace, message_ids: list[int] | None = No
     messages = list(qs.order_by("pk")[:limit])
     for start in range(0, len(messages), ANALYSE_BATCH):
         batch = messages[start : start + ANALYSE_BATCH]
-        for message, result in zip(batch, texts_analyse(texts=[m.text for m in batch]), strict=True):
+        results = texts_analyse(texts=[m.text for m in batch], tier=tier)
+        for message, result in zip(batch, results, strict=True):
             message.language = result.language
             message.sentiment = result.sentiment
             message.sentiment_reasons = [
@@ -1441,6 +1448,81 @@ def conversation_route(
                 conversation_auto_assign(workspace=workspace, conversation=conversation)
         Message.objects.filter(pk__in=[m.pk for m in fresh]).update(routed=True)
     return applied
+
+
+def conversations_route_new(
+    *, workspace: Workspace, arrived: list[tuple[Conversation, list[Message]]]
+) -> None:
+    """``conversation_route`` for many conversations made in this transaction with these messages (and no
+    others): the same decisions in the same order, with the rules read once and the round robin's row
+    locked once for all of them. Nobody else can see these conversations yet, so none is locked, and none
+    is assigned yet. The ingest's hot path: bench/ingest.py."""
+    if not arrived:
+        return
+    for conversation, _messages in arrived:
+        _ensure_conversation(workspace, conversation)
+    with transaction.atomic(savepoint=False):
+        rules = list(
+            AssignmentRule.objects.filter(workspace=workspace, enabled=True).select_related(
+                "assignee", "channel"
+            )
+        )
+        conditions = [(rule, rule_conditions(rule)) for rule in rules]
+        routed: list[int] = []
+        in_turn: list[Conversation] = []
+        for conversation, messages in arrived:
+            facts = [MessageFacts(text=m.text, language=m.language, sentiment=m.sentiment) for m in messages]
+            unjudged = any(m.sentiment is None for m in messages)
+            outcome: AssignmentRule | bool | None = None  # a rule, None (round robin) or False (wait)
+            for rule, condition in conditions:
+                if condition.needs_analysis and unjudged:
+                    outcome = False
+                    break
+                if conditions_hold(
+                    conditions=condition,
+                    channel_id=conversation.channel_id,
+                    kind=conversation.kind,
+                    messages=facts,
+                ):
+                    outcome = rule
+                    break
+            if outcome is False:
+                continue  # messages stay unrouted: ``messages_analyse`` routes them once judged
+            if isinstance(outcome, AssignmentRule):
+                rule_apply(workspace=workspace, rule=outcome, conversation=conversation)
+            else:
+                in_turn.append(conversation)
+            routed += [m.pk for m in messages]
+        if in_turn:
+            _round_robin_many(workspace=workspace, conversations=in_turn)
+        if routed:
+            Message.objects.filter(pk__in=routed).update(routed=True)
+            for _conversation, messages in arrived:
+                for message in messages:
+                    message.routed = message.routed or message.pk in routed
+
+
+def _round_robin_many(*, workspace: Workspace, conversations: list[Conversation]) -> None:
+    """``conversation_auto_assign`` for several unassigned conversations in turn, the settings row locked
+    once."""
+    inbox_settings_get(workspace=workspace)
+    found = InboxSettings.objects.select_for_update().get(workspace=workspace)
+    if not found.round_robin:
+        return
+    members = inbox_members(workspace=workspace)
+    pool = sorted(
+        [u for u, role in members.items() if role == Role.AGENT] or list(members), key=lambda u: u.pk
+    )
+    if not pool:
+        return
+    after = found.last_assignee_id or 0
+    for conversation in conversations:
+        chosen = next((u for u in pool if u.pk > after), pool[0])
+        conversation.assignee = chosen
+        after = chosen.pk
+    found.last_assignee = chosen
+    found.save(update_fields=["last_assignee"])
+    Conversation.objects.bulk_update(conversations, ["assignee"])
 
 
 # -- GDPR: retention, erasure and export of one person's messages -------------------------------------
