@@ -29,14 +29,18 @@ one page with ``CaptureQueriesContext``. The load average at start and end is pr
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import json
 import os
+import pstats
 import resource
 import secrets
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -145,6 +149,23 @@ def pages(sample: list[str], count: int) -> list[Any]:
     return out
 
 
+@contextlib.contextmanager
+def profiled(ns: argparse.Namespace, name: str) -> Iterator[None]:
+    """``--profile``: the phase under cProfile with a CPU clock; the top functions go to stderr (the
+    figures of a profiled run are not the benchmark's)."""
+    if not ns.profile:
+        yield
+        return
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        print(f"--- {name}: top functions by own CPU time", file=sys.stderr)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+
+
 def measure(ns: argparse.Namespace, db_pids: list[int]) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -169,8 +190,9 @@ def measure(ns: argparse.Namespace, db_pids: list[int]) -> dict[str, Any]:
     meter.start()
     cpu0, wall0 = own_cpu(), time.perf_counter()
     stored = first
-    for page in todo[1:]:
-        stored += engagement_store_mentions(workspace=workspace, channel=channel, page=page)
+    with profiled(ns, "store"):
+        for page in todo[1:]:
+            stored += engagement_store_mentions(workspace=workspace, channel=channel, page=page)
     wall, cpu = time.perf_counter() - wall0, own_cpu() - cpu0
     pg = meter.stop().get("postgres", 0.0)
     timed = stored - first
@@ -191,8 +213,9 @@ def measure(ns: argparse.Namespace, db_pids: list[int]) -> dict[str, Any]:
     meter.start()
     cpu0, wall0 = own_cpu(), time.perf_counter()
     judged = 0
-    for start in range(0, len(ids), 500):
-        judged += messages_analyse(workspace=workspace, message_ids=ids[start : start + 500], tier="fast")
+    with profiled(ns, "first_pass"):
+        for start in range(0, len(ids), 500):
+            judged += messages_analyse(workspace=workspace, message_ids=ids[start : start + 500], tier="fast")
     wall, cpu = time.perf_counter() - wall0, own_cpu() - cpu0
     pg = meter.stop().get("postgres", 0.0)
     result["first_pass"] = {
@@ -203,9 +226,7 @@ def measure(ns: argparse.Namespace, db_pids: list[int]) -> dict[str, Any]:
         "per_s_wall": round(judged / wall),
         "per_core_s": round(judged / (cpu + pg)),
     }
-    total_cpu = sum(
-        result[k]["cpu_driver_s"] + result[k]["cpu_postgres_s"] for k in ("store", "first_pass")
-    )
+    total_cpu = sum(result[k]["cpu_driver_s"] + result[k]["cpu_postgres_s"] for k in ("store", "first_pass"))
     result["ingest_per_core_s"] = round(timed / total_cpu) if total_cpu else None
     per_core = result["ingest_per_core_s"]
     result["ingest_target_met"] = bool(per_core and per_core >= TARGET_PER_CORE)
@@ -247,6 +268,7 @@ def main() -> None:
     parser.add_argument("--db-name", default="inboxscale_bench_ingest")
     parser.add_argument("--messages", type=int, default=4000)
     parser.add_argument("--full-texts", type=int, default=256)
+    parser.add_argument("--profile", action="store_true", help="cProfile the store and first pass")
     ns = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     load_start = os.getloadavg()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -691,7 +691,7 @@ def messages_analyse(
             message.sentiment_reasons = [
                 {"word": word, "weight": round(weight, 3)} for word, weight in result.reasons[:REASONS_SHOWN]
             ]
-        Message.objects.bulk_update(batch, ["language", "sentiment", "sentiment_reasons"])
+        _messages_store_analysis(batch)
     # Now that they are judged, the rules that wait for language or sentiment can decide.
     waiting: dict[int, list[int]] = {}
     for message in messages:
@@ -702,6 +702,23 @@ def messages_analyse(
             workspace=workspace, conversation=conversation, message_ids=waiting[conversation.pk]
         )
     return len(messages)
+
+
+def _messages_store_analysis(messages: list[Message]) -> None:
+    """One UPDATE per message by primary key, sent with ``executemany`` (psycopg pipelines them; SQLite
+    runs them in one call). ``bulk_update`` built a CASE over the batch for each of the three columns,
+    and building those expressions cost more CPU than judging the texts (bench/ingest.py, profile)."""
+    meta = Message._meta
+    fields = [meta.get_field(name) for name in ("language", "sentiment", "sentiment_reasons")]
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
+    sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    rows = [
+        [*(f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields), m.pk]  # type: ignore[union-attr]
+        for m in messages
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def messages_analyse_pending(*, limit: int = 500) -> int:
