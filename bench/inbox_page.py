@@ -74,10 +74,11 @@ PAGES = ("list_default", "list_mine", "list_filtered", "list_search", "conversat
 TARGET_P99_MS = 150.0
 WORDS_DE = (
     "Bestellung", "Lieferung", "Rechnung", "kaputt", "danke", "super", "Rückgabe", "Frage", "Termin",
-    "Versand", "Kundenservice", "Gutschein", "Filiale", "Öffnungszeiten", "Preis",
+    "Versand", "Kundenservice", "Filiale", "Öffnungszeiten", "Preis",
 )  # fmt: skip
 WORDS_EN = ("order", "delivery", "invoice", "broken", "thanks", "great", "refund", "question", "price")
-SEARCH_WORD = "Gutschein"
+SEARCH_WORD = "Gutschein"  # in 0.5 % of the messages, like an order number or a product name
+SEARCH_SHARE = 0.005
 
 
 def create_fixture(ns: argparse.Namespace) -> dict[str, Any]:
@@ -169,7 +170,8 @@ def create_fixture(ns: argparse.Namespace) -> dict[str, Any]:
                         author_id=str(rng.randint(1, 20000)),
                         author_handle=f"fan{rng.randint(1, 20000)}@social.example",
                         author_name="Fan",
-                        text=" ".join(rng.choice(words) for _ in range(rng.randint(5, 25))),
+                        text=" ".join(rng.choice(words) for _ in range(rng.randint(5, 25)))
+                        + (f" {SEARCH_WORD}code" if rng.random() < SEARCH_SHARE else ""),
                         created_at=last - timedelta(minutes=10 * (count - k)),
                         language="de" if lang < 0.6 else "en" if lang < 0.9 else "other",
                         sentiment="neutral" if senti < 0.5 else "positive" if senti < 0.8 else "negative",

@@ -1901,9 +1901,9 @@ class MastodonEmulator(EmulatorServer):
         headers: list[tuple[str, str]] = []
         if page:
             base = f"{self.base_url}{request.path}"
-            older = urlencode({"limit": limit, "max_id": page[-1].last_status_id})
-            newer = urlencode({"limit": limit, "min_id": page[0].last_status_id})
-            headers.append(("Link", f'<{base}?{older}>; rel="next", <{base}?{newer}>; rel="prev"'))
+            next_query = urlencode({"limit": limit, "max_id": page[-1].last_status_id})
+            prev_query = urlencode({"limit": limit, "min_id": page[0].last_status_id})
+            headers.append(("Link", f'<{base}?{next_query}>; rel="next", <{base}?{prev_query}>; rel="prev"'))
         return json_response(200, [self._serialize_conversation(c, account.id) for c in page], headers)
 
     def _read_conversation(self, request: Request, match: re.Match[str]) -> Response:

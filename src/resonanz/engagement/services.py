@@ -4,13 +4,14 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -691,7 +692,7 @@ def messages_analyse(
             message.sentiment_reasons = [
                 {"word": word, "weight": round(weight, 3)} for word, weight in result.reasons[:REASONS_SHOWN]
             ]
-        _messages_store_analysis(batch)
+        _rows_update(Message, batch, ["language", "sentiment", "sentiment_reasons"])
     # Now that they are judged, the rules that wait for language or sentiment can decide.
     waiting: dict[int, list[int]] = {}
     for message in messages:
@@ -704,19 +705,22 @@ def messages_analyse(
     return len(messages)
 
 
-def _messages_store_analysis(messages: list[Message]) -> None:
-    """One UPDATE per message by primary key, sent with ``executemany`` (psycopg pipelines them; SQLite
-    runs them in one call). ``bulk_update`` built a CASE over the batch for each of the three columns,
-    and building those expressions cost more CPU than judging the texts (bench/ingest.py, profile)."""
-    meta = Message._meta
-    fields = [meta.get_field(name) for name in ("language", "sentiment", "sentiment_reasons")]
+def _rows_update(model: type[models.Model], objs: Sequence[models.Model], names: Sequence[str]) -> None:
+    """``bulk_update`` for the hot paths: one UPDATE per row by primary key, sent with ``executemany``
+    (psycopg pipelines them; SQLite runs them in one call). ``bulk_update`` builds a CASE over the batch
+    for each column, and building those expressions cost more CPU than judging the texts
+    (bench/ingest.py, profile)."""
+    if not objs:
+        return
+    meta = model._meta
+    fields = [cast(models.Field[Any, Any], meta.get_field(name)) for name in names]
     quote = connection.ops.quote_name
-    columns = ", ".join(f"{quote(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
-    sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
-    rows = [
-        [*(f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields), m.pk]  # type: ignore[union-attr]
-        for m in messages
-    ]
+    columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    pk = meta.pk
+    if pk is None:  # every concrete model has one; for the type checker
+        raise TypeError(f"{model.__name__} has no primary key")
+    sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(str(pk.column))} = %s"  # noqa: S608
+    rows = [[*(f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields), o.pk] for o in objs]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -1539,7 +1543,7 @@ def _round_robin_many(*, workspace: Workspace, conversations: list[Conversation]
         after = chosen.pk
     found.last_assignee = chosen
     found.save(update_fields=["last_assignee"])
-    Conversation.objects.bulk_update(conversations, ["assignee"])
+    _rows_update(Conversation, conversations, ["assignee"])
 
 
 # -- GDPR: retention, erasure and export of one person's messages -------------------------------------

@@ -1,6 +1,7 @@
-"""A direct (or followers-only) message that names us arrives as a mention; the answer from the inbox keeps
-its visibility and names its author, so a private conversation is never published for everyone
-(Mastodon emulator, end to end through the mentions sync and the exactly-once reply)."""
+"""A direct message arrives through the direct-messages sync, a followers-only one that names us as a
+mention; the answer from the inbox keeps its visibility and names its author, so a private conversation
+is never published for everyone (Mastodon emulator, end to end through the syncs and the exactly-once
+reply). More on direct messages in test_direct_messages.py."""
 
 from __future__ import annotations
 
