@@ -44,6 +44,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -272,7 +273,9 @@ def run_load(
     return [s for out in results for s in out], time.perf_counter() - window["start"]
 
 
-def profile_pages(fx: dict[str, Any], pages: InboxPages, repeat: int) -> dict[str, Any]:
+def profile_pages(
+    fx: dict[str, Any], pages: InboxPages, repeat: int, cprofile: Sequence[str] = ()
+) -> dict[str, Any]:
     """Each page in-process through Django's test client: median wall and CPU, SQL statements and time."""
     from django.db import connection
     from django.test import Client
@@ -283,6 +286,17 @@ def profile_pages(fx: dict[str, Any], pages: InboxPages, repeat: int) -> dict[st
     client = Client(HTTP_ACCEPT_LANGUAGE="de", HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(email=fx["emails"][1]))
     out: dict[str, Any] = {}
+    for page in cprofile:  # our frames by own CPU time, to stderr (figures of a profiled run are not kept)
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile(time.process_time)
+        for n in range(repeat):
+            profile.runcall(
+                client.get, pages.path(page, n), **({"HTTP_HX_REQUEST": "true"} if page == "poll" else {})
+            )
+        print(f"--- {page}: cumulative CPU over {repeat} requests", file=sys.stderr)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats("resonanz|template", 30)
     for page in PAGES:
         walls, cpus, sql_ms, counts = [], [], [], []
         for n in range(repeat + 1):
@@ -324,6 +338,7 @@ def main() -> int:
     parser.add_argument("--request-timeout", type=float, default=30.0)
     parser.add_argument("--profile-only", action="store_true")
     parser.add_argument("--profile-repeat", type=int, default=5)
+    parser.add_argument("--cprofile", action="append", default=[], choices=PAGES, help="page under cProfile")
     parser.add_argument("--db-name", default="inboxscale_bench_inbox")
     parser.add_argument("--keep", action="store_true")
     ns = parser.parse_args()
@@ -348,7 +363,7 @@ def main() -> int:
             cursor.execute("ANALYZE")
         result["fixture"] = {k: v for k, v in fx.items() if k not in {"emails", "conversation_ids"}}
         pages = InboxPages(fx)
-        result["profile"] = profile_pages(fx, pages, ns.profile_repeat)
+        result["profile"] = profile_pages(fx, pages, ns.profile_repeat, ns.cprofile)
         connections.close_all()
         if not ns.profile_only:
             port = free_port()
