@@ -402,6 +402,20 @@ class _Notification:
 
 
 @dataclass
+class _Conversation:
+    """An AccountConversation (app/models/account_conversation.rb): one account's view of a thread of
+    direct statuses with one set of participants; ``last_status_id`` is what the list is paged by."""
+
+    id: str
+    account_id: str
+    thread_id: str  # the root status of the thread (Mastodon's status.conversation_id)
+    participant_ids: tuple[str, ...]  # everyone but ``account_id``
+    status_ids: list[str]
+    last_status_id: str
+    unread: bool
+
+
+@dataclass
 class _Scheduled:
     id: str
     account_id: str
@@ -563,6 +577,8 @@ class MastodonEmulator(EmulatorServer):
         self._favourites: dict[tuple[str, str], datetime] = {}
         self._follows: set[tuple[str, str]] = set()  # (follower id, followed id)
         self._notifications: list[_Notification] = []
+        self._conversations: dict[str, _Conversation] = {}
+        self._conversation_ids = itertools.count(1)
         self._scheduled: dict[str, _Scheduled] = {}
         self._idempotency: dict[tuple[str, str], tuple[float, str]] = {}
         self._windows: dict[str, FixedWindow] = {}
@@ -593,6 +609,8 @@ class MastodonEmulator(EmulatorServer):
             ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/favourite", self._favourite),
             ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/reblog", self._reblog),
             ("GET", r"/api/v1/notifications", self._list_notifications),
+            ("GET", r"/api/v1/conversations", self._list_conversations),
+            ("POST", r"/api/v1/conversations/(?P<id>[^/]+)/read", self._read_conversation),
             ("GET", r"/api/v1/timelines/tag/(?P<hashtag>[^/]+)", self._tag_timeline),
             ("GET", r"/api/v2/search", self._search),
             ("GET", r"/api/v1/scheduled_statuses", self._list_scheduled),
@@ -1516,6 +1534,8 @@ class MastodonEmulator(EmulatorServer):
         for mentioned in status.mention_ids:
             if mentioned != account.id:
                 self._notify("mention", mentioned, account.id, status.id)
+        if status.visibility == "direct":
+            self._add_to_conversations(status)
         return json_response(200, self._serialize_status(status, account.id))
 
     def _scheduled_time(self, raw: str | None) -> datetime | None:
@@ -1801,6 +1821,115 @@ class MastodonEmulator(EmulatorServer):
             [self._serialize_notification(n, account.id) for n in page],
             self._link_header(request, page),
         )
+
+    # ---- conversations (docs: /methods/conversations/) --------------------------------------------
+
+    def _add_to_conversations(self, status: _Status) -> None:
+        """AccountConversation.add_status: for the author and each mentioned account, the conversation of
+        this thread with the same other participants gets the status (a new one otherwise); it is unread
+        for everyone but the author."""
+        thread = status
+        while thread.in_reply_to_id and thread.in_reply_to_id in self._statuses:
+            thread = self._statuses[thread.in_reply_to_id]
+        everyone = [status.account_id, *[m for m in status.mention_ids if m != status.account_id]]
+        for recipient in everyone:
+            participants = tuple(sorted(a for a in everyone if a != recipient))
+            found = next(
+                (
+                    c
+                    for c in self._conversations.values()
+                    if c.account_id == recipient
+                    and c.thread_id == thread.id
+                    and c.participant_ids == participants
+                ),
+                None,
+            )
+            if found is None:
+                found = _Conversation(
+                    id=str(next(self._conversation_ids)),
+                    account_id=recipient,
+                    thread_id=thread.id,
+                    participant_ids=participants,
+                    status_ids=[],
+                    last_status_id=status.id,
+                    unread=False,
+                )
+                self._conversations[found.id] = found
+            found.status_ids.append(status.id)
+            found.last_status_id = status.id
+            found.unread = recipient != status.account_id
+
+    def conversations_for(self, username: str) -> list[JSONDict]:
+        """Test-side: ``username``'s conversations as ``GET /api/v1/conversations`` shows them."""
+        with self.lock:
+            account = self._find_account(username)
+            if account is None:
+                raise KeyError(username)
+            mine = [c for c in self._conversations.values() if c.account_id == account.id]
+            mine.sort(key=lambda c: int(c.last_status_id), reverse=True)
+            return [self._serialize_conversation(c, account.id) for c in mine]
+
+    def _list_conversations(self, request: Request, _match: re.Match[str]) -> Response:
+        """``GET /api/v1/conversations`` (docs: /methods/conversations/#get, scope ``read:statuses``):
+        ``limit`` 20 by default, at most 40; ``max_id``/``since_id``/``min_id`` compare with the
+        conversation's last status id (AccountConversation.to_a_paginated_by_id), and so does the
+        ``Link`` header (``max_id`` of the page's last, ``min_id`` of its first), newest activity first."""
+        _token, account = self._user(request, ("read", "read:statuses"))
+        params = request.params()
+        try:
+            limit = int(params.get("limit") or 20)
+        except ValueError:
+            limit = 20
+        limit = max(1, min(limit, 40))
+        max_id, since_id, min_id = params.get("max_id"), params.get("since_id"), params.get("min_id")
+        mine = sorted(
+            (c for c in self._conversations.values() if c.account_id == account.id),
+            key=lambda c: int(c.last_status_id),
+            reverse=True,
+        )
+        selected = [
+            c
+            for c in mine
+            if (not max_id or int(c.last_status_id) < int(max_id))
+            and (not since_id or int(c.last_status_id) > int(since_id))
+        ]
+        if min_id:
+            newer = [c for c in selected if int(c.last_status_id) > int(min_id)]
+            page = list(reversed(list(reversed(newer))[:limit]))
+        else:
+            page = selected[:limit]
+        headers: list[tuple[str, str]] = []
+        if page:
+            base = f"{self.base_url}{request.path}"
+            next_query = urlencode({"limit": limit, "max_id": page[-1].last_status_id})
+            prev_query = urlencode({"limit": limit, "min_id": page[0].last_status_id})
+            headers.append(("Link", f'<{base}?{next_query}>; rel="next", <{base}?{prev_query}>; rel="prev"'))
+        return json_response(200, [self._serialize_conversation(c, account.id) for c in page], headers)
+
+    def _read_conversation(self, request: Request, match: re.Match[str]) -> Response:
+        """``POST /api/v1/conversations/:id/read`` (docs: /methods/conversations/#read, scope
+        ``write:conversations``): ``unread`` becomes false; another account's or unknown id -> 404."""
+        _token, account = self._user(request, ("write", "write:conversations"))
+        conversation = self._conversations.get(match["id"])
+        if conversation is None or conversation.account_id != account.id:
+            raise ApiError(404, "Record not found")
+        conversation.unread = False
+        return json_response(200, self._serialize_conversation(conversation, account.id))
+
+    def _serialize_conversation(self, conversation: _Conversation, viewer_id: str) -> JSONDict:
+        """Conversation entity (docs: /entities/Conversation/): ``id``, ``unread``, ``accounts`` (the
+        participants but the viewer), ``last_status`` (null when it was deleted)."""
+        last = self._statuses.get(conversation.last_status_id)
+        return {
+            "id": conversation.id,
+            "unread": conversation.unread,
+            "accounts": [self._serialize_account(self._accounts[a]) for a in conversation.participant_ids],
+            "last_status": (
+                self._serialize_status(last, viewer_id)
+                if last is not None and last.deleted_at is None
+                else None
+            ),
+        }
 
     def _list_scheduled(self, request: Request, _match: re.Match[str]) -> Response:
         """``GET /api/v1/scheduled_statuses`` (docs: /methods/scheduled_statuses/#get)."""

@@ -33,6 +33,7 @@ class FilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     language = forms.ChoiceField(label=_("Language"), required=False)
     sentiment = forms.ChoiceField(label=_("Sentiment"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200, strip=True)
 
     def __init__(
         self, *args: object, channels: list[tuple[int, str]], kinds: list[str], **kwargs: object

@@ -98,11 +98,13 @@ def conversation_list(
     kind: str | None = None,
     language: str | None = None,
     sentiment: str | None = None,
+    search: str | None = None,
 ) -> QuerySet[Conversation]:
     """The inbox's list, newest activity first. ``assignee`` is "mine" (``user``'s), "unassigned" or
     "all"; ``language`` and ``sentiment`` match conversations with at least one such message from the
     network. Each row carries its latest message from the network (``last_text``, ``last_author``,
-    ``last_language``, ``last_sentiment``) and when it started (``started_at``) for the timer."""
+    ``last_language``, ``last_sentiment``) and when it started (``started_at``) for the timer.
+    ``search`` finds conversations with a message whose text or author handle contains it (any case)."""
     qs = Conversation.objects.filter(workspace=workspace).select_related("channel", "assignee")
     if status:
         qs = qs.filter(status=status)
@@ -126,6 +128,12 @@ def conversation_list(
             pk__in=Message.objects.filter(
                 sentiment=sentiment, sent_by__isnull=True, conversation__workspace=workspace
             ).values("conversation")
+        )
+    if search:
+        qs = qs.filter(
+            pk__in=Message.objects.filter(conversation__workspace=workspace)
+            .filter(Q(text__icontains=search) | Q(author_handle__icontains=search))
+            .values("conversation")
         )
     latest = inbound.order_by("-created_at")
     return qs.annotate(

@@ -4,13 +4,14 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -25,6 +26,7 @@ from resonanz.channels.services import channel_account, channel_refresh_credenti
 from resonanz.connectors.base import (
     AuthExpired,
     ConnectorError,
+    DirectMessagePage,
     Engagement,
     MentionPage,
     NotSupported,
@@ -68,6 +70,9 @@ from .models import (
 from .rules import MessageFacts, conditions_hold, keyword_list, rule_conditions
 from .selectors import SYNC_WINDOW, inbox_members, variants_due_for_sync
 
+if TYPE_CHECKING:
+    from resonanz.language.sentiment import Tier
+
 logger = logging.getLogger(__name__)
 
 
@@ -106,25 +111,16 @@ def engagement_store(
             root_remote_id=variant.remote_id,
             defaults={"workspace": workspace, "variant": variant, "kind": InboxKind.REPLIES.value},
         )
-        latest = conversation.last_message_at
-        new_ids: list[int] = []
-        for reply in replies:
-            message, message_created = Message.objects.get_or_create(
-                conversation=conversation,
-                remote_id=reply.remote_id,
-                defaults={
-                    "url": reply.url,
-                    "author_id": reply.author_id,
-                    "author_handle": reply.author_handle,
-                    "author_name": reply.author_name,
-                    "text": reply.text,
-                    "in_reply_to_remote_id": reply.in_reply_to_remote_id,
-                    "created_at": reply.created_at,
-                },
-            )
-            if message_created:
-                new_ids.append(message.pk)
-            latest = max(filter(None, [latest, reply.created_at]))
+        latest = max(filter(None, [conversation.last_message_at, *(r.created_at for r in replies)]))
+        # One query for what is there and one insert for what is not (a get_or_create per reply cost
+        # four statements each: bench/ingest.py).
+        known = set(
+            Message.objects.filter(
+                conversation=conversation, remote_id__in=[r.remote_id for r in replies]
+            ).values_list("remote_id", flat=True)
+        )
+        fresh = list({r.remote_id: r for r in replies if r.remote_id not in known}.values())
+        new_ids = [m.pk for m in Message.objects.bulk_create([_message_row(conversation, r) for r in fresh])]
         if new_ids:
             messages_analyse_later(workspace=workspace, message_ids=new_ids)
         if conversation.status == ConversationStatus.CLOSED and latest != conversation.last_message_at:
@@ -307,7 +303,7 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
     # Mentions after the replies: a mention that answers one of our posts is then already filed under
     # that post (see ``engagement_store_mentions``). Channels the variant sync just flagged "reconnect
     # needed" are no longer active here.
-    mentions = mentions_failed = followers = followers_failed = 0
+    mentions = mentions_failed = followers = followers_failed = direct = direct_failed = 0
     # Personal channels (advocacy) have no mentions inbox: a person's mentions are not the brand's.
     channels = (
         Channel.objects.filter(status=ChannelStatus.ACTIVE, owner__isnull=True)
@@ -326,18 +322,26 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
             except ConnectorError as exc:
                 followers_failed += 1
                 logger.info("follower sync of channel %s failed: %s", channel.pk, exc)
-        if InboxKind.MENTIONS not in spec.inbox:
-            continue
-        try:
-            mentions += engagement_sync_mentions(workspace=channel.workspace, channel=channel)
-        except ConnectorError as exc:
-            mentions_failed += 1
-            logger.info("mentions sync of channel %s failed: %s", channel.pk, exc)
+        if InboxKind.MENTIONS in spec.inbox:
+            try:
+                mentions += engagement_sync_mentions(workspace=channel.workspace, channel=channel)
+            except ConnectorError as exc:
+                mentions_failed += 1
+                logger.info("mentions sync of channel %s failed: %s", channel.pk, exc)
+                continue  # the same login and server: the direct messages wait for the next run too
+        if InboxKind.DIRECT_MESSAGES in spec.inbox:
+            try:
+                direct += engagement_sync_direct_messages(workspace=channel.workspace, channel=channel)
+            except ConnectorError as exc:
+                direct_failed += 1
+                logger.info("direct messages sync of channel %s failed: %s", channel.pk, exc)
     return {
         "synced": ok,
         "failed": failed,
         "mentions": mentions,
         "mentions_failed": mentions_failed,
+        "direct_messages": direct,
+        "direct_messages_failed": direct_failed,
         "followers": followers,
         "followers_failed": followers_failed,
     }
@@ -476,47 +480,171 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
             conversation__channel=channel, conversation__kind=InboxKind.REPLIES.value, remote_id__in=parents
         ).values_list("remote_id", flat=True)
     )
-    new_ids: list[int] = []
+    direct_elsewhere = InboxKind.DIRECT_MESSAGES in get_connector(channel.network).spec.inbox
+    answers = own_posts | reply_threads
+    todo: dict[str, RemoteReply] = {}
     for item in items:
-        if item.remote_id in filed:
+        if item.remote_id in filed or item.remote_id in todo:
             continue  # already in one of the channel's conversations (as a reply or as a mention)
-        if item.in_reply_to_remote_id and item.in_reply_to_remote_id in own_posts | reply_threads:
+        if item.direct and direct_elsewhere:
+            continue  # a direct message: the direct-messages sync files it under its conversation
+        if item.in_reply_to_remote_id and item.in_reply_to_remote_id in answers:
             continue  # an answer to our post: the reply sync files it under that post
-        message = _store_mention(workspace=workspace, channel=channel, item=item)
-        if message is not None:
-            new_ids.append(message.pk)
-            filed.add(item.remote_id)
-    if new_ids:
-        messages_analyse_later(workspace=workspace, message_ids=new_ids)
+        todo[item.remote_id] = item
+    if not todo:
+        return 0
+    # In bulk: one query for conversations rooted there already (a listening mention turned into one),
+    # one insert for the new conversations, one for the messages, routing for the page at once.
+    conversations = {
+        c.root_remote_id: c
+        for c in Conversation.objects.filter(channel=channel, root_remote_id__in=list(todo))
+    }
+    made = Conversation.objects.bulk_create(
+        [
+            Conversation(
+                workspace=workspace,
+                channel=channel,
+                root_remote_id=remote_id,
+                kind=InboxKind.MENTIONS.value,
+                last_message_at=item.created_at,
+            )
+            for remote_id, item in todo.items()
+            if remote_id not in conversations
+        ]
+    )
+    conversations.update((c.root_remote_id, c) for c in made)
+    messages = Message.objects.bulk_create(
+        [_message_row(conversations[remote_id], item) for remote_id, item in todo.items()]
+    )
+    fresh = {c.pk for c in made}
+    conversations_route_new(
+        workspace=workspace,
+        arrived=[(m.conversation, [m]) for m in messages if m.conversation.pk in fresh],
+    )
+    for message in messages:
+        if message.conversation.pk not in fresh:
+            conversation_route(
+                workspace=workspace, conversation=message.conversation, message_ids=[message.pk]
+            )
+    new_ids = [m.pk for m in messages]
+    messages_analyse_later(workspace=workspace, message_ids=new_ids)
     return len(new_ids)
 
 
-def _store_mention(*, workspace: Workspace, channel: Channel, item: RemoteReply) -> Message | None:
-    conversation, _created = Conversation.objects.get_or_create(
-        channel=channel,
-        root_remote_id=item.remote_id,
-        defaults={
-            "workspace": workspace,
-            "kind": InboxKind.MENTIONS.value,
-            "last_message_at": item.created_at,
-        },
+DIRECT_CURSOR_SETTING = "inbox_direct_cursor"
+
+
+def engagement_sync_direct_messages(*, workspace: Workspace, channel: Channel) -> int:
+    """Fetch the channel's direct conversations with new activity since its cursor and file them; returns
+    how many messages are new. As for mentions, the cursor moves only together with what was stored."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    connector = get_connector(channel.network)
+    if InboxKind.DIRECT_MESSAGES not in connector.spec.inbox:
+        return 0
+    account = channel_account(channel=channel)
+    cursor = account.settings.get(DIRECT_CURSOR_SETTING) or None
+    try:
+        try:
+            page = connector.fetch_direct_messages(account=account, cursor=cursor)
+        except AuthExpired as first:
+            if not channel_refresh_credentials(channel=channel, account=account, cause=first.network_message):
+                raise
+            page = connector.fetch_direct_messages(account=account, cursor=cursor)
+    except NotSupported:
+        channel_store_account(channel=channel, account=account)
+        return 0
+    with transaction.atomic():
+        created = engagement_store_direct_messages(workspace=workspace, channel=channel, page=page)
+        if page.cursor != cursor:
+            account.update_settings(**{DIRECT_CURSOR_SETTING: page.cursor})
+        channel_store_account(channel=channel, account=account)
+    return created
+
+
+@transaction.atomic
+def engagement_store_direct_messages(
+    *, workspace: Workspace, channel: Channel, page: DirectMessagePage
+) -> int:
+    """File each direct conversation of ``page`` as one conversation of kind "direct_messages" (its
+    ``root_remote_id`` is the network's conversation id); returns how many messages are new. Storing the
+    same page again adds nothing. A message the channel already has (filed as a mention before this kind
+    existed) takes its conversation along: that conversation becomes the direct one, so one conversation
+    on the network stays one in the inbox."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    entries = [
+        (entry, [m for m in entry.messages if m.remote_id and m.author_id != channel.remote_id])
+        for entry in page.conversations
+        if entry.remote_id
+    ]
+    entries = [(entry, items) for entry, items in entries if items]
+    if not entries:
+        return 0
+    existing = {
+        c.root_remote_id: c
+        for c in Conversation.objects.filter(
+            channel=channel, root_remote_id__in=[e.remote_id for e, _ in entries]
+        )
+    }
+    filed: dict[str, int] = dict(
+        Message.objects.filter(
+            conversation__channel=channel, remote_id__in=[m.remote_id for _, items in entries for m in items]
+        ).values_list("remote_id", "conversation_id")
     )
-    message, message_created = Message.objects.get_or_create(
+    new_total = 0
+    for entry, items in entries:
+        conversation = existing.get(entry.remote_id)
+        if conversation is None:
+            earlier = Conversation.objects.filter(
+                pk__in=[filed[m.remote_id] for m in items if m.remote_id in filed],
+                kind=InboxKind.MENTIONS.value,
+            ).first()
+            if earlier is not None:
+                # Filed as a mention before: it becomes the conversation's (a direct answer filed under
+                # our public post stays there, with the post's other replies, and is skipped below).
+                conversation = earlier
+                conversation.kind = InboxKind.DIRECT_MESSAGES.value
+                conversation.root_remote_id = entry.remote_id[:500]
+                conversation.save(update_fields=["kind", "root_remote_id"])
+        fresh = [m for m in items if m.remote_id not in filed]
+        if not fresh:
+            continue
+        if conversation is None:
+            conversation = Conversation.objects.create(
+                workspace=workspace,
+                channel=channel,
+                root_remote_id=entry.remote_id[:500],
+                kind=InboxKind.DIRECT_MESSAGES.value,
+                last_message_at=max(m.created_at for m in fresh),
+            )
+        created = Message.objects.bulk_create([_message_row(conversation, m) for m in fresh])
+        new_ids = [m.pk for m in created]
+        filed.update((m.remote_id, conversation.pk) for m in fresh)
+        new_total += len(new_ids)
+        latest = max(filter(None, [conversation.last_message_at, *(m.created_at for m in fresh)]))
+        if conversation.status == ConversationStatus.CLOSED:
+            conversation_set_status(
+                workspace=workspace, conversation=conversation, status=ConversationStatus.OPEN
+            )
+        if latest != conversation.last_message_at:
+            conversation.last_message_at = latest
+            conversation.save(update_fields=["last_message_at"])
+        messages_analyse_later(workspace=workspace, message_ids=new_ids)
+        conversation_route(workspace=workspace, conversation=conversation, message_ids=new_ids)
+    return new_total
+
+
+def _message_row(conversation: Conversation, item: RemoteReply) -> Message:
+    return Message(
         conversation=conversation,
-        remote_id=item.remote_id,
-        defaults={
-            "url": item.url,
-            "author_id": item.author_id,
-            "author_handle": item.author_handle,
-            "author_name": item.author_name,
-            "text": item.text,
-            "in_reply_to_remote_id": item.in_reply_to_remote_id,
-            "created_at": item.created_at,
-        },
+        remote_id=item.remote_id[:500],
+        url=item.url[:1000],
+        author_id=item.author_id[:300],
+        author_handle=item.author_handle[:300],
+        author_name=item.author_name[:300],
+        text=item.text,
+        in_reply_to_remote_id=item.in_reply_to_remote_id[:500],
+        created_at=item.created_at,
     )
-    if message_created:
-        conversation_route(workspace=workspace, conversation=conversation, message_ids=[message.pk])
-    return message if message_created else None
 
 
 # -- language and sentiment -------------------------------------------------------------------------
@@ -537,9 +665,16 @@ def messages_analyse_later(*, workspace: Workspace, message_ids: list[int]) -> N
     transaction.on_commit(lambda: analyse_messages.enqueue(workspace_id=workspace.pk, message_ids=ids))
 
 
-def messages_analyse(*, workspace: Workspace, message_ids: list[int] | None = None, limit: int = 500) -> int:
+def messages_analyse(
+    *,
+    workspace: Workspace,
+    message_ids: list[int] | None = None,
+    limit: int = 500,
+    tier: Tier = "combined",
+) -> int:
     """Judge the workspace's messages that are not judged yet (of ``message_ids``, or any); returns how
-    many. Our own answers (``sent_by``) are not judged. Idempotent: a message judged once is skipped."""
+    many. Our own answers (``sent_by``) are not judged. Idempotent: a message judged once is skipped.
+    ``tier`` is the classifier's (docs/language.md); the task uses the default, "combined"."""
     from resonanz.language import texts_analyse  # the models load only in the processes that judge
 
     qs = Message.objects.filter(
@@ -550,13 +685,14 @@ def messages_analyse(*, workspace: Workspace, message_ids: list[int] | None = No
     messages = list(qs.order_by("pk")[:limit])
     for start in range(0, len(messages), ANALYSE_BATCH):
         batch = messages[start : start + ANALYSE_BATCH]
-        for message, result in zip(batch, texts_analyse(texts=[m.text for m in batch]), strict=True):
+        results = texts_analyse(texts=[m.text for m in batch], tier=tier)
+        for message, result in zip(batch, results, strict=True):
             message.language = result.language
             message.sentiment = result.sentiment
             message.sentiment_reasons = [
                 {"word": word, "weight": round(weight, 3)} for word, weight in result.reasons[:REASONS_SHOWN]
             ]
-        Message.objects.bulk_update(batch, ["language", "sentiment", "sentiment_reasons"])
+        _rows_update(Message, batch, ["language", "sentiment", "sentiment_reasons"])
     # Now that they are judged, the rules that wait for language or sentiment can decide.
     waiting: dict[int, list[int]] = {}
     for message in messages:
@@ -567,6 +703,26 @@ def messages_analyse(*, workspace: Workspace, message_ids: list[int] | None = No
             workspace=workspace, conversation=conversation, message_ids=waiting[conversation.pk]
         )
     return len(messages)
+
+
+def _rows_update(model: type[models.Model], objs: Sequence[models.Model], names: Sequence[str]) -> None:
+    """``bulk_update`` for the hot paths: one UPDATE per row by primary key, sent with ``executemany``
+    (psycopg pipelines them; SQLite runs them in one call). ``bulk_update`` builds a CASE over the batch
+    for each column, and building those expressions cost more CPU than judging the texts
+    (bench/ingest.py, profile)."""
+    if not objs:
+        return
+    meta = model._meta
+    fields = [cast(models.Field[Any, Any], meta.get_field(name)) for name in names]
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    pk = meta.pk
+    if pk is None:  # every concrete model has one; for the type checker
+        raise TypeError(f"{model.__name__} has no primary key")
+    sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(str(pk.column))} = %s"  # noqa: S608
+    rows = [[*(f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields), o.pk] for o in objs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def messages_analyse_pending(*, limit: int = 500) -> int:
@@ -1313,6 +1469,81 @@ def conversation_route(
                 conversation_auto_assign(workspace=workspace, conversation=conversation)
         Message.objects.filter(pk__in=[m.pk for m in fresh]).update(routed=True)
     return applied
+
+
+def conversations_route_new(
+    *, workspace: Workspace, arrived: list[tuple[Conversation, list[Message]]]
+) -> None:
+    """``conversation_route`` for many conversations made in this transaction with these messages (and no
+    others): the same decisions in the same order, with the rules read once and the round robin's row
+    locked once for all of them. Nobody else can see these conversations yet, so none is locked, and none
+    is assigned yet. The ingest's hot path: bench/ingest.py."""
+    if not arrived:
+        return
+    for conversation, _messages in arrived:
+        _ensure_conversation(workspace, conversation)
+    with transaction.atomic(savepoint=False):
+        rules = list(
+            AssignmentRule.objects.filter(workspace=workspace, enabled=True).select_related(
+                "assignee", "channel"
+            )
+        )
+        conditions = [(rule, rule_conditions(rule)) for rule in rules]
+        routed: list[int] = []
+        in_turn: list[Conversation] = []
+        for conversation, messages in arrived:
+            facts = [MessageFacts(text=m.text, language=m.language, sentiment=m.sentiment) for m in messages]
+            unjudged = any(m.sentiment is None for m in messages)
+            outcome: AssignmentRule | bool | None = None  # a rule, None (round robin) or False (wait)
+            for rule, condition in conditions:
+                if condition.needs_analysis and unjudged:
+                    outcome = False
+                    break
+                if conditions_hold(
+                    conditions=condition,
+                    channel_id=conversation.channel_id,
+                    kind=conversation.kind,
+                    messages=facts,
+                ):
+                    outcome = rule
+                    break
+            if outcome is False:
+                continue  # messages stay unrouted: ``messages_analyse`` routes them once judged
+            if isinstance(outcome, AssignmentRule):
+                rule_apply(workspace=workspace, rule=outcome, conversation=conversation)
+            else:
+                in_turn.append(conversation)
+            routed += [m.pk for m in messages]
+        if in_turn:
+            _round_robin_many(workspace=workspace, conversations=in_turn)
+        if routed:
+            Message.objects.filter(pk__in=routed).update(routed=True)
+            for _conversation, messages in arrived:
+                for message in messages:
+                    message.routed = message.routed or message.pk in routed
+
+
+def _round_robin_many(*, workspace: Workspace, conversations: list[Conversation]) -> None:
+    """``conversation_auto_assign`` for several unassigned conversations in turn, the settings row locked
+    once."""
+    inbox_settings_get(workspace=workspace)
+    found = InboxSettings.objects.select_for_update().get(workspace=workspace)
+    if not found.round_robin:
+        return
+    members = inbox_members(workspace=workspace)
+    pool = sorted(
+        [u for u, role in members.items() if role == Role.AGENT] or list(members), key=lambda u: u.pk
+    )
+    if not pool:
+        return
+    after = found.last_assignee_id or 0
+    for conversation in conversations:
+        chosen = next((u for u in pool if u.pk > after), pool[0])
+        conversation.assignee = chosen
+        after = chosen.pk
+    found.last_assignee = chosen
+    found.save(update_fields=["last_assignee"])
+    _rows_update(Conversation, conversations, ["assignee"])
 
 
 # -- GDPR: retention, erasure and export of one person's messages -------------------------------------

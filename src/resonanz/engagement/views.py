@@ -145,6 +145,7 @@ def _list_context(request: HttpRequest, scope: Scope) -> dict[str, Any]:
         kind=filters.get("kind"),
         language=filters.get("language"),
         sentiment=filters.get("sentiment"),
+        search=filters.get("q"),
     )
     now = timezone.now()
     rows = []

@@ -151,6 +151,10 @@ class RemoteReply:
     text: str
     created_at: datetime
     in_reply_to_remote_id: str
+    # Seen only by the accounts it addresses (a direct message). A connector that declares
+    # ``InboxKind.DIRECT_MESSAGES`` files these through ``fetch_direct_messages``: the mentions sync
+    # leaves them to it, so one message never makes two conversations.
+    direct: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,29 @@ class MentionPage:
     unchanged. It is the one given in when nothing new arrived, so keeping it is always safe."""
 
     items: list[RemoteReply]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class DirectConversation:
+    """One private conversation of the account on the network (``Connector.fetch_direct_messages``).
+
+    ``remote_id`` is opaque and stable for the conversation: the inbox files all its messages under it
+    and passes it back as ``root`` when answering. ``messages`` are those of others the connector could
+    read this time (oldest first; the inbox ignores the ones it already has); ``unread`` is the network's
+    own flag."""
+
+    remote_id: str
+    messages: list[RemoteReply]
+    unread: bool = False
+
+
+@dataclass(frozen=True)
+class DirectMessagePage:
+    """What ``Connector.fetch_direct_messages`` returns: the conversations with new activity since the
+    cursor and the cursor to ask from next time (opaque; the one given in when nothing is new)."""
+
+    conversations: list[DirectConversation]
     cursor: str | None
 
 
@@ -437,6 +464,13 @@ class Connector(ABC):
         ``remote_id``/``url`` are those of the mentioning post; ``in_reply_to_remote_id`` is its parent
         (empty when it starts a thread), so the inbox can tell a mention that is a reply to our post."""
         raise NotSupported(f"{self.network}: no mentions")
+
+    def fetch_direct_messages(self, *, account: ChannelAccount, cursor: str | None) -> DirectMessagePage:
+        """The account's private conversations with activity since ``cursor`` (``None``: the most recent
+        ones), for the inbox. Only called for connectors whose spec declares
+        ``InboxKind.DIRECT_MESSAGES``; the answer goes through ``reply`` with ``root`` the conversation's
+        ``remote_id``, and must reach the same participants and no one else."""
+        raise NotSupported(f"{self.network}: no direct messages")
 
     # -- paid posts (``spec.ad_reporting``) -----------------------------------------------------------
     def list_ad_accounts(self, *, account: ChannelAccount) -> list[AdAccount]:

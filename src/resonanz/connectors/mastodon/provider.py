@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 from django.utils.translation import gettext
@@ -39,6 +39,8 @@ from resonanz.connectors.base import (
     Connector,
     ConnectorError,
     ConnectStart,
+    DirectConversation,
+    DirectMessagePage,
     DraftMedia,
     DraftPart,
     DraftVariant,
@@ -78,6 +80,11 @@ FIND_MAX_PAGES = 5
 # Mentions: notifications per page (the documented maximum is 80) and pages per sync (the rest next run).
 MENTION_PAGE_SIZE = 80
 MENTION_PAGES = 5
+# Direct conversations: per page (the documented maximum is 40) and pages per sync; the inbox files them
+# under "conversation:<id>" (opaque to it), which ``reply`` recognises as its ``root``.
+DIRECT_PAGE_SIZE = 40
+DIRECT_PAGES = 5
+DIRECT_PREFIX = "conversation:"
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -677,10 +684,24 @@ class MastodonConnector(Connector):
                 parent = {}
         if isinstance(parent, dict) and parent.get("visibility") in {"unlisted", "private", "direct"}:
             visibility = str(parent["visibility"])
-            acct = str((parent.get("account") or {}).get("acct") or "")
-            if visibility != "unlisted" and acct and f"@{acct}".casefold() not in text.casefold():
-                text = f"@{acct} {text}"
-        return self.publish_part(
+            named = [str((parent.get("account") or {}).get("acct") or "")]
+            if visibility == "direct":
+                # A direct status reaches exactly the accounts it mentions: the answer names the author
+                # and everyone else the message named (but us), so it goes to the same participants.
+                named += [
+                    str(m.get("acct") or "")
+                    for m in parent.get("mentions") or []
+                    if str(m.get("id") or "") != account.remote_id
+                ]
+            if visibility != "unlisted":
+                missing = [
+                    f"@{acct}"
+                    for acct in dict.fromkeys(a for a in named if a)
+                    if f"@{acct}".casefold() not in text.casefold()
+                ]
+                if missing:
+                    text = f"{' '.join(missing)} {text}"
+        ref = self.publish_part(
             account=account,
             variant=DraftVariant(parts=[DraftPart(text=text)], visibility=visibility),
             part_index=0,
@@ -688,6 +709,19 @@ class MastodonConnector(Connector):
             reply_to=reply_to,
             root=root,
         )
+        if root is not None and root.remote_id.startswith(DIRECT_PREFIX):
+            self._conversation_read(account, root.remote_id.removeprefix(DIRECT_PREFIX))
+        return ref
+
+    def _conversation_read(self, account: ChannelAccount, conversation_id: str) -> None:
+        """``POST /api/v1/conversations/:id/read`` (https://docs.joinmastodon.org/methods/conversations/#read):
+        answered from the inbox, the conversation is no longer unread in the account's own apps. Best
+        effort: the answer is already out, and a failure here must not make the inbox send it again."""
+        try:
+            with self._session(account) as client:
+                client.request("POST", f"/api/v1/conversations/{quote(conversation_id, safe='')}/read")
+        except ConnectorError as exc:
+            logger.info("mastodon: marking conversation %s read failed: %s", conversation_id, exc)
 
     def find_published(
         self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey
@@ -944,12 +978,82 @@ class MastodonConnector(Connector):
                             text=html_to_text(str(status.get("content") or "")),
                             created_at=_parse_time(status.get("created_at")) or datetime.now(UTC),
                             in_reply_to_remote_id=str(status.get("in_reply_to_id") or ""),
+                            # A direct status naming us is also a mention notification; it belongs to
+                            # its conversation (``fetch_direct_messages``), not to a mention of its own.
+                            direct=status.get("visibility") == "direct",
                         )
                     )
                 if not cursor or len(page) < MENTION_PAGE_SIZE:
                     # The first run takes the newest page only: the inbox starts now, not with the past.
                     break
         return MentionPage(items=items, cursor=newest)
+
+    def fetch_direct_messages(self, *, account: ChannelAccount, cursor: str | None) -> DirectMessagePage:
+        """Direct conversations from ``GET /api/v1/conversations`` (https://docs.joinmastodon.org/methods/conversations/#get,
+        entity https://docs.joinmastodon.org/entities/Conversation/). The list is ordered and paged by each
+        conversation's last status id, so the cursor is the newest last status seen and the ``Link``
+        header's ``prev`` (``min_id``) gives the page of conversations with newer activity: a conversation
+        someone wrote in again comes back, with its ``last_status``. Statuses written in between are the
+        last status's ancestors (``GET /api/v1/statuses/:id/context``); only direct ones are taken (a
+        direct answer to a public post keeps the public post out of the private conversation)."""
+        conversations: list[DirectConversation] = []
+        newest = cursor
+        with self._session(account) as client:
+            own_id = account.remote_id or self._own_id(client)
+            for _page in range(DIRECT_PAGES):
+                params: dict[str, str | int] = {"limit": DIRECT_PAGE_SIZE}
+                if newest:
+                    params["min_id"] = newest
+                response = client.request("GET", "/api/v1/conversations", params=params)
+                page = response.json() or []
+                if not page:
+                    break
+                for entry in page:
+                    last = entry.get("last_status") or {}
+                    if not last:
+                        continue  # its last status was deleted: nothing to read
+                    statuses = [last]
+                    if last.get("in_reply_to_id"):
+                        context = client.get_json(f"/api/v1/statuses/{last['id']}/context") or {}
+                        statuses = [*(context.get("ancestors") or []), last]
+                    messages = [
+                        self._direct_item(status)
+                        for status in statuses
+                        if status.get("visibility") == "direct"
+                        and str((status.get("account") or {}).get("id") or "") != own_id
+                    ]
+                    conversations.append(
+                        DirectConversation(
+                            remote_id=f"{DIRECT_PREFIX}{entry['id']}",
+                            messages=messages,
+                            unread=bool(entry.get("unread")),
+                        )
+                    )
+                    if not newest or int(str(last["id"])) > int(newest):
+                        newest = str(last["id"])
+                prev = response.links.get("prev", {}).get("url")
+                min_id = dict(parse_qsl(urlsplit(prev).query)).get("min_id") if prev else None
+                if min_id and (not newest or int(min_id) > int(newest)):
+                    newest = min_id
+                if not cursor or len(page) < DIRECT_PAGE_SIZE:
+                    # The first run takes the newest page only, as for mentions: the inbox starts now.
+                    break
+        conversations.reverse()  # oldest activity first, like the mentions
+        return DirectMessagePage(conversations=conversations, cursor=newest)
+
+    def _direct_item(self, status: dict[str, Any]) -> RemoteReply:
+        author = status.get("account") or {}
+        return RemoteReply(
+            remote_id=str(status["id"]),
+            url=str(status.get("url") or status.get("uri") or ""),
+            author_id=str(author.get("id") or ""),
+            author_handle=str(author.get("acct") or author.get("username") or ""),
+            author_name=str(author.get("display_name") or author.get("username") or ""),
+            text=html_to_text(str(status.get("content") or "")),
+            created_at=_parse_time(status.get("created_at")) or datetime.now(UTC),
+            in_reply_to_remote_id=str(status.get("in_reply_to_id") or ""),
+            direct=True,
+        )
 
     def search_posts(self, *, account: ChannelAccount, query: str, cursor: str) -> SearchPage:
         """Listening. A ``#tag`` reads the hashtag timeline (``GET /api/v1/timelines/tag/:hashtag``,

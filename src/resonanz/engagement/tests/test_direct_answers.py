@@ -1,6 +1,7 @@
-"""A direct (or followers-only) message that names us arrives as a mention; the answer from the inbox keeps
-its visibility and names its author, so a private conversation is never published for everyone
-(Mastodon emulator, end to end through the mentions sync and the exactly-once reply)."""
+"""A direct message arrives through the direct-messages sync, a followers-only one that names us as a
+mention; the answer from the inbox keeps its visibility and names its author, so a private conversation
+is never published for everyone (Mastodon emulator, end to end through the syncs and the exactly-once
+reply). More on direct messages in test_direct_messages.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ import pytest
 from resonanz.accounts.models import User, Workspace
 from resonanz.channels.models import Channel
 from resonanz.engagement.models import Conversation
-from resonanz.engagement.services import engagement_sync_mentions, reply_create, reply_send
+from resonanz.engagement.services import (
+    engagement_sync_direct_messages,
+    engagement_sync_mentions,
+    reply_create,
+    reply_send,
+)
 from testsupport.emulators.mastodon import MastodonEmulator
 
 from .conftest import Fan
@@ -33,9 +39,14 @@ def test_an_answer_to_a_private_message_stays_private_and_reaches_its_author(
     masto: MastodonEmulator,
     visibility: str,
 ) -> None:
+    engagement_sync_direct_messages(workspace=workspace, channel=masto_channel)  # starts the cursor
     dm = _post(masto, fan, "@resonanz Meine Bestellnummer ist 4711, bitte prüfen", visibility)
-    assert engagement_sync_mentions(workspace=workspace, channel=masto_channel) == 1
-    conversation = Conversation.objects.get(root_remote_id=dm)
+    # A direct status is filed by the direct-messages sync, a followers-only one as a mention.
+    assert engagement_sync_mentions(workspace=workspace, channel=masto_channel) == (visibility == "private")
+    assert engagement_sync_direct_messages(workspace=workspace, channel=masto_channel) == (
+        visibility == "direct"
+    )
+    conversation = Conversation.objects.get(messages__remote_id=dm)
     reply = reply_create(
         workspace=workspace, conversation=conversation, author=owner, text="Wir schauen nach!"
     )
@@ -63,9 +74,10 @@ def test_an_answer_to_a_public_mention_stays_public_and_as_written(
 def test_when_the_parent_cannot_be_read_now_the_answer_waits_instead_of_going_public(
     workspace: Workspace, owner: User, masto_channel: Channel, fan: Fan, masto: MastodonEmulator
 ) -> None:
+    engagement_sync_direct_messages(workspace=workspace, channel=masto_channel)
     dm = _post(masto, fan, "@resonanz privat", "direct")
-    engagement_sync_mentions(workspace=workspace, channel=masto_channel)
-    conversation = Conversation.objects.get(root_remote_id=dm)
+    engagement_sync_direct_messages(workspace=workspace, channel=masto_channel)
+    conversation = Conversation.objects.get(messages__remote_id=dm)
     reply = reply_create(workspace=workspace, conversation=conversation, author=owner, text="Gern")
     masto.fail_next(f"/api/v1/statuses/{dm}", 503, method="GET")
     assert reply_send(workspace=workspace, reply_id=reply.pk) == "retry"

@@ -152,6 +152,22 @@ def test_presence_shows_the_others_and_whether_they_type(workspace, conv, owner,
     ]
 
 
+def test_search_finds_text_and_author_in_any_case_within_the_workspace(
+    workspace, other_workspace, mastodon, make_channel, owner
+) -> None:
+    a = conversation_with(workspace, mastodon, "Wo ist mein GUTSCHEINCODE?")
+    b = conversation_with(workspace, mastodon, "Alles gut", author="gutscheinfan")
+    conversation_with(workspace, mastodon, "Danke")
+    conversation_with(other_workspace, make_channel(ws=other_workspace, remote_id="9"), "Gutschein bitte")
+
+    def pks(search):
+        return {c.pk for c in conversation_list(workspace=workspace, search=search)}
+
+    assert pks("gutschein") == {a.pk, b.pk}
+    assert pks("Gutscheincode") == {a.pk}
+    assert pks("nirgends") == set()
+
+
 def test_filters_status_assignee_kind_language_sentiment(workspace, mastodon, owner) -> None:
     a = conversation_with(workspace, mastodon, "gut")
     b = conversation_with(workspace, mastodon, "schlecht")

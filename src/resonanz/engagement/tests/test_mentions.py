@@ -146,6 +146,8 @@ def test_the_periodic_sync_takes_mentions_and_one_failing_channel_does_not_stop_
         "failed": 0,
         "mentions": 1,
         "mentions_failed": 1,
+        "direct_messages": 0,
+        "direct_messages_failed": 0,
         "followers": 1,
         "followers_failed": 1,
     }

@@ -67,7 +67,15 @@ def test_running_the_sync_twice_duplicates_nothing(workspace: Workspace, variant
     fan.like(variant.remote_id)
     fan.reply(variant.remote_id, "Toll!")
 
-    sync = {"synced": 1, "failed": 0, "mentions": 0, "mentions_failed": 0, "followers_failed": 0}
+    sync = {
+        "synced": 1,
+        "failed": 0,
+        "mentions": 0,
+        "mentions_failed": 0,
+        "direct_messages": 0,
+        "direct_messages_failed": 0,
+        "followers_failed": 0,
+    }
     # The channel's followers are asked once a day: the second run leaves them.
     assert engagement_sync_all() == {**sync, "followers": 1}
     assert engagement_sync_all() == {**sync, "followers": 0}
@@ -140,6 +148,8 @@ def test_a_variant_that_is_not_published_is_not_fetched(
         "failed": 0,
         "mentions": 0,
         "mentions_failed": 0,
+        "direct_messages": 0,
+        "direct_messages_failed": 0,
         "followers": 1,
         "followers_failed": 0,
     }
@@ -164,6 +174,8 @@ def test_a_temporary_error_stores_and_marks_nothing_and_the_next_run_retries(
         "failed": 1,
         "mentions": 0,
         "mentions_failed": 0,
+        "direct_messages": 0,
+        "direct_messages_failed": 0,
     }
 
     assert not MetricSample.objects.exists()
@@ -177,6 +189,8 @@ def test_a_temporary_error_stores_and_marks_nothing_and_the_next_run_retries(
         "failed": 0,
         "mentions": 0,
         "mentions_failed": 0,
+        "direct_messages": 0,
+        "direct_messages_failed": 0,
     }
     assert MetricSample.objects.get(variant=variant).likes == 1
 
@@ -201,6 +215,8 @@ def test_a_refused_login_flags_the_channel_and_is_not_retried(
         "failed": 1,
         "mentions": 0,
         "mentions_failed": 0,
+        "direct_messages": 0,
+        "direct_messages_failed": 0,
     }
 
     variant.channel.refresh_from_db()
@@ -214,6 +230,8 @@ def test_a_refused_login_flags_the_channel_and_is_not_retried(
         "failed": 0,
         "mentions": 0,
         "mentions_failed": 0,
+        "direct_messages": 0,
+        "direct_messages_failed": 0,
     }
     assert masto.request_log == []
 
@@ -228,6 +246,8 @@ def test_a_rejection_by_the_network_stores_nothing_and_leaves_the_post_alone(
         "failed": 1,
         "mentions": 0,
         "mentions_failed": 0,
+        "direct_messages": 0,
+        "direct_messages_failed": 0,
     }
 
     assert not MetricSample.objects.exists()

@@ -29,6 +29,8 @@ def test_the_sync_task_fetches_and_stores_engagement(variant: Variant, fan: Fan)
         "failed": 0,
         "mentions": 0,
         "mentions_failed": 0,
+        "direct_messages": 0,
+        "direct_messages_failed": 0,
         "followers": 1,
         "followers_failed": 0,
         "analysed": 1,
