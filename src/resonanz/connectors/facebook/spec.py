@@ -30,6 +30,7 @@ from resonanz.connectors.base.spec import (
     MediaSpec,
     Metric,
     NetworkSpec,
+    PreviewSpec,
     RateBase,
     TextLimit,
     TextUnit,
@@ -110,6 +111,6 @@ SPEC = NetworkSpec(
             ),
         ),
     ),
-    preview=None,
+    preview=PreviewSpec.in_folder("facebook"),
     network_concurrency=5,
 )
