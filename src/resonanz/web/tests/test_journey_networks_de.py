@@ -125,9 +125,16 @@ class Shots:
             old.unlink()
         self.taken: list[str] = []
 
-    def __call__(self, page: Any, step: str, *, full_page: bool = True) -> None:
+    def __call__(self, page: Any, step: str) -> None:
         path = SCREENSHOTS / f"networks-de-{len(self.taken) + 1:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=full_page)
+        page.screenshot(path=str(path), full_page=True)
+        self.taken.append(path.name)
+
+    def element(self, locator: Any, step: str) -> None:
+        """One preview on its own (the check and preview column scrolls by itself on the page)."""
+        path = SCREENSHOTS / f"networks-de-{len(self.taken) + 1:02d}-{step}.png"
+        locator.scroll_into_view_if_needed()
+        locator.screenshot(path=str(path))
         self.taken.append(path.name)
 
 
@@ -299,8 +306,8 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
         expect(card.locator(".pv-dots li")).to_have_count(3)
         expect(card.locator("svg.pv-frame").first).to_have_attribute("viewBox", "0 0 1080 1350")
         # In the 4:5 frame the square picture loses 20 % of its width, the 16:9 one 55 %.
-        expect(card.locator(".pv-cut[data-cut='2']")).to_contain_text("baumwolle.jpg: Instagram zeigt 4:5: 20 %")
-        expect(card.locator(".pv-cut[data-cut='3']")).to_contain_text("musselin.jpg: Instagram zeigt 4:5: 55 %")
+        expect(card.locator(".pv-cut[data-cut='2']")).to_contain_text("baumwolle.jpg: Instagram zeigt 4:5: 20\u00a0%")
+        expect(card.locator(".pv-cut[data-cut='3']")).to_contain_text("musselin.jpg: Instagram zeigt 4:5: 55\u00a0%")
         expect(card.locator(".pv-cut")).to_have_count(2)
         expect(card.locator(".pv-fold-more")).to_have_text(de("… more"))
         expect(card.locator(".pv-alt-text").first).to_have_text("Rosa Leinenstoff, gefaltet")
@@ -309,7 +316,7 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
         expect(card.locator("[data-carousel-counter]")).to_have_text("2/3")
         card.locator(".pv-fold summary").click()
         expect(card.locator(".pv-fold p.pv-text")).to_contain_text("#leipzig")
-        preview(page, instagram).screenshot(path=str(SCREENSHOTS / "networks-de-instagram-preview.png"))
+        shot.element(preview(page, instagram), "instagram-preview-second-picture-caption-open")
         carousel = schedule(page, workspace, at(0, time(9, 0)))
 
         # -- 3. Tuesday: a LinkedIn document post. A text over 3,000 characters is caught; the real one
@@ -333,7 +340,8 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
         card = preview(page, linkedin)
         expect(card.locator(".pv-fold-more")).to_have_text(de("…see more"))
         expect(card.locator(".pv-doc-name")).to_have_text("jahresbericht-2026.pdf")
-        shot(page, "linkedin-document-preview")
+        shot(page, "linkedin-document-composer")
+        shot.element(card, "linkedin-preview")
         document = schedule(page, workspace, at(1, time(8, 30)))
 
         # -- 4. Wednesday: a thread on X and Threads. A part over X's 280 is caught (Threads takes 500);
@@ -355,7 +363,9 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
         card = preview(page, x)
         expect(card.locator(".pv-post")).to_have_count(3)
         expect(card.locator(".pv-count").first).to_contain_text("1/3 · ")
-        shot(page, "x-thread-preview")
+        shot(page, "x-thread-composer")
+        shot.element(card, "x-preview")
+        shot.element(preview(page, threads), "threads-preview")
         thread = schedule(page, workspace, at(2, time(12, 0)))
 
         # -- 5. Thursday: a Facebook video.
@@ -363,7 +373,8 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
         plan_facebook_video(page, facebook)
         expect_ready(page, [facebook])
         expect(preview(page, facebook).locator(".pv-video")).to_contain_text("kulissen.mp4")
-        shot(page, "facebook-video-preview")
+        shot(page, "facebook-video-composer")
+        shot.element(preview(page, facebook), "facebook-preview")
         video = schedule(page, workspace, at(3, time(17, 0)))
 
         # -- 6. The calendar shows the week.
@@ -388,7 +399,8 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
         preview(page, instagram).scroll_into_view_if_needed()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE_WIDTH, f"the composer is {width} px wide on a {PHONE_WIDTH} px phone"
-        shot(page, "phone-instagram-preview")
+        shot(page, "phone-composer")
+        shot.element(preview(page, instagram), "phone-instagram-preview")
     finally:
         phone.close()
     assert not problems, problems
@@ -412,11 +424,12 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
     publish_due.enqueue()
     run_ready_tasks()
 
+    # The browser sends a textarea's line breaks as CRLF (HTML's form submission); compared as lines.
     live = emulators.meta.live_ig_media(ig_user)
-    assert [m.caption for m in live] == [caption]
+    assert [m.caption.splitlines() for m in live] == [caption.splitlines()]
     assert len(live[0].children) == 3
     posts = emulators.linkedin.live_posts()
-    assert [p.text for p in posts] == [text]
+    assert [p.text.splitlines() for p in posts] == [text.splitlines()]
     assert "document" in str(posts[0].content.get("media", {}).get("id", ""))
     assert sorted(p.text for p in emulators.x.live_posts()) == sorted(
         [
