@@ -20,8 +20,8 @@ from django.utils.translation import gettext
 from resonanz.accounts.models import Workspace
 from resonanz.channels.models import Channel
 from resonanz.channels.services import channel_account
-from resonanz.connectors.base.provider import TextCount
 from resonanz.connectors.base.preview import Segment
+from resonanz.connectors.base.provider import TextCount
 from resonanz.connectors.base.spec import MediaKind, MediaLayout, MediaSpec, PreviewSpec, TextFold
 from resonanz.connectors.registry import (
     find_spec,
@@ -42,6 +42,8 @@ def max_media_items() -> int:
     """The most attachments any registered network takes in one post (an Instagram-style carousel of 10
     needs 10 here; the per-channel check refuses them where the network takes fewer)."""
     return max([MAX_MEDIA_ITEMS, *(c.spec.media.max_items for c in registered_connectors())])
+
+
 IMAGE_TYPES = tuple(sorted(t for t in ALLOWED_MEDIA_TYPES if t.startswith("image/")))
 GENERIC_PREVIEW = "posts/composer/_preview_generic.html"
 
@@ -223,9 +225,7 @@ def _ratio_label(ratio: float) -> str:
     return f"{ratio:.2f}:1"
 
 
-def _framed(
-    images: list[PreviewImage], frame: tuple[float, float], network_label: str
-) -> list[PreviewImage]:
+def _framed(images: list[PreviewImage], frame: tuple[float, float], network_label: str) -> list[PreviewImage]:
     """Each picture in the frame the network crops to: the first picture's shape, clamped to the
     network's range (``PreviewSpec.media_frame``); a picture of another shape is cut in the middle."""
     pictures = [i for i in images if not i.is_document]

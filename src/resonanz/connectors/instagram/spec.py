@@ -23,15 +23,15 @@ from resonanz.connectors.base.spec import (
     EngagementRate,
     InboxKind,
     MediaKind,
+    MediaLayout,
     MediaRule,
     MediaSpec,
     Metric,
     NetworkSpec,
-    RateBase,
-    TextLimit,
-    MediaLayout,
     PreviewSpec,
+    RateBase,
     TextFold,
+    TextLimit,
     TextUnit,
 )
 

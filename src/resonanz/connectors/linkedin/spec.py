@@ -27,8 +27,8 @@ from resonanz.connectors.base.spec import (
     NetworkSpec,
     PreviewSpec,
     RateBase,
-    TextLimit,
     TextFold,
+    TextLimit,
     TextUnit,
 )
 

@@ -37,8 +37,7 @@ from resonanz.channels.models import Channel, ChannelStatus
 from resonanz.posts.models import Post, Variant, VariantStatus
 from resonanz.publishing.tasks import publish_due
 from resonanz.web.tests.journey_support import drive, tr
-from testsupport.browser import SCREENSHOTS, allow_orm_beside_playwright, browser  # noqa: F401 - fixtures
-from testsupport.browser import TIMEOUT_MS, watch
+from testsupport.browser import SCREENSHOTS, TIMEOUT_MS, allow_orm_beside_playwright, browser, watch  # noqa: F401 - fixtures
 from testsupport.emulators.linkedin import LinkedInEmulator
 from testsupport.emulators.meta import MetaEmulator
 from testsupport.emulators.threads import ThreadsEmulator
@@ -71,7 +70,12 @@ def emulators(
     settings.RESONANZ_PUBLIC_URL = live_server.url
     settings.MEDIA_ROOT = tmp_path
     settings.RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE = True
-    with XEmulator() as x, MetaEmulator() as meta, LinkedInEmulator() as linkedin, ThreadsEmulator() as threads:
+    with (
+        XEmulator() as x,
+        MetaEmulator() as meta,
+        LinkedInEmulator() as linkedin,
+        ThreadsEmulator() as threads,
+    ):
         env = {
             "RESONANZ_X_CLIENT_ID": x.client_id,
             "RESONANZ_X_API_URL": x.base_url,
@@ -111,7 +115,8 @@ def picture(width: int, height: int, colour: str, label: str) -> bytes:
 
 # A one-page PDF (ISO 32000-1: header, catalog, pages, one page, xref, trailer).
 PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
     b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n0\n%%EOF\n"
 )
@@ -138,7 +143,9 @@ class Shots:
         self.taken.append(path.name)
 
 
-def connect(page: Any, base: str, workspace: Any, network: str, fields: dict[str, str], shot: Shots) -> Channel:
+def connect(
+    page: Any, base: str, workspace: Any, network: str, fields: dict[str, str], shot: Shots
+) -> Channel:
     """The channels page's connect box → "Weiter zu …" → the network's authorization (the emulator
     approves) → back on the channels page with the new channel."""
     from playwright.sync_api import expect
@@ -226,7 +233,9 @@ def plan_facebook_video(page: Any, facebook: Channel) -> None:
     """The Facebook step: a video with its text. The composer offers no format choice for a Page yet (a
     video is published as a Page video, ``/{page-id}/videos``); where a format field is added, its choice
     belongs right after the upload here."""
-    type_text(page, page.locator("#id_text"), "Hinter den Kulissen: so entsteht unsere Frühjahrskollektion. 🎬")
+    type_text(
+        page, page.locator("#id_text"), "Hinter den Kulissen: so entsteht unsere Frühjahrskollektion. 🎬"
+    )
     attach(page, [("kulissen.mp4", "video/mp4", VIDEO)])
 
 
@@ -306,8 +315,12 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
         expect(card.locator(".pv-dots li")).to_have_count(3)
         expect(card.locator("svg.pv-frame").first).to_have_attribute("viewBox", "0 0 1080 1350")
         # In the 4:5 frame the square picture loses 20 % of its width, the 16:9 one 55 %.
-        expect(card.locator(".pv-cut[data-cut='2']")).to_contain_text("baumwolle.jpg: Instagram zeigt 4:5: 20\u00a0%")
-        expect(card.locator(".pv-cut[data-cut='3']")).to_contain_text("musselin.jpg: Instagram zeigt 4:5: 55\u00a0%")
+        expect(card.locator(".pv-cut[data-cut='2']")).to_contain_text(
+            "baumwolle.jpg: Instagram zeigt 4:5: 20\u00a0%"
+        )
+        expect(card.locator(".pv-cut[data-cut='3']")).to_contain_text(
+            "musselin.jpg: Instagram zeigt 4:5: 55\u00a0%"
+        )
         expect(card.locator(".pv-cut")).to_have_count(2)
         expect(card.locator(".pv-fold-more")).to_have_text(de("… more"))
         expect(card.locator(".pv-alt-text").first).to_have_text("Rosa Leinenstoff, gefaltet")
@@ -331,7 +344,7 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
             "Stoffwerk Leipzig wächst: 2026 haben wir 40 % mehr Stoff verkauft als im Vorjahr.\n"
             "Wie wir das geschafft haben, steht in unserem Jahresbericht.\n"
             "Die wichtigsten Zahlen:\n"
-            "– 12 neue Farben\n– 3 neue Lieferanten aus Sachsen\n– 1 neuer Laden in Halle\n"
+            "- 12 neue Farben\n- 3 neue Lieferanten aus Sachsen\n- 1 neuer Laden in Halle\n"
             "Danke an alle, die mit uns nähen! #Nachhaltigkeit #Textil"
         )
         type_text(page, page.locator("#id_text"), text)
@@ -358,7 +371,11 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
         type_text(page, second, "1. Wascht den Stoff vor dem Zuschneiden: Leinen läuft ein.")
         page.click("#add-part")
         third = page.locator("textarea[name=thread]").nth(1)
-        type_text(page, third, "2. Nehmt eine neue Nadel (Stärke 80). 3. Bügelt jede Naht. https://stoffwerk.example/leinen")
+        type_text(
+            page,
+            third,
+            "2. Nehmt eine neue Nadel (Stärke 80). 3. Bügelt jede Naht. https://stoffwerk.example/leinen",
+        )
         expect_ready(page, [x, threads])
         card = preview(page, x)
         expect(card.locator(".pv-post")).to_have_count(3)
@@ -411,7 +428,9 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
     variants = Variant.objects.filter(post__in=planned)
     assert variants.count() == 5
     assert set(variants.values_list("status", flat=True)) == {VariantStatus.SCHEDULED}
-    latest = max(v.scheduled_at for v in variants)
+    times = [v.scheduled_at for v in variants]
+    latest = max(t for t in times if t is not None)
+    assert len(times) == 5
     variants.update(scheduled_at=F("scheduled_at") - (latest - timezone.now() + timedelta(seconds=5)))
     publish_due.enqueue()
 
@@ -446,4 +465,3 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
 
 def _asset(page: Any, index: int) -> str:
     return str(page.locator("[data-media-item]").nth(index).get_attribute("data-asset"))
-
