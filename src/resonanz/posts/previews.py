@@ -39,7 +39,7 @@ MAX_MEDIA_ITEMS = 4
 
 
 def max_media_items() -> int:
-    """The most attachments any registered network takes in one post (an Instagram-style carousel of 10
+    """The most attachments any registered network takes in one post (a carousel of 10
     needs 10 here; the per-channel check refuses them where the network takes fewer)."""
     return max([MAX_MEDIA_ITEMS, *(c.spec.media.max_items for c in registered_connectors())])
 
