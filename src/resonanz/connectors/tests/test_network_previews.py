@@ -134,6 +134,13 @@ def test_linkedin_folds_after_three_lines_and_shows_a_document(make_channel: Cal
     assert "Gefällt mir" in html
     assert "Reposten" in html
     assert "Senden" in html
+    with translation.override("en"):
+        english = render_to_string(
+            "connectors/linkedin/preview.html",
+            {"pv": channel_preview(channel=channel, texts=[text], media=[])},
+        )
+    assert 'Zeile drei<span class="pv-fold-more">…see more</span>' in english
+    assert "Repost" in english
     short = _render(channel, ["Kurz und gut."])
     assert "pv-fold" not in short
 

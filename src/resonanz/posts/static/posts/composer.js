@@ -186,6 +186,12 @@
     if (d && d.matches && d.matches("details[data-fold]")) openWarnings["fold-" + d.getAttribute("data-fold")] = d.open;
   }, true);
 
+  // -- previews: an avatar that does not load (a network's picture addresses expire) shows the initials --
+  document.addEventListener("error", function (event) {
+    var img = event.target;
+    if (img && img.tagName === "IMG" && img.closest && img.closest(".pv-avatar")) img.hidden = true;
+  }, true);
+
   // -- previews: a carousel moves one picture per arrow press; the dots and "2/5" follow the scrolling --
   function carouselState(slides) {
     var carousel = slides.closest("[data-carousel]");
