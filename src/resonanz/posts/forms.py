@@ -21,7 +21,7 @@ from resonanz.posts.services import MediaInput, PostInput, VariantInput
 from resonanz.web.forms import LocalTimeForm, WebForm, parse_local, to_local_value
 from resonanz.web.widgets import PlainSelect
 
-from .previews import MAX_MEDIA_ITEMS, visibility_choices
+from .previews import max_media_items, visibility_choices
 
 
 class PostAction:
@@ -77,7 +77,6 @@ class ScheduleForm(LocalTimeForm):
         return cleaned
 
 
-MAX_MEDIA = MAX_MEDIA_ITEMS
 # Languages offered per channel (Variant.language, the post's language tag on the network), ISO 639-1.
 POST_LANGUAGES = ("de", "en", "fr", "it", "es", "nl", "pl", "pt", "da", "sv", "cs", "tr", "uk")
 
@@ -117,7 +116,7 @@ class ComposerForm(ScheduleForm):
         label=_("Add an image"),
         required=False,
         widget=forms.ClearableFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp,video/mp4"}
+            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp,video/mp4,application/pdf"}
         ),
     )
     alt_text = forms.CharField(
@@ -244,8 +243,8 @@ class ComposerForm(ScheduleForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         self.attached = [MediaInput(asset_id=i, alt_text=alt) for i, alt in self.media_items()]
-        if len(self.attached) > MAX_MEDIA:
-            self.add_error("image", _("Attach at most %(limit)s images.") % {"limit": MAX_MEDIA})
+        if len(self.attached) > max_media_items():
+            self.add_error("image", _("Attach at most %(limit)s images.") % {"limit": max_media_items()})
         return cleaned
 
     def _override(self, channel: Channel) -> VariantInput:

@@ -15,12 +15,14 @@ from urllib.parse import urlsplit
 import regex  # type: ignore[import-untyped]
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from resonanz.accounts.models import Workspace
 from resonanz.channels.models import Channel
 from resonanz.channels.services import channel_account
 from resonanz.connectors.base.preview import Segment
-from resonanz.connectors.base.spec import MediaKind, MediaSpec
+from resonanz.connectors.base.provider import TextCount
+from resonanz.connectors.base.spec import MediaKind, MediaLayout, MediaSpec, PreviewSpec, TextFold
 from resonanz.connectors.registry import (
     find_spec,
     get_connector,
@@ -29,10 +31,19 @@ from resonanz.connectors.registry import (
 )
 from resonanz.posts.media import media_asset_list
 from resonanz.posts.models import MediaAsset
-from resonanz.posts.services import ALLOWED_MEDIA_TYPES, MAX_UPLOAD_BYTES, PostInput
+from resonanz.posts.services import ALLOWED_MEDIA_TYPES, DOCUMENT_TYPES, MAX_UPLOAD_BYTES, PostInput
 
-# Attachments per post the composer takes (the most any registered network allows is checked per channel).
+# Attachments per post the composer takes at least; it takes as many as the most generous registered
+# network allows (``max_media_items``), and each channel's check refuses more than its own network takes.
 MAX_MEDIA_ITEMS = 4
+
+
+def max_media_items() -> int:
+    """The most attachments any registered network takes in one post (a carousel of 10
+    needs 10 here; the per-channel check refuses them where the network takes fewer)."""
+    return max([MAX_MEDIA_ITEMS, *(c.spec.media.max_items for c in registered_connectors())])
+
+
 IMAGE_TYPES = tuple(sorted(t for t in ALLOWED_MEDIA_TYPES if t.startswith("image/")))
 GENERIC_PREVIEW = "posts/composer/_preview_generic.html"
 
@@ -47,12 +58,28 @@ def segments_for(network: str, text: str) -> list[Segment]:
 # -- previews ---------------------------------------------------------------------------------------
 
 
+# The frame a picture is drawn in when the network crops (``PreviewSpec.media_frame``): this wide, and as
+# high as the frame's shape says (an SVG viewBox, so no inline style is needed for the shape).
+FRAME_WIDTH = 1080
+
+
 @dataclass(frozen=True)
 class PreviewImage:
     url: str
     alt: str
     name: str
     is_video: bool
+    is_document: bool = False  # a PDF or slide deck (shown as a document card)
+    width: int | None = None
+    height: int | None = None
+    # Set when the network crops to a frame: its size (FRAME_WIDTH x frame_height) and, when this picture
+    # is cut, a sentence saying how much.
+    frame_height: int = 0
+    cut: str = ""
+
+    @property
+    def framed(self) -> bool:
+        return self.frame_height > 0
 
 
 @dataclass(frozen=True)
@@ -68,10 +95,28 @@ class PreviewPart:
     segments: list[Segment]
     images: list[PreviewImage] = field(default_factory=list)
     card: LinkCard | None = None
+    # Where the feed folds the text (``PreviewSpec.fold``): ``segments`` is what shows before the "more"
+    # link, ``folded`` the rest (empty: the whole text shows).
+    folded: list[Segment] = field(default_factory=list)
+    full: list[Segment] = field(default_factory=list)  # the whole text (shown once the fold is opened)
+    count: TextCount | None = None  # the part's count, where the preview shows it (``part_counts``)
 
     @property
     def empty(self) -> bool:
-        return not any(s.text.strip() for s in self.segments) and not self.images
+        return not any(s.text.strip() for s in [*self.segments, *self.folded]) and not self.images
+
+    @property
+    def over(self) -> bool:
+        return self.count is not None and not self.count.ok
+
+    @property
+    def documents(self) -> list[PreviewImage]:
+        return [i for i in self.images if i.is_document]
+
+    @property
+    def pictures(self) -> list[PreviewImage]:
+        """Images and videos (what a grid or carousel shows), without documents."""
+        return [i for i in self.images if not i.is_document]
 
 
 @dataclass
@@ -89,6 +134,9 @@ class ChannelPreview:
     language: str
     parts: list[PreviewPart]
     template: str = GENERIC_PREVIEW  # the network's partial (spec.preview.template)
+    fold_label: str = ""  # the network's "more" link where it folds long texts
+    carousel: bool = False  # pictures one at a time (dots and arrows) rather than a grid
+    quote: LinkCard | None = None  # the post this one quotes, where the network embeds it
 
 
 def link_card(url: str) -> LinkCard:
@@ -138,6 +186,87 @@ def visibility_choices(network: str) -> list[tuple[str, str]]:
     return [(c.value, str(c.label)) for c in spec.visibility] if spec is not None else []
 
 
+def fold_segments(segments: Sequence[Segment], fold: TextFold) -> tuple[list[Segment], list[Segment]]:
+    """``segments`` cut where the feed shows its "more" link: after ``fold.lines`` lines or
+    ``fold.characters`` visible characters, whichever comes first, at the last space before (a link or
+    mention is never cut: it moves behind the fold whole). ([], ...) is never returned for a text that
+    fits: then the second list is empty."""
+    visible = "".join(s.text for s in segments)
+    cut = len(visible)
+    newlines = [i for i, c in enumerate(visible) if c == "\n"]
+    if len(newlines) >= fold.lines:
+        cut = newlines[fold.lines - 1]
+    if cut > fold.characters:
+        space = visible.rfind(" ", 0, fold.characters + 1)
+        cut = space if space > fold.characters // 2 else fold.characters
+    if not visible[cut:].strip():
+        return list(segments), []
+    shown: list[Segment] = []
+    rest: list[Segment] = []
+    pos = 0
+    for segment in segments:
+        end = pos + len(segment.text)
+        if end <= cut and not rest:
+            shown.append(segment)
+        elif pos < cut and segment.kind == "text" and not rest:
+            shown.append(Segment("text", segment.text[: cut - pos].rstrip()))
+            rest.append(Segment("text", segment.text[cut - pos :]))
+        else:
+            rest.append(segment)
+        pos = end
+    return shown, rest
+
+
+def _ratio_label(ratio: float) -> str:
+    known = {0.8: "4:5", 1.0: "1:1", 1.91: "1.91:1", 0.5625: "9:16", 1.7778: "16:9"}
+    for value, label in known.items():
+        if abs(ratio - value) < 0.01:
+            return label
+    return f"{ratio:.2f}:1"
+
+
+def _framed(images: list[PreviewImage], frame: tuple[float, float], network_label: str) -> list[PreviewImage]:
+    """Each picture in the frame the network crops to: the first picture's shape, clamped to the
+    network's range (``PreviewSpec.media_frame``); a picture of another shape is cut in the middle."""
+    pictures = [i for i in images if not i.is_document]
+    sized = [i for i in pictures if i.width and i.height]
+    low, high = frame
+    first = sized[0] if sized and sized[0] is pictures[0] else None
+    ratio = 1.0 if first is None else min(max(first.width / first.height, low), high)  # type: ignore[operator]
+    frame_height = round(FRAME_WIDTH / ratio)
+    framed = []
+    for image in images:
+        if image.is_document:
+            framed.append(image)
+            continue
+        cut = ""
+        if image.width and image.height:
+            own = image.width / image.height
+            if own > ratio * 1.01:
+                percent = round(100 * (1 - ratio / own))
+                cut = gettext(
+                    "%(network)s shows %(ratio)s: %(percent)s %% of the width is cut off (left and right)."
+                ) % {"network": network_label, "ratio": _ratio_label(ratio), "percent": percent}
+            elif own < ratio / 1.01:
+                percent = round(100 * (1 - own / ratio))
+                cut = gettext(
+                    "%(network)s shows %(ratio)s: %(percent)s %% of the height is cut off (top and bottom)."
+                ) % {"network": network_label, "ratio": _ratio_label(ratio), "percent": percent}
+        framed.append(
+            PreviewImage(
+                url=image.url,
+                alt=image.alt,
+                name=image.name,
+                is_video=image.is_video,
+                width=image.width,
+                height=image.height,
+                frame_height=frame_height,
+                cut=cut,
+            )
+        )
+    return framed
+
+
 def channel_preview(
     *,
     channel: Channel,
@@ -146,20 +275,38 @@ def channel_preview(
     content_warning: str = "",
     visibility: str = "public",
     language: str = "",
+    quote_url: str = "",
 ) -> ChannelPreview:
-    """``media``: (asset, alt text, URL of the file) attached to the first part."""
+    """``media``: (asset, alt text, URL of the file) attached to the first part. ``quote_url``: the
+    address of a post this one quotes (shown as an embedded card where the network's preview has one)."""
     network = channel.network
     spec = find_spec(network)
+    options = spec.preview if spec is not None and spec.preview else PreviewSpec(template=GENERIC_PREVIEW)
     images = [
         PreviewImage(
-            url=url, alt=alt, name=asset.original_name, is_video=asset.mime_type.startswith("video/")
+            url=url,
+            alt=alt,
+            name=asset.original_name,
+            is_video=asset.mime_type.startswith("video/"),
+            is_document=asset.mime_type in DOCUMENT_TYPES,
+            width=asset.width,
+            height=asset.height,
         )
         for asset, alt, url in media
     ]
+    if options.media_frame is not None and images:
+        images = _framed(images, options.media_frame, network_name(network))
+    counter = get_connector(network) if spec is not None and options.part_counts else None
+    account = channel_account(channel=channel) if counter is not None else None
     parts = []
     for index, text in enumerate(texts):
         segments = segments_for(network, text)
         part = PreviewPart(number=index + 1, segments=segments, images=images if index == 0 else [])
+        if options.fold is not None:
+            part.segments, part.folded = fold_segments(segments, options.fold)
+            part.full = segments
+        if counter is not None and account is not None:
+            part.count = counter.count_text(account=account, text=text, content_warning=content_warning)
         # A link becomes a card where the network makes cards, and only without attachments unless the
         # network shows both (spec.link_cards, spec.link_card_with_media).
         first_link = next((s for s in segments if s.kind == "link"), None)
@@ -181,7 +328,10 @@ def channel_preview(
         visibility_label=labels.get(visibility, visibility) if labels else "",
         language=language,
         parts=parts,
-        template=spec.preview.template if spec is not None and spec.preview else GENERIC_PREVIEW,
+        template=options.template,
+        fold_label=str(options.fold.label) if options.fold is not None else "",
+        carousel=options.media_layout == MediaLayout.CAROUSEL,
+        quote=link_card(quote_url) if quote_url else None,
     )
 
 

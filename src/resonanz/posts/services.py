@@ -46,7 +46,10 @@ from .rules import VariantReport, post_approval_missing, variant_check
 from .signals import post_review_restarted, variant_armed
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4"}
+# PDF: a document post (a network whose spec has a MediaKind.DOCUMENT rule shows it as pages to leaf
+# through; every other network's validate refuses it for its channel).
+DOCUMENT_TYPES = frozenset({"application/pdf"})
+ALLOWED_MEDIA_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", *DOCUMENT_TYPES}
 
 
 def known_visibilities() -> set[str]:
@@ -176,7 +179,14 @@ def media_asset_create(
         )
     width = height = None
     mime = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    if not mime.startswith("video/"):
+    if mime in DOCUMENT_TYPES or data.startswith(b"%PDF-"):
+        # A PDF starts with "%PDF-" (ISO 32000-1, 7.5.2); anything else named .pdf is refused.
+        if not data.startswith(b"%PDF-"):
+            raise PostError(
+                _("%(name)s is not a PDF we can read.") % {"name": filename}, code="unsupported_media"
+            )
+        mime = "application/pdf"
+    elif not mime.startswith("video/"):
         from PIL import Image, UnidentifiedImageError
 
         try:

@@ -59,6 +59,7 @@ from resonanz.posts.rules import VariantReport, post_input_check
 from resonanz.posts.selectors import post_events, post_get, post_list, variant_get
 from resonanz.posts.services import (
     ALLOWED_MEDIA_TYPES,
+    DOCUMENT_TYPES,
     MAX_UPLOAD_BYTES,
     MediaInput,
     PostError,
@@ -81,7 +82,6 @@ from resonanz.web.scope import or_404 as _or_404
 from resonanz.web.scope import render_scoped as _render
 
 from .forms import (
-    MAX_MEDIA,
     ComposerForm,
     PostAction,
     RemoteEditForm,
@@ -91,6 +91,7 @@ from .forms import (
 )
 from .previews import (
     channel_media_limits,
+    max_media_items,
     media_file_url,
     network_name,
     post_previews,
@@ -225,8 +226,8 @@ def _upload_media(scope: Scope, form: ComposerForm) -> bool:
     upload = form.cleaned_data.get("image")
     if not upload:
         return True
-    if len(form.attached) >= MAX_MEDIA:
-        form.add_error("image", _("Attach at most %(limit)s images.") % {"limit": MAX_MEDIA})
+    if len(form.attached) >= max_media_items():
+        form.add_error("image", _("Attach at most %(limit)s images.") % {"limit": max_media_items()})
         return False
     alt = form.cleaned_data.get("alt_text") or ""
     try:
@@ -393,6 +394,7 @@ def _media_rows(scope: Scope, items: list[tuple[int, str]]) -> list[dict[str, An
             "alt": alt,
             "url": media_file_url(scope.workspace, assets[asset_id]),
             "is_video": assets[asset_id].mime_type.startswith("video/"),
+            "is_document": assets[asset_id].mime_type in DOCUMENT_TYPES,
         }
         for asset_id, alt in items
         if asset_id in assets
@@ -436,7 +438,7 @@ def _composer_context(
         "panels": panels,
         "preview_stylesheets": preview_stylesheets(),
         "media": _media_rows(scope, form.media_items()),
-        "max_media": MAX_MEDIA,
+        "max_media": max_media_items(),
         "max_upload": MAX_UPLOAD_BYTES,
         "upload_types": sorted(ALLOWED_MEDIA_TYPES),
         "autosave": post is None or _autosavable(post),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -252,19 +252,43 @@ class ConnectSpec:
 
 
 @dataclass(frozen=True)
+class TextFold:
+    """Where the network's feed cuts a long text and shows a "more" link: after ``lines`` lines or
+    ``characters`` characters, whichever comes first (both are what the feed shows on a phone; the real
+    cut depends on the reader's screen, so the preview shows the earliest likely one)."""
+
+    characters: int
+    lines: int
+    label: Label  # the link the network shows, e.g. "… more"
+
+
+class MediaLayout(StrEnum):
+    GRID = "grid"  # all attachments at once, in a grid
+    CAROUSEL = "carousel"  # one at a time, swiped, with dots and arrows
+
+
+@dataclass(frozen=True)
 class PreviewSpec:
-    """The composer's preview of a post: one partial template per network, in the connector's folder."""
+    """The composer's preview of a post: one partial template per network, in the connector's folder,
+    and what the shared preview code prepares for it (``posts/previews.py``)."""
 
     template: str  # e.g. "connectors/<network>/preview.html", rendered with ``pv`` (a ChannelPreview)
     stylesheet: str = ""  # a static file, e.g. "connectors/<network>/preview.css"
+    fold: TextFold | None = None  # None = the whole text is shown
+    media_layout: MediaLayout = MediaLayout.GRID
+    # Width/height range the network shows pictures in (the first picture's shape, clamped to it, is the
+    # frame every picture of the post is cropped to); None = each picture as it is.
+    media_frame: tuple[float, float] | None = None
+    part_counts: bool = False  # each part shows its count against the limit (the network counts oddly)
 
     @classmethod
-    def in_folder(cls, network: str, *, stylesheet: bool = True) -> PreviewSpec:
+    def in_folder(cls, network: str, *, stylesheet: bool = True, **options: Any) -> PreviewSpec:
         """The layout docs/connectors.md prescribes: ``templates/connectors/<network>/preview.html`` and
         ``static/connectors/<network>/preview.css`` in the connector's own folder."""
         return cls(
             template=f"connectors/{network}/preview.html",
             stylesheet=f"connectors/{network}/preview.css" if stylesheet else "",
+            **options,
         )
 
 

@@ -73,6 +73,7 @@ from resonanz.connectors.base import (
     TextCount,
     ValidationIssue,
 )
+from resonanz.connectors.base.preview import Segment, Span, split
 from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.base.spec import MediaKind, TextUnit
 
@@ -130,6 +131,13 @@ REEL_PLAYS_METRIC = "blue_reels_play_count"
 REEL_RECORD = "reel_uploads"  # key -> video id of the Reel's upload session
 REEL_UPLOAD_RECORD = "reel_upload_urls"  # key -> where its bytes go (the answer of ``start``)
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def _trailing(url: str) -> str:
+    """Sentence punctuation after a link ("… /blog/1." or "(… /blog/1)") is not part of it in the preview."""
+    return url[len(url.rstrip(".,;:!?)]}")) :]
+
+
 _WS = re.compile(r"\s+")
 
 
@@ -320,6 +328,12 @@ class FacebookConnector(Connector):
     # -- rules -----------------------------------------------------------------------------------
     def count_text(self, *, account: ChannelAccount, text: str, content_warning: str = "") -> TextCount:
         return TextCount(count=len(text), limit=TEXT_LIMIT, unit=TextUnit.CHARACTERS)
+
+    def preview_segments(self, *, text: str) -> list[Segment]:
+        """Links as the post will carry them: the first one is also the post's ``link`` (its card)."""
+        return split(
+            text, [Span(m.start(), m.end() - len(_trailing(m.group(0))), "link") for m in _URL.finditer(text)]
+        )
 
     def validate(self, *, account: ChannelAccount, variant: DraftVariant) -> list[ValidationIssue]:
         issues: list[ValidationIssue] = []

@@ -37,6 +37,7 @@ from resonanz.connectors.base.spec import (
     MediaSpec,
     Metric,
     NetworkSpec,
+    PreviewSpec,
     RateBase,
     TextLimit,
     TextUnit,
@@ -137,6 +138,6 @@ SPEC = NetworkSpec(
             ),
         ),
     ),
-    preview=None,
+    preview=PreviewSpec.in_folder("facebook"),
     network_concurrency=5,
 )

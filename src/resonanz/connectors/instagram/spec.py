@@ -30,11 +30,14 @@ from resonanz.connectors.base.spec import (
     EngagementRate,
     InboxKind,
     MediaKind,
+    MediaLayout,
     MediaRule,
     MediaSpec,
     Metric,
     NetworkSpec,
+    PreviewSpec,
     RateBase,
+    TextFold,
     TextLimit,
     TextUnit,
 )
@@ -168,6 +171,14 @@ SPEC = NetworkSpec(
             ),
         ),
     ),
-    preview=None,
+    # The feed shows a carousel one picture at a time, every picture cropped to the first one's shape
+    # (clamped to 4:5-1.91:1, the range the API takes); the caption is cut after about 125 characters or
+    # two lines with "… more" (no number from Meta; charactercounter.com/instagram, bulkpublish.com).
+    preview=PreviewSpec.in_folder(
+        "instagram",
+        fold=TextFold(125, 2, _("… more")),
+        media_layout=MediaLayout.CAROUSEL,
+        media_frame=(ASPECT_MIN, ASPECT_MAX),
+    ),
     network_concurrency=5,
 )

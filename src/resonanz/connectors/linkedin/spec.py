@@ -27,6 +27,7 @@ from resonanz.connectors.base.spec import (
     NetworkSpec,
     PreviewSpec,
     RateBase,
+    TextFold,
     TextLimit,
     TextUnit,
 )
@@ -130,6 +131,10 @@ SPEC = NetworkSpec(
             ),
         ),
     ),
-    preview=PreviewSpec.in_folder("linkedin"),
+    # The feed folds an organic post after three lines behind "…see more" ("…mehr anzeigen"), on
+    # desktop and phone alike (John Espirian, '"See more" breakpoints on LinkedIn posts', Sept. 2024);
+    # on a phone three lines are about 210 characters (web-3-apps.com/char-counter, boltpost.app). LinkedIn
+    # publishes no number: the preview folds at whichever comes first (docs/connectors.md, LinkedIn).
+    preview=PreviewSpec.in_folder("linkedin", fold=TextFold(210, 3, _("…see more"))),
     network_concurrency=5,
 )

@@ -122,6 +122,7 @@ SPEC = NetworkSpec(
             ),
         ),
     ),
-    preview=PreviewSpec.in_folder("x"),
+    # Each part shows its weighted count: X counts URLs as 23 and CJK/emoji as 2 (text.py).
+    preview=PreviewSpec.in_folder("x", part_counts=True),
     network_concurrency=5,
 )

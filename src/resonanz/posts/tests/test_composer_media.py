@@ -10,6 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from resonanz.posts.models import MediaAsset, PartMedia, Post
+from resonanz.posts.previews import max_media_items
 from resonanz.posts.services import media_asset_create
 
 
@@ -148,23 +149,29 @@ def test_removing_an_image_without_javascript(owner_client, workspace, owner, ma
     assert not PartMedia.objects.exists()
 
 
-def test_at_most_four_images(owner_client, workspace, owner, mastodon) -> None:
+def test_at_most_as_many_images_as_the_most_generous_network(
+    owner_client, workspace, owner, mastodon
+) -> None:
+    # The composer takes what some registered network takes (a carousel of 10, 20 images on LinkedIn);
+    # one more is refused for every channel, and each channel's check refuses more than its own limit.
+    limit = max_media_items()
+    assert limit >= 10
     assets = [
-        media_asset_create(workspace=workspace, data=png_bytes(c), filename=f"{c}.png", actor=owner)
-        for c in ["red", "green", "blue", "black", "white"]
+        media_asset_create(workspace=workspace, data=png_bytes(), filename=f"{n}.png", actor=owner)
+        for n in range(limit + 1)
     ]
     response = owner_client.post(
         reverse("web:post_new", args=[workspace.pk]),
         {
-            "text": "Fünf",
+            "text": "Zu viele",
             "channels": [mastodon.pk],
             "action": "draft",
             "media_asset": [a.pk for a in assets],
-            "media_alt": [""] * 5,
+            "media_alt": [""] * (limit + 1),
         },
     )
     assert response.status_code == 400
-    assert "Attach at most 4 images." in response.content.decode()
+    assert f"Attach at most {limit} images." in response.content.decode()
     assert not Post.objects.exists()
 
 
@@ -219,4 +226,39 @@ def test_composer_renders_channel_limits_for_the_browser(
     ) in html
     assert f'data-channel="{bluesky.pk}" data-network="bluesky"' in html
     assert 'data-recompress-over="1000000"' in html
-    assert 'data-max-media="4"' in html
+    assert f'data-max-media="{max_media_items()}"' in html
+    assert f'data-channel="{mastodon.pk}" data-network="mastodon"' in html
+    assert 'data-max-items="4"' in html  # Mastodon's own limit (its check refuses a fifth)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def test_a_pdf_is_a_document_for_the_network_that_takes_one(workspace, owner, mastodon, make_channel) -> None:
+    from resonanz.posts.rules import post_input_check
+    from resonanz.posts.services import MediaInput, PostError, PostInput
+
+    linkedin = make_channel("linkedin", handle="stoffwerk")
+    asset = media_asset_create(workspace=workspace, data=PDF, filename="bericht.pdf", actor=owner)
+    assert asset.mime_type == "application/pdf"
+    assert (asset.width, asset.height) == (None, None)
+    # Named .pdf but not one: refused with the file's name.
+    try:
+        media_asset_create(workspace=workspace, data=b"<html>", filename="falsch.pdf", actor=owner)
+    except PostError as exc:
+        assert exc.message == "falsch.pdf is not a PDF we can read."
+    else:
+        raise AssertionError("a file that is not a PDF was taken as one")
+    data = PostInput(
+        text="Unser Jahresbericht",
+        channel_ids=[linkedin.pk, mastodon.pk],
+        media=[MediaInput(asset_id=asset.pk)],
+    )
+    reports = {
+        r.network: [i.code for i in r.issues]
+        for r in post_input_check(
+            workspace=workspace, data=data, channels=[linkedin, mastodon], assets=[asset]
+        )
+    }
+    assert reports["linkedin"] == []
+    assert "unsupported_media_type" in reports["mastodon"]

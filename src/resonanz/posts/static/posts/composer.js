@@ -183,6 +183,41 @@
   document.body.addEventListener("toggle", function (event) {
     var d = event.target;
     if (d && d.matches && d.matches("details[data-cw]")) openWarnings[d.getAttribute("data-cw")] = d.open;
+    if (d && d.matches && d.matches("details[data-fold]")) openWarnings["fold-" + d.getAttribute("data-fold")] = d.open;
+  }, true);
+
+  // -- previews: an avatar that does not load (a network's picture addresses expire) shows the initials --
+  document.addEventListener("error", function (event) {
+    var img = event.target;
+    if (img && img.tagName === "IMG" && img.closest && img.closest(".pv-avatar")) img.hidden = true;
+  }, true);
+
+  // -- previews: a carousel moves one picture per arrow press; the dots and "2/5" follow the scrolling --
+  function carouselState(slides) {
+    var carousel = slides.closest("[data-carousel]");
+    var count = slides.children.length;
+    var index = slides.clientWidth ? Math.round(slides.scrollLeft / slides.clientWidth) : 0;
+    index = Math.max(0, Math.min(count - 1, index));
+    carousel.querySelectorAll(".pv-dots li").forEach(function (dot, i) { dot.classList.toggle("is-current", i === index); });
+    var counter = carousel.querySelector("[data-carousel-counter]");
+    if (counter) counter.textContent = (index + 1) + "/" + count;
+    var prev = carousel.querySelector("[data-carousel-step='-1']");
+    var next = carousel.querySelector("[data-carousel-step='1']");
+    if (prev) prev.disabled = index === 0;
+    if (next) next.disabled = index === count - 1;
+  }
+
+  document.body.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-carousel-step]");
+    if (!button) return;
+    var slides = button.closest("[data-carousel]").querySelector("[data-slides]");
+    var step = parseInt(button.getAttribute("data-carousel-step"), 10) || 0;
+    slides.scrollTo({ left: slides.scrollLeft + step * slides.clientWidth, behavior: "instant" });
+    carouselState(slides);
+  });
+  document.body.addEventListener("scroll", function (event) {
+    var slides = event.target;
+    if (slides && slides.matches && slides.matches("[data-slides]")) carouselState(slides);
   }, true);
 
   // -- a post the check refuses (over a limit, or any other problem) cannot be scheduled, queued or
@@ -205,6 +240,9 @@
     }
     document.querySelectorAll("#composer-preview details[data-cw]").forEach(function (d) {
       if (openWarnings[d.getAttribute("data-cw")]) d.open = true;
+    });
+    document.querySelectorAll("#composer-preview details[data-fold]").forEach(function (d) {
+      if (openWarnings["fold-" + d.getAttribute("data-fold")]) d.open = true;
     });
   });
 
