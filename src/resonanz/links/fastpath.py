@@ -25,11 +25,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.core import signals
 from django.http import HttpRequest, HttpResponse
 from django.middleware.security import SecurityMiddleware
 
@@ -45,17 +46,24 @@ _CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 type StartResponse = Callable[..., Any]
 type WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-def target_for(*, code: str, now: float) -> services.Target | None:
+
+@contextmanager
+def as_django_request(environ: dict[str, Any]) -> Iterator[None]:
+    """Database work bracketed like a Django request: ``request_started`` and ``request_finished`` (whose
+    receivers replace a connection past CONN_MAX_AGE or broken, as ``WSGIHandler`` has them do)."""
+    signals.request_started.send(sender=ShortLinkApp, environ=environ)
+    try:
+        yield
+    finally:
+        signals.request_finished.send(sender=ShortLinkApp)
+
+
+def target_for(*, code: str, now: float, environ: dict[str, Any]) -> services.Target | None:
     target = services.link_memo.get(code=code, now=now)
     if target is not None:
         return target
-    # The cache or the database: bracketed like a Django request (request_started / request_finished),
-    # so that a connection past CONN_MAX_AGE or broken is replaced, as the Django path would.
-    close_old_connections()
-    try:
+    with as_django_request(environ):  # the cache, else one indexed lookup
         target = services.link_resolve(code=code)
-    finally:
-        close_old_connections()
     if target is not None:
         services.link_memo.put(code=code, target=target, now=now)
     return target
@@ -113,22 +121,20 @@ class ShortLinkApp:
         if self.ssl_redirect and not secure:
             return self.application(environ, start_response)  # SecurityMiddleware answers with https
         try:
-            target = target_for(code=code, now=time.monotonic())
+            target = target_for(code=code, now=time.monotonic(), environ=environ)
             if target is None:
                 return self.application(environ, start_response)  # the 404 (and its negative caching)
             if method == "GET":
-                buffered = services.click_buffer_seconds() > 0
-                if not buffered:
-                    close_old_connections()  # one insert now: the connection as a Django request has it
-                try:
+                # Buffered: a row in memory, no database work here; else one insert now.
+                bracket: AbstractContextManager[None] = nullcontext()
+                if services.click_buffer_seconds() <= 0:
+                    bracket = as_django_request(environ)
+                with bracket:
                     services.click_record(
                         link_id=target.link_id,
                         ip=environ.get("REMOTE_ADDR", ""),
                         user_agent=environ.get("HTTP_USER_AGENT", ""),
                     )
-                finally:
-                    if not buffered:
-                        close_old_connections()
         except Exception:
             # Django answers instead (and, if the failure persists, with its error page and logging). A
             # failed click_record wrote nothing, so the Django path's click is not a repeat.

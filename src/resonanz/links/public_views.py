@@ -2,9 +2,10 @@
 
 Kept lean on purpose (issue 11: ≥ 3,000 redirects/s on 2 cores): in the web server ``fastpath.ShortLinkApp``
 answers the plain cases before Django's handler (with this function's headers); what it passes on,
-``middleware.ShortLinkMiddleware`` answers before sessions, authentication, CSRF, messages and the rest run; the code resolves from the
-cache (one indexed lookup on a miss) and a click is one insert. HEAD requests (link checkers, previews)
-and bots are not counted. The answer is ``no-store`` so that a browser asks again (and counts) each time.
+``middleware.ShortLinkMiddleware`` answers before sessions, authentication, CSRF, messages and the rest
+run; the code resolves from the cache (one indexed lookup on a miss) and a click is one insert. HEAD
+requests (link checkers, previews) and bots are not counted. The answer is ``no-store`` so that a browser
+asks again (and counts) each time.
 """
 
 from __future__ import annotations
