@@ -3,6 +3,7 @@ once, and serves no removed or changed link beyond the memo's TTL."""
 
 from __future__ import annotations
 
+import atexit
 import io
 import sys
 from collections.abc import Iterator
@@ -197,9 +198,9 @@ def test_error_in_the_fast_path_answers_through_django(make_link, monkeypatch):
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("cache down")
 
-    monkeypatch.setattr(fastpath.services.link_memo, "get", broken)
+    monkeypatch.setattr(services.link_memo, "get", broken)
     inner = Counting()
-    status, headers, _body = _call(fastpath.ShortLinkApp(inner), _environ(f"/l/{link.code}"))
+    status, _headers, _body = _call(fastpath.ShortLinkApp(inner), _environ(f"/l/{link.code}"))
     assert inner.calls == 1
     assert status.startswith("302")
     assert Click.objects.count() == 1  # the Django path's, not two
@@ -208,7 +209,7 @@ def test_error_in_the_fast_path_answers_through_django(make_link, monkeypatch):
 def test_buffered_click_recorded_once_and_written_at_exit(make_link, settings, monkeypatch):
     settings.RESONANZ_CLICK_BUFFER_SECONDS = 3600  # only the exit flush writes within this test
     registered: list[Any] = []
-    monkeypatch.setattr(services.atexit, "register", registered.append)
+    monkeypatch.setattr(atexit, "register", registered.append)
     buffer = services.ClickBuffer()
     monkeypatch.setattr(services, "click_buffer", buffer)
     link = make_link()
@@ -266,10 +267,14 @@ def test_deleted_link_not_served_beyond_the_memo_ttl(make_link, settings):
 def test_domain_change_resolves_again_with_the_new_rzl(workspace, owner, settings):
     settings.BASE_URL = "https://app.example"
     link = services.link_create(workspace=workspace, actor=owner, target_url="https://go.brand.example/b/x/")
-    assert "rzl=" not in services.link_resolve(code=link.code).destination  # not our domain yet
+    before = services.link_resolve(code=link.code)
+    assert before is not None
+    assert "rzl=" not in before.destination  # not our domain yet
     with django_capture_on_commit():
         services.link_settings_update(workspace=workspace, actor=owner, base_url="https://go.brand.example")
-    assert "rzl=" in services.link_resolve(code=link.code).destination
+    after = services.link_resolve(code=link.code)
+    assert after is not None
+    assert "rzl=" in after.destination
 
 
 @contextmanager
