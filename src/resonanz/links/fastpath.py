@@ -120,6 +120,8 @@ class ShortLinkApp:
         secure = self.is_secure(environ)
         if self.ssl_redirect and not secure:
             return self.application(environ, start_response)  # SecurityMiddleware answers with https
+        recorded = False
+        target: services.Target | None = None
         try:
             target = target_for(code=code, now=time.monotonic(), environ=environ)
             if target is None:
@@ -135,11 +137,15 @@ class ShortLinkApp:
                         ip=environ.get("REMOTE_ADDR", ""),
                         user_agent=environ.get("HTTP_USER_AGENT", ""),
                     )
+                    recorded = True
         except Exception:
-            # Django answers instead (and, if the failure persists, with its error page and logging). A
-            # failed click_record wrote nothing, so the Django path's click is not a repeat.
-            logger.exception("short-link fast path failed; answering through Django")
-            return self.application(environ, start_response)
+            if not recorded or target is None:
+                # Django answers instead (and, if the failure persists, with its error page and logging).
+                # Nothing was recorded, so the Django path's click is not a repeat.
+                logger.exception("short-link fast path failed; answering through Django")
+                return self.application(environ, start_response)
+            # The click is in (the failure came after, closing the request): answer here, not twice.
+            logger.exception("short-link fast path: failure after the click was recorded")
         headers = [
             (name, target.destination) if name == "Location" else (name, value)
             for name, value in self.templates[secure]

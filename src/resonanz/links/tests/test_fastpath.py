@@ -206,6 +206,27 @@ def test_error_in_the_fast_path_answers_through_django(make_link, monkeypatch):
     assert Click.objects.count() == 1  # the Django path's, not two
 
 
+def test_failure_after_the_insert_answers_here_without_a_second_click(make_link):
+    link = make_link()
+    inner = Counting()
+    app = fastpath.ShortLinkApp(inner)
+    _call(app, _environ(f"/l/{link.code}"))  # warm the memo: the next request's only bracket is the insert's
+    assert Click.objects.count() == 1
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("closing the connection failed")
+
+    signals.request_finished.connect(broken)
+    try:
+        status, headers, _body = _call(app, _environ(f"/l/{link.code}"))
+    finally:
+        signals.request_finished.disconnect(broken)
+    assert inner.calls == 0
+    assert status.startswith("302")
+    assert dict(headers)["Location"] == link.destination
+    assert Click.objects.count() == 2  # one per request, none repeated by a Django retry
+
+
 def test_buffered_click_recorded_once_and_written_at_exit(make_link, settings, monkeypatch):
     settings.RESONANZ_CLICK_BUFFER_SECONDS = 3600  # only the exit flush writes within this test
     registered: list[Any] = []
