@@ -410,6 +410,19 @@ def line(backend: str, cache: str, run: dict[str, Any]) -> str:
     )
 
 
+def passed_on(argv: list[str]) -> list[str]:
+    """The arguments for a child run, less those the parent decides (given again explicitly)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in {"--driver", "--servers"}:
+            skip = True
+        elif not arg.startswith(("--driver=", "--servers=")):
+            out.append(arg)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -444,6 +457,8 @@ def main() -> int:
     if not ns.servers:
         have_granian = importlib.util.find_spec("granian") is not None
         ns.servers = "granian,gunicorn" if have_granian else "gunicorn"
+        if not have_granian and not ns.scenario:
+            print("Granian not installed (.venv/bin/pip install granian): gunicorn only")
     ns.servers = [s.strip() for s in ns.servers.split(",") if s.strip()]
 
     if ns.scenario:  # a child: one database, one Django setup
@@ -465,13 +480,8 @@ def main() -> int:
         if backend == "postgresql" and not postgres_reachable():
             print("  postgresql: not reachable on 127.0.0.1:5432, skipped")
             continue
-        argv = [sys.executable, __file__, "--scenario", backend, *sys.argv[1:]]
-        argv = [a for a in argv if a != "--driver"] + [
-            "--driver",
-            ns.driver,
-            "--servers",
-            ",".join(ns.servers),
-        ]
+        argv = [sys.executable, __file__, "--scenario", backend, *passed_on(sys.argv[1:])]
+        argv += ["--driver", ns.driver, "--servers", ",".join(ns.servers)]
         out = subprocess.run(argv, capture_output=True, text=True, check=False)
         found = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
         if out.returncode or not found:
