@@ -42,6 +42,8 @@ def cmd_manage(args: list[str]) -> int:
 
 def cmd_web(ns: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    if ns.server == "granian":
+        return _web_granian(ns)
     argv = [
         sys.executable,
         "-m",
@@ -55,12 +57,48 @@ def cmd_web(ns: argparse.Namespace) -> int:
         str(ns.threads),
         "--worker-class",
         "gthread",
-        "--access-logfile",
-        "-",
         "--no-control-socket",  # gunicorn 27 would share ~/.gunicorn/gunicorn.ctl between servers
         "--graceful-timeout",
         "10",
     ]
+    if ns.access_log:
+        argv += ["--access-logfile", "-"]
+    os.execve(sys.executable, argv, _django_env())  # noqa: S606 - replaces this process on purpose
+    return 0  # pragma: no cover
+
+
+def _web_granian(ns: argparse.Namespace) -> int:
+    """Granian (a maintained HTTP server in Rust) instead of gunicorn: its HTTP handling costs a fraction of
+    gunicorn's per request (bench/redirect.py, docs/architecture.md ``links``). Not a dependency of the
+    project: ``pip install granian`` first."""
+    try:
+        import granian  # noqa: F401
+    except ImportError:
+        print("resonanz web --server granian needs Granian: pip install granian", file=sys.stderr)
+        return 2
+    host, _sep, port = ns.bind.rpartition(":")
+    argv = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host or "127.0.0.1",
+        "--port",
+        port,
+        "--workers",
+        str(ns.workers),
+        # One Python thread per process runs the application, as gunicorn's default here (--threads 1).
+        "--blocking-threads",
+        str(ns.threads),
+        "--no-ws",
+        "--workers-kill-timeout",
+        "10",
+    ]
+    if ns.access_log:
+        argv.append("--access-log")
+    argv.append("resonanz.config.wsgi:application")
     os.execve(sys.executable, argv, _django_env())  # noqa: S606 - replaces this process on purpose
     return 0  # pragma: no cover
 
@@ -148,6 +186,15 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) + 1)))
     )
     web.add_argument("--threads", type=int, default=int(os.environ.get("RESONANZ_WEB_THREADS", "1")))
+    web.add_argument(
+        "--server", choices=["gunicorn", "granian"], default=os.environ.get("RESONANZ_WEB_SERVER", "gunicorn")
+    )
+    web.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=os.environ.get("RESONANZ_ACCESS_LOG", "1").lower() not in {"0", "false", "no", "off"},
+        help="one line per request on standard output (default on; the reverse proxy may log already)",
+    )
     worker = sub.add_parser("worker", help="run a task worker (scaled form)")
     worker.add_argument("--queues", default="default,publish,sync")
     worker.add_argument("--threads", type=int, default=int(os.environ.get("RESONANZ_WORKER_THREADS", "4")))

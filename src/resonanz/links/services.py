@@ -47,7 +47,10 @@ TARGET_MAX = 2000
 UTM_MAX = 100
 CODE_BYTES = 6  # 8 URL-safe characters: 2^48 codes
 CACHE_PREFIX = "shortlink:"
-CACHE_SECONDS = 24 * 3600
+# How long a resolved code stays in Django's cache. ``link_forget_cache`` removes it when the link goes or
+# its workspace's short-link domain changes; with the per-process cache (LocMemCache) that reaches only the
+# process that made the change, so this also bounds how long another process can serve a removed link.
+CACHE_SECONDS = 300
 
 # Clients that are not people: link-preview fetchers, crawlers, monitors, command-line tools. Matched as
 # lower-case substrings of the User-Agent; an empty User-Agent counts as a bot too. Deliberately short and
@@ -149,6 +152,9 @@ def link_settings_update(*, workspace: Workspace, actor: User | None, base_url: 
     row, _created = LinkSettings.objects.update_or_create(
         workspace=workspace, defaults={"base_url": base_url}
     )
+    # The cached targets carry ``rzl`` by the old domain (attribution_add): resolve them again.
+    codes = list(ShortLink.objects.filter(workspace=workspace).values_list("code", flat=True))
+    transaction.on_commit(lambda: codes_forget_cache(codes=codes))
     return row
 
 
@@ -288,6 +294,40 @@ class Target:
     destination: str
 
 
+class LinkMemo:
+    """Code → target in this process for ``RESONANZ_LINK_MEMO_SECONDS`` (the redirect fast path's first
+    look, before Django's cache): at most ``size`` codes, the oldest dropped first."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self.entries: dict[str, tuple[float, Target]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, *, code: str, now: float) -> Target | None:
+        entry = self.entries.get(code)
+        return entry[1] if entry is not None and entry[0] > now else None
+
+    def put(self, *, code: str, target: Target, now: float) -> None:
+        seconds = float(getattr(settings, "RESONANZ_LINK_MEMO_SECONDS", 5.0))
+        with self.lock:
+            self.entries.pop(code, None)
+            if len(self.entries) >= self.size:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[code] = (now + seconds, target)
+
+    def forget(self, *, codes: list[str]) -> None:
+        with self.lock:
+            for code in codes:
+                self.entries.pop(code, None)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+link_memo = LinkMemo()
+
+
 def link_resolve(*, code: str) -> Target | None:
     """The link behind a code: from the cache, else one indexed lookup (then cached)."""
     key = CACHE_PREFIX + code
@@ -352,12 +392,21 @@ def attribution_add(*, link_id: int, workspace_id: int, destination: str) -> str
 
 class ClickBuffer:
     """Clicks collected in this process and written in one multi-row insert every ``seconds`` by a daemon
-    thread (and at exit). Optional (``RESONANZ_CLICK_BUFFER_SECONDS`` > 0): it takes the database write
-    out of the redirect, at the price of losing up to ``seconds`` of clicks if the process is killed."""
+    thread, and at exit (``atexit``: gunicorn's graceful stop on SIGTERM, SIGINT, SIGQUIT, a worker
+    recycled or timed out all leave through ``sys.exit``). Optional (``RESONANZ_CLICK_BUFFER_SECONDS`` > 0):
+    it takes the database write out of the redirect; a process killed with SIGKILL (or by the kernel's
+    out-of-memory killer) loses the clicks of at most the last ``seconds`` plus one write in flight.
+
+    A write is one transaction (all rows or none), so nothing is written twice. A failed write keeps its
+    rows for the next round (at most ``MAX_ROWS``, the oldest dropped beyond), except rows of links deleted
+    meanwhile, which are dropped: their clicks went with the link."""
+
+    MAX_ROWS = 200_000
 
     def __init__(self) -> None:
         self.rows: list[Click] = []
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards ``rows``
+        self.writing = threading.Lock()  # one write at a time; the exit flush waits for one in flight
         self.thread: threading.Thread | None = None
 
     def add(self, click: Click, *, seconds: float) -> None:
@@ -366,27 +415,55 @@ class ClickBuffer:
             if self.thread is None:
                 self.thread = threading.Thread(target=self._run, args=(seconds,), daemon=True, name="clicks")
                 self.thread.start()
-                atexit.register(self.flush)
+                atexit.register(self._flush_at_exit)
+
+    def pending(self) -> int:
+        return len(self.rows)
 
     def flush(self) -> int:
-        with self.lock:
-            rows, self.rows = self.rows, []
-        if rows:
-            Click.objects.bulk_create(rows, batch_size=500)
-        return len(rows)
+        """Write what is collected; the number of rows written. Raises on a failed write (rows kept)."""
+        with self.writing:
+            with self.lock:
+                rows, self.rows = self.rows, []
+            if not rows:
+                return 0
+            try:
+                # Rows of links deleted since their click would fail the foreign key (and with it the whole
+                # insert): one look-up of the links per write drops them. A link deleted between the two
+                # statements fails this round; the next one drops its rows.
+                live = set(
+                    ShortLink.objects.filter(pk__in={r.link_id for r in rows}).values_list("pk", flat=True)
+                )
+                rows = [r for r in rows if r.link_id in live]
+                Click.objects.bulk_create(rows, batch_size=1000)
+            except Exception:
+                with self.lock:
+                    self.rows = (rows + self.rows)[-self.MAX_ROWS :]
+                raise
+            return len(rows)
+
+    def _flush_at_exit(self) -> None:
+        try:
+            self.flush()
+        except Exception:
+            logger.exception("could not write %s buffered clicks at exit", self.pending())
 
     def _run(self, seconds: float) -> None:
         while True:
             time.sleep(seconds)
             try:
                 self.flush()
-            except Exception:  # a failed write must not end the thread; the rows of that batch are lost
-                logger.exception("could not write buffered clicks")
+            except Exception:  # a failed write must not end the thread; its rows wait for the next round
+                logger.exception("could not write buffered clicks (%s waiting)", self.pending())
             finally:
                 close_old_connections()
 
 
 click_buffer = ClickBuffer()
+
+
+def click_buffer_seconds() -> float:
+    return float(getattr(settings, "RESONANZ_CLICK_BUFFER_SECONDS", 0) or 0)
 
 
 def click_record(*, link_id: int, ip: str, user_agent: str, now: datetime | None = None) -> Click | None:
@@ -399,7 +476,7 @@ def click_record(*, link_id: int, ip: str, user_agent: str, now: datetime | None
     click = Click(
         link_id=link_id, at=now, day=day, visitor=visitor_hash(day=day, ip=ip, user_agent=user_agent)
     )
-    seconds = float(getattr(settings, "RESONANZ_CLICK_BUFFER_SECONDS", 0) or 0)
+    seconds = click_buffer_seconds()
     if seconds > 0:
         click_buffer.add(click, seconds=seconds)
     elif connection.vendor == "postgresql":
@@ -415,5 +492,12 @@ def click_record(*, link_id: int, ip: str, user_agent: str, now: datetime | None
     return click
 
 
+def codes_forget_cache(*, codes: list[str]) -> None:
+    """Forget resolved codes in Django's cache and in this process's memo (a link deleted or changed)."""
+    link_memo.forget(codes=codes)
+    for start in range(0, len(codes), 1000):
+        cache.delete_many([CACHE_PREFIX + code for code in codes[start : start + 1000]])
+
+
 def link_forget_cache(*, link: ShortLink) -> None:
-    cache.delete(CACHE_PREFIX + link.code)
+    codes_forget_cache(codes=[link.code])

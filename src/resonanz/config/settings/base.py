@@ -93,6 +93,11 @@ BASE_URL = os.environ.get("RESONANZ_BASE_URL") or (
 # Short-link clicks: 0 writes each click in the redirect (one insert); > 0 collects them per process and
 # writes them every that many seconds in one multi-row insert (faster; a killed process loses that much).
 RESONANZ_CLICK_BUFFER_SECONDS = float(os.environ.get("RESONANZ_CLICK_BUFFER_SECONDS", "0"))
+# The short-link redirect answered in front of Django's handler (links/fastpath.py; off: through Django's
+# middleware, the same answers at several times the CPU), and how long each web process keeps a resolved
+# code before asking the cache again (how long another process may serve a deleted or changed link).
+RESONANZ_LINK_FASTPATH = _env_bool("RESONANZ_LINK_FASTPATH", default=True)
+RESONANZ_LINK_MEMO_SECONDS = float(os.environ.get("RESONANZ_LINK_MEMO_SECONDS", "5"))
 # Servers users name when connecting (their own instance of a network) must be public unless the operator
 # allows private, loopback and link-local addresses (core/server_urls.py: server-side request forgery).
 RESONANZ_ALLOW_PRIVATE_SERVERS = _env_bool("RESONANZ_ALLOW_PRIVATE_SERVERS", default=False)
