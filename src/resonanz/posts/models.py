@@ -94,6 +94,11 @@ class Variant(models.Model):
     content_warning = models.CharField(_("content warning"), max_length=500, blank=True)
     visibility = models.CharField(_("visibility"), max_length=20, default="public")
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # Commented under the post by the engine once it is published (networks with ``spec.first_comment``;
+    # its own exactly-once step: publishing.FirstCommentStep).
+    first_comment = models.TextField(_("first comment"), blank=True)
+    # The web address of a post of the same network that this one quotes (``spec.quotes``).
+    quote_url = models.URLField(_("quoted post"), max_length=1000, blank=True)
     status = models.CharField(max_length=20, choices=VariantStatus.choices, default=VariantStatus.DRAFT)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every schedule change; a task carrying an older version is a no-op ("no drift").

@@ -40,7 +40,12 @@ def post_list(
     return (
         qs.select_related("author", "campaign")
         .prefetch_related(
-            Prefetch("variants", queryset=Variant.objects.select_related("channel").order_by("channel_id")),
+            Prefetch(
+                "variants",
+                queryset=Variant.objects.select_related("channel", "first_comment_step").order_by(
+                    "channel_id"
+                ),
+            ),
             Prefetch("variants__parts", queryset=VariantPart.objects.order_by("index")),
         )
         .distinct()

@@ -99,6 +99,8 @@ class VariantInput:
     content_warning: str = ""
     visibility: str = "public"
     language: str = ""
+    first_comment: str = ""  # posted under the published post (networks with ``spec.first_comment``)
+    quote_url: str = ""  # a post of the same network the first part quotes (``spec.quotes``)
 
 
 @dataclass
@@ -247,12 +249,16 @@ def _write_variants(post: Post, data: PostInput) -> None:
                 "content_warning": o.content_warning,
                 "visibility": o.visibility,
                 "language": o.language,
+                "first_comment": o.first_comment,
+                "quote_url": o.quote_url,
             },
             # A channel added to a post with a planned time is planned at that time too (calendar).
             create_defaults={
                 "content_warning": o.content_warning,
                 "visibility": o.visibility,
                 "language": o.language,
+                "first_comment": o.first_comment,
+                "quote_url": o.quote_url,
                 "scheduled_at": post.scheduled_at if post.status in PLANNABLE_STATUSES else None,
             },
         )

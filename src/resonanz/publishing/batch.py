@@ -61,6 +61,7 @@ from resonanz.posts.models import PartMedia, Post, PostEvent, PostStatus, Varian
 from resonanz.posts.rules import post_approval_missing, variant_draft_of, variant_part_key
 from resonanz.posts.services import posts_refresh_status
 
+from .first_comments import first_comment_steps_create
 from .limits import network_slots
 from .models import AttemptOutcome, PublishAttempt
 
@@ -424,6 +425,7 @@ def _record_successes(jobs: list[_Job]) -> None:
             ],
             now,
         )
+        first_comment_steps_create(variants=[job.variant for job in jobs])
 
 
 def _ref_url(job: _Job) -> str:
