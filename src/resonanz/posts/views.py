@@ -56,7 +56,7 @@ from resonanz.forecasting.selectors import best_time_slots
 from resonanz.posts.media import media_asset_get, media_asset_list
 from resonanz.posts.models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantStatus
 from resonanz.posts.rules import VariantReport, post_input_check
-from resonanz.posts.selectors import post_events, post_get, post_list, variant_get
+from resonanz.posts.selectors import channels_daily_caps, post_events, post_get, post_list, variant_get
 from resonanz.posts.services import (
     ALLOWED_MEDIA_TYPES,
     MAX_UPLOAD_BYTES,
@@ -552,7 +552,18 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
         }
         for r in reports
     ]
-    return render(request, "posts/_check.html", {"rows": rows, "error": error, "previews": previews})
+    # Beside the schedule field: posts left today on channels with a daily cap (swapped out of band).
+    editing = str(request.POST.get("post") or "")
+    caps = channels_daily_caps(
+        workspace=ws,
+        channels=list(form.cleaned_data.get("channels") or []) if hasattr(form, "cleaned_data") else [],
+        exclude_post_id=int(editing) if editing.isdigit() else None,
+    )
+    return render(
+        request,
+        "posts/_check.html",
+        {"rows": rows, "error": error, "previews": previews, "daily_caps": caps},
+    )
 
 
 @require_GET
