@@ -463,9 +463,10 @@ def variants_publish_batch(
             vparts = parts.get(v.pk, [])
             if _fast_path(v, vparts, now):
                 part = vparts[0]
-                # One microsecond apart: a network may derive its record key from the key's instant
-                # (Bluesky's TID: the microsecond plus 10 bits of the key's hash), and with one instant
-                # for the whole batch 100 posts of one account collide ~5 times (bench/mixed_batch.py).
+                # One microsecond apart: a network may derive its record key from the key's instant (an
+                # atproto TID is the microsecond plus 10 bits of the key's hash, docs/connectors.md), and
+                # with one instant for a whole batch 100 posts of one account collided ~5 times
+                # (bench/mixed_batch.py).
                 at = now + timedelta(microseconds=len(jobs))
                 key = PublishKey(key=variant_part_key(variant=v, part_index=part.index), created_at=at)
                 jobs.append(_Job(variant=v, part=part, media=media.get(part.pk, []), key=key))
