@@ -267,6 +267,11 @@ class XEmulator(EmulatorServer):
         author = (user or self.default_user).id
         return [p for p in self.posts.values() if p.author_id == author and not p.deleted]
 
+    def post_as(self, user: XUser, text: str) -> XPost:
+        """A post of someone else (to be quoted, mentioned, answered)."""
+        with self.lock:
+            return self._new_post(user.id, text)
+
     def reply_as(self, user: XUser, post_id: str, text: str) -> XPost:
         with self.lock:
             return self._new_post(user.id, text, reply_to=post_id)

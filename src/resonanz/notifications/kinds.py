@@ -5,6 +5,7 @@ language) or e-mailed (in the recipient's ``User.language``). Parameters are pla
 one renders as an empty string rather than failing. Parameters by kind:
 
 * ``publish_failed``: post, channel, workspace, message
+* ``first_comment_failed``: post, channel, workspace, message (the post itself is published)
 * ``channel_reconnect_needed``: network, handle, workspace, message
 * ``channel_login_expires_soon``: network, handle, workspace, date, days
 * ``approval_requested``: post, actor, workspace
@@ -37,6 +38,7 @@ class NotificationKind(models.TextChoices):
     COMMENT_ADDED = "comment_added", _("Comment added")
     INBOX_MENTION = "inbox_mention", _("Mentioned in the inbox")
     LISTENING_ALERT = "listening_alert", _("Negative wave")
+    FIRST_COMMENT_FAILED = "first_comment_failed", _("First comment failed")
 
 
 EMAIL_SUBJECT_PREFIX = "Resonanz: "  # the product's name, not translated
@@ -54,6 +56,13 @@ KINDS: dict[str, KindText] = {
         body=_(
             "The post “%(post)s” could not be published to %(channel)s in the workspace %(workspace)s: "
             "%(message)s"
+        ),
+    ),
+    NotificationKind.FIRST_COMMENT_FAILED: KindText(
+        title=_("The first comment on %(channel)s failed"),
+        body=_(
+            "The post “%(post)s” is published on %(channel)s in the workspace %(workspace)s, but its first "
+            "comment could not be posted: %(message)s"
         ),
     ),
     NotificationKind.CHANNEL_RECONNECT_NEEDED: KindText(

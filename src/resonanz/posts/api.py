@@ -49,6 +49,13 @@ class VariantSerializer(serializers.ModelSerializer[Variant]):
     parts = PartSerializer(many=True, read_only=True)
     network = serializers.CharField(source="channel.network")
     handle = serializers.CharField(source="channel.handle")
+    first_comment_state = serializers.SerializerMethodField(
+        help_text="Where the first comment is: empty (none), pending, sending, unknown, retry, done, failed"
+    )
+
+    def get_first_comment_state(self, variant: Variant) -> str:
+        step = getattr(variant, "first_comment_step", None)
+        return str(step.state) if step is not None else ""
 
     class Meta:
         model = Variant
@@ -63,6 +70,9 @@ class VariantSerializer(serializers.ModelSerializer[Variant]):
             "visibility",
             "language",
             "format",
+            "first_comment",
+            "first_comment_state",
+            "quote_url",
             "attempt_count",
             "last_error",
             "last_error_code",
@@ -133,6 +143,19 @@ class VariantInputSerializer(serializers.Serializer[None]):
         default="",
         max_length=20,
         help_text="One of the channel's network's formats (GET …/networks/: formats); empty = its default",
+    )
+    first_comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Commented under the post once it is published (networks whose spec has first_comment)",
+    )
+    quote_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        help_text="The web address of a post of the same network that this post quotes (spec quotes)",
     )
 
 

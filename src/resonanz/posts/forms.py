@@ -188,6 +188,24 @@ class ComposerForm(ScheduleForm):
         self.fields[p + "language"] = forms.ChoiceField(
             label=_("Language"), choices=language_choices(), required=False, widget=PlainSelect
         )
+        # Only where the connector declares them (the include posts/composer/_variant_extras.html).
+        if spec is not None and spec.first_comment:
+            self.fields[p + "first_comment"] = forms.CharField(
+                label=_("First comment"),
+                required=False,
+                strip=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("Posted as a comment under the post right after it is published."),
+            )
+        if spec is not None and spec.quotes:
+            self.fields[p + "quote_url"] = forms.CharField(
+                label=_("Quote a post"),
+                required=False,
+                max_length=1000,
+                widget=forms.URLInput(attrs={"placeholder": "https://"}),
+                help_text=_("The address of a post on %(network)s that this post quotes.")
+                % {"network": spec.display_name},
+            )
 
     def use_planned_time(self) -> None:
         """In a workspace with approval the date field is the *planned time*: saved with the post, and the
@@ -264,6 +282,10 @@ class ComposerForm(ScheduleForm):
             visibility=(d.get(p + "visibility") or "public") if p + "visibility" in self.fields else "public",
             language=d.get(p + "language") or "",
             format=(d.get(p + "format") or "") if p + "format" in self.fields else "",
+            first_comment=(d.get(p + "first_comment") or "").strip()
+            if p + "first_comment" in self.fields
+            else "",
+            quote_url=(d.get(p + "quote_url") or "").strip() if p + "quote_url" in self.fields else "",
         )
 
     def to_post_input(self) -> PostInput:
@@ -327,6 +349,8 @@ def composer_initial(post: Post, time_zone: str) -> dict[str, Any]:
         initial[p + "language"] = variant.language
         if variant.format:
             initial[p + "format"] = variant.format
+        initial[p + "first_comment"] = variant.first_comment
+        initial[p + "quote_url"] = variant.quote_url
     first_parts = [v.parts.all()[0] for v in variants if v.parts.all()]
     if first_parts:
         attached = first_parts[0].partmedia_set.select_related("asset").order_by("position")

@@ -96,6 +96,11 @@ class Variant(models.Model):
     language = models.CharField(_("language"), max_length=8, blank=True)
     # The kind of post on the network, one of its connector's ``spec.formats`` ("" = the default).
     format = models.CharField(_("format"), max_length=20, blank=True, default="")
+    # Commented under the post by the engine once it is published (networks with ``spec.first_comment``;
+    # its own exactly-once step: publishing.FirstCommentStep).
+    first_comment = models.TextField(_("first comment"), blank=True)
+    # The web address of a post of the same network that this one quotes (``spec.quotes``).
+    quote_url = models.URLField(_("quoted post"), max_length=1000, blank=True)
     status = models.CharField(max_length=20, choices=VariantStatus.choices, default=VariantStatus.DRAFT)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every schedule change; a task carrying an older version is a no-op ("no drift").

@@ -383,6 +383,7 @@ def post_previews(
                 content_warning=override.content_warning if override else "",
                 visibility=override.visibility if override else "public",
                 language=override.language if override else "",
+                quote_url=override.quote_url if override else "",
             )
         )
     return previews

@@ -16,8 +16,16 @@ from django.utils.translation import gettext
 
 from resonanz.accounts.models import ApprovalMode
 from resonanz.channels.services import channel_account, channel_store_account
-from resonanz.connectors.base import DraftMedia, DraftPart, DraftVariant, TextCount, ValidationIssue
-from resonanz.connectors.base.errors import ConnectorError
+from resonanz.connectors.base import (
+    ChannelAccount,
+    Connector,
+    DraftMedia,
+    DraftPart,
+    DraftVariant,
+    TextCount,
+    ValidationIssue,
+)
+from resonanz.connectors.base.errors import ConnectorError, Rejected
 from resonanz.connectors.registry import get_connector
 
 from .models import MediaAsset, PartMedia, Post, Variant, VariantPart
@@ -71,6 +79,8 @@ def variant_draft_of(
         visibility=variant.visibility,
         language=variant.language,
         format=variant.format,
+        first_comment=variant.first_comment,
+        quote_url=variant.quote_url,
     )
 
 
@@ -100,6 +110,7 @@ def draft_check(*, channel: Channel, draft: DraftVariant, variant_id: int | None
             for p in draft.parts
         ]
         issues = connector.validate(account=account, variant=draft)
+        issues += _extras_issues(connector, account, draft)
     except ConnectorError as exc:
         # Limits could not be read (e.g. the instance is down): say so, do not pretend it's fine.
         counts = []
@@ -127,6 +138,59 @@ def draft_check(*, channel: Channel, draft: DraftVariant, variant_id: int | None
         counts=counts,
         issues=issues,
     )
+
+
+def _extras_issues(
+    connector: Connector, account: ChannelAccount, draft: DraftVariant
+) -> list[ValidationIssue]:
+    """The first comment and the quoted post, checked the same way for every network: offered only
+    where the connector declares them; the comment within the network's text limit; the quoted URL a
+    post of this network, as the connector parses it (its message says what is wrong, in the user's
+    language)."""
+    issues: list[ValidationIssue] = []
+    spec = connector.spec
+    name = connector.display_name
+    comment = draft.first_comment.strip()
+    if comment and not spec.first_comment:
+        issues.append(
+            ValidationIssue(
+                code="first_comment_unsupported",
+                message=gettext("%(network)s has no first comment.") % {"network": name},
+                field="first_comment",
+            )
+        )
+    elif comment:
+        count = connector.count_text(account=account, text=comment)
+        if not count.ok:
+            issues.append(
+                ValidationIssue(
+                    code="first_comment_too_long",
+                    message=gettext(
+                        "The first comment has %(count)s characters; %(network)s allows %(limit)s."
+                    )
+                    % {"count": count.count, "network": name, "limit": count.limit},
+                    field="first_comment",
+                    count=count.count,
+                    limit=count.limit,
+                )
+            )
+    quote = draft.quote_url.strip()
+    if quote and not spec.quotes:
+        issues.append(
+            ValidationIssue(
+                code="quote_unsupported",
+                message=gettext("%(network)s cannot quote posts.") % {"network": name},
+                field="quote_url",
+            )
+        )
+    elif quote:
+        try:
+            connector.parse_quote_url(url=quote)
+        except Rejected as exc:
+            issues.append(
+                ValidationIssue(code="quote_invalid", message=exc.network_message, field="quote_url")
+            )
+    return issues
 
 
 def variant_check(*, variant: Variant) -> VariantReport:
@@ -200,6 +264,8 @@ def post_input_drafts(
                     visibility=override.visibility if override is not None else "public",
                     language=override.language if override is not None else "",
                     format=override.format if override is not None else "",
+                    first_comment=override.first_comment if override is not None else "",
+                    quote_url=override.quote_url if override is not None else "",
                 ),
             )
         )

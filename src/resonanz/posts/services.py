@@ -111,6 +111,8 @@ class VariantInput:
     visibility: str = "public"
     language: str = ""
     format: str = ""  # one of the channel's network's formats; "" = its default
+    first_comment: str = ""  # posted under the published post (networks with ``spec.first_comment``)
+    quote_url: str = ""  # a post of the same network the first part quotes (``spec.quotes``)
 
 
 @dataclass
@@ -269,6 +271,8 @@ def _write_variants(post: Post, data: PostInput) -> None:
                 "visibility": o.visibility,
                 "language": o.language,
                 "format": o.format,
+                "first_comment": o.first_comment,
+                "quote_url": o.quote_url,
             },
             # A channel added to a post with a planned time is planned at that time too (calendar).
             create_defaults={
@@ -276,6 +280,8 @@ def _write_variants(post: Post, data: PostInput) -> None:
                 "visibility": o.visibility,
                 "language": o.language,
                 "format": o.format,
+                "first_comment": o.first_comment,
+                "quote_url": o.quote_url,
                 "scheduled_at": post.scheduled_at if post.status in PLANNABLE_STATUSES else None,
             },
         )

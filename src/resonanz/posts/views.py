@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -56,7 +56,7 @@ from resonanz.forecasting.selectors import best_time_slots
 from resonanz.posts.media import media_asset_get, media_asset_list
 from resonanz.posts.models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantStatus
 from resonanz.posts.rules import VariantReport, post_input_check
-from resonanz.posts.selectors import post_events, post_get, post_list, variant_get
+from resonanz.posts.selectors import channels_daily_caps, post_events, post_get, post_list, variant_get
 from resonanz.posts.services import (
     ALLOWED_MEDIA_TYPES,
     DOCUMENT_TYPES,
@@ -554,7 +554,18 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
         }
         for r in reports
     ]
-    return render(request, "posts/_check.html", {"rows": rows, "error": error, "previews": previews})
+    # Beside the schedule field: posts left today on channels with a daily cap (swapped out of band).
+    editing = str(request.POST.get("post") or "")
+    caps = channels_daily_caps(
+        workspace=ws,
+        channels=list(form.cleaned_data.get("channels") or []) if hasattr(form, "cleaned_data") else [],
+        exclude_post_id=int(editing) if editing.isdigit() else None,
+    )
+    return render(
+        request,
+        "posts/_check.html",
+        {"rows": rows, "error": error, "previews": previews, "daily_caps": caps},
+    )
 
 
 @require_GET
@@ -752,6 +763,8 @@ def event_labels() -> dict[str, str]:
         "deleted": _("Deleted on the network"),
         "edited_on_network": _("Edited on the network"),
         "reposting": _("Deleting and reposting"),
+        "first_comment_published": _("First comment posted"),
+        "first_comment_failed": _("First comment failed"),
     }
 
 
@@ -779,8 +792,17 @@ def _variant_row(scope: Scope, variant: Variant) -> dict[str, Any]:
     first_text = parts[0].text if parts else ""
     # Only web links: the URL comes from the network and must never become a javascript: link.
     live_urls = [p.remote_url for p in parts if p.remote_url.startswith(("https://", "http://"))]
+    # The first comment's step (publishing.FirstCommentStep), once the post is out: where it stands.
+    try:
+        first_comment = variant.first_comment_step
+    except ObjectDoesNotExist:
+        first_comment = None
     return {
         "variant": variant,
+        "first_comment": first_comment,
+        "first_comment_url": first_comment.remote_url
+        if first_comment is not None and first_comment.remote_url.startswith(("https://", "http://"))
+        else "",
         "live_urls": live_urls,
         "can": _variant_abilities(scope, variant),
         "edit_form": RemoteEditForm(initial={"text": first_text}, prefix=f"v{variant.pk}"),

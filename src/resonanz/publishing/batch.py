@@ -61,6 +61,7 @@ from resonanz.posts.models import PartMedia, Post, PostEvent, PostStatus, Varian
 from resonanz.posts.rules import post_approval_missing, variant_draft_of, variant_part_key
 from resonanz.posts.services import posts_refresh_status
 
+from .first_comments import first_comment_steps_create
 from .limits import network_slots
 from .models import AttemptOutcome, PublishAttempt
 
@@ -424,6 +425,7 @@ def _record_successes(jobs: list[_Job]) -> None:
             ],
             now,
         )
+        first_comment_steps_create(variants=[job.variant for job in jobs])
 
 
 def _ref_url(job: _Job) -> str:
@@ -461,7 +463,12 @@ def variants_publish_batch(
             vparts = parts.get(v.pk, [])
             if _fast_path(v, vparts, now):
                 part = vparts[0]
-                key = PublishKey(key=variant_part_key(variant=v, part_index=part.index), created_at=now)
+                # One microsecond apart: a network may derive its record key from the key's instant (an
+                # atproto TID is the microsecond plus 10 bits of the key's hash, docs/connectors.md), and
+                # with one instant for a whole batch 100 posts of one account collided ~5 times
+                # (bench/mixed_batch.py).
+                at = now + timedelta(microseconds=len(jobs))
+                key = PublishKey(key=variant_part_key(variant=v, part_index=part.index), created_at=at)
                 jobs.append(_Job(variant=v, part=part, media=media.get(part.pk, []), key=key))
             else:
                 others.append(v)

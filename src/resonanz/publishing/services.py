@@ -62,6 +62,7 @@ from resonanz.posts.models import Post, PostEvent, Variant, VariantPart, Variant
 from resonanz.posts.rules import post_approval_missing, variant_draft, variant_part_key
 from resonanz.posts.services import post_refresh_status
 
+from .first_comments import first_comment_steps_create
 from .limits import network_slot
 from .models import AttemptOutcome, PublishAttempt
 
@@ -340,17 +341,21 @@ def variant_publish_claimed(*, workspace: Workspace, variant: Variant) -> Publis
 
 
 def variant_mark_published(*, variant: Variant, first: VariantPart) -> None:
-    Variant.objects.filter(pk=variant.pk).update(
-        status=VariantStatus.PUBLISHED,
-        published_at=timezone.now(),
-        lease_owner="",
-        lease_expires_at=None,
-        remote_id=first.remote_id,
-        remote_url=first.remote_url,
-        last_error="",
-        last_error_code="",
-    )
-    _event(variant, "published", first.remote_url)
+    # One transaction: the first comment's step is recorded with the published mark, so a crash after
+    # the post cannot lose the comment (publishing/first_comments.py).
+    with transaction.atomic():
+        Variant.objects.filter(pk=variant.pk).update(
+            status=VariantStatus.PUBLISHED,
+            published_at=timezone.now(),
+            lease_owner="",
+            lease_expires_at=None,
+            remote_id=first.remote_id,
+            remote_url=first.remote_url,
+            last_error="",
+            last_error_code="",
+        )
+        _event(variant, "published", first.remote_url)
+        first_comment_steps_create(variants=[variant])
 
 
 def _publish_part(

@@ -38,6 +38,17 @@ def publish_variant(*, variant_id: int, schedule_version: int) -> str:
 
 @task(queue_name="default")
 def sweep() -> dict[str, int]:
+    from .first_comments import first_comments_sweep
     from .services import publishing_sweep
 
-    return publishing_sweep()
+    found = publishing_sweep()
+    found["first_comments"] = first_comments_sweep()
+    return found
+
+
+@task(queue_name="publish")
+def first_comment_send(*, step_id: int) -> str:
+    """Post (or reconcile) one variant's first comment; the step's state says what is left to do."""
+    from .first_comments import first_comment_send as send
+
+    return send(step_id=step_id)

@@ -94,6 +94,10 @@ class DraftVariant:
     language: str = ""  # ISO 639-1, e.g. "de"
     # One of the network's ``spec.formats`` ("reel", "story", ...); "" = its default (the first).
     format: str = ""
+    # Posted by the engine as a comment under the published post (``spec.first_comment``), not here.
+    first_comment: str = ""
+    # The web URL of a post of the same network that the first part quotes (``spec.quotes``).
+    quote_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -435,6 +439,41 @@ class Connector(ABC):
     ) -> PublishedRef | None:
         """After an unknown outcome of ``reply``: did the network create it? ``None`` = certainly not."""
         raise NotSupported(f"{self.network}: replies cannot be looked up")
+
+    # -- after publishing: the first comment (``spec.first_comment``) ---------------------------------
+    def publish_first_comment(
+        self, *, account: ChannelAccount, ref: PublishedRef, text: str, key: PublishKey
+    ) -> PublishedRef:
+        """Comment ``text`` under our own published post ``ref`` (the first part). Same exactly-once
+        contract as ``publish_part``: idempotent for the same ``key`` (committed by the engine before
+        the call), ``OutcomeUnknown`` when the network may have created it, then ``find_first_comment``.
+
+        The default answers the post through ``reply`` (a comment on the Graph API and LinkedIn, a reply
+        in the thread on X), which already keeps key -> comment records and reconciles by reading back."""
+        if not self.spec.first_comment:
+            raise NotSupported(f"{self.network}: no first comment")
+        return self.reply(account=account, text=text, key=key, reply_to=ref, root=ref)
+
+    def find_first_comment(
+        self, *, account: ChannelAccount, ref: PublishedRef, text: str, key: PublishKey
+    ) -> PublishedRef | None:
+        """After an unknown outcome (or a crash after the call was committed): the comment if the
+        network has it under ``ref``, ``None`` when it certainly does not exist."""
+        if not self.spec.first_comment:
+            raise NotSupported(f"{self.network}: no first comment")
+        return self.find_reply(account=account, text=text, key=key, reply_to=ref)
+
+    # -- quotes (``spec.quotes``) and daily caps (``spec.daily_cap``) --------------------------------
+    def parse_quote_url(self, *, url: str) -> PublishedRef:
+        """The post a web URL names, as far as the URL alone tells (no network call: the composer checks
+        on every keystroke). Raises ``Rejected`` with a message in the user's language when the URL is
+        not a post of this network."""
+        raise NotSupported(f"{self.network}: no quotes")
+
+    def posts_left_today(self, *, account: ChannelAccount, now: float | None = None) -> int | None:
+        """How many more posts the account may create in its current daily window (``None``: no cap).
+        From what the connector cached on the account; never a network call."""
+        return None
 
     # -- engagement ------------------------------------------------------------------------------
     # -- inbox actions (optional; declared in ``spec.inbox_actions``) --------------------------------

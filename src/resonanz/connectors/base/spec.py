@@ -41,6 +41,9 @@ class Capability(StrEnum):
     VISIBILITY = "visibility"
     REFRESH = "refresh"
     AD_REPORTING = "ad_reporting"  # spend and results of paid posts (``Connector.fetch_ad_results``)
+    FIRST_COMMENT = "first_comment"  # a comment under the post right after it (``publish_first_comment``)
+    QUOTE = "quote"  # a post that quotes another post of the network (``parse_quote_url``)
+    DAILY_CAP = "daily_cap"  # the account may create only so many posts a day (``posts_left_today``)
 
 
 class TextUnit(StrEnum):
@@ -310,7 +313,15 @@ class NetworkSpec:
     edit: bool = False  # published posts can be edited in place
     delete: bool = False
     native_scheduling: bool = False  # the network can hold a post until a time itself
+    # The engine posts ``DraftVariant.first_comment`` under the published post
+    # (``Connector.publish_first_comment`` / ``find_first_comment``); the composer offers the field.
     first_comment: bool = False
+    # A post may quote another post of the same network, named by its web URL (``DraftVariant.quote_url``,
+    # ``Connector.parse_quote_url``); the composer offers the field.
+    quotes: bool = False
+    # The account has a daily posting cap (a plan's tier): ``Connector.posts_left_today`` says how many
+    # posts are left; the composer shows it beside the schedule field.
+    daily_cap: bool = False
     link_cards: bool = False  # a link in the text becomes a card
     link_card_with_media: bool = False  # a card is shown even when the post has attachments
     metrics: frozenset[Metric] = frozenset()
@@ -364,6 +375,9 @@ class NetworkSpec:
             (bool(self.visibility), Capability.VISIBILITY),
             (self.refresh, Capability.REFRESH),
             (self.ad_reporting, Capability.AD_REPORTING),
+            (self.first_comment, Capability.FIRST_COMMENT),
+            (self.quotes, Capability.QUOTE),
+            (self.daily_cap, Capability.DAILY_CAP),
         )
         found.update(cap for present, cap in flags if present)
         return frozenset(found)

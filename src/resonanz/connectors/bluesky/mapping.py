@@ -278,9 +278,12 @@ def post_record(
     images: Sequence[ImageEmbed] = (),
     reply_root: StrongRef | None = None,
     reply_parent: StrongRef | None = None,
+    quote: StrongRef | None = None,
 ) -> dict[str, Any]:
     """An ``app.bsky.feed.post`` record. A reply names both the thread root and the direct parent
-    (https://docs.bsky.app/docs/advanced-guides/posts#replies)."""
+    (https://docs.bsky.app/docs/advanced-guides/posts#replies). A quote embeds the quoted record
+    (``app.bsky.embed.record``; with images ``app.bsky.embed.recordWithMedia``,
+    https://docs.bsky.app/docs/advanced-guides/posts#quote-posts); it takes the place of a link card."""
     record: dict[str, Any] = {
         "$type": POST_COLLECTION,
         "text": text,
@@ -290,7 +293,14 @@ def post_record(
         record["facets"] = list(facets)
     if langs:
         record["langs"] = list(langs)[:3]  # lexicon: maxLength 3
-    if images:
+    if quote is not None:
+        quoted = {"$type": "app.bsky.embed.record", "record": quote.as_dict()}
+        record["embed"] = (
+            {"$type": "app.bsky.embed.recordWithMedia", "record": quoted, "media": images_embed(images)}
+            if images
+            else quoted
+        )
+    elif images:
         record["embed"] = images_embed(images)
     else:
         card = link_card(text)

@@ -13,9 +13,11 @@ password) and stores the new tokens on the account. Only a failed refresh escape
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.utils.translation import gettext as _
@@ -62,6 +64,24 @@ from .preview import segments
 from .spec import DEFAULT_PDS_URL, MAX_ALT_TEXT_GRAPHEMES, MAX_BYTES, MAX_GRAPHEMES, MAX_IMAGES, SPEC
 
 logger = logging.getLogger(__name__)
+
+# The web app's post link: /profile/<handle or DID>/post/<record key> (bsky.app and its subdomains).
+_POST_PATH = re.compile(r"^/profile/([A-Za-z0-9._:%-]{3,253})/post/([A-Za-z0-9._:~-]{1,512})/?$")
+_AT_POST = re.compile(r"^at://([A-Za-z0-9._:%-]{3,253})/app\.bsky\.feed\.post/([A-Za-z0-9._:~-]{1,512})$")
+
+
+def _quote_parts(url: str) -> tuple[str, str]:
+    """(actor, record key) of a Bluesky post URL, ("", "") when it is none."""
+    url = url.strip()
+    at = _AT_POST.match(url)
+    if at:
+        return at.group(1), at.group(2)
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    match = _POST_PATH.match(parts.path)
+    if parts.scheme != "https" or not (host == "bsky.app" or host.endswith(".bsky.app")) or match is None:
+        return "", ""
+    return match.group(1), match.group(2)
 
 
 def _issue(
@@ -470,6 +490,9 @@ class BlueskyConnector(Connector):
         images = [self._upload_image(account, client, media) for media in part.media]
         parent = self._strong_ref(account, client, reply_to) if reply_to is not None else None
         thread_root = self._strong_ref(account, client, root) if (root is not None and parent) else parent
+        quote = None
+        if variant.quote_url and part is variant.parts[0]:
+            quote = self._strong_ref(account, client, self._quoted(client, variant.quote_url))
         return post_record(
             text=part.text,
             created_at=key.created_at,
@@ -478,7 +501,38 @@ class BlueskyConnector(Connector):
             images=images,
             reply_root=thread_root,
             reply_parent=parent,
+            quote=quote,
         )
+
+    def parse_quote_url(self, *, url: str) -> PublishedRef:
+        """``https://bsky.app/profile/<handle or DID>/post/<record key>`` (the web app's post link) or
+        an ``at://`` URI of a post; ``remote_id`` is the AT URI, with the handle until it is resolved."""
+        actor, rkey = _quote_parts(url)
+        if not actor:
+            raise Rejected(
+                f"bluesky: not a post URL: {url}",
+                network_message=_(
+                    "%(url)s is not a post on Bluesky. Copy the post's address, e.g. "
+                    "https://bsky.app/profile/name.bsky.social/post/3kabc2xyz."
+                )
+                % {"url": url},
+            )
+        return PublishedRef(remote_id=f"at://{actor}/{POST_COLLECTION}/{rkey}", url=url.strip())
+
+    def _quoted(self, client: BlueskyClient, url: str) -> PublishedRef:
+        """The quoted post with its author's DID (a strong ref names the repo by DID)."""
+        ref = self.parse_quote_url(url=url)
+        uri = AtUri.parse(ref.remote_id)
+        if uri.repo.startswith("did:"):
+            return ref
+        did = self._resolver(client)(uri.repo)
+        if not did:
+            raise Rejected(
+                f"bluesky: unknown handle {uri.repo}",
+                network_message=_("The quoted post's account @%(handle)s does not exist on Bluesky.")
+                % {"handle": uri.repo},
+            )
+        return PublishedRef(remote_id=str(AtUri(did, uri.collection, uri.rkey)), url=ref.url)
 
     def find_published(
         self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey

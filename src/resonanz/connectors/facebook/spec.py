@@ -109,7 +109,7 @@ SPEC = NetworkSpec(
     delete=True,
     # Resonanz publishes at the planned time itself (docs/connectors.md, "Facebook Pages: scheduling").
     native_scheduling=False,
-    first_comment=False,
+    first_comment=True,  # the Page comments its post: ``Connector.reply``, POST /{post-id}/comments
     link_cards=True,
     link_card_with_media=False,
     metrics=frozenset({Metric.LIKES, Metric.REPLIES, Metric.REPOSTS, Metric.IMPRESSIONS}),

@@ -800,21 +800,6 @@ class InstagramConnector(Connector):
                 return self._find_story(client, account, key) if status == "PUBLISHED" else None
             return self._find_recent(client, account, variant.parts[part_index], key)
 
-    def publish_first_comment(
-        self, *, account: ChannelAccount, ref: PublishedRef, text: str, key: PublishKey
-    ) -> str:
-        """The first comment under a published post (``POST /{ig-media-id}/comments``,
-        https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-media/comments);
-        idempotent per ``key``."""
-        recorded = self._recorded(account, "comment_keys", key)
-        if recorded:
-            return recorded
-        with self._session(account) as client:
-            body = client.post_json(f"/{ref.remote_id}/comments", json={"message": text})
-        comment_id = str(body["id"])
-        self._record(account, "comment_keys", key, comment_id)
-        return comment_id
-
     # -- answering (the inbox) --------------------------------------------------------------------
     @staticmethod
     def _comment_ref(comment_id: str) -> PublishedRef:

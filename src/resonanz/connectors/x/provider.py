@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.utils.translation import gettext, ngettext
@@ -86,6 +87,9 @@ LONG_POST_SUBSCRIPTIONS = frozenset({"Basic", "Premium", "PremiumPlus"})
 
 _URL_PLACEHOLDER = "\x00url\x00"
 _WS = re.compile(r"\s+")
+# The hosts of X's post URLs: https://x.com/<handle>/status/<id> (and the older twitter.com forms).
+QUOTE_HOSTS = frozenset({"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com"})
+_STATUS_PATH = re.compile(r"^/(?:[A-Za-z0-9_]{1,15}|i/web|i)/status(?:es)?/(\d{1,20})/?$")
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -371,7 +375,9 @@ class XConnector(Connector):
         for index, part in enumerate(variant.parts):
             issues.extend(self._validate_part(index, part, limit))
         left = self.posts_left_today(account=account)
-        if left is not None and len(variant.parts) > left:
+        # A first comment is a reply of our own on X: it counts against the same daily cap.
+        needed = len(variant.parts) + (1 if variant.first_comment.strip() else 0)
+        if left is not None and needed > left:
             issues.append(
                 ValidationIssue(
                     code="daily_cap",
@@ -380,9 +386,9 @@ class XConnector(Connector):
                         "This X account can post %(left)s more times today; this post needs %(parts)s.",
                         left,
                     )
-                    % {"left": left, "parts": len(variant.parts)},
+                    % {"left": left, "parts": needed},
                     field="schedule",
-                    count=len(variant.parts),
+                    count=needed,
                     limit=left,
                 )
             )
@@ -590,6 +596,10 @@ class XConnector(Connector):
                 body["reply"] = {"in_reply_to_tweet_id": reply_to.remote_id}
             if media_ids:
                 body["media"] = {"media_ids": media_ids}
+            if part_index == 0 and variant.quote_url:
+                # The first part quotes: ``quote_tweet_id`` on the same create call (docs.x.com/x-api/
+                # posts/create-post), so the same exactly-once record and reconcile apply.
+                body["quote_tweet_id"] = self.parse_quote_url(url=variant.quote_url).remote_id
             try:
                 created = client.post_json("/2/tweets", json=body)
             except DuplicateContent:
@@ -616,6 +626,24 @@ class XConnector(Connector):
         post_id = str(created["data"]["id"])
         self._record(account, key, post_id)
         return self._ref(post_id, account.handle)
+
+    def parse_quote_url(self, *, url: str) -> PublishedRef:
+        """``https://x.com/<handle>/status/<id>`` (also twitter.com and ``/i/web/status/<id>``): the id is
+        what ``quote_tweet_id`` takes."""
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        match = _STATUS_PATH.match(parts.path) if host in QUOTE_HOSTS else None
+        if parts.scheme not in {"http", "https"} or match is None:
+            raise Rejected(
+                f"x: not a post URL: {url}",
+                network_message=gettext(
+                    "%(url)s is not a post on X. Copy the post's address, e.g. "
+                    "https://x.com/name/status/1234567890."
+                )
+                % {"url": url},
+            )
+        post_id = match.group(1)
+        return PublishedRef(remote_id=post_id, url=f"https://x.com/i/web/status/{post_id}")
 
     def find_published(
         self, *, account: ChannelAccount, variant: DraftVariant, part_index: int, key: PublishKey

@@ -91,7 +91,11 @@ SPEC = NetworkSpec(
     edit=False,  # API v2 has no edit endpoint
     delete=True,
     native_scheduling=False,
-    first_comment=False,
+    # A first comment on X is a reply of our own under the post (``Connector.reply``), as X's own
+    # apps show it; it counts against the daily cap.
+    first_comment=True,
+    quotes=True,  # ``quote_tweet_id`` on POST /2/tweets
+    daily_cap=True,  # tiers cap the posts per 24 hours (``XConnector.posts_left_today``)
     link_cards=True,
     link_card_with_media=False,
     metrics=frozenset(

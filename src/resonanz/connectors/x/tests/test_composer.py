@@ -38,4 +38,5 @@ def test_the_composer_says_how_many_posts_are_left_today(owner_client, workspace
     html = _check(owner_client, workspace, text="Eins", thread=["Zwei"], channels=[channel.pk])
     assert "can post 1 more time today; this post needs 2" in html
     fine = _check(owner_client, workspace, text="Nur einer", channels=[channel.pk])
-    assert "more time" not in fine
+    assert "this post needs" not in fine  # the notice beside the schedule still says 1 is left
+    assert "This account can post 1 more time today." in fine
