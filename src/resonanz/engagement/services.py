@@ -57,6 +57,7 @@ from .models import (
     MessageLanguage,
     MetricChannelDaily,
     MetricDaily,
+    MetricLatest,
     MetricSample,
     Note,
     OutgoingReply,
@@ -174,7 +175,25 @@ def metric_daily_store(
             **gains,
         },
     )
+    _latest_store(workspace=workspace, variant=variant, day=day, values=values)
     return row
+
+
+def _latest_store(
+    *, workspace: Workspace, variant: Variant, day: date, values: dict[str, int | None]
+) -> None:
+    """Keep ``MetricLatest`` at the variant's highest day: a sample of an earlier day (history import)
+    leaves it alone."""
+    fields = {
+        "workspace": workspace,
+        "channel_id": variant.channel_id,
+        "published_at": variant.published_at,
+        "day": day,
+        **{name: values.get(name) for name in METRIC_FIELDS},
+    }
+    updated = MetricLatest.objects.filter(variant=variant, day__lte=day).update(**fields)
+    if not updated and not MetricLatest.objects.filter(variant=variant).exists():
+        MetricLatest.objects.get_or_create(variant=variant, defaults=fields)
 
 
 def _channel_day_add(
@@ -208,6 +227,7 @@ def metric_daily_rebuild(*, workspace: Workspace) -> int:
     day's gains see the day before."""
     MetricDaily.objects.filter(workspace=workspace).delete()
     MetricChannelDaily.objects.filter(workspace=workspace).delete()
+    MetricLatest.objects.filter(workspace=workspace).delete()
     samples = (
         MetricSample.objects.filter(variant__post__workspace=workspace)
         .select_related("variant__post")

@@ -1,0 +1,177 @@
+"""The ranking the database does (best/worst, the post list ordered by rate or a figure, ORDER BY … LIMIT
+over the rollups) agrees with a straightforward Python computation from the raw samples: each post
+published in the period, its latest sample up to the period's end, its network's rate with the
+follower count at that end, sorted in Python."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from resonanz.accounts.models import Workspace
+from resonanz.analytics.selectors import (
+    Period,
+    analytics_best_worst,
+    analytics_posts,
+    analytics_summary,
+)
+from resonanz.channels.models import Channel
+from resonanz.connectors.registry import get_connector
+from resonanz.engagement.models import METRIC_FIELDS, FollowerSample, MetricSample
+from resonanz.posts.models import Variant
+
+pytestmark = pytest.mark.django_db
+
+Publish = Callable[..., Variant]
+Sample = Callable[..., None]
+DEC = Period(start=date(2026, 12, 1), end=date(2026, 12, 7))
+
+
+def reference(workspace: Workspace, period: Period) -> list[tuple[int, float | None, dict[str, int | None]]]:
+    """(variant id, rate, values as of the period's end) per post of the period, from the raw samples."""
+    start, end = period.bounds(workspace.time_zone)
+    out = []
+    for variant in Variant.objects.filter(
+        post__workspace=workspace, published_at__gte=start, published_at__lt=end
+    ).select_related("channel"):
+        latest = MetricSample.objects.filter(variant=variant, taken_at__lt=end).order_by("-taken_at").first()
+        if latest is None:
+            continue
+        values = {name: getattr(latest, name) for name in METRIC_FIELDS}
+        follower = (
+            FollowerSample.objects.filter(channel=variant.channel, taken_at__lt=end)
+            .order_by("-taken_at")
+            .first()
+        )
+        rule = get_connector(variant.channel.network).spec.engagement_rate
+        rate = rule.evaluate(values, followers=follower.followers if follower else None)
+        out.append((variant.pk, rate, values))
+    return out
+
+
+def python_best_worst(
+    rows: list[tuple[int, float | None, dict[str, int | None]]], n: int = 5
+) -> tuple[list[int], list[int]]:
+    rated = sorted(((rate, pk) for pk, rate, _v in rows if rate is not None), key=lambda r: (-r[0], r[1]))
+    best = rated[: min(n, (len(rated) + 1) // 2)]
+    rest = sorted(rated[len(best) :])
+    return [pk for _r, pk in best], [pk for _r, pk in rest[:n]]
+
+
+@pytest.fixture
+def many_posts(
+    workspace: Workspace, make_channel: Callable[..., Channel], publish: Publish, sample: Sample
+) -> list[Variant]:
+    """40 posts on five networks (follower-, impressions- and reach-based rates, a network without a
+    follower count), some published before or after the period, some sampled again after its end with
+    much higher counts (which must not count), some with zero impressions (no rate)."""
+    rng = random.Random(7)
+    channels = [
+        make_channel("mastodon", handle="a@social.example"),
+        make_channel("bluesky", handle="b.bsky.example", settings={}),
+        make_channel("x", handle="brand_x"),
+        make_channel("instagram", handle="brand_ig"),
+        make_channel("linkedin", handle="brand_li"),
+    ]
+    FollowerSample.objects.create(
+        channel=channels[0], taken_at=datetime(2026, 11, 20, tzinfo=UTC), followers=900
+    )
+    FollowerSample.objects.create(
+        channel=channels[0], taken_at=datetime(2026, 12, 5, tzinfo=UTC), followers=1200
+    )
+    FollowerSample.objects.create(
+        channel=channels[0], taken_at=datetime(2026, 12, 20, tzinfo=UTC), followers=5
+    )
+    variants = []
+    for i in range(40):
+        channel = channels[i % len(channels)]
+        published = datetime(2026, 11, 29, 8, tzinfo=UTC) + timedelta(hours=rng.randrange(0, 11 * 24))
+        variant = publish(channel, published, text=f"Post {i}")
+        variants.append(variant)
+        likes = rng.randrange(0, 300)
+        for hours in sorted(rng.sample(range(1, 200), 3)):
+            at = published + timedelta(hours=hours)
+            likes += rng.randrange(0, 50)
+            impressions = 0 if i % 11 == 0 else likes * rng.randrange(5, 60)
+            sample(
+                variant,
+                at,
+                likes=likes,
+                reposts=likes // 7,
+                replies=likes // 13,
+                quotes=likes // 30,
+                impressions=impressions,
+                reach=impressions // 2,
+                saves=likes // 9,
+                clicks=likes // 4,
+            )
+        if i % 4 == 0:  # sampled again long after the period: as of its end, these counts do not exist yet
+            sample(variant, datetime(2026, 12, 12, 12, tzinfo=UTC), likes=likes * 10, impressions=likes)
+    return variants
+
+
+def test_best_and_worst_agree_with_python(workspace: Workspace, many_posts: list[Variant]) -> None:
+    rows = reference(workspace, DEC)
+    rated = [r for r in rows if r[1] is not None]
+    assert len(rated) >= 10, "the data set must have enough rated posts for both lists"
+    assert len(rows) > len(rated), "and some without a rate"
+    expected_best, expected_worst = python_best_worst(rows)
+
+    best, worst = analytics_best_worst(workspace=workspace, period=DEC)
+
+    assert [p.variant_id for p in best] == expected_best
+    assert [p.variant_id for p in worst] == expected_worst
+    rates = {pk: rate for pk, rate, _v in rows}
+    assert [p.rate for p in best + worst] == pytest.approx([rates[p.variant_id] for p in best + worst])
+    summary = analytics_summary(workspace=workspace, period=DEC)
+    assert [p.variant_id for p in summary.best] == expected_best
+    assert [p.variant_id for p in summary.worst] == expected_worst
+
+
+def test_post_list_ranked_by_rate_and_by_a_figure_agrees_with_python(
+    workspace: Workspace, many_posts: list[Variant]
+) -> None:
+    rows = reference(workspace, DEC)
+    by_rate = [pk for rate, pk in sorted(((-r, pk) for pk, r, _v in rows if r is not None))]
+    page = analytics_posts(workspace=workspace, period=DEC, order="-rate", limit=7, offset=3)
+    assert [p.variant_id for p in page] == by_rate[3:10]
+    everything = analytics_posts(workspace=workspace, period=DEC, order="-rate", limit=100)
+    assert [p.variant_id for p in everything] == by_rate
+    values = {pk: v for pk, _r, v in rows}
+    for p in everything:  # the counts as of the period's end, not the later samples
+        assert p.figures.likes == values[p.variant_id]["likes"]
+        assert p.figures.impressions == values[p.variant_id]["impressions"]
+
+    by_impressions = sorted((v["impressions"], pk) for pk, _r, v in rows if v["impressions"] is not None)
+    ranked = analytics_posts(workspace=workspace, period=DEC, order="impressions", limit=100)
+    assert [p.variant_id for p in ranked] == [pk for _i, pk in by_impressions]
+    engagements = sorted(
+        (-sum(v[name] or 0 for name in ("likes", "reposts", "replies", "quotes", "saves", "clicks")), pk)
+        for pk, _r, v in rows
+    )
+    top = analytics_posts(workspace=workspace, period=DEC, order="-engagements", limit=5)
+    assert [p.variant_id for p in top] == [pk for _e, pk in engagements[:5]]
+
+
+def test_with_few_rated_posts_the_better_half_is_best(
+    workspace: Workspace, make_channel: Callable[..., Channel], publish: Publish, sample: Sample
+) -> None:
+    channel = make_channel("x", handle="brand_x")
+    made = []
+    for i, (likes, impressions) in enumerate([(10, 100), (30, 100), (1, 100)]):
+        variant = publish(channel, datetime(2026, 12, 2, 8 + i, tzinfo=UTC))
+        sample(variant, datetime(2026, 12, 3, 8, tzinfo=UTC), likes=likes, impressions=impressions)
+        made.append(variant.pk)
+
+    best, worst = analytics_best_worst(workspace=workspace, period=DEC)
+
+    assert [p.variant_id for p in best] == [made[1], made[0]]
+    assert [p.variant_id for p in worst] == [made[2]]
+
+
+def test_unknown_order_is_refused(workspace: Workspace) -> None:
+    with pytest.raises(ValueError, match="unknown order"):
+        analytics_posts(workspace=workspace, period=DEC, order="-text")
