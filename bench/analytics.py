@@ -8,7 +8,7 @@
 A *point* is one raw ``engagement.MetricSample`` row (one sample of a post on a channel, with every
 metric its network reports). The data set is an agency (one organisation) with ``--workspaces``
 workspaces of 8 channels (each network once or twice), posts spread over ``--span-days`` days ending on
-2026-12-03, a third of them in one of 12 campaigns per workspace, 1–3 channels per post, each variant
+2026-12-03, a third of them in one of 12 campaigns per workspace, 1-3 channels per post, each variant
 sampled 100 times over 30 days (every 30 min on the first day, hourly on the second, then daily: the
 sync's cadence gets sparser as a post ages), counts growing on a saturating curve towards a per-variant
 random final value (log-normal, so there are clear best and worst posts), and one follower sample a day
@@ -36,17 +36,20 @@ time per selector over ``--runs`` runs (default 25) at 28 and 90 days and for th
 the same rollups and over the raw points. No pass/fail.
 """
 
+# The SQL below is built from constants of this file (table and column names, numbers), never from
+# input; the lambdas in loops are called at once by ``step``/``timed``.
+# ruff: noqa: S608, B023
+
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
-import io
 import json
 import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -62,21 +65,30 @@ CHANNELS = 8
 CAMPAIGNS = 12
 SAMPLES_PER_VARIANT = 100
 NETWORKS = ["mastodon", "bluesky", "x", "linkedin", "instagram", "facebook", "threads", "x"]
-ZONES = ["Europe/Berlin", "Europe/Berlin", "Europe/Vienna", "Europe/Zurich", "Europe/London", "America/New_York"]
+ZONES = [
+    "Europe/Berlin",
+    "Europe/Berlin",
+    "Europe/Vienna",
+    "Europe/Zurich",
+    "Europe/London",
+    "America/New_York",
+]
 METRICS = ("likes", "reposts", "replies", "quotes", "impressions", "reach", "saves", "clicks", "video_views")
 BIG_TABLES = ("engagement_metricsample", "engagement_metricdaily", "engagement_metricchanneldaily")
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--server", default=os.environ.get("RESONANZ_BENCH_SERVER", "postgresql://postgres@127.0.0.1"))
+    p.add_argument(
+        "--server", default=os.environ.get("RESONANZ_BENCH_SERVER", "postgresql://postgres@127.0.0.1")
+    )
     p.add_argument("--points", type=int, default=1_000_000)
     p.add_argument("--workspaces", type=int, default=6)
     p.add_argument("--span-days", type=int, default=420)
     p.add_argument("--runs", type=int, default=25)
     p.add_argument("--cache-prefix", default="resonanz_bench_")
     p.add_argument("--duckdb", action="store_true", help="also time the dashboards in DuckDB")
-    p.add_argument("--duckdb-dir", default="/tmp/resonanz-bench")
+    p.add_argument("--duckdb-dir", default=str(Path(tempfile.gettempdir()) / "resonanz-bench"))
     p.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the ranking queries")
     p.add_argument("--check", action="store_true", help="small data set: SQL rollups == the sync's code")
     p.add_argument("--build-only", action="store_true", help="build (or find) the cache, print sizes, stop")
@@ -140,7 +152,10 @@ def one(statement: str, params: Any = None) -> Any:
 def step(name: str, call: Callable[[], object]) -> None:
     t = time.perf_counter()
     out = call()
-    print(f"  {name:<52} {time.perf_counter() - t:7.1f} s" + (f"  ({out:,} rows)" if isinstance(out, int) else ""))
+    print(
+        f"  {name:<52} {time.perf_counter() - t:7.1f} s"
+        + (f"  ({out:,} rows)" if isinstance(out, int) else "")
+    )
     sys.stdout.flush()
 
 
@@ -156,25 +171,31 @@ def build() -> float:
     owner, _ = User.objects.get_or_create(email="analytics-bench@example.com")
     org = organisation_create(name="Analytics bench agency", owner=owner)
     # The last month's variants are not fully sampled yet on the last day: a few more of them.
-    variants_needed = max(1, round(ARGS.points / SAMPLES_PER_VARIANT * ARGS.span_days / (ARGS.span_days - 14)))
-    posts_needed = max(1, variants_needed // 2)  # 1–3 channels a post, 2 on average
+    variants_needed = max(
+        1, round(ARGS.points / SAMPLES_PER_VARIANT * ARGS.span_days / (ARGS.span_days - 14))
+    )
+    posts_needed = max(1, variants_needed // 2)  # 1-3 channels a post, 2 on average
     per_ws = max(1, posts_needed // ARGS.workspaces)
     start = TODAY - timedelta(days=ARGS.span_days)
     # The indexes of the big tables are dropped for the load and built afterwards (the same definitions).
     indexes = [
         (name, definition)
-        for table in BIG_TABLES + ("posts_post", "posts_variant", "engagement_metriclatest")
-        for name, definition in connection.cursor().execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT LIKE '%%_pkey'",
+        for table in (*BIG_TABLES, "posts_post", "posts_variant", "engagement_metriclatest")
+        for name, definition in connection.cursor()
+        .execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = %s AND indexname NOT LIKE '%%_pkey'",
             [table],
-        ).fetchall()
+        )
+        .fetchall()
     ]
     constraints = [
         (table, name, one("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", [name]))
-        for table in BIG_TABLES + ("posts_post", "posts_variant")
+        for table in (*BIG_TABLES, "posts_post", "posts_variant")
         for (name,) in connection.cursor()
         .execute(
-            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype IN ('u', 'f')", [table]
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype IN ('u', 'f')",
+            [table],
         )
         .fetchall()
     ]
@@ -205,7 +226,9 @@ def build() -> float:
             )
             for c in range(CAMPAIGNS)
         ]
-        template = Post.objects.create(workspace=ws, author=owner, text="template", status=PostStatus.PUBLISHED)
+        template = Post.objects.create(
+            workspace=ws, author=owner, text="template", status=PostStatus.PUBLISHED
+        )
         step(f"workspace {w + 1}: posts", lambda: _posts(ws, template, campaigns, per_ws, start))
         step(f"workspace {w + 1}: variants", lambda: _variants(ws, template, channels, start))
         template.delete()
@@ -213,7 +236,9 @@ def build() -> float:
     step("samples (the points)", _samples)
     for table, name, definition in constraints:
         if table == "engagement_metricsample":
-            step(f"constraint {name}", lambda: sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
+            step(
+                f"constraint {name}", lambda: sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            )
     for name, definition in indexes:
         if "engagement_metricsample" in definition:
             step(f"index {name}", lambda: sql(definition))
@@ -222,7 +247,9 @@ def build() -> float:
     step("rollup MetricLatest (DISTINCT ON variant)", rollup_latest)
     for table, name, definition in constraints:
         if table != "engagement_metricsample":
-            step(f"constraint {name}", lambda: sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
+            step(
+                f"constraint {name}", lambda: sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            )
     for name, definition in indexes:
         if "engagement_metricsample" not in definition:
             step(f"index {name}", lambda: sql(definition))
@@ -238,7 +265,8 @@ def _posts(ws: Workspace, template: Post, campaigns: list[Campaign], n: int, sta
     override = {
         "text": "'Beitrag ' || g || ': Neu im Shop, jetzt entdecken'",
         "title": "''",
-        "campaign_id": f"CASE WHEN mod(g, 3) = 0 THEN (ARRAY{[c.pk for c in campaigns]})[1 + mod(g / 3, {CAMPAIGNS})] END",
+        "campaign_id": f"CASE WHEN mod(g, 3) = 0 THEN (ARRAY{[c.pk for c in campaigns]})"
+        f"[1 + mod(g / 3, {CAMPAIGNS})] END",
         # The post's publishing time, spread evenly over the span with some jitter (scheduled_at = it).
         "scheduled_at": f"(%(start)s::timestamptz + (g::float8 / {n} * {ARGS.span_days} * 86400 "
         "+ random() * 3600) * interval '1 second')",
@@ -283,7 +311,8 @@ def _followers(start: date) -> int:
     return sql(
         "INSERT INTO engagement_followersample (channel_id, taken_at, followers) "
         "SELECT c, %(start)s::timestamptz + d * interval '1 day' + interval '6 hours', "
-        "5000 + c * 100 + d * (3 + mod(c, 5)) FROM unnest(%(ids)s::bigint[]) c, generate_series(0, %(days)s) d",
+        "5000 + c * 100 + d * (3 + mod(c, 5)) "
+        "FROM unnest(%(ids)s::bigint[]) c, generate_series(0, %(days)s) d",
         {"start": start.isoformat(), "ids": reporting, "days": ARGS.span_days},
     )
 
@@ -307,7 +336,9 @@ def _samples() -> int:
 
     def value(metric: str, scale: str) -> str:
         expr = f"round(v.final * {scale} * (1 - exp(-o.m / v.tau)))::int"
-        return expr if metric in {"likes", "reposts", "replies"} else f"CASE WHEN r.r_{metric} THEN {expr} END"
+        return (
+            expr if metric in {"likes", "reposts", "replies"} else f"CASE WHEN r.r_{metric} THEN {expr} END"
+        )
 
     cols = {
         "likes": "1",
@@ -323,10 +354,11 @@ def _samples() -> int:
     return sql(
         f"""
         INSERT INTO engagement_metricsample (variant_id, taken_at, {", ".join(METRICS)})
-        SELECT v.id, v.published_at + o.m * interval '1 minute', {", ".join(value(m, s) for m, s in cols.items())}
+        SELECT v.id, v.published_at + o.m * interval '1 minute',
+            {", ".join(value(m, s) for m, s in cols.items())}
         FROM (
             SELECT id, channel_id, published_at,
-                   -- log-normal final likes (median ~40), views per like 15–75, saturation 2–30 h
+                   -- log-normal final likes (median ~40), views per like 15-75, saturation 2-30 h
                    exp(3.7 + 1.1 * sqrt(-2 * ln(random())) * cos(2 * pi() * random())) AS final,
                    15 + 60 * random() AS views,
                    120 + 1680 * random() AS tau
@@ -346,8 +378,9 @@ def rollup_daily() -> int:
     day's gain is its value; a metric the sample does not report has no gain)."""
     latest = ", ".join(f"s.{m}" for m in METRICS)
     gains = ", ".join(
-        f"{m} - coalesce(lag({m}) OVER w, 0)" if m in {"likes", "reposts", "replies"} else
-        f"CASE WHEN {m} IS NOT NULL THEN {m} - coalesce(lag({m}) OVER w, 0) END"
+        f"{m} - coalesce(lag({m}) OVER w, 0)"
+        if m in {"likes", "reposts", "replies"}
+        else f"CASE WHEN {m} IS NOT NULL THEN {m} - coalesce(lag({m}) OVER w, 0) END"
         for m in METRICS
     )
     return sql(
@@ -407,7 +440,9 @@ def check() -> None:
     for ws in Workspace.objects.all():
         metric_daily_rebuild(workspace=ws)
     by_sync = snapshot()
-    for name, a, b in zip(("MetricDaily", "MetricChannelDaily", "MetricLatest"), by_sql, by_sync, strict=True):
+    for name, a, b in zip(
+        ("MetricDaily", "MetricChannelDaily", "MetricLatest"), by_sql, by_sync, strict=True
+    ):
         print(f"check {name}: {len(a):,} rows by SQL, {len(b):,} by the sync's code, equal: {a == b}")
         if a != b:
             print("  only SQL:", sorted(a - b)[:3], "\n  only sync:", sorted(b - a)[:3])
@@ -419,7 +454,13 @@ def check() -> None:
 
 def sizes() -> None:
     print(f"\ndatabase {DB_NAME}: {one('SELECT pg_size_pretty(pg_database_size(current_database()))')}")
-    tables = BIG_TABLES + ("engagement_metriclatest", "posts_post", "posts_variant", "engagement_followersample")
+    tables = (
+        *BIG_TABLES,
+        "engagement_metriclatest",
+        "posts_post",
+        "posts_variant",
+        "engagement_followersample",
+    )
     for table in tables:
         rows = one(f"SELECT reltuples::bigint FROM pg_class WHERE relname = '{table}'")
         heap = one(f"SELECT pg_size_pretty(pg_table_size('{table}'))")
@@ -482,7 +523,10 @@ def time_postgres() -> dict[str, tuple[float, float, float]]:
             ("analytics_campaigns", lambda: sel.analytics_campaigns(workspace=ws, period=period)),
             ("analytics_best_worst", lambda: sel.analytics_best_worst(workspace=ws, period=period)),
             ("analytics_posts (top 25 by rate)", lambda: sel.analytics_posts(workspace=ws, period=period)),
-            ("analytics_summary (the whole page)", lambda: sel.analytics_summary(workspace=ws, period=period)),
+            (
+                "analytics_summary (the whole page)",
+                lambda: sel.analytics_summary(workspace=ws, period=period),
+            ),
         ):
             timed(f"{name} ({days} d)", call, results)
         print(f"   PostgreSQL backend CPU for the {days}-day block: {backend_cpu_ms() - cpu0:,.0f} ms")
@@ -498,115 +542,197 @@ def time_postgres() -> dict[str, tuple[float, float, float]]:
 
 
 def explain() -> None:
+    """EXPLAIN ANALYZE of every query the 90-day page runs that takes more than a millisecond (captured
+    from the selectors themselves, so the plans are of the SQL the ORM writes)."""
+    from django.test.utils import CaptureQueriesContext
+
     ws = Workspace.objects.filter(organisation__name="Analytics bench agency").order_by("pk").first()
     assert ws is not None
     period = sel.Period.last_days(90, today=TODAY)
-    for label, qs in sel.explain_querysets(workspace=ws, period=period):
-        print(f"\nEXPLAIN ANALYZE {label}:")
-        print(qs.explain(analyze=True, buffers=True))
+    sel.analytics_summary(workspace=ws, period=period)
+    with CaptureQueriesContext(connection) as captured:
+        sel.analytics_summary(workspace=ws, period=period)
+    for query in captured.captured_queries:
+        if float(query["time"]) < 0.001:
+            continue
+        print(f"\n-- {float(query['time']) * 1000:.1f} ms: {query['sql'][:300]}")
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            for (line,) in cursor.fetchall():
+                print("   ", line)
 
 
 # ---------------------------------------------------------------------------------------------- DuckDB
 
 
-def duckdb_compare(pg: dict[str, tuple[float, float, float]]) -> None:
+DUCK_TABLES = {
+    "sample": f"SELECT variant_id, taken_at, {', '.join(METRICS)} FROM engagement_metricsample",
+    "daily": "SELECT * FROM engagement_metricdaily",
+    "channel_daily": "SELECT * FROM engagement_metricchanneldaily",
+    "latest": "SELECT * FROM engagement_metriclatest",
+    "variant": "SELECT v.id, v.channel_id, v.published_at, p.workspace_id, p.campaign_id "
+    "FROM posts_variant v JOIN posts_post p ON p.id = v.post_id",
+    "channel": "SELECT id, workspace_id, network FROM channels_channel",
+}
+
+
+def duck_types(query: str) -> dict[str, str]:
+    """The columns' types as PostgreSQL has them (a CSV column that is all NULL would be read as text)."""
+    names = {"int2": "INTEGER", "int4": "INTEGER", "int8": "BIGINT", "date": "DATE", "bool": "BOOLEAN"}
+    names |= {"timestamptz": "TIMESTAMPTZ", "float8": "DOUBLE"}
+    with connection.connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({query}) q LIMIT 0")
+        described = cursor.description or []
+    out = {}
+    for column in described:
+        info = psycopg.postgres.types.get(column.type_code)
+        out[column.name] = names.get(info.name if info else "", "VARCHAR")
+    return out
+
+
+def duckdb_file() -> Path:
+    """The DuckDB copy of the cached database (exported once with psycopg ``COPY … TO STDOUT``)."""
     import duckdb
 
     folder = Path(ARGS.duckdb_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{DB_NAME}.duckdb"
-    if not path.exists():
-        t = time.perf_counter()
-        tmp = path.with_suffix(".part")
-        tmp.unlink(missing_ok=True)
-        db = duckdb.connect(str(tmp))
-        for table, query in (
-            ("sample", "SELECT variant_id, taken_at, " + ", ".join(METRICS) + " FROM engagement_metricsample"),
-            ("daily", "SELECT * FROM engagement_metricdaily"),
-            ("channel_daily", "SELECT * FROM engagement_metricchanneldaily"),
-            ("latest", "SELECT * FROM engagement_metriclatest"),
-            ("variant", "SELECT v.id, v.channel_id, v.published_at, p.workspace_id, p.campaign_id "
-             "FROM posts_variant v JOIN posts_post p ON p.id = v.post_id"),
-            ("channel", "SELECT id, workspace_id, network FROM channels_channel"),
-            ("workspace", "SELECT id, time_zone FROM accounts_workspace"),
-        ):
-            csv_path = folder / f"{DB_NAME}.{table}.csv"
-            raw = connection.connection  # psycopg 3: COPY … TO STDOUT, streamed to a file
-            with raw.cursor() as cursor, csv_path.open("wb") as out:
-                with cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
-                    for chunk in copy:
-                        out.write(chunk)
-            db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{csv_path}', header = true)")
-            csv_path.unlink()
-        db.close()
-        tmp.rename(path)
-        print(f"\nDuckDB file {path} exported and loaded in {time.perf_counter() - t:.0f} s "
-              f"({path.stat().st_size / 1e9:.1f} GB)")
-    db = duckdb.connect(str(path), read_only=True)
+    if path.exists():
+        return path
+    t = time.perf_counter()
+    part = path.with_suffix(".part")
+    part.unlink(missing_ok=True)
+    db = duckdb.connect(str(part))
+    for table, query in DUCK_TABLES.items():
+        csv_path = folder / f"{DB_NAME}.{table}.csv"
+        raw = connection.connection  # psycopg 3: COPY … TO STDOUT, streamed into a file
+        copy_sql = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)"
+        with raw.cursor() as cursor, csv_path.open("wb") as out, cursor.copy(copy_sql) as copy:
+            for chunk in copy:
+                out.write(chunk)
+        db.execute(
+            f"CREATE TABLE {table} AS SELECT * FROM read_csv('{csv_path}', header = true, types = {duck_types(query)})"
+        )
+        csv_path.unlink()
+        print(f"  DuckDB table {table} in {time.perf_counter() - t:.0f} s")
+    db.close()
+    part.rename(path)
+    print(f"DuckDB file {path}: {time.perf_counter() - t:.0f} s, {path.stat().st_size / 1e9:.1f} GB")
+    return path
+
+
+def rate_sql(ws: Workspace, end: Any) -> str:
+    """The selectors' rate per network (from the connectors' ``EngagementRate``) as DuckDB SQL over ``l``."""
+    followers = sel._followers_at(Channel.objects.filter(workspace=ws).values_list("pk", flat=True), end)
+    whens = []
+    for c in Channel.objects.filter(workspace=ws):
+        rule = get_connector(c.network).spec.engagement_rate
+        if rule is None:
+            continue
+        top = " + ".join(f"coalesce(l.{m.value}, 0)" for m in rule.counted)
+        if rule.base.value == "followers":
+            base = str(followers[c.pk]) if followers.get(c.pk) else "NULL"
+        else:
+            base = f"nullif(l.{rule.base.value}, 0)"
+        whens.append(f"WHEN l.channel_id = {c.pk} THEN ({top})::double / {base}")
+    return f"CASE {' '.join(whens)} END"
+
+
+def duckdb_queries(ws: Workspace, period: Any) -> dict[str, str]:
+    """The dashboard's figures as bare SQL (DuckDB dialect), over the rollups and over the raw points."""
+    gains = ", ".join(f"sum(gain_{m})" for m in METRICS)
+    rate = rate_sql(ws, period.bounds(ws.time_zone)[1])
+    in_period = "l.workspace_id = $ws AND l.published_at >= $t0 AND l.published_at < $t1"
+    ranked = f"SELECT l.variant_id, {rate} AS r FROM latest l WHERE {in_period} AND r IS NOT NULL"
+    return {
+        "analytics_totals": f"SELECT {gains} FROM channel_daily "
+        "WHERE workspace_id = $ws AND day BETWEEN $s AND $e",
+        "analytics_series": f"SELECT day, {gains} FROM channel_daily "
+        "WHERE workspace_id = $ws AND day BETWEEN $s AND $e GROUP BY day",
+        "analytics_channels": f"SELECT channel_id, day >= $s AS cur, {gains} FROM channel_daily "
+        "WHERE workspace_id = $ws AND day BETWEEN $ps AND $e GROUP BY ALL",
+        "analytics_campaigns": f"SELECT v.campaign_id, {gains} "
+        "FROM daily d JOIN variant v ON v.id = d.variant_id "
+        "WHERE d.workspace_id = $ws AND d.day BETWEEN $s AND $e AND v.campaign_id IS NOT NULL GROUP BY 1",
+        "analytics_best_worst": f"({ranked} ORDER BY r DESC, variant_id LIMIT 5) "
+        f"UNION ALL ({ranked} ORDER BY r, variant_id LIMIT 5)",
+        # What the rollups save: the same figures straight from the raw points.
+        "raw points: totals": "WITH s AS (SELECT s.* FROM sample s JOIN variant v ON v.id = s.variant_id "
+        "WHERE v.workspace_id = $ws AND s.taken_at < $t1), "
+        "a AS (SELECT variant_id, arg_max(likes, taken_at) AS l, arg_max(impressions, taken_at) AS i "
+        "FROM s GROUP BY 1), "
+        "b AS (SELECT variant_id, arg_max(likes, taken_at) AS l, arg_max(impressions, taken_at) AS i "
+        "FROM s WHERE taken_at < $t0 GROUP BY 1) "
+        "SELECT sum(a.l - coalesce(b.l, 0)), sum(a.i - coalesce(b.i, 0)) "
+        "FROM a LEFT JOIN b USING (variant_id)",
+        "raw points: best/worst": "WITH l AS (SELECT s.variant_id, any_value(v.channel_id) AS channel_id, "
+        + ", ".join(f"arg_max(s.{m}, s.taken_at) AS {m}" for m in METRICS)
+        + " FROM sample s JOIN variant v ON v.id = s.variant_id WHERE v.workspace_id = $ws "
+        "AND v.published_at >= $t0 AND v.published_at < $t1 AND s.taken_at < $t1 GROUP BY 1), "
+        f"rated AS (SELECT l.variant_id, {rate} AS r FROM l) "
+        "(SELECT * FROM rated WHERE r IS NOT NULL ORDER BY r DESC, variant_id LIMIT 5) "
+        "UNION ALL (SELECT * FROM rated WHERE r IS NOT NULL ORDER BY r, variant_id LIMIT 5)",
+    }
+
+
+def duckdb_compare(pg: dict[str, tuple[float, float, float]]) -> None:
+    import duckdb
+
+    db = duckdb.connect(str(duckdb_file()), read_only=True)
     ws = Workspace.objects.filter(organisation__name="Analytics bench agency").order_by("pk").first()
     assert ws is not None
-    print(f"\nDuckDB {duckdb.__version__} (same data, {db.execute('SELECT current_setting(' + repr('threads') + ')').fetchone()[0]} threads); load {load()}")
+    threads = db.execute("SELECT current_setting('threads')").fetchone()
+    print(f"\nDuckDB {duckdb.__version__}, {threads[0] if threads else '?'} threads; load {load()}")
     results: dict[str, tuple[float, float, float]] = {}
-    gains = ", ".join(f"sum(gain_{m})" for m in METRICS)
-    rate = (
-        "CASE WHEN c.network IN ('x','facebook','linkedin','threads') THEN "
-        "(l.likes + l.reposts + l.replies + coalesce(l.quotes,0) + coalesce(l.saves,0) + coalesce(l.clicks,0))"
-        "::double / nullif(l.impressions, 0) WHEN c.network = 'instagram' THEN "
-        "(l.likes + l.reposts + l.replies + coalesce(l.saves,0))::double / nullif(l.reach, 0) END"
-    )
     for days in (28, 90):
         period = sel.Period.last_days(days, today=TODAY)
         start, end = period.bounds(ws.time_zone)
-        p = {"ws": ws.pk, "s": period.start, "e": period.end, "ps": period.previous().start, "t0": start, "t1": end}
-        queries = {
-            "analytics_totals": f"SELECT {gains} FROM channel_daily WHERE workspace_id = $ws AND day BETWEEN $s AND $e",
-            "analytics_series": f"SELECT day, {gains} FROM channel_daily WHERE workspace_id = $ws "
-            "AND day BETWEEN $s AND $e GROUP BY day",
-            "analytics_channels": f"SELECT channel_id, day >= $s AS cur, {gains} FROM channel_daily "
-            "WHERE workspace_id = $ws AND day BETWEEN $ps AND $e GROUP BY ALL",
-            "analytics_campaigns": f"SELECT v.campaign_id, {gains} FROM daily d JOIN variant v ON v.id = d.variant_id "
-            "WHERE d.workspace_id = $ws AND d.day BETWEEN $s AND $e AND v.campaign_id IS NOT NULL GROUP BY 1",
-            "analytics_best_worst": f"(SELECT l.variant_id, {rate} AS r FROM latest l JOIN channel c ON c.id = l.channel_id "
-            "WHERE l.workspace_id = $ws AND l.published_at >= $t0 AND l.published_at < $t1 AND r IS NOT NULL "
-            "ORDER BY r DESC LIMIT 5) UNION ALL (SELECT l.variant_id, "
-            f"{rate} AS r FROM latest l JOIN channel c ON c.id = l.channel_id WHERE l.workspace_id = $ws "
-            "AND l.published_at >= $t0 AND l.published_at < $t1 AND r IS NOT NULL ORDER BY r LIMIT 5)",
-            # What the rollups save: the period's totals straight from the raw points (each variant's
-            # latest sample up to the end minus its latest before the start).
-            "raw points: totals": "WITH s AS (SELECT s.variant_id, s.taken_at, s.likes, s.impressions FROM sample s "
-            "JOIN variant v ON v.id = s.variant_id WHERE v.workspace_id = $ws AND s.taken_at < $t1), "
-            "a AS (SELECT variant_id, arg_max(likes, taken_at) AS l, arg_max(impressions, taken_at) AS i FROM s "
-            "GROUP BY 1), b AS (SELECT variant_id, arg_max(likes, taken_at) AS l, arg_max(impressions, taken_at) "
-            "AS i FROM s WHERE taken_at < $t0 GROUP BY 1) SELECT sum(a.l - coalesce(b.l, 0)), "
-            "sum(a.i - coalesce(b.i, 0)) FROM a LEFT JOIN b USING (variant_id)",
-            "raw points: best/worst": "WITH l AS (SELECT s.variant_id, arg_max(s.likes + s.reposts + s.replies, "
-            "s.taken_at) AS e, arg_max(s.impressions, s.taken_at) AS i FROM sample s JOIN variant v ON "
-            "v.id = s.variant_id WHERE v.workspace_id = $ws AND v.published_at >= $t0 AND v.published_at < $t1 "
-            "AND s.taken_at < $t1 GROUP BY 1) (SELECT variant_id, e::double / nullif(i, 0) AS r FROM l "
-            "WHERE r IS NOT NULL ORDER BY r DESC LIMIT 5) UNION ALL (SELECT variant_id, e::double / nullif(i, 0) "
-            "AS r FROM l WHERE r IS NOT NULL ORDER BY r LIMIT 5)",
+        p = {
+            "ws": ws.pk,
+            "s": period.start,
+            "e": period.end,
+            "ps": period.previous().start,
+            "t0": start,
+            "t1": end,
         }
-        for name, query in queries.items():
+        for name, query in duckdb_queries(ws, period).items():
             used = {k: v for k, v in p.items() if f"${k}" in query}
             timed(f"duckdb {name} ({days} d)", lambda q=query, u=used: db.execute(q, u).fetchall(), results)
-    print("\nside by side (p95 wall ms; PostgreSQL = the selector incl. Django, DuckDB = the bare query):")
+        # Same answer as the selector (the ranking), so the two engines are compared on the same work.
+        best, worst = sel.analytics_best_worst(workspace=ws, period=period)
+        rows = db.execute(
+            duckdb_queries(ws, period)["analytics_best_worst"], {k: p[k] for k in ("ws", "t0", "t1")}
+        )
+        duck = [r[0] for r in rows.fetchall()]
+        print(
+            f"   best/worst agree with PostgreSQL: {duck[:5] == [b.variant_id for b in best]}"
+            f" / {duck[5:] == [w.variant_id for w in worst]}"
+        )
+    print("\nside by side, p95 wall ms (PostgreSQL = the selector with Django; DuckDB = the bare query):")
     for key, (_p50, p95, _cpu) in results.items():
         name = key.removeprefix("duckdb ")
         other = pg.get(name)
-        print(f"  {name:<44} DuckDB {p95:8.1f}   PostgreSQL {other[1] if other else float('nan'):8.1f}")
+        pg_text = f"{other[1]:8.1f}" if other else "       -"
+        print(f"  {name:<44} DuckDB {p95:8.1f}   PostgreSQL {pg_text}")
 
 
 def main() -> None:
     call_command("migrate", verbosity=0)
-    done = connection.cursor().execute(
-        "SELECT seconds, at FROM bench_built" if one("SELECT to_regclass('bench_built')") else "SELECT NULL, NULL"
-    ).fetchone()
+    done = (
+        connection.cursor()
+        .execute(
+            "SELECT seconds, at FROM bench_built"
+            if one("SELECT to_regclass('bench_built')")
+            else "SELECT NULL, NULL"
+        )
+        .fetchone()
+    )
     if done and done[0] is not None:
         print(f"cached: {DB_NAME} (built {done[1]:%Y-%m-%d %H:%M} in {done[0]:.0f} s), not rebuilt")
     else:
         print(f"built in {build():.0f} s")
-    if ARGS.check:
-        check()
+        if ARGS.check:
+            check()
     sizes()
     if ARGS.build_only:
         return

@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from functools import reduce
 from typing import Any
 
-from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
 
 from resonanz.accounts.models import Workspace
@@ -251,17 +251,16 @@ def _network_name(network: str) -> str:
 
 
 def _followers_at(channel_ids: Iterable[int], moment: datetime) -> dict[int, int]:
-    """Each channel's latest follower count taken before ``moment`` (channels without one left out)."""
-    found: dict[int, int] = {}
+    """Each channel's latest follower count taken before ``moment`` (channels without one left out): one
+    query, a subquery per channel on the ``(channel, -taken_at)`` index (not every sample before)."""
+    latest = FollowerSample.objects.filter(channel=OuterRef("pk"), taken_at__lt=moment).order_by("-taken_at")
     rows = (
-        FollowerSample.objects.filter(channel_id__in=list(channel_ids), taken_at__lt=moment)
-        .order_by("channel_id", "-taken_at")
-        .values_list("channel_id", "followers")
+        Channel.objects.filter(pk__in=list(channel_ids))
+        .annotate(latest_followers=Subquery(latest.values("followers")[:1]))
+        .filter(latest_followers__isnull=False)
+        .values_list("pk", "latest_followers")
     )
-    # Per channel the first row is the latest; a handful of rows per channel and day at most.
-    for channel_id, followers in rows:
-        found.setdefault(channel_id, followers)
-    return found
+    return dict(rows)
 
 
 def _follower_series(*, channel_ids: list[int], period: Period, tz_name: str) -> list[int | None]:
@@ -721,13 +720,36 @@ def analytics_across_workspaces(*, workspaces: Iterable[Workspace], period: Peri
         return {r["workspace_id"]: Figures.from_row(r) for r in rows}
 
     current, before = grouped(period), grouped(previous_period)
+    clicks_now = _link_clicks_by_workspace(workspaces=chosen, period=period)
+    clicks_before = _link_clicks_by_workspace(workspaces=chosen, period=previous_period)
     out = []
     for ws in chosen:
         now, prev = current.get(ws.pk, Figures()), before.get(ws.pk, Figures())
-        now.link_clicks = sum(_link_clicks_by_day(workspace=ws, period=period).values())
-        prev.link_clicks = sum(_link_clicks_by_day(workspace=ws, period=previous_period).values())
+        now.link_clicks = clicks_now.get(ws.pk, 0)
+        prev.link_clicks = clicks_before.get(ws.pk, 0)
         out.append(WorkspaceFigures(workspace=ws, totals=now, previous=prev))
     return out
+
+
+def _link_clicks_by_workspace(*, workspaces: list[Workspace], period: Period) -> dict[int, int]:
+    """Each workspace's clicks in the period (its own days) in one grouped query, not one per workspace."""
+    if not workspaces:
+        return {}
+    matches = Q()
+    for ws in workspaces:
+        start, end = period.bounds(ws.time_zone)
+        matches |= Q(link__workspace_id=ws.pk, at__gte=start, at__lt=end)
+    rows = (
+        Click.objects.filter(
+            matches,
+            day__gte=period.start - timedelta(days=1),
+            day__lte=period.end + timedelta(days=1),
+        )
+        .values("link__workspace_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {r["link__workspace_id"]: r["n"] for r in rows}
 
 
 def analytics_post(*, workspace: Workspace, post: Post) -> list[PostRow]:

@@ -175,3 +175,33 @@ def test_with_few_rated_posts_the_better_half_is_best(
 def test_unknown_order_is_refused(workspace: Workspace) -> None:
     with pytest.raises(ValueError, match="unknown order"):
         analytics_posts(workspace=workspace, period=DEC, order="-text")
+
+
+def test_agency_clicks_per_workspace_in_its_own_days(
+    workspace: Workspace, other_workspace: Workspace
+) -> None:
+    """One grouped query for every workspace's clicks, each by its own time zone: the same numbers as
+    each workspace's own totals."""
+    from resonanz.analytics.selectors import analytics_across_workspaces, analytics_totals
+    from resonanz.links.models import Click
+    from resonanz.links.services import link_create
+
+    other_workspace.time_zone = "America/New_York"
+    other_workspace.save(update_fields=["time_zone"])
+    for ws, hours in ((workspace, (-2, -0.5, 1, 30, 170)), (other_workspace, (1, 4, 6, 100, 171, 172, 175))):
+        link = link_create(workspace=ws, actor=None, target_url="https://shop.example/")
+        for n, h in enumerate(hours):
+            at = datetime(2026, 12, 1, tzinfo=UTC) + timedelta(hours=h)
+            Click.objects.create(link=link, at=at, day=at.date(), visitor=str(n))
+
+    across = analytics_across_workspaces(workspaces=[workspace, other_workspace], period=DEC)
+
+    expected = [analytics_totals(workspace=ws, period=DEC).link_clicks for ws in (workspace, other_workspace)]
+    previous = [
+        analytics_totals(workspace=ws, period=DEC.previous()).link_clicks
+        for ws in (workspace, other_workspace)
+    ]
+    assert [r.totals.link_clicks for r in across] == expected
+    assert [r.previous.link_clicks for r in across] == previous
+    # Berlin: 3 in the period, 1 before; New York: 4 and 2 (its days start five hours later).
+    assert (expected, previous) == ([3, 4], [1, 2])
