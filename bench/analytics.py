@@ -89,6 +89,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--cache-prefix", default="resonanz_bench_")
     p.add_argument("--duckdb", action="store_true", help="also time the dashboards in DuckDB")
     p.add_argument("--duckdb-dir", default=str(Path(tempfile.gettempdir()) / "resonanz-bench"))
+    p.add_argument("--parallel", action="store_true", help="leave PostgreSQL's parallel workers on")
     p.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the ranking queries")
     p.add_argument("--check", action="store_true", help="small data set: SQL rollups == the sync's code")
     p.add_argument("--build-only", action="store_true", help="build (or find) the cache, print sizes, stop")
@@ -245,6 +246,7 @@ def build() -> float:
     step("rollup MetricDaily (latest per day, lag() gains)", rollup_daily)
     step("rollup MetricChannelDaily (GROUP BY channel, day)", rollup_channel_daily)
     step("rollup MetricLatest (DISTINCT ON variant)", rollup_latest)
+    step("rollup MetricCampaignDaily (GROUP BY campaign, day)", rollup_campaign_daily)
     for table, name, definition in constraints:
         if table != "engagement_metricsample":
             step(
@@ -412,6 +414,17 @@ def rollup_channel_daily() -> int:
     )
 
 
+def rollup_campaign_daily() -> int:
+    sums = ", ".join(f"sum(d.gain_{m})" for m in METRICS)
+    return sql(
+        f"""INSERT INTO engagement_metriccampaigndaily (workspace_id, campaign_id, day,
+            {", ".join("gain_" + m for m in METRICS)})
+        SELECT d.workspace_id, p.campaign_id, d.day, {sums} FROM engagement_metricdaily d
+        JOIN posts_variant v ON v.id = d.variant_id JOIN posts_post p ON p.id = v.post_id
+        WHERE p.campaign_id IS NOT NULL GROUP BY 1, 2, 3"""
+    )
+
+
 def rollup_latest() -> int:
     return sql(
         f"""INSERT INTO engagement_metriclatest (variant_id, workspace_id, channel_id, published_at, day,
@@ -425,24 +438,24 @@ def rollup_latest() -> int:
 
 def check() -> None:
     """The SQL rollups equal what the sync's code (``metric_daily_rebuild``) writes from the same samples."""
-    from resonanz.engagement.models import MetricChannelDaily, MetricDaily, MetricLatest
+    from resonanz.engagement.models import MetricCampaignDaily, MetricChannelDaily, MetricDaily, MetricLatest
     from resonanz.engagement.services import metric_daily_rebuild
 
-    def snapshot() -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    def snapshot() -> tuple[set[tuple[Any, ...]], ...]:
         gains = [f"gain_{m}" for m in METRICS]
         return (
             set(MetricDaily.objects.values_list("variant_id", "day", "taken_at", *METRICS, *gains)),
             set(MetricChannelDaily.objects.values_list("channel_id", "day", *gains)),
             set(MetricLatest.objects.values_list("variant_id", "day", "published_at", *METRICS)),
+            set(MetricCampaignDaily.objects.values_list("campaign_id", "day", *gains)),
         )
 
     by_sql = snapshot()
+    names = ("MetricDaily", "MetricChannelDaily", "MetricLatest", "MetricCampaignDaily")
     for ws in Workspace.objects.all():
         metric_daily_rebuild(workspace=ws)
     by_sync = snapshot()
-    for name, a, b in zip(
-        ("MetricDaily", "MetricChannelDaily", "MetricLatest"), by_sql, by_sync, strict=True
-    ):
+    for name, a, b in zip(names, by_sql, by_sync, strict=True):
         print(f"check {name}: {len(a):,} rows by SQL, {len(b):,} by the sync's code, equal: {a == b}")
         if a != b:
             print("  only SQL:", sorted(a - b)[:3], "\n  only sync:", sorted(b - a)[:3])
@@ -475,9 +488,12 @@ def load() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def timed(name: str, call: Callable[[], object], results: dict[str, tuple[float, float, float]]) -> None:
+def timed(
+    name: str, call: Callable[[], object], results: dict[str, tuple[float, float, float]], server: bool = True
+) -> None:
     call()  # warm-up
     wall, cpu = [], []
+    backend = backend_cpu_ms() if server else 0.0
     for _ in range(ARGS.runs):
         c = resource.getrusage(resource.RUSAGE_SELF)
         t = time.perf_counter()
@@ -489,7 +505,10 @@ def timed(name: str, call: Callable[[], object], results: dict[str, tuple[float,
     p95 = wall[min(len(wall) - 1, int(len(wall) * 0.95))]
     p50 = statistics.median(wall)
     results[name] = (p50, p95, statistics.median(cpu))
-    print(f"{name:<40} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms   client CPU {statistics.median(cpu):7.1f} ms")
+    # The database's CPU per call: this connection's backend over the runs (parallel workers are off).
+    db_cpu = f"   server CPU {(backend_cpu_ms() - backend) / ARGS.runs:7.1f} ms" if server else ""
+    client = statistics.median(cpu)
+    print(f"{name:<46} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  client CPU {client:6.1f} ms{db_cpu}")
     sys.stdout.flush()
 
 
@@ -503,14 +522,31 @@ def backend_cpu_ms() -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
+def local_today(ws: Workspace) -> date:
+    """The workspace's today when the last sample was taken (23:59 UTC on TODAY: 4 December in Berlin)."""
+    from datetime import UTC, datetime
+
+    return sel.workspace_today(
+        workspace=ws, now=datetime(TODAY.year, TODAY.month, TODAY.day, 23, 59, tzinfo=UTC)
+    )
+
+
 def time_postgres() -> dict[str, tuple[float, float, float]]:
     results: dict[str, tuple[float, float, float]] = {}
     org = Organisation.objects.get(name="Analytics bench agency")
     workspaces = list(Workspace.objects.filter(organisation=org).order_by("pk"))
     ws = workspaces[0]
-    print(f"\nPostgreSQL, workspace '{ws.name}' of {len(workspaces)}, {ARGS.runs} runs each; load {load()}")
+    if not ARGS.parallel:
+        # Parallel workers cost more than they save on these 10-20 ms scans of a loaded 2-core machine
+        # (their start shows as waiting in Gather), and their CPU would escape the backend's figure.
+        sql("SET max_parallel_workers_per_gather = 0")
+    today = local_today(ws)
+    print(
+        f"\nPostgreSQL, workspace '{ws.name}' of {len(workspaces)} ({ws.time_zone}, today {today}), "
+        f"{ARGS.runs} runs each, parallel workers {'on' if ARGS.parallel else 'off'}; load {load()}"
+    )
     for days in (28, 90):
-        period = sel.Period.last_days(days, today=TODAY)
+        period = sel.Period.last_days(days, today=today)
         posts = Variant.objects.filter(
             post__workspace=ws, published_at__gte=period.bounds(ws.time_zone)[0]
         ).count()
@@ -530,8 +566,15 @@ def time_postgres() -> dict[str, tuple[float, float, float]]:
         ):
             timed(f"{name} ({days} d)", call, results)
         print(f"   PostgreSQL backend CPU for the {days}-day block: {backend_cpu_ms() - cpu0:,.0f} ms")
+    closed = sel.Period.month_of(date(TODAY.year, TODAY.month, 1) - timedelta(days=1))
+    # A closed month: its last weeks' posts have days after its end, read from MetricDaily as of then.
+    timed(
+        f"analytics_best_worst ({closed.start:%B}, closed)",
+        lambda: sel.analytics_best_worst(workspace=ws, period=closed),
+        results,
+    )
     for days in (28, 90):
-        period = sel.Period.last_days(days, today=TODAY)
+        period = sel.Period.last_days(days, today=today)
         timed(
             f"analytics_across_workspaces ({days} d, {len(workspaces)} ws)",
             lambda: sel.analytics_across_workspaces(workspaces=workspaces, period=period),
@@ -548,7 +591,9 @@ def explain() -> None:
 
     ws = Workspace.objects.filter(organisation__name="Analytics bench agency").order_by("pk").first()
     assert ws is not None
-    period = sel.Period.last_days(90, today=TODAY)
+    if not ARGS.parallel:
+        sql("SET max_parallel_workers_per_gather = 0")
+    period = sel.Period.last_days(90, today=local_today(ws))
     sel.analytics_summary(workspace=ws, period=period)
     with CaptureQueriesContext(connection) as captured:
         sel.analytics_summary(workspace=ws, period=period)
@@ -569,6 +614,7 @@ DUCK_TABLES = {
     "sample": f"SELECT variant_id, taken_at, {', '.join(METRICS)} FROM engagement_metricsample",
     "daily": "SELECT * FROM engagement_metricdaily",
     "channel_daily": "SELECT * FROM engagement_metricchanneldaily",
+    "campaign_daily": "SELECT * FROM engagement_metriccampaigndaily",
     "latest": "SELECT * FROM engagement_metriclatest",
     "variant": "SELECT v.id, v.channel_id, v.published_at, p.workspace_id, p.campaign_id "
     "FROM posts_variant v JOIN posts_post p ON p.id = v.post_id",
@@ -610,8 +656,9 @@ def duckdb_file() -> Path:
         with raw.cursor() as cursor, csv_path.open("wb") as out, cursor.copy(copy_sql) as copy:
             for chunk in copy:
                 out.write(chunk)
+        types = duck_types(query)
         db.execute(
-            f"CREATE TABLE {table} AS SELECT * FROM read_csv('{csv_path}', header = true, types = {duck_types(query)})"
+            f"CREATE TABLE {table} AS SELECT * FROM read_csv('{csv_path}', header = true, types = {types})"
         )
         csv_path.unlink()
         print(f"  DuckDB table {table} in {time.perf_counter() - t:.0f} s")
@@ -651,7 +698,10 @@ def duckdb_queries(ws: Workspace, period: Any) -> dict[str, str]:
         "WHERE workspace_id = $ws AND day BETWEEN $s AND $e GROUP BY day",
         "analytics_channels": f"SELECT channel_id, day >= $s AS cur, {gains} FROM channel_daily "
         "WHERE workspace_id = $ws AND day BETWEEN $ps AND $e GROUP BY ALL",
-        "analytics_campaigns": f"SELECT v.campaign_id, {gains} "
+        "analytics_campaigns": f"SELECT campaign_id, {gains} FROM campaign_daily "
+        "WHERE workspace_id = $ws AND day BETWEEN $s AND $e GROUP BY 1",
+        # The campaigns without their rollup: every variant-day of the period joined to its post.
+        "campaigns from MetricDaily (no rollup)": f"SELECT v.campaign_id, {gains} "
         "FROM daily d JOIN variant v ON v.id = d.variant_id "
         "WHERE d.workspace_id = $ws AND d.day BETWEEN $s AND $e AND v.campaign_id IS NOT NULL GROUP BY 1",
         "analytics_best_worst": f"({ranked} ORDER BY r DESC, variant_id LIMIT 5) "
@@ -685,7 +735,7 @@ def duckdb_compare(pg: dict[str, tuple[float, float, float]]) -> None:
     print(f"\nDuckDB {duckdb.__version__}, {threads[0] if threads else '?'} threads; load {load()}")
     results: dict[str, tuple[float, float, float]] = {}
     for days in (28, 90):
-        period = sel.Period.last_days(days, today=TODAY)
+        period = sel.Period.last_days(days, today=local_today(ws))
         start, end = period.bounds(ws.time_zone)
         p = {
             "ws": ws.pk,
@@ -697,7 +747,12 @@ def duckdb_compare(pg: dict[str, tuple[float, float, float]]) -> None:
         }
         for name, query in duckdb_queries(ws, period).items():
             used = {k: v for k, v in p.items() if f"${k}" in query}
-            timed(f"duckdb {name} ({days} d)", lambda q=query, u=used: db.execute(q, u).fetchall(), results)
+            timed(
+                f"duckdb {name} ({days} d)",
+                lambda q=query, u=used: db.execute(q, u).fetchall(),
+                results,
+                False,
+            )
         # Same answer as the selector (the ranking), so the two engines are compared on the same work.
         best, worst = sel.analytics_best_worst(workspace=ws, period=period)
         rows = db.execute(

@@ -38,6 +38,7 @@ from resonanz.core.timezones import zone
 from resonanz.engagement.models import (
     METRIC_FIELDS,
     FollowerSample,
+    MetricCampaignDaily,
     MetricChannelDaily,
     MetricDaily,
     MetricLatest,
@@ -435,17 +436,12 @@ def analytics_campaigns(*, workspace: Workspace, period: Period) -> list[Campaig
     """Per campaign with activity in the period or running in it: the figures and its goal's figure
     against the campaign's KPI target."""
     rows = (
-        MetricDaily.objects.filter(
-            workspace=workspace,
-            day__gte=period.start,
-            day__lte=period.end,
-            variant__post__campaign__isnull=False,
-        )
-        .values("variant__post__campaign_id")
+        MetricCampaignDaily.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end)
+        .values("campaign_id")
         .annotate(**_gain_sums())
         .order_by()
     )
-    figures = {r["variant__post__campaign_id"]: Figures.from_row(r) for r in rows}
+    figures = {r["campaign_id"]: Figures.from_row(r) for r in rows}
     start, end = period.bounds(workspace.time_zone)
     leads = leads_count_by(workspace=workspace, start=start, end=end, by="campaign")
     for campaign_id, n in _link_clicks_by(workspace=workspace, period=period, group="campaign").items():
@@ -522,6 +518,7 @@ def _ranked_candidates(
     count: int,
     followers: Mapping[int, int],
     channels: list[Channel],
+    late_ids: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The ``count`` first posts of the period in that order: each post's counts as of the period's end
     and the ordering value, computed and ranked by the database (ORDER BY … LIMIT).
@@ -544,8 +541,8 @@ def _ranked_candidates(
         .values("variant_id", "channel_id", "key", *METRIC_FIELDS)[:count]
     )
     found = [dict(row) for row in latest]
-    late = in_period.filter(day__gt=period.end).values("variant_id")
-    if late.exists():
+    late = _late_variants(workspace=workspace, period=period) if late_ids is None else late_ids
+    if late:
         key = _order_expression(by, channels=channels, followers=followers, prefix="v_")
         as_of_end = (
             MetricDaily.objects.filter(variant_id__in=late, day__lte=period.end)
@@ -567,6 +564,16 @@ def _ranked_candidates(
     sign = -1 if descending else 1
     found.sort(key=lambda r: (sign * r["key"], r["variant_id"]))
     return found[:count]
+
+
+def _late_variants(*, workspace: Workspace, period: Period) -> list[int]:
+    """The period's posts with a day after its end (none when the period ends today)."""
+    start, end = period.bounds(workspace.time_zone)
+    return list(
+        MetricLatest.objects.filter(
+            workspace=workspace, published_at__gte=start, published_at__lt=end, day__gt=period.end
+        ).values_list("variant_id", flat=True)
+    )
 
 
 def _post_rows(*, rows: list[dict[str, Any]], followers: Mapping[int, int]) -> list[PostRow]:
@@ -618,7 +625,8 @@ def analytics_best_worst(
     channels = list(Channel.objects.filter(workspace=workspace))
     end = period.bounds(workspace.time_zone)[1]
     followers = _followers_at([c.pk for c in channels], end)
-    common = {"workspace": workspace, "period": period, "by": "rate", "count": n}
+    late = _late_variants(workspace=workspace, period=period)
+    common = {"workspace": workspace, "period": period, "by": "rate", "count": n, "late_ids": late}
     top = _ranked_candidates(**common, descending=True, followers=followers, channels=channels)
     bottom = _ranked_candidates(**common, descending=False, followers=followers, channels=channels)
     unique = {r["variant_id"]: r for r in top + bottom}

@@ -55,6 +55,7 @@ from .models import (
     InboxSettings,
     Message,
     MessageLanguage,
+    MetricCampaignDaily,
     MetricChannelDaily,
     MetricDaily,
     MetricLatest,
@@ -157,13 +158,12 @@ def metric_daily_store(
         value = values.get(name)
         previous = getattr(before, name) if before is not None else None
         gains[f"gain_{name}"] = None if value is None else value - (previous or 0)
-    _channel_day_add(
-        workspace=workspace,
-        channel_id=variant.channel_id,
-        day=day,
-        old={g: getattr(existing, g) for g in gains} if existing is not None else {},
-        new=gains,
-    )
+    old = {g: getattr(existing, g) for g in gains} if existing is not None else {}
+    _channel_day_add(workspace=workspace, channel_id=variant.channel_id, day=day, old=old, new=gains)
+    if variant.post.campaign_id is not None:
+        _campaign_day_add(
+            workspace=workspace, campaign_id=variant.post.campaign_id, day=day, old=old, new=gains
+        )
     row, _created = MetricDaily.objects.update_or_create(
         variant=variant,
         day=day,
@@ -206,6 +206,16 @@ def _channel_day_add(
 ) -> None:
     """Add what changed in one variant's day to its channel's day (``MetricChannelDaily``), atomically in
     the database (``F`` expressions), so concurrent syncs of one channel add up."""
+    changes = _changes(old, new)
+    if not changes:
+        return
+    row, _created = MetricChannelDaily.objects.get_or_create(
+        channel_id=channel_id, day=day, defaults={"workspace": workspace}
+    )
+    MetricChannelDaily.objects.filter(pk=row.pk).update(**changes)
+
+
+def _changes(old: dict[str, int | None], new: dict[str, int | None]) -> dict[str, Any]:
     changes = {}
     for field, value in new.items():
         before = old.get(field)
@@ -213,12 +223,25 @@ def _channel_day_add(
             continue
         delta = (value or 0) - (before or 0)
         changes[field] = Coalesce(F(field), Value(0)) + Value(delta)
+    return changes
+
+
+def _campaign_day_add(
+    *,
+    workspace: Workspace,
+    campaign_id: int,
+    day: date,
+    old: dict[str, int | None],
+    new: dict[str, int | None],
+) -> None:
+    """The same for the post's campaign's day (``MetricCampaignDaily``)."""
+    changes = _changes(old, new)
     if not changes:
         return
-    row, _created = MetricChannelDaily.objects.get_or_create(
-        channel_id=channel_id, day=day, defaults={"workspace": workspace}
+    row, _created = MetricCampaignDaily.objects.get_or_create(
+        campaign_id=campaign_id, day=day, defaults={"workspace": workspace}
     )
-    MetricChannelDaily.objects.filter(pk=row.pk).update(**changes)
+    MetricCampaignDaily.objects.filter(pk=row.pk).update(**changes)
 
 
 def metric_daily_rebuild(*, workspace: Workspace) -> int:
@@ -228,6 +251,7 @@ def metric_daily_rebuild(*, workspace: Workspace) -> int:
     MetricDaily.objects.filter(workspace=workspace).delete()
     MetricChannelDaily.objects.filter(workspace=workspace).delete()
     MetricLatest.objects.filter(workspace=workspace).delete()
+    MetricCampaignDaily.objects.filter(workspace=workspace).delete()
     samples = (
         MetricSample.objects.filter(variant__post__workspace=workspace)
         .select_related("variant__post")

@@ -205,3 +205,35 @@ def test_agency_clicks_per_workspace_in_its_own_days(
     assert [r.previous.link_clicks for r in across] == previous
     # Berlin: 3 in the period, 1 before; New York: 4 and 2 (its days start five hours later).
     assert (expected, previous) == ([3, 4], [1, 2])
+
+
+def test_campaign_figures_from_their_rollup_equal_the_sum_over_the_campaigns_posts(
+    workspace: Workspace, many_posts: list[Variant]
+) -> None:
+    """``MetricCampaignDaily`` (kept with every sample) against the straightforward join of every
+    variant-day to its post's campaign."""
+    from django.db.models import Sum
+
+    from resonanz.analytics.selectors import analytics_campaigns
+    from resonanz.campaigns.services import campaign_create
+    from resonanz.engagement.models import MetricDaily
+    from resonanz.engagement.services import metric_daily_rebuild
+    from resonanz.posts.models import Post
+
+    owner = many_posts[0].post.author
+    campaigns = [
+        campaign_create(workspace=workspace, actor=owner, name=f"C{i}", goal="awareness") for i in range(2)
+    ]
+    for i, variant in enumerate(many_posts):
+        if i % 3:
+            Post.objects.filter(pk=variant.post_id).update(campaign=campaigns[i % 3 - 1])
+    metric_daily_rebuild(workspace=workspace)  # the samples again, now with the posts' campaigns
+
+    rows = {row.campaign.pk: row for row in analytics_campaigns(workspace=workspace, period=DEC)}
+    for campaign in campaigns:
+        expected = MetricDaily.objects.filter(
+            variant__post__campaign=campaign, day__gte=DEC.start, day__lte=DEC.end
+        ).aggregate(likes=Sum("gain_likes"), impressions=Sum("gain_impressions"))
+        assert expected["likes"]
+        assert rows[campaign.pk].figures.likes == expected["likes"]
+        assert rows[campaign.pk].figures.impressions == expected["impressions"]
