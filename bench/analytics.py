@@ -597,6 +597,9 @@ def explain() -> None:
     sel.analytics_summary(workspace=ws, period=period)
     with CaptureQueriesContext(connection) as captured:
         sel.analytics_summary(workspace=ws, period=period)
+    total = sum(float(q["time"]) for q in captured.captured_queries) * 1000
+    count = len(captured.captured_queries)
+    print(f"\nanalytics_summary (90 d): {count} queries, {total:.0f} ms in the database")
     for query in captured.captured_queries:
         if float(query["time"]) < 0.001:
             continue

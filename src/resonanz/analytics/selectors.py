@@ -532,7 +532,7 @@ def _ranked_candidates(
         workspace=workspace, published_at__gte=start, published_at__lt=end
     )
     key = _order_expression(by, channels=channels, followers=followers, prefix="")
-    ordering = [F("key").desc() if descending else F("key").asc(), "variant_id"]
+    ordering: list[Any] = [F("key").desc() if descending else F("key").asc(), "variant_id"]
     latest = (
         in_period.filter(day__lte=period.end)
         .annotate(key=key)
@@ -552,7 +552,8 @@ def _ranked_candidates(
             .filter(key__isnull=False)
             .order_by(*ordering)[:count]
         )
-        for row in as_of_end:
+        for grouped in as_of_end:
+            row: dict[str, Any] = dict(grouped)
             found.append(
                 {
                     "variant_id": row["variant_id"],
@@ -626,9 +627,19 @@ def analytics_best_worst(
     end = period.bounds(workspace.time_zone)[1]
     followers = _followers_at([c.pk for c in channels], end)
     late = _late_variants(workspace=workspace, period=period)
-    common = {"workspace": workspace, "period": period, "by": "rate", "count": n, "late_ids": late}
-    top = _ranked_candidates(**common, descending=True, followers=followers, channels=channels)
-    bottom = _ranked_candidates(**common, descending=False, followers=followers, channels=channels)
+    top, bottom = (
+        _ranked_candidates(
+            workspace=workspace,
+            period=period,
+            by="rate",
+            descending=descending,
+            count=n,
+            followers=followers,
+            channels=channels,
+            late_ids=late,
+        )
+        for descending in (True, False)
+    )
     unique = {r["variant_id"]: r for r in top + bottom}
     return best_and_worst(_post_rows(rows=list(unique.values()), followers=followers), n=n)
 

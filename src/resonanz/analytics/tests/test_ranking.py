@@ -47,6 +47,7 @@ def reference(workspace: Workspace, period: Period) -> list[tuple[int, float | N
             .first()
         )
         rule = get_connector(variant.channel.network).spec.engagement_rate
+        assert rule is not None
         rate = rule.evaluate(values, followers=follower.followers if follower else None)
         out.append((variant.pk, rate, values))
     return out
