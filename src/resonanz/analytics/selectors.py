@@ -518,7 +518,7 @@ def _ranked_candidates(
     count: int,
     followers: Mapping[int, int],
     channels: list[Channel],
-    late_ids: list[int] | None = None,
+    has_late: bool | None = None,
 ) -> list[dict[str, Any]]:
     """The ``count`` first posts of the period in that order: each post's counts as of the period's end
     and the ordering value, computed and ranked by the database (ORDER BY … LIMIT).
@@ -541,8 +541,8 @@ def _ranked_candidates(
         .values("variant_id", "channel_id", "key", *METRIC_FIELDS)[:count]
     )
     found = [dict(row) for row in latest]
-    late = _late_variants(workspace=workspace, period=period) if late_ids is None else late_ids
-    if late:
+    late = in_period.filter(day__gt=period.end).values("variant_id")
+    if has_late if has_late is not None else late.exists():
         key = _order_expression(by, channels=channels, followers=followers, prefix="v_")
         as_of_end = (
             MetricDaily.objects.filter(variant_id__in=late, day__lte=period.end)
@@ -567,14 +567,12 @@ def _ranked_candidates(
     return found[:count]
 
 
-def _late_variants(*, workspace: Workspace, period: Period) -> list[int]:
-    """The period's posts with a day after its end (none when the period ends today)."""
+def _has_late_posts(*, workspace: Workspace, period: Period) -> bool:
+    """Whether a post of the period has a day after its end (none when the period ends today)."""
     start, end = period.bounds(workspace.time_zone)
-    return list(
-        MetricLatest.objects.filter(
-            workspace=workspace, published_at__gte=start, published_at__lt=end, day__gt=period.end
-        ).values_list("variant_id", flat=True)
-    )
+    return MetricLatest.objects.filter(
+        workspace=workspace, published_at__gte=start, published_at__lt=end, day__gt=period.end
+    ).exists()
 
 
 def _post_rows(*, rows: list[dict[str, Any]], followers: Mapping[int, int]) -> list[PostRow]:
@@ -626,7 +624,7 @@ def analytics_best_worst(
     channels = list(Channel.objects.filter(workspace=workspace))
     end = period.bounds(workspace.time_zone)[1]
     followers = _followers_at([c.pk for c in channels], end)
-    late = _late_variants(workspace=workspace, period=period)
+    late = _has_late_posts(workspace=workspace, period=period)
     top, bottom = (
         _ranked_candidates(
             workspace=workspace,
@@ -636,7 +634,7 @@ def analytics_best_worst(
             count=n,
             followers=followers,
             channels=channels,
-            late_ids=late,
+            has_late=late,
         )
         for descending in (True, False)
     )
