@@ -326,8 +326,28 @@ def metrics_daily(*, workspace: Workspace, period: Period) -> dict[date, Figures
 
 def analytics_series(*, workspace: Workspace, period: Period) -> list[DayPoint]:
     """One point per day of the period (zero where nothing happened)."""
+    return _series_and_totals(workspace=workspace, period=period)[0]
+
+
+def _sum_figures(days: Iterable[Figures]) -> Figures:
+    """The period's figures from its days' (what ``analytics_totals`` asks the database for)."""
+    chosen = list(days)
+    out = Figures()
+    for name in METRIC_FIELDS:
+        values = [value for f in chosen if (value := getattr(f, name)) is not None]
+        setattr(out, name, sum(values) if values or name in {"likes", "reposts", "replies"} else None)
+    out.link_clicks = sum(f.link_clicks for f in chosen)
+    return out
+
+
+def _series_and_totals(*, workspace: Workspace, period: Period) -> tuple[list[DayPoint], Figures]:
+    """The daily series and the period's totals from the same two grouped queries (the page needs
+    both, for the period and the one before)."""
     by_day = metrics_daily(workspace=workspace, period=period)
     clicks = _link_clicks_by_day(workspace=workspace, period=period)
+    for day, n in clicks.items():
+        by_day.setdefault(day, Figures()).link_clicks = n
+    totals = _sum_figures(by_day.values())
     channel_ids = list(Channel.objects.filter(workspace=workspace).values_list("pk", flat=True))
     followers = _follower_series(channel_ids=channel_ids, period=period, tz_name=workspace.time_zone)
     points = []
@@ -343,7 +363,7 @@ def analytics_series(*, workspace: Workspace, period: Period) -> list[DayPoint]:
                 followers=follower_count,
             )
         )
-    return points
+    return points, totals
 
 
 def analytics_totals(*, workspace: Workspace, period: Period) -> Figures:
@@ -673,10 +693,8 @@ def best_and_worst(posts: list[PostRow], *, n: int = BEST_WORST) -> tuple[list[P
 def analytics_summary(*, workspace: Workspace, period: Period) -> Summary:
     """Everything the analytics page and the API show for one workspace and period."""
     previous_period = period.previous()
-    totals = analytics_totals(workspace=workspace, period=period)
-    previous = analytics_totals(workspace=workspace, period=previous_period)
-    series = analytics_series(workspace=workspace, period=period)
-    previous_series = analytics_series(workspace=workspace, period=previous_period)
+    series, totals = _series_and_totals(workspace=workspace, period=period)
+    previous_series, previous = _series_and_totals(workspace=workspace, period=previous_period)
     best, worst = analytics_best_worst(workspace=workspace, period=period)
     followers = series[-1].followers if series else None
     previous_followers = previous_series[-1].followers if previous_series else None

@@ -238,3 +238,24 @@ def test_campaign_figures_from_their_rollup_equal_the_sum_over_the_campaigns_pos
         assert expected["likes"]
         assert rows[campaign.pk].figures.likes == expected["likes"]
         assert rows[campaign.pk].figures.impressions == expected["impressions"]
+
+
+def test_the_pages_totals_from_its_series_equal_the_totals_query(
+    workspace: Workspace, many_posts: list[Variant]
+) -> None:
+    from resonanz.analytics.selectors import analytics_totals
+    from resonanz.links.models import Click
+    from resonanz.links.services import link_create
+
+    link = link_create(workspace=workspace, actor=None, target_url="https://shop.example/")
+    for n in range(5):
+        at = datetime(2026, 11, 29, 12, tzinfo=UTC) + timedelta(days=n)
+        Click.objects.create(link=link, at=at, day=at.date(), visitor=str(n))
+
+    summary = analytics_summary(workspace=workspace, period=DEC)
+
+    assert summary.totals == analytics_totals(workspace=workspace, period=DEC)
+    assert summary.previous == analytics_totals(workspace=workspace, period=DEC.previous())
+    assert summary.totals.likes > 0
+    assert summary.totals.link_clicks == 3  # 1, 2 and 3 December
+    assert summary.previous.link_clicks == 2
