@@ -259,3 +259,43 @@ def test_the_pages_totals_from_its_series_equal_the_totals_query(
     assert summary.totals.likes > 0
     assert summary.totals.link_clicks == 3  # 1, 2 and 3 December
     assert summary.previous.link_clicks == 2
+
+
+def test_the_migrations_fill_the_new_rollups_from_the_daily_rows(
+    workspace: Workspace, many_posts: list[Variant]
+) -> None:
+    """Deployments with daily rows from before: migrations 0007/0008 fill ``MetricLatest`` and
+    ``MetricCampaignDaily`` with what the sync would have written."""
+    import importlib
+
+    from django.apps import apps
+
+    from resonanz.campaigns.services import campaign_create
+    from resonanz.engagement.models import MetricCampaignDaily, MetricLatest
+    from resonanz.engagement.services import metric_daily_rebuild
+    from resonanz.posts.models import Post
+
+    campaign = campaign_create(workspace=workspace, actor=None, name="C", goal="awareness")
+    Post.objects.filter(variants__in=many_posts[::2]).update(campaign=campaign)
+    metric_daily_rebuild(workspace=workspace)
+    latest = set(
+        MetricLatest.objects.values_list("variant_id", "day", "published_at", "likes", "impressions")
+    )
+    days = set(MetricCampaignDaily.objects.values_list("campaign_id", "day", "gain_likes", "gain_reach"))
+    assert latest
+    assert days
+    MetricLatest.objects.all().delete()
+    MetricCampaignDaily.objects.all().delete()
+
+    importlib.import_module("resonanz.engagement.migrations.0007_metric_latest").fill_latest(apps, None)
+    importlib.import_module("resonanz.engagement.migrations.0008_metric_campaign_daily").fill_campaign_days(
+        apps, None
+    )
+
+    assert (
+        set(MetricLatest.objects.values_list("variant_id", "day", "published_at", "likes", "impressions"))
+        == latest
+    )
+    assert (
+        set(MetricCampaignDaily.objects.values_list("campaign_id", "day", "gain_likes", "gain_reach")) == days
+    )
