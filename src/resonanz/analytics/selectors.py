@@ -17,23 +17,32 @@ nothing here knows a network.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import reduce
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
 
 from resonanz.accounts.models import Workspace
 from resonanz.campaigns.models import Campaign, Goal
 from resonanz.channels.models import Channel
-from resonanz.connectors.base.spec import EngagementRate
+from resonanz.connectors.base.spec import EngagementRate, RateBase
 from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import ensure_same_workspace
 from resonanz.core.timezones import zone
-from resonanz.engagement.models import METRIC_FIELDS, FollowerSample, MetricChannelDaily, MetricDaily
+from resonanz.engagement.models import (
+    METRIC_FIELDS,
+    FollowerSample,
+    MetricCampaignDaily,
+    MetricChannelDaily,
+    MetricDaily,
+    MetricLatest,
+)
 from resonanz.leads.selectors import leads_count_by
 from resonanz.links.models import Click
 from resonanz.posts.models import Post, Variant
@@ -243,17 +252,16 @@ def _network_name(network: str) -> str:
 
 
 def _followers_at(channel_ids: Iterable[int], moment: datetime) -> dict[int, int]:
-    """Each channel's latest follower count taken before ``moment`` (channels without one left out)."""
-    found: dict[int, int] = {}
+    """Each channel's latest follower count taken before ``moment`` (channels without one left out): one
+    query, a subquery per channel on the ``(channel, -taken_at)`` index (not every sample before)."""
+    latest = FollowerSample.objects.filter(channel=OuterRef("pk"), taken_at__lt=moment).order_by("-taken_at")
     rows = (
-        FollowerSample.objects.filter(channel_id__in=list(channel_ids), taken_at__lt=moment)
-        .order_by("channel_id", "-taken_at")
-        .values_list("channel_id", "followers")
+        Channel.objects.filter(pk__in=list(channel_ids))
+        .annotate(latest_followers=Subquery(latest.values("followers")[:1]))
+        .filter(latest_followers__isnull=False)
+        .values_list("pk", "latest_followers")
     )
-    # Per channel the first row is the latest; a handful of rows per channel and day at most.
-    for channel_id, followers in rows:
-        found.setdefault(channel_id, followers)
-    return found
+    return dict(rows)
 
 
 def _follower_series(*, channel_ids: list[int], period: Period, tz_name: str) -> list[int | None]:
@@ -318,8 +326,28 @@ def metrics_daily(*, workspace: Workspace, period: Period) -> dict[date, Figures
 
 def analytics_series(*, workspace: Workspace, period: Period) -> list[DayPoint]:
     """One point per day of the period (zero where nothing happened)."""
+    return _series_and_totals(workspace=workspace, period=period)[0]
+
+
+def _sum_figures(days: Iterable[Figures]) -> Figures:
+    """The period's figures from its days' (what ``analytics_totals`` asks the database for)."""
+    chosen = list(days)
+    out = Figures()
+    for name in METRIC_FIELDS:
+        values = [value for f in chosen if (value := getattr(f, name)) is not None]
+        setattr(out, name, sum(values) if values or name in {"likes", "reposts", "replies"} else None)
+    out.link_clicks = sum(f.link_clicks for f in chosen)
+    return out
+
+
+def _series_and_totals(*, workspace: Workspace, period: Period) -> tuple[list[DayPoint], Figures]:
+    """The daily series and the period's totals from the same two grouped queries (the page needs
+    both, for the period and the one before)."""
     by_day = metrics_daily(workspace=workspace, period=period)
     clicks = _link_clicks_by_day(workspace=workspace, period=period)
+    for day, n in clicks.items():
+        by_day.setdefault(day, Figures()).link_clicks = n
+    totals = _sum_figures(by_day.values())
     channel_ids = list(Channel.objects.filter(workspace=workspace).values_list("pk", flat=True))
     followers = _follower_series(channel_ids=channel_ids, period=period, tz_name=workspace.time_zone)
     points = []
@@ -335,7 +363,7 @@ def analytics_series(*, workspace: Workspace, period: Period) -> list[DayPoint]:
                 followers=follower_count,
             )
         )
-    return points
+    return points, totals
 
 
 def analytics_totals(*, workspace: Workspace, period: Period) -> Figures:
@@ -428,17 +456,12 @@ def analytics_campaigns(*, workspace: Workspace, period: Period) -> list[Campaig
     """Per campaign with activity in the period or running in it: the figures and its goal's figure
     against the campaign's KPI target."""
     rows = (
-        MetricDaily.objects.filter(
-            workspace=workspace,
-            day__gte=period.start,
-            day__lte=period.end,
-            variant__post__campaign__isnull=False,
-        )
-        .values("variant__post__campaign_id")
+        MetricCampaignDaily.objects.filter(workspace=workspace, day__gte=period.start, day__lte=period.end)
+        .values("campaign_id")
         .annotate(**_gain_sums())
         .order_by()
     )
-    figures = {r["variant__post__campaign_id"]: Figures.from_row(r) for r in rows}
+    figures = {r["campaign_id"]: Figures.from_row(r) for r in rows}
     start, end = period.bounds(workspace.time_zone)
     leads = leads_count_by(workspace=workspace, start=start, end=end, by="campaign")
     for campaign_id, n in _link_clicks_by(workspace=workspace, period=period, group="campaign").items():
@@ -463,27 +486,180 @@ def analytics_campaigns(*, workspace: Workspace, period: Period) -> list[Campaig
     return out
 
 
-def analytics_posts(*, workspace: Workspace, period: Period) -> list[PostRow]:
-    """Every post on a channel (variant) published in the period, with its latest counts as of the
-    period's end and its network's engagement rate."""
+POSTS_LIMIT = 25
+# What the post list can be ranked by: the network's engagement rate, or a figure.
+POST_ORDERS = ("rate", "engagements", *METRIC_FIELDS)
+
+
+def _rate_expression(*, channels: Iterable[Channel], followers: Mapping[int, int], prefix: str) -> Case:
+    """Each post's engagement rate as one SQL expression: per network (a ``When`` per network, or per
+    channel where the base is its follower count) the sum of the counted metrics over the base, NULL
+    where the base is unknown or zero — the same as ``EngagementRate.evaluate``, so the database can
+    rank and the page shows the rate Python computes from the same numbers."""
+    whens: list[When] = []
+    by_network: dict[str, list[int]] = defaultdict(list)
+    for channel in channels:
+        by_network[channel.network].append(channel.pk)
+    for network, ids in sorted(by_network.items()):
+        rule = _rate_for(network)
+        if rule is None:
+            continue
+        counted = [Coalesce(F(prefix + m.value), Value(0)) for m in rule.counted]
+        numerator = Cast(reduce(operator.add, counted) if counted else Value(0), FloatField())
+        if rule.base == RateBase.FOLLOWERS:
+            whens += [
+                When(channel_id=pk, then=numerator / Value(float(followers[pk])))
+                for pk in ids
+                if followers.get(pk)
+            ]
+        else:
+            whens.append(
+                When(channel_id__in=ids, then=numerator / NullIf(F(prefix + rule.base.value), Value(0)))
+            )
+    return Case(*whens, default=Value(None), output_field=FloatField())
+
+
+def _order_expression(
+    by: str, *, channels: Iterable[Channel], followers: Mapping[int, int], prefix: str
+) -> Any:
+    if by == "rate":
+        return _rate_expression(channels=channels, followers=followers, prefix=prefix)
+    if by == "engagements":
+        return reduce(operator.add, [Coalesce(F(prefix + name), Value(0)) for name in ENGAGEMENT_FIELDS])
+    return F(prefix + by)
+
+
+def _ranked_candidates(
+    *,
+    workspace: Workspace,
+    period: Period,
+    by: str,
+    descending: bool,
+    count: int,
+    followers: Mapping[int, int],
+    channels: list[Channel],
+    has_late: bool | None = None,
+) -> list[dict[str, Any]]:
+    """The ``count`` first posts of the period in that order: each post's counts as of the period's end
+    and the ordering value, computed and ranked by the database (ORDER BY … LIMIT).
+
+    Two sources, each ranked and limited, merged here (the first ``count`` of the union are among the
+    first ``count`` of either): ``MetricLatest`` for the posts whose latest day is within the period
+    (nearly all, and all when the period ends today; index ``(workspace, published_at)``), and for the
+    few with a day after the period's end the sum of their ``MetricDaily`` gains up to it."""
     start, end = period.bounds(workspace.time_zone)
-    # The period's variants first, then their rows through the (variant, -day) index: the cost follows
-    # the posts of the period, not all rows of the workspace up to its end.
-    variants = list(
-        Variant.objects.filter(post__workspace=workspace, published_at__gte=start, published_at__lt=end)
-        .select_related("post", "channel")
-        .order_by("pk")
+    in_period = MetricLatest.objects.filter(
+        workspace=workspace, published_at__gte=start, published_at__lt=end
     )
-    rows = (
-        MetricDaily.objects.filter(variant_id__in=[v.pk for v in variants], day__lte=period.end)
-        .values("variant_id")
-        .annotate(**_gain_sums())
-        .order_by()
+    key = _order_expression(by, channels=channels, followers=followers, prefix="")
+    ordering: list[Any] = [F("key").desc() if descending else F("key").asc(), "variant_id"]
+    latest = (
+        in_period.filter(day__lte=period.end)
+        .annotate(key=key)
+        .filter(key__isnull=False)
+        .order_by(*ordering)
+        .values("variant_id", "channel_id", "key", *METRIC_FIELDS)[:count]
     )
-    figures = {r["variant_id"]: Figures.from_row(r) for r in rows}
-    variants = [v for v in variants if v.pk in figures]
-    followers = _followers_at({v.channel_id for v in variants}, end)
-    return [_post_row(variant, variant.post, figures[variant.pk], followers) for variant in variants]
+    found = [dict(row) for row in latest]
+    late = in_period.filter(day__gt=period.end).values("variant_id")
+    if has_late if has_late is not None else late.exists():
+        key = _order_expression(by, channels=channels, followers=followers, prefix="v_")
+        as_of_end = (
+            MetricDaily.objects.filter(variant_id__in=late, day__lte=period.end)
+            .values("variant_id", "channel_id")
+            .annotate(**{f"v_{name}": Sum(f"gain_{name}") for name in METRIC_FIELDS})
+            .annotate(key=key)
+            .filter(key__isnull=False)
+            .order_by(*ordering)[:count]
+        )
+        for grouped in as_of_end:
+            row: dict[str, Any] = dict(grouped)
+            found.append(
+                {
+                    "variant_id": row["variant_id"],
+                    "channel_id": row["channel_id"],
+                    "key": row["key"],
+                    **{name: row[f"v_{name}"] for name in METRIC_FIELDS},
+                }
+            )
+    sign = -1 if descending else 1
+    found.sort(key=lambda r: (sign * r["key"], r["variant_id"]))
+    return found[:count]
+
+
+def _has_late_posts(*, workspace: Workspace, period: Period) -> bool:
+    """Whether a post of the period has a day after its end (none when the period ends today)."""
+    start, end = period.bounds(workspace.time_zone)
+    return MetricLatest.objects.filter(
+        workspace=workspace, published_at__gte=start, published_at__lt=end, day__gt=period.end
+    ).exists()
+
+
+def _post_rows(*, rows: list[dict[str, Any]], followers: Mapping[int, int]) -> list[PostRow]:
+    variants = Variant.objects.select_related("post", "channel").in_bulk([r["variant_id"] for r in rows])
+    out = []
+    for row in rows:
+        variant = variants[row["variant_id"]]
+        out.append(_post_row(variant, variant.post, Figures.from_row(row), followers))
+    return out
+
+
+def analytics_posts(
+    *,
+    workspace: Workspace,
+    period: Period,
+    order: str = "-rate",
+    limit: int = POSTS_LIMIT,
+    offset: int = 0,
+) -> list[PostRow]:
+    """The posts on a channel (variants) published in the period, ranked by ``order`` (``"-rate"``,
+    ``"impressions"``, ``"-engagements"`` …; ``-`` = highest first; posts without that figure left out,
+    ties by id), ``limit`` of them from ``offset``, each with its counts as of the period's end and its
+    network's engagement rate. The database ranks and limits; only the page's rows come back."""
+    by = order.removeprefix("-")
+    if by not in POST_ORDERS:
+        raise ValueError(f"unknown order {order!r}")
+    channels = list(Channel.objects.filter(workspace=workspace))
+    end = period.bounds(workspace.time_zone)[1]
+    followers = _followers_at([c.pk for c in channels], end)
+    rows = _ranked_candidates(
+        workspace=workspace,
+        period=period,
+        by=by,
+        descending=order.startswith("-"),
+        count=offset + limit,
+        followers=followers,
+        channels=channels,
+    )[offset:]
+    return _post_rows(rows=rows, followers=followers)
+
+
+def analytics_best_worst(
+    *, workspace: Workspace, period: Period, n: int = BEST_WORST
+) -> tuple[list[PostRow], list[PostRow]]:
+    """The period's ``n`` best and ``n`` weakest posts by their network's engagement rate (the rule of
+    ``best_and_worst``), from the database's ``n`` highest and ``n`` lowest: with at least ``2n`` rated
+    posts those are the answer, with fewer they are all rated posts, so ``best_and_worst`` over them
+    gives what it would give over every post."""
+    channels = list(Channel.objects.filter(workspace=workspace))
+    end = period.bounds(workspace.time_zone)[1]
+    followers = _followers_at([c.pk for c in channels], end)
+    late = _has_late_posts(workspace=workspace, period=period)
+    top, bottom = (
+        _ranked_candidates(
+            workspace=workspace,
+            period=period,
+            by="rate",
+            descending=descending,
+            count=n,
+            followers=followers,
+            channels=channels,
+            has_late=late,
+        )
+        for descending in (True, False)
+    )
+    unique = {r["variant_id"]: r for r in top + bottom}
+    return best_and_worst(_post_rows(rows=list(unique.values()), followers=followers), n=n)
 
 
 def _post_row(variant: Variant, post: Post, f: Figures, followers: Mapping[int, int]) -> PostRow:
@@ -517,11 +693,9 @@ def best_and_worst(posts: list[PostRow], *, n: int = BEST_WORST) -> tuple[list[P
 def analytics_summary(*, workspace: Workspace, period: Period) -> Summary:
     """Everything the analytics page and the API show for one workspace and period."""
     previous_period = period.previous()
-    totals = analytics_totals(workspace=workspace, period=period)
-    previous = analytics_totals(workspace=workspace, period=previous_period)
-    series = analytics_series(workspace=workspace, period=period)
-    previous_series = analytics_series(workspace=workspace, period=previous_period)
-    best, worst = best_and_worst(analytics_posts(workspace=workspace, period=period))
+    series, totals = _series_and_totals(workspace=workspace, period=period)
+    previous_series, previous = _series_and_totals(workspace=workspace, period=previous_period)
+    best, worst = analytics_best_worst(workspace=workspace, period=period)
     followers = series[-1].followers if series else None
     previous_followers = previous_series[-1].followers if previous_series else None
     summary = Summary(
@@ -581,13 +755,36 @@ def analytics_across_workspaces(*, workspaces: Iterable[Workspace], period: Peri
         return {r["workspace_id"]: Figures.from_row(r) for r in rows}
 
     current, before = grouped(period), grouped(previous_period)
+    clicks_now = _link_clicks_by_workspace(workspaces=chosen, period=period)
+    clicks_before = _link_clicks_by_workspace(workspaces=chosen, period=previous_period)
     out = []
     for ws in chosen:
         now, prev = current.get(ws.pk, Figures()), before.get(ws.pk, Figures())
-        now.link_clicks = sum(_link_clicks_by_day(workspace=ws, period=period).values())
-        prev.link_clicks = sum(_link_clicks_by_day(workspace=ws, period=previous_period).values())
+        now.link_clicks = clicks_now.get(ws.pk, 0)
+        prev.link_clicks = clicks_before.get(ws.pk, 0)
         out.append(WorkspaceFigures(workspace=ws, totals=now, previous=prev))
     return out
+
+
+def _link_clicks_by_workspace(*, workspaces: list[Workspace], period: Period) -> dict[int, int]:
+    """Each workspace's clicks in the period (its own days) in one grouped query, not one per workspace."""
+    if not workspaces:
+        return {}
+    matches = Q()
+    for ws in workspaces:
+        start, end = period.bounds(ws.time_zone)
+        matches |= Q(link__workspace_id=ws.pk, at__gte=start, at__lt=end)
+    rows = (
+        Click.objects.filter(
+            matches,
+            day__gte=period.start - timedelta(days=1),
+            day__lte=period.end + timedelta(days=1),
+        )
+        .values("link__workspace_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {r["link__workspace_id"]: r["n"] for r in rows}
 
 
 def analytics_post(*, workspace: Workspace, post: Post) -> list[PostRow]:

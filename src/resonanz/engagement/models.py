@@ -114,6 +114,66 @@ class MetricChannelDaily(models.Model):
         return f"{self.channel_id}@{self.day}"
 
 
+class MetricCampaignDaily(models.Model):
+    """Per campaign and day, the sum of its posts' variants' gains that day (kept like
+    ``MetricChannelDaily`` by ``metric_daily_store``, with the post's campaign when the counts are
+    written: a post's campaign cannot change once it is published, ``post_update`` refuses). The
+    campaign figures of a period read one row per campaign and day instead of joining every variant-day."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    gain_likes = models.IntegerField(default=0)
+    gain_reposts = models.IntegerField(default=0)
+    gain_replies = models.IntegerField(default=0)
+    gain_quotes = models.IntegerField(null=True, blank=True)
+    gain_impressions = models.IntegerField(null=True, blank=True)
+    gain_reach = models.IntegerField(null=True, blank=True)
+    gain_saves = models.IntegerField(null=True, blank=True)
+    gain_clicks = models.IntegerField(null=True, blank=True)
+    gain_video_views = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "day"], name="metric_campaign_daily_unique")
+        ]
+        indexes = [models.Index(fields=["workspace", "day"], name="metric_campday_ws_day")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}@{self.day}"
+
+
+class MetricLatest(models.Model):
+    """The third rollup: per variant, its latest day's counts (the ``MetricDaily`` row with the highest
+    day), with the variant's ``published_at`` copied in. Best/worst posts and the post ranking of a
+    period read this (index ``(workspace, published_at)``: the period's posts, one row each, ranked by
+    the database) instead of summing each post's daily rows; only a post that has a day after the
+    period's end is read from ``MetricDaily`` (as of that end). Kept by ``metric_daily_store``."""
+
+    variant = models.OneToOneField(
+        "posts.Variant", on_delete=models.CASCADE, primary_key=True, related_name="metric_latest"
+    )
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+    day = models.DateField()
+    likes = models.PositiveIntegerField(default=0)
+    reposts = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    quotes = models.PositiveIntegerField(null=True, blank=True)
+    impressions = models.PositiveIntegerField(null=True, blank=True)
+    reach = models.PositiveIntegerField(null=True, blank=True)
+    saves = models.PositiveIntegerField(null=True, blank=True)
+    clicks = models.PositiveIntegerField(null=True, blank=True)
+    video_views = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "published_at"], name="metric_latest_ws_published")]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}@{self.day}"
+
+
 class FollowerSample(models.Model):
     """A channel's follower count at one time, for the networks that report it
     (``NetworkSpec.followers``); taken by the engagement sync about once a day."""

@@ -57,8 +57,10 @@ from .models import (
     InboxSettings,
     Message,
     MessageLanguage,
+    MetricCampaignDaily,
     MetricChannelDaily,
     MetricDaily,
+    MetricLatest,
     MetricSample,
     Note,
     OutgoingReply,
@@ -152,13 +154,12 @@ def metric_daily_store(
         value = values.get(name)
         previous = getattr(before, name) if before is not None else None
         gains[f"gain_{name}"] = None if value is None else value - (previous or 0)
-    _channel_day_add(
-        workspace=workspace,
-        channel_id=variant.channel_id,
-        day=day,
-        old={g: getattr(existing, g) for g in gains} if existing is not None else {},
-        new=gains,
-    )
+    old = {g: getattr(existing, g) for g in gains} if existing is not None else {}
+    _channel_day_add(workspace=workspace, channel_id=variant.channel_id, day=day, old=old, new=gains)
+    if variant.post.campaign_id is not None:
+        _campaign_day_add(
+            workspace=workspace, campaign_id=variant.post.campaign_id, day=day, old=old, new=gains
+        )
     row, _created = MetricDaily.objects.update_or_create(
         variant=variant,
         day=day,
@@ -170,7 +171,25 @@ def metric_daily_store(
             **gains,
         },
     )
+    _latest_store(workspace=workspace, variant=variant, day=day, values=values)
     return row
+
+
+def _latest_store(
+    *, workspace: Workspace, variant: Variant, day: date, values: dict[str, int | None]
+) -> None:
+    """Keep ``MetricLatest`` at the variant's highest day: a sample of an earlier day (history import)
+    leaves it alone."""
+    fields = {
+        "workspace": workspace,
+        "channel_id": variant.channel_id,
+        "published_at": variant.published_at,
+        "day": day,
+        **{name: values.get(name) for name in METRIC_FIELDS},
+    }
+    updated = MetricLatest.objects.filter(variant=variant, day__lte=day).update(**fields)
+    if not updated and not MetricLatest.objects.filter(variant=variant).exists():
+        MetricLatest.objects.get_or_create(variant=variant, defaults=fields)
 
 
 def _channel_day_add(
@@ -183,13 +202,7 @@ def _channel_day_add(
 ) -> None:
     """Add what changed in one variant's day to its channel's day (``MetricChannelDaily``), atomically in
     the database (``F`` expressions), so concurrent syncs of one channel add up."""
-    changes = {}
-    for field, value in new.items():
-        before = old.get(field)
-        if value is None and before is None:
-            continue
-        delta = (value or 0) - (before or 0)
-        changes[field] = Coalesce(F(field), Value(0)) + Value(delta)
+    changes = _changes(old, new)
     if not changes:
         return
     row, _created = MetricChannelDaily.objects.get_or_create(
@@ -198,12 +211,43 @@ def _channel_day_add(
     MetricChannelDaily.objects.filter(pk=row.pk).update(**changes)
 
 
+def _changes(old: dict[str, int | None], new: dict[str, int | None]) -> dict[str, Any]:
+    changes = {}
+    for field, value in new.items():
+        before = old.get(field)
+        if value is None and before is None:
+            continue
+        delta = (value or 0) - (before or 0)
+        changes[field] = Coalesce(F(field), Value(0)) + Value(delta)
+    return changes
+
+
+def _campaign_day_add(
+    *,
+    workspace: Workspace,
+    campaign_id: int,
+    day: date,
+    old: dict[str, int | None],
+    new: dict[str, int | None],
+) -> None:
+    """The same for the post's campaign's day (``MetricCampaignDaily``)."""
+    changes = _changes(old, new)
+    if not changes:
+        return
+    row, _created = MetricCampaignDaily.objects.get_or_create(
+        campaign_id=campaign_id, day=day, defaults={"workspace": workspace}
+    )
+    MetricCampaignDaily.objects.filter(pk=row.pk).update(**changes)
+
+
 def metric_daily_rebuild(*, workspace: Workspace) -> int:
     """Rebuild the workspace's rollup from its samples (after a time-zone change or for samples taken
     before the rollup existed); returns the number of rows written. Day by day, oldest first, so each
     day's gains see the day before."""
     MetricDaily.objects.filter(workspace=workspace).delete()
     MetricChannelDaily.objects.filter(workspace=workspace).delete()
+    MetricLatest.objects.filter(workspace=workspace).delete()
+    MetricCampaignDaily.objects.filter(workspace=workspace).delete()
     samples = (
         MetricSample.objects.filter(variant__post__workspace=workspace)
         .select_related("variant__post")
