@@ -287,8 +287,8 @@ def test_the_migrations_fill_the_new_rollups_from_the_daily_rows(
     MetricLatest.objects.all().delete()
     MetricCampaignDaily.objects.all().delete()
 
-    importlib.import_module("resonanz.engagement.migrations.0007_metric_latest").fill_latest(apps, None)
-    importlib.import_module("resonanz.engagement.migrations.0008_metric_campaign_daily").fill_campaign_days(
+    importlib.import_module("resonanz.engagement.migrations.0008_metric_latest").fill_latest(apps, None)
+    importlib.import_module("resonanz.engagement.migrations.0009_metric_campaign_daily").fill_campaign_days(
         apps, None
     )
 

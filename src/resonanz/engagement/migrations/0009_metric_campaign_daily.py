@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0006_workspace_language'),
         ('campaigns', '0002_campaign_kpi_target'),
-        ('engagement', '0007_metric_latest'),
+        ('engagement', '0008_metric_latest'),
     ]
 
     operations = [

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0006_workspace_language"),
         ("channels", "0004_channel_owner_pendingoauth_personal"),
-        ("engagement", "0006_analytics_metrics"),
+        ("engagement", "0007_message_search_trigram"),
         ("posts", "0006_post_status_deleted"),
     ]
 
