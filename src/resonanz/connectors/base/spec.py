@@ -41,6 +41,7 @@ class Capability(StrEnum):
     VISIBILITY = "visibility"
     REFRESH = "refresh"
     AD_REPORTING = "ad_reporting"  # spend and results of paid posts (``Connector.fetch_ad_results``)
+    RESHARES = "reshares"  # who reposted/quoted a public post (``Connector.fetch_reshares``)
 
 
 class TextUnit(StrEnum):
@@ -296,6 +297,8 @@ class NetworkSpec:
     # The network's ad reporting API can be read (``Connector.fetch_ad_results``, ``list_ad_accounts``);
     # the channel names the ad account in its settings (``AD_ACCOUNT_SETTING``).
     ad_reporting: bool = False
+    # ``Connector.fetch_reshares`` lists the reposts and quotes of a public post (listening's projection).
+    reshares: bool = False
     connect: ConnectSpec | None = None
     preview: PreviewSpec | None = None
     # Requests in flight to this network across all workers (settings.RESONANZ_NETWORK_CONCURRENCY wins).
@@ -329,6 +332,7 @@ class NetworkSpec:
             (bool(self.visibility), Capability.VISIBILITY),
             (self.refresh, Capability.REFRESH),
             (self.ad_reporting, Capability.AD_REPORTING),
+            (self.reshares, Capability.RESHARES),
         )
         found.update(cap for present, cap in flags if present)
         return frozenset(found)
