@@ -3,26 +3,26 @@
 Pure functions on plain numbers (numpy), no database: ``services`` gathers the cascade, this module fits
 and projects, the page and the notifications show the result.
 
-The model. Every event (a driving mention, a repost, a quote) makes further reshares as a Poisson process
-of rate ``R · θ · exp(−θ·age)``: ``R`` is the offspring mean (how many reshares one event makes in all) and
-``θ`` the decay of its pull (``1/θ`` its mean delay). This is the linear self-exciting process of Hawkes
-(1971) with an exponential kernel, seen as a branching process (Hawkes & Oakes 1974): a Galton–Watson
-tree whose generations each multiply by ``R`` on average, so the cascade dies out (a finite expected total
-``N + pending / (1 − R)``) when ``R < 1`` and can grow without bound when ``R ≥ 1``. Zhao et al. 2015
-(SEISMIC, "A self-exciting point process model for predicting tweet popularity", KDD) use the same
-branching view and final-size formula for reshares; we leave out their follower weighting of the
-infectiousness (follower counts are often unknown here) and use the followers only for the reach.
+The model. Every event (a driving mention, a repost, a quote) makes further reshares as a Poisson process of
+rate ``R · theta · exp(-theta·age)``: ``R`` is the offspring mean (how many reshares one event makes in all)
+and ``theta`` the decay of its pull (``1/theta`` its mean delay). This is the linear self-exciting process
+of Hawkes (1971) with an exponential kernel, seen as a branching process (Hawkes & Oakes 1974): a Galton-
+Watson tree whose generations each multiply by ``R`` on average, so the cascade dies out (a finite expected
+total ``N + pending / (1 - R)``) when ``R < 1`` and can grow without bound when ``R ≥ 1``. Zhao et al. 2015
+(SEISMIC, "A self-exciting point process model for predicting tweet popularity", KDD) use the same branching
+view and final-size formula for reshares; we leave out their follower weighting of the infectiousness
+(follower counts are often unknown here) and use the followers only for the reach.
 
 Who a reshare came from is mostly unknown (a repost names the post, not the repost the reposter saw), so
 each reshare's parent is any earlier event of the same post's cascade (the post itself or an earlier
 reshare of it): exactly the Hawkes likelihood, with its latent branching summed over. Fit: maximum
-likelihood (Ozaki 1979), ``R`` profiled out in closed form for each ``θ`` and ``θ`` searched on a log
+likelihood (Ozaki 1979), ``R`` profiled out in closed form for each ``theta`` and ``theta`` searched on a log
 grid; the observation window ends at ``now`` (the not-yet-made children are censored, which the
 compensator term accounts for: a young cascade is not mistaken for a small one).
 
-Projection. The children an event still owes after ``now`` are Poisson(``R·exp(−θ·age)``) and, the kernel
-being exponential, arrive after ``now`` at Exp(θ) delays (memoryless); each new event has Poisson(``R``)
-children of its own at Exp(θ) delays. We simulate that forward (Monte Carlo, vectorised over runs) with
+Projection. The children an event still owes after ``now`` are Poisson(``R·exp(-theta·age)``) and, the kernel
+being exponential, arrive after ``now`` at Exp(theta) delays (memoryless); each new event has Poisson(``R``)
+children of its own at Exp(theta) delays. We simulate that forward (Monte Carlo, vectorised over runs) with
 ``R`` drawn from its Gamma posterior (conjugate to the Poisson count of children, flat prior), which puts
 the uncertainty of the estimate into the interval. The reach of a new reshare is drawn from the follower
 counts seen in the cascade (bootstrap).
@@ -60,7 +60,7 @@ class Fit:
     r: float  # offspring mean
     theta: float  # decay per hour
     children: int  # observed reshares
-    exposure: float  # Σ (1 − exp(−θ·age)): the share of their children the events had time to make
+    exposure: float  # Σ (1 - exp(-theta·age)): the share of their children the events had time to make
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Projection:
 
 
 def _delays(events: Sequence[CascadeEvent], now: float) -> tuple[np.ndarray, np.ndarray]:
-    """A (children × candidate parents) matrix of each reshare's delay after every earlier event of its
+    """A (children x candidate parents) matrix of each reshare's delay after every earlier event of its
     tree (``inf`` pads), and every event's age at ``now``. A tree's first event (its post, or where the
     post is not in view its first reshare) is an immigrant, not a child."""
     by_tree: dict[str, list[float]] = {}
@@ -131,10 +131,10 @@ def _delays(events: Sequence[CascadeEvent], now: float) -> tuple[np.ndarray, np.
 
 
 def cascade_fit(*, events: Sequence[CascadeEvent], now: float) -> Fit:
-    """Maximum likelihood ``R`` and ``θ`` of the Hawkes branching model for ``events`` observed until
+    """Maximum likelihood ``R`` and ``theta`` of the Hawkes branching model for ``events`` observed until
     ``now`` (hours). The log-likelihood of the children given their parents' times is
-    ``Σ_j log Σ_i R θ e^{−θ(t_j − t_i)} − R Σ_i (1 − e^{−θ(now − t_i)})``; for a fixed ``θ`` it is largest
-    at ``R = n / Σ_i (1 − e^{−θ(now − t_i)})``, so only ``θ`` is searched."""
+    ``Σ_j log Σ_i R theta e^{-theta(t_j - t_i)} - R Σ_i (1 - e^{-theta(now - t_i)})``; for a fixed
+    ``theta`` it is largest at ``R = n / Σ_i (1 - e^{-theta(now - t_i)})``, so only ``theta`` is searched."""
     delays, ages = _delays(events, now)
     n = len(delays)
     if n == 0:
@@ -150,13 +150,13 @@ def cascade_fit(*, events: Sequence[CascadeEvent], now: float) -> Fit:
             np.sum(np.log(theta) - theta * nearest[:, 0] + np.log(np.sum(np.exp(-theta * shifted), axis=1)))
         )
         r = n / exposure
-        log_l = log_kernel + n * np.log(r) - n
+        log_l = log_kernel + n * float(np.log(r)) - n
         if best is None or log_l > best[0]:
             best = (log_l, float(theta), exposure)
     if best is None:
         return Fit(r=0.0, theta=1.0, children=n, exposure=0.0)
-    _log_l, theta, exposure = best
-    return Fit(r=n / exposure, theta=theta, children=n, exposure=exposure)
+    _log_l, best_theta, best_exposure = best
+    return Fit(r=n / best_exposure, theta=best_theta, children=n, exposure=best_exposure)
 
 
 def _simulate(
@@ -185,7 +185,11 @@ def _simulate(
         run_of, times = run_of[keep], times[keep]
         if not len(run_of):
             break
-        drawn = reaches[rng.integers(0, len(reaches), size=len(run_of))] if len(reaches) else np.zeros(len(run_of))
+        drawn = (
+            reaches[rng.integers(0, len(reaches), size=len(run_of))]
+            if len(reaches)
+            else np.zeros(len(run_of))
+        )
         for k, h in enumerate(hours):
             within = times <= h
             counts[:, k] += np.bincount(run_of[within], minlength=runs)
@@ -207,7 +211,7 @@ def cascade_project(
     fit = cascade_fit(events=events, now=now)
     rng = np.random.default_rng(seed)
     # Gamma(children + 1, 1 / exposure): the posterior of R under a flat prior (Poisson count of children
-    # over the exposure), θ held at its estimate.
+    # over the exposure), theta held at its estimate.
     exposure = max(fit.exposure, 1e-9)
     r_draws = rng.gamma(fit.children + 1, 1 / exposure, size=runs) if fit.exposure > 0 else np.zeros(runs)
     r_low, r_high = (float(x) for x in np.percentile(r_draws, [10, 90]))
@@ -244,7 +248,7 @@ def cascade_project(
         observed=fit.children,
         observed_reach=int(sum(e.reach or 0 for e in events if not e.root)),
         grows=grows,
-        # The branching total: every owed child brings 1/(1−R) events with its descendants (SEISMIC eq. 9).
+        # The branching total: every owed child brings 1/(1-R) events with its descendants (SEISMIC eq. 9).
         expected_total=None if grows else fit.children + float(np.sum(pending)) / (1.0 - fit.r),
         horizons=horizons,
     )
@@ -254,7 +258,7 @@ def cascade_simulate(
     *, roots: Sequence[float], r: float, theta: float, until: float, seed: int = 0
 ) -> list[CascadeEvent]:
     """A cascade drawn from the model itself (roots at the given hours; each event Poisson(R) children at
-    Exp(θ) delays), cut at ``until``: for tests and the benchmark of the estimate."""
+    Exp(theta) delays), cut at ``until``: for tests and the benchmark of the estimate."""
     rng = np.random.default_rng(seed)
     events: list[CascadeEvent] = []
     for index, start in enumerate(roots):

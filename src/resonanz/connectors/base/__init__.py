@@ -13,6 +13,8 @@ from .errors import (
 )
 from .provider import (
     AD_ACCOUNT_SETTING,
+    RESHARE_QUOTE,
+    RESHARE_REPOST,
     AccountInfo,
     AdAccount,
     AdResult,
@@ -29,8 +31,6 @@ from .provider import (
     MentionPage,
     PublishedRef,
     RemoteReply,
-    RESHARE_QUOTE,
-    RESHARE_REPOST,
     Reshare,
     SearchPage,
     TextCount,
@@ -40,6 +40,8 @@ from .spec import Capability
 
 __all__ = [
     "AD_ACCOUNT_SETTING",
+    "RESHARE_QUOTE",
+    "RESHARE_REPOST",
     "AccountInfo",
     "AdAccount",
     "AdResult",
@@ -64,8 +66,6 @@ __all__ = [
     "RateLimited",
     "Rejected",
     "RemoteReply",
-    "RESHARE_QUOTE",
-    "RESHARE_REPOST",
     "Reshare",
     "SearchPage",
     "ServerError",

@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 from resonanz.connectors.base.errors import AuthExpired, ConnectorError, NotSupported, Rejected, ServerError
 from resonanz.connectors.base.preview import Segment
 from resonanz.connectors.base.provider import (
+    RESHARE_QUOTE,
+    RESHARE_REPOST,
     AccountInfo,
     ChannelAccount,
     ConnectedAccount,
@@ -35,8 +37,6 @@ from resonanz.connectors.base.provider import (
     PublishedRef,
     PublishKey,
     RemoteReply,
-    RESHARE_QUOTE,
-    RESHARE_REPOST,
     Reshare,
     SearchPage,
     TextCount,

@@ -52,8 +52,11 @@ def test_decaying_cascade_projects_a_finite_total_close_to_what_happens() -> Non
     twelve = next(h for h in projection.horizons if h.hours == 12)
     assert [h.hours for h in projection.horizons] == list(HORIZONS_HOURS)
     # Monotone in the horizon, and what happened lies inside a generous band around the projection.
-    assert all(a.reshares <= b.reshares for a, b in zip(projection.horizons, projection.horizons[1:]))
-    assert twelve.low <= happened_later + 3 and happened_later <= twelve.high + 3, (twelve, happened_later)
+    assert all(
+        a.reshares <= b.reshares for a, b in zip(projection.horizons, projection.horizons[1:], strict=False)
+    )
+    assert twelve.low <= happened_later + 3, (twelve, happened_later)
+    assert happened_later <= twelve.high + 3, (twelve, happened_later)
     # The expected total is the observed plus a finite rest, and it is not far above the 12 h figure.
     assert projection.expected_total >= projection.observed
     assert projection.expected_total - projection.observed < twelve.reshares * 1.5 + 5
@@ -76,7 +79,7 @@ def test_reach_comes_from_the_resharers_followers() -> None:
     assert projection.observed == 7
     assert projection.observed_reach == 7000
     for horizon in projection.horizons:
-        # Every new resharer has 1,000 followers here: the reach is 1,000 × the reshares, per run.
+        # Every new resharer has 1,000 followers here: the reach is 1,000 x the reshares, per run.
         assert horizon.reach == pytest.approx(1000 * horizon.reshares)
 
 
