@@ -42,6 +42,12 @@ _THETA_GRID = np.geomspace(1 / 240, 60.0, 400)
 # are then a lower bound, shown as "grows".
 _EVENT_CAP = 2_000
 RUNS = 1000
+# With few reshares, or a window short beside the delays, the likelihood cannot tell "few children soon"
+# from "many children late" (only R·theta is identified as theta -> 0). SEISMIC fixes its kernel from the
+# population of cascades; we put a weak log-normal prior on the mean delay instead (centre 1 h, one
+# factor e either way at one sigma), which a cascade with a few dozen timed reshares outweighs.
+PRIOR_MEAN_DELAY_HOURS = 1.0
+PRIOR_LOG_SIGMA = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,10 @@ class Fit:
 @dataclass(frozen=True)
 class Horizon:
     hours: int
-    reshares: float  # expected further reshares within the horizon
+    reshares: float  # further reshares within the horizon: the median of the runs
     low: float  # 10th percentile
     high: float  # 90th percentile
-    reach: float  # expected further accounts reached (followers of the new resharers)
+    reach: float  # further accounts reached (followers of the new resharers): the median
     reach_low: float
     reach_high: float
 
@@ -134,7 +140,8 @@ def cascade_fit(*, events: Sequence[CascadeEvent], now: float) -> Fit:
     """Maximum likelihood ``R`` and ``theta`` of the Hawkes branching model for ``events`` observed until
     ``now`` (hours). The log-likelihood of the children given their parents' times is
     ``Σ_j log Σ_i R theta e^{-theta(t_j - t_i)} - R Σ_i (1 - e^{-theta(now - t_i)})``; for a fixed
-    ``theta`` it is largest at ``R = n / Σ_i (1 - e^{-theta(now - t_i)})``, so only ``theta`` is searched."""
+    ``theta`` it is largest at ``R = n / Σ_i (1 - e^{-theta(now - t_i)})``, so only ``theta`` is searched
+    (with the weak prior on the mean delay, ``PRIOR_MEAN_DELAY_HOURS``: a maximum a posteriori estimate)."""
     delays, ages = _delays(events, now)
     n = len(delays)
     if n == 0:
@@ -150,7 +157,8 @@ def cascade_fit(*, events: Sequence[CascadeEvent], now: float) -> Fit:
             np.sum(np.log(theta) - theta * nearest[:, 0] + np.log(np.sum(np.exp(-theta * shifted), axis=1)))
         )
         r = n / exposure
-        log_l = log_kernel + n * float(np.log(r)) - n
+        log_prior = -0.5 * (float(np.log(PRIOR_MEAN_DELAY_HOURS * theta)) / PRIOR_LOG_SIGMA) ** 2
+        log_l = log_kernel + n * float(np.log(r)) - n + log_prior
         if best is None or log_l > best[0]:
             best = (log_l, float(theta), exposure)
     if best is None:
@@ -230,10 +238,11 @@ def cascade_project(
     horizons = [
         Horizon(
             hours=h,
-            reshares=float(np.mean(counts[:, k])),
+            # The median, not the mean: a few runs with an R drawn above 1 explode and would dominate it.
+            reshares=float(np.median(counts[:, k])),
             low=float(np.percentile(counts[:, k], 10)),
             high=float(np.percentile(counts[:, k], 90)),
-            reach=float(np.mean(reach[:, k])),
+            reach=float(np.median(reach[:, k])),
             reach_low=float(np.percentile(reach[:, k], 10)),
             reach_high=float(np.percentile(reach[:, k], 90)),
         )

@@ -116,12 +116,12 @@ def mention_matches(*, text: str, terms: list[str], exclusions: list[str]) -> bo
     return any(_term_pattern(term).search(text) for term in terms)
 
 
-def source_poll(*, workspace: Workspace, source_id: int) -> int:
+def source_poll(*, workspace: Workspace, source_id: int, now: datetime | None = None) -> int:
     """Fetch one source from its cursor, store the new matching mentions; return how many were new."""
     source = _source(workspace=workspace, source_id=source_id)
     query = source.query
     plugin = REGISTRY.get(source.kind)
-    now = timezone.now()
+    now = now or timezone.now()
     if plugin is None:
         Source.objects.filter(pk=source.pk).update(
             last_polled_at=now, last_error=f"unknown kind {source.kind}"
@@ -176,8 +176,10 @@ def source_poll(*, workspace: Workspace, source_id: int) -> int:
     return len(ids)
 
 
-def listening_poll_all() -> dict[str, int]:
-    """Every source of every workspace once (the periodic job); one failing source stops no other."""
+def listening_poll_all(*, now: datetime | None = None) -> dict[str, int]:
+    """Every source of every workspace once (the periodic job); one failing source stops no other.
+    ``now`` (default: the clock) dates the poll, the reshares first seen and the projection: a
+    simulation runs the job on its own clock."""
     polled = found = 0
     for source in Source.objects.select_related("query__workspace").order_by("pk"):
         workspace = source.query.workspace
@@ -185,17 +187,22 @@ def listening_poll_all() -> dict[str, int]:
             continue
         polled += 1
         try:
-            found += source_poll(workspace=workspace, source_id=source.pk)
+            found += source_poll(workspace=workspace, source_id=source.pk, now=now)
         except Exception:
             logger.exception("listening: polling source %s failed", source.pk)
-    analysed = mentions_analyse_pending()
-    return {"polled": polled, "found": found, "analysed": analysed, "projected": alerts_project_recent()}
+    analysed = mentions_analyse_pending(now=now)
+    return {
+        "polled": polled,
+        "found": found,
+        "analysed": analysed,
+        "projected": alerts_project_recent(now=now),
+    }
 
 
 # -- language and sentiment -----------------------------------------------------------------------------
 
 
-def mentions_analyse(*, workspace: Workspace, mention_ids: list[int]) -> int:
+def mentions_analyse(*, workspace: Workspace, mention_ids: list[int], now: datetime | None = None) -> int:
     """Judge language and sentiment of the workspace's unjudged mentions among ``mention_ids`` in
     batches, then check the early warning for each hour they fall in."""
     pending = list(
@@ -212,11 +219,11 @@ def mentions_analyse(*, workspace: Workspace, mention_ids: list[int]) -> int:
             hours.add(hour_floor(mention.published_at))
         Mention.objects.bulk_update(batch, ["language", "sentiment", "score"])
     for hour in sorted(hours):
-        early_warning_check(workspace=workspace, hour_start=hour)
+        early_warning_check(workspace=workspace, hour_start=hour, now=now)
     return len(pending)
 
 
-def mentions_analyse_pending(*, limit: int = 1000) -> int:
+def mentions_analyse_pending(*, limit: int = 1000, now: datetime | None = None) -> int:
     """Catch up the mentions a lost task left unjudged."""
     done = 0
     rows = Mention.objects.filter(sentiment__isnull=True).values_list("workspace_id", "pk")[:limit]
@@ -224,7 +231,7 @@ def mentions_analyse_pending(*, limit: int = 1000) -> int:
     for workspace_id, pk in rows:
         by_workspace.setdefault(workspace_id, []).append(pk)
     for workspace in Workspace.objects.filter(pk__in=by_workspace):
-        done += mentions_analyse(workspace=workspace, mention_ids=by_workspace[workspace.pk])
+        done += mentions_analyse(workspace=workspace, mention_ids=by_workspace[workspace.pk], now=now)
     return done
 
 
@@ -280,7 +287,9 @@ def early_warning_baseline(*, workspace: Workspace, hour_start: datetime, weeks:
     return {"count": count_median, "count_mad": count_mad, "share": share_median, "share_mad": share_mad}
 
 
-def early_warning_check(*, workspace: Workspace, hour_start: datetime) -> Alert | None:
+def early_warning_check(
+    *, workspace: Workspace, hour_start: datetime, now: datetime | None = None
+) -> Alert | None:
     """Alert (once) when the negative mentions of ``hour_start``'s hour leave the baseline by the margin:
     in count (and at least ``min_negative``) and in share. Return the new alert, or None."""
     hour_start = hour_floor(hour_start)
@@ -316,7 +325,7 @@ def early_warning_check(*, workspace: Workspace, hour_start: datetime) -> Alert 
     # The spread is read before anyone is told, so the e-mail and the webhook carry its projection; a
     # network that cannot be read leaves it empty and the alert still goes out.
     try:
-        alert_project(workspace=workspace, alert_id=alert.pk)
+        alert_project(workspace=workspace, alert_id=alert.pk, now=now)
         alert.refresh_from_db()
     except Exception:
         logger.exception("listening: projecting the spread of alert %s failed", alert.pk)

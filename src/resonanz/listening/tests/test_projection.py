@@ -81,6 +81,7 @@ def test_reach_comes_from_the_resharers_followers() -> None:
     for horizon in projection.horizons:
         # Every new resharer has 1,000 followers here: the reach is 1,000 x the reshares, per run.
         assert horizon.reach == pytest.approx(1000 * horizon.reshares)
+        assert horizon.reach_high == pytest.approx(1000 * horizon.high)
 
 
 def test_no_reshares_projects_nothing() -> None:
