@@ -42,6 +42,8 @@ _THETA_GRID = np.geomspace(1 / 240, 60.0, 400)
 # are then a lower bound, shown as "grows".
 _EVENT_CAP = 2_000
 RUNS = 1000
+# Below this many reshares seen the page says "too early to tell" beside the (wide) figures.
+MIN_RESHARES = 5
 # With few reshares, or a window short beside the delays, the likelihood cannot tell "few children soon"
 # from "many children late" (only R·theta is identified as theta -> 0). SEISMIC fixes its kernel from the
 # population of cascades; we put a weak log-normal prior on the mean delay instead (centre 1 h, one
@@ -101,6 +103,7 @@ class Projection:
             "observed": self.observed,
             "observed_reach": self.observed_reach,
             "grows": self.grows,
+            "too_early": self.observed < MIN_RESHARES,
             "expected_total": None if self.expected_total is None else round(self.expected_total, 1),
             "horizons": [
                 {

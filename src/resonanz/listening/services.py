@@ -436,16 +436,18 @@ def alert_driving_mentions(
     )
 
 
-def cascade_refresh(*, workspace: Workspace, mention: Mention, now: datetime) -> int:
+def cascade_refresh(
+    *, workspace: Workspace, mention: Mention, now: datetime, since: datetime | None = None
+) -> int:
     """Read the reposts and quotes of ``mention`` (and of its quotes, ``QUOTE_DEPTH`` deep) through its
     source and store the new ones; return how many were new. Reshares without a reported time are dated
-    evenly between the previous look (or the post) and ``now``, in the order the network lists them
-    (newest first): first seen is all we know, and piling them all on ``now`` would make the cascade look
-    younger than it is."""
+    evenly between the previous look ``since`` (or the post) and ``now``, in the order the network lists
+    them (newest first): first seen is all we know, and piling them all on ``now`` would make the cascade
+    look younger than it is."""
     if mention.workspace_id != workspace.pk:
         raise ListeningNotFound(f"mention {mention.pk} is not in workspace {workspace.pk}")
     known = {r.remote_id: r for r in Reshare.objects.filter(mention=mention)}
-    last_look = max((r.first_seen_at for r in known.values()), default=mention.published_at)
+    last_look = since or mention.published_at
     posts: list[tuple[str, datetime, int]] = [(mention.remote_id, mention.published_at, 0)]
     seen_posts: set[str] = set()
     fresh: list[Reshare] = []
@@ -530,7 +532,7 @@ def alert_project(*, workspace: Workspace, alert_id: int, now: datetime | None =
     readable: list[Mention] = []
     for mention in mentions:
         try:
-            cascade_refresh(workspace=workspace, mention=mention, now=now)
+            cascade_refresh(workspace=workspace, mention=mention, now=now, since=alert.projected_at)
         except SourceError as exc:
             logger.warning("listening: reshares of mention %s unreadable: %s", mention.pk, exc)
             continue

@@ -241,9 +241,9 @@ def test_alert_page_shows_the_projection_and_its_chart(
         assert word in body
     assert "Acme ist Betrug" in body
     assert f"R = {alert.projection['r']:.2f}".replace(".", "," if language == "de" else ".") in body  # type: ignore[attr-defined]
-    spec = json.loads(
-        re.search(r'<script id="spread-chart-spec" type="application/json">(.*?)</script>', body, re.S)[1]
-    )  # type: ignore[index]
+    found = re.search(r'<script id="spread-chart-spec" type="application/json">(.*?)</script>', body, re.S)
+    assert found is not None
+    spec = json.loads(found[1])
     layers = spec["layer"]
     assert [layer["mark"]["type"] for layer in layers] == ["area", "line", "line"]
     seen = layers[1]["data"]["values"]

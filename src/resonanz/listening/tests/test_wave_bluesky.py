@@ -156,14 +156,16 @@ def test_wave_on_the_bluesky_network(
             break
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
 
-    assert alert is not None and alert_tick is not None, "no alert for the wave"
+    assert alert is not None, "no alert for the wave"
+    assert alert_tick is not None
     minutes = (alert_tick - start).total_seconds() / 60
     reshares = Reshare.objects.filter(workspace=workspace).count()
     print(
         f"\nwave on the Bluesky network: {len(plan.events)} planned events "
         f"({sum(e.kind == 'post' for e in plan.events)} posts, "
-        f"{sum(e.kind == 'repost' for e in plan.events)} reposts, {sum(e.kind == 'quote' for e in plan.events)} "
-        f"quotes; R = {WAVE_R}, mean delay {WAVE_DELAY_MINUTES} min), calm history {history} mentions"
+        f"{sum(e.kind == 'repost' for e in plan.events)} reposts, "
+        f"{sum(e.kind == 'quote' for e in plan.events)} quotes; R = {WAVE_R}, "
+        f"mean delay {WAVE_DELAY_MINUTES} min), calm history {history} mentions"
     )
     print(
         f"alert {minutes:.0f} min after the wave's start (poll every {POLL_MINUTES} min), "
@@ -177,7 +179,8 @@ def test_wave_on_the_bluesky_network(
         print(
             f"projection {label}: R = {projection['r']} ({projection['r_low']}-{projection['r_high']}), "
             f"mean delay {projection['mean_delay_minutes']} min, seen {projection['observed']}, "
-            f"grows {projection['grows']}, expected total {projection['expected_total']}"
+            f"grows {projection['grows']}, too early {projection['too_early']}, "
+            f"expected total {projection['expected_total']}"
         )
         for horizon in projection["horizons"]:  # type: ignore[attr-defined]
             happened = plan.reshares_of_roots_between(roots, at, at + timedelta(hours=horizon["hours"]))
@@ -192,6 +195,7 @@ def test_wave_on_the_bluesky_network(
     at_alert = snapshots[0][1]
     assert snapshots[0][0] == alert_tick
     assert 0 < at_alert["r"] < 10  # type: ignore[operator]
+    assert at_alert["too_early"] is (at_alert["observed"] < 5)  # type: ignore[operator]
     assert [h["hours"] for h in at_alert["horizons"]] == [1, 3, 6, 12]  # type: ignore[attr-defined]
     # An hour later the cascade is read again: what followed in the 12 hours after lies within a generous
     # band around the projection (a factor of three, plus a few reshares of noise).
