@@ -74,7 +74,9 @@ def _page(
 ) -> HttpResponse:
     ws = scope.workspace
     since, until = period_of(request)
-    by_campaign = ad_figures(workspace=ws, since=since, until=until, group="campaign")
+    by_campaign = ad_figures(
+        workspace=ws, since=since, until=until, group="campaign"
+    )
     by_post = ad_figures(workspace=ws, since=since, until=until, group="post")
     return render_scoped(
         request,
