@@ -608,6 +608,7 @@ class MastodonEmulator(EmulatorServer):
             ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/history", self._status_history),
             ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/favourite", self._favourite),
             ("POST", r"/api/v1/statuses/(?P<id>[^/]+)/reblog", self._reblog),
+            ("GET", r"/api/v1/statuses/(?P<id>[^/]+)/reblogged_by", self._reblogged_by),
             ("GET", r"/api/v1/notifications", self._list_notifications),
             ("GET", r"/api/v1/conversations", self._list_conversations),
             ("POST", r"/api/v1/conversations/(?P<id>[^/]+)/read", self._read_conversation),
@@ -1753,6 +1754,21 @@ class MastodonEmulator(EmulatorServer):
             if target.account_id != account.id:
                 self._notify("favourite", target.account_id, account.id, target.id)
         return json_response(200, self._serialize_status(target, account.id))
+
+    def _reblogged_by(self, request: Request, match: re.Match[str]) -> Response:
+        """``GET /api/v1/statuses/:id/reblogged_by`` (docs: /methods/statuses/#reblogged_by): the accounts
+        that boosted a visible status, newest boost first (Account entities; no boost times)."""
+        viewer = self._viewer(request, ("read", "read:statuses"))
+        status = self._visible_status(match["id"], viewer)
+        boosts = sorted(
+            (s for s in self._statuses.values() if s.reblog_of_id == status.id and s.deleted_at is None),
+            key=lambda s: int(s.id),
+            reverse=True,
+        )
+        limit = min(int(request.params().get("limit") or 40), 80)
+        return json_response(
+            200, [self._serialize_account(self._accounts[s.account_id]) for s in boosts[:limit]]
+        )
 
     def _reblog(self, request: Request, match: re.Match[str]) -> Response:
         """``POST /api/v1/statuses/:id/reblog`` (docs: /methods/statuses/#boost): returns the reblog

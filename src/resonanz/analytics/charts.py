@@ -145,6 +145,81 @@ def counts_over_time(
     return spec
 
 
+PROJECTED_COLOUR = "#dc2626"
+
+
+def spread_projection(
+    *,
+    observed: Sequence[tuple[datetime, int]],
+    projected: Sequence[tuple[datetime, float, float, float]],
+    time_label: str,
+    value_label: str,
+    observed_label: str,
+    projected_label: str,
+    band_label: str,
+    language: str = "en",
+) -> dict[str, Any]:
+    """A wave's reshares over time: the observed running total (a step line) and the projection after
+    it (``(at, expected, low, high)`` running totals: a dashed line over its shaded interval). Times are
+    wall time in the workspace's zone (no offset), as in ``counts_over_time``."""
+
+    def wall(at: datetime) -> str:
+        return at.replace(tzinfo=None).isoformat(timespec="minutes")
+
+    seen = [{"at": wall(at), "value": value, "series": observed_label} for at, value in observed]
+    ahead = [
+        {"at": wall(at), "value": mean, "low": low, "high": high, "series": projected_label}
+        for at, mean, low, high in projected
+    ]
+    when = "%d.%m. %H:%M" if _locale(language) == "de-DE" else "%b %d, %H:%M"
+    number = _number_format(language)
+    x = alt.X("at:T", title=time_label, axis=alt.Axis(format=when, labelAngle=0, tickCount=5))
+    colours = alt.Scale(domain=[observed_label, projected_label], range=[CURRENT_COLOUR, PROJECTED_COLOUR])
+    band = (
+        alt.Chart(_data(ahead))
+        .mark_area(opacity=0.18, color=PROJECTED_COLOUR)
+        .encode(
+            x=x,
+            y=alt.Y("low:Q", title=value_label, axis=alt.Axis(format=number)),
+            y2="high:Q",
+            tooltip=[
+                alt.Tooltip("at:T", title=time_label, format=when),
+                alt.Tooltip("low:Q", title=f"{band_label} ↓", format=number),
+                alt.Tooltip("high:Q", title=f"{band_label} ↑", format=number),
+            ],
+        )
+    )
+    line_seen = (
+        alt.Chart(_data(seen))
+        .mark_line(interpolate="step-after", point=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=value_label),
+            color=alt.Color("series:N", title=None, scale=colours, legend=alt.Legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("at:T", title=time_label, format=when),
+                alt.Tooltip("value:Q", title=value_label, format=number),
+            ],
+        )
+    )
+    line_ahead = (
+        alt.Chart(_data(ahead))
+        .mark_line(strokeDash=[6, 4])
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=value_label),
+            color=alt.Color("series:N", title=None, scale=colours),
+            tooltip=[
+                alt.Tooltip("at:T", title=time_label, format=when),
+                alt.Tooltip("value:Q", title=projected_label, format=",.1f"),
+            ],
+        )
+    )
+    chart = (band + line_seen + line_ahead).properties(width=WIDTH - 120, height=HEIGHT)
+    spec: dict[str, Any] = chart.to_dict()  # validates against the Vega-Lite schema
+    return spec
+
+
 def bars(
     *,
     items: Sequence[tuple[str, float | None]],

@@ -131,6 +131,10 @@ class Alert(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     webhook_sent_at = models.DateTimeField(null=True, blank=True)
     webhook_error = models.TextField(blank=True)
+    # ``projection.Projection.as_dict()`` of the reshare cascade, refreshed while the wave is young
+    # (empty: no reshares could be read, e.g. only feed or wiki mentions).
+    projection = models.JSONField(default=dict, blank=True)
+    projected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-hour_start"]
@@ -142,3 +146,33 @@ class Alert(models.Model):
     @property
     def negative_share(self) -> float:
         return self.negative_count / self.total_count if self.total_count else 0.0
+
+
+class Reshare(models.Model):
+    """A repost or quote of a mention (or of a quote of it): one event of the cascade the projection
+    fits. ``reshared_at`` is the network's time where it reports one (quotes), else when first seen."""
+
+    REPOST = "repost"
+    QUOTE = "quote"
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="reshares")
+    # The driving mention whose cascade this belongs to (a quote of a quote still names the mention).
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="reshares")
+    remote_id = models.CharField(max_length=1000)
+    subject_remote_id = models.CharField(max_length=1000)  # the post it reshares
+    kind = models.CharField(max_length=10)
+    author = models.CharField(max_length=300, blank=True)
+    followers = models.PositiveIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    text = models.TextField(blank=True)
+    reshared_at = models.DateTimeField()
+    first_seen_at = models.DateTimeField()
+    # Reported by the network (True) or dated by when it was first seen (False).
+    time_reported = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["reshared_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["mention", "remote_id"], name="reshare_unique_remote")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.author} of {self.subject_remote_id}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -14,7 +14,7 @@ from django.utils import timezone
 from resonanz.accounts.models import Workspace
 
 from .errors import ListeningNotFound
-from .models import Alert, Mention, SavedQuery
+from .models import Alert, Mention, Reshare, SavedQuery
 
 # Words that say nothing about a topic (German and English), left out of the top terms.
 STOPWORDS = frozenset(
@@ -260,3 +260,61 @@ def alert_mentions(*, workspace: Workspace, alert: Alert, limit: int = 20) -> Qu
         published_at__gte=alert.hour_start,
         published_at__lt=alert.hour_start + timedelta(hours=1),
     ).order_by("score", "-published_at")[:limit]
+
+
+def alert_get(*, workspace: Workspace, alert_id: int) -> Alert:
+    alert = Alert.objects.filter(workspace=workspace, pk=alert_id).first()
+    if alert is None:
+        raise ListeningNotFound(f"alert {alert_id} is not in workspace {workspace.pk}")
+    return alert
+
+
+def alert_reshares(*, workspace: Workspace, alert: Alert) -> QuerySet[Reshare]:
+    """The reposts and quotes of the alert's driving mentions, oldest first (the cascade)."""
+    if alert.workspace_id != workspace.pk:
+        raise ListeningNotFound(f"alert {alert.pk} is not in workspace {workspace.pk}")
+    return Reshare.objects.filter(
+        workspace=workspace,
+        mention__published_at__gte=alert.hour_start,
+        mention__published_at__lt=alert.hour_start + timedelta(hours=1),
+    ).order_by("reshared_at", "pk")
+
+
+def alert_spread_series(
+    *, workspace: Workspace, alert: Alert
+) -> tuple[list[tuple[datetime, int]], list[tuple[datetime, float, float, float]]]:
+    """The chart's data: the running total of reshares seen (from the first driving mention), and after
+    the last projection the projected running totals (expected, 10th and 90th percentile) per horizon."""
+    first = (
+        Mention.objects.filter(
+            workspace=workspace,
+            sentiment="negative",
+            published_at__gte=alert.hour_start,
+            published_at__lt=alert.hour_start + timedelta(hours=1),
+        )
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    observed: list[tuple[datetime, int]] = [(first, 0)] if first else []
+    for count, at in enumerate(
+        alert_reshares(workspace=workspace, alert=alert).values_list("reshared_at", flat=True), start=1
+    ):
+        observed.append((timezone.localtime(at), count))
+    observed = [(timezone.localtime(at), n) for at, n in observed]
+    projected: list[tuple[datetime, float, float, float]] = []
+    if alert.projected_at and alert.projection:
+        total = alert.projection.get("observed", 0)
+        start = timezone.localtime(alert.projected_at)
+        observed.append((start, observed[-1][1] if observed else total))
+        projected.append((start, float(total), float(total), float(total)))
+        for horizon in alert.projection.get("horizons") or []:
+            projected.append(
+                (
+                    start + timedelta(hours=horizon["hours"]),
+                    total + horizon["reshares"],
+                    total + horizon["low"],
+                    total + horizon["high"],
+                )
+            )
+    return observed, projected

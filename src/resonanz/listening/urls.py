@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("new/", views.query_create_view, name="new"),
     path("settings/", views.settings_view, name="settings"),
     path("alerts/", views.alert_list_view, name="alerts"),
+    path("alerts/<int:alert_id>/", views.alert_detail_view, name="alert"),
     path("<int:query_id>/", views.query_detail_view, name="detail"),
     path("<int:query_id>/edit/", views.query_edit_view, name="edit"),
     path("<int:query_id>/delete/", views.query_delete_view, name="delete"),

@@ -15,18 +15,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from resonanz.accounts.permissions import Action
+from resonanz.analytics import charts
 from resonanz.channels.models import Channel
 from resonanz.engagement.services import conversation_create_from_mention
 from resonanz.web.scope import Scope, or_404, render_scoped, workspace_view
 
 from .forms import ConvertForm, QueryForm, SettingsForm, SourceForm
 from .selectors import (
+    alert_get,
     alert_list,
     alert_mentions,
+    alert_reshares,
+    alert_spread_series,
     mention_daily,
     mention_get,
     mention_list,
@@ -251,3 +256,39 @@ def alert_list_view(request: HttpRequest, scope: Scope) -> HttpResponse:
         for a in alerts
     ]
     return render_scoped(request, scope, "listening/alerts.html", {"rows": rows})
+
+
+@require_GET
+@workspace_view(Action.VIEW_ANALYTICS)
+def alert_detail_view(request: HttpRequest, scope: Scope, alert_id: int) -> HttpResponse:
+    """One alert: the mentions driving it, their reposts and quotes, and the projected spread."""
+    alert = or_404(alert_get, workspace=scope.workspace, alert_id=alert_id)
+    language = get_language() or "en"
+    observed, projected = alert_spread_series(workspace=scope.workspace, alert=alert)
+    chart = None
+    if alert.projection:
+        chart = {
+            "id": "spread-chart",
+            "spec_id": "spread-chart-spec",
+            "title": _("Reposts and quotes: seen and projected"),
+            "spec": charts.spread_projection(
+                observed=observed,
+                projected=projected,
+                time_label=_("Time"),
+                value_label=_("Reposts and quotes (total)"),
+                observed_label=_("seen"),
+                projected_label=_("projected"),
+                band_label=_("Likely range"),
+                language=language,
+            ),
+        }
+    context = {
+        "alert": alert,
+        "mentions": list(alert_mentions(workspace=scope.workspace, alert=alert)),
+        "reshares": list(alert_reshares(workspace=scope.workspace, alert=alert)[:200]),
+        "projection": alert.projection,
+        "chart": chart,
+        "embed_options": charts.embed_options(language=language),
+        "vega_version": charts.BUNDLE_VERSION,
+    }
+    return render_scoped(request, scope, "listening/alert.html", context)

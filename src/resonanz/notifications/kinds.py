@@ -13,7 +13,8 @@ one renders as an empty string rather than failing. Parameters by kind:
 * ``post_rejected``: post, actor, workspace, message (the reason)
 * ``comment_added``: post, actor, workspace, comment
 * ``inbox_mention``: actor, workspace, conversation (who wrote to us), note
-* ``listening_alert``: workspace, hour, count (negative mentions), baseline (the usual count)
+* ``listening_alert``: workspace, hour, count (negative mentions), baseline (the usual count), and the
+  projected spread: reshares (so far), r (offspring mean), reshares_12h, low_12h, high_12h, reach_12h
 """
 
 from __future__ import annotations
@@ -107,7 +108,10 @@ KINDS: dict[str, KindText] = {
         title=_("Negative wave in %(workspace)s"),
         body=_(
             "%(count)s negative mentions in the hour from %(hour)s in the workspace %(workspace)s, where "
-            "%(baseline)s are usual at this hour of the week. Look at the mentions driving it."
+            "%(baseline)s are usual at this hour of the week. Look at the mentions driving it.\n\n"
+            "Spread: %(reshares)s reposts and quotes so far, R = %(r)s (1 or more: it keeps growing). "
+            "Expected in the next 12 hours if nothing is done: %(reshares_12h)s more (%(low_12h)s to "
+            "%(high_12h)s), reaching about %(reach_12h)s accounts."
         ),
     ),
 }

@@ -13,6 +13,8 @@ from .errors import (
 )
 from .provider import (
     AD_ACCOUNT_SETTING,
+    RESHARE_QUOTE,
+    RESHARE_REPOST,
     AccountInfo,
     AdAccount,
     AdResult,
@@ -31,6 +33,7 @@ from .provider import (
     MentionPage,
     PublishedRef,
     RemoteReply,
+    Reshare,
     SearchPage,
     TextCount,
     ValidationIssue,
@@ -39,6 +42,8 @@ from .spec import Capability
 
 __all__ = [
     "AD_ACCOUNT_SETTING",
+    "RESHARE_QUOTE",
+    "RESHARE_REPOST",
     "AccountInfo",
     "AdAccount",
     "AdResult",
@@ -65,6 +70,7 @@ __all__ = [
     "RateLimited",
     "Rejected",
     "RemoteReply",
+    "Reshare",
     "SearchPage",
     "ServerError",
     "TemporaryError",

@@ -183,6 +183,28 @@ class SearchPage:
 
 
 @dataclass(frozen=True)
+class Reshare:
+    """A repost or quote of a public post (listening's spread projection): who, when, their reach.
+
+    ``created_at`` is ``None`` where the network does not report when a repost happened (Bluesky's
+    ``getRepostedBy`` and Mastodon's ``reblogged_by`` list only the accounts): the caller then dates it
+    by when it first saw it. ``followers`` is ``None`` where unknown."""
+
+    remote_id: str  # the repost's or quote's own id (a repost without one: "<kind>:<post>:<author>")
+    kind: str  # RESHARE_REPOST or RESHARE_QUOTE
+    subject_remote_id: str  # the post it reshares
+    author_handle: str
+    created_at: datetime | None = None
+    followers: int | None = None
+    url: str = ""
+    text: str = ""
+
+
+RESHARE_REPOST = "repost"
+RESHARE_QUOTE = "quote"
+
+
+@dataclass(frozen=True)
 class Engagement:
     likes: int = 0
     reposts: int = 0
@@ -527,3 +549,9 @@ class Connector(ABC):
         """Public posts matching ``query`` (terms separated by spaces, a ``#tag`` a hashtag) that are newer
         than ``cursor`` (``""``: the latest page). Listening polls this with the cursor it got last time."""
         raise NotSupported(f"{self.network}: no search")
+
+    def fetch_reshares(self, *, account: ChannelAccount, remote_id: str) -> list[Reshare]:
+        """Everyone who reposted or quoted the public post ``remote_id`` so far (as ``search_posts``
+        returned its id), newest first as the network lists them, each with the account's follower
+        count where the network reports it. Only called for connectors whose spec sets ``reshares``."""
+        raise NotSupported(f"{self.network}: reshares are not reported")

@@ -44,6 +44,7 @@ class Capability(StrEnum):
     FIRST_COMMENT = "first_comment"  # a comment under the post right after it (``publish_first_comment``)
     QUOTE = "quote"  # a post that quotes another post of the network (``parse_quote_url``)
     DAILY_CAP = "daily_cap"  # the account may create only so many posts a day (``posts_left_today``)
+    RESHARES = "reshares"  # who reposted/quoted a public post (``Connector.fetch_reshares``)
 
 
 class TextUnit(StrEnum):
@@ -335,6 +336,8 @@ class NetworkSpec:
     # The network's ad reporting API can be read (``Connector.fetch_ad_results``, ``list_ad_accounts``);
     # the channel names the ad account in its settings (``AD_ACCOUNT_SETTING``).
     ad_reporting: bool = False
+    # ``Connector.fetch_reshares`` lists the reposts and quotes of a public post (listening's projection).
+    reshares: bool = False
     connect: ConnectSpec | None = None
     preview: PreviewSpec | None = None
     # Requests in flight to this network across all workers (settings.RESONANZ_NETWORK_CONCURRENCY wins).
@@ -378,6 +381,7 @@ class NetworkSpec:
             (self.first_comment, Capability.FIRST_COMMENT),
             (self.quotes, Capability.QUOTE),
             (self.daily_cap, Capability.DAILY_CAP),
+            (self.reshares, Capability.RESHARES),
         )
         found.update(cap for present, cap in flags if present)
         return frozenset(found)

@@ -112,7 +112,11 @@ class BlueskyClient(NetworkHttpClient):
         return body
 
     def query(
-        self, nsid: str, *, token: str | None = None, params: Mapping[str, str | int] | None = None
+        self,
+        nsid: str,
+        *,
+        token: str | None = None,
+        params: Mapping[str, str | int | list[str]] | None = None,
     ) -> dict[str, Any]:
         response = self.request(
             "GET", f"/xrpc/{nsid}", params=dict(params or {}), headers=self._headers(token)

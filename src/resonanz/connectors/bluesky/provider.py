@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 from resonanz.connectors.base.errors import AuthExpired, ConnectorError, NotSupported, Rejected, ServerError
 from resonanz.connectors.base.preview import Segment
 from resonanz.connectors.base.provider import (
+    RESHARE_QUOTE,
+    RESHARE_REPOST,
     AccountInfo,
     ChannelAccount,
     ConnectedAccount,
@@ -37,6 +39,7 @@ from resonanz.connectors.base.provider import (
     PublishedRef,
     PublishKey,
     RemoteReply,
+    Reshare,
     SearchPage,
     TextCount,
     ValidationIssue,
@@ -82,6 +85,10 @@ def _quote_parts(url: str) -> tuple[str, str]:
     if parts.scheme != "https" or not (host == "bsky.app" or host.endswith(".bsky.app")) or match is None:
         return "", ""
     return match.group(1), match.group(2)
+
+
+# Pages of reposts and of quotes read per post (100 each) when listening projects a wave's spread.
+RESHARE_PAGES = 5
 
 
 def _issue(
@@ -137,7 +144,7 @@ class BlueskyConnector(Connector):
         account: ChannelAccount,
         client: BlueskyClient,
         nsid: str,
-        params: dict[str, str | int] | None = None,
+        params: Mapping[str, str | int | list[str]] | None = None,
     ) -> dict[str, Any]:
         return self._authed(account, client, lambda token: client.query(nsid, token=token, params=params))
 
@@ -624,6 +631,81 @@ class BlueskyConnector(Connector):
             posts=[found_post(p, web_url=self._web_url(account)) for p in views],
             cursor=max(newest, cursor),
         )
+
+    def fetch_reshares(self, *, account: ChannelAccount, remote_id: str) -> list[Reshare]:
+        """Reposts from ``app.bsky.feed.getRepostedBy`` (profiles only: no repost time, so the caller dates
+        them by when it first saw them; https://docs.bsky.app/docs/api/app-bsky-feed-get-reposted-by) and
+        quotes from ``app.bsky.feed.getQuotes`` (post views with ``record.createdAt``,
+        https://docs.bsky.app/docs/api/app-bsky-feed-get-quotes), both through the PDS to the AppView,
+        paged by their ``cursor`` up to ``RESHARE_PAGES`` pages. Follower counts from
+        ``app.bsky.actor.getProfiles`` (25 actors a call; the list views carry no counts)."""
+        reshares: list[Reshare] = []
+        web_url = self._web_url(account)
+        with self._client(account) as client:
+            for kind, nsid, key in (
+                (RESHARE_REPOST, "app.bsky.feed.getRepostedBy", "repostedBy"),
+                (RESHARE_QUOTE, "app.bsky.feed.getQuotes", "posts"),
+            ):
+                page_cursor = ""
+                for _page in range(RESHARE_PAGES):
+                    params: dict[str, str | int] = {"uri": remote_id, "limit": 100}
+                    if page_cursor:
+                        params["cursor"] = page_cursor
+                    body = self._query(account, client, nsid, params)
+                    for item in body.get(key) or []:
+                        if not isinstance(item, dict):
+                            continue
+                        if kind == RESHARE_REPOST:
+                            did = str(item.get("did") or "")
+                            reshares.append(
+                                Reshare(
+                                    remote_id=f"repost:{remote_id}:{did}",
+                                    kind=kind,
+                                    subject_remote_id=remote_id,
+                                    author_handle=str(item.get("handle") or did),
+                                )
+                            )
+                        else:
+                            post = found_post(item, web_url=web_url)
+                            reshares.append(
+                                Reshare(
+                                    remote_id=post.remote_id,
+                                    kind=kind,
+                                    subject_remote_id=remote_id,
+                                    author_handle=post.author_handle,
+                                    created_at=post.created_at,
+                                    url=post.url,
+                                    text=post.text,
+                                )
+                            )
+                    page_cursor = str(body.get("cursor") or "")
+                    if not page_cursor:
+                        break
+            handles = sorted({r.author_handle for r in reshares if r.author_handle})
+            followers: dict[str, int] = {}
+            for start in range(0, len(handles), 25):
+                body = self._query(
+                    account, client, "app.bsky.actor.getProfiles", {"actors": handles[start : start + 25]}
+                )
+                for profile in body.get("profiles") or []:
+                    count = profile.get("followersCount")
+                    if isinstance(count, int):
+                        for name in (profile.get("handle"), profile.get("did")):
+                            if name:
+                                followers[str(name)] = count
+        return [
+            Reshare(
+                remote_id=r.remote_id,
+                kind=r.kind,
+                subject_remote_id=r.subject_remote_id,
+                author_handle=r.author_handle,
+                created_at=r.created_at,
+                followers=followers.get(r.author_handle),
+                url=r.url,
+                text=r.text,
+            )
+            for r in reshares
+        ]
 
     def fetch_engagement(self, *, account: ChannelAccount, ref: PublishedRef) -> Engagement:
         with self._client(account) as client:

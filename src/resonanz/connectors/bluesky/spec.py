@@ -91,6 +91,7 @@ SPEC = NetworkSpec(
     # A like record (app.bsky.feed.like) and deleting our own reply post. Hiding someone's reply is a
     # threadgate of the root post (hiddenReplies), not offered yet.
     inbox_actions=frozenset({InboxAction.LIKE, InboxAction.DELETE_REPLY}),
+    reshares=True,
     refresh=True,
     connect=ConnectSpec(
         method=ConnectMethod.CREDENTIALS,

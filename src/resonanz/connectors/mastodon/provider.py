@@ -30,6 +30,7 @@ import httpx
 from django.utils.translation import gettext
 
 from resonanz.connectors.base import (
+    RESHARE_REPOST,
     AccountInfo,
     AuthExpired,
     ChannelAccount,
@@ -51,6 +52,7 @@ from resonanz.connectors.base import (
     PublishedRef,
     Rejected,
     RemoteReply,
+    Reshare,
     SearchPage,
     TemporaryError,
     TextCount,
@@ -1090,6 +1092,35 @@ class MastodonConnector(Connector):
                 )
             )
         return SearchPage(posts=posts, cursor=str(newest) if newest else cursor)
+
+    def fetch_reshares(self, *, account: ChannelAccount, remote_id: str) -> list[Reshare]:
+        """Boosts from ``GET /api/v1/statuses/:id/reblogged_by`` (Account entities with
+        ``followers_count``, newest first, no boost times: the caller dates them;
+        https://docs.joinmastodon.org/methods/statuses/#reblogged_by), one page of 80. Quotes are not
+        read: Mastodon's quote posts (4.5) list them only to the quoted author."""
+        with self._session(account) as client:
+            accounts = (
+                client.get_json(
+                    f"/api/v1/statuses/{quote(remote_id, safe='')}/reblogged_by", params={"limit": 80}
+                )
+                or []
+            )
+        out = []
+        for item in accounts:
+            if not isinstance(item, dict):
+                continue
+            count = item.get("followers_count")
+            out.append(
+                Reshare(
+                    remote_id=f"repost:{remote_id}:{item.get('id') or ''}",
+                    kind=RESHARE_REPOST,
+                    subject_remote_id=remote_id,
+                    author_handle=str(item.get("acct") or item.get("username") or ""),
+                    followers=count if isinstance(count, int) else None,
+                    url=str(item.get("url") or ""),
+                )
+            )
+        return out
 
 
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}

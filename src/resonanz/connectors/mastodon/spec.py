@@ -120,6 +120,7 @@ SPEC = NetworkSpec(
     # Favourite (POST /api/v1/statuses/:id/favourite) and deleting our own answer. Mastodon has no way to
     # hide someone else's reply under our post (only to block or mute its author).
     inbox_actions=frozenset({InboxAction.LIKE, InboxAction.DELETE_REPLY}),
+    reshares=True,
     refresh=True,
     connect=ConnectSpec(
         method=ConnectMethod.OAUTH,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from resonanz.channels.models import Channel
 from resonanz.channels.services import channel_account, channel_store_account
-from resonanz.connectors.base import ConnectorError, NotSupported
+from resonanz.connectors.base import Capability, ConnectorError, NotSupported, Reshare
 from resonanz.connectors.registry import get_connector
 
 from .base import FetchResult, FoundItem, SourceError
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from resonanz.accounts.models import Workspace
+    from resonanz.listening.models import Source
 
 
 class NetworkSearchSource:
@@ -75,6 +76,29 @@ class NetworkSearchSource:
         finally:
             channel_store_account(channel=channel, account=account)
         return FetchResult(items=items, cursor=json.dumps(cursors, sort_keys=True))
+
+
+def network_reshares(*, workspace: Workspace, source: Source, remote_id: str) -> list[Reshare] | None:
+    """The reposts and quotes of the post ``remote_id`` found by ``source``, through its channel's
+    connector; ``None`` when the source is no network search or its network declares no
+    ``Capability.RESHARES``. A connector failure raises ``SourceError``."""
+    if source.kind != NetworkSearchSource.kind or not source.target.isdigit():
+        return None
+    channel = Channel.objects.filter(pk=int(source.target), workspace=workspace, owner__isnull=True).first()
+    if channel is None:
+        return None
+    connector = get_connector(channel.network)
+    if Capability.RESHARES not in connector.capabilities:
+        return None
+    account = channel_account(channel=channel)
+    try:
+        return connector.fetch_reshares(account=account, remote_id=remote_id)
+    except NotSupported:
+        return None
+    except ConnectorError as exc:
+        raise SourceError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        channel_store_account(channel=channel, account=account)
 
 
 PLUGIN = NetworkSearchSource()

@@ -177,3 +177,113 @@ def test_alerts_page_lists_alert_and_its_mentions(
     body = owner_client.get(_url("alerts", workspace)).content.decode()
     assert "12 negative mentions (usual: 2)" in body
     assert "Acme hat mein Paket verloren" in body
+
+
+def _alert_with_spread(workspace: Workspace, make_mention: Callable[..., Mention]) -> object:
+    """An alert whose cascade was read: a driving mention, two reposts and a quote, and the projection
+    the model computed from them (``alert_project`` against the network: test_wave_bluesky.py)."""
+    from resonanz.listening.models import Alert, Reshare
+    from resonanz.listening.projection import CascadeEvent, cascade_project
+
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    mention = make_mention(at=hour + timedelta(minutes=5), sentiment="negative", text="Acme ist Betrug")
+    for k, kind in enumerate(("repost", "repost", "quote")):
+        Reshare.objects.create(
+            workspace=workspace,
+            mention=mention,
+            remote_id=f"r{k}",
+            subject_remote_id=mention.remote_id,
+            kind=kind,
+            author=f"fan{k}.test",
+            followers=100 * (k + 1),
+            reshared_at=hour + timedelta(minutes=10 + 5 * k),
+            first_seen_at=hour + timedelta(minutes=30),
+            time_reported=kind == "quote",
+        )
+    events = [CascadeEvent(at=0.0, tree="m", root=True)] + [
+        CascadeEvent(at=(5 + 5 * k) / 60, tree="m", reach=100 * (k + 1)) for k in range(3)
+    ]
+    projection = cascade_project(events=events, now=0.5, runs=200)
+    return Alert.objects.create(
+        workspace=workspace,
+        hour_start=hour,
+        negative_count=12,
+        total_count=15,
+        baseline_count=2,
+        baseline_share=0.2,
+        projection=projection.as_dict(),
+        projected_at=hour + timedelta(minutes=35),
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("de", ["Erwartete Verbreitung", "In den nächsten", "Reposts und Zitate", "Zitat", "fan2.test"]),
+        ("en", ["Projected spread", "In the next", "Reposts and quotes", "quote", "fan2.test"]),
+    ],
+)
+def test_alert_page_shows_the_projection_and_its_chart(
+    login: Callable[..., Client],
+    owner: User,
+    workspace: Workspace,
+    make_mention: Callable[..., Mention],
+    language: str,
+    words: list[str],
+) -> None:
+    import json
+    import re
+
+    alert = _alert_with_spread(workspace, make_mention)
+    client = login(owner, language=language)
+    body = client.get(_url("alert", workspace, alert.pk)).content.decode()  # type: ignore[attr-defined]
+    for word in words:
+        assert word in body
+    assert "Acme ist Betrug" in body
+    assert f"R = {alert.projection['r']:.2f}".replace(".", "," if language == "de" else ".") in body  # type: ignore[attr-defined]
+    found = re.search(r'<script id="spread-chart-spec" type="application/json">(.*?)</script>', body, re.S)
+    assert found is not None
+    spec = json.loads(found[1])
+    layers = spec["layer"]
+    assert [layer["mark"]["type"] for layer in layers] == ["area", "line", "line"]
+    seen = layers[1]["data"]["values"]
+    assert [row["value"] for row in seen][:4] == [0, 1, 2, 3]
+    projected = layers[2]["data"]["values"]
+    assert len(projected) == 5  # the start and the four horizons
+    # The list links each alert to its page.
+    listing = client.get(_url("alerts", workspace)).content.decode()
+    assert _url("alert", workspace, alert.pk) in listing  # type: ignore[attr-defined]
+
+
+def test_alert_page_of_another_workspace_is_404(
+    owner_client: Client,
+    other_workspace: Workspace,
+    workspace: Workspace,
+    make_mention: Callable[..., Mention],
+) -> None:
+    from resonanz.listening.models import Alert
+
+    foreign = Alert.objects.create(
+        workspace=other_workspace,
+        hour_start=timezone.now(),
+        negative_count=9,
+        total_count=9,
+        baseline_count=1,
+        baseline_share=0.1,
+    )
+    assert owner_client.get(_url("alert", workspace, foreign.pk)).status_code == 404
+
+
+def test_webhook_payload_and_email_carry_the_projection(
+    workspace: Workspace, make_mention: Callable[..., Mention]
+) -> None:
+    from resonanz.listening.services import _projection_params, alert_payload
+    from resonanz.notifications.kinds import render_body
+
+    alert = _alert_with_spread(workspace, make_mention)
+    payload = alert_payload(alert=alert)  # type: ignore[arg-type]
+    assert payload["projection"]["r"] == alert.projection["r"]  # type: ignore[attr-defined]
+    assert [h["hours"] for h in payload["projection"]["horizons"]] == [1, 3, 6, 12]
+    body = render_body("listening_alert", {"count": "12", **_projection_params(alert.projection)})  # type: ignore[attr-defined]
+    assert "3 reposts and quotes so far" in body
+    assert f"R = {alert.projection['r']:.2f}" in body  # type: ignore[attr-defined]

@@ -64,3 +64,19 @@ def test_search_is_optional_in_the_contract() -> None:
 
     with pytest.raises(NotSupported):
         Connector.search_posts(Bare(), account=ChannelAccount(network="n", base_url=""), query="q", cursor="")
+
+
+def test_reshares_are_the_boosting_accounts(masto: MastodonEmulator, account: ChannelAccount) -> None:
+    status = _post(masto, "kunde", "Acme ist schon wieder offline")
+    for username in ("fan", "nachbar"):
+        token = masto.issue_token(username)
+        httpx.post(
+            f"{masto.base_url}/api/v1/statuses/{status}/reblog", headers={"Authorization": f"Bearer {token}"}
+        ).raise_for_status()
+    reshares = MastodonConnector().fetch_reshares(account=account, remote_id=status)
+    # Newest boost first, as reblogged_by lists them; no times (the caller dates them), followers known.
+    assert [r.author_handle for r in reshares] == ["nachbar", "fan"]
+    assert {r.kind for r in reshares} == {"repost"}
+    assert all(r.created_at is None and r.subject_remote_id == status for r in reshares)
+    assert all(isinstance(r.followers, int) for r in reshares)
+    assert len({r.remote_id for r in reshares}) == 2
