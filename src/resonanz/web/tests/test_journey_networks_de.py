@@ -230,13 +230,13 @@ def schedule(page: Any, workspace: Any, when: datetime) -> Post:
 
 
 def plan_facebook_video(page: Any, facebook: Channel) -> None:
-    """The Facebook step: a video with its text. The composer offers no format choice for a Page yet (a
-    video is published as a Page video, ``/{page-id}/videos``); where a format field is added, its choice
-    belongs right after the upload here."""
+    """The Facebook step: a Reel — a vertical video with its text as the description, chosen in the
+    channel's format field (the connector's ``spec.formats``; through ``/{page-id}/video_reels``)."""
     type_text(
         page, page.locator("#id_text"), "Hinter den Kulissen: so entsteht unsere Frühjahrskollektion. 🎬"
     )
     attach(page, [("kulissen.mp4", "video/mp4", VIDEO)])
+    page.locator(f"#id_ov{facebook.pk}_format").select_option("reel")
 
 
 def test_marketing_person_connects_five_networks_and_plans_a_week(
@@ -465,6 +465,9 @@ def test_marketing_person_connects_five_networks_and_plans_a_week(
     fb = emulators.meta.live_posts()
     assert [p.message for p in fb] == ["Hinter den Kulissen: so entsteht unsere Frühjahrskollektion. 🎬"]
     assert fb[0].video_id
+    # A Reel, not a Page video: made through the three-phase upload, exactly one.
+    assert [r.published for r in emulators.meta.reels.values()] == [True]
+    assert fb[0].video_id in emulators.meta.reels
 
 
 def _asset(page: Any, index: int) -> str:
