@@ -796,7 +796,8 @@ def _rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> Non
         for f in stamped:
             f.pre_save(obj, add=True)
     plain = [
-        isinstance(f, _PASSED_AS_IS) or (f.is_relation and isinstance(f.target_field, models.AutoField))
+        isinstance(f, _PASSED_AS_IS)
+        or (isinstance(f, models.ForeignKey) and isinstance(f.target_field, models.AutoField))
         for f in fields
     ]
     quote = connection.ops.quote_name
