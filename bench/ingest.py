@@ -10,15 +10,16 @@ What is measured (issue 10: "≥ 2,000 messages/s per core for the first pass"):
    migrated; one workspace with four agents, the round robin on and one keyword rule (the realistic
    case: routing does its work on every new conversation), one Mastodon channel (no network is called:
    the bench hands the pages to the service as the connector would return them).
-2. **store + dedup**: ``engagement_store_mentions`` with pages of 80 mentions (the connector's page size),
-   each page also carrying 8 mentions of the page before (the network delivering again: the dedup
-   path), through the service as the periodic sync calls it (its transaction, routing, the analysis
-   task enqueued after commit in the database task queue).
-3. **first pass**: ``messages_analyse(tier="fast")`` over the stored messages: language (py3langid) and
-   the fast sentiment tier, ``bulk_update``, and routing again (rules that waited for the sentiment).
-4. **full model**: ``texts_analyse(tier="combined")`` in batches of 64 (what the background task runs:
-   fast tier + e5 embedding), without the database — its rate is the embedding's.
-5. The backlog at 100 mentions/s: arrival 100/s for 10 minutes against the measured full-model rate.
+2. **ingest** (the figure): ``engagement_store_mentions`` with pages of 80 mentions (the connector's page
+   size), each page also carrying 8 mentions of the page before (the network delivering again: the dedup
+   path), through the service as the periodic sync calls it: dedup, the first pass (py3langid + the fast
+   sentiment tier, stored with the INSERT, ``sentiment_tier = "fast"``), routing, the refinement task
+   enqueued after commit in the database task queue.
+3. **first pass alone**: the same language + fast tier without the database, its share of the ingest's CPU.
+4. **full model**: ``texts_analyse(tier="combined")`` in batches of 64 (what the low-priority
+   ``refine_messages`` task runs: fast tier + e5 embedding), without the database.
+5. The refine queue's backlog at 100 mentions/s: arrival 100/s for 10 minutes against the measured
+   full-model rate (the inbox and the rules do not wait for it: they have the first pass).
 
 CPU time is the driver's own (``resource.getrusage``: all its threads, OpenMP's included) plus the
 PostgreSQL backend serving it (``/proc/<pid>/stat``); "per core" = messages / (CPU seconds), so a
