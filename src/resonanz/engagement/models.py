@@ -249,6 +249,11 @@ class Conversation(models.Model):
         return f"{self.channel_id}:{self.root_remote_id}"
 
 
+class SentimentTier(models.TextChoices):
+    FAST = "fast", _("first pass")
+    FULL = "full", _("full model")
+
+
 class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     remote_id = models.CharField(max_length=500)
@@ -270,6 +275,12 @@ class Message(models.Model):
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices, null=True, blank=True)  # noqa: DJ001
     # Why: e.g. [{"word": "kaputt", "weight": 0.41}, ...], the words that weighed most.
     sentiment_reasons = models.JSONField(null=True, blank=True)
+    # Which tier of the classifier judged language and sentiment: "fast" at ingest (the first pass, in
+    # the ingest's own INSERT), "full" once the embedding tier refined it (a low-priority task,
+    # ``services.messages_refine``). NULL = not judged. docs/inbox.md "Ingest cost and speed".
+    sentiment_tier = models.CharField(  # noqa: DJ001
+        max_length=4, choices=SentimentTier.choices, null=True, blank=True
+    )
     # The assignment rules have seen this message (``services.conversation_route``): set once, so a rule
     # is applied once per new message even when routing waits for the language and sentiment.
     routed = models.BooleanField(default=False)

@@ -68,6 +68,7 @@ from .models import (
     ReplyStatus,
     SavedReply,
     Sentiment,
+    SentimentTier,
 )
 from .rules import MessageFacts, conditions_hold, keyword_list, rule_conditions
 from .selectors import SYNC_WINDOW, inbox_members, variants_due_for_sync
@@ -122,7 +123,9 @@ def engagement_store(
             ).values_list("remote_id", flat=True)
         )
         fresh = list({r.remote_id: r for r in replies if r.remote_id not in known}.values())
-        new_ids = [m.pk for m in Message.objects.bulk_create([_message_row(conversation, r) for r in fresh])]
+        rows = [_message_row(conversation, r) for r in fresh]
+        _first_pass(rows)
+        new_ids = [m.pk for m in Message.objects.bulk_create(rows)]
         if new_ids:
             messages_analyse_later(workspace=workspace, message_ids=new_ids)
         if conversation.status == ConversationStatus.CLOSED and latest != conversation.last_message_at:
@@ -543,23 +546,22 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
         c.root_remote_id: c
         for c in Conversation.objects.filter(channel=channel, root_remote_id__in=list(todo))
     }
-    made = Conversation.objects.bulk_create(
-        [
-            Conversation(
-                workspace=workspace,
-                channel=channel,
-                root_remote_id=remote_id,
-                kind=InboxKind.MENTIONS.value,
-                last_message_at=item.created_at,
-            )
-            for remote_id, item in todo.items()
-            if remote_id not in conversations
-        ]
-    )
+    made = [
+        Conversation(
+            workspace=workspace,
+            channel=channel,
+            root_remote_id=remote_id,
+            kind=InboxKind.MENTIONS.value,
+            last_message_at=item.created_at,
+        )
+        for remote_id, item in todo.items()
+        if remote_id not in conversations
+    ]
+    _rows_insert(Conversation, made)
     conversations.update((c.root_remote_id, c) for c in made)
-    messages = Message.objects.bulk_create(
-        [_message_row(conversations[remote_id], item) for remote_id, item in todo.items()]
-    )
+    messages = [_message_row(conversations[remote_id], item) for remote_id, item in todo.items()]
+    _first_pass(messages)  # language and the fast tier go in with the INSERT: the rules below see them
+    _rows_insert(Message, messages)
     fresh = {c.pk for c in made}
     conversations_route_new(
         workspace=workspace,
@@ -660,7 +662,9 @@ def engagement_store_direct_messages(
                 kind=InboxKind.DIRECT_MESSAGES.value,
                 last_message_at=max(m.created_at for m in fresh),
             )
-        created = Message.objects.bulk_create([_message_row(conversation, m) for m in fresh])
+        rows = [_message_row(conversation, m) for m in fresh]
+        _first_pass(rows)
+        created = Message.objects.bulk_create(rows)
         new_ids = [m.pk for m in created]
         filed.update((m.remote_id, conversation.pk) for m in fresh)
         new_total += len(new_ids)
@@ -694,19 +698,64 @@ def _message_row(conversation: Conversation, item: RemoteReply) -> Message:
 # -- language and sentiment -------------------------------------------------------------------------
 #
 # Each message from the network gets its language and sentiment, with the words that weighed most, from
-# resonanz.language (offline; docs/language.md). Not inline: the embedding tier takes tens of
-# milliseconds per text, so after commit a task judges the new messages in one batch; a lost task (a
-# crash) leaves them NULL and the periodic sync judges what is still NULL (``messages_analyse_pending``).
+# resonanz.language (offline; docs/language.md), in two passes:
+#
+# 1. **First pass, at ingest** (``_first_pass``): language + the fast tier (pure Python, ~0.3 ms a text)
+#    on the page's new rows before their INSERT — no extra query, and the inbox and the rules see a
+#    language and a sentiment at once (``sentiment_tier = "fast"``).
+# 2. **Refinement** (``messages_analyse``, tier "combined": fast + e5 embedding, tens of ms a text) in a
+#    low-priority task after commit (``tasks.refine_messages``); it sets ``sentiment_tier = "full"`` and
+#    skips what is "full" already, so a repeated task does nothing. A lost task (a crash) is caught up by
+#    the periodic sync (``messages_analyse_pending``).
+#
+# Rules and the refinement: a conversation is routed once, on the first pass. When the full model changes
+# a message's label (language or sentiment), its conversation goes through the rules again only if some
+# enabled rule looks at language or sentiment *and* nobody has touched the conversation: unassigned, still
+# open, no note, no answer (``_untouched``). Rules never undo: a priority a rule set on the first pass's
+# label stays (a person sees it and can change it); we do not take a conversation away from anyone.
 
 ANALYSE_BATCH = 64  # the embedding tier's throughput grows with the batch up to about this size
 REASONS_SHOWN = 5
 
 
+def _reasons(reasons: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    return [{"word": word, "weight": round(weight, 3)} for word, weight in reasons[:REASONS_SHOWN]]
+
+
+def _first_pass(rows: Sequence[Message]) -> None:
+    """Language and the fast sentiment tier on unsaved rows (set on the objects, written by their INSERT)."""
+    from resonanz.language import texts_analyse  # py3langid and the fast tier load on first use
+
+    if not rows:
+        return
+    for message, result in zip(rows, texts_analyse(texts=[m.text for m in rows], tier="fast"), strict=True):
+        message.language = result.language
+        message.sentiment = result.sentiment
+        message.sentiment_reasons = _reasons(result.reasons)
+        message.sentiment_tier = SentimentTier.FAST
+
+
 def messages_analyse_later(*, workspace: Workspace, message_ids: list[int]) -> None:
-    from .tasks import analyse_messages  # tasks imports services: imported when used
+    """The full model's refinement of ``message_ids``, queued after commit at low priority."""
+    from .tasks import refine_messages  # tasks imports services: imported when used
 
     ids = list(message_ids)
-    transaction.on_commit(lambda: analyse_messages.enqueue(workspace_id=workspace.pk, message_ids=ids))
+    transaction.on_commit(lambda: refine_messages.enqueue(workspace_id=workspace.pk, message_ids=ids))
+
+
+def _untouched(workspace: Workspace, conversation_ids: list[int]) -> list[Conversation]:
+    """The conversations nobody has worked on yet: unassigned, open, no note, no answer of ours."""
+    return list(
+        Conversation.objects.filter(
+            pk__in=conversation_ids,
+            workspace=workspace,
+            assignee__isnull=True,
+            status=ConversationStatus.OPEN,
+        )
+        .exclude(notes__isnull=False)
+        .exclude(outgoing__isnull=False)
+        .distinct()
+    )
 
 
 def messages_analyse(
@@ -716,28 +765,37 @@ def messages_analyse(
     limit: int = 500,
     tier: Tier = "combined",
 ) -> int:
-    """Judge the workspace's messages that are not judged yet (of ``message_ids``, or any); returns how
-    many. Our own answers (``sent_by``) are not judged. Idempotent: a message judged once is skipped.
-    ``tier`` is the classifier's (docs/language.md); the task uses the default, "combined"."""
+    """Judge the workspace's messages (of ``message_ids``, or any) that this tier has left to do; returns
+    how many. tier "fast": those not judged at all (the first pass); "combined": those not judged by the
+    full model yet (the refinement, ``sentiment_tier = "full"``). Our own answers (``sent_by``) are not
+    judged. Idempotent: a message judged "full" is skipped. Routing afterwards: see above."""
     from resonanz.language import texts_analyse  # the models load only in the processes that judge
 
-    qs = Message.objects.filter(
-        conversation__workspace=workspace, sentiment__isnull=True, sent_by__isnull=True
-    )
+    full = tier != "fast"
+    qs = Message.objects.filter(conversation__workspace=workspace, sent_by__isnull=True)
+    qs = qs.exclude(sentiment_tier=SentimentTier.FULL) if full else qs.filter(sentiment__isnull=True)
     if message_ids is not None:
         qs = qs.filter(pk__in=message_ids)
     messages = list(qs.order_by("pk")[:limit])
+    changed: set[int] = set()  # conversations with a message whose label the refinement changed
     for start in range(0, len(messages), ANALYSE_BATCH):
         batch = messages[start : start + ANALYSE_BATCH]
         results = texts_analyse(texts=[m.text for m in batch], tier=tier)
         for message, result in zip(batch, results, strict=True):
+            label = (result.language, result.sentiment)
+            if (
+                full
+                and message.routed
+                and message.sentiment is not None
+                and ((message.language, message.sentiment) != label)
+            ):
+                changed.add(message.conversation_id)
             message.language = result.language
             message.sentiment = result.sentiment
-            message.sentiment_reasons = [
-                {"word": word, "weight": round(weight, 3)} for word, weight in result.reasons[:REASONS_SHOWN]
-            ]
-        _rows_update(Message, batch, ["language", "sentiment", "sentiment_reasons"])
-    # Now that they are judged, the rules that wait for language or sentiment can decide.
+            message.sentiment_reasons = _reasons(result.reasons)
+            message.sentiment_tier = SentimentTier.FULL if full else SentimentTier.FAST
+        _rows_update(Message, batch, ["language", "sentiment", "sentiment_reasons", "sentiment_tier"])
+    # Now that they are judged, the rules that waited for language or sentiment can decide.
     waiting: dict[int, list[int]] = {}
     for message in messages:
         if not message.routed:
@@ -746,7 +804,70 @@ def messages_analyse(
         conversation_route(
             workspace=workspace, conversation=conversation, message_ids=waiting[conversation.pk]
         )
+    if changed and any(
+        rule_conditions(rule).needs_analysis
+        for rule in AssignmentRule.objects.filter(workspace=workspace, enabled=True)
+    ):
+        # The refined label may make a rule on language or sentiment hold (or not): the conversation's
+        # messages go through the rules again — only where nobody has touched the conversation.
+        for conversation in _untouched(workspace, sorted(changed)):
+            ids = list(
+                Message.objects.filter(conversation=conversation, sent_by__isnull=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            Message.objects.filter(pk__in=ids).update(routed=False)
+            conversation_route(workspace=workspace, conversation=conversation, message_ids=ids)
     return len(messages)
+
+
+INSERT_BATCH = 500
+_PASSED_AS_IS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField)
+
+
+def _rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """``bulk_create`` for the ingest's hot path: one multi-row INSERT … RETURNING the primary keys, the
+    values of plain text, number and foreign-key columns passed as they are (``bulk_create``'s compiler
+    prepared each value through the field: a third of the ingest's Django CPU, bench/ingest.py
+    --profile). Others (dates, JSON) go through ``get_db_prep_save``; ``auto_now_add`` is filled like
+    ``save`` does. No signals, like ``bulk_create``. Both backends return the rows in VALUES order."""
+    if not objs:
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    for obj in objs:
+        for f in stamped:
+            f.pre_save(obj, add=True)
+    plain = [
+        isinstance(f, _PASSED_AS_IS)
+        or (isinstance(f, models.ForeignKey) and isinstance(f.target_field, models.AutoField))
+        for f in fields
+    ]
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    if pk is None:  # every concrete model has one; for the type checker
+        raise TypeError(f"{model.__name__} has no primary key")
+    if len(objs) > INSERT_BATCH:  # SQLite's limit on bound parameters
+        for start in range(0, len(objs), INSERT_BATCH):
+            _rows_insert(model, objs[start : start + INSERT_BATCH])
+        return
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(str(pk.column))}"
+    )
+    params: list[Any] = []
+    for obj in objs:
+        for f, as_is in zip(fields, plain, strict=True):
+            value = getattr(obj, f.attname)
+            params.append(value if as_is or value is None else f.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for obj, (key,) in zip(objs, cursor.fetchall(), strict=True):
+            setattr(obj, pk.attname, key)
+            obj._state.adding = False
+            obj._state.db = connection.alias
 
 
 def _rows_update(model: type[models.Model], objs: Sequence[models.Model], names: Sequence[str]) -> None:
@@ -770,9 +891,11 @@ def _rows_update(model: type[models.Model], objs: Sequence[models.Model], names:
 
 
 def messages_analyse_pending(*, limit: int = 500) -> int:
-    """Periodic catch-up: every workspace's messages still without a sentiment (a task lost in a crash)."""
+    """Periodic catch-up: every workspace's messages not judged by the full model yet (a refinement task
+    lost in a crash, or still queued: judging twice is skipped)."""
     workspace_ids = (
-        Message.objects.filter(sentiment__isnull=True, sent_by__isnull=True)
+        Message.objects.filter(sent_by__isnull=True)
+        .exclude(sentiment_tier=SentimentTier.FULL)
         .values_list("conversation__workspace_id", flat=True)
         .distinct()
     )
@@ -1234,6 +1357,11 @@ def conversation_create_from_mention(
         root_remote_id=remote_id[:500],
         defaults={"workspace": workspace, "kind": InboxKind.MENTIONS.value, "last_message_at": created_at},
     )
+    row = Message(text=text, language=language, sentiment=sentiment)
+    if sentiment is None:
+        _first_pass([row])
+    else:
+        row.sentiment_tier = SentimentTier.FULL  # listening judged it with the combined tier
     message, message_created = Message.objects.get_or_create(
         conversation=conversation,
         remote_id=remote_id[:500],
@@ -1243,8 +1371,10 @@ def conversation_create_from_mention(
             "author_handle": author[:300] or "-",
             "text": text,
             "created_at": created_at,
-            "language": language,
-            "sentiment": sentiment,
+            "language": row.language,
+            "sentiment": row.sentiment,
+            "sentiment_reasons": row.sentiment_reasons,
+            "sentiment_tier": row.sentiment_tier,
         },
     )
     if message_created:

@@ -63,7 +63,26 @@ def send_reply(*, reply_id: int) -> str:
 
 @task(queue_name="sync")
 def analyse_messages(*, workspace_id: int, message_ids: list[int]) -> int:
-    """Language and sentiment of newly fetched messages (``services.messages_analyse``)."""
+    """Language and sentiment of newly fetched messages (``services.messages_analyse``). Kept for tasks
+    queued before the first pass moved into the ingest; new ones are ``refine_messages``."""
+    from resonanz.accounts.models import Workspace
+
+    from .services import messages_analyse
+
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    if workspace is None:
+        return 0
+    return messages_analyse(workspace=workspace, message_ids=message_ids)
+
+
+REFINE_PRIORITY = -50  # below every other task (default 0): the first pass already gave a label
+
+
+@task(queue_name="sync", priority=REFINE_PRIORITY)
+def refine_messages(*, workspace_id: int, message_ids: list[int]) -> int:
+    """The full model's refinement of messages the ingest judged with the fast tier
+    (``services.messages_analyse``, tier "combined"): ids in, re-fetched; those judged "full" already are
+    skipped, so running it twice changes nothing."""
     from resonanz.accounts.models import Workspace
 
     from .services import messages_analyse

@@ -171,6 +171,8 @@ def test_search_finds_text_and_author_in_any_case_within_the_workspace(
 def test_filters_status_assignee_kind_language_sentiment(workspace, mastodon, owner) -> None:
     a = conversation_with(workspace, mastodon, "gut")
     b = conversation_with(workspace, mastodon, "schlecht")
+    # Set by hand (the first pass at ingest judged them already; these labels are what is filtered on).
+    Message.objects.filter(conversation=a).update(language="other", sentiment="positive")
     Message.objects.filter(conversation=b).update(language="de", sentiment="negative")
     conversation_assign(workspace=workspace, conversation=a, assignee=owner)
 

@@ -88,7 +88,8 @@ def test_new_mentions_are_assigned_in_turn_and_judged_after_commit(
         engagement_sync_mentions(workspace=workspace, channel=masto_channel)
 
     assert Conversation.objects.get().assignee == agent
-    assert DBTaskResult.objects.filter(task_path__endswith="analyse_messages").count() == 1
+    assert Message.objects.get().sentiment_tier == "fast"  # the first pass, stored by the ingest
+    assert DBTaskResult.objects.filter(task_path__endswith="refine_messages").count() == 1
 
 
 def test_a_mention_that_replies_to_our_post_is_filed_once_under_the_post(

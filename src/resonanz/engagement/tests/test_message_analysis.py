@@ -40,8 +40,11 @@ def test_new_messages_are_judged_after_commit_by_a_task(workspace: Workspace, va
     engagement_store(
         workspace=workspace, variant=variant, engagement=Engagement(replies=2, reply_items=replies)
     )
-    assert set(Message.objects.values_list("sentiment", flat=True)) == {None}  # not inline
-    assert DBTaskResult.objects.filter(task_path__endswith="analyse_messages").count() == 1
+    # The first pass (fast tier) went in with the INSERT; the full model is queued at low priority.
+    first = Message.objects.get(remote_id="r1")
+    assert (first.language, first.sentiment, first.sentiment_tier) == ("de", "negative", "fast")
+    queued = DBTaskResult.objects.get(task_path__endswith="refine_messages")
+    assert queued.priority < 0
 
     run_ready_tasks(queues=("sync",))
 
@@ -54,11 +57,12 @@ def test_new_messages_are_judged_after_commit_by_a_task(workspace: Workspace, va
     assert any("kaputt" in w or "enttäuschend" in w for w in words), words
     assert reasons
     assert all(isinstance(r["weight"], float) for r in reasons)
+    assert complaint.sentiment_tier == praise.sentiment_tier == "full"
     # Storing the same replies again makes no new message and no new task.
     engagement_store(
         workspace=workspace, variant=variant, engagement=Engagement(replies=2, reply_items=replies)
     )
-    assert DBTaskResult.objects.filter(task_path__endswith="analyse_messages").count() == 1
+    assert DBTaskResult.objects.filter(task_path__endswith="refine_messages").count() == 1
 
 
 def test_a_lost_task_is_caught_up_and_our_own_answers_are_not_judged(
@@ -90,6 +94,7 @@ def test_a_lost_task_is_caught_up_and_our_own_answers_are_not_judged(
     ours.refresh_from_db()
     assert theirs.sentiment == "negative"
     assert ours.sentiment is None
+    assert theirs.sentiment_tier == "full"
     assert messages_analyse_pending() == 0  # judged once
 
 

@@ -19,14 +19,17 @@ from resonanz.engagement.rules import fold, keyword_found, keyword_list
 from resonanz.engagement.selectors import rule_preview
 from resonanz.engagement.services import (
     conversation_assign,
+    conversation_route,
     engagement_store,
     inbox_settings_update,
     messages_analyse,
+    note_add,
     rule_create,
     rule_delete,
     rule_move,
     rule_update,
 )
+from resonanz.engagement.tasks import refine_messages
 from testsupport.tasks import run_ready_tasks
 
 from .inbox_support import conversation_with, published_variant, reply
@@ -181,10 +184,10 @@ def test_a_new_message_on_an_unassigned_conversation_is_routed_an_assigned_one_i
     assert Message.objects.filter(conversation=conv, routed=False).count() == 0
 
 
-# -- language and sentiment wait for the classifier ----------------------------------------------------
+# -- language and sentiment: the first pass at ingest, the full model later ----------------------------
 
 
-def test_a_sentiment_rule_waits_for_the_classifier_and_is_applied_once(
+def test_a_sentiment_rule_decides_on_the_first_pass_and_is_applied_once(
     workspace, mastodon, owner, member
 ) -> None:
     agent = member(Role.AGENT)
@@ -200,19 +203,95 @@ def test_a_sentiment_rule_waits_for_the_classifier_and_is_applied_once(
     )
     complaint = conversation_with(workspace, mastodon, COMPLAINT)
     praise = conversation_with(workspace, mastodon, PRAISE, author="fan")
-    # Not judged yet: the first rule might hold, so nothing is decided (not even the catch-all after it).
-    assert Conversation.objects.get(pk=complaint.pk).assignee is None
-    assert not AuditLogEntry.objects.filter(action="inbox.rule.applied").exists()
-
-    assert messages_analyse(workspace=workspace) == 2
+    # The ingest stored the fast tier's judgement with the messages: the rules decided at once.
+    assert set(Message.objects.values_list("sentiment_tier", flat=True)) == {"fast"}
     complaint = Conversation.objects.get(pk=complaint.pk)
     praise = Conversation.objects.get(pk=praise.pk)
     assert (complaint.priority, complaint.assignee) == ("high", None)
     assert (praise.priority, praise.assignee) == ("normal", agent)
-    # Judging again (the periodic catch-up) applies nothing twice.
-    Message.objects.update(sentiment=None)
-    messages_analyse(workspace=workspace)
+    # The full model agrees on these: refining applies nothing twice.
+    assert messages_analyse(workspace=workspace) == 2
+    assert set(Message.objects.values_list("sentiment_tier", flat=True)) == {"full"}
     assert AuditLogEntry.objects.filter(action="inbox.rule.applied").count() == 2
+
+
+def test_a_sentiment_rule_waits_for_a_message_not_judged_yet(workspace, mastodon, owner, member) -> None:
+    agent = member(Role.AGENT)
+    rule_create(
+        workspace=workspace,
+        actor=owner,
+        values={"name": "Beschwerden", "sentiment": "negative", "set_priority": "high"},
+    )
+    rule_create(
+        workspace=workspace, actor=owner, values={"name": "Rest", "assign_mode": "person", "assignee": agent}
+    )
+    conversation = Conversation.objects.create(workspace=workspace, channel=mastodon, root_remote_id="w")
+    message = Message.objects.create(
+        conversation=conversation,
+        remote_id="w",
+        author_id="1",
+        author_handle="k",
+        text=COMPLAINT,
+        created_at=timezone.now(),
+    )
+    conversation_route(workspace=workspace, conversation=conversation, message_ids=[message.pk])
+    assert not AuditLogEntry.objects.filter(action="inbox.rule.applied").exists()  # waits
+    assert messages_analyse(workspace=workspace, tier="fast") == 1
+    conversation.refresh_from_db()
+    assert (conversation.priority, conversation.assignee) == ("high", None)
+    Message.objects.update(sentiment=None)
+    messages_analyse(workspace=workspace, tier="fast")
+    assert AuditLogEntry.objects.filter(action="inbox.rule.applied").count() == 1  # once per message
+
+
+def test_a_refined_label_re_runs_the_rules_only_where_nobody_touched_the_conversation(
+    workspace, mastodon, owner, member
+) -> None:
+    agent = member(Role.AGENT)
+    rule_create(
+        workspace=workspace,
+        actor=owner,
+        values={"name": "neg", "sentiment": "negative", "assign_mode": "person", "assignee": agent},
+    )
+    # Two complaints the first pass got wrong ("positive"), routed on that label (no rule held).
+    conversations = []
+    for n in range(2):
+        conversation = Conversation.objects.create(
+            workspace=workspace, channel=mastodon, root_remote_id=f"c{n}"
+        )
+        Message.objects.create(
+            conversation=conversation,
+            remote_id=f"c{n}",
+            author_id="1",
+            author_handle="k",
+            text=COMPLAINT,
+            created_at=timezone.now(),
+            language="de",
+            sentiment="positive",
+            sentiment_tier="fast",
+            routed=True,
+        )
+        conversations.append(conversation)
+    untouched, touched = conversations
+    note_add(workspace=workspace, conversation=touched, author=owner, text="Ich kümmere mich.")
+
+    assert (
+        refine_messages.call(
+            workspace_id=workspace.pk, message_ids=list(Message.objects.values_list("pk", flat=True))
+        )
+        == 2
+    )
+    assert set(Message.objects.values_list("sentiment", "sentiment_tier")) == {("negative", "full")}
+    assert Conversation.objects.get(pk=untouched.pk).assignee == agent  # the refined label decided
+    assert Conversation.objects.get(pk=touched.pk).assignee is None  # a person is on it: left alone
+    # Idempotent: judged "full" already, a second run (a repeated task) judges and applies nothing.
+    assert (
+        refine_messages.call(
+            workspace_id=workspace.pk, message_ids=list(Message.objects.values_list("pk", flat=True))
+        )
+        == 0
+    )
+    assert AuditLogEntry.objects.filter(action="inbox.rule.applied").count() == 1
 
 
 def test_a_rule_before_the_sentiment_rule_decides_at_once(workspace, mastodon, owner, member) -> None:
@@ -239,8 +318,9 @@ def test_sentiment_rule_end_to_end_through_the_analysis_task(workspace, mastodon
         values={"name": "neg", "sentiment": "negative", "assign_mode": "person", "assignee": agent},
     )
     conv = conversation_with(workspace, mastodon, COMPLAINT)
-    assert Conversation.objects.get(pk=conv.pk).assignee is None
-    run_ready_tasks(queues=("sync",))
+    assert Conversation.objects.get(pk=conv.pk).assignee == agent  # the first pass, in the ingest
+    run_ready_tasks(queues=("sync",))  # the refinement: same label, the conversation stays as it is
+    assert Message.objects.get(conversation=conv).sentiment_tier == "full"
     assert Conversation.objects.get(pk=conv.pk).assignee == agent
 
 

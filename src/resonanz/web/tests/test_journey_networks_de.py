@@ -236,7 +236,9 @@ def plan_facebook_video(page: Any, facebook: Channel) -> None:
         page, page.locator("#id_text"), "Hinter den Kulissen: so entsteht unsere Frühjahrskollektion. 🎬"
     )
     attach(page, [("kulissen.mp4", "video/mp4", VIDEO)])
+    page.locator(f"#tab-{facebook.pk}").click()  # the channel's own tab holds its options
     page.locator(f"#id_ov{facebook.pk}_format").select_option("reel")
+    page.locator("#tab-base").click()
 
 
 def test_marketing_person_connects_five_networks_and_plans_a_week(
