@@ -328,10 +328,17 @@ def profile_pages(
 
 
 def run_agents(
-    clients: list[UserClient], pages: InboxPages, duration: float, think: float, poll: float, seed: int = 10
+    clients: list[UserClient],
+    pages: InboxPages,
+    duration: float,
+    think: float,
+    poll: float,
+    on_list: float,
+    seed: int = 10,
 ) -> tuple[list[tuple[str, float, int]], float]:
-    """Agents as people: each opens a list page, reads for ``think`` seconds (uniform 0.5-1.5 x), opens
-    a conversation, reads, goes back to a list, …; while a list is open its rows are polled every
+    """Agents as people: each opens a list page and stays on it ``on_list`` seconds, opens a
+    conversation and reads it ``think`` seconds, goes back to a list, … (both uniform 0.5-1.5 x); while
+    a list is open its rows are polled every
     ``poll`` seconds (the page's ``hx-trigger="every {{ poll_seconds }}s"``, views.POLL_SECONDS).
     Clicks and polls start at random offsets so the 50 agents do not move in step."""
     results: list[list[tuple[str, float, int]]] = [[] for _ in clients]
@@ -344,20 +351,21 @@ def run_agents(
         barrier.wait()
         now = time.perf_counter()
         next_click, next_poll = now + rng.uniform(0, think), now + rng.uniform(0, poll)
-        on_list, n = False, index
+        listing, n = False, index
         while True:
-            due = min(next_click, next_poll) if on_list else next_click
+            due = min(next_click, next_poll) if listing else next_click
             if due >= window["end"]:
                 return
             time.sleep(max(0.0, due - time.perf_counter()))
-            if on_list and next_poll <= next_click:
+            if listing and next_poll <= next_click:
                 results[index].append(timed(pages, clients[index], "poll", "real", n))
                 next_poll += poll
             else:
-                page = "conversation" if on_list else lists[n % len(lists)]
+                page = "conversation" if listing else lists[n % len(lists)]
                 results[index].append(timed(pages, clients[index], page, "real", n))
-                on_list = page != "conversation"
-                next_click = time.perf_counter() + think * rng.uniform(0.5, 1.5)
+                listing = page != "conversation"
+                stay = on_list if listing else think
+                next_click = time.perf_counter() + stay * rng.uniform(0.5, 1.5)
                 next_poll = time.perf_counter() + poll
             n += 1
 
@@ -419,9 +427,13 @@ def main() -> int:
         help="order of the profile",
     )
     parser.add_argument(
-        "--think", type=float, default=10.0, help="realistic phase: seconds an agent reads a page (0: skip)"
+        "--think",
+        type=float,
+        default=10.0,
+        help="realistic phase: seconds an agent reads a conversation (0: skip the phase)",
     )
-    parser.add_argument("--realistic-duration", type=float, default=60.0)
+    parser.add_argument("--on-list", type=float, default=45.0, help="realistic phase: seconds on a list page")
+    parser.add_argument("--realistic-duration", type=float, default=120.0)
     parser.add_argument("--db-name", default="inboxscale_bench_inbox")
     parser.add_argument("--keep", action="store_true")
     ns = parser.parse_args()
@@ -486,9 +498,11 @@ def main() -> int:
                 meter = cpu_meter(ns, master)
                 result["loadavg_real_start"] = loadavg()
                 meter.start()
-                samples, span = run_agents(clients, pages, ns.realistic_duration, ns.think, POLL_SECONDS)
+                samples, span = run_agents(
+                    clients, pages, ns.realistic_duration, ns.think, POLL_SECONDS, ns.on_list
+                )
                 load_phase(result, "realistic", samples, span, meter.stop())
-                result["realistic"]["think_s"], result["realistic"]["poll_s"] = ns.think, POLL_SECONDS
+                result["realistic"].update(think_s=ns.think, on_list_s=ns.on_list, poll_s=POLL_SECONDS)
                 result["loadavg_real_end"] = loadavg()
     except BenchStopped as exc:
         result["error"] = str(exc)
