@@ -271,6 +271,7 @@ def _thread_context(scope: Scope, conversation: Conversation) -> dict[str, Any]:
         "notes": list(conversation.notes.select_related("author")),
         "outgoing": list(conversation_outgoing(workspace=scope.workspace, conversation=conversation)),
         "saved_replies": list(saved_reply_list(workspace=scope.workspace)),
+        "members": list(inbox_members(workspace=scope.workspace)),
         "statuses": Conversation._meta.get_field("status").choices,  # type: ignore[union-attr]
         "kind_labels": {k: str(v) for k, v in KIND_LABELS.items()},
         "network_name": spec.display_name if (spec := find_spec(conversation.channel.network)) else "",
