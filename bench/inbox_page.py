@@ -274,7 +274,7 @@ def run_load(
 
 
 def profile_pages(
-    fx: dict[str, Any], pages: InboxPages, repeat: int, cprofile: Sequence[str] = ()
+    fx: dict[str, Any], pages: InboxPages, repeat: int, cprofile: Sequence[str] = (), sort: str = "cumulative"
 ) -> dict[str, Any]:
     """Each page in-process through Django's test client: median wall and CPU, SQL statements and time."""
     from django.db import connection
@@ -290,13 +290,15 @@ def profile_pages(
         import cProfile
         import pstats
 
+        # One request first: the URLconf import and the template compilation are once per worker.
+        client.get(pages.path(page, 0), **({"HTTP_HX_REQUEST": "true"} if page == "poll" else {}))
         profile = cProfile.Profile(time.process_time)
         for n in range(repeat):
             profile.runcall(
                 client.get, pages.path(page, n), **({"HTTP_HX_REQUEST": "true"} if page == "poll" else {})
             )
         print(f"--- {page}: cumulative CPU over {repeat} requests", file=sys.stderr)
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats("resonanz|template", 30)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats(sort).print_stats(150)
     for page in PAGES:
         walls, cpus, sql_ms, counts = [], [], [], []
         for n in range(repeat + 1):
@@ -325,6 +327,85 @@ def profile_pages(
     return out
 
 
+def run_agents(
+    clients: list[UserClient],
+    pages: InboxPages,
+    duration: float,
+    think: float,
+    poll: float,
+    on_list: float,
+    seed: int = 10,
+) -> tuple[list[tuple[str, float, int]], float]:
+    """Agents as people: each opens a list page and stays on it ``on_list`` seconds, opens a
+    conversation and reads it ``think`` seconds, goes back to a list, … (both uniform 0.5-1.5 x); while
+    a list is open its rows are polled every
+    ``poll`` seconds (the page's ``hx-trigger="every {{ poll_seconds }}s"``, views.POLL_SECONDS).
+    Clicks and polls start at random offsets so the 50 agents do not move in step."""
+    results: list[list[tuple[str, float, int]]] = [[] for _ in clients]
+    lists = [p for p in PAGES if p.startswith("list_")]
+    barrier = threading.Barrier(len(clients) + 1)
+    window: dict[str, float] = {}
+
+    def drive(index: int) -> None:
+        rng = random.Random(seed + index)
+        barrier.wait()
+        now = time.perf_counter()
+        next_click, next_poll = now + rng.uniform(0, think), now + rng.uniform(0, poll)
+        listing, n = False, index
+        while True:
+            due = min(next_click, next_poll) if listing else next_click
+            if due >= window["end"]:
+                return
+            time.sleep(max(0.0, due - time.perf_counter()))
+            if listing and next_poll <= next_click:
+                results[index].append(timed(pages, clients[index], "poll", "real", n))
+                next_poll += poll
+            else:
+                page = "conversation" if listing else lists[n % len(lists)]
+                results[index].append(timed(pages, clients[index], page, "real", n))
+                listing = page != "conversation"
+                stay = on_list if listing else think
+                next_click = time.perf_counter() + stay * rng.uniform(0.5, 1.5)
+                next_poll = time.perf_counter() + poll
+            n += 1
+
+    threads = [threading.Thread(target=drive, args=(i,), daemon=True) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    window["start"] = time.perf_counter()
+    window["end"] = window["start"] + duration
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    return [s for out in results for s in out], time.perf_counter() - window["start"]
+
+
+def load_phase(
+    result: dict[str, Any],
+    key: str,
+    samples: list[tuple[str, float, int]],
+    span: float,
+    cpu_s: dict[str, Any],
+) -> None:
+    """Requests, rate, statuses, client times and CPU per request of one load phase into ``result``."""
+    counts = Counter(page for page, _l, _s in samples)
+    client_times: dict[str, list[float]] = defaultdict(list)
+    for page, latency, status in samples:
+        if status == 200:
+            client_times[page].append(latency)
+    result[key] = {
+        "requests": len(samples),
+        "per_s": round(len(samples) / span, 1),
+        "per_page": dict(counts),
+        "statuses": dict(Counter(status for _p, _l, status in samples)),
+        "cpu_s": cpu_s,
+        # Mixed pages: the phase's CPU over its requests (the per-page figures are the baseline's).
+        "web_cpu_ms_per_request": round(1000 * cpu_s["web"] / max(1, len(samples)), 1),
+        "postgres_cpu_ms_per_request": round(1000 * cpu_s["postgres"] / max(1, len(samples)), 1),
+        "client": {page: ms_stats(client_times[page]) for page in PAGES if client_times[page]},
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -339,6 +420,20 @@ def main() -> int:
     parser.add_argument("--profile-only", action="store_true")
     parser.add_argument("--profile-repeat", type=int, default=5)
     parser.add_argument("--cprofile", action="append", default=[], choices=PAGES, help="page under cProfile")
+    parser.add_argument(
+        "--cprofile-sort",
+        default="cumulative",
+        choices=["cumulative", "tottime"],
+        help="order of the profile",
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=10.0,
+        help="realistic phase: seconds an agent reads a conversation (0: skip the phase)",
+    )
+    parser.add_argument("--on-list", type=float, default=45.0, help="realistic phase: seconds on a list page")
+    parser.add_argument("--realistic-duration", type=float, default=120.0)
     parser.add_argument("--db-name", default="inboxscale_bench_inbox")
     parser.add_argument("--keep", action="store_true")
     ns = parser.parse_args()
@@ -363,7 +458,7 @@ def main() -> int:
             cursor.execute("ANALYZE")
         result["fixture"] = {k: v for k, v in fx.items() if k not in {"emails", "conversation_ids"}}
         pages = InboxPages(fx)
-        result["profile"] = profile_pages(fx, pages, ns.profile_repeat, ns.cprofile)
+        result["profile"] = profile_pages(fx, pages, ns.profile_repeat, ns.cprofile, ns.cprofile_sort)
         connections.close_all()
         if not ns.profile_only:
             port = free_port()
@@ -395,17 +490,20 @@ def main() -> int:
             result["loadavg_load_start"] = loadavg()
             meter.start()
             samples, span = run_load(clients, pages, ns.duration)
-            result["load_cpu_s"] = meter.stop()
+            load_phase(result, "saturation", samples, span, meter.stop())
             result["loadavg_load_end"] = loadavg()
-            statuses = Counter(status for _p, _l, status in samples)
-            result["load_requests"] = len(samples)
-            result["load_per_s"] = round(len(samples) / span, 1)
-            result["load_statuses"] = dict(statuses)
-            client_times: dict[str, list[float]] = defaultdict(list)
-            for page, latency, status in samples:
-                if status == 200:
-                    client_times[page].append(latency)
-            result["load_client"] = {page: ms_stats(client_times[page]) for page in PAGES}
+            if ns.think > 0:
+                from resonanz.engagement.views import POLL_SECONDS
+
+                meter = cpu_meter(ns, master)
+                result["loadavg_real_start"] = loadavg()
+                meter.start()
+                samples, span = run_agents(
+                    clients, pages, ns.realistic_duration, ns.think, POLL_SECONDS, ns.on_list
+                )
+                load_phase(result, "realistic", samples, span, meter.stop())
+                result["realistic"].update(think_s=ns.think, on_list_s=ns.on_list, poll_s=POLL_SECONDS)
+                result["loadavg_real_end"] = loadavg()
     except BenchStopped as exc:
         result["error"] = str(exc)
     finally:
@@ -416,10 +514,14 @@ def main() -> int:
         server = parse_access_log(web_log)
         if server:
             result["baseline_server"] = {p: ms_stats(server.get("base", {}).get(p, [])) for p in PAGES}
-            result["load_server"] = {p: ms_stats(server.get("load", {}).get(p, [])) for p in PAGES}
-            worst = max((v["p99_ms"] or 0) for v in result["load_server"].values())
-            result["load_server_worst_p99_ms"] = worst
-            result["target_p99_met"] = worst <= TARGET_P99_MS
+            for phase, key in (("load", "saturation"), ("real", "realistic")):
+                if key not in result:
+                    continue
+                times = {p: ms_stats(server[phase][p]) for p in PAGES if server.get(phase, {}).get(p)}
+                worst = max(((v["p99_ms"] or 0) for v in times.values()), default=0)
+                result[key].update(
+                    server=times, server_worst_p99_ms=worst, target_p99_met=worst <= TARGET_P99_MS
+                )
         with contextlib.suppress(Exception):
             from django.db import connections as conns
 

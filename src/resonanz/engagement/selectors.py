@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -146,6 +147,34 @@ def conversation_list(
         # every conversation of the workspace before the LIMIT).
         started_at=Subquery(inbound.order_by("created_at").values("created_at")[:1]),
     )
+
+
+ROW_FIELDS = (
+    "pk",
+    "kind",
+    "status",
+    "priority",
+    "created_at",
+    "first_response_at",
+    "last_text",
+    "last_author",
+    "last_handle",
+    "last_language",
+    "last_sentiment",
+    "started_at",
+    "channel__display_name",
+    "channel__handle",
+    "assignee_id",
+    "assignee__name",
+    "assignee__email",
+)
+
+
+def conversation_rows(*, conversations: QuerySet[Conversation], limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of ``conversation_list`` as plain values, for the list page: one query,
+    no model instances for the conversation, its channel and its assignee (the list's hot path renders
+    50 of them on every page and every poll)."""
+    return list(conversations.values(*ROW_FIELDS)[:limit])
 
 
 def conversation_get(*, workspace: Workspace, conversation_id: int) -> Conversation:
