@@ -126,7 +126,8 @@ def test_listening_journey_de(
     with _sources() as (feed_url, wiki_target, blog, article):
         for kind, target in (("network", str(channel.pk)), ("feed", feed_url), ("wiki", wiki_target)):
             Source.objects.create(query=query, kind=kind, target=target)
-        network.post(accounts[0], f"Der neue {BRAND} Router ist angekommen.")
+        posted = network.post(accounts[0], f"Der neue {BRAND} Router ist angekommen.")
+        network.wait_for_thread(posted.uri)  # the AppView indexes the firehose asynchronously
         blog(f"Test: der {BRAND} Router", f"Wir haben den {BRAND} Router eine Woche getestet.")
         article(f"{BRAND} GmbH", "Firmengeschichte ergänzt")
         listening_poll_all()  # the periodic job, now
