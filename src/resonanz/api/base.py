@@ -53,7 +53,10 @@ class WallClockField(serializers.DateTimeField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, value: Any) -> Any:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well-formed but impossible, e.g. 12:99: DRF's own parse says "invalid"
+            parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             self.fail("offset", instead=self.instead)
         result = super().to_internal_value(value)

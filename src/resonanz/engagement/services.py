@@ -4,7 +4,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -74,6 +74,7 @@ from .rules import MessageFacts, conditions_hold, keyword_list, rule_conditions
 from .selectors import SYNC_WINDOW, inbox_members, variants_due_for_sync
 
 if TYPE_CHECKING:
+    from resonanz.connectors.base import ChannelAccount, Connector
     from resonanz.language.sentiment import Tier
 
 logger = logging.getLogger(__name__)
@@ -475,26 +476,47 @@ MENTIONS_CURSOR_SETTING = "inbox_mentions_cursor"
 def engagement_sync_mentions(*, workspace: Workspace, channel: Channel) -> int:
     """Fetch the channel's new mentions from its cursor and file them; returns how many are new. The
     cursor moves on only together with what was stored, so a failure fetches the same mentions again."""
+    return _inbox_sync_from_cursor(
+        workspace=workspace,
+        channel=channel,
+        kind=InboxKind.MENTIONS,
+        cursor_setting=MENTIONS_CURSOR_SETTING,
+        fetch=lambda connector, account, cursor: connector.fetch_mentions(account=account, cursor=cursor),
+        store=lambda page: engagement_store_mentions(workspace=workspace, channel=channel, page=page),
+    )
+
+
+def _inbox_sync_from_cursor[P: (MentionPage, DirectMessagePage)](
+    *,
+    workspace: Workspace,
+    channel: Channel,
+    kind: InboxKind,
+    cursor_setting: str,
+    fetch: Callable[[Connector, ChannelAccount, str | None], P],
+    store: Callable[[P], int],
+) -> int:
+    """One inbox kind read from the cursor kept in the channel's settings: fetch (refreshing the login
+    once when it expired), store, and move the cursor in the same transaction as what was stored."""
     ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
     connector = get_connector(channel.network)
-    if InboxKind.MENTIONS not in connector.spec.inbox:
+    if kind not in connector.spec.inbox:
         return 0
     account = channel_account(channel=channel)
-    cursor = account.settings.get(MENTIONS_CURSOR_SETTING) or None
+    cursor = account.settings.get(cursor_setting) or None
     try:
         try:
-            page = connector.fetch_mentions(account=account, cursor=cursor)
+            page = fetch(connector, account, cursor)
         except AuthExpired as first:
             if not channel_refresh_credentials(channel=channel, account=account, cause=first.network_message):
                 raise
-            page = connector.fetch_mentions(account=account, cursor=cursor)
+            page = fetch(connector, account, cursor)
     except NotSupported:
         channel_store_account(channel=channel, account=account)
         return 0
     with transaction.atomic():
-        created = engagement_store_mentions(workspace=workspace, channel=channel, page=page)
+        created = store(page)
         if page.cursor != cursor:
-            account.update_settings(**{MENTIONS_CURSOR_SETTING: page.cursor})
+            account.update_settings(**{cursor_setting: page.cursor})
         channel_store_account(channel=channel, account=account)
     return created
 
@@ -583,28 +605,16 @@ DIRECT_CURSOR_SETTING = "inbox_direct_cursor"
 def engagement_sync_direct_messages(*, workspace: Workspace, channel: Channel) -> int:
     """Fetch the channel's direct conversations with new activity since its cursor and file them; returns
     how many messages are new. As for mentions, the cursor moves only together with what was stored."""
-    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
-    connector = get_connector(channel.network)
-    if InboxKind.DIRECT_MESSAGES not in connector.spec.inbox:
-        return 0
-    account = channel_account(channel=channel)
-    cursor = account.settings.get(DIRECT_CURSOR_SETTING) or None
-    try:
-        try:
-            page = connector.fetch_direct_messages(account=account, cursor=cursor)
-        except AuthExpired as first:
-            if not channel_refresh_credentials(channel=channel, account=account, cause=first.network_message):
-                raise
-            page = connector.fetch_direct_messages(account=account, cursor=cursor)
-    except NotSupported:
-        channel_store_account(channel=channel, account=account)
-        return 0
-    with transaction.atomic():
-        created = engagement_store_direct_messages(workspace=workspace, channel=channel, page=page)
-        if page.cursor != cursor:
-            account.update_settings(**{DIRECT_CURSOR_SETTING: page.cursor})
-        channel_store_account(channel=channel, account=account)
-    return created
+    return _inbox_sync_from_cursor(
+        workspace=workspace,
+        channel=channel,
+        kind=InboxKind.DIRECT_MESSAGES,
+        cursor_setting=DIRECT_CURSOR_SETTING,
+        fetch=lambda connector, account, cursor: connector.fetch_direct_messages(
+            account=account, cursor=cursor
+        ),
+        store=lambda page: engagement_store_direct_messages(workspace=workspace, channel=channel, page=page),
+    )
 
 
 @transaction.atomic

@@ -87,6 +87,16 @@ def test_a_wall_clock_time_with_any_offset_is_refused(api, base, channel, local,
     assert "ohne Zeitverschiebung" in german.content.decode()
 
 
+@pytest.mark.parametrize("local", ["2099-12-01T12:99:00", "2099-02-30T09:00", "2099-12-01T25:00Z"])
+def test_an_impossible_wall_clock_time_is_a_400_not_a_server_error(api, base, channel, local) -> None:
+    # Well-formed but impossible values make Django's parse_datetime raise (found by schemathesis).
+    post = _create(api, base, channel)
+    response = api.post(f"{base}/posts/{post['id']}/schedule/", {"local": local}, format="json")
+    assert response.status_code == 400, response.content
+    assert "local" in str(response.json()), response.json()
+    assert Variant.objects.get(post_id=post["id"]).scheduled_at is None
+
+
 def test_schedule_needs_exactly_one_time(api, base, channel) -> None:
     post = _create(api, base, channel)
     response = api.post(f"{base}/posts/{post['id']}/schedule/", {"now": True, "queue": True}, format="json")

@@ -198,10 +198,14 @@ def test_the_networks_formats_are_offered_checked_stored_and_accepted_by_the_api
     assert bad.status_code == 400
     assert "hologram" in bad.content.decode()
     # A format of another network is accepted by the API (it is registered) but not by this channel's.
+    from django.utils import translation
+
     from resonanz.connectors.base import DraftPart, DraftVariant
     from resonanz.posts.rules import draft_check
 
-    report = draft_check(channel=channel, draft=DraftVariant(parts=[DraftPart(text="x")], format="reel"))
+    # The requests above leave their language active in this thread; the message is checked in English.
+    with translation.override("en"):
+        report = draft_check(channel=channel, draft=DraftVariant(parts=[DraftPart(text="x")], format="reel"))
     assert [i.code for i in report.issues] == ["invalid_format"]
     assert "Tinynet has no format “reel”." in report.issues[0].message
     networks = api.get(f"{base}/networks/").json()

@@ -53,7 +53,7 @@ from resonanz.connectors.registry import network_slugs, network_spec
 from resonanz.engagement.models import Conversation, Message, Note, SavedReply
 from resonanz.leads import services as lead_services
 from resonanz.links.services import link_create
-from resonanz.listening.models import Mention, SavedQuery, Source
+from resonanz.listening.models import Alert, Mention, Reshare, SavedQuery, Source
 from resonanz.notifications.models import Notification
 from resonanz.notifications.services import notification_send
 from resonanz.posts import public_media
@@ -231,6 +231,7 @@ class World:
     query_id: int
     source_id: int
     mention_id: int
+    alert_id: int
     offer_id: int
     lead_form_id: int
     lead_form_slug: str
@@ -293,6 +294,7 @@ class World:
             "query_id": self.query_id,
             "source_id": self.source_id,
             "mention_id": self.mention_id,
+            "alert_id": self.alert_id,
             "offer_id": self.offer_id,
             "form_id": self.lead_form_id,
             "page_id": self.bio_page_id,
@@ -458,6 +460,26 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         published_at=timezone.now(),
         sentiment="negative",
     )
+    # An early-warning alert for the mention's hour, with a reshare whose author and text carry payloads.
+    alert = Alert.objects.create(
+        workspace=workspace,
+        hour_start=mention.published_at.replace(minute=0, second=0, microsecond=0),
+        negative_count=6,
+        total_count=8,
+        baseline_count=1.0,
+        baseline_share=0.2,
+    )
+    Reshare.objects.create(
+        workspace=workspace,
+        mention=mention,
+        remote_id="r1",
+        subject_remote_id="m1",
+        kind="quote",
+        author=f"R {PAYLOAD}",
+        text=f"Q {PAYLOAD}",
+        reshared_at=timezone.now(),
+        first_seen_at=timezone.now(),
+    )
     # Advocacy: an offer of the post whose suggested text carries a payload.
     offer = AdvocacyOffer.objects.create(
         workspace=workspace, post=post, suggested_texts={channel.network: f"S {PAYLOAD}"}, created_by=owner
@@ -541,6 +563,7 @@ def world(workspace: Workspace, other_workspace: Workspace, owner: User, make_ch
         query_id=query.pk,
         source_id=source.pk,
         mention_id=mention.pk,
+        alert_id=alert.pk,
         membership_id=workspace.memberships.get(user=owner).pk,
         invitation_id=invitation.invitation.pk,
         invitation_secret=invitation.secret,
