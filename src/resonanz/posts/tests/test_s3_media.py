@@ -4,8 +4,12 @@ refuse a changed signature; the public-media check says whether the networks can
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +23,8 @@ from resonanz.posts.s3_media import S3MediaHost
 from resonanz.posts.services import media_asset_create
 from resonanz.posts.tests.test_composer_media import png_bytes
 from testsupport.servers.s3 import S3TestServer
+
+SRC = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +128,50 @@ def test_the_check_says_whether_public_media_will_work(settings: Any, s3_server:
     settings.RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE = False
     settings.RESONANZ_S3_ENDPOINT_URL = "https://fsn1.your-objectstorage.com"
     assert public_media_check(None) == []
+
+
+def _settings_of(env: dict[str, str], tmp_path: Any) -> list[str]:
+    code = (
+        "from django.conf import settings as s;"
+        "d = s.STORAGES['default']; o = d.get('OPTIONS', {});"
+        "print(d['BACKEND']); print(s.RESONANZ_MEDIA_HOST);"
+        "print(o.get('endpoint_url')); print(o.get('querystring_expire'))"
+    )
+    clean = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(SRC),
+        "DJANGO_SETTINGS_MODULE": "resonanz.config.settings.base",
+        "RESONANZ_DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "shell", "--no-imports", "-c", code],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_the_environment_selects_s3_and_the_embedded_default_stays(tmp_path: Any) -> None:
+    assert _settings_of({}, tmp_path) == [
+        "django.core.files.storage.FileSystemStorage",
+        "resonanz.posts.public_media.SignedMediaHost",
+        "None",
+        "None",
+    ]
+    s3 = {
+        "RESONANZ_S3_BUCKET": "resonanz-media",
+        "RESONANZ_S3_ENDPOINT_URL": "https://fsn1.your-objectstorage.com",
+        "RESONANZ_S3_MEDIA_MAX_AGE": "7200",
+    }
+    assert _settings_of(s3, tmp_path) == [
+        "storages.backends.s3.S3Storage",
+        "resonanz.posts.s3_media.S3MediaHost",
+        "https://fsn1.your-objectstorage.com",
+        "7200",
+    ]
+    own = {**s3, "RESONANZ_MEDIA_HOST": "resonanz.posts.public_media.SignedMediaHost"}
+    assert _settings_of(own, tmp_path)[1] == "resonanz.posts.public_media.SignedMediaHost"
