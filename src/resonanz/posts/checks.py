@@ -18,11 +18,10 @@ from django.core.checks import CheckMessage, register
 
 from resonanz.connectors.base.media import unreachable_reason
 
-from .s3_media import s3_configured
+from .s3_media import S3MediaHost, s3_configured
 
 SIGNED_HOST = "resonanz.posts.public_media.SignedMediaHost"
 S3_HOST = "resonanz.posts.s3_media.S3MediaHost"
-AWS_ENDPOINT = "https://s3.amazonaws.com"
 
 FIX = (
     "Set RESONANZ_PUBLIC_URL to the https address where the internet reaches this Resonanz (on a laptop: "
@@ -45,8 +44,7 @@ def public_media_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                     id="resonanz.W102",
                 )
             ]
-        domain = str(settings.RESONANZ_S3_CUSTOM_DOMAIN or "")
-        endpoint = f"https://{domain}" if domain else str(settings.RESONANZ_S3_ENDPOINT_URL or AWS_ENDPOINT)
+        endpoint = S3MediaHost().base_address()
         reason = unreachable_reason(endpoint)
         if reason and not (allow_private and reason in ("loopback", "private")):
             return [

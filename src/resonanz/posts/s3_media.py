@@ -20,6 +20,8 @@ from django.core.files.storage import default_storage
 
 from .public_media import public_media_name
 
+AWS_ENDPOINT = "https://s3.amazonaws.com"  # boto3's default when no endpoint is set
+
 
 def s3_configured() -> bool:
     """Whether the default storage is an S3 bucket (``RESONANZ_S3_BUCKET``)."""
@@ -29,6 +31,15 @@ def s3_configured() -> bool:
 
 class S3MediaHost:
     """``connectors.base.media.MediaHost`` on a presigned URL of the S3 bucket."""
+
+    address_setting = "RESONANZ_S3_ENDPOINT_URL"  # named when the address cannot be reached from outside
+
+    def base_address(self) -> str:
+        """Where the presigned addresses point: the custom domain, the endpoint, or AWS."""
+        if not s3_configured():
+            return ""
+        domain = str(settings.RESONANZ_S3_CUSTOM_DOMAIN or "")
+        return f"https://{domain}" if domain else str(settings.RESONANZ_S3_ENDPOINT_URL or AWS_ENDPOINT)
 
     def public_url(self, *, data: bytes, mime_type: str, filename: str = "") -> str:
         if not s3_configured():
