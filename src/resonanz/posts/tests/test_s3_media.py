@@ -9,8 +9,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -82,10 +84,14 @@ def test_the_presigned_address_serves_the_bytes_and_refuses_a_changed_signature(
 
 
 def test_the_presigned_address_expires(s3: S3TestServer, settings: Any) -> None:
-    settings.RESONANZ_S3_MEDIA_MAX_AGE = 1
+    settings.RESONANZ_S3_MEDIA_MAX_AGE = 3
     url = S3MediaHost().public_url(data=b"\xff\xd8\xff-short-lived", mime_type="image/jpeg")
+    assert "X-Amz-Expires=3&" in url
     assert httpx.get(url).status_code == 200
-    time.sleep(2.1)
+    # X-Amz-Date has whole seconds: wait until one second past its end.
+    signed = dict(parse_qsl(url.split("?", 1)[1]))["X-Amz-Date"]
+    signed_at = datetime.strptime(signed, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+    time.sleep(max(0.0, signed_at + 3 + 1 - time.time()))
     expired = httpx.get(url)
     assert expired.status_code == 403
     assert b"Request has expired" in expired.content
