@@ -21,7 +21,7 @@ def test_a_fetching_network_without_a_public_address_is_warned_about_in_german(
     make_channel("instagram", base_url="https://graph.facebook.com", handle="shop")
     html = _page(owner_client, workspace)
     assert 'id="public-media-warning"' in html
-    assert "Instagram download pictures and videos" in html
+    assert "Posts with pictures or videos to Instagram will fail" in html
     assert "set RESONANZ_PUBLIC_URL to an address the internet reaches" in html
     with translation.override("de"):
         german = str(
@@ -29,7 +29,7 @@ def test_a_fetching_network_without_a_public_address_is_warned_about_in_german(
                 reverse("web:channels", args=[workspace.pk]), headers={"accept-language": "de"}
             ).content.decode()
         )
-    assert "Instagram laden Bilder und Videos" in german
+    assert "Beiträge mit Bildern oder Videos an Instagram werden scheitern" in german
     settings.RESONANZ_PUBLIC_URL = "http://127.0.0.1:8000"
     assert 'id="public-media-warning"' in _page(owner_client, workspace)
     settings.RESONANZ_PUBLIC_URL = "https://social.example.de"
