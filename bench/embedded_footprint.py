@@ -91,12 +91,8 @@ def _cmdline(pid: int) -> str:
 def memory(root: int) -> dict[str, Any]:
     pids = process_tree(root)
     procs: list[dict[str, Any]] = [
-        {
-            "pid": pid,
-            "cmd": _cmdline(pid),
-            "rss_mb": round(_status_kb(pid, "VmRSS") / 1024, 1),
-            "pss_mb": round(_pss_kb(pid) / 1024, 1),
-        }
+        {"pid": pid, "cmd": _cmdline(pid), "rss_mb": round(_status_kb(pid, "VmRSS") / 1024, 1),
+         "pss_mb": round(_pss_kb(pid) / 1024, 1)}
         for pid in pids
     ]
     return {
@@ -117,45 +113,18 @@ def is_alive(pid: int) -> bool:
 
 class UpProcess:
     def __init__(self, data_dir: Path, port: int, log: Path) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k
-            not in {
-                "DATABASE_URL",
-                "REDIS_URL",
-                "RESONANZ_DATA_DIR",
-                "RESONANZ_ENV",
-                "DJANGO_SETTINGS_MODULE",
-                "RESONANZ_REDIS_PREFIX",
-            }
-        }
-        env |= {
-            "RESONANZ_ADMIN_EMAIL": "bench@example.com",
-            "RESONANZ_ADMIN_PASSWORD": "bench-password-123",
-            "PYTHONUNBUFFERED": "1",
-        }
+        env = {k: v for k, v in os.environ.items()
+               if k not in {"DATABASE_URL", "REDIS_URL", "RESONANZ_DATA_DIR", "RESONANZ_ENV",
+                            "DJANGO_SETTINGS_MODULE", "RESONANZ_REDIS_PREFIX"}}
+        env |= {"RESONANZ_ADMIN_EMAIL": "bench@example.com", "RESONANZ_ADMIN_PASSWORD": "bench-password-123",
+                "PYTHONUNBUFFERED": "1"}
         self.lines: list[tuple[float, str]] = []
         self.started = time.perf_counter()
         self.log = log.open("w")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "resonanz",
-                "up",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data_dir),
-            ],
-            env=env,
-            cwd=data_dir,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            [sys.executable, "-m", "resonanz", "up", "--host", "127.0.0.1", "--port", str(port),
+             "--data-dir", str(data_dir)],
+            env=env, cwd=data_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -224,9 +193,8 @@ def stop(up: UpProcess, *, to_group: bool) -> dict[str, Any]:
     }
 
 
-def one_start(
-    data_dir: Path, label: str, *, idle: float, measure_memory: bool, to_group: bool, limit: float
-) -> dict[str, Any]:
+def one_start(data_dir: Path, label: str, *, idle: float, measure_memory: bool, to_group: bool,
+              limit: float) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/accounts/login/"
     up = UpProcess(data_dir, port, ARTIFACTS / "logs" / f"up-{label}.log")
@@ -249,9 +217,8 @@ def one_start(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idling before measuring memory")
     parser.add_argument("--limit", type=float, default=120.0, help="give up waiting for a page after this")
     parser.add_argument("--json", type=Path, default=ARTIFACTS / "embedded_footprint.json")
@@ -259,17 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
     data_dir = Path(tempfile.mkdtemp(prefix="resonanz-footprint-"))
-    result: dict[str, Any] = {
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpus": os.cpu_count(),
-    }
+    result: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                              "cpus": os.cpu_count()}
     try:
-        result["cold"] = one_start(
-            data_dir, "cold", idle=ns.idle, measure_memory=True, to_group=True, limit=ns.limit
-        )
-        result["warm"] = one_start(
-            data_dir, "warm", idle=ns.idle, measure_memory=False, to_group=False, limit=ns.limit
-        )
+        result["cold"] = one_start(data_dir, "cold", idle=ns.idle, measure_memory=True, to_group=True,
+                                   limit=ns.limit)
+        result["warm"] = one_start(data_dir, "warm", idle=ns.idle, measure_memory=False, to_group=False,
+                                   limit=ns.limit)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

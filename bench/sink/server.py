@@ -65,13 +65,8 @@ class Store:
             return self.posts[self.by_key[key]], False
         post_id = str(len(self.posts) + 1)
         text = str(body.get("text", ""))
-        post = {
-            "id": post_id,
-            "url": f"{self.base_url}/posts/{post_id}",
-            "key": key,
-            "text": text,
-            "reply_to": body.get("reply_to"),
-        }
+        post = {"id": post_id, "url": f"{self.base_url}/posts/{post_id}", "key": key, "text": text,
+                "reply_to": body.get("reply_to")}
         self.posts[post_id] = post
         if key:
             self.by_key[key] = post_id
@@ -166,9 +161,8 @@ class SinkServer:
             with contextlib.suppress(Exception):
                 writer.close()
 
-    async def dispatch(
-        self, method: str, target: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, Any] | None:
+    async def dispatch(self, method: str, target: str, headers: dict[str, str], body: bytes
+                       ) -> tuple[int, Any] | None:
         store = self.store
         url = urlsplit(target)
         path = url.path.rstrip("/")
@@ -212,9 +206,8 @@ class SinkServer:
         return 404, {"error": "not found"}
 
 
-async def serve(
-    host: str, port: int, max_seconds: float, latency: float, fault_rate: float, parent_pid: int | None
-) -> None:
+async def serve(host: str, port: int, max_seconds: float, latency: float, fault_rate: float,
+                parent_pid: int | None) -> None:
     sink = SinkServer(latency=latency, fault_rate=fault_rate)
     server = await asyncio.start_server(sink.handle, host, port, backlog=1024, limit=MAX_HEADER_BYTES)
     real_port = server.sockets[0].getsockname()[1]
@@ -242,9 +235,8 @@ async def serve(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = a free port")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="stop by itself after this long")
@@ -282,32 +274,16 @@ class SinkProcess:
                 self.process.wait()
 
 
-def start_sink(
-    *, max_seconds: float = 900.0, latency_ms: float = 0.0, fault_rate: float = 0.0, log: Path | None = None
-) -> SinkProcess:
+def start_sink(*, max_seconds: float = 900.0, latency_ms: float = 0.0, fault_rate: float = 0.0,
+               log: Path | None = None) -> SinkProcess:
     """Start the sink in its own process (own session, so a terminal Ctrl-C reaches only our driver)."""
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
     stderr = log.open("ab") if log else subprocess.DEVNULL
     process = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--port",
-            "0",
-            "--max-seconds",
-            str(max_seconds),
-            "--latency-ms",
-            str(latency_ms),
-            "--fault-rate",
-            str(fault_rate),
-            "--parent-pid",
-            str(os.getpid()),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-        start_new_session=True,
+        [sys.executable, str(Path(__file__).resolve()), "--port", "0", "--max-seconds", str(max_seconds),
+         "--latency-ms", str(latency_ms), "--fault-rate", str(fault_rate), "--parent-pid", str(os.getpid())],
+        stdout=subprocess.PIPE, stderr=stderr, text=True, start_new_session=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()  # the server prints its port first thing

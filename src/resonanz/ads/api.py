@@ -258,7 +258,9 @@ class FiguresApi(WorkspaceAPIView):
         since, until = _period(request)
         group: Group = "post" if request.query_params.get("group") == "post" else "campaign"
 
-        rows = ad_figures(workspace=self.workspace, since=since, until=until, group=group)
+        rows = ad_figures(
+            workspace=self.workspace, since=since, until=until, group=group
+        )
         return Response([AdFiguresSerializer(row).data for row in rows])
 
 

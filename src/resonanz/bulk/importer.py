@@ -261,7 +261,7 @@ def read_records(data: bytes) -> tuple[str, str, list[list[str]]]:
             _(
                 "Line %(line)s: a quotation mark in this row is not closed, or more text follows "
                 "the closing one. Close the quote, or write a quotation mark inside a text as two "
-                '(""); nothing was imported.'
+                "(\"\"); nothing was imported."
             )
             % {"line": exc.line},
         ) from exc
@@ -344,10 +344,8 @@ def parse_visibility(value: str) -> str:
     visibility = known.get(csv_header_normalise(name=value))
     if visibility is None:
         # Each value with its label in the reader's language: the cell may hold either (or an alias).
-        values = ", ".join(
-            f"{label} ({value})" if label.casefold() != value else value
-            for value, label in _visibility_labels().items()
-        )
+        values = ", ".join(f"{label} ({value})" if label.casefold() != value else value
+                           for value, label in _visibility_labels().items())
         raise ValueError(
             _("“%(value)s” is not a visibility. Use one of: %(values)s.") % {"value": value, "values": values}
         )

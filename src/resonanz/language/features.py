@@ -25,32 +25,9 @@ CLAUSE_END = frozenset({".", ",", ";", ":", "(", ")"})
 # ("don't", "isn't") are negators as a whole token.
 NEGATORS = frozenset(
     {
-        "nicht",
-        "kein",
-        "keine",
-        "keinen",
-        "keinem",
-        "keiner",
-        "keines",
-        "nie",
-        "niemals",
-        "nichts",
-        "niemand",
-        "weder",
-        "ohne",
-        "not",
-        "no",
-        "never",
-        "nothing",
-        "nobody",
-        "none",
-        "neither",
-        "nor",
-        "without",
-        "cannot",
-        "hardly",
-        "barely",
-        "kaum",
+        "nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals", "nichts",
+        "niemand", "weder", "ohne", "not", "no", "never", "nothing", "nobody", "none", "neither", "nor",
+        "without", "cannot", "hardly", "barely", "kaum",
     }
 )
 NEGATION_SCOPE = 3

@@ -67,7 +67,6 @@ from .models import AttemptOutcome, PublishAttempt
 
 logger = logging.getLogger(__name__)
 
-
 @functools.cache
 def _executor() -> ThreadPoolExecutor:
     """One pool per process for the batches' network calls (threads wait on sockets, not the GIL)."""
@@ -284,10 +283,8 @@ def _load(ids: list[int]) -> tuple[list[Variant], dict[int, list[VariantPart]], 
     media: dict[int, list[PartMedia]] = defaultdict(list)
     first_parts = [p[0].pk for p in parts.values() if len(p) == 1]
     if first_parts:
-        for pm in (
-            PartMedia.objects.filter(part_id__in=first_parts)
-            .select_related("asset")
-            .order_by("part_id", "position")
+        for pm in PartMedia.objects.filter(part_id__in=first_parts).select_related("asset").order_by(
+            "part_id", "position"
         ):
             media[pm.part_id].append(pm)
     return variants, parts, media
@@ -332,7 +329,9 @@ def _insert_events(rows: list[tuple[int, int, str, str]], at: datetime) -> None:
     if not rows:
         return
     stamp = _dt(at)
-    values_sql, params = _values([(post_id, vid, kind, msg, "{}", stamp) for post_id, vid, kind, msg in rows])
+    values_sql, params = _values(
+        [(post_id, vid, kind, msg, "{}", stamp) for post_id, vid, kind, msg in rows]
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_q(PostEvent._meta.db_table)} "
@@ -420,7 +419,10 @@ def _record_successes(jobs: list[_Job]) -> None:
             variant_rows,
         )
         _insert_events(
-            [(job.variant.post_id, job.variant.pk, "published", _ref_url(job)) for job in jobs],
+            [
+                (job.variant.post_id, job.variant.pk, "published", _ref_url(job))
+                for job in jobs
+            ],
             now,
         )
         first_comment_steps_create(variants=[job.variant for job in jobs])
@@ -610,7 +612,9 @@ def _wait_and_record(futures: list[Future[None]], jobs: list[_Job]) -> None:
     while True:
         _done, pending = wait(pending, timeout=1.0)
         ready = [
-            job for job in jobs if isinstance(job.result, PublishedRef) and job.variant.pk not in recorded
+            job
+            for job in jobs
+            if isinstance(job.result, PublishedRef) and job.variant.pk not in recorded
         ]
         if ready:
             _record_successes(ready)

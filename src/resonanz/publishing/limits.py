@@ -69,13 +69,8 @@ def _acquire_redis(network: str, want: int, ttl: int) -> tuple[int, Any]:
     client, script = _redis_script(settings.REDIS_URL)
     member = uuid.uuid4().hex
     now = time.time()
-    got = int(
-        script(
-            keys=[_redis_key(network)],
-            args=[now, now + ttl, network_cap(network), want, member],
-            client=client,
-        )
-    )
+    got = int(script(keys=[_redis_key(network)], args=[now, now + ttl, network_cap(network), want, member],
+                     client=client))
     return got, (member, got)
 
 

@@ -384,6 +384,7 @@ def test_quoted_texts_over_several_lines_and_quotes_inside_plain_texts_still_imp
     assert all(row.ok for row in parsed.rows)
 
 
+
 def test_a_wrong_visibility_lists_the_values_with_their_labels_in_the_readers_language() -> None:
     from django.utils import translation
 

@@ -72,11 +72,8 @@ def test_reasons_name_the_decisive_word(text, word):
 
 @pytest.mark.parametrize(
     ("text", "reason"),
-    [
-        ("Ich finde das nicht gut.", "nicht gut"),
-        ("Das gefällt mir nicht.", "gefällt nicht"),
-        ("I don't like it.", "don't like"),
-    ],
+    [("Ich finde das nicht gut.", "nicht gut"), ("Das gefällt mir nicht.", "gefällt nicht"),
+     ("I don't like it.", "don't like")],
 )
 def test_a_negated_word_is_explained_with_its_negator(text, reason):
     result = sentiment_classify(text=text)

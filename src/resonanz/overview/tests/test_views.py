@@ -92,9 +92,15 @@ def test_empty_workspace_dashboard_says_what_to_do_first_in_german(
 ) -> None:
     html = login(owner, "de").get(reverse("web:dashboard", args=[workspace.pk])).content.decode()
     assert 'id="first-steps"' in html
-    assert "Kanal verbinden" in html
-    assert "Veröffentlichungszeiten festlegen" in html
-    assert "Team einladen" in html
+    assert (
+        "Kanal verbinden" in html
+    )
+    assert (
+        "Veröffentlichungszeiten festlegen" in html
+    )
+    assert (
+        "Team einladen" in html
+    )
     assert reverse("web:channels", args=[workspace.pk]) in html
     assert reverse("web:members", args=[workspace.pk]) in html
 

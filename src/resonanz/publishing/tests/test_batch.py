@@ -168,7 +168,9 @@ def test_errors_in_a_batch_take_the_per_variant_rules(masto, masto_channel, fast
     """One call rejected (422: failed with the network's message), one 503 (retry later), the rest
     published — in the same batch, each with its own outcome."""
     ids = _due_variants(masto_channel, 4, text="Gemischt")
-    masto.fail_next("/api/v1/statuses", status=422, method="POST", body={"error": "Validation failed: Nope"})
+    masto.fail_next(
+        "/api/v1/statuses", status=422, method="POST", body={"error": "Validation failed: Nope"}
+    )
     masto.fail_next("/api/v1/statuses", status=503, method="POST")
     results = variants_publish_batch(limit=10)
     outcomes = sorted(r.outcome for r in results.values())

@@ -43,9 +43,8 @@ def workspace_urls(ws_id: int, post_id: int, channel_id: int) -> list[tuple[str,
 
 @pytest.fixture
 def post(workspace, owner, mastodon):
-    return post_create(
-        workspace=workspace, author=owner, data=PostInput(text="Hallo Welt", channel_ids=[mastodon.pk])
-    )
+    return post_create(workspace=workspace, author=owner,
+                       data=PostInput(text="Hallo Welt", channel_ids=[mastodon.pk]))
 
 
 def test_anonymous_is_sent_to_login(client: Client, workspace) -> None:
@@ -78,18 +77,15 @@ def test_stranger_gets_404_everywhere(workspace, post, mastodon, other_workspace
 def test_objects_of_another_workspace_are_404(owner_client, workspace, other_workspace, make_channel) -> None:
     stranger = other_workspace.memberships.get().user
     channel = make_channel("mastodon", handle="foreign", ws=other_workspace)
-    foreign = post_create(
-        workspace=other_workspace, author=stranger, data=PostInput(text="Fremd", channel_ids=[channel.pk])
-    )
+    foreign = post_create(workspace=other_workspace, author=stranger,
+                          data=PostInput(text="Fremd", channel_ids=[channel.pk]))
     for name in ["web:post_detail", "web:post_edit"]:
         assert owner_client.get(reverse(name, args=[workspace.pk, foreign.pk])).status_code == 404
     cancel = reverse("web:post_action", args=[workspace.pk, foreign.pk, "cancel"])
     assert owner_client.post(cancel).status_code == 404
     # Someone else's channel cannot be smuggled into a post either.
-    response = owner_client.post(
-        reverse("web:post_new", args=[workspace.pk]),
-        {"text": "x", "channels": [channel.pk], "action": "draft"},
-    )
+    response = owner_client.post(reverse("web:post_new", args=[workspace.pk]),
+                                 {"text": "x", "channels": [channel.pk], "action": "draft"})
     assert response.status_code == 400
     assert not workspace.posts.exists()
 
@@ -100,19 +96,14 @@ def test_analyst_reads_but_cannot_write(workspace, post, mastodon, member, login
     for name in reads:
         assert client.get(reverse(name, args=[workspace.pk])).status_code == 200
     assert client.get(reverse("web:post_detail", args=[workspace.pk, post.pk])).status_code == 200
-    forbidden = [
-        (m, u)
-        for m, u in workspace_urls(workspace.pk, post.pk, mastodon.pk)
-        if m == "post" or "new" in u or "edit" in u or "parts" in u
-    ]
+    forbidden = [(m, u) for m, u in workspace_urls(workspace.pk, post.pk, mastodon.pk)
+                 if m == "post" or "new" in u or "edit" in u or "parts" in u]
     for method, url in forbidden:
         assert getattr(client, method)(url).status_code == 403, (method, url)
     # The composer POST in particular: nothing is created.
     before = workspace.posts.count()
-    response = client.post(
-        reverse("web:post_new", args=[workspace.pk]),
-        {"text": "nope", "channels": [mastodon.pk], "action": "draft"},
-    )
+    response = client.post(reverse("web:post_new", args=[workspace.pk]),
+                           {"text": "nope", "channels": [mastodon.pk], "action": "draft"})
     assert response.status_code == 403
     assert workspace.posts.count() == before
     # The layout offers no "New post" to an analyst.
@@ -120,16 +111,13 @@ def test_analyst_reads_but_cannot_write(workspace, post, mastodon, member, login
     assert 'id="nav-new-post"' not in page
 
 
-def test_dashboard_lists_scheduled_failed_and_reconnect(
-    workspace, owner, owner_client, post, mastodon, make_channel
-) -> None:
+def test_dashboard_lists_scheduled_failed_and_reconnect(workspace, owner, owner_client, post, mastodon,
+                                                        make_channel) -> None:
     post_schedule_local(workspace=workspace, post=post, actor=owner, local=datetime(2099, 12, 1, 9, 0))
-    failed = post_create(
-        workspace=workspace, author=owner, data=PostInput(text="Kaputt", channel_ids=[mastodon.pk])
-    )
-    Variant.objects.filter(post=failed).update(
-        status=VariantStatus.FAILED, last_error="Rate limit exceeded (429)"
-    )
+    failed = post_create(workspace=workspace, author=owner,
+                         data=PostInput(text="Kaputt", channel_ids=[mastodon.pk]))
+    Variant.objects.filter(post=failed).update(status=VariantStatus.FAILED,
+                                               last_error="Rate limit exceeded (429)")
     failed.status = PostStatus.FAILED
     failed.save()
     broken = make_channel("bluesky", handle="broken.bsky.social")
@@ -151,9 +139,8 @@ def test_dashboard_lists_scheduled_failed_and_reconnect(
 
 
 def test_posts_list_filters_by_status(workspace, owner, owner_client, post, mastodon) -> None:
-    other = post_create(
-        workspace=workspace, author=owner, data=PostInput(text="Geplant", channel_ids=[mastodon.pk])
-    )
+    other = post_create(workspace=workspace, author=owner,
+                        data=PostInput(text="Geplant", channel_ids=[mastodon.pk]))
     post_schedule_local(workspace=workspace, post=other, actor=owner, local=datetime(2099, 6, 1, 12, 0))
     url = reverse("web:posts", args=[workspace.pk])
     everything = owner_client.get(url).content.decode()
@@ -183,9 +170,8 @@ def test_user_content_is_escaped(workspace, owner, owner_client, make_channel) -
         html = owner_client.get(url).content.decode()
         assert XSS not in html, url
         assert ESCAPED in html or "&lt;script&gt;" in html, url
-    check = owner_client.post(
-        reverse("web:post_check", args=[workspace.pk]), {"text": XSS, "channels": [channel.pk]}
-    ).content.decode()
+    check = owner_client.post(reverse("web:post_check", args=[workspace.pk]),
+                              {"text": XSS, "channels": [channel.pk]}).content.decode()
     assert XSS not in check
     assert "&lt;script&gt;" in check
 
@@ -220,12 +206,10 @@ def test_language_switch(owner_client: Client, workspace) -> None:
     assert '<html lang="de">' in owner_client.get(dashboard).content.decode()
 
 
-def test_workspace_switcher_lists_only_own_workspaces(
-    workspace, owner, owner_client, other_workspace
-) -> None:
-    second = workspace_create(
-        organisation=organisation_create(name="Zweite", owner=owner), name="Brand B", owner=owner
-    )
+def test_workspace_switcher_lists_only_own_workspaces(workspace, owner, owner_client,
+                                                      other_workspace) -> None:
+    second = workspace_create(organisation=organisation_create(name="Zweite", owner=owner), name="Brand B",
+                              owner=owner)
     html = owner_client.get(reverse("web:dashboard", args=[workspace.pk])).content.decode()
     assert reverse("web:dashboard", args=[second.pk]) in html
     assert "Brand Z" not in html
