@@ -32,6 +32,7 @@ from resonanz.channels.services import (
     channel_disconnect,
     channel_verify,
 )
+from resonanz.connectors.base.media import media_address_problem, media_address_setting
 from resonanz.connectors.base.spec import ConnectMethod, ConnectSpec
 from resonanz.connectors.registry import (
     UnknownNetwork,
@@ -103,12 +104,21 @@ def _channels_page(
             lines = slot_lines([(s.weekday, s.time.strftime("%H:%M")) for s in channel.queue_slots.all()])
             form = QueueSlotsForm(initial={"slots": lines}, prefix=f"slots-{channel.pk}")
         rows.append({"channel": channel, "slot_form": form})
+    # Networks that download media from an address of ours (connectors/base/media.py): say before the
+    # first post fails when that address cannot be reached from outside, and which setting fixes it.
+    fetching = sorted(
+        {c.network for c in channels if network_spec(c.network).media.fetched_from_url}, key=str
+    )
+    media_problem = media_address_problem() if fetching else ""
     return _render(
         request,
         scope,
         "channels/list.html",
         {
             "rows": rows,
+            "media_problem": media_problem,
+            "media_setting": media_address_setting() if media_problem else "",
+            "media_networks": [network_spec(n).brand.display_name for n in fetching],
             "connect_boxes": _connect_boxes(connect_form) if scope.can(Action.MANAGE_CHANNELS) else [],
         },
         status=status,

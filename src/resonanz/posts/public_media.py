@@ -46,6 +46,11 @@ def public_media_url(*, name: str) -> str:
 class SignedMediaHost:
     """``connectors.base.media.MediaHost`` on Resonanz's own public address."""
 
+    address_setting = "RESONANZ_PUBLIC_URL"  # named when the address cannot be reached from outside
+
+    def base_address(self) -> str:
+        return str(getattr(settings, "RESONANZ_PUBLIC_URL", "") or "")
+
     def public_url(self, *, data: bytes, mime_type: str, filename: str = "") -> str:
         if not str(getattr(settings, "RESONANZ_PUBLIC_URL", "") or ""):
             return ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -264,7 +265,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("RESONANZ_MEDIA_ROOT", DATA_DIR / "media"))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -392,7 +393,48 @@ RESONANZ_CONNECTORS = {
 # RESONANZ_PUBLIC_URL to the address the internet reaches it at (docs/operations.md, "Public media URL").
 RESONANZ_PUBLIC_URL = os.environ.get("RESONANZ_PUBLIC_URL", "")
 RESONANZ_PUBLIC_MEDIA_MAX_AGE = int(os.environ.get("RESONANZ_PUBLIC_MEDIA_MAX_AGE", str(2 * 86400)))
-RESONANZ_MEDIA_HOST = "resonanz.posts.public_media.SignedMediaHost"
+# S3-compatible object storage (AWS S3, MinIO, Hetzner or IONOS Object Storage; docs/operations.md,
+# "S3 media storage"): when a bucket is named, uploaded media go there (django-storages' S3Storage) and the
+# networks fetch a presigned, expiring GET URL of the bucket (posts/s3_media.py) instead of an address of
+# this Resonanz. Unset (the embedded default): the file system and the signed Resonanz address.
+RESONANZ_S3_BUCKET = os.environ.get("RESONANZ_S3_BUCKET", "")
+RESONANZ_S3_ENDPOINT_URL = os.environ.get("RESONANZ_S3_ENDPOINT_URL", "")  # "" = AWS
+RESONANZ_S3_REGION = os.environ.get("RESONANZ_S3_REGION", "")
+RESONANZ_S3_ACCESS_KEY_ID = os.environ.get("RESONANZ_S3_ACCESS_KEY_ID", "")
+RESONANZ_S3_SECRET_ACCESS_KEY = os.environ.get("RESONANZ_S3_SECRET_ACCESS_KEY", "")
+# A domain in front of the bucket (CDN): django-storages then builds unsigned addresses on it, so the
+# bucket (or the CDN) must serve public/ without a signature.
+RESONANZ_S3_CUSTOM_DOMAIN = os.environ.get("RESONANZ_S3_CUSTOM_DOMAIN", "")
+RESONANZ_S3_ADDRESSING_STYLE = os.environ.get("RESONANZ_S3_ADDRESSING_STYLE", "")  # "path" / "virtual"
+# Lifetime of a presigned address (seconds); SigV4 allows at most 7 days.
+RESONANZ_S3_MEDIA_MAX_AGE = int(
+    os.environ.get("RESONANZ_S3_MEDIA_MAX_AGE", str(RESONANZ_PUBLIC_MEDIA_MAX_AGE))
+)
+if RESONANZ_S3_BUCKET:
+    # https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html (settings by OPTIONS key)
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": RESONANZ_S3_BUCKET,
+            "endpoint_url": RESONANZ_S3_ENDPOINT_URL or None,
+            "region_name": RESONANZ_S3_REGION or None,
+            "access_key": RESONANZ_S3_ACCESS_KEY_ID or None,
+            "secret_key": RESONANZ_S3_SECRET_ACCESS_KEY or None,
+            "custom_domain": RESONANZ_S3_CUSTOM_DOMAIN or None,
+            "addressing_style": RESONANZ_S3_ADDRESSING_STYLE or None,
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": RESONANZ_S3_MEDIA_MAX_AGE,
+            "default_acl": None,  # private objects; the bucket's policy decides (presigned GETs)
+            "file_overwrite": False,
+        },
+    }
+# The MediaHost the connectors ask for addresses (connectors/base/media.py); the environment overrides.
+RESONANZ_MEDIA_HOST = os.environ.get("RESONANZ_MEDIA_HOST") or (
+    "resonanz.posts.s3_media.S3MediaHost"
+    if RESONANZ_S3_BUCKET
+    else "resonanz.posts.public_media.SignedMediaHost"
+)
 # Tests and emulators on this machine only: accept a loopback or private RESONANZ_PUBLIC_URL (no real
 # network can fetch from one).
 RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE = False

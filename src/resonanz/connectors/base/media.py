@@ -4,7 +4,9 @@ Some networks take an attachment only as an address they download from. The conn
 for such an address through :func:`media_host` (``settings.RESONANZ_MEDIA_HOST``, a dotted path to a
 :class:`MediaHost`; the default serves a signed, expiring Resonanz URL, see ``posts/public_media.py``), and
 checks with :func:`unreachable_reason` that the address can plausibly be reached from outside before it
-hands it over: a network cannot fetch from ``localhost`` or a private network.
+hands it over: a network cannot fetch from ``localhost`` or a private network. The other host is
+``posts/s3_media.py`` (presigned URLs of an S3-compatible bucket, chosen when ``RESONANZ_S3_BUCKET`` is set);
+its addresses are checked the same way (an endpoint on this machine is as unreachable as a laptop).
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ class MediaHost(Protocol):
         ...
 
 
+# Optional on a MediaHost (read with getattr, so an operator's own host needs neither):
+# ``address_setting`` (str) names the setting that decides its addresses, for the messages;
+# ``base_address()`` (-> str) is where its addresses start, for checks before anything is uploaded.
+
+
 @cache
 def _load(path: str) -> MediaHost:
     host: MediaHost = import_string(path)()
@@ -33,6 +40,24 @@ def _load(path: str) -> MediaHost:
 
 def media_host() -> MediaHost:
     return _load(settings.RESONANZ_MEDIA_HOST)
+
+
+def media_address_setting() -> str:
+    """The setting an operator changes when the media address cannot be reached from outside (named in
+    the connectors' messages): a host's ``address_setting``, else ``RESONANZ_PUBLIC_URL``."""
+    return str(getattr(media_host(), "address_setting", "") or "RESONANZ_PUBLIC_URL")
+
+
+def media_address_problem() -> str:
+    """Why the networks will not reach the configured host's addresses ("" = plausible, or a host that
+    does not tell its ``base_address``); what the start-up check and the channels page say."""
+    base_address = getattr(media_host(), "base_address", None)
+    if base_address is None:
+        return ""
+    reason = unreachable_reason(str(base_address()))
+    if reason in ("loopback", "private") and settings.RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE:
+        return ""
+    return reason
 
 
 def unreachable_reason(url: str) -> str:
@@ -57,4 +82,4 @@ def unreachable_reason(url: str) -> str:
     return ""
 
 
-__all__ = ["MediaHost", "media_host", "unreachable_reason"]
+__all__ = ["MediaHost", "media_address_problem", "media_address_setting", "media_host", "unreachable_reason"]

@@ -198,6 +198,9 @@ class MediaSpec:
     max_items: int = 0  # attachments per post (part) in total
     # Whether a video or audio file may share a post with other attachments.
     mix_video_with_images: bool = True
+    # The network downloads attachments from an address of ours (connectors/base/media.py) instead of
+    # taking an upload: the channels page warns when that address cannot be reached from outside.
+    fetched_from_url: bool = False
 
     def rule(self, kind: MediaKind) -> MediaRule | None:
         return next((r for r in self.rules if r.kind == kind), None)

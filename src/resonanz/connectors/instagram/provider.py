@@ -65,7 +65,7 @@ from resonanz.connectors.base import (
     TextCount,
     ValidationIssue,
 )
-from resonanz.connectors.base.media import media_host, unreachable_reason
+from resonanz.connectors.base.media import media_address_setting, media_host, unreachable_reason
 from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.base.spec import MediaKind, TextUnit
 from resonanz.connectors.facebook import login
@@ -528,10 +528,10 @@ class InstagramConnector(Connector):
         allow_private = self.allow_private_media_urls or settings.RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE
         if reason and not (allow_private and reason in ("loopback", "private")):
             message = gettext(
-                "Instagram must fetch the image from a public address; set RESONANZ_PUBLIC_URL to the "
-                "address where the internet reaches this Resonanz (on a laptop: a tunnel, see "
-                "docs/operations.md). Current address: %(url)s"
-            ) % {"url": url or "-"}
+                "Instagram must fetch the image from a public address; set %(setting)s to an address the "
+                "internet reaches (on a laptop: a tunnel or S3-compatible storage, see docs/operations.md). "
+                "Current address: %(url)s"
+            ) % {"setting": media_address_setting(), "url": url or "-"}
             raise Rejected(f"instagram: media URL not public ({reason}): {url!r}", network_message=message)
         return url
 

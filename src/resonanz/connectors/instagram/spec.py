@@ -90,6 +90,7 @@ SPEC = NetworkSpec(
         ),
     ),
     media=MediaSpec(
+        fetched_from_url=True,  # image_url / video_url: the network downloads (connectors/base/media.py)
         rules=(
             MediaRule(
                 MediaKind.IMAGE,

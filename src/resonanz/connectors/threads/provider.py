@@ -50,7 +50,7 @@ from resonanz.connectors.base import (
     TextCount,
     ValidationIssue,
 )
-from resonanz.connectors.base.media import media_host, unreachable_reason
+from resonanz.connectors.base.media import media_address_setting, media_host, unreachable_reason
 from resonanz.connectors.base.preview import Segment, Span, split
 from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.base.spec import MediaKind, TextUnit
@@ -336,10 +336,10 @@ class ThreadsConnector(Connector):
         allow_private = self.allow_private_media_urls or settings.RESONANZ_PUBLIC_MEDIA_ALLOW_PRIVATE
         if reason and not (allow_private and reason in ("loopback", "private")):
             message = gettext(
-                "Threads must fetch pictures and videos from a public address; set RESONANZ_PUBLIC_URL to "
-                "the address where the internet reaches this Resonanz (see docs/operations.md). Current "
-                "address: %(url)s"
-            ) % {"url": url or "-"}
+                "Threads must fetch pictures and videos from a public address; set %(setting)s to an address "
+                "the internet reaches (on a laptop: a tunnel or S3-compatible storage, see "
+                "docs/operations.md). Current address: %(url)s"
+            ) % {"setting": media_address_setting(), "url": url or "-"}
             raise Rejected(f"threads: media URL not public ({reason}): {url!r}", network_message=message)
         return url
 

@@ -57,6 +57,7 @@ SPEC = NetworkSpec(
         ),
     ),
     media=MediaSpec(
+        fetched_from_url=True,  # image_url / video_url: the network downloads (connectors/base/media.py)
         rules=(
             MediaRule(MediaKind.IMAGE, IMAGE_TYPES, max_bytes=IMAGE_MAX_BYTES, max_per_post=MAX_CAROUSEL),
             MediaRule(

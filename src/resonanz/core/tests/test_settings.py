@@ -21,6 +21,7 @@ DOCUMENTED = {
     "ALLOWED_HOSTS": "resonanz.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://resonanz.example.com",
     "RESONANZ_BASE_URL": "https://resonanz.example.com",
+    "RESONANZ_PUBLIC_URL": "https://resonanz.example.com",
     "EMAIL_HOST": "smtp.example.com",
 }
 
