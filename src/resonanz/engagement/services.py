@@ -835,43 +835,80 @@ INSERT_BATCH = 500
 _PASSED_AS_IS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField)
 
 
-def _rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """``bulk_create`` for the ingest's hot path: one multi-row INSERT … RETURNING the primary keys, the
-    values of plain text, number and foreign-key columns passed as they are (``bulk_create``'s compiler
-    prepared each value through the field: a third of the ingest's Django CPU, bench/ingest.py
-    --profile). Others (dates, JSON) go through ``get_db_prep_save``; ``auto_now_add`` is filled like
-    ``save`` does. No signals, like ``bulk_create``. Both backends return the rows in VALUES order."""
-    if not objs:
-        return
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+def _insert_plan(model: type[models.Model]) -> tuple[list[models.Field[Any, Any]], list[bool], list[Any]]:
+    """The columns ``_rows_insert`` writes, which of them go as they are, and those stamped at insert."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    for obj in objs:
-        for f in stamped:
-            f.pre_save(obj, add=True)
     plain = [
         isinstance(f, _PASSED_AS_IS)
         or (isinstance(f, models.ForeignKey) and isinstance(f.target_field, models.AutoField))
         for f in fields
     ]
+    return fields, plain, stamped
+
+
+def _array_type(field: models.Field[Any, Any]) -> str:
+    # The column's type without its length (varchar[] rather than varchar(500)[]), as Django's own
+    # UNNEST bulk insert does (django/db/backends/postgresql/compiler.py): no truncation in the cast.
+    return f"{str(field.db_type(connection)).split('(')[0]}[]"
+
+
+def _rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """``bulk_create`` for the ingest's hot path: one INSERT … RETURNING the primary keys, the values of
+    plain text, number and foreign-key columns passed as they are (``bulk_create``'s compiler prepared
+    each value through the field: a third of the ingest's Django CPU, bench/ingest.py --profile). Others
+    (dates, JSON) go through ``get_db_prep_save``; ``auto_now_add`` is filled like ``save`` does. No
+    signals, like ``bulk_create``.
+
+    PostgreSQL: ``INSERT … SELECT * FROM unnest(%s::type[], …)``, one array per column, so the statement
+    has as many placeholders as the table has columns whatever the page size: psycopg parses and caches
+    one short query instead of scanning a multi-row VALUES with thousands of ``%s`` on every page (its
+    ``_split_query`` was a fifth of the ingest's CPU), and PostgreSQL plans one small statement. Django
+    6's ``bulk_create`` does the same (``InsertUnnest``). SQLite: the multi-row VALUES in batches (its
+    limit on bound parameters). Both return the rows in the order given (Django relies on it too)."""
+    if not objs:
+        return
+    meta = model._meta
+    fields, plain, stamped = _insert_plan(model)
+    for obj in objs:
+        for f in stamped:
+            f.pre_save(obj, add=True)
     quote = connection.ops.quote_name
     pk = meta.pk
     if pk is None:  # every concrete model has one; for the type checker
         raise TypeError(f"{model.__name__} has no primary key")
-    if len(objs) > INSERT_BATCH:  # SQLite's limit on bound parameters
-        for start in range(0, len(objs), INSERT_BATCH):
-            _rows_insert(model, objs[start : start + INSERT_BATCH])
-        return
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(str(pk.column))}"
-    )
-    params: list[Any] = []
-    for obj in objs:
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{_array_type(f)}" for f in fields)
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT * FROM unnest({arrays}) RETURNING {quote(str(pk.column))}"
+        )
+        params: list[Any] = []
         for f, as_is in zip(fields, plain, strict=True):
-            value = getattr(obj, f.attname)
-            params.append(value if as_is or value is None else f.get_db_prep_save(value, connection))
+            name = f.attname
+            if as_is:
+                params.append([getattr(obj, name) for obj in objs])
+            else:
+                prep = f.get_db_prep_save
+                params.append(
+                    [None if (v := getattr(obj, name)) is None else prep(v, connection) for obj in objs]
+                )
+    else:
+        if len(objs) > INSERT_BATCH:  # SQLite's limit on bound parameters
+            for start in range(0, len(objs), INSERT_BATCH):
+                _rows_insert(model, objs[start : start + INSERT_BATCH])
+            return
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(str(pk.column))}"
+        )
+        params = []
+        for obj in objs:
+            for f, as_is in zip(fields, plain, strict=True):
+                value = getattr(obj, f.attname)
+                params.append(value if as_is or value is None else f.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for obj, (key,) in zip(objs, cursor.fetchall(), strict=True):
@@ -881,21 +918,35 @@ def _rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> Non
 
 
 def _rows_update(model: type[models.Model], objs: Sequence[models.Model], names: Sequence[str]) -> None:
-    """``bulk_update`` for the hot paths: one UPDATE per row by primary key, sent with ``executemany``
-    (psycopg pipelines them; SQLite runs them in one call). ``bulk_update`` builds a CASE over the batch
-    for each column, and building those expressions cost more CPU than judging the texts
-    (bench/ingest.py, profile)."""
+    """``bulk_update`` for the hot paths (``bulk_update`` builds a CASE over the batch for each column,
+    and building those expressions cost more CPU than judging the texts: bench/ingest.py, profile).
+    PostgreSQL: one ``UPDATE … FROM unnest(%s::type[], …)`` joined on the primary key, one statement for
+    all rows; SQLite: one UPDATE per row by primary key with ``executemany`` (one call)."""
     if not objs:
         return
     meta = model._meta
     fields = [cast(models.Field[Any, Any], meta.get_field(name)) for name in names]
     quote = connection.ops.quote_name
-    columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
     pk = meta.pk
     if pk is None:  # every concrete model has one; for the type checker
         raise TypeError(f"{model.__name__} has no primary key")
-    sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(str(pk.column))} = %s"  # noqa: S608
-    rows = [[*(f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields), o.pk] for o in objs]
+    table, key = quote(meta.db_table), quote(str(pk.column))
+    values = [[f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs] for f in fields]
+    if connection.vendor == "postgresql":
+        names_sql = ", ".join(f"c{n}" for n in range(len(fields)))
+        sql = (
+            f"UPDATE {table} SET "  # noqa: S608
+            + ", ".join(f"{quote(str(f.column))} = v.c{n}" for n, f in enumerate(fields))
+            + f" FROM unnest(%s::{_array_type(pk)}, "
+            + ", ".join(f"%s::{_array_type(f)}" for f in fields)
+            + f") AS v(k, {names_sql}) WHERE {table}.{key} = v.k"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [[o.pk for o in objs], *values])
+        return
+    columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    sql = f"UPDATE {table} SET {columns} WHERE {key} = %s"  # noqa: S608
+    rows = [[*(column[i] for column in values), o.pk] for i, o in enumerate(objs)]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
