@@ -536,19 +536,24 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
             "remote_id", flat=True
         )
     )
-    own_posts = set(
-        Variant.objects.filter(
-            channel=channel,
-            status=VariantStatus.PUBLISHED,
-            published_at__gte=timezone.now() - SYNC_WINDOW,
-            remote_id__in=parents,
-        ).values_list("remote_id", flat=True)
-    )
-    reply_threads = set(
-        Message.objects.filter(
-            conversation__channel=channel, conversation__kind=InboxKind.REPLIES.value, remote_id__in=parents
-        ).values_list("remote_id", flat=True)
-    )
+    own_posts: set[str] = set()
+    reply_threads: set[str] = set()
+    if parents:  # most mentions answer nothing: no queryset to build (it would find nothing)
+        own_posts = set(
+            Variant.objects.filter(
+                channel=channel,
+                status=VariantStatus.PUBLISHED,
+                published_at__gte=timezone.now() - SYNC_WINDOW,
+                remote_id__in=parents,
+            ).values_list("remote_id", flat=True)
+        )
+        reply_threads = set(
+            Message.objects.filter(
+                conversation__channel=channel,
+                conversation__kind=InboxKind.REPLIES.value,
+                remote_id__in=parents,
+            ).values_list("remote_id", flat=True)
+        )
     direct_elsewhere = InboxKind.DIRECT_MESSAGES in get_connector(channel.network).spec.inbox
     answers = own_posts | reply_threads
     todo: dict[str, RemoteReply] = {}
@@ -583,12 +588,14 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
     conversations.update((c.root_remote_id, c) for c in made)
     messages = [_message_row(conversations[remote_id], item) for remote_id, item in todo.items()]
     _first_pass(messages)  # language and the fast tier go in with the INSERT: the rules below see them
-    _rows_insert(Message, messages)
     fresh = {c.pk for c in made}
+    # The new conversations are routed before their messages are written: the rules decide on what is
+    # in memory, and the messages go in with ``routed`` set (no UPDATE of the page's rows afterwards).
     conversations_route_new(
         workspace=workspace,
         arrived=[(m.conversation, [m]) for m in messages if m.conversation.pk in fresh],
     )
+    _rows_insert(Message, messages)
     for message in messages:
         if message.conversation.pk not in fresh:
             conversation_route(
@@ -854,18 +861,15 @@ def _array_type(field: models.Field[Any, Any]) -> str:
 
 
 def _rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """``bulk_create`` for the ingest's hot path: one INSERT … RETURNING the primary keys, the values of
-    plain text, number and foreign-key columns passed as they are (``bulk_create``'s compiler prepared
-    each value through the field: a third of the ingest's Django CPU, bench/ingest.py --profile). Others
-    (dates, JSON) go through ``get_db_prep_save``; ``auto_now_add`` is filled like ``save`` does. No
-    signals, like ``bulk_create``.
+    """``bulk_create`` for the ingest's hot path, setting each object's primary key. The values of plain
+    text, number and foreign-key columns go as they are (``bulk_create``'s compiler prepared each value
+    through the field: a third of the ingest's Django CPU, bench/ingest.py --profile); others (dates,
+    JSON) through ``get_db_prep_save``; ``auto_now_add`` is filled like ``save`` does. No signals, like
+    ``bulk_create``.
 
-    PostgreSQL: ``INSERT … SELECT * FROM unnest(%s::type[], …)``, one array per column, so the statement
-    has as many placeholders as the table has columns whatever the page size: psycopg parses and caches
-    one short query instead of scanning a multi-row VALUES with thousands of ``%s`` on every page (its
-    ``_split_query`` was a fifth of the ingest's CPU), and PostgreSQL plans one small statement. Django
-    6's ``bulk_create`` does the same (``InsertUnnest``). SQLite: the multi-row VALUES in batches (its
-    limit on bound parameters). Both return the rows in the order given (Django relies on it too)."""
+    PostgreSQL: ``COPY … FROM STDIN`` (``_rows_copy``). SQLite (the embedded form): one multi-row INSERT
+    … VALUES … RETURNING the keys per batch (SQLite's limit on bound parameters), rows returned in
+    VALUES order."""
     if not objs:
         return
     meta = model._meta
@@ -873,48 +877,80 @@ def _rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> Non
     for obj in objs:
         for f in stamped:
             f.pre_save(obj, add=True)
-    quote = connection.ops.quote_name
     pk = meta.pk
     if pk is None:  # every concrete model has one; for the type checker
         raise TypeError(f"{model.__name__} has no primary key")
-    columns = ", ".join(quote(str(f.column)) for f in fields)
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{_array_type(f)}" for f in fields)
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT * FROM unnest({arrays}) RETURNING {quote(str(pk.column))}"
-        )
-        params: list[Any] = []
-        for f, as_is in zip(fields, plain, strict=True):
-            name = f.attname
-            if as_is:
-                params.append([getattr(obj, name) for obj in objs])
-            else:
-                prep = f.get_db_prep_save
-                params.append(
-                    [None if (v := getattr(obj, name)) is None else prep(v, connection) for obj in objs]
-                )
+        keys = _rows_copy(model, objs, fields, plain)
     else:
-        if len(objs) > INSERT_BATCH:  # SQLite's limit on bound parameters
-            for start in range(0, len(objs), INSERT_BATCH):
-                _rows_insert(model, objs[start : start + INSERT_BATCH])
-            return
+        keys = []
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(str(f.column)) for f in fields)
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
-            f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(str(pk.column))}"
-        )
-        params = []
-        for obj in objs:
-            for f, as_is in zip(fields, plain, strict=True):
-                value = getattr(obj, f.attname)
-                params.append(value if as_is or value is None else f.get_db_prep_save(value, connection))
+        for start in range(0, len(objs), INSERT_BATCH):
+            batch = objs[start : start + INSERT_BATCH]
+            sql = (
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+                f"VALUES {', '.join([row] * len(batch))} RETURNING {quote(str(pk.column))}"
+            )
+            params = []
+            for obj in batch:
+                for f, as_is in zip(fields, plain, strict=True):
+                    value = getattr(obj, f.attname)
+                    params.append(value if as_is or value is None else f.get_db_prep_save(value, connection))
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                keys += [key for (key,) in cursor.fetchall()]
+    alias = connection.alias
+    for obj, key in zip(objs, keys, strict=True):
+        setattr(obj, pk.attname, key)
+        obj._state.adding = False
+        obj._state.db = alias
+
+
+def _copy_prep(field: models.Field[Any, Any]) -> Callable[[Any, Any], Any]:
+    """How a value of ``field`` goes to COPY. An aware datetime as it is: what ``get_db_prep_save`` makes
+    of it on PostgreSQL (``adapt_datetimefield_value`` returns it unchanged), without the field's checks
+    that cost a tenth of the insert; a naive one (a warning and the default zone) through the field."""
+    prep = field.get_db_prep_save
+    if not isinstance(field, models.DateTimeField):
+        return prep
+    return lambda value, conn: value if isinstance(value, datetime) and value.tzinfo else prep(value, conn)
+
+
+def _rows_copy(
+    model: type[models.Model], objs: Sequence[models.Model], fields: list[Any], plain: list[bool]
+) -> list[int]:
+    """PostgreSQL: the keys drawn from the table's sequence in one query (``nextval`` over
+    ``generate_series``; the identity column takes explicit values, it is GENERATED BY DEFAULT), then the
+    rows in one ``COPY … FROM STDIN`` (psycopg 3's ``cursor.copy``, https://www.psycopg.org/psycopg3/docs/
+    basic/copy.html: rows formatted by its C extension, no SQL to parse). A multi-row VALUES with
+    thousands of ``%s`` cost psycopg a fifth of the ingest's CPU in ``_split_query`` on every page, and
+    PostgreSQL the planning of it (bench/ingest.py --profile). COPY does not go through Django's
+    execute wrappers: ``CaptureQueriesContext`` counts the ``nextval`` query only."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    pk = cast(models.Field[Any, Any], meta.pk)
+    table, key = quote(meta.db_table), quote(str(pk.column))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for obj, (key,) in zip(objs, cursor.fetchall(), strict=True):
-            setattr(obj, pk.attname, key)
-            obj._state.adding = False
-            obj._state.db = connection.alias
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, str(pk.column), len(objs)],
+        )
+        keys = sorted(int(k) for (k,) in cursor.fetchall())
+        getters = [
+            (f.attname, None if as_is else _copy_prep(f)) for f, as_is in zip(fields, plain, strict=True)
+        ]
+        columns = ", ".join(quote(str(f.column)) for f in fields)
+        with cursor.cursor.copy(f"COPY {table} ({key}, {columns}) FROM STDIN") as copy:
+            write = copy.write_row
+            for number, obj in zip(keys, objs, strict=True):
+                row: list[Any] = [number]
+                for name, prep in getters:
+                    value = getattr(obj, name)
+                    row.append(value if prep is None or value is None else prep(value, connection))
+                write(row)
+    return keys
 
 
 def _rows_update(model: type[models.Model], objs: Sequence[models.Model], names: Sequence[str]) -> None:
@@ -1712,7 +1748,9 @@ def conversations_route_new(
     """``conversation_route`` for many conversations made in this transaction with these messages (and no
     others): the same decisions in the same order, with the rules read once and the round robin's row
     locked once for all of them. Nobody else can see these conversations yet, so none is locked, and none
-    is assigned yet. The ingest's hot path: bench/ingest.py."""
+    is assigned yet. The messages may be unsaved yet (the ingest routes before their INSERT): the rules
+    read them in memory, and ``routed`` is set on the objects (and in the table for those saved). The
+    ingest's hot path: bench/ingest.py."""
     if not arrived:
         return
     for conversation, _messages in arrived:
@@ -1724,7 +1762,7 @@ def conversations_route_new(
             )
         )
         conditions = [(rule, rule_conditions(rule)) for rule in rules]
-        routed: list[int] = []
+        routed: list[Message] = []
         in_turn: list[Conversation] = []
         for conversation, messages in arrived:
             facts = [MessageFacts(text=m.text, language=m.language, sentiment=m.sentiment) for m in messages]
@@ -1748,14 +1786,14 @@ def conversations_route_new(
                 rule_apply(workspace=workspace, rule=outcome, conversation=conversation)
             else:
                 in_turn.append(conversation)
-            routed += [m.pk for m in messages]
+            routed += messages
         if in_turn:
             _round_robin_many(workspace=workspace, conversations=in_turn)
-        if routed:
-            Message.objects.filter(pk__in=routed).update(routed=True)
-            for _conversation, messages in arrived:
-                for message in messages:
-                    message.routed = message.routed or message.pk in routed
+        saved = [m.pk for m in routed if m.pk is not None]
+        if saved:
+            Message.objects.filter(pk__in=saved).update(routed=True)
+        for message in routed:
+            message.routed = True
 
 
 def _round_robin_many(*, workspace: Workspace, conversations: list[Conversation]) -> None:

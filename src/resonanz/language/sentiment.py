@@ -89,18 +89,21 @@ def _softmax(scores: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-def _fast(*, model: SentimentModel, text: str) -> tuple[list[float], list[tuple[str, list[float]]]]:
+def _fast(
+    *, model: SentimentModel, text: str, normalised: str | None = None
+) -> tuple[list[float], list[tuple[str, list[float]]]]:
     """Probabilities, and per token (as written) the summed weights of the features credited to it."""
-    tokens = text_tokens(text=text)
+    tokens = text_tokens(text=text, normalised=normalised)
     scores = list(model.fast_bias)
-    per_token: list[list[float]] = [[0.0] * len(scores) for _ in tokens]
+    zero = [0.0] * len(scores)
+    per_token: list[list[float]] = [zero for _ in tokens]  # replaced, never changed in place
+    lookup = model.fast_weights.get
     for feature, index in token_features(tokens=tokens):
-        weights = model.fast_weights.get(feature)
-        if weights is None:
-            continue
-        for k, weight in enumerate(weights):
-            scores[k] += weight
-            per_token[index][k] += weight
+        weights = lookup(feature)
+        if weights is not None:
+            # The same additions in the same order as one weight at a time: the same floats.
+            scores = [a + b for a, b in zip(scores, weights, strict=True)]
+            per_token[index] = [a + b for a, b in zip(per_token[index], weights, strict=True)]
     shown = _shown(tokens=tokens)
     return _softmax(scores), [(name, w) for name, w in zip(shown, per_token, strict=True)]
 
@@ -178,10 +181,14 @@ def sentiment_classify(*, text: str, tier: Tier = "combined") -> SentimentResult
     return sentiment_classify_many(texts=[text], tier=tier)[0]
 
 
-def sentiment_classify_many(*, texts: list[str], tier: Tier = "combined") -> list[SentimentResult]:
-    """As sentiment_classify, embedding the texts in one batch (the embedding tier is ~10x faster so)."""
+def sentiment_classify_many(
+    *, texts: list[str], tier: Tier = "combined", normalised: list[str] | None = None
+) -> list[SentimentResult]:
+    """As sentiment_classify, embedding the texts in one batch (the embedding tier is ~10x faster so).
+    ``normalised``: ``text_normalise`` of each text when the caller has it already (``texts_analyse``)."""
     model = sentiment_model()
-    fast = [_fast(model=model, text=text) for text in texts]
+    cleaned: list[str | None] = list(normalised) if normalised is not None else [None] * len(texts)
+    fast = [_fast(model=model, text=text, normalised=n) for text, n in zip(texts, cleaned, strict=True)]
     probabilities = np.asarray([p for p, _ in fast], dtype=np.float64).reshape(len(texts), len(model.labels))
     if tier != "fast" and texts:
         embedded = embedding_probabilities(model=model, vectors=text_embed(texts=texts)).astype(np.float64)
