@@ -930,7 +930,9 @@ def _rows_copy(
     execute wrappers: ``CaptureQueriesContext`` counts the ``nextval`` query only."""
     meta = model._meta
     quote = connection.ops.quote_name
-    pk = cast(models.Field[Any, Any], meta.pk)
+    pk = meta.pk
+    if pk is None:  # every concrete model has one; for the type checker
+        raise TypeError(f"{model.__name__} has no primary key")
     table, key = quote(meta.db_table), quote(str(pk.column))
     with connection.cursor() as cursor:
         cursor.execute(

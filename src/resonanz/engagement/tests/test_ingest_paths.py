@@ -236,7 +236,7 @@ def _awkward_rows(conversation: Conversation) -> list[Message]:
 def _values(conversation: Conversation) -> list[tuple[Any, ...]]:
     fields = ("pk", *MESSAGE_COLUMNS, "fetched_at")
     rows = Message.objects.filter(conversation=conversation).order_by("remote_id").values_list(*fields)
-    return [row[1:-1] + (row[-1] is not None,) for row in rows]
+    return [(*row[1:-1], row[-1] is not None) for row in rows]
 
 
 def test_rows_insert_writes_what_bulk_create_writes(workspace: Workspace, mastodon: Channel) -> None:
