@@ -1836,9 +1836,11 @@ def conversations_route_new(
 
 def _round_robin_many(*, workspace: Workspace, conversations: list[Conversation]) -> None:
     """``conversation_auto_assign`` for several unassigned conversations in turn, the settings row locked
-    once."""
-    inbox_settings_get(workspace=workspace)
-    found = InboxSettings.objects.select_for_update().get(workspace=workspace)
+    once (one query when the row exists, as it does after the first page)."""
+    found = InboxSettings.objects.select_for_update().filter(workspace=workspace).first()
+    if found is None:
+        inbox_settings_get(workspace=workspace)
+        found = InboxSettings.objects.select_for_update().get(workspace=workspace)
     if not found.round_robin:
         return
     members = inbox_members(workspace=workspace)
