@@ -95,15 +95,14 @@ def _fast(
     """Probabilities, and per token (as written) the summed weights of the features credited to it."""
     tokens = text_tokens(text=text, normalised=normalised)
     scores = list(model.fast_bias)
-    zero = [0.0] * len(scores)
-    per_token: list[list[float]] = [zero for _ in tokens]  # replaced, never changed in place
-    lookup = model.fast_weights.get
+    per_token: list[list[float]] = [[0.0] * len(scores) for _ in tokens]
     for feature, index in token_features(tokens=tokens):
-        weights = lookup(feature)
-        if weights is not None:
-            # The same additions in the same order as one weight at a time: the same floats.
-            scores = [a + b for a, b in zip(scores, weights, strict=True)]
-            per_token[index] = [a + b for a, b in zip(per_token[index], weights, strict=True)]
+        weights = model.fast_weights.get(feature)
+        if weights is None:
+            continue
+        for k, weight in enumerate(weights):
+            scores[k] += weight
+            per_token[index][k] += weight
     shown = _shown(tokens=tokens)
     return _softmax(scores), [(name, w) for name, w in zip(shown, per_token, strict=True)]
 
@@ -189,14 +188,15 @@ def sentiment_classify_many(
     model = sentiment_model()
     cleaned: list[str | None] = list(normalised) if normalised is not None else [None] * len(texts)
     fast = [_fast(model=model, text=text, normalised=n) for text, n in zip(texts, cleaned, strict=True)]
-    probabilities = np.asarray([p for p, _ in fast], dtype=np.float64).reshape(len(texts), len(model.labels))
+    rows: list[list[float]] = [p for p, _ in fast]  # the fast tier alone: no array (the first pass)
     if tier != "fast" and texts:
+        probabilities = np.asarray(rows, dtype=np.float64).reshape(len(texts), len(model.labels))
         embedded = embedding_probabilities(model=model, vectors=text_embed(texts=texts)).astype(np.float64)
         share = 1.0 if tier == "embedding" else model.alpha
-        probabilities = (1 - share) * probabilities + share * embedded
+        rows = ((1 - share) * probabilities + share * embedded).tolist()
     results = []
-    for row, (_, per_token) in zip(probabilities.tolist(), fast, strict=True):
-        index = int(np.argmax(row))
+    for row, (_, per_token) in zip(rows, fast, strict=True):
+        index = row.index(max(row))  # the first largest, as numpy's argmax
         results.append(
             SentimentResult(
                 label=model.labels[index],
