@@ -164,7 +164,7 @@ def profiled(ns: argparse.Namespace, name: str) -> Iterator[None]:
     finally:
         profile.disable()
         print(f"--- {name}: top functions by own CPU time", file=sys.stderr)
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats(ns.sort).print_stats(ns.top)
 
 
 def measure(ns: argparse.Namespace, db_pids: list[int]) -> dict[str, Any]:
@@ -273,6 +273,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=4000)
     parser.add_argument("--full-texts", type=int, default=256)
     parser.add_argument("--profile", action="store_true", help="cProfile the ingest (store + first pass)")
+    parser.add_argument("--sort", default="tottime", help="--profile: pstats order (tottime, cumulative)")
+    parser.add_argument("--top", type=int, default=25, help="--profile: how many functions to print")
     ns = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     load_start = os.getloadavg()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -536,19 +537,24 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
             "remote_id", flat=True
         )
     )
-    own_posts = set(
-        Variant.objects.filter(
-            channel=channel,
-            status=VariantStatus.PUBLISHED,
-            published_at__gte=timezone.now() - SYNC_WINDOW,
-            remote_id__in=parents,
-        ).values_list("remote_id", flat=True)
-    )
-    reply_threads = set(
-        Message.objects.filter(
-            conversation__channel=channel, conversation__kind=InboxKind.REPLIES.value, remote_id__in=parents
-        ).values_list("remote_id", flat=True)
-    )
+    own_posts: set[str] = set()
+    reply_threads: set[str] = set()
+    if parents:  # most mentions answer nothing: no queryset to build (it would find nothing)
+        own_posts = set(
+            Variant.objects.filter(
+                channel=channel,
+                status=VariantStatus.PUBLISHED,
+                published_at__gte=timezone.now() - SYNC_WINDOW,
+                remote_id__in=parents,
+            ).values_list("remote_id", flat=True)
+        )
+        reply_threads = set(
+            Message.objects.filter(
+                conversation__channel=channel,
+                conversation__kind=InboxKind.REPLIES.value,
+                remote_id__in=parents,
+            ).values_list("remote_id", flat=True)
+        )
     direct_elsewhere = InboxKind.DIRECT_MESSAGES in get_connector(channel.network).spec.inbox
     answers = own_posts | reply_threads
     todo: dict[str, RemoteReply] = {}
@@ -569,12 +575,17 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
         for c in Conversation.objects.filter(channel=channel, root_remote_id__in=list(todo))
     }
     made = [
-        Conversation(
+        _unsaved(
+            Conversation,
+            {
+                "workspace_id": workspace.pk,
+                "channel_id": channel.pk,
+                "root_remote_id": remote_id,
+                "kind": InboxKind.MENTIONS.value,
+                "last_message_at": item.created_at,
+            },
             workspace=workspace,
             channel=channel,
-            root_remote_id=remote_id,
-            kind=InboxKind.MENTIONS.value,
-            last_message_at=item.created_at,
         )
         for remote_id, item in todo.items()
         if remote_id not in conversations
@@ -583,12 +594,14 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
     conversations.update((c.root_remote_id, c) for c in made)
     messages = [_message_row(conversations[remote_id], item) for remote_id, item in todo.items()]
     _first_pass(messages)  # language and the fast tier go in with the INSERT: the rules below see them
-    _rows_insert(Message, messages)
     fresh = {c.pk for c in made}
+    # The new conversations are routed before their messages are written: the rules decide on what is
+    # in memory, and the messages go in with ``routed`` set (no UPDATE of the page's rows afterwards).
     conversations_route_new(
         workspace=workspace,
         arrived=[(m.conversation, [m]) for m in messages if m.conversation.pk in fresh],
     )
+    _rows_insert(Message, messages)
     for message in messages:
         if message.conversation.pk not in fresh:
             conversation_route(
@@ -692,17 +705,47 @@ def engagement_store_direct_messages(
 
 
 def _message_row(conversation: Conversation, item: RemoteReply) -> Message:
-    return Message(
+    return _unsaved(
+        Message,
+        {
+            "conversation_id": conversation.pk,
+            "remote_id": item.remote_id[:500],
+            "url": item.url[:1000],
+            "author_id": item.author_id[:300],
+            "author_handle": item.author_handle[:300],
+            "author_name": item.author_name[:300],
+            "text": item.text,
+            "in_reply_to_remote_id": item.in_reply_to_remote_id[:500],
+            "created_at": item.created_at,
+        },
         conversation=conversation,
-        remote_id=item.remote_id[:500],
-        url=item.url[:1000],
-        author_id=item.author_id[:300],
-        author_handle=item.author_handle[:300],
-        author_name=item.author_name[:300],
-        text=item.text,
-        in_reply_to_remote_id=item.in_reply_to_remote_id[:500],
-        created_at=item.created_at,
     )
+
+
+@functools.cache
+def _defaults(model: type[models.Model]) -> tuple[tuple[str, ...], tuple[Any, ...]] | None:
+    """The concrete columns' attribute names and defaults, or None when a default is callable (it must
+    be called for each object, so such a model goes through the keyword constructor)."""
+    fields = model._meta.concrete_fields
+    if any(f.has_default() and callable(f.default) for f in fields):
+        return None
+    return tuple(f.attname for f in fields), tuple(f.get_default() for f in fields)
+
+
+def _unsaved[M: models.Model](model: type[M], values: dict[str, Any], **related: models.Model) -> M:
+    """``model(**values)`` by attribute name, built positionally: Django's constructor takes a fast path
+    for positional values (one ``setattr`` each) where keywords look up every field and its default
+    (the constructor was a sixth of the ingest's CPU, bench/ingest.py --profile). ``related``: the
+    objects behind foreign keys given by id, cached on the object as ``model(fk=obj)`` would."""
+    plan = _defaults(model)
+    if plan is None:
+        obj = model(**values)
+    else:
+        names, defaults = plan
+        obj = model(*[values.get(name, default) for name, default in zip(names, defaults, strict=True)])
+    for name, other in related.items():
+        cast("models.ForeignKey[Any, Any]", model._meta.get_field(name)).set_cached_value(obj, other)
+    return obj
 
 
 # -- language and sentiment -------------------------------------------------------------------------
@@ -835,67 +878,149 @@ INSERT_BATCH = 500
 _PASSED_AS_IS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField)
 
 
-def _rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """``bulk_create`` for the ingest's hot path: one multi-row INSERT … RETURNING the primary keys, the
-    values of plain text, number and foreign-key columns passed as they are (``bulk_create``'s compiler
-    prepared each value through the field: a third of the ingest's Django CPU, bench/ingest.py
-    --profile). Others (dates, JSON) go through ``get_db_prep_save``; ``auto_now_add`` is filled like
-    ``save`` does. No signals, like ``bulk_create``. Both backends return the rows in VALUES order."""
-    if not objs:
-        return
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+def _insert_plan(model: type[models.Model]) -> tuple[list[models.Field[Any, Any]], list[bool], list[Any]]:
+    """The columns ``_rows_insert`` writes, which of them go as they are, and those stamped at insert."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    for obj in objs:
-        for f in stamped:
-            f.pre_save(obj, add=True)
     plain = [
         isinstance(f, _PASSED_AS_IS)
         or (isinstance(f, models.ForeignKey) and isinstance(f.target_field, models.AutoField))
         for f in fields
     ]
+    return fields, plain, stamped
+
+
+def _array_type(field: models.Field[Any, Any]) -> str:
+    # The column's type without its length (varchar[] rather than varchar(500)[]), as Django's own
+    # UNNEST bulk insert does (django/db/backends/postgresql/compiler.py): no truncation in the cast.
+    return f"{str(field.db_type(connection)).split('(')[0]}[]"
+
+
+def _rows_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """``bulk_create`` for the ingest's hot path, setting each object's primary key. The values of plain
+    text, number and foreign-key columns go as they are (``bulk_create``'s compiler prepared each value
+    through the field: a third of the ingest's Django CPU, bench/ingest.py --profile); others (dates,
+    JSON) through ``get_db_prep_save``; ``auto_now_add`` is filled like ``save`` does. No signals, like
+    ``bulk_create``.
+
+    PostgreSQL: ``COPY … FROM STDIN`` (``_rows_copy``). SQLite (the embedded form): one multi-row INSERT
+    … VALUES … RETURNING the keys per batch (SQLite's limit on bound parameters), rows returned in
+    VALUES order."""
+    if not objs:
+        return
+    meta = model._meta
+    fields, plain, stamped = _insert_plan(model)
+    for obj in objs:
+        for f in stamped:
+            f.pre_save(obj, add=True)
+    pk = meta.pk
+    if pk is None:  # every concrete model has one; for the type checker
+        raise TypeError(f"{model.__name__} has no primary key")
+    if connection.vendor == "postgresql":
+        keys = _rows_copy(model, objs, fields, plain)
+    else:
+        keys = []
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(str(f.column)) for f in fields)
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for start in range(0, len(objs), INSERT_BATCH):
+            batch = objs[start : start + INSERT_BATCH]
+            sql = (
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+                f"VALUES {', '.join([row] * len(batch))} RETURNING {quote(str(pk.column))}"
+            )
+            params = []
+            for obj in batch:
+                for f, as_is in zip(fields, plain, strict=True):
+                    value = getattr(obj, f.attname)
+                    params.append(value if as_is or value is None else f.get_db_prep_save(value, connection))
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                keys += [key for (key,) in cursor.fetchall()]
+    alias = connection.alias
+    for obj, key in zip(objs, keys, strict=True):
+        setattr(obj, pk.attname, key)
+        obj._state.adding = False
+        obj._state.db = alias
+
+
+def _copy_prep(field: models.Field[Any, Any]) -> Callable[[Any, Any], Any]:
+    """How a value of ``field`` goes to COPY. An aware datetime as it is: what ``get_db_prep_save`` makes
+    of it on PostgreSQL (``adapt_datetimefield_value`` returns it unchanged), without the field's checks
+    that cost a tenth of the insert; a naive one (a warning and the default zone) through the field."""
+    prep = field.get_db_prep_save
+    if not isinstance(field, models.DateTimeField):
+        return prep
+    return lambda value, conn: value if isinstance(value, datetime) and value.tzinfo else prep(value, conn)
+
+
+def _rows_copy(
+    model: type[models.Model], objs: Sequence[models.Model], fields: list[Any], plain: list[bool]
+) -> list[int]:
+    """PostgreSQL: the keys drawn from the table's sequence in one query (``nextval`` over
+    ``generate_series``; the identity column takes explicit values, it is GENERATED BY DEFAULT), then the
+    rows in one ``COPY … FROM STDIN`` (psycopg 3's ``cursor.copy``, https://www.psycopg.org/psycopg3/docs/
+    basic/copy.html: rows formatted by its C extension, no SQL to parse). A multi-row VALUES with
+    thousands of ``%s`` cost psycopg a fifth of the ingest's CPU in ``_split_query`` on every page, and
+    PostgreSQL the planning of it (bench/ingest.py --profile). COPY does not go through Django's
+    execute wrappers: ``CaptureQueriesContext`` counts the ``nextval`` query only."""
+    meta = model._meta
     quote = connection.ops.quote_name
     pk = meta.pk
     if pk is None:  # every concrete model has one; for the type checker
         raise TypeError(f"{model.__name__} has no primary key")
-    if len(objs) > INSERT_BATCH:  # SQLite's limit on bound parameters
-        for start in range(0, len(objs), INSERT_BATCH):
-            _rows_insert(model, objs[start : start + INSERT_BATCH])
-        return
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * len(objs))} RETURNING {quote(str(pk.column))}"
-    )
-    params: list[Any] = []
-    for obj in objs:
-        for f, as_is in zip(fields, plain, strict=True):
-            value = getattr(obj, f.attname)
-            params.append(value if as_is or value is None else f.get_db_prep_save(value, connection))
+    table, key = quote(meta.db_table), quote(str(pk.column))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for obj, (key,) in zip(objs, cursor.fetchall(), strict=True):
-            setattr(obj, pk.attname, key)
-            obj._state.adding = False
-            obj._state.db = connection.alias
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, str(pk.column), len(objs)],
+        )
+        keys = sorted(int(k) for (k,) in cursor.fetchall())
+        getters = [
+            (f.attname, None if as_is else _copy_prep(f)) for f, as_is in zip(fields, plain, strict=True)
+        ]
+        columns = ", ".join(quote(str(f.column)) for f in fields)
+        with cursor.cursor.copy(f"COPY {table} ({key}, {columns}) FROM STDIN") as copy:
+            write = copy.write_row
+            for number, obj in zip(keys, objs, strict=True):
+                row: list[Any] = [number]
+                for name, prep in getters:
+                    value = getattr(obj, name)
+                    row.append(value if prep is None or value is None else prep(value, connection))
+                write(row)
+    return keys
 
 
 def _rows_update(model: type[models.Model], objs: Sequence[models.Model], names: Sequence[str]) -> None:
-    """``bulk_update`` for the hot paths: one UPDATE per row by primary key, sent with ``executemany``
-    (psycopg pipelines them; SQLite runs them in one call). ``bulk_update`` builds a CASE over the batch
-    for each column, and building those expressions cost more CPU than judging the texts
-    (bench/ingest.py, profile)."""
+    """``bulk_update`` for the hot paths (``bulk_update`` builds a CASE over the batch for each column,
+    and building those expressions cost more CPU than judging the texts: bench/ingest.py, profile).
+    PostgreSQL: one ``UPDATE … FROM unnest(%s::type[], …)`` joined on the primary key, one statement for
+    all rows; SQLite: one UPDATE per row by primary key with ``executemany`` (one call)."""
     if not objs:
         return
     meta = model._meta
     fields = [cast(models.Field[Any, Any], meta.get_field(name)) for name in names]
     quote = connection.ops.quote_name
-    columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
     pk = meta.pk
     if pk is None:  # every concrete model has one; for the type checker
         raise TypeError(f"{model.__name__} has no primary key")
-    sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE {quote(str(pk.column))} = %s"  # noqa: S608
-    rows = [[*(f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields), o.pk] for o in objs]
+    table, key = quote(meta.db_table), quote(str(pk.column))
+    values = [[f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs] for f in fields]
+    if connection.vendor == "postgresql":
+        names_sql = ", ".join(f"c{n}" for n in range(len(fields)))
+        sql = (
+            f"UPDATE {table} SET "  # noqa: S608
+            + ", ".join(f"{quote(str(f.column))} = v.c{n}" for n, f in enumerate(fields))
+            + f" FROM unnest(%s::{_array_type(pk)}, "
+            + ", ".join(f"%s::{_array_type(f)}" for f in fields)
+            + f") AS v(k, {names_sql}) WHERE {table}.{key} = v.k"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [[o.pk for o in objs], *values])
+        return
+    columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    sql = f"UPDATE {table} SET {columns} WHERE {key} = %s"  # noqa: S608
+    rows = [[*(column[i] for column in values), o.pk] for i, o in enumerate(objs)]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -1661,7 +1786,9 @@ def conversations_route_new(
     """``conversation_route`` for many conversations made in this transaction with these messages (and no
     others): the same decisions in the same order, with the rules read once and the round robin's row
     locked once for all of them. Nobody else can see these conversations yet, so none is locked, and none
-    is assigned yet. The ingest's hot path: bench/ingest.py."""
+    is assigned yet. The messages may be unsaved yet (the ingest routes before their INSERT): the rules
+    read them in memory, and ``routed`` is set on the objects (and in the table for those saved). The
+    ingest's hot path: bench/ingest.py."""
     if not arrived:
         return
     for conversation, _messages in arrived:
@@ -1673,7 +1800,7 @@ def conversations_route_new(
             )
         )
         conditions = [(rule, rule_conditions(rule)) for rule in rules]
-        routed: list[int] = []
+        routed: list[Message] = []
         in_turn: list[Conversation] = []
         for conversation, messages in arrived:
             facts = [MessageFacts(text=m.text, language=m.language, sentiment=m.sentiment) for m in messages]
@@ -1697,21 +1824,23 @@ def conversations_route_new(
                 rule_apply(workspace=workspace, rule=outcome, conversation=conversation)
             else:
                 in_turn.append(conversation)
-            routed += [m.pk for m in messages]
+            routed += messages
         if in_turn:
             _round_robin_many(workspace=workspace, conversations=in_turn)
-        if routed:
-            Message.objects.filter(pk__in=routed).update(routed=True)
-            for _conversation, messages in arrived:
-                for message in messages:
-                    message.routed = message.routed or message.pk in routed
+        saved = [m.pk for m in routed if m.pk is not None]
+        if saved:
+            Message.objects.filter(pk__in=saved).update(routed=True)
+        for message in routed:
+            message.routed = True
 
 
 def _round_robin_many(*, workspace: Workspace, conversations: list[Conversation]) -> None:
     """``conversation_auto_assign`` for several unassigned conversations in turn, the settings row locked
-    once."""
-    inbox_settings_get(workspace=workspace)
-    found = InboxSettings.objects.select_for_update().get(workspace=workspace)
+    once (one query when the row exists, as it does after the first page)."""
+    found = InboxSettings.objects.select_for_update().filter(workspace=workspace).first()
+    if found is None:
+        inbox_settings_get(workspace=workspace)
+        found = InboxSettings.objects.select_for_update().get(workspace=workspace)
     if not found.round_robin:
         return
     members = inbox_members(workspace=workspace)

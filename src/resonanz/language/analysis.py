@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .detection import Language, language_detect
+from .features import text_normalise
 from .sentiment import Label, Tier, sentiment_classify, sentiment_classify_many
 
 
@@ -45,10 +46,12 @@ def text_analyse(*, text: str, tier: Tier = "combined") -> TextAnalysis:
 def texts_analyse(*, texts: list[str], tier: Tier = "combined") -> list[TextAnalysis]:
     """``text_analyse`` for many texts, embedding them in one batch (about ten times the throughput of
     one at a time: docs/language.md); the results are in the order of ``texts``."""
-    sentiments = sentiment_classify_many(texts=texts, tier=tier)
+    # Normalised once (NFC, URLs and handles out) for both the sentiment's tokens and the language.
+    normalised = [text_normalise(text=text) for text in texts]
+    sentiments = sentiment_classify_many(texts=texts, tier=tier, normalised=normalised)
     results = []
-    for text, sentiment in zip(texts, sentiments, strict=True):
-        language = language_detect(text=text)
+    for text, clean, sentiment in zip(texts, normalised, sentiments, strict=True):
+        language = language_detect(text=text, normalised=clean)
         results.append(
             TextAnalysis(
                 language=language.language,

@@ -50,8 +50,9 @@ def language_identifier() -> LanguageIdentifier:
     return identifier
 
 
-def language_detect(*, text: str) -> LanguageResult:
-    cleaned = text_normalise(text=text).strip()
+def language_detect(*, text: str, normalised: str | None = None) -> LanguageResult:
+    """``normalised``: ``text_normalise(text=text)`` when the caller has it already (``texts_analyse``)."""
+    cleaned = (text_normalise(text=text) if normalised is None else normalised).strip()
     if not LETTER.search(cleaned):
         return LanguageResult(language="other", confidence=0.0)
     ranking = language_identifier().rank(cleaned)

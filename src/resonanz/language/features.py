@@ -53,9 +53,11 @@ def _is_negator(word: str) -> bool:
     return word in NEGATORS or word.endswith(("n't", "n\u2019t"))
 
 
-def text_tokens(*, text: str) -> list[Token]:
-    """Words, emoji and punctuation, with the words in a negation's scope marked ("¬gut")."""
-    raw = [m.group(0) for m in TOKEN.finditer(text_normalise(text=text))]
+def text_tokens(*, text: str, normalised: str | None = None) -> list[Token]:
+    """Words, emoji and punctuation, with the words in a negation's scope marked ("¬gut").
+    ``normalised``: ``text_normalise(text=text)`` when the caller has it already (the first pass shares
+    it with the language detection)."""
+    raw: list[str] = TOKEN.findall(text_normalise(text=text) if normalised is None else normalised)
     lower = [w.lower().replace("\u2019", "'") for w in raw]
     negated = [False] * len(raw)
     for i, word in enumerate(lower):

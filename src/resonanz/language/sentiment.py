@@ -89,9 +89,11 @@ def _softmax(scores: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-def _fast(*, model: SentimentModel, text: str) -> tuple[list[float], list[tuple[str, list[float]]]]:
+def _fast(
+    *, model: SentimentModel, text: str, normalised: str | None = None
+) -> tuple[list[float], list[tuple[str, list[float]]]]:
     """Probabilities, and per token (as written) the summed weights of the features credited to it."""
-    tokens = text_tokens(text=text)
+    tokens = text_tokens(text=text, normalised=normalised)
     scores = list(model.fast_bias)
     per_token: list[list[float]] = [[0.0] * len(scores) for _ in tokens]
     for feature, index in token_features(tokens=tokens):
@@ -178,18 +180,23 @@ def sentiment_classify(*, text: str, tier: Tier = "combined") -> SentimentResult
     return sentiment_classify_many(texts=[text], tier=tier)[0]
 
 
-def sentiment_classify_many(*, texts: list[str], tier: Tier = "combined") -> list[SentimentResult]:
-    """As sentiment_classify, embedding the texts in one batch (the embedding tier is ~10x faster so)."""
+def sentiment_classify_many(
+    *, texts: list[str], tier: Tier = "combined", normalised: list[str] | None = None
+) -> list[SentimentResult]:
+    """As sentiment_classify, embedding the texts in one batch (the embedding tier is ~10x faster so).
+    ``normalised``: ``text_normalise`` of each text when the caller has it already (``texts_analyse``)."""
     model = sentiment_model()
-    fast = [_fast(model=model, text=text) for text in texts]
-    probabilities = np.asarray([p for p, _ in fast], dtype=np.float64).reshape(len(texts), len(model.labels))
+    cleaned: list[str | None] = list(normalised) if normalised is not None else [None] * len(texts)
+    fast = [_fast(model=model, text=text, normalised=n) for text, n in zip(texts, cleaned, strict=True)]
+    rows: list[list[float]] = [p for p, _ in fast]  # the fast tier alone: no array (the first pass)
     if tier != "fast" and texts:
+        probabilities = np.asarray(rows, dtype=np.float64).reshape(len(texts), len(model.labels))
         embedded = embedding_probabilities(model=model, vectors=text_embed(texts=texts)).astype(np.float64)
         share = 1.0 if tier == "embedding" else model.alpha
-        probabilities = (1 - share) * probabilities + share * embedded
+        rows = ((1 - share) * probabilities + share * embedded).tolist()
     results = []
-    for row, (_, per_token) in zip(probabilities.tolist(), fast, strict=True):
-        index = int(np.argmax(row))
+    for row, (_, per_token) in zip(rows, fast, strict=True):
+        index = row.index(max(row))  # the first largest, as numpy's argmax
         results.append(
             SentimentResult(
                 label=model.labels[index],
