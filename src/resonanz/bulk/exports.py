@@ -152,6 +152,7 @@ TEMPLATE_HEADERS = {
         "Kampagne",
         "Inhaltswarnung",
         "Sichtbarkeit",
+        "Format",
     ],
     "en": [
         "date",
@@ -163,6 +164,7 @@ TEMPLATE_HEADERS = {
         "campaign",
         "content_warning",
         "visibility",
+        "format",
     ],
 }
 
@@ -185,6 +187,7 @@ def template_csv(*, german: bool, channel: str, day: date, campaign: str = "") -
                 "",
                 "",
                 "öffentlich",
+                "",
             ]
         )
         writer.writerow(
@@ -198,11 +201,12 @@ def template_csv(*, german: bool, channel: str, day: date, campaign: str = "") -
                 campaign,
                 "",
                 "",
+                "",
             ]
         )
     else:
         writer.writerow(
-            [day.isoformat(), "09:00", channel, "Good morning! Our first post.", "", "", "", "", "public"]
+            [day.isoformat(), "09:00", channel, "Good morning! Our first post.", "", "", "", "", "public", ""]
         )
         writer.writerow(
             [
@@ -213,6 +217,7 @@ def template_csv(*, german: bool, channel: str, day: date, campaign: str = "") -
                 "Part 2\n---\nPart 3",
                 "Thread to start the week",
                 campaign,
+                "",
                 "",
                 "",
             ]

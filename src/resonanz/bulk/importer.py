@@ -4,7 +4,8 @@ What a file may look like, as a spreadsheet exported from Excel, LibreOffice or 
 
 * a header row; column names in English or German (``date``/``Datum``, ``time``/``Uhrzeit``,
   ``channels``/``Kanäle``, ``text``/``Text``; optional ``thread``, ``title``/``Titel``,
-  ``content_warning``/``Inhaltswarnung``, ``visibility``/``Sichtbarkeit``, ``campaign``/``Kampagne``),
+  ``content_warning``/``Inhaltswarnung``, ``visibility``/``Sichtbarkeit``, ``format``,
+  ``campaign``/``Kampagne``),
   in any order; other columns are ignored (and named in the report);
 * delimiter ``,`` ``;`` (German Excel) or tab, detected from the header row;
 * encoding UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), else Windows-1252;
@@ -57,6 +58,7 @@ class Column(StrEnum):
     TITLE = "title"
     CONTENT_WARNING = "content_warning"
     VISIBILITY = "visibility"
+    FORMAT = "format"
     CAMPAIGN = "campaign"
 
 
@@ -78,6 +80,9 @@ _ALIASES: dict[str, Column] = {
         Column.CONTENT_WARNING,
     ),
     **dict.fromkeys(["visibility", "sichtbarkeit"], Column.VISIBILITY),
+    **dict.fromkeys(
+        ["format", "postformat", "beitragsformat", "posttype", "beitragsart"], Column.FORMAT
+    ),
     **dict.fromkeys(["campaign", "campaignname", "kampagne", "kampagnenname", "kampagnen"], Column.CAMPAIGN),
 }
 
@@ -102,6 +107,39 @@ def _visibilities_of(_registry: tuple[tuple[str, str], ...]) -> dict[str, str]:
             for word in words:
                 found.setdefault(csv_header_normalise(name=word), choice.value)
     return found
+
+
+def _formats() -> dict[str, str]:
+    return _formats_of(tuple(settings.RESONANZ_CONNECTORS.items()))
+
+
+@functools.cache
+def _formats_of(_registry: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """What a format cell may say -> the value: every registered network's formats (``NetworkSpec.formats``:
+    value, aliases and label in each language); empty = each channel's default format."""
+    from resonanz.connectors.registry import registered_connectors
+
+    found: dict[str, str] = {"": ""}
+    for connector in registered_connectors():
+        for choice in connector.spec.formats:
+            words = [choice.value, *choice.aliases]
+            for code, _name in settings.LANGUAGES:
+                with translation.override(code):
+                    words.append(str(choice.label))
+            for word in words:
+                found.setdefault(csv_header_normalise(name=word), choice.value)
+    return found
+
+
+def _format_labels() -> dict[str, str]:
+    """value -> its label in the active language, over every registered network (first label wins)."""
+    from resonanz.connectors.registry import registered_connectors
+
+    labels: dict[str, str] = {}
+    for connector in registered_connectors():
+        for choice in connector.spec.formats:
+            labels.setdefault(choice.value, str(choice.label))
+    return labels
 
 
 def _visibility_labels() -> dict[str, str]:
@@ -165,6 +203,10 @@ class ParsedRow:
     title: str = ""
     content_warning: str = ""
     visibility: str = "public"
+    format: str = ""  # "" = each channel's default format
+    # channel id -> the format, for the row's channels whose network offers ``format`` (the others keep
+    # their network's default: "Reel" on an Instagram and a LinkedIn channel is a Reel and a video post)
+    formats: dict[int, str] = field(default_factory=dict)
     campaign_id: int | None = None
     issues: list[RowIssue] = field(default_factory=list)
 
@@ -352,6 +394,41 @@ def parse_visibility(value: str) -> str:
     return visibility
 
 
+def parse_format(value: str) -> str:
+    """The format a cell names ("" for an empty cell: each channel's default)."""
+    found = _formats().get(csv_header_normalise(name=value))
+    if found is None:
+        values = ", ".join(f"{label} ({value})" if label.casefold() != value else value
+                           for value, label in _format_labels().items())
+        raise ValueError(
+            _("“%(value)s” is not a post format. Use one of: %(values)s, or leave the cell empty.")
+            % {"value": value, "values": values}
+        )
+    return found
+
+
+def formats_for_channels(
+    value: str, channel_ids: Sequence[int], channels: Sequence[ChannelRef]
+) -> tuple[dict[int, str], str]:
+    """The channels of a row that take the format ``value``, and a problem when none of them does."""
+    from resonanz.connectors.registry import network_display_name, network_spec
+
+    by_id = {c.id: c for c in channels}
+    networks = [by_id[i].network for i in channel_ids if i in by_id]
+    offered = {
+        i: value
+        for i in channel_ids
+        if i in by_id and value in network_spec(by_id[i].network).format_labels()
+    }
+    if offered:
+        return offered, ""
+    names = ", ".join(sorted({network_display_name(n) for n in networks}))
+    return {}, _("None of this row's channels (%(networks)s) offers the format “%(format)s”.") % {
+        "networks": names,
+        "format": _format_labels().get(value, value),
+    }
+
+
 def _campaign_key(name: str) -> str:
     """A campaign name as compared: spaces collapsed (as the campaign service stores names), any case."""
     return " ".join(name.split()).casefold()
@@ -461,6 +538,15 @@ def parse_row(
         row.visibility = parse_visibility(raw.get(Column.VISIBILITY, ""))
     except ValueError as exc:
         refuse(Column.VISIBILITY, str(exc))
+    try:
+        row.format = parse_format(raw.get(Column.FORMAT, ""))
+    except ValueError as exc:
+        refuse(Column.FORMAT, str(exc))
+    else:
+        if row.format and row.channel_ids:
+            row.formats, problem = formats_for_channels(row.format, row.channel_ids, channels)
+            if problem:
+                refuse(Column.FORMAT, problem)
     try:
         row.campaign_id = resolve_campaign(raw.get(Column.CAMPAIGN, ""), campaigns)
     except ValueError as exc:

@@ -123,6 +123,8 @@ def _issue_column(issue: ValidationIssue) -> str:
         return Column.CONTENT_WARNING
     if issue.field == "visibility":
         return Column.VISIBILITY
+    if issue.field == "format":
+        return Column.FORMAT
     if issue.field == "parts" or (issue.part_index or 0) > 0:
         return Column.THREAD
     return Column.TEXT
@@ -147,6 +149,7 @@ def row_issues_from_error(exc: Exception) -> list[dict[str, str]]:
             "past_time": Column.DATE,
             "naive_time": Column.TIME,
             "invalid_visibility": Column.VISIBILITY,
+            "invalid_format": Column.FORMAT,
             "unknown_campaign": Column.CAMPAIGN,
             "archived_campaign": Column.CAMPAIGN,
         }.get(exc.code, "")
@@ -162,6 +165,7 @@ def row_issues_from_error(exc: Exception) -> list[dict[str, str]]:
 
 def _post_input(data: dict[str, Any]) -> PostInput:
     channel_ids = [int(c) for c in data["channel_ids"]]
+    formats = {int(c): str(f) for c, f in (data.get("formats") or {}).items()}  # JSON keys are text
     campaign_id = data.get("campaign_id")
     return PostInput(
         text=data["text"],
@@ -174,6 +178,7 @@ def _post_input(data: dict[str, Any]) -> PostInput:
                 channel_id=c,
                 content_warning=data.get("content_warning", ""),
                 visibility=data.get("visibility", "public"),
+                format=formats.get(c, ""),
             )
             for c in channel_ids
         ],
@@ -190,6 +195,7 @@ def _row_data(row: ParsedRow) -> dict[str, Any]:
         "title": row.title,
         "content_warning": row.content_warning,
         "visibility": row.visibility,
+        "formats": {str(c): f for c, f in row.formats.items()},
         "campaign_id": row.campaign_id,
     }
 
