@@ -14,7 +14,10 @@ per agent (50 agents = 50 held connections under SSE with the WSGI server we run
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
+from functools import lru_cache
+from html import escape
 from typing import Any
 
 from django.contrib import messages
@@ -23,7 +26,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.datastructures import MultiValueDict
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -163,7 +170,7 @@ def _rows(scope: Scope, qs: Any, target_minutes: int) -> list[dict[str, Any]]:
                 "pk": c["pk"],
                 "url": f"{prefix}{c['pk']}/",
                 "who": c["last_author"] or c["last_handle"] or "—",
-                "text": truncatechars(c["last_text"] or "", 140),
+                "text": _truncated(c["last_text"] or ""),
                 "language": languages.get(c["last_language"] or ""),
                 "sentiment": sentiments.get(c["last_sentiment"] or ""),
                 "sentiment_value": c["last_sentiment"],
@@ -181,18 +188,143 @@ def _rows(scope: Scope, qs: Any, target_minutes: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _truncated(text: str) -> str:
+    """``truncatechars:140``, without its per-character walk for the texts that fit: ``Truncator``
+    counts characters other than combining marks, so a text of at most 140 code points is never cut."""
+    return text if len(text) <= TEXT_CHARS else truncatechars(text, TEXT_CHARS)
+
+
+# One row of the list, as engagement/tests/legacy_rows.html (the template it replaces) rendered it, byte
+# for byte (tests/test_rows_html.py compares both). Rendered with ``str.format`` in Python because the
+# 50 rows were most of a list page's CPU even without tags (~20 variable nodes each through the template
+# engine's resolve / localize / conditional_escape, docs/inbox.md). Every value is escaped with
+# ``html.escape`` (what Django's ``escape`` calls, quotes included) in ``_rows_html``; the pieces with
+# markup are constant text.
+_ROW = (
+    '\n<tr class="inbox-row{overdue}" id="conversation-{pk}">\n'
+    '  <td><input type="checkbox" name="ids" value="{pk}" form="bulk-form" id="pick-{pk}"'
+    ' hx-preserve="true" aria-label="{l_select}"></td>\n'
+    '  <td data-label="{l_from}"><a href="{url}">{who}</a>\n'
+    '    <div class="inbox-text muted">{text}</div>\n'
+    "    {badges}</td>\n"
+    '  <td data-label="{l_channel}"><span class="chip">{channel}</span>'
+    ' <span class="muted">{kind}</span></td>\n'
+    '  <td data-label="{l_status}">{status}{priority}</td>\n'
+    '  <td data-label="{l_assigned}">{assignee}</td>\n'
+    '  <td data-label="{l_timer}">{timer}</td>\n'
+    "</tr>"
+)
+TEXT_CHARS = 140
+
+
+def _rows_html(rows: list[dict[str, Any]]) -> SafeString:
+    """The list's ``<tr>``s (the polling's whole answer, the page's ``<tbody>``)."""
+    e = escape
+    labels = {
+        name: e(_(msgid))
+        for name, msgid in (
+            ("l_select", "Select"),
+            ("l_from", "From"),
+            ("l_channel", "Channel"),
+            ("l_status", "Status"),
+            ("l_assigned", "Assigned"),
+            ("l_timer", "Timer"),
+        )
+    }
+    if not rows:
+        return mark_safe(  # noqa: S308 - the one value escaped
+            '\n<tr id="inbox-empty"><td colspan="6" class="muted">'
+            f"{e(_('No conversation matches these filters.'))}</td></tr>\n\n"
+        )
+    l_language, l_sentiment = e(_("Language")), e(_("Sentiment"))
+    nobody = f'<span class="muted">{e(_("nobody"))}</span>'
+    answered = f'<span class="timer">{e(_("answered"))}</span>'
+    out = []
+    for row in rows:
+        badges = (
+            f'<span class="badge lang" title="{l_language}">{e(row["language"])}</span>'
+            if row["language"]
+            else ""
+        )
+        if row["sentiment"]:
+            badges += (
+                f' <span class="badge sentiment-{e(str(row["sentiment_value"]))}" title="{l_sentiment}">'
+                f"{e(row['sentiment'])}</span>"
+            )
+        if row["answered"]:
+            timer = answered
+        elif row["timer"]:
+            timer = f'<span class="timer">{e(row["timer"])}</span>'
+        else:
+            timer = ""
+        pk = int(row["pk"])
+        out.append(
+            _ROW.format(
+                overdue=" is-overdue" if row["overdue"] else "",
+                pk=pk,
+                url=e(row["url"]),
+                who=e(row["who"]),
+                text=e(row["text"]),
+                badges=badges,
+                channel=e(row["channel"]),
+                kind=e(str(row["kind"])),
+                status=e(str(row["status"])),
+                priority=(
+                    f' <span class="badge priority-{e(row["priority"])}">'
+                    f"{e(str(row['priority_label']))}</span>"
+                    if row["priority"]
+                    else ""
+                ),
+                assignee=nobody if row["assignee"] is None else e(row["assignee"]),
+                timer=timer,
+                **labels,
+            )
+        )
+    out.append("\n")
+    return mark_safe("".join(out))  # noqa: S308 - every value escaped above
+
+
+@lru_cache(maxsize=256)
+def _filter_html(
+    language: str,
+    workspace_id: int,
+    channels: tuple[tuple[int, str], ...],
+    kinds: tuple[str, ...],
+    data: tuple[tuple[str, tuple[str, ...]], ...] | None,
+) -> SafeString:
+    """The filter form's fields as the page showed them (``<div>{{ field.label_tag }}{{ field }}</div>``
+    per field), rendered once per (language, channels, kinds, query) and worker: its ~66 widget
+    templates were a third of a list page's template time. The arguments are everything the HTML
+    depends on (choices, labels, the submitted values and so the fields' errors), so a renamed or new
+    channel is a new key — nothing to invalidate. ``workspace_id`` only keeps one workspace's entries
+    apart from another's."""
+    del workspace_id
+    with translation.override(language):
+        if data is None:
+            form = FilterForm(initial=DEFAULT_FILTERS, channels=list(channels), kinds=list(kinds))
+        else:
+            form = FilterForm(
+                MultiValueDict({k: list(v) for k, v in data}), channels=list(channels), kinds=list(kinds)
+            )
+        return format_html_join("", "<div>{}{}</div>", ((field.label_tag(), field) for field in form))
+
+
+# Without a query the inbox opens on the open conversations of everyone.
+DEFAULT_FILTERS: dict[str, Any] = {"status": "open", "assignee": "all"}
+
+
 def _list_context(request: HttpRequest, scope: Scope) -> dict[str, Any]:
     channels = _channels(scope)
-    names = [(c.pk, c.display_name or c.handle) for c in channels]
-    # Without a query the inbox opens on the open conversations of everyone.
-    filters: dict[str, Any] = {"status": "open", "assignee": "all"}
+    names = tuple((c.pk, c.display_name or c.handle) for c in channels)
+    kinds = tuple(_kinds(channels))
+    filters: dict[str, Any] = dict(DEFAULT_FILTERS)
+    data = None
     if request.GET:
-        form = FilterForm(request.GET, channels=names, kinds=_kinds(channels))
+        form = FilterForm(request.GET, channels=list(names), kinds=list(kinds))
         filters = (
             {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
         )
-    else:
-        form = FilterForm(initial=filters, channels=names, kinds=_kinds(channels))
+        data = tuple((name, tuple(request.GET.getlist(name))) for name in form.fields if name in request.GET)
     settings = inbox_settings_get(workspace=scope.workspace)
     qs = conversation_list(
         workspace=scope.workspace,
@@ -208,8 +340,12 @@ def _list_context(request: HttpRequest, scope: Scope) -> dict[str, Any]:
     rows = _rows(scope, qs, settings.first_response_minutes)
     query = request.GET.urlencode() if request.GET else "status=open&assignee=all"
     return {
-        "filter_form": form,
+        # Built lazily: the polling renders the rows only.
+        "filter_html": lambda: _filter_html(
+            translation.get_language() or "", scope.workspace.pk, names, kinds, data
+        ),
         "rows": rows,
+        "rows_html": _rows_html(rows),
         "settings": settings,
         "statuses": Conversation._meta.get_field("status").choices,  # type: ignore[union-attr]
         "kind_labels": {k: str(v) for k, v in KIND_LABELS.items()},
@@ -238,8 +374,17 @@ def inbox_view(request: HttpRequest, scope: Scope) -> HttpResponse:
 @require_GET
 @workspace_view(Action.USE_INBOX)
 def inbox_rows_view(request: HttpRequest, scope: Scope) -> HttpResponse:
-    """The list's rows alone: what the polling swaps in."""
-    return render(request, "engagement/_rows.html", _list_context(request, scope))
+    """The list's rows alone: what the polling swaps in. With an ``ETag`` (a hash of the rows' HTML,
+    which includes the timers' text) and ``Cache-Control: private, no-cache``, the browser revalidates
+    each poll with ``If-None-Match`` and an unchanged list is answered ``304 Not Modified`` without a
+    body (RFC 9110 §13.1.2, §15.4.5; the browser then hands htmx its stored copy). Most polls of 50
+    agents find nothing new: they cost the query, not the transfer."""
+    body = _list_context(request, scope)["rows_html"]
+    etag = '"' + hashlib.blake2b(body.encode(), digest_size=16).hexdigest() + '"'
+    response = HttpResponse(body)
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return get_conditional_response(request, etag=etag, response=response)
 
 
 def _conversation(scope: Scope, conversation_id: int) -> Conversation:
