@@ -103,6 +103,13 @@ class PostValidationError(PostError):
         self.reports = reports
 
 
+def newlines(text: str) -> str:
+    """Line breaks as ``\n`` only. Browsers submit a textarea's breaks as CRLF (HTML, "textarea wrapping
+    transformation"); stored as they come, they would reach the networks as ``\r\n`` and count as two
+    characters where a network counts a line break as one (X: twitter-text counts ``\n`` as 1)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 @dataclass
 class VariantInput:
     channel_id: int
@@ -113,6 +120,13 @@ class VariantInput:
     format: str = ""  # one of the channel's network's formats; "" = its default
     first_comment: str = ""  # posted under the published post (networks with ``spec.first_comment``)
     quote_url: str = ""  # a post of the same network the first part quotes (``spec.quotes``)
+
+    def __post_init__(self) -> None:
+        # Every way in (composer, API, bulk import, live check) builds this input: normalised here once.
+        if self.parts is not None:
+            self.parts = [newlines(p) for p in self.parts]
+        self.content_warning = newlines(self.content_warning)
+        self.first_comment = newlines(self.first_comment)
 
 
 @dataclass
@@ -140,6 +154,11 @@ class PostInput:
     # The channels' owner: None for the brand's channels (every composer, import and API), a user's id
     # for a share on that user's personal channels (advocacy). A post never mixes both.
     personal_owner_id: int | None = None
+
+    def __post_init__(self) -> None:
+        # The one boundary every writer and the live check pass through (see ``newlines``).
+        self.text = newlines(self.text)
+        self.thread = [newlines(t) for t in self.thread]
 
 
 def _require(workspace: Workspace, actor: User | None, action: Action) -> None:
