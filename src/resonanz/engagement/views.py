@@ -434,10 +434,25 @@ def thread_view(request: HttpRequest, scope: Scope, conversation_id: int) -> Htt
     return render_scoped(request, scope, "engagement/thread.html", _thread_context(scope, conversation))
 
 
-def _back(request: HttpRequest, scope: Scope, conversation: Conversation, message: str = "") -> HttpResponse:
+def _back(
+    request: HttpRequest,
+    scope: Scope,
+    conversation: Conversation,
+    message: str = "",
+    *,
+    done: str = "",
+) -> HttpResponse:
+    """The handling column again (htmx) or the thread page. What is being written stays in the browser
+    (htmx's ``hx-preserve`` on the reply and note boxes): assigning or a status must not wipe a draft;
+    only the box whose text was just sent (``done``: "reply" or "note") comes back empty."""
     if _is_htmx(request):
         conversation = _conversation(scope, conversation.pk)
-        return render(request, "engagement/_thread_side.html", _thread_context(scope, conversation))
+        context = {
+            **_thread_context(scope, conversation),
+            "keep_reply": done != "reply",
+            "keep_note": done != "note",
+        }
+        return render(request, "engagement/_thread_side.html", context)
     if message:
         messages.success(request, message)
     return redirect("engagement:thread", workspace_id=scope.workspace.pk, conversation_id=conversation.pk)
@@ -495,7 +510,7 @@ def note_view(request: HttpRequest, scope: Scope, conversation_id: int) -> HttpR
         )
     except ValidationError as exc:
         return _refused(request, exc)
-    return _back(request, scope, conversation, _("Note added."))
+    return _back(request, scope, conversation, _("Note added."), done="note")
 
 
 @require_POST
@@ -514,7 +529,7 @@ def reply_view(request: HttpRequest, scope: Scope, conversation_id: int) -> Http
         )
     except ValidationError as exc:
         return _refused(request, exc)
-    return _back(request, scope, conversation, _("Your reply is being sent."))
+    return _back(request, scope, conversation, _("Your reply is being sent."), done="reply")
 
 
 @require_POST
