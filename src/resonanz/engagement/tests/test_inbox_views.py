@@ -78,6 +78,23 @@ def test_the_thread_shows_the_original_post_and_the_messages(workspace, conv, ow
     assert 'id="thread-overdue"' in page  # 90 minutes since the message, target 60
 
 
+def test_the_thread_says_why_for_negative_and_positive_messages_only(
+    workspace, mastodon, owner, login
+) -> None:
+    """The decisive words help an agent trust a judgement; for a neutral message (a question) they are
+    noise such as "?" (found in the German inbox journey's screenshot)."""
+    complaint = conversation_with(workspace, mastodon, "Die Lieferung ist kaputt angekommen, sehr enttäuschend!")
+    question = conversation_with(workspace, mastodon, "Gibt es die Jacke auch in Grün?")
+    assert complaint.messages.get().sentiment == "negative"
+    assert question.messages.get().sentiment == "neutral"
+    client = login(owner, "de")
+    negative = client.get(_url("thread", workspace, complaint.pk)).content.decode()
+    neutral = client.get(_url("thread", workspace, question.pk)).content.decode()
+    assert 'class="reasons">Warum:' in negative
+    assert "enttäuschend" in negative.split('class="reasons">', 1)[1].split("</div>", 1)[0]
+    assert 'class="reasons"' not in neutral
+
+
 def test_german_inbox_page(workspace, conv, owner, login) -> None:
     page = login(owner, "de").get(_url("inbox", workspace)).content.decode()
     assert "Posteingang" in page
