@@ -83,7 +83,7 @@ def test_the_thread_says_why_for_negative_and_positive_messages_only(
 ) -> None:
     """The decisive words help an agent trust a judgement; for a neutral message (a question) they are
     noise such as "?" (found in the German inbox journey's screenshot)."""
-    complaint = conversation_with(workspace, mastodon, "Die Lieferung ist kaputt angekommen, sehr enttäuschend!")
+    complaint = conversation_with(workspace, mastodon, "Die Lieferung kam kaputt an, sehr enttäuschend!")
     question = conversation_with(workspace, mastodon, "Gibt es die Jacke auch in Grün?")
     assert complaint.messages.get().sentiment == "negative"
     assert question.messages.get().sentiment == "neutral"
