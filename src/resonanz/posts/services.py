@@ -276,7 +276,7 @@ def media_asset_crop(
     return media_asset_create(
         workspace=workspace,
         data=cropped,
-        filename=f"{stem}-{ratio_label(ratio).replace(':', 'x')}.{extension}",
+        filename=f"{stem}-{ratio_label(ratio).replace(':', '-')}.{extension}",
         actor=actor,
         alt_text=source.alt_text,
     )
