@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     path(ws + "channels/<int:channel_id>/queue-slots/", channels.QueueSlotsApi.as_view(), name="queue-slots"),
     path(ws + "media/", posts.MediaUploadApi.as_view(), name="media"),
+    path(ws + "media/<int:asset_id>/crop/", posts.MediaCropApi.as_view(), name="media-crop"),
     path(ws + "posts/", posts.PostListApi.as_view(), name="posts"),
     path(ws + "posts/validate/", posts.PostValidateDraftApi.as_view(), name="posts-validate"),
     path(ws + "posts/<int:post_id>/", posts.PostDetailApi.as_view(), name="post"),

@@ -18,6 +18,7 @@ from resonanz.approvals.services import post_approve, post_reject, post_submit_f
 from resonanz.channels.services import channel_warm_limits
 from resonanz.forecasting.selectors import best_time_slots
 
+from .crop import CropFocus, ratio_parse
 from .models import MediaAsset, Post, PostEvent, PostStatus, Variant, VariantPart
 from .selectors import post_events, post_get, post_list, variant_get
 from .services import (
@@ -27,6 +28,7 @@ from .services import (
     Unchanged,
     VariantInput,
     media_asset_create,
+    media_asset_crop,
     post_add_to_queue,
     post_cancel,
     post_create,
@@ -578,5 +580,44 @@ class MediaUploadApi(WorkspaceAPIView):
             actor=self.user,
             alt_text=str(request.POST.get("alt_text", "")),
             mime_type=upload.content_type or "",
+        )
+        return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)
+
+
+class MediaCropSerializer(serializers.Serializer[None]):
+    ratio = serializers.CharField(
+        max_length=20,
+        help_text='Width:height to crop to, e.g. "4:5", "1:1", "1.91:1" (or a number, width / height); '
+        "it must lie within an aspect ratio a network declares for pictures.",
+    )
+    focus = serializers.ChoiceField(
+        choices=[f.value for f in CropFocus],
+        default=CropFocus.CENTER.value,
+        help_text="Which part is kept along the cut axis: start (top / left), center, end (bottom / right).",
+    )
+
+    def validate_ratio(self, value: str) -> float:
+        ratio = ratio_parse(value)
+        if ratio is None:
+            raise serializers.ValidationError('Give the ratio as width:height, e.g. "4:5".')
+        return ratio
+
+
+class MediaCropApi(WorkspaceAPIView):
+    """A cropped copy of a picture as a new media file (the original stays). Attach the new id to a post
+    in place of the old one (``media`` of the post's create or update)."""
+
+    actions = {"POST": Action.CREATE_POST}
+
+    @extend_schema(request=MediaCropSerializer, responses={201: MediaSerializer})
+    def post(self, request: Request, workspace_id: int, asset_id: int) -> Response:
+        s = MediaCropSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        asset = media_asset_crop(
+            workspace=self.workspace,
+            asset_id=asset_id,
+            ratio=s.validated_data["ratio"],
+            focus=s.validated_data["focus"],
+            actor=self.user,
         )
         return Response(MediaSerializer(asset).data, status=status.HTTP_201_CREATED)

@@ -27,10 +27,11 @@ from resonanz.accounts.selectors import membership_role
 from resonanz.campaigns.models import Campaign
 from resonanz.channels.models import Channel
 from resonanz.connectors.registry import network_display_name
-from resonanz.core.errors import ensure_same_workspace
+from resonanz.core.errors import WorkspaceMismatch, ensure_same_workspace
 from resonanz.core.services import audit_log_record
 from resonanz.core.timezones import local_to_utc, zone
 
+from .crop import CropError, CropFocus, crop_image, declared_bounds, ratio_label, within
 from .models import (
     MediaAsset,
     PartMedia,
@@ -239,6 +240,65 @@ def media_asset_create(
     asset.file.save(filename, ContentFile(data), save=False)
     asset.save()
     return asset
+
+
+def media_asset_crop(
+    *,
+    workspace: Workspace,
+    asset_id: int,
+    ratio: float,
+    focus: CropFocus | str = CropFocus.CENTER,
+    actor: User | None = None,
+) -> MediaAsset:
+    """A cropped copy of a picture as a new media file (the original stays: nothing is lost), cut to
+    ``ratio`` (width / height, one a registered network declares in ``MediaRule.aspect_ratio``) keeping
+    ``focus`` along the cut axis. Another workspace's file is not found (``WorkspaceMismatch``, 404)."""
+    source = MediaAsset.objects.filter(pk=asset_id).first()
+    if source is None or source.workspace_id != workspace.pk:
+        raise WorkspaceMismatch(
+            workspace_id=workspace.pk, obj_workspace_id=source.workspace_id if source else None
+        )
+    _require(workspace, actor, Action.CREATE_POST)
+    try:
+        focus = CropFocus(focus)
+    except ValueError:
+        raise PostError(
+            _("Choose which part of the picture to keep: start, center or end."), code="invalid_focus"
+        ) from None
+    if not any(within(ratio, bounds) for bounds in declared_bounds()):
+        allowed = ", ".join(
+            _("%(low)s to %(high)s") % {"low": ratio_label(lo), "high": ratio_label(hi)}
+            for lo, hi in declared_bounds()
+        )
+        raise PostError(
+            _("%(ratio)s is not an aspect ratio a channel takes (%(allowed)s).")
+            % {"ratio": ratio_label(ratio), "allowed": allowed or "-"},
+            code="invalid_ratio",
+        )
+    if not source.mime_type.startswith("image/"):
+        raise PostError(
+            _("%(name)s is not a picture; only pictures can be cropped.") % {"name": str(source)},
+            code="unsupported_media",
+        )
+    try:
+        with source.file.open("rb") as handle:
+            data = handle.read()
+        cropped, fmt = crop_image(data, ratio=ratio, focus=focus)
+    except FileNotFoundError as exc:
+        raise PostError(
+            _("%(name)s cannot be read as an image.") % {"name": str(source)}, code="unreadable_image"
+        ) from exc
+    except CropError as exc:
+        raise PostError(f"{source}: {exc.message}", code=exc.code) from exc
+    stem = (source.original_name or "bild").rsplit(".", 1)[0]
+    extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}[fmt]
+    return media_asset_create(
+        workspace=workspace,
+        data=cropped,
+        filename=f"{stem}-{ratio_label(ratio).replace(':', '-')}.{extension}",
+        actor=actor,
+        alt_text=source.alt_text,
+    )
 
 
 # -- create / edit ------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ from resonanz.posts.services import (
     PostError,
     PostValidationError,
     media_asset_create,
+    media_asset_crop,
     post_add_to_queue,
     post_cancel,
     post_create,
@@ -81,6 +82,16 @@ from resonanz.web.scope import Scope, workspace_view
 from resonanz.web.scope import or_404 as _or_404
 from resonanz.web.scope import render_scoped as _render
 
+from .crop import (
+    FOCUS_LABELS,
+    CropFocus,
+    channel_bounds,
+    offered_ratios,
+    ratio_label,
+    ratio_parse,
+    shown_size,
+    within,
+)
 from .forms import (
     ComposerForm,
     PostAction,
@@ -477,6 +488,17 @@ def post_compose(request: HttpRequest, scope: Scope, post_id: int | None = None)
             form = ComposerForm(changed, request.FILES, channels=channels_qs, time_zone=tz)
             if form.is_valid():
                 _upload_media(scope, form)
+        elif str(data.get("media_op", "")).startswith("crop:"):
+            # "Crop" beside a channel's aspect-ratio problem (the check): a cropped copy replaces the
+            # attachment, the original stays in the workspace's media; re-render, save nothing else.
+            changed, error = _crop_attachment(scope, data)
+            form = ComposerForm(changed, channels=channels_qs, time_zone=tz)
+            form.is_valid()
+            if error:
+                form.add_error(None, error)
+                status = 400
+            else:
+                messages.success(request, _("Cropped copy attached; the original picture is kept."))
         elif data.get("media_op") == "upload":
             # "Attach image" without JavaScript: store the file, re-render, save nothing else.
             form = ComposerForm(data, request.FILES, channels=channels_qs, time_zone=tz)
@@ -503,6 +525,67 @@ class _Rollback(Exception):
     pass
 
 
+def _crop_attachment(scope: Scope, data: QueryDict) -> tuple[QueryDict, str]:
+    """The composer's data with the attachment named by ``media_op=crop:<asset id>`` replaced by a copy
+    cropped to ``crop_ratio_<id>`` keeping ``crop_focus_<id>`` (the check's crop offer); or the reason."""
+    changed = data.copy()
+    changed.pop("media_op", None)
+    raw_id = str(data.get("media_op", "")).removeprefix("crop:")
+    ids = changed.getlist("media_asset")
+    if raw_id not in ids:
+        return changed, _("This picture is not attached to the post.")
+    ratio = ratio_parse(str(data.get(f"crop_ratio_{raw_id}", "")))
+    if ratio is None:
+        return changed, _("Choose an aspect ratio to crop to.")
+    try:
+        asset = media_asset_crop(
+            workspace=scope.workspace,
+            asset_id=int(raw_id),
+            ratio=ratio,
+            focus=str(data.get(f"crop_focus_{raw_id}", CropFocus.CENTER)),
+            actor=scope.user,
+        )
+    except SERVICE_ERRORS as exc:
+        return changed, getattr(exc, "message", str(exc))
+    # Attachments are the post's (all channels share them: ``PostInput.media``), so the copy takes the
+    # original's place for every channel, at the same position with the same alt text.
+    changed.setlist("media_asset", [str(asset.pk) if i == raw_id else i for i in ids])
+    return changed, ""
+
+
+def _crop_offers(report: VariantReport, assets: list[MediaAsset]) -> list[dict[str, Any]]:
+    """Beside a channel's aspect-ratio problem: for each attached picture outside the ratios the
+    channel's network declares (``MediaRule.aspect_ratio``), the ratios it may be cropped to."""
+    if not any(i.code == "aspect_ratio" for i in report.issues):
+        return []
+    bounds = channel_bounds(report.network)
+    if bounds is None:
+        return []
+    offers = []
+    for asset in assets:
+        if not asset.mime_type.startswith("image/"):
+            continue
+        try:
+            with asset.file.open("rb") as handle:
+                size = shown_size(handle.read())
+        except FileNotFoundError:
+            continue
+        if size is None:
+            continue
+        shown = size.width / size.height
+        if within(shown, bounds) and within(size.stored_width / size.stored_height, bounds):
+            continue
+        axis = 0 if shown < bounds[0] else 1  # 0: too tall (cut top/bottom), 1: too wide
+        offers.append(
+            {
+                "asset": asset,
+                "ratios": [ratio_label(r) for r in offered_ratios(ratio=shown, bounds=bounds)],
+                "focus": [(f.value, FOCUS_LABELS[f][axis]) for f in CropFocus],
+            }
+        )
+    return offers
+
+
 @require_POST
 @workspace_view(Action.CREATE_POST)
 def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
@@ -513,6 +596,7 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
     form = ComposerForm(request.POST, channels=channel_list(workspace=ws), time_zone=ws.time_zone)
     reports: list[VariantReport] = []
     previews = []
+    assets: list[MediaAsset] = []
     custom: set[int] = set()
     form.is_valid()
     error = " ".join(_content_errors(form))
@@ -541,6 +625,7 @@ def post_check(request: HttpRequest, scope: Scope) -> HttpResponse:
             "issues": shown(r.issues),
             "network_name": network_name(r.network),
             "scope": str(r.channel_id) if r.channel_id in custom else "base",
+            "crops": _crop_offers(r, assets),
             "counts": [
                 {
                     "count": c,
