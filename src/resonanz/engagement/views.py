@@ -384,7 +384,8 @@ def inbox_rows_view(request: HttpRequest, scope: Scope) -> HttpResponse:
     response = HttpResponse(body)
     response["ETag"] = etag
     patch_cache_control(response, private=True, no_cache=True)
-    return get_conditional_response(request, etag=etag, response=response)
+    # Django's helper answers the 304 (or 412) itself, else hands back the response it was given.
+    return get_conditional_response(request, etag=etag, response=response) or response
 
 
 def _conversation(scope: Scope, conversation_id: int) -> Conversation:

@@ -409,14 +409,17 @@ def test_inbox_journey_de(
     assert all("{" not in t for t in texts), texts
     # The AppView's view of both threads (indexed asynchronously: wait until the answer is there).
     for uri, text in ((sky_variant.remote_id, sky_answer), (mention_post.uri, mention_answer)):
-        thread = network.wait_for_thread(uri, predicate=lambda r, t=text: t in _answers(r["thread"]))
+        def answered(r: dict[str, Any], t: str = text) -> bool:
+            return t in _answers(r["thread"])
+
+        thread = network.wait_for_thread(uri, predicate=answered)
         assert _answers(thread["thread"]).count(text) == 1, _answers(thread["thread"])
     statuses = [s["text"] for s in masto.statuses]
     assert statuses.count(masto_answer) == 1, statuses
     answer = next(s for s in masto.statuses if s["text"] == masto_answer)
-    assert (
-        answer["in_reply_to_id"] == Conversation.objects.get(pk=masto_mention.pk).messages.first().remote_id
-    )
+    first = Conversation.objects.get(pk=masto_mention.pk).messages.first()
+    assert first is not None
+    assert answer["in_reply_to_id"] == first.remote_id
 
     # -- and the inbox's: one sent answer per conversation, the note told the colleague.
     assert OutgoingReply.objects.filter(conversation=reply_conv, status=ReplyStatus.SENT).count() == 1
