@@ -205,7 +205,8 @@ class ParsedRow:
     visibility: str = "public"
     format: str = ""  # "" = each channel's default format
     # channel id -> the format, for the row's channels whose network offers ``format`` (the others keep
-    # their network's default: "Reel" on an Instagram and a LinkedIn channel is a Reel and a video post)
+    # their network's default: "Reel" on a channel that offers Reels and one that does not is a Reel there
+    # and the usual post with the same video on the other)
     formats: dict[int, str] = field(default_factory=dict)
     campaign_id: int | None = None
     issues: list[RowIssue] = field(default_factory=list)

@@ -107,7 +107,7 @@ class PostValidationError(PostError):
 def newlines(text: str) -> str:
     """Line breaks as ``\n`` only. Browsers submit a textarea's breaks as CRLF (HTML, "textarea wrapping
     transformation"); stored as they come, they would reach the networks as ``\r\n`` and count as two
-    characters where a network counts a line break as one (X: twitter-text counts ``\n`` as 1)."""
+    characters where a network counts a line break as one (the weighted counters do)."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
