@@ -33,6 +33,7 @@ from resonanz.connectors.base import (
     NotSupported,
     OutcomeUnknown,
     PublishedRef,
+    PushedActivity,
     RateLimited,
     Rejected,
     RemoteReply,
@@ -371,19 +372,11 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
             except ConnectorError as exc:
                 followers_failed += 1
                 logger.info("follower sync of channel %s failed: %s", channel.pk, exc)
-        if InboxKind.MENTIONS in spec.inbox:
-            try:
-                mentions += engagement_sync_mentions(workspace=channel.workspace, channel=channel)
-            except ConnectorError as exc:
-                mentions_failed += 1
-                logger.info("mentions sync of channel %s failed: %s", channel.pk, exc)
-                continue  # the same login and server: the direct messages wait for the next run too
-        if InboxKind.DIRECT_MESSAGES in spec.inbox:
-            try:
-                direct += engagement_sync_direct_messages(workspace=channel.workspace, channel=channel)
-            except ConnectorError as exc:
-                direct_failed += 1
-                logger.info("direct messages sync of channel %s failed: %s", channel.pk, exc)
+        inbox = engagement_sync_channel_inbox(workspace=channel.workspace, channel=channel)
+        mentions += inbox.mentions
+        mentions_failed += inbox.mentions_failed
+        direct += inbox.direct_messages
+        direct_failed += inbox.direct_messages_failed
     return {
         "synced": ok,
         "failed": failed,
@@ -394,6 +387,101 @@ def engagement_sync_all(*, limit: int = 500) -> dict[str, int]:
         "followers": followers,
         "followers_failed": followers_failed,
     }
+
+
+@dataclass(frozen=True)
+class InboxSyncResult:
+    mentions: int = 0
+    mentions_failed: int = 0
+    direct_messages: int = 0
+    direct_messages_failed: int = 0
+
+
+def engagement_sync_channel_inbox(*, workspace: Workspace, channel: Channel) -> InboxSyncResult:
+    """Poll one channel's inbox kinds (mentions, then direct messages) from their cursors. A failure is
+    logged and counted, not raised: the next run (or the next push) tries again from the same cursor."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    try:
+        spec = get_connector(channel.network).spec
+    except LookupError:
+        return InboxSyncResult()  # a connector that is no longer installed
+    mentions = mentions_failed = direct = direct_failed = 0
+    if InboxKind.MENTIONS in spec.inbox:
+        try:
+            mentions = engagement_sync_mentions(workspace=workspace, channel=channel)
+        except ConnectorError as exc:
+            logger.info("mentions sync of channel %s failed: %s", channel.pk, exc)
+            # The same login and server: the direct messages wait for the next run too.
+            return InboxSyncResult(mentions_failed=1)
+    if InboxKind.DIRECT_MESSAGES in spec.inbox:
+        try:
+            direct = engagement_sync_direct_messages(workspace=workspace, channel=channel)
+        except ConnectorError as exc:
+            direct_failed = 1
+            logger.info("direct messages sync of channel %s failed: %s", channel.pk, exc)
+    return InboxSyncResult(
+        mentions=mentions,
+        mentions_failed=mentions_failed,
+        direct_messages=direct,
+        direct_messages_failed=direct_failed,
+    )
+
+
+# -- what a network pushes (webhooks, streaming) ------------------------------------------------------
+
+
+def engagement_store_pushed(*, workspace: Workspace, channel: Channel, activity: PushedActivity) -> int:
+    """File what a network pushed for ``channel`` (``PushedActivity``); returns how many messages are new.
+
+    Mentions and direct messages go in through the same stores as polled ones (so the same rules, dedup
+    and routing apply, and the poll that brings them again adds nothing); the cursors are not moved (the
+    poll still reads from where it was, a push may skip items). Posts with new replies get their reply
+    sync queued, and ``resync`` queues a poll of the channel's inbox, both after the commit."""
+    ensure_same_workspace(workspace=workspace, obj_workspace_id=channel.workspace_id)
+    from .tasks import refresh_variant_engagement, sync_channel_inbox
+
+    created = 0
+    with transaction.atomic():
+        if activity.mentions:
+            page = MentionPage(items=list(activity.mentions), cursor=None)
+            created += engagement_store_mentions(workspace=workspace, channel=channel, page=page)
+        if activity.direct_messages:
+            created += engagement_store_direct_messages(
+                workspace=workspace,
+                channel=channel,
+                page=DirectMessagePage(conversations=list(activity.direct_messages), cursor=None),
+            )
+        if activity.replied_posts:
+            variant_ids = list(
+                Variant.objects.filter(
+                    channel=channel, status=VariantStatus.PUBLISHED, remote_id__in=activity.replied_posts
+                ).values_list("pk", flat=True)
+            )
+            for variant_id in variant_ids:
+                transaction.on_commit(
+                    functools.partial(refresh_variant_engagement.enqueue, variant_id=variant_id)
+                )
+        if activity.resync:
+            transaction.on_commit(functools.partial(sync_channel_inbox.enqueue, channel_id=channel.pk))
+    return created
+
+
+def engagement_receive_pushed(*, network: str, activities: Sequence[PushedActivity]) -> int:
+    """The entry point for a network's push (a verified webhook delivery, a stream's event): each
+    activity goes to every active channel of that network connected with its account (one account may be
+    connected in several workspaces; each workspace files its own copy). Not scoped to a workspace: the
+    network addresses the account, and the channels found decide the workspaces. Returns how many
+    messages are new in all."""
+    created = 0
+    for activity in activities:
+        channels = Channel.objects.filter(
+            network=network, remote_id=activity.account_remote_id, status=ChannelStatus.ACTIVE
+        ).select_related("workspace")
+        for channel in channels:
+            created += engagement_store_pushed(
+                workspace=channel.workspace, channel=channel, activity=activity
+            )
+    return created
 
 
 # -- "refresh now" (issue 8, #13) ---------------------------------------------------------------------

@@ -18,6 +18,27 @@ def sync_engagement() -> dict[str, int]:
 
 
 @task(queue_name="sync")
+def sync_channel_inbox(*, channel_id: int) -> dict[str, int]:
+    """Poll one channel's inbox now (a push said something changed that its payload does not carry):
+    ``services.engagement_sync_channel_inbox``. Failures are left to the periodic sync, which reads from
+    the same cursor."""
+    from resonanz.channels.models import Channel, ChannelStatus
+
+    from .services import engagement_sync_channel_inbox
+
+    channel = Channel.objects.select_related("workspace").filter(pk=channel_id).first()
+    if channel is None or channel.status != ChannelStatus.ACTIVE:
+        return {"skipped": 1}
+    result = engagement_sync_channel_inbox(workspace=channel.workspace, channel=channel)
+    return {
+        "mentions": result.mentions,
+        "mentions_failed": result.mentions_failed,
+        "direct_messages": result.direct_messages,
+        "direct_messages_failed": result.direct_messages_failed,
+    }
+
+
+@task(queue_name="sync")
 def refresh_variant_engagement(*, variant_id: int, attempt: int = 1) -> str:
     """ "Refresh now" for one variant (``services.variant_engagement_refresh`` queues it): the periodic
     sync's ``engagement_sync_variant``. Only typed temporary errors are retried, after the network's

@@ -253,6 +253,26 @@ class DirectMessagePage:
     cursor: str | None
 
 
+@dataclass(frozen=True)
+class PushedActivity:
+    """What a network pushed to Resonanz on its own (a webhook delivery, a streaming event), as the
+    connector reads it: for which connected account, and what to file or fetch. Polling with cursors
+    stays the safety net: whatever is filed here is skipped when the poll brings it again (dedup by the
+    message's ``remote_id``), and whatever a push missed the next poll brings.
+
+    ``mentions`` are filed like polled mentions, ``direct_messages`` like polled direct conversations;
+    ``replied_posts`` are the remote ids of our published posts that got new replies or comments (their
+    reply sync runs now, which files them under the post's conversation with the thread around them);
+    ``resync`` says something changed that the payload does not carry (the channel's inbox is polled
+    now)."""
+
+    account_remote_id: str  # ``Channel.remote_id`` of the account it concerns
+    mentions: tuple[RemoteReply, ...] = ()
+    direct_messages: tuple[DirectConversation, ...] = ()
+    replied_posts: tuple[str, ...] = ()
+    resync: bool = False
+
+
 # The key of ``ChannelAccount.settings`` that names the ad account a channel reports paid posts from.
 AD_ACCOUNT_SETTING = "ad_account_id"
 
