@@ -88,40 +88,26 @@ _ALIASES: dict[str, Column] = {
 
 
 def _visibilities() -> dict[str, str]:
-    return _visibilities_of(tuple(settings.RESONANZ_CONNECTORS.items()))
-
-
-@functools.cache
-def _visibilities_of(_registry: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """What a visibility cell may say -> the value: every registered network's visibility values, their
-    aliases and their labels in each language (from the connectors' specs); empty = public."""
-    from resonanz.connectors.registry import registered_connectors
-
-    found: dict[str, str] = {"": "public", "public": "public"}
-    for connector in registered_connectors():
-        for choice in connector.spec.visibility:
-            words = [choice.value, *choice.aliases]
-            for code, _name in settings.LANGUAGES:
-                with translation.override(code):
-                    words.append(str(choice.label))
-            for word in words:
-                found.setdefault(csv_header_normalise(name=word), choice.value)
-    return found
+    """What a visibility cell may say -> the value; empty = public."""
+    words = _choice_words(tuple(settings.RESONANZ_CONNECTORS.items()), "visibility")
+    return {**words, "": "public", "public": "public"}
 
 
 def _formats() -> dict[str, str]:
-    return _formats_of(tuple(settings.RESONANZ_CONNECTORS.items()))
+    """What a format cell may say -> the value; empty = each channel's default format."""
+    return {**_choice_words(tuple(settings.RESONANZ_CONNECTORS.items()), "formats"), "": ""}
 
 
 @functools.cache
-def _formats_of(_registry: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """What a format cell may say -> the value: every registered network's formats (``NetworkSpec.formats``:
-    value, aliases and label in each language); empty = each channel's default format."""
+def _choice_words(_registry: tuple[tuple[str, str], ...], spec_field: str) -> dict[str, str]:
+    """Every word a cell may use for one of the registered networks' choices (``NetworkSpec.visibility``
+    or ``NetworkSpec.formats``: value, aliases and label in each language, normalised like a header) ->
+    the choice's value; the first network that declares a word wins. Cached per registry."""
     from resonanz.connectors.registry import registered_connectors
 
-    found: dict[str, str] = {"": ""}
+    found: dict[str, str] = {}
     for connector in registered_connectors():
-        for choice in connector.spec.formats:
+        for choice in getattr(connector.spec, spec_field):
             words = [choice.value, *choice.aliases]
             for code, _name in settings.LANGUAGES:
                 with translation.override(code):
