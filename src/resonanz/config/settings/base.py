@@ -498,5 +498,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per task start and finish (the ticker's sweep every 5 s among them) would bury what an
+        # operator looks for; failures are logged at ERROR and stay. RESONANZ_TASK_LOG_LEVEL=INFO shows all.
+        "django.tasks": {"level": os.environ.get("RESONANZ_TASK_LOG_LEVEL", "WARNING")},
+    },
 }
