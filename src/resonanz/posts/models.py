@@ -39,6 +39,9 @@ class MediaAsset(models.Model):
     size = models.PositiveBigIntegerField()
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # A video's length, read with its shown width / height when it is uploaded (posts/video.py); None for
+    # pictures and for a video that could not be read (the network judges it then).
+    duration_seconds = models.FloatField(null=True, blank=True)
     sha256 = models.CharField(max_length=64)
     alt_text = models.TextField(_("alt text"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)

@@ -8,11 +8,13 @@ followed by ``variant_check`` would report, without writing anything.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
 
 from resonanz.accounts.models import ApprovalMode
 from resonanz.channels.services import channel_account, channel_store_account
@@ -26,9 +28,12 @@ from resonanz.connectors.base import (
     ValidationIssue,
 )
 from resonanz.connectors.base.errors import ConnectorError, Rejected
+from resonanz.connectors.base.spec import MediaKind, MediaRule
 from resonanz.connectors.registry import get_connector
 
+from .crop import ratio_label
 from .models import MediaAsset, PartMedia, Post, Variant, VariantPart
+from .video import video_probe
 
 if TYPE_CHECKING:
     from resonanz.accounts.models import Workspace
@@ -41,6 +46,25 @@ def _read(asset: MediaAsset) -> bytes:
     with asset.file.open("rb") as fh:
         data: bytes = fh.read()
     return data
+
+
+def _draft_media(asset: MediaAsset, *, data: bytes, alt_text: str) -> DraftMedia:
+    """One attachment as the connector sees it, with a video's length and shown size from the row (read on
+    upload); a video stored before they were read is read now, in memory (a millisecond for the header)."""
+    duration, width, height = asset.duration_seconds, asset.width, asset.height
+    if asset.mime_type.startswith("video/") and duration is None:
+        probe = video_probe(data=data)
+        if probe is not None:
+            duration, width, height = probe.duration_seconds, probe.width, probe.height
+    return DraftMedia(
+        data=data,
+        mime_type=asset.mime_type,
+        alt_text=alt_text,
+        filename=asset.original_name,
+        duration_seconds=duration,
+        width=width,
+        height=height,
+    )
 
 
 def variant_draft(*, variant: Variant) -> DraftVariant:
@@ -64,12 +88,7 @@ def variant_draft_of(
             DraftPart(
                 text=part.text,
                 media=[
-                    DraftMedia(
-                        data=_read(pm.asset),
-                        mime_type=pm.asset.mime_type,
-                        alt_text=pm.alt_text or pm.asset.alt_text,
-                        filename=pm.asset.original_name,
-                    )
+                    _draft_media(pm.asset, data=_read(pm.asset), alt_text=pm.alt_text or pm.asset.alt_text)
                     for pm in media
                 ],
             )
@@ -111,6 +130,7 @@ def draft_check(*, channel: Channel, draft: DraftVariant, variant_id: int | None
         ]
         issues = connector.validate(account=account, variant=draft)
         issues += _extras_issues(connector, account, draft)
+        issues += _video_issues(connector, account, draft)
     except ConnectorError as exc:
         # Limits could not be read (e.g. the instance is down): say so, do not pretend it's fine.
         counts = []
@@ -193,6 +213,147 @@ def _extras_issues(
     return issues
 
 
+# Width / height within this share of the declared bounds counts as within (1080 x 1918 is still 9:16).
+_RATIO_TOLERANCE = 0.01
+
+
+def _seconds_label(seconds: float) -> str:
+    """ "45 s", "0,5 s", "2 min 5 s": a video's length in the user's language."""
+    if seconds < 60:
+        shown = round(seconds, 1)
+        amount = number_format(shown, decimal_pos=0 if shown == int(shown) else 1)
+        return gettext("%(seconds)s s") % {"seconds": amount}
+    minutes, rest = divmod(round(seconds), 60)
+    if not rest:
+        return gettext("%(minutes)s min") % {"minutes": minutes}
+    return gettext("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": rest}
+
+
+def _limit_label(seconds: float) -> str:
+    """A declared limit as the network states it: "90 s", "140 s", "15 minutes" (whole minutes from five
+    on; written out, since it may end the sentence)."""
+    if seconds >= 300 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes}
+    shown = number_format(seconds, decimal_pos=0 if seconds == int(seconds) else 1)
+    return gettext("%(seconds)s s") % {"seconds": shown}
+
+
+def _bounds_label(bounds: tuple[float, float]) -> str:
+    low, high = bounds
+    if abs(high - low) < 1e-9:
+        return ratio_label(low)
+    return gettext("%(low)s to %(high)s") % {"low": ratio_label(low), "high": ratio_label(high)}
+
+
+def _video_issues(
+    connector: Connector, account: ChannelAccount, draft: DraftVariant
+) -> list[ValidationIssue]:
+    """Each video's length and shape against the rule the connector declares for the variant's format
+    (``MediaRule.min/max_duration_seconds``, ``aspect_ratio``, ``MediaSpec.format_rules``), so a network
+    that refuses it only after processing the upload, when the post is due, is not sent it. A video whose
+    numbers are unknown (not readable on upload) is left to the network."""
+    spec = connector.spec
+    media = connector.media_rules(account=account)
+    fmt = draft.format or spec.default_format()
+    label = spec.format_labels().get(fmt, "") if len(spec.formats) > 1 else ""
+    name = spec.display_name
+    issues: list[ValidationIssue] = []
+    for index, part in enumerate(draft.parts):
+        for item in part.media:
+            general = media.rule_for_mime(item.mime_type)
+            if general is None or general.kind != MediaKind.VIDEO:
+                continue
+            rule = media.rule(MediaKind.VIDEO, format=fmt) or general
+            issues += _video_rule_issues(item, rule, index=index, network=name, format_label=label)
+    return issues
+
+
+def _video_rule_issues(
+    item: DraftMedia, rule: MediaRule, *, index: int, network: str, format_label: str
+) -> list[ValidationIssue]:
+    issues: list[ValidationIssue] = []
+    values = {
+        "name": item.filename or gettext("The video"),
+        "network": network,
+        "format": format_label,
+    }
+    duration = item.duration_seconds
+    if duration is not None:
+        if rule.max_duration_seconds is not None and duration > rule.max_duration_seconds:
+            message = (
+                gettext("%(name)s is %(duration)s long; %(network)s takes at most %(limit)s as a %(format)s.")
+                if format_label
+                else gettext("%(name)s is %(duration)s long; %(network)s takes at most %(limit)s.")
+            )
+            issues.append(
+                ValidationIssue(
+                    code="video_too_long",
+                    message=message
+                    % {
+                        **values,
+                        "duration": _seconds_label(duration),
+                        "limit": _limit_label(rule.max_duration_seconds),
+                    },
+                    part_index=index,
+                    field="media",
+                    count=math.ceil(duration),
+                    limit=int(rule.max_duration_seconds),
+                )
+            )
+        elif rule.min_duration_seconds is not None and duration < rule.min_duration_seconds:
+            message = (
+                gettext(
+                    "%(name)s is %(duration)s long; %(network)s takes at least %(limit)s as a %(format)s."
+                )
+                if format_label
+                else gettext("%(name)s is %(duration)s long; %(network)s takes at least %(limit)s.")
+            )
+            issues.append(
+                ValidationIssue(
+                    code="video_too_short",
+                    message=message
+                    % {
+                        **values,
+                        "duration": _seconds_label(duration),
+                        "limit": _limit_label(rule.min_duration_seconds),
+                    },
+                    part_index=index,
+                    field="media",
+                )
+            )
+    if rule.aspect_ratio is not None and item.width and item.height:
+        low, high = rule.aspect_ratio
+        ratio = item.width / item.height
+        if not low * (1 - _RATIO_TOLERANCE) <= ratio <= high * (1 + _RATIO_TOLERANCE):
+            message = (
+                gettext(
+                    "%(name)s is %(width)s x %(height)s pixels (%(ratio)s); %(network)s takes %(allowed)s "
+                    "as a %(format)s."
+                )
+                if format_label
+                else gettext(
+                    "%(name)s is %(width)s x %(height)s pixels (%(ratio)s); %(network)s takes %(allowed)s."
+                )
+            )
+            issues.append(
+                ValidationIssue(
+                    code="video_aspect_ratio",
+                    message=message
+                    % {
+                        **values,
+                        "width": item.width,
+                        "height": item.height,
+                        "ratio": ratio_label(ratio),
+                        "allowed": _bounds_label(rule.aspect_ratio),
+                    },
+                    part_index=index,
+                    field="media",
+                )
+            )
+    return issues
+
+
 def variant_check(*, variant: Variant) -> VariantReport:
     return draft_check(channel=variant.channel, draft=variant_draft(variant=variant), variant_id=variant.pk)
 
@@ -209,8 +370,6 @@ def post_input_drafts(
     media file, an override for a channel that is not selected, an unknown visibility. (A campaign is not
     looked at: it does not change what any network is sent.)
     """
-    from django.utils.translation import ngettext
-
     from .services import PostError, known_formats, known_visibilities  # services imports this module
 
     by_id = {c.pk: c for c in channels if c.workspace_id == workspace.pk}
@@ -246,11 +405,10 @@ def post_input_drafts(
         own = override.parts if override is not None else None
         texts = own or [data.text, *data.thread]
         media = [
-            DraftMedia(
+            _draft_media(
+                files[m.asset_id],
                 data=contents[m.asset_id],
-                mime_type=files[m.asset_id].mime_type,
                 alt_text=m.alt_text or files[m.asset_id].alt_text,
-                filename=files[m.asset_id].original_name,
             )
             for m in data.media
         ]

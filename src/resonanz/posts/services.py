@@ -45,6 +45,7 @@ from .models import (
 )
 from .rules import VariantReport, post_approval_missing, variant_check
 from .signals import post_review_restarted, variant_armed
+from .video import video_probe
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # PDF: a document post (a network whose spec has a MediaKind.DOCUMENT rule shows it as pages to leaf
@@ -200,6 +201,7 @@ def media_asset_create(
             code="file_too_large",
         )
     width = height = None
+    duration: float | None = None
     mime = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
     if mime in DOCUMENT_TYPES or data.startswith(b"%PDF-"):
         # A PDF starts with "%PDF-" (ISO 32000-1, 7.5.2); anything else named .pdf is refused.
@@ -208,7 +210,12 @@ def media_asset_create(
                 _("%(name)s is not a PDF we can read.") % {"name": filename}, code="unsupported_media"
             )
         mime = "application/pdf"
-    elif not mime.startswith("video/"):
+    elif mime.startswith("video/"):
+        # Read once here so every check before scheduling has it (rules.py); unreadable: not refused.
+        probe = video_probe(data=data)
+        if probe is not None:
+            width, height, duration = probe.width, probe.height, probe.duration_seconds
+    else:
         from PIL import Image, UnidentifiedImageError
 
         try:
@@ -233,6 +240,7 @@ def media_asset_create(
         size=len(data),
         width=width,
         height=height,
+        duration_seconds=duration,
         sha256=hashlib.sha256(data).hexdigest(),
         alt_text=alt_text,
         created_by=actor,

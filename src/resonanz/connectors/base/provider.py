@@ -76,6 +76,11 @@ class DraftMedia:
     mime_type: str
     alt_text: str = ""
     filename: str = ""
+    # A video's length and shown size as read on upload (None: unknown; the checks before scheduling then
+    # leave it to the network).
+    duration_seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass

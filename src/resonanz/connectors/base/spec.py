@@ -188,8 +188,13 @@ class MediaRule:
     recompress_over: int = 0
     max_per_post: int = 1
     max_duration_seconds: float | None = None
-    # Width / height allowed, (min, max); None = any.
+    min_duration_seconds: float | None = None
+    # Width / height allowed, (min, max); None = any. For a video: checked before scheduling from the
+    # size it is shown at (posts/video.py), like its duration.
     aspect_ratio: tuple[float, float] | None = None
+    # The post formats (``NetworkSpec.formats``) this rule is for; empty = every format. A format's own
+    # rule for a kind is listed in ``MediaSpec.format_rules`` and wins over the general one.
+    formats: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,8 +206,16 @@ class MediaSpec:
     # The network downloads attachments from an address of ours (connectors/base/media.py) instead of
     # taking an upload: the channels page warns when that address cannot be reached from outside.
     fetched_from_url: bool = False
+    # Rules of one kind for some formats only (``MediaRule.formats``), e.g. a Reel's duration and shape;
+    # kept apart from ``rules`` so what lists the accepted types and sizes sees each kind once.
+    format_rules: tuple[MediaRule, ...] = ()
 
-    def rule(self, kind: MediaKind) -> MediaRule | None:
+    def rule(self, kind: MediaKind, *, format: str = "") -> MediaRule | None:  # noqa: A002 - the spec's word
+        """The rule for ``kind``; for a variant of ``format`` that format's own rule where one is declared."""
+        if format:
+            own = next((r for r in self.format_rules if r.kind == kind and format in r.formats), None)
+            if own is not None:
+                return own
         return next((r for r in self.rules if r.kind == kind), None)
 
     def rule_for_mime(self, mime_type: str) -> MediaRule | None:

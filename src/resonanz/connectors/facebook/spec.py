@@ -51,8 +51,9 @@ MAX_PHOTOS = 10
 PHOTO_MAX_BYTES = 4 * 1024 * 1024
 VIDEO_MAX_BYTES = 1024 * 1024 * 1024  # non-resumable upload via ``source``: 1 GB
 
-# Reels (reels-publishing guide, "Video specifications"). Resonanz reads no video metadata yet, so duration,
-# aspect ratio and resolution are checked by Meta when it processes the upload (its message is shown).
+# Reels (reels-publishing guide, "Video specifications"): duration and the 9:16 shape are checked before
+# scheduling (``format_rules`` below, read by posts/rules.py); the resolution and frame rate are checked by
+# Meta when it processes the upload (its message is shown).
 REEL_MIN_SECONDS = 3
 REEL_MAX_SECONDS = 90
 REEL_ASPECT = 9 / 16
@@ -91,6 +92,17 @@ SPEC = NetworkSpec(
         ),
         max_items=MAX_PHOTOS,
         mix_video_with_images=False,
+        format_rules=(
+            MediaRule(
+                MediaKind.VIDEO,
+                VIDEO_TYPES,
+                max_bytes=VIDEO_MAX_BYTES,
+                min_duration_seconds=REEL_MIN_SECONDS,
+                max_duration_seconds=REEL_MAX_SECONDS,
+                aspect_ratio=(REEL_ASPECT, REEL_ASPECT),
+                formats=(FORMAT_REEL,),
+            ),
+        ),
     ),
     max_thread_parts=1,
     alt_text=None,  # photos take ``alt_text_custom``, but Meta names no limit; sent when given
@@ -101,7 +113,7 @@ SPEC = NetworkSpec(
         Choice(
             FORMAT_REEL,
             _("Reel"),
-            _("one vertical video (9:16, 3 to 90 seconds, checked by Facebook); the text is its description"),
+            _("one vertical video (9:16, 3 to 90 seconds); the text is its description"),
             aliases=("reels",),
         ),
     ),

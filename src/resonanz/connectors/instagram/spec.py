@@ -48,6 +48,7 @@ MAX_MENTIONS = 20
 MAX_CAROUSEL = 10
 IMAGE_MAX_BYTES = 8 * 1024 * 1024
 REEL_MAX_BYTES = 300 * 1024 * 1024
+REEL_MIN_SECONDS = 3.0
 REEL_MAX_SECONDS = 15 * 60.0
 # Width / height: 4:5 (portrait) to 1.91:1 (landscape).
 ASPECT_MIN = 4 / 5
@@ -55,6 +56,7 @@ ASPECT_MAX = 1.91
 MIN_WIDTH = 320
 MAX_WIDTH = 1440
 
+STORY_MIN_SECONDS = 3.0
 STORY_MAX_SECONDS = 60.0
 STORY_HOURS = 24
 
@@ -104,7 +106,21 @@ SPEC = NetworkSpec(
                 VIDEO_TYPES,
                 max_bytes=REEL_MAX_BYTES,
                 max_per_post=MAX_CAROUSEL,
+                # A video in a feed post is shared as a Reel, so the Reel's 3 s - 15 min apply to both.
+                # 9:16 is only recommended: Meta takes 0.01:1 to 10:1, so no shape is refused here.
+                min_duration_seconds=REEL_MIN_SECONDS,
                 max_duration_seconds=REEL_MAX_SECONDS,
+            ),
+        ),
+        format_rules=(
+            # A Story's video: 3 to 60 seconds (ig-user/media, "Story video specifications").
+            MediaRule(
+                MediaKind.VIDEO,
+                VIDEO_TYPES,
+                max_bytes=REEL_MAX_BYTES,
+                min_duration_seconds=STORY_MIN_SECONDS,
+                max_duration_seconds=STORY_MAX_SECONDS,
+                formats=(FORMAT_STORY,),
             ),
         ),
         max_items=MAX_CAROUSEL,
@@ -123,7 +139,7 @@ SPEC = NetworkSpec(
         Choice(
             FORMAT_REEL,
             _("Reel"),
-            _("one video, 3 seconds to 15 minutes, 9:16 recommended (duration checked by Instagram)"),
+            _("one video, 3 seconds to 15 minutes, 9:16 recommended"),
             aliases=("reels",),
         ),
         Choice(

@@ -38,6 +38,7 @@ MAX_IMAGES = 20  # multiImage: 2 to 20 images
 IMAGE_MAX_BYTES = 36 * 1024 * 1024  # LinkedIn limits pixels (36,152,320), not bytes; a generous cap
 DOCUMENT_MAX_BYTES = 100 * 1024 * 1024
 VIDEO_MAX_BYTES = 500 * 1024 * 1024
+VIDEO_MIN_SECONDS = 3.0  # videos-api: 3 s to 30 min
 VIDEO_MAX_SECONDS = 30 * 60.0
 ALT_TEXT_MAX = 4086
 
@@ -82,6 +83,7 @@ SPEC = NetworkSpec(
                 VIDEO_TYPES,
                 max_bytes=VIDEO_MAX_BYTES,
                 max_per_post=1,
+                min_duration_seconds=VIDEO_MIN_SECONDS,
                 max_duration_seconds=VIDEO_MAX_SECONDS,
             ),
             MediaRule(MediaKind.DOCUMENT, DOCUMENT_TYPES, max_bytes=DOCUMENT_MAX_BYTES, max_per_post=1),

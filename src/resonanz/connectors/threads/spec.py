@@ -65,7 +65,7 @@ SPEC = NetworkSpec(
                 VIDEO_TYPES,
                 max_bytes=VIDEO_MAX_BYTES,
                 max_per_post=MAX_CAROUSEL,
-                max_duration_seconds=VIDEO_MAX_SECONDS,  # checked by Threads: no video metadata read here
+                max_duration_seconds=VIDEO_MAX_SECONDS,  # checked before scheduling (posts/video.py reads it)
             ),
         ),
         max_items=MAX_CAROUSEL,

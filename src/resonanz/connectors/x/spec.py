@@ -39,6 +39,7 @@ IMAGE_MAX_BYTES = 5 * 1024 * 1024
 GIF_MAX_BYTES = 15 * 1024 * 1024
 VIDEO_MAX_BYTES = 512 * 1024 * 1024
 # Video length for API uploads: 0.5 s to 140 s (https://docs.x.com/x-api/media/quickstart/best-practices).
+VIDEO_MIN_SECONDS = 0.5
 VIDEO_MAX_SECONDS = 140.0
 ALT_TEXT_MAX = 1000
 # X's composer builds threads of up to 25 posts; the API has no own limit (each part is a reply).
@@ -78,6 +79,7 @@ SPEC = NetworkSpec(
                 VIDEO_TYPES,
                 max_bytes=VIDEO_MAX_BYTES,
                 max_per_post=1,
+                min_duration_seconds=VIDEO_MIN_SECONDS,
                 max_duration_seconds=VIDEO_MAX_SECONDS,
             ),
         ),
