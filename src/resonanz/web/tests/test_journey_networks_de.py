@@ -43,6 +43,7 @@ from testsupport.emulators.meta import MetaEmulator
 from testsupport.emulators.threads import ThreadsEmulator
 from testsupport.emulators.x import XEmulator
 from testsupport.tasks import run_ready_tasks
+from testsupport.video import mp4_bytes
 
 pytestmark = [pytest.mark.browser]
 
@@ -120,7 +121,7 @@ PDF = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n0000000000 65535 f \n"
     b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n0\n%%EOF\n"
 )
-VIDEO = b"\x00\x00\x00\x18ftypmp42" + bytes(2048)  # the emulators check the container's signature only
+VIDEO = mp4_bytes(width=36, height=64, seconds=30)  # a vertical half-minute, as a Reel wants it
 
 
 class Shots:
@@ -235,10 +236,16 @@ def plan_facebook_video(page: Any, facebook: Channel) -> None:
     type_text(
         page, page.locator("#id_text"), "Hinter den Kulissen: so entsteht unsere Frühjahrskollektion. 🎬"
     )
-    attach(page, [("kulissen.mp4", "video/mp4", VIDEO)])
+    # First the landscape cut from the shoot, two minutes long: a Reel takes 9:16 and at most 90 s, and
+    # the check says so before scheduling (the video's length and size are read on upload).
+    attach(page, [("kulissen-quer.mp4", "video/mp4", mp4_bytes(width=64, height=36, seconds=125))])
     page.locator(f"#tab-{facebook.pk}").click()  # the channel's own tab holds its options
     page.locator(f"#id_ov{facebook.pk}_format").select_option("reel")
     page.locator("#tab-base").click()
+    expect_blocked(page, facebook, "video_too_long")
+    expect_blocked(page, facebook, "video_aspect_ratio")
+    page.locator("[data-media-item]").nth(0).locator("[data-remove-media]").click()
+    attach(page, [("kulissen.mp4", "video/mp4", VIDEO)])
 
 
 def test_marketing_person_connects_five_networks_and_plans_a_week(
