@@ -279,3 +279,33 @@ def test_an_instagram_mention_makes_the_inbox_poll_run(
     assert _run_queued() == [
         {"mentions": 0, "mentions_failed": 0, "direct_messages": 0, "direct_messages_failed": 0}
     ]
+
+
+def test_the_emulator_posts_its_delivery_to_the_callback_and_the_comment_arrives(
+    transactional_db: None, live_server: Any, meta: MetaEmulator, workspace: Workspace, owner: User
+) -> None:
+    """End to end over HTTP: the emulator signs and POSTs to the live callback address as Meta does; the
+    commit queues the reply sync for real (no captured callbacks)."""
+    page = meta.default_page
+    channel = Channel.objects.create(
+        workspace=workspace,
+        network="facebook",
+        base_url=meta.base_url,
+        handle=page.username,
+        remote_id=page.id,
+        credentials={"page_access_token": page.token},
+    )
+    ref = get_connector("facebook").publish_part(
+        account=channel_account(channel=channel),
+        variant=DraftVariant(parts=[DraftPart(text="Live!")]),
+        part_index=0,
+        key=PublishKey(key="rz-test-hooks-live", created_at=datetime.now(UTC)),
+    )
+    variant = _published(workspace, owner, channel, ref.remote_id)
+    meta.subscribed_pages[page.id] = ["feed"]
+    meta.webhook_urls["page"] = f"{live_server.url}/hooks/facebook/"
+
+    comment = meta.comment_as(meta.create_person("Fan AT"), variant.remote_id, "Super, danke!")
+    assert DBTaskResult.objects.filter(task_path__endswith="refresh_variant_engagement").count() == 1
+    _run_queued()
+    assert Message.objects.get(remote_id=comment.id).conversation.channel_id == channel.pk
