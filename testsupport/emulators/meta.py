@@ -41,6 +41,8 @@ Meta does not know is refused here as well.
 from __future__ import annotations
 
 import ast
+import hashlib
+import hmac
 import inspect
 import io
 import itertools
@@ -486,6 +488,13 @@ class MetaEmulator(EmulatorServer):
         self.ad_accounts: dict[str, FbAdAccount] = {}
         self.ads: dict[str, FbAd] = {}
         self.ad_days: list[FbAdDay] = []
+        # Webhooks (https://developers.facebook.com/docs/graph-api/webhooks/getting-started): Pages that
+        # installed the app (``POST /{page}/subscribed_apps``) and each call's fields, the deliveries made
+        # (body, headers) and, when set, the callback address they are POSTed to.
+        self.subscribed_pages: dict[str, list[str]] = {}
+        self.subscribed_apps_calls: list[tuple[str, list[str]]] = []
+        self.webhook_deliveries: list[tuple[str, bytes, dict[str, str]]] = []  # (object, body, headers)
+        self.webhook_urls: dict[str, str] = {}  # object ("page" | "instagram") -> callback address
         self.default_person = self.create_person("Erika Muster")
         self.default_page = self.create_page("Resonanz Demo", "resonanzdemo", admin=self.default_person)
         # Login
@@ -510,6 +519,7 @@ class MetaEmulator(EmulatorServer):
         self.route("POST", V + r"/(\d+)/photos", self._create_photo)
         self.route("POST", V + r"/(\d+)/videos", self._create_video)
         self.route("GET", V + r"/(\d+)/posts", self._page_posts)
+        self.route("POST", V + r"/(\d+)/subscribed_apps", self._subscribed_apps)
         # Reels (https://developers.facebook.com/documentation/video-api/guides/reels-publishing): the
         # three phases, the upload host (rupload.facebook.com, here on the same server), the video.
         self.route("POST", V + r"/(\d+)/video_reels", self._video_reels)
@@ -639,7 +649,71 @@ class MetaEmulator(EmulatorServer):
                 parent_id,
             )
             self.comments[comment.id] = comment
-            return comment
+        post = self.posts.get(object_id)
+        if post is not None:
+            value: JSONDict = {
+                "from": {"id": person.id, "name": person.name},
+                "post_id": post.id,
+                "comment_id": comment.id,
+                "parent_id": parent_id or post.id,
+                "item": "comment",
+                "verb": "add",
+                "message": message,
+                "created_time": int(comment.created_at),
+            }
+            self.deliver_webhook("page", post.page_id, "feed", value)
+        return comment
+
+    # -- webhooks (test side) -----------------------------------------------------------------------
+    def _subscribed_apps(self, request: Request, match: re.Match[str]) -> Response:
+        """``POST /{page-id}/subscribed_apps?subscribed_fields=...`` with the Page token
+        (https://developers.facebook.com/docs/graph-api/webhooks/getting-started/webhooks-for-pages)."""
+        page = self._page_for(request, match.group(1))
+        fields = [f for f in str(request.params().get("subscribed_fields") or "").split(",") if f]
+        if not fields:
+            raise self._invalid("(#100) The parameter subscribed_fields is required")
+        with self.lock:
+            self.subscribed_apps_calls.append((page.id, fields))
+            self.subscribed_pages[page.id] = fields
+        return json_response(200, {"success": True})
+
+    def signed_delivery(
+        self, object_type: str, entry_id: str, field: str, value: JSONDict
+    ) -> tuple[bytes, dict[str, str]]:
+        """A notification as Meta sends it: ``{"object", "entry": [{"id", "time", "changes"}]}``, signed
+        in ``X-Hub-Signature-256`` with the app secret (Getting Started, "Validating Payloads")."""
+        body = json.dumps(
+            {
+                "object": object_type,
+                "entry": [
+                    {"id": entry_id, "time": int(self.now()), "changes": [{"field": field, "value": value}]}
+                ],
+            }
+        ).encode()
+        signature = hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+        return body, {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={signature}"}
+
+    def deliver_webhook(self, object_type: str, entry_id: str, field: str, value: JSONDict) -> None:
+        """Record (and POST, when a callback address is set) a delivery for an account whose Page
+        installed the app; Meta sends nothing for the others."""
+        page_id = entry_id if object_type == "page" else self.ig_users[entry_id].page_id
+        if page_id not in self.subscribed_pages:
+            return
+        body, headers = self.signed_delivery(object_type, entry_id, field, value)
+        with self.lock:
+            self.webhook_deliveries.append((object_type, body, headers))
+        url = self.webhook_urls.get(object_type)
+        if url:
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - a test callback
+            with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+                pass
+
+    def ig_mention_as(self, username: str, ig_user_id: str, media_id: str, comment_id: str = "") -> None:
+        """Someone @mentions the account (the ``mentions`` field carries ids only)."""
+        value: JSONDict = {"media_id": media_id}
+        if comment_id:
+            value["comment_id"] = comment_id
+        self.deliver_webhook("instagram", ig_user_id, "mentions", value)
 
     # -- plumbing -----------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -1456,7 +1530,18 @@ class MetaEmulator(EmulatorServer):
         with self.lock:
             comment = IgComment(self.new_id(), media_id, username, text, self.now(), parent_id)
             self.ig_comments[comment.id] = comment
-            return comment
+        media = self.ig_media.get(media_id)
+        if media is not None:
+            value: JSONDict = {
+                "id": comment.id,
+                "from": {"id": f"igsid-{username}", "username": username},
+                "text": text,
+                "media": {"id": media.id, "media_product_type": media.product},
+            }
+            if parent_id:
+                value["parent_id"] = parent_id
+            self.deliver_webhook("instagram", media.ig_id, "comments", value)
+        return comment
 
     def ig_like_as(self, person: Person, media_id: str) -> None:
         with self.lock:

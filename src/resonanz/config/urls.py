@@ -31,6 +31,8 @@ urlpatterns = [
     path("feeds/", include("resonanz.bulk.public_urls")),
     # Signed, expiring media addresses that networks fetch attachments from (posts/public_media.py).
     path("public-media/", include("resonanz.posts.public_urls")),
+    # Webhooks networks push to (engagement/webhooks.py): signed deliveries, no login.
+    path("hooks/", include("resonanz.engagement.public_urls")),
     # Short links (links/public_views.py; links/middleware.py answers them before the session middleware).
     path("l/", include("resonanz.links.public_urls")),
     path(ws + "links/", include("resonanz.links.urls")),

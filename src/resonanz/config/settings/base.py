@@ -483,6 +483,8 @@ RESONANZ_CHANNEL_CHECK_INTERVAL_SECONDS = float(
 # The channel health check warns this many days before a login ends that no refresh can extend
 # (Connector.login_expires_at), with a link to reconnect.
 RESONANZ_LOGIN_EXPIRY_WARNING_DAYS = int(os.environ.get("RESONANZ_LOGIN_EXPIRY_WARNING_DAYS", "7"))
+# Webhook deliveries (/hooks/<network>/, engagement/webhooks.py) larger than this are refused (413).
+RESONANZ_WEBHOOK_MAX_BYTES = int(os.environ.get("RESONANZ_WEBHOOK_MAX_BYTES", str(1024 * 1024)))
 RESONANZ_HTTP_TIMEOUT_SECONDS = float(os.environ.get("RESONANZ_HTTP_TIMEOUT_SECONDS", "20"))
 # Idle keep-alive connections are dropped after this many seconds: below the shortest idle timeout of the
 # servers we talk to (Node's http server, which runs the atproto PDS, closes after 5 s), so a request is not

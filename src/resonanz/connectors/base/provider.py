@@ -22,6 +22,7 @@ from .spec import Capability, InboxKind
 if TYPE_CHECKING:
     from .preview import Segment
     from .spec import MediaSpec, NetworkSpec
+    from .webhooks import WebhookReceiver
 
 
 @dataclass
@@ -557,6 +558,12 @@ class Connector(ABC):
         ``InboxKind.DIRECT_MESSAGES``; the answer goes through ``reply`` with ``root`` the conversation's
         ``remote_id``, and must reach the same participants and no one else."""
         raise NotSupported(f"{self.network}: no direct messages")
+
+    # -- push (``base.webhooks``) ----------------------------------------------------------------------
+    def webhook_receiver(self) -> WebhookReceiver | None:
+        """What answers the network's webhook deliveries at ``/hooks/<network>/``; ``None`` (the
+        default): the network pushes nothing, polling only."""
+        return None
 
     # -- paid posts (``spec.ad_reporting``) -----------------------------------------------------------
     def list_ad_accounts(self, *, account: ChannelAccount) -> list[AdAccount]:

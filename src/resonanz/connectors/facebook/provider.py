@@ -74,10 +74,11 @@ from resonanz.connectors.base import (
     ValidationIssue,
 )
 from resonanz.connectors.base.preview import Segment, Span, split
-from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.base.provider import PublishKey, PushedActivity
 from resonanz.connectors.base.spec import MediaKind, TextUnit
+from resonanz.connectors.base.webhooks import WebhookReceiver
 
-from . import login
+from . import login, webhooks
 from .graph import GraphClient, GraphRejected
 from .spec import FORMAT_FEED, FORMAT_REEL, SPEC, TEXT_LIMIT
 
@@ -102,7 +103,8 @@ ADS_SCOPES = ("ads_read",)
 
 
 def login_scopes() -> tuple[str, ...]:
-    return SCOPES + ADS_SCOPES if os.environ.get("RESONANZ_FACEBOOK_ADS") == "1" else SCOPES
+    scopes = SCOPES + webhooks.push_scopes()
+    return scopes + ADS_SCOPES if os.environ.get("RESONANZ_FACEBOOK_ADS") == "1" else scopes
 
 
 # Which of an ad's ``actions`` count as leads, and which ``action_values`` as the value of conversions
@@ -305,7 +307,42 @@ class FacebookConnector(Connector):
         }
         account = ChannelAccount(network=self.network, base_url=config.api_url, credentials=credentials)
         info = self.verify(account=account)
+        # Push (webhooks.py): only when the operator configured it; without, the inbox polls as before.
+        webhooks.subscribe_page(
+            api_url=config.api_url,
+            page_id=info.remote_id,
+            page_token=credentials["page_access_token"],
+            timeout=self.timeout,
+            transport=self.transport,
+        )
         return ConnectedAccount(base_url=config.api_url, info=info, credentials=credentials)
+
+    # -- push ------------------------------------------------------------------------------------
+    def webhook_receiver(self) -> WebhookReceiver | None:
+        return webhooks.MetaWebhookReceiver(object_type="page", read_change=self._read_change)
+
+    @staticmethod
+    def _read_change(page_id: str, field: str, value: Mapping[str, Any]) -> PushedActivity | None:
+        """A Page ``feed`` or ``mention`` change (webhooks.py has the reference). A new comment (or a
+        reply to one) under a post names the post: its reply sync files it with the thread (a post
+        Resonanz did not publish is no variant and is skipped there). The Page's own comments (our
+        answers) are left to the poll. A mention, or a visitor's post on the Page, carries no thread
+        we read: the inbox poll runs."""
+        item, verb = value.get("item"), value.get("verb")
+        author = str((value.get("from") or {}).get("id") or "")
+        if field == "feed" and item == "comment" and verb == "add":
+            post_id = str(value.get("post_id") or "")
+            if not post_id or author == page_id:
+                return None
+            return PushedActivity(account_remote_id=page_id, replied_posts=(post_id,))
+        if (field == "mention" and verb == "add") or (
+            field == "feed"
+            and item in {"post", "status", "photo", "video"}
+            and verb == "add"
+            and author != page_id
+        ):
+            return PushedActivity(account_remote_id=page_id, resync=True)
+        return None  # reactions, edits, removals, fields we do not read
 
     # -- account ---------------------------------------------------------------------------------
     def verify(self, *, account: ChannelAccount) -> AccountInfo:

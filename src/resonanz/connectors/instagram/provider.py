@@ -66,9 +66,10 @@ from resonanz.connectors.base import (
     ValidationIssue,
 )
 from resonanz.connectors.base.media import media_address_setting, media_host, unreachable_reason
-from resonanz.connectors.base.provider import PublishKey
+from resonanz.connectors.base.provider import PublishKey, PushedActivity
 from resonanz.connectors.base.spec import MediaKind, TextUnit
-from resonanz.connectors.facebook import login
+from resonanz.connectors.base.webhooks import WebhookReceiver
+from resonanz.connectors.facebook import login, webhooks
 from resonanz.connectors.facebook.graph import GraphClient, GraphRejected
 
 from .spec import (
@@ -241,7 +242,7 @@ class InstagramConnector(Connector):
             raise Rejected("instagram: app not configured", network_message=message)
         return ConnectStart(
             authorize_url=login.authorization_url(
-                config=config, redirect_uri=redirect_uri, state=state, scopes=SCOPES
+                config=config, redirect_uri=redirect_uri, state=state, scopes=SCOPES + webhooks.push_scopes()
             ),
             base_url=config.api_url,
             state_data={"redirect_uri": redirect_uri, "page": str(values.get("page") or "")},
@@ -295,7 +296,36 @@ class InstagramConnector(Connector):
             credentials=credentials,
         )
         info = self.verify(account=account)
+        # Instagram's webhooks come for accounts whose linked Page installed our app
+        # (connectors/facebook/webhooks.py); only when the operator configured push.
+        webhooks.subscribe_page(
+            api_url=config.api_url,
+            page_id=str(page["id"]),
+            page_token=credentials["page_access_token"],
+            timeout=self.timeout,
+            transport=self.transport,
+        )
         return ConnectedAccount(base_url=config.api_url, info=info, credentials=credentials)
+
+    # -- push ------------------------------------------------------------------------------------
+    def webhook_receiver(self) -> WebhookReceiver | None:
+        return webhooks.MetaWebhookReceiver(object_type="instagram", read_change=self._read_change)
+
+    @staticmethod
+    def _read_change(ig_user_id: str, field: str, value: Mapping[str, Any]) -> PushedActivity | None:
+        """An Instagram ``comments`` or ``mentions`` change (connectors/facebook/webhooks.py has the
+        reference). A comment names the media it is under: the media's reply sync files it with its
+        replies (media Resonanz did not publish is no variant and is skipped there); the account's own
+        comments (our answers) are left to the poll. A mention carries only ids: the inbox poll runs."""
+        if field == "comments":
+            media_id = str((value.get("media") or {}).get("id") or "")
+            author = str((value.get("from") or {}).get("id") or "")
+            if not media_id or author == ig_user_id:
+                return None
+            return PushedActivity(account_remote_id=ig_user_id, replied_posts=(media_id,))
+        if field == "mentions":
+            return PushedActivity(account_remote_id=ig_user_id, resync=True)
+        return None  # live comments, story insights, messaging: not read here
 
     # -- account ---------------------------------------------------------------------------------
     def verify(self, *, account: ChannelAccount) -> AccountInfo:

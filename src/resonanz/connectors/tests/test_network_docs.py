@@ -14,6 +14,7 @@ import pytest
 from resonanz.connectors.bluesky import oauth as bluesky_oauth
 from resonanz.connectors.facebook import graph as facebook_graph
 from resonanz.connectors.facebook import provider as facebook_provider
+from resonanz.connectors.facebook import webhooks as facebook_webhooks
 from resonanz.connectors.instagram import provider as instagram_provider
 from resonanz.connectors.linkedin import client as linkedin_client
 from resonanz.connectors.linkedin import oauth as linkedin_oauth
@@ -31,8 +32,11 @@ FACTS: dict[str, tuple[tuple[str, ...], str]] = {
     "bluesky": ((bluesky_oauth.MAIN_PASSWORD_SCOPE,), "none"),
     "mastodon": (tuple(mastodon_oauth.SCOPES.split()), "v1"),
     "x": (x_oauth.SCOPES, "2"),
-    "facebook": (facebook_provider.SCOPES + facebook_provider.ADS_SCOPES, facebook_graph.GRAPH_VERSION),
-    "instagram": (instagram_provider.SCOPES, facebook_graph.GRAPH_VERSION),
+    "facebook": (
+        facebook_provider.SCOPES + facebook_provider.ADS_SCOPES + facebook_webhooks.PUSH_SCOPES,
+        facebook_graph.GRAPH_VERSION,
+    ),
+    "instagram": (instagram_provider.SCOPES + facebook_webhooks.PUSH_SCOPES, facebook_graph.GRAPH_VERSION),
     "linkedin": (
         linkedin_oauth.MEMBER_SCOPES + linkedin_oauth.PAGE_SCOPES + linkedin_oauth.ADS_SCOPES,
         linkedin_client.API_VERSION,
