@@ -779,12 +779,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             for name, value in response.headers:
                 self.send_header(name, value)
             self.end_headers()
+            self.wfile.flush()
+            # Past the headers, straight to the socket: nothing stays buffered in ``wfile`` for the
+            # stdlib's closing flush to fail on once the client has gone.
             for chunk in itertools.chain([response.body], stream):
                 if chunk:
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                    self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
+                    self.connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.connection.sendall(b"0\r\n\r\n")
         except OSError:
             pass  # the client went away (or the server stops)
         finally:
