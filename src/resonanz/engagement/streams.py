@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ LEASE_SECONDS = 60.0
 RESCAN_SECONDS = 30.0
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
+STABLE_SECONDS = 30.0  # a connection that lasted this long resets the backoff
 
 
 # -- the lease ----------------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def backoff_delay(
 ) -> float:
     """Exponential backoff with "equal jitter": half the capped delay fixed, half random, so many
     streams broken at once (a server restart) do not come back all at the same moment."""
-    delay = float(min(cap, first * 2.0 ** max(0, attempt)))
+    delay = float(min(cap, first * 2.0 ** max(0, attempt - 1)))
     return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - spreading retries, not a secret
 
 
@@ -203,6 +204,8 @@ class StreamConsumer:
                 stream.thread.join(timeout=2.0)
         try:
             StreamLease.objects.filter(holder=self.holder).delete()
+        except DatabaseError:  # the database is away: the leases run out by themselves
+            logger.exception("stream consumer could not give its leases back")
         finally:
             self.streams.clear()
             close_old_connections()
@@ -212,10 +215,14 @@ class StreamConsumer:
         attempt = 0
         try:
             while not stream.stop.is_set():
+                started = time.monotonic()
                 connected, delay = self._stream_once(stream)
                 if delay is None:
                     return  # the stream may not run again (login refused, channel gone)
-                attempt = 0 if connected else attempt + 1
+                # Only a connection that held a while starts the backoff afresh: a server that accepts
+                # and drops at once must not be hammered (nor cost an inbox poll per second).
+                stable = connected and time.monotonic() - started >= STABLE_SECONDS
+                attempt = 0 if stable else attempt + 1
                 wait = max(delay, backoff_delay(attempt, first=self.backoff_first, cap=self.backoff_cap))
                 if stream.stop.wait(wait):
                     return

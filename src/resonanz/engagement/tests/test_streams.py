@@ -7,9 +7,14 @@ The consumer runs in a thread of its own (its own database connection), hence tr
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django_tasks_db.models import DBTaskResult
@@ -162,8 +167,40 @@ def test_a_lease_is_taken_only_when_free_or_run_out(masto_channel: Channel) -> N
     assert StreamLease.objects.get().holder == "b"
 
 
+@pytest.mark.django_db(transaction=False)
 def test_backoff_grows_to_its_cap_with_jitter() -> None:
     delays = [backoff_delay(n, first=1.0, cap=60.0) for n in range(10)]
-    assert 0.5 <= delays[0] <= 1.0
-    assert 4.0 <= delays[3] <= 8.0
-    assert all(30.0 <= d <= 60.0 for d in delays[6:])
+    assert all(0.5 <= d <= 1.0 for d in delays[:2])  # after a stable connection, and the first failure
+    assert 2.0 <= delays[3] <= 4.0
+    assert all(30.0 <= d <= 60.0 for d in delays[7:])  # capped at a minute, never below half of it
+
+
+@pytest.mark.django_db(transaction=False)
+def test_resonanz_stream_ends_on_sigterm_within_a_moment(tmp_path: Path) -> None:
+    """The process form: started, SIGTERM, gone within two seconds (its own data directory: the
+    consumer's rounds fail on the empty database and it keeps going until told to stop)."""
+    env = {
+        **os.environ,
+        "RESONANZ_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "resonanz.config.settings.test",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "resonanz", "stream"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 30
+        for line in process.stdout:  # wait until it runs
+            if b"stream consumer" in line or time.monotonic() > deadline:
+                break
+        sent = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=5) == 0
+        assert time.monotonic() - sent < 2
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
