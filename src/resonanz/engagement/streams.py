@@ -216,7 +216,11 @@ class StreamConsumer:
         try:
             while not stream.stop.is_set():
                 started = time.monotonic()
-                connected, delay = self._stream_once(stream)
+                try:
+                    connected, delay = self._stream_once(stream)
+                except Exception:  # the database away while filing: log, wait, connect again
+                    logger.exception("stream of channel %s failed", stream.channel_id)
+                    connected, delay = False, 0.0
                 if delay is None:
                     return  # the stream may not run again (login refused, channel gone)
                 # Only a connection that held a while starts the backoff afresh: a server that accepts
