@@ -3,6 +3,7 @@
 resonanz up        embedded default: SQLite + ORM task queue, web and worker in one process tree
 resonanz web       scaled: a web server (gunicorn) — run as many as needed
 resonanz worker    scaled: a task worker (+ periodic ticker) — run as many as needed
+resonanz stream    scaled: the push connections of networks that stream the inbox — one or more
 resonanz manage …  any Django management command (migrate, createsuperuser, rotate_keys, …)
 """
 
@@ -107,7 +108,27 @@ def cmd_worker(ns: argparse.Namespace) -> int:
     _setup_django()
     from resonanz.taskqueue.worker import run_worker
 
-    run_worker(queues=ns.queues.split(","), threads=ns.threads, batch=ns.batch, ticker=not ns.no_ticker)
+    run_worker(
+        queues=ns.queues.split(","),
+        threads=ns.threads,
+        batch=ns.batch,
+        ticker=not ns.no_ticker,
+        stream=ns.stream,
+    )
+    return 0
+
+
+def cmd_stream(ns: argparse.Namespace) -> int:
+    """The stream consumer on its own (engagement/streams.py); SIGINT/SIGTERM end it within a moment."""
+    _setup_django()
+    import threading
+
+    from resonanz.engagement.streams import run_stream_consumer
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    run_stream_consumer(stop=stop)
     return 0
 
 
@@ -128,7 +149,8 @@ def cmd_up(ns: argparse.Namespace) -> int:
         subprocess.Popen(
             [*me, "web", "--bind", f"{ns.host}:{ns.port}", "--workers", "1", "--threads", "8"], env=env
         ),
-        subprocess.Popen([*me, "worker", "--threads", "2"], env=env),
+        # The worker process also keeps the inbox streams (a thread, not a third process).
+        subprocess.Popen([*me, "worker", "--threads", "2", "--stream"], env=env),
     ]
     print(f"Resonanz is up: http://{ns.host}:{ns.port}/  (Ctrl-C stops web and worker)", flush=True)
     stopping = False
@@ -200,9 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--threads", type=int, default=int(os.environ.get("RESONANZ_WORKER_THREADS", "4")))
     worker.add_argument("--batch", action="store_true", help="exit when the queue is empty")
     worker.add_argument("--no-ticker", action="store_true", help="do not run periodic jobs here")
+    worker.add_argument(
+        "--stream", action="store_true", help="keep the inbox streams here too (as `resonanz stream`)"
+    )
+    sub.add_parser("stream", help="keep the push connections of streaming networks (scaled form)")
     sub.add_parser("manage", help="run a Django management command")
     ns = parser.parse_args(argv)
-    handlers = {"up": cmd_up, "web": cmd_web, "worker": cmd_worker}
+    handlers = {"up": cmd_up, "web": cmd_web, "worker": cmd_worker, "stream": cmd_stream}
     return handlers[ns.command](ns)
 
 

@@ -29,6 +29,7 @@ import base64
 import contextlib
 import hashlib
 import http.client
+import itertools
 import json
 import re
 import secrets
@@ -36,7 +37,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from http import HTTPStatus
@@ -106,6 +107,9 @@ class Response:
     body: bytes
     content_type: str = "application/json; charset=utf-8"
     headers: list[tuple[str, str]] = field(default_factory=list)
+    # A streamed answer (server-sent events, long polls): after ``body``, each chunk is sent as it comes,
+    # chunked, outside the emulator's lock; the connection closes when the iterator ends.
+    stream: Iterator[bytes] | None = None
 
 
 def json_response(status: int, payload: Any, headers: Iterable[tuple[str, str]] = ()) -> Response:
@@ -748,6 +752,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 else:
                     self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if response.stream is not None:
+            self._send_stream(response, response.stream)
+            return
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
@@ -760,6 +767,31 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.close_connection = True
+
+    def _send_stream(self, response: Response, stream: Iterator[bytes]) -> None:
+        """Headers now, then ``body`` and every chunk of ``stream`` as it comes (HTTP/1.1 chunked)."""
+        self.close_connection = True
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Cache-Control", "no-store")
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.flush()
+            # Past the headers, straight to the socket: nothing stays buffered in ``wfile`` for the
+            # stdlib's closing flush to fail on once the client has gone.
+            for chunk in itertools.chain([response.body], stream):
+                if chunk:
+                    self.connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.connection.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client went away (or the server stops)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
 
 
 class EmulatorServer:

@@ -30,10 +30,12 @@ from __future__ import annotations
 import dataclasses
 import html
 import itertools
+import json
+import queue
 import re
 import secrets
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, TypedDict, Unpack
@@ -583,6 +585,9 @@ class MastodonEmulator(EmulatorServer):
         self._idempotency: dict[tuple[str, str], tuple[float, str]] = {}
         self._windows: dict[str, FixedWindow] = {}
         self._approver_id: str | None = None
+        # Open streaming connections: account id -> one queue per connection (``None`` drops it).
+        self._streams: dict[str, list[queue.Queue[bytes | None]]] = {}
+        self.stream_heartbeat_seconds = 0.5  # ``:thump`` every so often (the real server's is longer)
 
         self.create_account(self.config.default_username, display_name="Resonanz Test")
         for method, pattern, handler in (
@@ -615,6 +620,8 @@ class MastodonEmulator(EmulatorServer):
             ("GET", r"/api/v1/timelines/tag/(?P<hashtag>[^/]+)", self._tag_timeline),
             ("GET", r"/api/v2/search", self._search),
             ("GET", r"/api/v1/scheduled_statuses", self._list_scheduled),
+            ("GET", r"/api/v1/streaming/health", self._streaming_health),
+            ("GET", r"/api/v1/streaming/user(?:/notification)?", self._stream_user),
         ):
             self.route(method, pattern, handler)
 
@@ -1809,9 +1816,63 @@ class MastodonEmulator(EmulatorServer):
     # ---- notifications (docs: /methods/notifications/) -------------------------------------------
 
     def _notify(self, kind: str, recipient_id: str, from_id: str, status_id: str | None) -> None:
-        self._notifications.append(
-            _Notification(self._snowflake(), kind, recipient_id, from_id, status_id, self._now_dt())
+        notification = _Notification(
+            self._snowflake(), kind, recipient_id, from_id, status_id, self._now_dt()
         )
+        self._notifications.append(notification)
+        queues = self._streams.get(recipient_id) or []
+        if queues:
+            payload = json.dumps(self._serialize_notification(notification, recipient_id))
+            event = f"event: notification\ndata: {payload}\n\n".encode()
+            for q in queues:
+                q.put(event)
+
+    # ---- streaming (docs: /methods/streaming/) ----------------------------------------------------
+
+    def _streaming_health(self, _request: Request, _match: re.Match[str]) -> Response:
+        """``GET /api/v1/streaming/health`` (docs: /methods/streaming/#health): ``OK`` as plain text."""
+        return Response(200, b"OK", "text/plain; charset=utf-8")
+
+    def _stream_user(self, request: Request, _match: re.Match[str]) -> Response:
+        """``GET /api/v1/streaming/user[/notification]`` (docs: /methods/streaming/#user, #notification):
+        server-sent events for the token's account; ``notification`` events as notifications are made,
+        ``:thump`` heartbeat comments in between (docs: /methods/streaming/#http). The connection stays
+        open until the client leaves, :meth:`drop_streams` or the server stops."""
+        _token, account = self._user(request, ("read", "read:notifications", "read:statuses"))
+        channel: queue.Queue[bytes | None] = queue.Queue()
+        self._streams.setdefault(account.id, []).append(channel)
+
+        def events() -> Iterator[bytes]:
+            try:
+                while not self._stop_event.is_set():
+                    try:
+                        item = channel.get(timeout=self.stream_heartbeat_seconds)
+                    except queue.Empty:
+                        yield b":thump\n"
+                        continue
+                    if item is None:
+                        return
+                    yield item
+            finally:
+                with self.lock:
+                    self._streams[account.id].remove(channel)
+
+        return Response(200, b":)\n", "text/event-stream", stream=events())
+
+    def streams_open(self, username: str | None = None) -> int:
+        """How many streaming connections are open (for ``username``'s account, or all)."""
+        with self.lock:
+            if username is None:
+                return sum(len(q) for q in self._streams.values())
+            account = self._find_account(username)
+            return len(self._streams.get(account.id, [])) if account is not None else 0
+
+    def drop_streams(self) -> None:
+        """End every open streaming connection (the server restarted, a proxy timed out)."""
+        with self.lock:
+            for queues in self._streams.values():
+                for q in queues:
+                    q.put(None)
 
     def _list_notifications(self, request: Request, _match: re.Match[str]) -> Response:
         """``GET /api/v1/notifications`` (docs: /methods/notifications/#get): newest first, ``limit``

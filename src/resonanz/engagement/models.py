@@ -441,3 +441,20 @@ class AssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StreamLease(models.Model):
+    """Which stream consumer (``resonanz stream``, engagement/streams.py) holds a channel's push
+    connection, until when. A row per channel being streamed; the holder renews ``expires_at`` while it
+    streams, and another consumer may take the channel only once the lease has run out (a consumer that
+    died), so one channel has one stream however many consumers run. A row, not a cache key: the embedded
+    form has no shared cache, and the conditional UPDATE is atomic on SQLite and PostgreSQL alike."""
+
+    channel = models.OneToOneField(
+        "channels.Channel", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    holder = models.CharField(max_length=100)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} → {self.holder}"

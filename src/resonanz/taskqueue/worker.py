@@ -18,7 +18,9 @@ from .reaper import worker_heartbeat_beat, worker_heartbeat_clear
 logger = logging.getLogger(__name__)
 
 
-def run_worker(*, queues: list[str], threads: int = 2, batch: bool = False, ticker: bool = True) -> None:
+def run_worker(
+    *, queues: list[str], threads: int = 2, batch: bool = False, ticker: bool = True, stream: bool = False
+) -> None:
     from django_tasks_db.management.commands.db_worker import Worker
 
     worker_base = f"{socket.gethostname()}:{os.getpid()}"
@@ -42,6 +44,14 @@ def run_worker(*, queues: list[str], threads: int = 2, batch: bool = False, tick
     if tick:
         tick.start()
     stop_event = threading.Event()
+    streams: threading.Thread | None = None
+    if stream and not batch:
+        from resonanz.engagement.streams import run_stream_consumer
+
+        streams = threading.Thread(
+            target=run_stream_consumer, kwargs={"stop": stop_event}, name="resonanz-streams", daemon=True
+        )
+        streams.start()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         logger.warning("worker stopping (%s): finishing current tasks", signal.strsignal(signum))
@@ -61,6 +71,9 @@ def run_worker(*, queues: list[str], threads: int = 2, batch: bool = False, tick
     for t in pool:
         while t.is_alive():
             t.join(0.5)
+    stop_event.set()
+    if streams is not None:
+        streams.join(timeout=5)
     if tick:
         tick.stop()
     heartbeat.stop()

@@ -19,13 +19,15 @@ origins and proxied environments go through httpx. Both paths raise the same typ
 from __future__ import annotations
 
 import atexit
+import contextlib
 import email.utils
 import logging
 import os
+import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, CookiePolicy
 from typing import Any
@@ -33,6 +35,7 @@ from typing import Any
 import httpx
 import urllib3
 from django.conf import settings
+from httpx_sse import EventSource, ServerSentEvent
 from urllib3.exceptions import (
     ConnectTimeoutError,
     ProtocolError,
@@ -409,3 +412,68 @@ class NetworkHttpClient:
 
     def post_json(self, url: str, **kwargs: Any) -> Any:
         return self.request("POST", url, **kwargs).json()
+
+
+# -- server-sent events (a network's streaming API) ----------------------------------------------------
+
+STOP_POLL_SECONDS = 0.25  # how often a stream's watcher looks at its stop event
+
+
+@contextlib.contextmanager
+def _shutdown_on_stop(response: httpx.Response, stop: threading.Event) -> Iterator[None]:
+    """While the body is read, a small watcher shuts the connection's socket down once ``stop`` is set:
+    a blocked read returns at once (closing it from another thread would not wake the read), so a stream
+    that waits for its next event still ends within a moment. httpcore hands the connection out as the
+    response's ``network_stream`` extension (https://www.encode.io/httpcore/extensions/#network_stream)."""
+    network_stream = response.extensions.get("network_stream")
+    sock = network_stream.get_extra_info("socket") if network_stream is not None else None
+    done = threading.Event()
+
+    def watch(sock: socket.socket) -> None:
+        while not done.wait(STOP_POLL_SECONDS):
+            if stop.is_set():
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                return
+
+    if sock is not None:
+        threading.Thread(target=watch, args=(sock,), name="resonanz-stream-stop", daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def stream_server_sent_events(
+    client: NetworkHttpClient, url: str, *, stop: threading.Event, read_timeout: float, **kwargs: Any
+) -> Iterator[ServerSentEvent | None]:
+    """``GET url`` as a Server-Sent Events stream (https://html.spec.whatwg.org/multipage/server-sent-events.html,
+    parsed by ``httpx-sse``; comment lines such as heartbeats are skipped): yields each event until the
+    server ends the stream or ``stop`` is set. An error answer raises the client's typed error
+    (``classify``: 401 is ``AuthExpired``); once the answer is a success, ``None`` is yielded first (the
+    stream is open). A connection that cannot be made or breaks is
+    ``ConnectionFailed`` (a GET: nothing to reconcile). ``read_timeout`` bounds the silence between two
+    lines, heartbeats included; connecting keeps the client's short timeout."""
+    headers = {**client._default_headers, "Accept": "text/event-stream", "Cache-Control": "no-store"}
+    timeout = httpx.Timeout(read_timeout, connect=client._timeout.connect)
+    http = client.client  # always httpx: the lean path answers whole bodies only
+    try:
+        with http.stream("GET", url, headers=headers, timeout=timeout, **kwargs) as response:
+            client.on_response(response)
+            if response.status_code >= 400:
+                response.read()
+                error = client.classify(response)
+                logger.info("%s stream %s -> %s", client.network, url, error)
+                raise error
+            yield None
+            with _shutdown_on_stop(response, stop):
+                for event in EventSource(response).iter_sse():
+                    if stop.is_set():
+                        return
+                    yield event
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise ConnectionFailed(f"{client.network}: cannot connect to the stream: {exc}") from exc
+    except httpx.HTTPError as exc:  # read timeout, reset, the socket shut down on stop; SSEError
+        if stop.is_set():
+            return
+        raise ConnectionFailed(f"{client.network}: the stream broke off: {exc}") from exc

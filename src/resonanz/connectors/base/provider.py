@@ -10,7 +10,7 @@ server with one shared contract suite (``resonanz/connectors/tests/contract.py``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +20,8 @@ from .errors import NotSupported
 from .spec import Capability, InboxKind
 
 if TYPE_CHECKING:
+    import threading
+
     from .preview import Segment
     from .spec import MediaSpec, NetworkSpec
     from .webhooks import WebhookReceiver
@@ -581,6 +583,19 @@ class Connector(ABC):
         """Public posts matching ``query`` (terms separated by spaces, a ``#tag`` a hashtag) that are newer
         than ``cursor`` (``""``: the latest page). Listening polls this with the cursor it got last time."""
         raise NotSupported(f"{self.network}: no search")
+
+    # -- streaming (``spec.streaming``) -----------------------------------------------------------------
+    def stream_open(self, *, account: ChannelAccount, stop: threading.Event) -> Iterator[PushedActivity]:
+        """Open the network's push connection for the account and yield what it pushes, as it arrives.
+
+        Blocks between items. The first item is yielded as soon as the connection is up (an empty
+        ``PushedActivity`` is fine: it says "connected", and the caller polls the inbox once to cover the
+        time it was not). Returns when the network ends the connection or soon after ``stop`` is set
+        (within about a second, even while waiting for the next event); raises typed ``ConnectorError``s
+        (``AuthExpired`` when the login is refused, ``ConnectionFailed``/``ServerError``/``RateLimited``
+        when it cannot connect or the connection breaks). Only called for connectors whose spec sets
+        ``streaming``."""
+        raise NotSupported(f"{self.network}: no streaming")
 
     def fetch_reshares(self, *, account: ChannelAccount, remote_id: str) -> list[Reshare]:
         """Everyone who reposted or quoted the public post ``remote_id`` so far (as ``search_posts``

@@ -45,6 +45,7 @@ class Capability(StrEnum):
     QUOTE = "quote"  # a post that quotes another post of the network (``parse_quote_url``)
     DAILY_CAP = "daily_cap"  # the account may create only so many posts a day (``posts_left_today``)
     RESHARES = "reshares"  # who reposted/quoted a public post (``Connector.fetch_reshares``)
+    STREAMING = "streaming"  # the inbox is pushed over a long-lived connection (``Connector.stream_open``)
 
 
 class TextUnit(StrEnum):
@@ -354,6 +355,9 @@ class NetworkSpec:
     ad_reporting: bool = False
     # ``Connector.fetch_reshares`` lists the reposts and quotes of a public post (listening's projection).
     reshares: bool = False
+    # ``Connector.stream_open`` keeps a long-lived connection that pushes the account's inbox as it
+    # happens (``resonanz stream`` runs it, engagement/streams.py); the poll stays the safety net.
+    streaming: bool = False
     connect: ConnectSpec | None = None
     preview: PreviewSpec | None = None
     # Requests in flight to this network across all workers (settings.RESONANZ_NETWORK_CONCURRENCY wins).
@@ -398,6 +402,7 @@ class NetworkSpec:
             (self.quotes, Capability.QUOTE),
             (self.daily_cap, Capability.DAILY_CAP),
             (self.reshares, Capability.RESHARES),
+            (self.streaming, Capability.STREAMING),
         )
         found.update(cap for present, cap in flags if present)
         return frozenset(found)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import logging
 import re
 import threading
@@ -50,14 +51,17 @@ from resonanz.connectors.base import (
     MentionPage,
     OutcomeUnknown,
     PublishedRef,
+    PushedActivity,
     Rejected,
     RemoteReply,
     Reshare,
     SearchPage,
+    ServerError,
     TemporaryError,
     TextCount,
     ValidationIssue,
 )
+from resonanz.connectors.base.http import stream_server_sent_events
 from resonanz.connectors.base.preview import Segment
 from resonanz.connectors.base.provider import PublishKey
 from resonanz.connectors.base.spec import MediaKind, MediaSpec
@@ -87,6 +91,31 @@ MENTION_PAGES = 5
 DIRECT_PAGE_SIZE = 40
 DIRECT_PAGES = 5
 DIRECT_PREFIX = "conversation:"
+# Silence on the stream longer than this (no event, no heartbeat comment) counts as a broken connection:
+# the streaming server sends heartbeats far more often, so a minute without one means it is gone.
+STREAM_READ_TIMEOUT = 60.0
+
+
+def _mention_item(notification: Mapping[str, Any], account: ChannelAccount) -> RemoteReply | None:
+    """A ``mention``/``quote`` Notification (https://docs.joinmastodon.org/entities/Notification/) as the
+    inbox files it, polled or streamed alike; None when it carries no status or is our own."""
+    status = notification.get("status") or {}
+    author = status.get("account") or notification.get("account") or {}
+    if not status or str(author.get("id") or "") == account.remote_id:
+        return None
+    return RemoteReply(
+        remote_id=str(status["id"]),
+        url=str(status.get("url") or status.get("uri") or ""),
+        author_id=str(author.get("id") or ""),
+        author_handle=str(author.get("acct") or author.get("username") or ""),
+        author_name=str(author.get("display_name") or author.get("username") or ""),
+        text=html_to_text(str(status.get("content") or "")),
+        created_at=_parse_time(status.get("created_at")) or datetime.now(UTC),
+        in_reply_to_remote_id=str(status.get("in_reply_to_id") or ""),
+        # A direct status naming us is also a mention notification; it belongs to its conversation
+        # (``fetch_direct_messages``), not to a mention of its own.
+        direct=status.get("visibility") == "direct",
+    )
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -966,25 +995,9 @@ class MastodonConnector(Connector):
                     break
                 for notification in sorted(page, key=lambda n: int(str(n.get("id") or 0))):
                     newest = str(notification["id"])
-                    status = notification.get("status") or {}
-                    author = status.get("account") or notification.get("account") or {}
-                    if not status or str(author.get("id") or "") == account.remote_id:
-                        continue
-                    items.append(
-                        RemoteReply(
-                            remote_id=str(status["id"]),
-                            url=str(status.get("url") or status.get("uri") or ""),
-                            author_id=str(author.get("id") or ""),
-                            author_handle=str(author.get("acct") or author.get("username") or ""),
-                            author_name=str(author.get("display_name") or author.get("username") or ""),
-                            text=html_to_text(str(status.get("content") or "")),
-                            created_at=_parse_time(status.get("created_at")) or datetime.now(UTC),
-                            in_reply_to_remote_id=str(status.get("in_reply_to_id") or ""),
-                            # A direct status naming us is also a mention notification; it belongs to
-                            # its conversation (``fetch_direct_messages``), not to a mention of its own.
-                            direct=status.get("visibility") == "direct",
-                        )
-                    )
+                    item = _mention_item(notification, account)
+                    if item is not None:
+                        items.append(item)
                 if not cursor or len(page) < MENTION_PAGE_SIZE:
                     # The first run takes the newest page only: the inbox starts now, not with the past.
                     break
@@ -1056,6 +1069,77 @@ class MastodonConnector(Connector):
             in_reply_to_remote_id=str(status.get("in_reply_to_id") or ""),
             direct=True,
         )
+
+    # -- streaming -------------------------------------------------------------------------------
+    def _streaming_base(self, client: MastodonClient, account: ChannelAccount) -> str:
+        """The streaming server may live on another host: ``configuration.urls.streaming`` of
+        ``GET /api/v2/instance`` names it as a WebSocket URL (https://docs.joinmastodon.org/methods/streaming/#hostname-discovery,
+        https://docs.joinmastodon.org/entities/Instance/#streaming); the same host serves the HTTP
+        (SSE) form, so ``wss://`` becomes ``https://``. Without it (v1-only servers): the instance."""
+        try:
+            body = client.get_json("/api/v2/instance")
+        except Rejected:
+            body = None
+        url = ""
+        if isinstance(body, dict):
+            url = str(((body.get("configuration") or {}).get("urls") or {}).get("streaming") or "")
+        if url.startswith(("ws://", "wss://")):
+            return "http" + url[2:].rstrip("/")
+        return url.rstrip("/") if url.startswith(("http://", "https://")) else account.base_url.rstrip("/")
+
+    def stream_open(self, *, account: ChannelAccount, stop: threading.Event) -> Iterator[PushedActivity]:
+        """The account's notifications as they happen, from ``GET /api/v1/streaming/user/notification``
+        (Server-Sent Events: ``event: notification`` with a Notification entity as ``data``, heartbeat
+        comments ``:thump``; https://docs.joinmastodon.org/methods/streaming/#notification and #http),
+        after checking ``GET /api/v1/streaming/health`` ("OK", https://docs.joinmastodon.org/methods/streaming/#health).
+
+        A mention (or quote) is filed as the poll files it (``_mention_item``); one that answers a
+        status also names that status in ``replied_posts`` (if it is one of our posts, its reply sync
+        files the reply under it). A direct status asks for a poll (``resync``): the stream's
+        notification does not say which conversation it belongs to, ``GET /api/v1/conversations`` does.
+        ``notifications_merged`` (accepted notification requests) asks for a poll too; the rest is
+        ignored."""
+        with self._session(account) as client:
+            base = self._streaming_base(client, account)
+            token = str(account.credentials.get("access_token") or "")
+        stream = MastodonClient(base, access_token=token, timeout=self.timeout, transport=self.transport)
+        try:
+            health = stream.request("GET", "/api/v1/streaming/health")
+            if health.text.strip() != "OK":
+                raise ServerError(f"mastodon: the streaming server is not healthy: {health.text[:100]!r}")
+            events = stream_server_sent_events(
+                stream, "/api/v1/streaming/user/notification", stop=stop, read_timeout=STREAM_READ_TIMEOUT
+            )
+            for event in events:
+                if event is None:  # the stream is open: nothing pushed yet, but the caller may poll now
+                    yield PushedActivity(account_remote_id=account.remote_id)
+                    continue
+                activity = self._pushed(event.event, event.data, account)
+                if activity is not None:
+                    yield activity
+        finally:
+            stream.close()
+
+    @staticmethod
+    def _pushed(kind: str, data: str, account: ChannelAccount) -> PushedActivity | None:
+        if kind == "notifications_merged":
+            return PushedActivity(account_remote_id=account.remote_id, resync=True)
+        if kind != "notification":
+            return None
+        try:
+            notification = json.loads(data)
+        except ValueError:
+            logger.info("mastodon stream: a notification that is no JSON: %.100r", data)
+            return None
+        if not isinstance(notification, dict) or notification.get("type") not in {"mention", "quote"}:
+            return None
+        item = _mention_item(notification, account)
+        if item is None:
+            return None
+        if item.direct:
+            return PushedActivity(account_remote_id=account.remote_id, resync=True)
+        replied = (item.in_reply_to_remote_id,) if item.in_reply_to_remote_id else ()
+        return PushedActivity(account_remote_id=account.remote_id, mentions=(item,), replied_posts=replied)
 
     def search_posts(self, *, account: ChannelAccount, query: str, cursor: str) -> SearchPage:
         """Listening. A ``#tag`` reads the hashtag timeline (``GET /api/v1/timelines/tag/:hashtag``,

@@ -122,6 +122,8 @@ SPEC = NetworkSpec(
     inbox_actions=frozenset({InboxAction.LIKE, InboxAction.DELETE_REPLY}),
     reshares=True,
     refresh=True,
+    # GET /api/v1/streaming/user/notification (https://docs.joinmastodon.org/methods/streaming/#notification)
+    streaming=True,
     connect=ConnectSpec(
         method=ConnectMethod.OAUTH,
         title=_("Connect Mastodon"),
