@@ -187,7 +187,9 @@ def test_the_page_and_the_poll_show_the_same_rows(workspace, mastodon, owner_cli
     assert 'id="inbox-empty"' in changed.content.decode()
 
 
-def test_the_poll_stays_304_while_only_the_clock_moves(workspace, mastodon, owner_client, monkeypatch) -> None:
+def test_the_poll_stays_304_while_only_the_clock_moves(
+    workspace, mastodon, owner_client, monkeypatch
+) -> None:
     """An overdue row's text changes every minute ("overdue by 30 minutes" → "… 37 minutes"): the ETag
     covers the due instant, not the text, so the browser's revalidation 7 minutes later is still 304
     (with the text in the ETag no poll of a list with running timers was ever 304). The row carries its
@@ -226,4 +228,5 @@ def test_the_poll_stays_304_while_only_the_clock_moves(workspace, mastodon, owne
     page = owner_client.get(reverse("engagement:inbox", args=[workspace.pk]), HTTP_ACCEPT_LANGUAGE="de")
     html = page.content.decode()
     assert 'data-overdue="seit %(since)s überfällig"' in html
-    assert "engagement/inbox" in html and ".js" in html
+    assert "engagement/inbox" in html
+    assert ".js" in html
