@@ -76,3 +76,49 @@ def test_agent_answers_with_a_saved_reply_and_a_colleague_is_warned(
     assert OutgoingReply.objects.get().text == "Hallo Kundin, das Paket ist unterwegs."
     assert problems == []
     assert other_problems == []
+
+
+def test_polling_revalidates_and_the_timer_counts_on_in_the_browser(
+    browser, live_server, transactional_db, owner, workspace, mastodon
+) -> None:
+    """What htmx's polling costs a real browser: the rows' XMLHttpRequest goes through Chromium's HTTP
+    cache, which revalidates with ``If-None-Match`` and gets 304 while only the clock moved; the timer
+    still counts on (inbox.js from ``data-due``, in the page's words). The browser's clock is Playwright's
+    (seven minutes on), the server's the real one."""
+    import re
+
+    from playwright.sync_api import expect
+
+    conversation = conversation_with(workspace, mastodon, "Wann kommt meine Bestellung?")
+    context, page, problems = new_page(browser, "de")
+    page.clock.install()
+    login(page, live_server.url, owner.email)
+    page.goto(f"{live_server.url}/w/{workspace.pk}/inbox/")
+    timer = page.locator(f"#conversation-{conversation.pk} .timer")
+    expect(timer).to_have_text(re.compile("seit (30|31)\u00a0Minuten überfällig"))
+    # (status, the request's If-None-Match, the answer's ETag and length) as the network saw them:
+    # Chromium shows the page a revalidated answer as 200 with the stored body, so the 304 is seen as
+    # the empty body the server sent (content-length 0) for a request that carried the stored ETag.
+    polls: list[tuple[int, str, str, str]] = []
+
+    def seen(response: Any) -> None:
+        if "/inbox/rows/" in response.url:
+            sent, got = response.request.all_headers(), response.all_headers()
+            polls.append(
+                (response.status, sent.get("if-none-match", ""), got.get("etag", ""), got["content-length"])
+            )
+
+    page.on("response", seen)
+    page.clock.fast_forward("07:00")
+    for _ in range(2):
+        with page.expect_response(lambda r: "/inbox/rows/" in r.url):
+            page.clock.run_for(16_000)
+    expect(timer).to_have_text(re.compile("seit 3[78]\u00a0Minuten überfällig"))
+    expect(page.locator(f"#conversation-{conversation.pk}")).to_have_class(re.compile("is-overdue"))
+    first, second = polls[0], polls[-1]
+    assert first[2].startswith('"'), polls
+    assert first[3] != "0", polls
+    assert second[1] == first[2], polls  # the browser revalidated with the stored ETag …
+    assert second[3] == "0", polls  # … and the server answered 304, no body
+    assert problems == []
+    context.close()

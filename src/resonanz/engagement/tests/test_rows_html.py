@@ -42,7 +42,10 @@ def _row(n: int, **over: Any) -> dict[str, Any]:
         "answered": False,
         "overdue": False,
         "timer": "",
+        "due": "",
     }
+    if over.get("timer"):
+        row["due"] = "2026-12-04T09:30:00Z"
     row.update(over)
     return row
 
@@ -182,3 +185,48 @@ def test_the_page_and_the_poll_show_the_same_rows(workspace, mastodon, owner_cli
     assert changed.status_code == 200
     assert changed["ETag"] != poll["ETag"]
     assert 'id="inbox-empty"' in changed.content.decode()
+
+
+def test_the_poll_stays_304_while_only_the_clock_moves(
+    workspace, mastodon, owner_client, monkeypatch
+) -> None:
+    """An overdue row's text changes every minute ("overdue by 30 minutes" → "… 37 minutes"): the ETag
+    covers the due instant, not the text, so the browser's revalidation 7 minutes later is still 304
+    (with the text in the ETag no poll of a list with running timers was ever 304). The row carries its
+    due instant for inbox.js; the page carries the words. Once the row changes, a new ETag and 200."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .inbox_support import conversation_with
+
+    conv = conversation_with(workspace, mastodon, "Wo bleibt meine Bestellung?")
+    rows_url = reverse("engagement:rows", args=[workspace.pk]) + "?status=open&assignee=all"
+    first = owner_client.get(rows_url, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="de")
+    body = first.content.decode()
+    assert "überfällig" in body
+    assert 'data-due="' in body
+    later = timezone.now() + timedelta(minutes=7)
+    monkeypatch.setattr(timezone, "now", lambda: later)  # Django's clock, seven minutes on
+    moved = owner_client.get(rows_url, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="de")
+    assert moved.content.decode() != body  # the text did change …
+    assert moved["ETag"] == first["ETag"]  # … the validator did not
+    again = owner_client.get(
+        rows_url, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="de", HTTP_IF_NONE_MATCH=first["ETag"]
+    )
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
+    assert "no-cache" in again["Cache-Control"]
+    conv.priority = "urgent"
+    conv.save(update_fields=["priority"])
+    changed = owner_client.get(
+        rows_url, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="de", HTTP_IF_NONE_MATCH=first["ETag"]
+    )
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+    page = owner_client.get(reverse("engagement:inbox", args=[workspace.pk]), HTTP_ACCEPT_LANGUAGE="de")
+    html = page.content.decode()
+    assert 'data-overdue="seit %(since)s überfällig"' in html
+    assert "engagement/inbox" in html
+    assert ".js" in html
