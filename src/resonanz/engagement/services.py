@@ -590,20 +590,24 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
         for remote_id, item in todo.items()
         if remote_id not in conversations
     ]
-    _rows_insert(Conversation, made)
     conversations.update((c.root_remote_id, c) for c in made)
     messages = [_message_row(conversations[remote_id], item) for remote_id, item in todo.items()]
     _first_pass(messages)  # language and the fast tier go in with the INSERT: the rules below see them
-    fresh = {c.pk for c in made}
-    # The new conversations are routed before their messages are written: the rules decide on what is
-    # in memory, and the messages go in with ``routed`` set (no UPDATE of the page's rows afterwards).
+    fresh = {id(c) for c in made}
+    # The new conversations are routed before anything of them is written: the rules decide on what is
+    # in memory, the round robin's assignee goes in with the conversations' INSERT (made by the routing)
+    # and the messages go in with ``routed`` set (no UPDATE of the page's rows afterwards).
     conversations_route_new(
         workspace=workspace,
-        arrived=[(m.conversation, [m]) for m in messages if m.conversation.pk in fresh],
+        arrived=[(m.conversation, [m]) for m in messages if id(m.conversation) in fresh],
     )
+    for message in messages:
+        if id(message.conversation) in fresh:
+            # Inserted by the routing: the key is there now (the descriptor copies it and keeps the cache).
+            message.conversation = message.conversation
     _rows_insert(Message, messages)
     for message in messages:
-        if message.conversation.pk not in fresh:
+        if id(message.conversation) not in fresh:
             conversation_route(
                 workspace=workspace, conversation=message.conversation, message_ids=[message.pk]
             )
@@ -1787,8 +1791,11 @@ def conversations_route_new(
     others): the same decisions in the same order, with the rules read once and the round robin's row
     locked once for all of them. Nobody else can see these conversations yet, so none is locked, and none
     is assigned yet. The messages may be unsaved yet (the ingest routes before their INSERT): the rules
-    read them in memory, and ``routed`` is set on the objects (and in the table for those saved). The
-    ingest's hot path: bench/ingest.py."""
+    read them in memory, and ``routed`` is set on the objects (and in the table for those saved). So may
+    the conversations: those unsaved are inserted here, after the round robin has set their assignee and
+    before a rule's actions (which save and audit the conversation): one INSERT with the assignee instead
+    of an UPDATE of each row of the page after it (a new version of every row and of its index entries
+    for PostgreSQL). The ingest's hot path: bench/ingest.py."""
     if not arrived:
         return
     for conversation, _messages in arrived:
@@ -1802,6 +1809,7 @@ def conversations_route_new(
         conditions = [(rule, rule_conditions(rule)) for rule in rules]
         routed: list[Message] = []
         in_turn: list[Conversation] = []
+        hits: list[tuple[AssignmentRule, Conversation]] = []
         for conversation, messages in arrived:
             facts = [MessageFacts(text=m.text, language=m.language, sentiment=m.sentiment) for m in messages]
             unjudged = any(m.sentiment is None for m in messages)
@@ -1821,12 +1829,16 @@ def conversations_route_new(
             if outcome is False:
                 continue  # messages stay unrouted: ``messages_analyse`` routes them once judged
             if isinstance(outcome, AssignmentRule):
-                rule_apply(workspace=workspace, rule=outcome, conversation=conversation)
+                hits.append((outcome, conversation))
             else:
                 in_turn.append(conversation)
             routed += messages
         if in_turn:
+            # Independent of the rules' actions (a rule's own turn is kept on its row, not on this one).
             _round_robin_many(workspace=workspace, conversations=in_turn)
+        _rows_insert(Conversation, [c for c, _messages in arrived if c.pk is None])
+        for rule, conversation in hits:
+            rule_apply(workspace=workspace, rule=rule, conversation=conversation)
         saved = [m.pk for m in routed if m.pk is not None]
         if saved:
             Message.objects.filter(pk__in=saved).update(routed=True)
@@ -1856,7 +1868,8 @@ def _round_robin_many(*, workspace: Workspace, conversations: list[Conversation]
         after = chosen.pk
     found.last_assignee = chosen
     found.save(update_fields=["last_assignee"])
-    _rows_update(Conversation, conversations, ["assignee"])
+    # Unsaved ones (the ingest's new conversations) take the assignee with their INSERT.
+    _rows_update(Conversation, [c for c in conversations if c.pk is not None], ["assignee"])
 
 
 # -- GDPR: retention, erasure and export of one person's messages -------------------------------------
