@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -72,7 +72,7 @@ from .models import (
     SentimentTier,
 )
 from .rules import MessageFacts, conditions_hold, keyword_list, rule_conditions
-from .selectors import SYNC_WINDOW, inbox_members, variants_due_for_sync
+from .selectors import SYNC_WINDOW, inbox_member_roles, inbox_members, variants_due_for_sync
 
 if TYPE_CHECKING:
     from resonanz.connectors.base import ChannelAccount, Connector
@@ -1801,11 +1801,10 @@ def conversations_route_new(
     for conversation, _messages in arrived:
         _ensure_conversation(workspace, conversation)
     with transaction.atomic(savepoint=False):
-        rules = list(
-            AssignmentRule.objects.filter(workspace=workspace, enabled=True).select_related(
-                "assignee", "channel"
-            )
-        )
+        # The rules alone: their conditions need no related row; the assignees of those that match are
+        # read below, in one query (building the joined users and channels on every page cost more than
+        # the rules' matching, bench/ingest.py --profile).
+        rules = list(AssignmentRule.objects.filter(workspace=workspace, enabled=True))
         conditions = [(rule, rule_conditions(rule)) for rule in rules]
         routed: list[Message] = []
         in_turn: list[Conversation] = []
@@ -1837,6 +1836,7 @@ def conversations_route_new(
             # Independent of the rules' actions (a rule's own turn is kept on its row, not on this one).
             _round_robin_many(workspace=workspace, conversations=in_turn)
         _rows_insert(Conversation, [c for c, _messages in arrived if c.pk is None])
+        prefetch_related_objects(list({rule.pk: rule for rule, _conversation in hits}.values()), "assignee")
         for rule, conversation in hits:
             rule_apply(workspace=workspace, rule=rule, conversation=conversation)
         saved = [m.pk for m in routed if m.pk is not None]
@@ -1855,18 +1855,16 @@ def _round_robin_many(*, workspace: Workspace, conversations: list[Conversation]
         found = InboxSettings.objects.select_for_update().get(workspace=workspace)
     if not found.round_robin:
         return
-    members = inbox_members(workspace=workspace)
-    pool = sorted(
-        [u for u, role in members.items() if role == Role.AGENT] or list(members), key=lambda u: u.pk
-    )
+    # By id, as ``conversation_auto_assign`` chooses among the users (the same order, the same turn).
+    members = inbox_member_roles(workspace=workspace)
+    pool = sorted([pk for pk, role in members.items() if role == Role.AGENT] or list(members))
     if not pool:
         return
     after = found.last_assignee_id or 0
     for conversation in conversations:
-        chosen = next((u for u in pool if u.pk > after), pool[0])
-        conversation.assignee = chosen
-        after = chosen.pk
-    found.last_assignee = chosen
+        after = next((pk for pk in pool if pk > after), pool[0])
+        conversation.assignee_id = after
+    found.last_assignee_id = after
     found.save(update_fields=["last_assignee"])
     # Unsaved ones (the ingest's new conversations) take the assignee with their INSERT.
     _rows_update(Conversation, [c for c in conversations if c.pk is not None], ["assignee"])
