@@ -758,7 +758,7 @@ def _unsaved[M: models.Model](model: type[M], values: dict[str, Any], **related:
 # Each message from the network gets its language and sentiment, with the words that weighed most, from
 # resonanz.language (offline; docs/language.md), in two passes:
 #
-# 1. **First pass, at ingest** (``_first_pass``): language + the fast tier (pure Python, ~0.3 ms a text)
+# 1. **First pass, at ingest** (``_first_pass``): language + the fast tier (pure Python, ~0.07 ms a text)
 #    on the page's new rows before their INSERT — no extra query, and the inbox and the rules see a
 #    language and a sentiment at once (``sentiment_tier = "fast"``).
 # 2. **Refinement** (``messages_analyse``, tier "combined": fast + e5 embedding, tens of ms a text) in a
