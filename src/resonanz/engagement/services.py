@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 import re
 import time
 import uuid
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -73,7 +74,7 @@ from .models import (
     SentimentTier,
 )
 from .rules import MessageFacts, conditions_hold, keyword_list, rule_conditions
-from .selectors import SYNC_WINDOW, inbox_members, variants_due_for_sync
+from .selectors import SYNC_WINDOW, inbox_member_roles, inbox_members, variants_due_for_sync
 
 if TYPE_CHECKING:
     from resonanz.connectors.base import ChannelAccount, Connector
@@ -678,20 +679,24 @@ def engagement_store_mentions(*, workspace: Workspace, channel: Channel, page: M
         for remote_id, item in todo.items()
         if remote_id not in conversations
     ]
-    _rows_insert(Conversation, made)
     conversations.update((c.root_remote_id, c) for c in made)
     messages = [_message_row(conversations[remote_id], item) for remote_id, item in todo.items()]
     _first_pass(messages)  # language and the fast tier go in with the INSERT: the rules below see them
-    fresh = {c.pk for c in made}
-    # The new conversations are routed before their messages are written: the rules decide on what is
-    # in memory, and the messages go in with ``routed`` set (no UPDATE of the page's rows afterwards).
+    fresh = {id(c) for c in made}
+    # The new conversations are routed before anything of them is written: the rules decide on what is
+    # in memory, the round robin's assignee goes in with the conversations' INSERT (made by the routing)
+    # and the messages go in with ``routed`` set (no UPDATE of the page's rows afterwards).
     conversations_route_new(
         workspace=workspace,
-        arrived=[(m.conversation, [m]) for m in messages if m.conversation.pk in fresh],
+        arrived=[(m.conversation, [m]) for m in messages if id(m.conversation) in fresh],
     )
+    for message in messages:
+        if id(message.conversation) in fresh:
+            # Inserted by the routing: the key is there now (the descriptor copies it and keeps the cache).
+            message.conversation = message.conversation
     _rows_insert(Message, messages)
     for message in messages:
-        if message.conversation.pk not in fresh:
+        if id(message.conversation) not in fresh:
             conversation_route(
                 workspace=workspace, conversation=message.conversation, message_ids=[message.pk]
             )
@@ -841,7 +846,7 @@ def _unsaved[M: models.Model](model: type[M], values: dict[str, Any], **related:
 # Each message from the network gets its language and sentiment, with the words that weighed most, from
 # resonanz.language (offline; docs/language.md), in two passes:
 #
-# 1. **First pass, at ingest** (``_first_pass``): language + the fast tier (pure Python, ~0.3 ms a text)
+# 1. **First pass, at ingest** (``_first_pass``): language + the fast tier (pure Python, ~0.07 ms a text)
 #    on the page's new rows before their INSERT — no extra query, and the inbox and the rules see a
 #    language and a sentiment at once (``sentiment_tier = "fast"``).
 # 2. **Refinement** (``messages_analyse``, tier "combined": fast + e5 embedding, tens of ms a text) in a
@@ -1064,17 +1069,23 @@ def _rows_copy(
             [meta.db_table, str(pk.column), len(objs)],
         )
         keys = sorted(int(k) for (k,) in cursor.fetchall())
-        getters = [
-            (f.attname, None if as_is else _copy_prep(f)) for f, as_is in zip(fields, plain, strict=True)
+        # All the row's attributes in one C call (``attrgetter``), then the few columns that need
+        # preparing (dates, JSON) in place: the per-attribute Python loop was most of this function.
+        values = operator.attrgetter(*(f.attname for f in fields))
+        preps = [
+            (n + 1, _copy_prep(f))
+            for n, (f, as_is) in enumerate(zip(fields, plain, strict=True))
+            if not as_is
         ]
         columns = ", ".join(quote(str(f.column)) for f in fields)
         with cursor.cursor.copy(f"COPY {table} ({key}, {columns}) FROM STDIN") as copy:
             write = copy.write_row
             for number, obj in zip(keys, objs, strict=True):
-                row: list[Any] = [number]
-                for name, prep in getters:
-                    value = getattr(obj, name)
-                    row.append(value if prep is None or value is None else prep(value, connection))
+                got = values(obj)
+                row: list[Any] = [number, *got] if len(fields) > 1 else [number, got]
+                for n, prep in preps:
+                    if row[n] is not None:
+                        row[n] = prep(row[n], connection)
                 write(row)
     return keys
 
@@ -1875,21 +1886,24 @@ def conversations_route_new(
     others): the same decisions in the same order, with the rules read once and the round robin's row
     locked once for all of them. Nobody else can see these conversations yet, so none is locked, and none
     is assigned yet. The messages may be unsaved yet (the ingest routes before their INSERT): the rules
-    read them in memory, and ``routed`` is set on the objects (and in the table for those saved). The
-    ingest's hot path: bench/ingest.py."""
+    read them in memory, and ``routed`` is set on the objects (and in the table for those saved). So may
+    the conversations: those unsaved are inserted here, after the round robin has set their assignee and
+    before a rule's actions (which save and audit the conversation): one INSERT with the assignee instead
+    of an UPDATE of each row of the page after it (a new version of every row and of its index entries
+    for PostgreSQL). The ingest's hot path: bench/ingest.py."""
     if not arrived:
         return
     for conversation, _messages in arrived:
         _ensure_conversation(workspace, conversation)
     with transaction.atomic(savepoint=False):
-        rules = list(
-            AssignmentRule.objects.filter(workspace=workspace, enabled=True).select_related(
-                "assignee", "channel"
-            )
-        )
+        # The rules alone: their conditions need no related row; the assignees of those that match are
+        # read below, in one query (building the joined users and channels on every page cost more than
+        # the rules' matching, bench/ingest.py --profile).
+        rules = list(AssignmentRule.objects.filter(workspace=workspace, enabled=True))
         conditions = [(rule, rule_conditions(rule)) for rule in rules]
         routed: list[Message] = []
         in_turn: list[Conversation] = []
+        hits: list[tuple[AssignmentRule, Conversation]] = []
         for conversation, messages in arrived:
             facts = [MessageFacts(text=m.text, language=m.language, sentiment=m.sentiment) for m in messages]
             unjudged = any(m.sentiment is None for m in messages)
@@ -1909,12 +1923,17 @@ def conversations_route_new(
             if outcome is False:
                 continue  # messages stay unrouted: ``messages_analyse`` routes them once judged
             if isinstance(outcome, AssignmentRule):
-                rule_apply(workspace=workspace, rule=outcome, conversation=conversation)
+                hits.append((outcome, conversation))
             else:
                 in_turn.append(conversation)
             routed += messages
         if in_turn:
+            # Independent of the rules' actions (a rule's own turn is kept on its row, not on this one).
             _round_robin_many(workspace=workspace, conversations=in_turn)
+        _rows_insert(Conversation, [c for c, _messages in arrived if c.pk is None])
+        prefetch_related_objects(list({rule.pk: rule for rule, _conversation in hits}.values()), "assignee")
+        for rule, conversation in hits:
+            rule_apply(workspace=workspace, rule=rule, conversation=conversation)
         saved = [m.pk for m in routed if m.pk is not None]
         if saved:
             Message.objects.filter(pk__in=saved).update(routed=True)
@@ -1931,20 +1950,19 @@ def _round_robin_many(*, workspace: Workspace, conversations: list[Conversation]
         found = InboxSettings.objects.select_for_update().get(workspace=workspace)
     if not found.round_robin:
         return
-    members = inbox_members(workspace=workspace)
-    pool = sorted(
-        [u for u, role in members.items() if role == Role.AGENT] or list(members), key=lambda u: u.pk
-    )
+    # By id, as ``conversation_auto_assign`` chooses among the users (the same order, the same turn).
+    members = inbox_member_roles(workspace=workspace)
+    pool = sorted([pk for pk, role in members.items() if role == Role.AGENT] or list(members))
     if not pool:
         return
     after = found.last_assignee_id or 0
     for conversation in conversations:
-        chosen = next((u for u in pool if u.pk > after), pool[0])
-        conversation.assignee = chosen
-        after = chosen.pk
-    found.last_assignee = chosen
+        after = next((pk for pk in pool if pk > after), pool[0])
+        conversation.assignee_id = after
+    found.last_assignee_id = after
     found.save(update_fields=["last_assignee"])
-    _rows_update(Conversation, conversations, ["assignee"])
+    # Unsaved ones (the ingest's new conversations) take the assignee with their INSERT.
+    _rows_update(Conversation, [c for c in conversations if c.pk is not None], ["assignee"])
 
 
 # -- GDPR: retention, erasure and export of one person's messages -------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .detection import Language, language_detect
+from .detection import Language, language_detect, languages_detect
 from .features import text_normalise
 from .sentiment import Label, Tier, sentiment_classify, sentiment_classify_many
 
@@ -49,9 +49,9 @@ def texts_analyse(*, texts: list[str], tier: Tier = "combined") -> list[TextAnal
     # Normalised once (NFC, URLs and handles out) for both the sentiment's tokens and the language.
     normalised = [text_normalise(text=text) for text in texts]
     sentiments = sentiment_classify_many(texts=texts, tier=tier, normalised=normalised)
+    languages = languages_detect(texts=texts, normalised=normalised)
     results = []
-    for text, clean, sentiment in zip(texts, normalised, sentiments, strict=True):
-        language = language_detect(text=text, normalised=clean)
+    for language, sentiment in zip(languages, sentiments, strict=True):
         results.append(
             TextAnalysis(
                 language=language.language,

@@ -92,9 +92,17 @@ def token_features(*, tokens: list[Token], char_ngrams: bool = True) -> list[tup
         features.append((token.norm, i))
         if i:
             features.append((tokens[i - 1].norm.lstrip("¬") + " " + token.norm, i))
-        word = token.norm.lstrip("¬")
-        if char_ngrams and len(word) >= COMPOUND_MIN and word.isalpha():
-            marker = "¬#" if token.norm.startswith("¬") else "#"
-            padded = f"<{word}>"
-            features.extend((marker + padded[k : k + CHAR_N], i) for k in range(len(padded) - CHAR_N + 1))
+        if char_ngrams:
+            features.extend((gram, i) for gram in token_char_ngrams(norm=token.norm))
     return features
+
+
+def token_char_ngrams(*, norm: str) -> list[str]:
+    """The character n-grams of a long word (``Token.norm``; none for a short one), marked "¬#" in a
+    negation's scope and "#" outside it."""
+    word = norm.lstrip("¬")
+    if len(word) < COMPOUND_MIN or not word.isalpha():
+        return []
+    marker = "¬#" if norm.startswith("¬") else "#"
+    padded = f"<{word}>"
+    return [marker + padded[k : k + CHAR_N] for k in range(len(padded) - CHAR_N + 1)]

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, cast
 
 import numpy as np
 
-from .features import NEGATORS, Token, text_tokens, token_features
+from .features import NEGATORS, Token, text_tokens, token_char_ngrams
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "sentiment_model.json"
 Label = Literal["negative", "neutral", "positive"]
@@ -49,6 +49,11 @@ class SentimentModel:
     alpha: float  # share of the embedding tier in "combined"
     trainer_version: int
     data_sha256: dict[str, str]
+    # Per token (its ``norm``): the weights of its unigram and of its character n-grams, in the order
+    # ``token_features`` yields them (``_token_weights``).
+    token_cache: dict[str, tuple[tuple[float, ...] | None, tuple[tuple[float, ...], ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,20 +94,51 @@ def _softmax(scores: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
+TOKEN_CACHE_MAX = 200_000  # distinct tokens remembered (a few tens of MB at most), then forgotten
+
+
+def _token_weights(
+    model: SentimentModel, norm: str
+) -> tuple[tuple[float, ...] | None, tuple[tuple[float, ...], ...]]:
+    """The weights of the token's unigram and of its character n-grams known to the model, looked up
+    once per distinct token: most of the fast tier's dictionary lookups and the n-grams' strings
+    (bench/ingest.py --profile)."""
+    found = model.token_cache.get(norm)
+    if found is None:
+        weights = model.fast_weights
+        grams = tuple(w for gram in token_char_ngrams(norm=norm) if (w := weights.get(gram)) is not None)
+        found = (weights.get(norm), grams)
+        if len(model.token_cache) >= TOKEN_CACHE_MAX:
+            model.token_cache.clear()
+        model.token_cache[norm] = found
+    return found
+
+
 def _fast(
     *, model: SentimentModel, text: str, normalised: str | None = None
 ) -> tuple[list[float], list[tuple[str, list[float]]]]:
-    """Probabilities, and per token (as written) the summed weights of the features credited to it."""
+    """Probabilities, and per token (as written) the summed weights of the features credited to it.
+    The features of ``token_features`` in its order (unigram, the bigram ending here, the character
+    n-grams), so the sums are the same floats; unigrams and n-grams come from ``_token_weights``."""
     tokens = text_tokens(text=text, normalised=normalised)
     scores = list(model.fast_bias)
-    per_token: list[list[float]] = [[0.0] * len(scores) for _ in tokens]
-    for feature, index in token_features(tokens=tokens):
-        weights = model.fast_weights.get(feature)
-        if weights is None:
-            continue
-        for k, weight in enumerate(weights):
-            scores[k] += weight
-            per_token[index][k] += weight
+    per_token: list[list[float]] = []
+    fast_weights = model.fast_weights
+    previous = ""
+    for i, token in enumerate(tokens):
+        own = [0.0] * len(scores)
+        unigram, grams = _token_weights(model, token.norm)
+        found = [] if unigram is None else [unigram]
+        if i:
+            bigram = fast_weights.get(previous + " " + token.norm)
+            if bigram is not None:
+                found.append(bigram)
+        for weights in (*found, *grams):
+            for k, weight in enumerate(weights):
+                scores[k] += weight
+                own[k] += weight
+        per_token.append(own)
+        previous = token.norm.lstrip("¬")
     shown = _shown(tokens=tokens)
     return _softmax(scores), [(name, w) for name, w in zip(shown, per_token, strict=True)]
 

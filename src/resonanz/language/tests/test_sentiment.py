@@ -6,8 +6,12 @@ from pathlib import Path
 import pytest
 
 from resonanz.language import text_analyse
+from resonanz.language.features import text_tokens, token_features
 from resonanz.language.sentiment import (
     MODEL_PATH,
+    _fast,
+    _shown,
+    _softmax,
     sentiment_classify,
     sentiment_classify_many,
     sentiment_model,
@@ -102,6 +106,31 @@ def test_batch_and_single_agree():
     assert [r.label for r in sentiment_classify_many(texts=texts)] == [
         sentiment_classify(text=t).label for t in texts
     ]
+
+
+def test_the_fast_tier_sums_the_features_of_token_features():
+    """``_fast`` reads unigrams and character n-grams through its per-token cache: the same floats as
+    summing the weights of ``token_features`` (what the training script counts), in its order, twice
+    (the second time from the cache)."""
+    model = sentiment_model()
+    texts = [
+        json.loads(line)["text"]
+        for name in ("eval_de.jsonl", "eval_en.jsonl")
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+    ]
+    texts += ["Das ist nicht Kundenservicekatastrophe.", "Kein Problem!", "I don't like it at all :("]
+    for text in texts:
+        tokens = text_tokens(text=text)
+        scores = list(model.fast_bias)
+        per_token = [[0.0] * len(scores) for _ in tokens]
+        for feature, index in token_features(tokens=tokens):
+            for k, weight in enumerate(model.fast_weights.get(feature, ())):
+                scores[k] += weight
+                per_token[index][k] += weight
+        expected = (_softmax(scores), list(zip(_shown(tokens=tokens), per_token, strict=True)))
+        assert _fast(model=model, text=text) == expected
+        assert _fast(model=model, text=text) == expected
+    assert model.token_cache
 
 
 def test_empty_text_is_neutral_enough_not_to_fail():
