@@ -122,6 +122,10 @@ NON_WORKSPACE: dict[str, tuple[str, str]] = {
     "leads_public:submit": (PUBLIC, "POST endpoint of the pasted HTML form; needs the signed form token"),
     "leads_public:thanks": (PUBLIC, "the form's thank-you text, nothing about the visitor"),
     "leads_public:confirm": (TOKEN, "double opt-in link, signed and expiring token"),
+    "hooks:receive": (
+        TOKEN,
+        "a network's webhook: a delivery needs the network's HMAC signature, the challenge its verify token",
+    ),
 }
 
 # POST endpoints without Django's CSRF check, and what protects them instead (leads/public_views.py).
@@ -130,6 +134,7 @@ CSRF_EXEMPT = {
     "leads_public:embed": "posted from an iframe on another site (no third-party cookies); signed form token",
     "leads_public:submit": "posted by a plain HTML form on another site; signed form token",
     "leads_public:confirm": "the signed token in the URL is the permission; there is no session to abuse",
+    "hooks:receive": "posted by a network's servers without a session; the body's HMAC signature is the key",
 }
 
 # POSTs of workspace pages that an analyst (and an agent: both are read-only roles) may send, and why.
@@ -259,6 +264,7 @@ class World:
             ("links_public:redirect", "code"): [self.short_link_code],
             ("leads_public:bio", "slug"): [self.bio_slug],
             ("leads_public:confirm", "token"): [self.lead_confirm_token],
+            ("hooks:receive", "network"): ["no-such-network"],  # the signed paths: engagement/tests
             **{
                 (f"leads_public:{name}", param): [value]
                 for name in ("form", "embed", "submit", "thanks")
