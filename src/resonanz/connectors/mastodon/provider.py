@@ -103,6 +103,13 @@ def _mention_item(notification: Mapping[str, Any], account: ChannelAccount) -> R
     author = status.get("account") or notification.get("account") or {}
     if not status or str(author.get("id") or "") == account.remote_id:
         return None
+    # A direct status naming us is also a mention notification; it belongs to its conversation
+    # (``fetch_direct_messages``), not to a mention of its own.
+    return _status_item(status, author, direct=status.get("visibility") == "direct")
+
+
+def _status_item(status: dict[str, Any], author: dict[str, Any], *, direct: bool) -> RemoteReply:
+    """A Status (https://docs.joinmastodon.org/entities/Status/) as the inbox files it."""
     return RemoteReply(
         remote_id=str(status["id"]),
         url=str(status.get("url") or status.get("uri") or ""),
@@ -112,9 +119,7 @@ def _mention_item(notification: Mapping[str, Any], account: ChannelAccount) -> R
         text=html_to_text(str(status.get("content") or "")),
         created_at=_parse_time(status.get("created_at")) or datetime.now(UTC),
         in_reply_to_remote_id=str(status.get("in_reply_to_id") or ""),
-        # A direct status naming us is also a mention notification; it belongs to its conversation
-        # (``fetch_direct_messages``), not to a mention of its own.
-        direct=status.get("visibility") == "direct",
+        direct=direct,
     )
 
 
@@ -1057,18 +1062,7 @@ class MastodonConnector(Connector):
         return DirectMessagePage(conversations=conversations, cursor=newest)
 
     def _direct_item(self, status: dict[str, Any]) -> RemoteReply:
-        author = status.get("account") or {}
-        return RemoteReply(
-            remote_id=str(status["id"]),
-            url=str(status.get("url") or status.get("uri") or ""),
-            author_id=str(author.get("id") or ""),
-            author_handle=str(author.get("acct") or author.get("username") or ""),
-            author_name=str(author.get("display_name") or author.get("username") or ""),
-            text=html_to_text(str(status.get("content") or "")),
-            created_at=_parse_time(status.get("created_at")) or datetime.now(UTC),
-            in_reply_to_remote_id=str(status.get("in_reply_to_id") or ""),
-            direct=True,
-        )
+        return _status_item(status, status.get("account") or {}, direct=True)
 
     # -- streaming -------------------------------------------------------------------------------
     def _streaming_base(self, client: MastodonClient, account: ChannelAccount) -> str:
