@@ -45,6 +45,7 @@ from resonanz.connectors.base.spec import InboxAction, InboxKind
 from resonanz.connectors.registry import get_connector
 from resonanz.core.errors import WorkspaceMismatch, ensure_same_workspace
 from resonanz.core.services import audit_log_record
+from resonanz.core.sql import array_cursor
 from resonanz.core.timezones import zone
 from resonanz.notifications.kinds import NotificationKind
 from resonanz.notifications.services import notification_send
@@ -1110,11 +1111,11 @@ def _rows_update(model: type[models.Model], objs: Sequence[models.Model], names:
         sql = (
             f"UPDATE {table} SET "  # noqa: S608
             + ", ".join(f"{quote(str(f.column))} = v.c{n}" for n, f in enumerate(fields))
-            + f" FROM unnest(%s::{_array_type(pk)}, "
-            + ", ".join(f"%s::{_array_type(f)}" for f in fields)
+            + f" FROM unnest(%b::{_array_type(pk)}, "
+            + ", ".join(f"%b::{_array_type(f)}" for f in fields)
             + f") AS v(k, {names_sql}) WHERE {table}.{key} = v.k"
         )
-        with connection.cursor() as cursor:
+        with array_cursor() as cursor:  # whole columns in binary (core/sql.py)
             cursor.execute(sql, [[o.pk for o in objs], *values])
         return
     columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)

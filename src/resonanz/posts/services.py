@@ -29,6 +29,7 @@ from resonanz.channels.models import Channel
 from resonanz.connectors.registry import network_display_name
 from resonanz.core.errors import WorkspaceMismatch, ensure_same_workspace
 from resonanz.core.services import audit_log_record
+from resonanz.core.sql import ids_in
 from resonanz.core.timezones import local_to_utc, zone
 
 from .crop import CropError, CropFocus, crop_image, declared_bounds, ratio_label, within
@@ -787,15 +788,16 @@ def posts_refresh_status(*, post_ids: set[int]) -> None:
     if not post_ids:
         return
     statuses: dict[int, set[str]] = {pk: set() for pk in post_ids}
-    for post_id, status in Variant.objects.filter(post_id__in=post_ids).values_list("post_id", "status"):
+    variants = Variant.objects.filter(post_id__in=ids_in(post_ids))
+    for post_id, status in variants.values_list("post_id", "status"):
         statuses[post_id].add(status)
     changes: dict[str, list[int]] = {}
-    for pk, current in Post.objects.filter(pk__in=post_ids).values_list("pk", "status"):
+    for pk, current in Post.objects.filter(pk__in=ids_in(post_ids)).values_list("pk", "status"):
         new = post_status_derive(variant_statuses=statuses[pk], current=current)
         if new != current:
             changes.setdefault(new, []).append(pk)
     for status, pks in changes.items():
-        Post.objects.filter(pk__in=pks).update(status=status)
+        Post.objects.filter(pk__in=ids_in(pks)).update(status=status)
 
 
 def post_ensure_in_workspace(*, workspace: Workspace, post: Post) -> None:
