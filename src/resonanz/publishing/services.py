@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -83,17 +83,24 @@ class PublishResult:
 # -- enqueueing ---------------------------------------------------------------------------------
 
 
-_wakeups_known: dict[int, float] = {}  # second -> monotonic time until which its wake-up surely exists
+# Wake-ups are coalesced per quarter of a second: a post is never woken more than this after its time
+# (rounding to the second cost up to 0.9 s of lateness for posts due within a second, bench/publish_throughput
+# --spread), and 10,000 posts for one instant still share one task. Four tasks a second at most.
+WAKEUP_STEP_MS = 250
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_wakeups_known: dict[int, float] = {}  # step -> monotonic time until which its wake-up surely exists
 _wakeups_lock = threading.Lock()
 
 
 def publish_wakeup(*, at: datetime | None = None) -> None:
     """Make sure a ``publish_due`` task runs at ``at`` (None: now). Call after commit.
 
-    Wake-ups for the same second are coalesced through the cache: 10,000 posts scheduled for 09:00 need
-    one task at 09:00, not 10,000 (each task publishes every due variant, in batches). The coalescing key
-    expires 2 s *before* its second, so a variant scheduled later than that always enqueues its own
-    wake-up: a task that has already drained the second can never be the only one relied upon. Losing a
+    Wake-ups for the same quarter second (``WAKEUP_STEP_MS``) are coalesced through the cache: 10,000
+    posts scheduled for 09:00 need one task at 09:00, not 10,000 (each task publishes every due variant,
+    in batches); the task runs at the end of the step, at most 250 ms after ``at``. The coalescing key
+    expires 2 s *before* its step, so a variant scheduled later than that always enqueues its own
+    wake-up: a task that has already drained the step can never be the only one relied upon. Losing a
     wake-up (cache flushed, enqueue failed) delays, never loses: the sweeper finds due variants.
     """
     from .tasks import publish_due
@@ -105,23 +112,24 @@ def publish_wakeup(*, at: datetime | None = None) -> None:
     if at <= now + timedelta(seconds=3):  # too close to coalesce safely: a wake-up of its own
         publish_due.using(run_after=at).enqueue()
         return
-    second = at.replace(microsecond=0) + (timedelta(seconds=1) if at.microsecond else timedelta(0))
-    ttl = int((second - now).total_seconds()) - 2
-    bucket = int(second.timestamp())
+    step_length = timedelta(milliseconds=WAKEUP_STEP_MS)
+    step = -(-(at - EPOCH) // step_length)  # the step that ends at or after ``at`` (exact, in integers)
+    wake = EPOCH + step * step_length
+    ttl = int((wake - now).total_seconds()) - 2
     if ttl >= 1:
         # This process already knows the wake-up exists until the key expires: skip the round trip
-        # (bulk scheduling and CSV imports arm thousands of variants for the same second).
+        # (bulk scheduling and CSV imports arm thousands of variants for the same instant).
         with _wakeups_lock:
-            if _wakeups_known.get(bucket, 0.0) > time.monotonic():
+            if _wakeups_known.get(step, 0.0) > time.monotonic():
                 return
-        added = cache.add(f"rz:wake:{bucket}", 1, timeout=ttl)
+        added = cache.add(f"rz:wake:{step}", 1, timeout=ttl)
         with _wakeups_lock:
             if len(_wakeups_known) > 10_000:
                 _wakeups_known.clear()
-            _wakeups_known[bucket] = time.monotonic() + ttl - 1
+            _wakeups_known[step] = time.monotonic() + ttl - 1
         if not added:
             return
-    publish_due.using(run_after=second).enqueue()
+    publish_due.using(run_after=wake).enqueue()
 
 
 def variant_enqueue(*, variant_id: int, schedule_version: int, run_after: datetime | None = None) -> None:

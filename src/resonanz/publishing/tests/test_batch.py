@@ -236,6 +236,24 @@ def test_wakeups_for_one_second_are_coalesced(masto_channel) -> None:
     assert _queued_publish_due() - before == 4, "too close to coalesce safely: one each"
 
 
+def test_a_wakeup_runs_at_most_a_quarter_second_after_its_posts(masto_channel) -> None:
+    """Posts due within one second are not all woken at its end: one task per quarter second."""
+    from django_tasks_db.models import DBTaskResult
+
+    from resonanz.publishing.services import publish_wakeup
+
+    base = (timezone.now() + timedelta(minutes=10)).replace(microsecond=0)
+    before = set(DBTaskResult.objects.values_list("pk", flat=True))
+    for ms in (10, 100, 250, 251, 600, 999):  # steps ending at .25, .25, .25, .5, .75 and 1.0
+        publish_wakeup(at=base + timedelta(milliseconds=ms))
+    runs = sorted(
+        DBTaskResult.objects.filter(task_path="resonanz.publishing.tasks.publish_due")
+        .exclude(pk__in=before)
+        .values_list("run_after", flat=True)
+    )
+    assert [(run - base).total_seconds() for run in runs] == [0.25, 0.5, 0.75, 1.0]
+
+
 def test_scheduling_many_posts_for_one_time_enqueues_one_task(workspace, owner, masto_channel) -> None:
     from resonanz.posts.services import PostInput, post_create, post_schedule
 
