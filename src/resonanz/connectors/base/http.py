@@ -280,18 +280,22 @@ class _Connections:
             query = httpx.QueryParams(params)
             if query:
                 path = f"{path}?{query}"
+        # The caller's headers replace the client's of the same name (httpx.Headers.update); several of
+        # one name from the caller are all sent by httpx, so those requests go its way.
         out = self.fixed_headers.copy()
-        names = self.fixed_names.copy()
+        names: set[str] = set()
         for name, value in headers.items():
             # httpx encodes str headers as ASCII and rejects others; leave anything else to it.
             if type(name) is not str or type(value) is not str or not (name.isascii() and value.isascii()):
                 return None
             lower = name.lower()
-            previous = names.get(lower)
-            if previous is not None:  # a later header of the same name replaces it, as in httpx.Headers
-                del out[previous]
+            if lower in names:
+                return None
+            names.add(lower)
+            default = self.fixed_names.get(lower)
+            if default is not None:
+                del out[default]
             out[name] = value
-            names[lower] = name
         if "transfer-encoding" in names:
             return None
         # Body in httpx's order of precedence (httpx/_content.py, encode_request): content, files, data,
