@@ -209,6 +209,9 @@ def _form_value(value: Any) -> str:
 
 
 _LEAN_KWARGS = frozenset({"params", "json", "content", "data"})
+# False: every lean request is built by httpx.Client.build_request, as before the lean path built its own
+# (benchmarks compare the two in one process: bench/http_request_cpu.py, bench/connector_cpu.py).
+BUILD_LEAN_REQUESTS = True
 _NOT_LEAN = ""  # in the path cache: this URL goes through httpx's request building
 _PATH_CACHE_SIZE = 512  # distinct URLs per thread and base URL (ids in paths make many); cleared when full
 
@@ -559,7 +562,7 @@ class NetworkHttpClient:
                 client.build_request(method, url, headers=headers, timeout=self._timeout, **kwargs)
             )
         # Lean and plain: built here, from httpx's merged target and default headers (no httpx.Request).
-        if self._lean and type(url) is str and kwargs.keys() <= _LEAN_KWARGS:
+        if self._lean and BUILD_LEAN_REQUESTS and type(url) is str and kwargs.keys() <= _LEAN_KWARGS:
             prepared = connections.prepare_lean(method, url, headers, kwargs)
             if prepared is not None:
                 path, lean_headers, body = prepared
