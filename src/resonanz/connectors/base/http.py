@@ -18,8 +18,9 @@ content bodies as httpx/_content.py encodes them, with its Content-Type and Cont
 set them (tests compare the bytes on the wire). The answer is a real ``httpx.Response`` whose ``request``
 is built only if asked for. Why: ``httpx.Client.build_request`` was ~7.5 % of a publish's CPU in a profile
 of the engine against the benchmark sink (~55 µs per request), an eager ``httpx.Request`` for the answer
-another ~20 µs; building the call directly took ``post_json`` against the sink from ~315-365 to
-~205-245 µs CPU per request (``bench/http_request_cpu.py``, figures in docs/architecture.md). Requests the
+another ~20 µs; building the call directly took ``post_json`` against the sink from 366-410 to 241-283 µs
+CPU per request and a publish 14-28 % lower (``bench/http_request_cpu.py``, ``bench/connector_cpu.py``;
+figures in docs/architecture.md). Requests the
 lean path cannot build exactly (a query in the URL, a header name twice, non-ASCII header values) are
 built by httpx and still sent through urllib3. Multipart and streamed bodies, other origins and proxied
 environments go through httpx. Both paths raise the same typed errors.
