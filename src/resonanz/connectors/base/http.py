@@ -9,21 +9,21 @@ thread keeps one long-lived ``httpx.Client`` per base URL (:func:`shared_client`
 sessions are reused across publishes. Those clients hold no cookie jar (a cookie set for one account must
 never ride along on another account's request to the same server), and auth headers are per request.
 
-Lean path: plain requests — a bytes, str, form or JSON body, ``params``, str headers, a URL on the base
-URL's origin without a query of its own, no proxy in the environment — are built here and sent through the
-thread's urllib3 connection pool. What is sent is httpx's: the merged request target comes from httpx once
-per URL string and thread (cached), the constant headers (Host, Accept, Accept-Encoding, Connection,
-User-Agent) from the httpx client once, ``params`` are encoded by ``httpx.QueryParams``, and JSON, form and
-content bodies as httpx/_content.py encodes them, with its Content-Type and Content-Length unless the caller
-set them (tests compare the bytes on the wire). The answer is a real ``httpx.Response`` whose ``request``
-is built only if asked for. Why: ``httpx.Client.build_request`` was ~7.5 % of a publish's CPU in a profile
-of the engine against the benchmark sink (~55 µs per request), an eager ``httpx.Request`` for the answer
-another ~20 µs; building the call directly took ``post_json`` against the sink from 366-410 to 241-283 µs
-CPU per request and a publish 14-28 % lower (``bench/http_request_cpu.py``, ``bench/connector_cpu.py``;
-figures in docs/architecture.md). Requests the
-lean path cannot build exactly (a query in the URL, a header name twice, non-ASCII header values) are
-built by httpx and still sent through urllib3. Multipart and streamed bodies, other origins and proxied
-environments go through httpx. Both paths raise the same typed errors.
+Lean path: plain requests — a bytes, str, form or JSON body, ``params``, str headers, a URL on the base URL's
+origin without a query of its own, no proxy in the environment — are built here and sent through the thread's
+urllib3 connection pool. What is sent is httpx's: the merged request target comes from httpx once per URL
+string and thread (cached), the constant headers (Host, Accept, Accept-Encoding, Connection, User-Agent) from
+the httpx client once, ``params`` are encoded by ``httpx.QueryParams``, and JSON, form and content bodies as
+httpx/_content.py encodes them, with its Content-Type and Content-Length unless the caller set them (tests
+compare the bytes on the wire). The answer is a real ``httpx.Response`` whose ``request`` is built only if
+asked for. Why: ``httpx.Client.build_request`` was ~7.5 % of a publish's CPU in a profile of the engine
+against the benchmark sink (~55 µs per request), an eager ``httpx.Request`` for the answer another ~20 µs;
+building the call directly took ``post_json`` against the sink from 366-410 to 241-283 µs CPU per request and
+a publish 14-28 % lower (``bench/http_request_cpu.py``, ``bench/connector_cpu.py``; figures in
+docs/architecture.md). Requests the lean path cannot build exactly (a query in the URL, one header name twice;
+non-ASCII header values, which httpx rejects) are built by httpx and still sent through urllib3. Multipart and
+streamed bodies, other origins and proxied environments go through httpx. Both paths raise the same typed
+errors.
 """
 
 from __future__ import annotations

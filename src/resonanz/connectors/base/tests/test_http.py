@@ -715,13 +715,25 @@ def test_query_string_encoding_matches_urlencode(params: dict[str, Any]) -> None
     assert str(httpx.QueryParams(params)) == urllib.parse.urlencode(params, doseq=True)
 
 
-def test_error_response_on_the_built_path_has_its_request(server: LocalServer) -> None:
+def test_error_response_on_the_built_path_has_its_request(server: LocalServer, builds: list[str]) -> None:
     server.app = errors
-    client = NetworkHttpClient(server.url, timeout=WAIT, lean=True)
-    with pytest.raises(Rejected):
-        client.post_json("/invalid", json={"text": ""})
-    response = client.client.build_request("GET", "/")  # the shared httpx client is still usable
-    assert response.url.path == "/"
+    answers: list[httpx.Response] = []
+
+    class Keeping(NetworkHttpClient):
+        def on_response(self, response: httpx.Response) -> None:
+            answers.append(response)
+
+    client = Keeping(server.url, timeout=WAIT, lean=True)
+    for _ in range(2):
+        with pytest.raises(Rejected):
+            client.post_json("/invalid", json={"text": ""})
+    assert builds == ["/invalid"]  # the target, once; neither request was built by httpx
+    response = answers[-1]
+    with pytest.raises(httpx.HTTPStatusError) as info:  # needs the request, built on first use
+        response.raise_for_status()
+    assert info.value.request.url == f"{server.url}/invalid"
+    assert info.value.request.content == b'{"text":""}'
+    assert response.request is info.value.request
 
 
 # -- errors and hooks on every route ----------------------------------------------------------------
