@@ -2,13 +2,15 @@
 (PLC + PDS + AppView from npm, ``devservers/bluesky``; not an emulator) and MastodonConnector against
 ``MastodonEmulator`` (testsupport/emulators/mastodon.py, in this process).
 
-    .venv/bin/python bench/connector_cpu.py                     # modes httpx and lean, 300 publishes each
+    .venv/bin/python bench/connector_cpu.py                     # httpx, lean-httpx-built, lean: 300 each
     .venv/bin/python bench/connector_cpu.py --modes default     # whatever the code does by default
 
-Modes (``RESONANZ_HTTP_LEAN`` switched in the same process, per ``NetworkHttpClient``):
-``httpx`` — httpx's own transport on the thread's long-lived client; ``lean`` — plain requests through
-urllib3's pool; ``default`` — no override (use it to measure another checkout of ``src``, e.g. the commit
-before the HTTP change: ``PYTHONPATH=<that checkout>/src``).
+Modes (``RESONANZ_HTTP_LEAN`` switched in the same process, per ``NetworkHttpClient``): ``httpx`` —
+httpx's own transport on the thread's long-lived client; ``lean`` — plain requests through urllib3's pool;
+``lean-httpx-built`` — the same, but every request built by ``httpx.Client.build_request``
+(``BUILD_LEAN_REQUESTS = False``; the lean path before it built plain requests itself); ``default`` — no
+override (use it to measure another checkout of ``src``, e.g. the commit before the HTTP change:
+``PYTHONPATH=<that checkout>/src``).
 
 Measured: CPU time of the publishing thread (``time.thread_time``) per ``publish_part`` of a one-part text
 post, after a warm-up; the server's own CPU is not counted (the PDS is another process, the emulator's
@@ -40,6 +42,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 from django.conf import settings  # noqa: E402
 
+from resonanz.connectors.base import http as http_layer  # noqa: E402
 from resonanz.connectors.base.provider import (  # noqa: E402
     ChannelAccount,
     Connector,
@@ -70,7 +73,8 @@ def publisher(connector: Connector, account: ChannelAccount) -> Publish:
 
 def set_mode(mode: str) -> None:
     if mode != "default":
-        settings.RESONANZ_HTTP_LEAN = mode == "lean"
+        settings.RESONANZ_HTTP_LEAN = mode != "httpx"
+        http_layer.BUILD_LEAN_REQUESTS = mode != "lean-httpx-built"
 
 
 def measure(publish: Publish, modes: list[str], *, count: int, rounds: int, warmup: int) -> dict[str, float]:
@@ -95,14 +99,15 @@ def measure(publish: Publish, modes: list[str], *, count: int, rounds: int, warm
     done = per_round * rounds
     for mode in modes:
         micros, millis = cpu[mode] / done * 1e6, wall[mode] / done * 1e3
-        print(f"    {mode:8} {micros:8.0f} µs CPU/publish   {millis:6.2f} ms wall")
+        print(f"    {mode:16} {micros:8.0f} µs CPU/publish   {millis:6.2f} ms wall")
     return {mode: cpu[mode] / done * 1e6 for mode in modes}
 
 
 def report(name: str, figures: dict[str, float]) -> None:
-    if "httpx" in figures and "lean" in figures:
-        saved = 1 - figures["lean"] / figures["httpx"]
-        print(f"    {name}: lean/httpx = {figures['lean'] / figures['httpx']:.2f} (saves {saved:.0%} of CPU)")
+    for base in ("httpx", "lean-httpx-built"):
+        if base in figures and "lean" in figures:
+            ratio = figures["lean"] / figures[base]
+            print(f"    {name}: lean/{base} = {ratio:.2f} (saves {1 - ratio:.0%} of CPU)")
 
 
 def bench_mastodon(modes: list[str], args: argparse.Namespace) -> dict[str, float]:
@@ -140,7 +145,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--modes", default="httpx,lean", help="comma-separated: default, httpx, lean")
+    parser.add_argument(
+        "--modes",
+        default="httpx,lean-httpx-built,lean",
+        help="comma-separated: default, httpx, lean-httpx-built, lean",
+    )
     parser.add_argument("--count", type=int, default=300, help="measured publishes per mode and network")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--networks", default="bluesky,mastodon")

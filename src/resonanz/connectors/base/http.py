@@ -9,11 +9,21 @@ thread keeps one long-lived ``httpx.Client`` per base URL (:func:`shared_client`
 sessions are reused across publishes. Those clients hold no cookie jar (a cookie set for one account must
 never ride along on another account's request to the same server), and auth headers are per request.
 
-Lean path: plain requests — a bytes or JSON body, same origin as the base URL, no proxy in the environment
-— are built by httpx (URL, query, headers, JSON encoding stay httpx's) and sent through the thread's
-urllib3 connection pool, which measured 3-9 % less CPU per publish than httpx's own transport
-(``bench/connector_cpu.py``; figures in docs/architecture.md). Multipart and streamed bodies, other
-origins and proxied environments go through httpx. Both paths raise the same typed errors.
+Lean path: plain requests — a bytes, str, form or JSON body, ``params``, str headers, a URL on the base URL's
+origin without a query of its own, no proxy in the environment — are built here and sent through the thread's
+urllib3 connection pool. What is sent is httpx's: the merged request target comes from httpx once per URL
+string and thread (cached), the constant headers (Host, Accept, Accept-Encoding, Connection, User-Agent) from
+the httpx client once, ``params`` are encoded by ``httpx.QueryParams``, and JSON, form and content bodies as
+httpx/_content.py encodes them, with its Content-Type and Content-Length unless the caller set them (tests
+compare the bytes on the wire). The answer is a real ``httpx.Response`` whose ``request`` is built only if
+asked for. Why: ``httpx.Client.build_request`` was ~7.5 % of a publish's CPU in a profile of the engine
+against the benchmark sink (~55 µs per request), an eager ``httpx.Request`` for the answer another ~20 µs;
+building the call directly took ``post_json`` against the sink from 366-410 to 241-283 µs CPU per request and
+a publish 14-28 % lower (``bench/http_request_cpu.py``, ``bench/connector_cpu.py``; figures in
+docs/architecture.md). Requests the lean path cannot build exactly (a query in the URL, one header name twice;
+non-ASCII header values, which httpx rejects) are built by httpx and still sent through urllib3. Multipart and
+streamed bodies, other origins and proxied environments go through httpx. Both paths raise the same typed
+errors.
 """
 
 from __future__ import annotations
@@ -21,12 +31,14 @@ from __future__ import annotations
 import atexit
 import contextlib
 import email.utils
+import json
 import logging
 import os
 import socket
 import ssl
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, CookiePolicy
@@ -158,6 +170,53 @@ def _new_httpx_client(base_url: str, *, transport: httpx.BaseTransport | None = 
     )
 
 
+class _LeanResponse(httpx.Response):
+    """A real ``httpx.Response`` whose ``request`` is built when first asked for: an ``httpx.Request`` costs
+    ~20 µs to build (URL parsing, header objects), and connectors read status, headers and body only."""
+
+    _pending: tuple[str, str, dict[str, str], bytes] | None = None
+
+    @property
+    def request(self) -> httpx.Request:
+        self._materialise()
+        return super().request
+
+    @request.setter
+    def request(self, value: httpx.Request) -> None:
+        self._pending = None
+        self._request = value
+
+    def raise_for_status(self) -> httpx.Response:
+        self._materialise()  # httpx reads the request attribute directly here
+        return super().raise_for_status()
+
+    def _materialise(self) -> None:
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            method, url, headers, body = pending
+            self._request = httpx.Request(method, url, headers=headers, content=body)
+
+
+def _form_value(value: Any) -> str:
+    """httpx's spelling of a form or query value (``primitive_value_to_str`` in httpx/_utils.py)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    return str(value)
+
+
+_LEAN_KWARGS = frozenset({"params", "json", "content", "data"})
+# False: every lean request is built by httpx.Client.build_request, as before the lean path built its own
+# (benchmarks compare the two in one process: bench/http_request_cpu.py, bench/connector_cpu.py).
+BUILD_LEAN_REQUESTS = True
+_NOT_LEAN = ""  # in the path cache: this URL goes through httpx's request building
+_PATH_CACHE_SIZE = 512  # distinct URLs per thread and base URL (ids in paths make many); cleared when full
+
+
 class _Connections:
     """One thread's connections to one base URL: an httpx client and, for the lean path, a urllib3 pool."""
 
@@ -166,6 +225,16 @@ class _Connections:
         self.client = _new_httpx_client(base_url)
         base = self.client.base_url
         self.origin = (base.scheme, base.host, base.port)
+        netloc = base.netloc.decode("ascii")
+        self.prefix = f"{base.scheme}://{netloc}"
+        # What httpx sends on every request of this client, once: Host (the URL's netloc, as
+        # httpx.Request._prepare adds it) and the client's headers (Accept, Accept-Encoding, Connection,
+        # User-Agent; Accept-Encoding names br/zstd only where their decoders are installed).
+        self.fixed_headers = {"Host": netloc}
+        for name, value in self.client.headers.raw:
+            self.fixed_headers[name.decode("ascii")] = value.decode("ascii")
+        self.fixed_names = {name.lower(): name for name in self.fixed_headers}
+        self._paths: dict[str, str] = {}
         self._pool: urllib3.HTTPConnectionPool | None = None
         self._idle_since = 0.0
 
@@ -187,24 +256,120 @@ class _Connections:
     def _tls_options(self) -> dict[str, Any]:
         return {"ssl_context": _tls()} if self.origin[0] == "https" else {}
 
+    # -- the lean path, built here -------------------------------------------------------------------
+    def lean_path(self, url: str) -> str:
+        """The request target httpx would send for ``url`` on this client, or ``_NOT_LEAN``.
+
+        httpx merges a relative URL into the base URL by appending its path, leading slashes stripped, to
+        the base URL's path with a trailing slash (``Client._merge_url``;
+        https://www.python-httpx.org/advanced/clients/#merging-of-configuration), escaping and normalising
+        it on the way. httpx computes it once per URL string (a miss costs one ``build_request``), so the
+        target is httpx's by construction. URLs with a query of their own (httpx merges ``params`` into
+        it) or another origin are left to httpx."""
+        path = self._paths.get(url)
+        if path is None:
+            merged = self.client.build_request("GET", url).url
+            same_origin = (merged.scheme, merged.host, merged.port) == self.origin
+            path = merged.raw_path.decode("ascii") if same_origin and not merged.query else _NOT_LEAN
+            if len(self._paths) >= _PATH_CACHE_SIZE:
+                self._paths.clear()
+            self._paths[url] = path
+        return path
+
+    def prepare_lean(
+        self, method: str, url: str, headers: Mapping[str, str], kwargs: Mapping[str, Any]
+    ) -> tuple[str, dict[str, str], bytes] | None:
+        """Request target, headers and body exactly as ``httpx.Client.build_request`` would make them, or
+        ``None`` where this request is not plain (then httpx builds it). ``kwargs`` holds only
+        ``_LEAN_KWARGS``."""
+        path = self.lean_path(url)
+        if not path:
+            return None
+        params = kwargs.get("params")
+        if params:
+            # httpx.QueryParams is what httpx encodes ``params`` with (urlencode of its items, JSON-style
+            # true/false); the result needs no further escaping in httpx's URL. Like httpx, a query whose
+            # keys are all empty lists still ends the target in "?" (the URL has an empty query).
+            query = httpx.QueryParams(params)
+            if query:
+                path = f"{path}?{query}"
+        # The caller's headers replace the client's of the same name (httpx.Headers.update); several of
+        # one name from the caller are all sent by httpx, so those requests go its way.
+        out = self.fixed_headers.copy()
+        names: set[str] = set()
+        for name, value in headers.items():
+            # httpx encodes str headers as ASCII and rejects others; leave anything else to it.
+            if type(name) is not str or type(value) is not str or not (name.isascii() and value.isascii()):
+                return None
+            lower = name.lower()
+            if lower in names:
+                return None
+            names.add(lower)
+            default = self.fixed_names.get(lower)
+            if default is not None:
+                del out[default]
+            out[name] = value
+        if "transfer-encoding" in names:
+            return None
+        # Body in httpx's order of precedence (httpx/_content.py, encode_request): content, files, data,
+        # json. Each sets Content-Length and Content-Type unless the caller set them (Request._prepare).
+        content, data, payload = kwargs.get("content"), kwargs.get("data"), kwargs.get("json")
+        content_type: str | None = None
+        if content is not None:
+            if isinstance(content, str):
+                content = content.encode("utf-8")
+            elif not isinstance(content, bytes):
+                return None  # streams and iterables: httpx
+            body: bytes = content
+        elif data:
+            if not isinstance(data, Mapping):
+                return None
+            items: list[tuple[str, str]] = []
+            for key, value in data.items():
+                if isinstance(value, list | tuple):
+                    items.extend((key, _form_value(item)) for item in value)
+                else:
+                    items.append((key, _form_value(value)))
+            body = urllib.parse.urlencode(items, doseq=True).encode("utf-8")
+            content_type = "application/x-www-form-urlencoded"
+        elif payload is not None:
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            content_type = "application/json"
+        else:
+            body = b""
+        if body:
+            if "content-length" not in names:
+                out["Content-Length"] = str(len(body))
+            if content_type is not None and "content-type" not in names:
+                out["Content-Type"] = content_type
+        elif method in ("POST", "PUT", "PATCH") and "content-length" not in names:
+            out["Content-Length"] = "0"
+        return path, out, body
+
+    def send_prepared(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, timeout: httpx.Timeout
+    ) -> httpx.Response:
+        answer = self._urlopen(method, path, headers, body, timeout)
+        response = _LeanResponse(
+            status_code=answer.status,
+            headers=list(answer.headers.items()),
+            content=answer.data,
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": (answer.reason or "").encode("latin-1"),
+            },
+        )
+        response._pending = (method, self.prefix + path, headers, body)
+        return response
+
+    # -- the lean path, built by httpx ---------------------------------------------------------------
     def send_lean(self, request: httpx.Request, timeout: httpx.Timeout) -> httpx.Response:
         headers = urllib3.HTTPHeaderDict()
         for name, value in request.headers.raw:
             headers.add(name.decode("latin-1"), value.decode("latin-1"))
-        answer = self.pool().urlopen(
-            request.method,
-            request.url.raw_path.decode("ascii"),
-            body=request.content or None,  # no body: no Content-Length from urllib3 either (GET)
-            headers=headers,
-            retries=False,  # never resend on our own: a create may have been processed
-            redirect=False,
-            assert_same_host=False,
-            # urllib3 sends under the connect timeout and waits for the answer under the read timeout.
-            timeout=urllib3.Timeout(connect=timeout.connect, read=timeout.read),
-            preload_content=True,
-            decode_content=False,  # httpx decodes, as on its own path
+        answer = self._urlopen(
+            request.method, request.url.raw_path.decode("ascii"), headers, request.content, timeout
         )
-        self._idle_since = time.monotonic()
         return httpx.Response(
             status_code=answer.status,
             headers=list(answer.headers.items()),
@@ -215,6 +380,25 @@ class _Connections:
                 "reason_phrase": (answer.reason or "").encode("latin-1"),
             },
         )
+
+    def _urlopen(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, timeout: httpx.Timeout
+    ) -> urllib3.BaseHTTPResponse:
+        answer = self.pool().urlopen(
+            method,
+            path,
+            body=body or None,  # no body: no Content-Length from urllib3 either (GET)
+            headers=headers,
+            retries=False,  # never resend on our own: a create may have been processed
+            redirect=False,
+            assert_same_host=False,
+            # urllib3 sends under the connect timeout and waits for the answer under the read timeout.
+            timeout=urllib3.Timeout(connect=timeout.connect, read=timeout.read),
+            preload_content=True,
+            decode_content=False,  # httpx decodes, as on its own path
+        )
+        self._idle_since = time.monotonic()
+        return answer
 
     def close(self) -> None:
         self.client.close()
@@ -370,17 +554,33 @@ class NetworkHttpClient:
             return ConnectionFailed(f"{self.network}: no answer to {method} {url}: {exc}")
         return OutcomeUnknown(f"{self.network}: no answer to {method} {url}: {exc}")
 
+    def _send(
+        self, method: str, url: str, headers: Mapping[str, str], kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        client, connections = self._route()
+        if connections is None:
+            return client.send(
+                client.build_request(method, url, headers=headers, timeout=self._timeout, **kwargs)
+            )
+        # Lean and plain: built here, from httpx's merged target and default headers (no httpx.Request).
+        if self._lean and BUILD_LEAN_REQUESTS and type(url) is str and kwargs.keys() <= _LEAN_KWARGS:
+            prepared = connections.prepare_lean(method, url, headers, kwargs)
+            if prepared is not None:
+                path, lean_headers, body = prepared
+                return connections.send_prepared(method, path, lean_headers, body, self._timeout)
+        # Lean but not plain enough to build here (a query in the URL, a header httpx must encode): httpx
+        # builds it, urllib3 sends it.
+        request = client.build_request(method, url, headers=headers, timeout=self._timeout, **kwargs)
+        if self._goes_lean(request, connections):
+            return connections.send_lean(request, self._timeout)
+        return client.send(request)
+
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         method = method.upper()
         extra = kwargs.pop("headers", None)
         headers = {**self._default_headers, **extra} if extra else self._default_headers
         try:
-            client, connections = self._route()
-            request = client.build_request(method, url, headers=headers, timeout=self._timeout, **kwargs)
-            if connections is not None and self._goes_lean(request, connections):
-                response = connections.send_lean(request, self._timeout)
-            else:
-                response = client.send(request)
+            response = self._send(method, url, headers, kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise ConnectionFailed(f"{self.network}: cannot connect: {exc}") from exc
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:

@@ -22,6 +22,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,7 @@ class Seen:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     connection: int
+    line: str = ""  # the request line as sent, e.g. "GET /x?a=1 HTTP/1.1"
 
     def header(self, name: str) -> str | None:
         values = [v for k, v in self.headers if k == name]
@@ -110,7 +112,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _seen(self, body: bytes) -> Seen:
         headers = tuple((k.lower(), v) for k, v in self.headers.items())
-        return Seen(self.command, self.path, headers, body, self.number)
+        return Seen(self.command, self.path, headers, body, self.number, self.requestline)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle  # noqa: N815
 
@@ -500,6 +502,8 @@ HTTPX_CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "list-params", {"params": [("a", "1"), ("a", "2")]}),
     ("POST", "text", {"content": "Grüße als Text"}),
     ("POST", "form", {"data": {"status": "Grüße"}}),
+    # One name twice from the caller: httpx sends both (httpx.Headers.update), so httpx builds it.
+    ("POST", "twice", {"json": {"a": 1}, "headers": {"X-Twice": "t", "x-twice": "u"}}),
 ]
 # Calls the lean path leaves to httpx.Client: multipart bodies.
 MULTIPART_CALLS: list[tuple[str, str, dict[str, Any]]] = [
@@ -598,6 +602,138 @@ def test_request_bodies_that_are_not_bytes(
     assert response.status_code == 200
     [seen] = server.requests
     assert seen.body == body
+
+
+# -- the lean path builds plain requests itself -------------------------------------------------------
+# Plain requests (bytes, str, JSON or form bodies, params, str headers, a URL without a query of its own)
+# are built by _Connections.prepare_lean without httpx.Client.build_request (only the first request to a
+# URL string asks httpx for its merged target). Each call below is sent by httpx (the reference) and twice
+# on the lean path; the second lean request must not touch build_request and must arrive byte for byte
+# as httpx's did: request line, header names (case-insensitively) and values, body.
+BUILT_CALLS: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", "v1/x", {"params": {"q": "Grüße aus Köln & mehr/ü?", "n": 5, "tags": ["a b", "ä", "c+d"]}}),
+    ("GET", "/v1/x", {"params": {"limit": 40, "flag": True, "none": None, "empty": []}}),
+    ("GET", "v1/x", {"params": {"empty": []}}),  # httpx still ends the target in "?"
+    ("GET", "v1/x", {"params": {}}),
+    ("POST", "v1/x", {"json": {"text": 'Grüße 🎉 "zitiert" \u2028 ende', "n": [1, 2.5, None, False]}}),
+    ("POST", "/v1/x", {"content": b"\x89PNG\r\n\x00", "headers": {"Content-Type": "image/png"}}),
+    ("POST", "v1/x", {"content": "Grüße als Text"}),
+    ("POST", "v1/x", {"data": {"status": "Grüße", "ids[]": [1, 2], "sensitive": False, "spoiler": True}}),
+    ("POST", "v1/x", {}),  # Content-Length: 0
+    ("DELETE", "v1/x/1", {}),
+    ("PUT", "v1/x/1", {"json": {"a": 1}, "headers": {"content-type": "application/json; charset=utf-8"}}),
+    ("GET", "v1/x", {"headers": {"user-agent": "Custom/2.0", "ACCEPT": "application/json", "X-A": "1"}}),
+    ("GET", "v1/x", {"headers": {"Accept-Encoding": "identity", "connection": "Keep-Alive"}}),
+    ("GET", "", {}),
+    ("GET", "/", {}),
+    ("GET", "v1/with:colon@at/~tilde/a.b/(x)", {}),
+    ("GET", "v1/../v2/./y", {}),  # httpx removes dot segments
+    ("GET", "{origin}/api/v1/absolute", {"params": {"a": "b c"}}),
+]
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URL of every ``httpx.Client.build_request`` call."""
+    built: list[str] = []
+    original = httpx.Client.build_request
+
+    def build_request(self: httpx.Client, method: str, url: Any, **kwargs: Any) -> httpx.Request:
+        built.append(str(url))
+        return original(self, method, url, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "build_request", build_request)
+    return built
+
+
+@pytest.mark.parametrize("prefix", ["/api/", "/api", ""])
+@pytest.mark.parametrize(("method", "url", "kwargs"), BUILT_CALLS)
+def test_lean_path_builds_plain_requests_as_httpx_does(
+    server: LocalServer,
+    httpx_sends: list[httpx.Request],
+    builds: list[str],
+    prefix: str,
+    method: str,
+    url: str,
+    kwargs: dict[str, Any],
+) -> None:
+    url = url.replace("{origin}", server.url)
+    reference_client = NetworkHttpClient(server.url + prefix, timeout=WAIT, lean=False)
+    reference_response = reference_client.request(method, url, **kwargs)
+    [reference] = server.requests
+    assert len(httpx_sends) == 1
+
+    lean_client = NetworkHttpClient(server.url + prefix, timeout=WAIT, lean=True)
+    lean_client.request(method, url, **kwargs)  # the first request to this URL asks httpx for the target
+    del builds[:]
+    response = lean_client.request(method, url, **kwargs)
+    assert builds == [], "the lean path called httpx.Client.build_request"
+    assert len(httpx_sends) == 1, "the lean path fell back to httpx.Client.send"
+
+    for lean in server.requests[1:]:
+        assert lean.line == reference.line
+        assert lean.wire() == reference.wire(), (lean, reference)
+    assert reference.line.endswith(" HTTP/1.1")
+    if prefix and not url.startswith("http"):
+        assert reference.target.startswith("/api/")  # base path joined with the request path
+    # The response is a real httpx.Response; its request (built on first use) is the one httpx built.
+    assert isinstance(response, httpx.Response)
+    assert response.status_code == reference_response.status_code == 200
+    assert response.reason_phrase == reference_response.reason_phrase == "OK"
+    assert response.json() == {**reference_response.json(), "target": server.requests[-1].target}
+    assert response.request.method == reference_response.request.method
+    assert response.request.url == reference_response.request.url
+    assert response.request.content == reference_response.request.content
+    assert sorted((k.lower(), v) for k, v in response.request.headers.items()) == sorted(
+        (k.lower(), v) for k, v in reference_response.request.headers.items()
+    )
+    assert response.url == reference_response.url
+    assert response.raise_for_status() is response
+
+
+def test_joining_a_base_path_matches_httpx(server: LocalServer) -> None:
+    # httpx's rule (https://www.python-httpx.org/advanced/clients/#merging-of-configuration): the base
+    # URL gets a trailing slash, the request path loses its leading ones, the two are joined.
+    expected = {"v1/x": "/api/v1/x", "/v1/x": "/api/v1/x", "": "/api/", "/": "/api/"}
+    for base in (f"{server.url}/api/", f"{server.url}/api"):
+        for url, target in expected.items():
+            NetworkHttpClient(base, timeout=WAIT, lean=True).request("GET", url)
+            assert server.requests[-1].target == target, (base, url)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "Grüße & mehr/ü?=#", "n": 5, "zero": 0, "neg": -3},
+        {"uris": ["at://did:plc:x/app.bsky.feed.post/1", "at://b"], "one": ["x"]},
+        {"space": "a b", "plus": "c+d", "tilde": "~", "star": "*", "empty": ""},
+    ],
+)
+def test_query_string_encoding_matches_urlencode(params: dict[str, Any]) -> None:
+    # httpx.QueryParams (what httpx and the lean path encode params with) and urllib's urlencode spell
+    # str, int and list values alike.
+    assert str(httpx.QueryParams(params)) == urllib.parse.urlencode(params, doseq=True)
+
+
+def test_error_response_on_the_built_path_has_its_request(server: LocalServer, builds: list[str]) -> None:
+    server.app = errors
+    answers: list[httpx.Response] = []
+
+    class Keeping(NetworkHttpClient):
+        def on_response(self, response: httpx.Response) -> None:
+            answers.append(response)
+
+    client = Keeping(server.url, timeout=WAIT, lean=True)
+    for _ in range(2):
+        with pytest.raises(Rejected):
+            client.post_json("/invalid", json={"text": ""})
+    assert builds == ["/invalid"]  # the target, once; neither request was built by httpx
+    response = answers[-1]
+    with pytest.raises(httpx.HTTPStatusError) as info:  # needs the request, built on first use
+        response.raise_for_status()
+    assert info.value.request.url == f"{server.url}/invalid"
+    assert info.value.request.content == b'{"text":""}'
+    assert response.request is info.value.request
 
 
 # -- errors and hooks on every route ----------------------------------------------------------------
