@@ -21,7 +21,7 @@ the per-variant path (``services.variant_publish_claimed``), which owns those ru
 
 A crash anywhere leaves PENDING attempts behind a lease: the sweeper returns the variant to SCHEDULED and
 the next claim reconciles with the network before publishing, so nothing is lost and nothing repeats.
-The lease is short (20 s) and renewed by a ``LeaseHeartbeat`` while the batch works, so a live worker
+The lease is short (12 s) and renewed by a ``LeaseHeartbeat`` while the batch works, so a live worker
 keeps its rows through a slow call and a killed worker's rows are free again within seconds.
 """
 
@@ -158,7 +158,7 @@ def variants_extend_lease(*, variant_ids: Iterable[int], worker: str) -> int:
 class LeaseHeartbeat:
     """Renew this worker's leases on ``variant_ids`` every lease/4 while the batch works (a thread).
 
-    Why: the lease is short (``RESONANZ_PUBLISH_LEASE_SECONDS``, 20 s) so that a killed worker's posts
+    Why: the lease is short (``RESONANZ_PUBLISH_LEASE_SECONDS``, 12 s) so that a killed worker's posts
     go out again within seconds, yet a live worker's slow network call (up to the HTTP timeout) must not
     lose its claim. One UPDATE per beat renews every claimed row that is still PUBLISHING under this
     worker (rows already recorded or released drop out by themselves). The thread has its own database

@@ -444,7 +444,9 @@ RESONANZ_NETWORK_CONCURRENCY: dict[str, int] = {}
 # Publishing engine tuning. The lease is short and renewed every lease/4 while a batch works
 # (batch.LeaseHeartbeat), so a killed worker's claimed posts are recovered within lease + sweep interval
 # (about 25 s), not after minutes.
-RESONANZ_PUBLISH_LEASE_SECONDS = int(os.environ.get("RESONANZ_PUBLISH_LEASE_SECONDS", "20"))
+# Renewed every lease/4 while the batch works, so it only has to outlast three missed beats; short, so a
+# killed worker's posts go out again within lease + sweep interval (bench/publish_throughput.py --kill).
+RESONANZ_PUBLISH_LEASE_SECONDS = int(os.environ.get("RESONANZ_PUBLISH_LEASE_SECONDS", "12"))
 RESONANZ_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("RESONANZ_PUBLISH_MAX_ATTEMPTS", "8"))
 # Variants claimed (and recorded) together by one publish_due task; network calls of a batch run in a
 # per-process pool of this many threads (waiting on the network, not computing).
