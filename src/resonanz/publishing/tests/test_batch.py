@@ -210,6 +210,36 @@ def test_publish_due_drains_everything_due_in_batches(masto, masto_channel, sett
     assert len(masto.statuses) == 10
 
 
+def test_a_full_first_claim_asks_other_workers_in_before_its_network_calls(
+    masto, masto_channel, settings
+) -> None:
+    """A burst reaches every worker thread at once: the fan-out is enqueued when the first claim commits,
+    while none of its posts has gone out yet, and only by the first batch."""
+    from resonanz.publishing.batch import FAN_OUT, publishing_run_due
+
+    settings.RESONANZ_PUBLISH_BATCH_SIZE = 4
+    _due_variants(masto_channel, 10)
+    seen: list[tuple[int, int]] = []  # (published on the network, claimed in the database) at each spawn
+
+    def spawn() -> None:
+        claimed = Variant.objects.filter(status=VariantStatus.PUBLISHING).count()
+        seen.append((len(masto.statuses), claimed))
+
+    totals = publishing_run_due(spawn=spawn)
+    assert totals == {"published": 10}
+    assert seen == [(0, 4)] * FAN_OUT
+
+
+def test_a_claim_that_is_not_full_asks_nobody_in(masto, masto_channel, settings) -> None:
+    from resonanz.publishing.batch import publishing_run_due
+
+    settings.RESONANZ_PUBLISH_BATCH_SIZE = 4
+    _due_variants(masto_channel, 3)
+    spawned: list[int] = []
+    assert publishing_run_due(spawn=lambda: spawned.append(1)) == {"published": 3}
+    assert spawned == []
+
+
 # -- wake-ups --------------------------------------------------------------------------------------
 
 
